@@ -1,0 +1,364 @@
+"""Stage 1: leads + events + as-of policy -> criterion hits, point in time.
+
+The hit matrix depends on criterion *rules*, decay and the as-of policy, never on points,
+so a points or threshold edit re-runs only stage 2 (`model.scoring`). It is compact:
+
+* attribute criteria are packed as bits into a few small integer codes per lead
+  (12 criteria to a code), so stage 2 turns them into points with one lookup per code;
+* each event criterion is one float64 column of decayed, capped counts (float64 keeps
+  band boundaries exact; float32 moves about 1 lead in 1M across a boundary).
+
+Events at or after a lead's decision moment never count; events before `created_at` do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from model.spec import AttributeRule, Decay, EventRule, ModelError, ScoringModel
+
+NS_PER_DAY = 86_400 * 10**9
+BITS_PER_CODE = 12
+PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
+TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
+RESERVED = ("lead_id", "created_at", "closed_at", "outcome")
+OUTCOMES = ("won", "lost", "open")
+
+
+# --------------------------------------------------------------------------- as-of policy
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The decision moment a lead is scored at: `created+Nd` or a fixed date."""
+
+    kind: Literal["created_plus_days", "fixed"] = "created_plus_days"
+    days: float = 14
+    date: pd.Timestamp | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> AsOf:
+        """Read 'created+14d' or 'YYYY-MM-DD'."""
+        text = text.strip()
+        match = re.fullmatch(r"created\s*\+\s*(\d+(?:\.\d+)?)\s*d", text)
+        if match:
+            return cls("created_plus_days", days=float(match.group(1)))
+        try:
+            return cls("fixed", date=pd.Timestamp(text).normalize())
+        except ValueError:
+            pass
+        raise ValueError(f"as-of policy must be 'created+Nd' or a date YYYY-MM-DD, got {text!r}")
+
+    def __str__(self) -> str:
+        if self.kind == "fixed":
+            return f"{self.date:%Y-%m-%d}"
+        return f"created+{self.days:g}d"
+
+    def describe(self) -> str:
+        if self.kind == "fixed":
+            return f"every lead as it was on {self.date:%d %b %Y}"
+        return f"each lead as it was {self.days:g} days after it was created"
+
+    def decision_ns(self, created_ns: np.ndarray) -> np.ndarray:
+        """The decision moment per lead, in int64 nanoseconds."""
+        if self.kind == "fixed":
+            return np.full(created_ns.shape, self.date.value, dtype=np.int64)
+        return created_ns + round(self.days * NS_PER_DAY)
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+@dataclass(eq=False)
+class Dataset:
+    """Leads and their events, prepared once for fast point-in-time scoring.
+
+    Events are grouped by type (one contiguous slice per type) and sorted by time inside,
+    with each event's lead index and its offset from the lead's creation precomputed.
+    """
+
+    name: str
+    leads: pd.DataFrame
+    lead_ids: np.ndarray
+    created_ns: np.ndarray
+    event_types: tuple[str, ...]
+    type_starts: np.ndarray
+    ev_lead: np.ndarray
+    ev_ns: np.ndarray
+    ev_offset_ns: np.ndarray
+    unknown_lead_events: int = 0
+    _columns: dict[str, _Column] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_leads(self) -> int:
+        return len(self.lead_ids)
+
+    @property
+    def n_events(self) -> int:
+        return len(self.ev_lead)
+
+    def type_slice(self, event_type: str) -> slice:
+        """The events of one type, or an empty slice when the data has none."""
+        try:
+            k = self.event_types.index(event_type)
+        except ValueError:
+            return slice(0, 0)
+        return slice(int(self.type_starts[k]), int(self.type_starts[k + 1]))
+
+    def column(self, name: str) -> _Column:
+        """A lead attribute prepared for vectorised rules (cached)."""
+        if name not in self._columns:
+            if name not in self.leads.columns or name in ("lead_id",):
+                known = ", ".join(c for c in self.leads.columns if c != "lead_id")
+                raise ModelError(f"attribute '{name}' is not a column of the leads ({known})")
+            self._columns[name] = _Column.of(self.leads[name])
+        return self._columns[name]
+
+
+def prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str = "data") -> Dataset:
+    """Index leads and events for stage 1; `leads` needs lead_id and created_at (datetime)."""
+    leads = leads.reset_index(drop=True)
+    lead_ids = leads["lead_id"].astype(str).to_numpy()
+    created_ns = _to_ns(leads["created_at"])
+    if events is None or events.empty:
+        empty = np.zeros(0, dtype=np.int64)
+        return Dataset(
+            name, leads, lead_ids, created_ns, (), np.zeros(1, np.int64), empty.astype(np.int32),
+            empty, empty,
+        )  # fmt: skip
+    ev_lead = pd.Index(lead_ids).get_indexer(events["lead_id"].astype(str))
+    known = ev_lead >= 0
+    types = pd.Categorical(events["event_type"].astype(str).str.strip().to_numpy()[known])
+    ev_ns = _to_ns(events["occurred_at"])[known]
+    ev_lead = ev_lead[known].astype(np.int32)
+    order = np.lexsort((ev_ns, types.codes))
+    codes = types.codes[order]
+    starts = np.searchsorted(codes, np.arange(len(types.categories) + 1))
+    ev_lead, ev_ns = ev_lead[order], ev_ns[order]
+    return Dataset(
+        name=name,
+        leads=leads,
+        lead_ids=lead_ids,
+        created_ns=created_ns,
+        event_types=tuple(str(c) for c in types.categories),
+        type_starts=starts.astype(np.int64),
+        ev_lead=ev_lead,
+        ev_ns=ev_ns,
+        ev_offset_ns=ev_ns - created_ns[ev_lead],
+        unknown_lead_events=int((~known).sum()),
+    )
+
+
+def _to_ns(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class _Column:
+    """One attribute: numbers (float64, NaN missing), dates (int64 ns) or text categories."""
+
+    kind: Literal["number", "date", "text", "bool"]
+    values: np.ndarray
+    missing: np.ndarray
+    categories: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, s: pd.Series) -> _Column:
+        if pd.api.types.is_bool_dtype(s):
+            return cls("bool", s.fillna(False).to_numpy(dtype=bool), s.isna().to_numpy())
+        if pd.api.types.is_numeric_dtype(s):
+            x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            return cls("number", x, np.isnan(x))
+        if pd.api.types.is_datetime64_any_dtype(s):
+            ns = _to_ns(s)
+            return cls("date", ns, s.isna().to_numpy())
+        cat = pd.Categorical(s.astype("string").str.strip())
+        cats = np.asarray(cat.categories, dtype=object)
+        placeholder = np.array([str(c).lower() in PLACEHOLDERS for c in cats], dtype=bool)
+        codes = cat.codes.astype(np.int32)
+        missing = (codes < 0) | np.append(placeholder, True)[codes]
+        return cls("text", codes, missing, cats)
+
+    def category_mask(self, wanted: list[object]) -> np.ndarray:
+        """Per-lead mask of text values equal (case-insensitive, trimmed) to any of `wanted`."""
+        want = {str(w).strip().lower() for w in wanted}
+        hit = np.array([str(c).lower() in want for c in self.categories], dtype=bool)
+        return np.append(hit, False)[self.values] & ~self.missing
+
+
+# --------------------------------------------------------------------------- hits
+
+
+@dataclass(frozen=True, eq=False)
+class Hits:
+    """The compact hit matrix H of one model's rules on one dataset, as of one policy.
+
+    `codes[w]` packs the attribute criteria `code_criteria[w]` as bits (bit j set = the j-th
+    of them fired). `counts[:, j]` is the decayed, capped count of event criterion
+    `event_criteria[j]`; `raw_counts` the same without decay (used by the floor).
+    """
+
+    rules_key: str
+    as_of: AsOf
+    criterion_ids: tuple[str, ...]
+    codes: tuple[np.ndarray, ...]
+    code_criteria: tuple[tuple[int, ...], ...]
+    event_criteria: tuple[int, ...]
+    counts: np.ndarray
+    raw_counts: np.ndarray
+    decision_ns: np.ndarray
+    events_used: int
+    events_excluded: int
+
+    @property
+    def n_leads(self) -> int:
+        return len(self.decision_ns)
+
+    def fired(self, k: int) -> np.ndarray:
+        """Per-lead boolean: did criterion k fire (count > 0 for event rules)?"""
+        for word, members in zip(self.codes, self.code_criteria, strict=True):
+            if k in members:
+                return (word >> members.index(k)) & 1 == 1
+        return self.raw_counts[:, self.event_criteria.index(k)] > 0
+
+
+def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
+    """Stage 1: evaluate every rule as of each lead's decision moment."""
+    decision_ns = as_of.decision_ns(data.created_ns)
+    attr = [k for k, c in enumerate(model.criteria) if not c.on_events]
+    words = [attr[i : i + BITS_PER_CODE] for i in range(0, len(attr), BITS_PER_CODE)]
+    codes = tuple(_pack(data, model, members) for members in words)
+    ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
+    counts = np.zeros((data.n_leads, len(ev)), order="F")
+    raw = counts if model.decay.mode == "none" else np.zeros_like(counts, order="F")
+    used = 0
+    for j, k in enumerate(ev):
+        decayed, undecayed, n = _count_events(data, model.criteria[k].rule, model.decay, as_of)
+        counts[:, j] = decayed
+        if raw is not counts:
+            raw[:, j] = undecayed
+        used += n
+    return Hits(
+        rules_key=model.rules_key(),
+        as_of=as_of,
+        criterion_ids=tuple(c.id for c in model.criteria),
+        codes=codes,
+        code_criteria=tuple(tuple(w) for w in words),
+        event_criteria=ev,
+        counts=counts,
+        raw_counts=raw,
+        decision_ns=decision_ns,
+        events_used=used,
+        events_excluded=_excluded(data, as_of),
+    )
+
+
+def _pack(data: Dataset, model: ScoringModel, members: list[int]) -> np.ndarray:
+    code = np.zeros(data.n_leads, dtype=np.uint16)
+    for bit, k in enumerate(members):
+        criterion = model.criteria[k]
+        try:
+            fired = attribute_mask(data, criterion.rule)
+        except ModelError as exc:
+            raise ModelError(f"criterion '{criterion.id}': {exc}") from exc
+        code |= fired.astype(np.uint16) << np.uint16(bit)
+    return code
+
+
+def attribute_mask(data: Dataset, rule: AttributeRule) -> np.ndarray:
+    """Per-lead boolean of one attribute rule; missing values never match (but is_missing)."""
+    col = data.column(rule.attribute)
+    if rule.op == "is_missing":
+        return col.missing.copy()
+    if rule.op == "is_true":
+        if col.kind == "text":
+            return col.category_mask(sorted(TRUTHY))
+        return (col.values != 0) & ~col.missing
+    if rule.op == "between":
+        return _between(col, rule)
+    wanted = [rule.value] if rule.op == "equals" else list(rule.values or [])
+    if col.kind == "text":
+        return col.category_mask(wanted)
+    if col.kind == "bool":
+        want = {str(w).strip().lower() in TRUTHY for w in wanted}
+        return np.isin(col.values, list(want)) & ~col.missing
+    try:
+        nums = [float(w) for w in wanted]
+    except (TypeError, ValueError):
+        raise ModelError(
+            f"'{rule.attribute}' holds {col.kind}s, so '{rule.op}' needs {col.kind} values, "
+            f"got {wanted!r}"
+        ) from None
+    if col.kind == "date":
+        return np.isin(col.values, [pd.Timestamp(w).value for w in wanted]) & ~col.missing
+    return np.isin(col.values, nums)
+
+
+def _between(col: _Column, rule: AttributeRule) -> np.ndarray:
+    """Inclusive range on a number or date column."""
+    if col.kind == "text" or col.kind == "bool":
+        raise ModelError(
+            f"'between' needs a number or date attribute, but '{rule.attribute}' holds text"
+        )
+    low, high = rule.low, rule.high
+    if col.kind == "date":
+        low = None if low is None else pd.Timestamp(low).value
+        high = None if high is None else (pd.Timestamp(high) + pd.Timedelta(days=1)).value - 1
+    out = ~col.missing
+    if low is not None:
+        out &= col.values >= low
+    if high is not None:
+        out &= col.values <= high
+    return out
+
+
+def _count_events(
+    data: Dataset, rule: EventRule, decay: Decay, as_of: AsOf
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Decayed and undecayed counts of the rule's events before the decision, both capped."""
+    counts = np.zeros(data.n_leads)
+    raw = counts if decay.mode == "none" else np.zeros(data.n_leads)
+    used = 0
+    for event_type in dict.fromkeys(rule.events):
+        part = data.type_slice(event_type)
+        lead = data.ev_lead[part]
+        if as_of.kind == "fixed":
+            end = np.searchsorted(data.ev_ns[part], as_of.date.value, side="left")
+            lead, age_ns = lead[:end], as_of.date.value - data.ev_ns[part][:end]
+        else:
+            limit = round(as_of.days * NS_PER_DAY)
+            offset = data.ev_offset_ns[part]
+            before = offset < limit
+            lead, age_ns = lead[before], limit - offset[before]
+        used += len(lead)
+        counts += np.bincount(lead, weights=_decay_weights(age_ns, decay), minlength=data.n_leads)
+        if raw is not counts:
+            raw += np.bincount(lead, minlength=data.n_leads)
+    if rule.max_count is not None:
+        np.minimum(counts, rule.max_count, out=counts)
+        np.minimum(raw, rule.max_count, out=raw)
+    return counts, raw, used
+
+
+def _decay_weights(age_ns: np.ndarray, decay: Decay) -> np.ndarray | None:
+    """Per-event weight by its age at the decision moment; None means weight 1."""
+    if decay.mode == "none":
+        return None
+    age_days = age_ns / NS_PER_DAY
+    if decay.mode == "half_life":
+        return np.exp2(-age_days / decay.half_life_days)
+    return np.clip(1.0 - decay.percent_per_30_days / 100.0 * age_days / 30.0, 0.0, 1.0)
+
+
+def _excluded(data: Dataset, as_of: AsOf) -> int:
+    """How many events fall at or after their lead's decision moment."""
+    if as_of.kind == "fixed":
+        starts, ends = data.type_starts[:-1], data.type_starts[1:]
+        before = [np.searchsorted(data.ev_ns[a:b], as_of.date.value) for a, b in zip(starts, ends)]
+        return int(data.n_events - sum(before))
+    return int(np.count_nonzero(data.ev_offset_ns >= round(as_of.days * NS_PER_DAY)))

@@ -1,0 +1,237 @@
+"""Stage 2: hits x points -> fit, engagement, score, band; per-lead explanation.
+
+Only points, caps, the floor and band thresholds are read here, so an edit of any of them
+re-runs this cheap stage and never the hit matrix. Band tables and histograms come from
+one 101-bin count per outcome (band thresholds are whole numbers).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.features import OUTCOMES, Hits
+from model.spec import ScoringModel
+
+N_BINS = 101
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """Per-lead fit, engagement and score (0-100), and band index (0 = highest band)."""
+
+    fit: np.ndarray
+    engagement: np.ndarray
+    score: np.ndarray
+    band: np.ndarray
+
+    def band_names(self, model: ScoringModel) -> np.ndarray:
+        return np.array([b.name for b in model.bands], dtype=object)[self.band]
+
+
+def score(hits: Hits, model: ScoringModel) -> Scores:
+    """Apply points, caps, decay floor, clipping and banding to a hit matrix."""
+    _check_same_rules(hits, model)
+    fit_pts, eng_pts = _points_by_group(model)
+    fit = np.zeros(hits.n_leads)
+    eng_attr = np.zeros(hits.n_leads)
+    for word, members in zip(hits.codes, hits.code_criteria, strict=True):
+        bits = _bit_table(len(members))
+        fit += (bits @ fit_pts[list(members)])[word]
+        eng_attr += (bits @ eng_pts[list(members)])[word]
+    ev = list(hits.event_criteria)
+    if ev:
+        fit += hits.raw_counts @ fit_pts[ev]
+    engagement = np.minimum(eng_attr + hits.counts @ eng_pts[ev], model.caps.engagement)
+    if model.decay.mode != "none" and ev:
+        undecayed = np.minimum(eng_attr + hits.raw_counts @ eng_pts[ev], model.caps.engagement)
+        engagement = np.maximum(engagement, np.minimum(undecayed, model.floor))
+    fit = np.minimum(fit, model.caps.fit)
+    total = np.clip(fit + engagement, 0.0, 100.0)
+    return Scores(fit, engagement, total, band_index(total, model))
+
+
+def band_index(score: np.ndarray, model: ScoringModel) -> np.ndarray:
+    """Index of each score's band in `model.bands` (highest first); boundaries inclusive."""
+    ascending = np.array([b.min_score for b in reversed(model.bands)], dtype=np.float64)
+    below = np.searchsorted(ascending, score, side="right") - 1
+    return (len(ascending) - 1 - below).astype(np.int8)
+
+
+def _check_same_rules(hits: Hits, model: ScoringModel) -> None:
+    if hits.rules_key != model.rules_key():
+        raise ValueError("the hit matrix was built for other rules or decay; rebuild it")
+
+
+def _points_by_group(model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+    points = np.array([c.points for c in model.criteria], dtype=np.float64)
+    is_fit = np.array([c.group == "fit" for c in model.criteria], dtype=bool)
+    return np.where(is_fit, points, 0.0), np.where(is_fit, 0.0, points)
+
+
+@functools.cache
+def _bit_table(n: int) -> np.ndarray:
+    """All 2**n bit patterns as rows of 0/1 (pattern p, bit j)."""
+    return ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(np.float64)
+
+
+# --------------------------------------------------------------------------- explanation
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one lead has its score: criteria that fired, then caps, floor and clipping.
+
+    `steps` is a list of (label, points) whose sum is exactly the score.
+    """
+
+    lead_index: int
+    criteria: pd.DataFrame
+    steps: list[tuple[str, float]]
+    fit: float
+    engagement: float
+    score: float
+    band: str
+
+
+def explain(hits: Hits, model: ScoringModel, lead_index: int) -> Explanation:
+    """Every criterion that fired for one lead, its raw and decayed points, and the adjustments."""
+    _check_same_rules(hits, model)
+    i = lead_index
+    rows = []
+    for k, c in enumerate(model.criteria):
+        if c.on_events:
+            j = hits.event_criteria.index(k)
+            raw_n, dec_n = float(hits.raw_counts[i, j]), float(hits.counts[i, j])
+        else:
+            raw_n = dec_n = float(hits.fired(k)[i])
+        if raw_n == 0 and dec_n == 0:
+            continue
+        decays = c.on_events and c.group == "engagement"
+        rows.append(
+            {
+                "criterion": c.id,
+                "label": c.label,
+                "group": c.group,
+                "count": raw_n,
+                "raw_points": c.points * raw_n,
+                "points": c.points * (dec_n if decays else raw_n),
+            }
+        )
+    table = pd.DataFrame(
+        rows, columns=["criterion", "label", "group", "count", "raw_points", "points"]
+    )
+    s = score(_one_lead(hits, i), model)
+    fit_sum = float(table.loc[table["group"] == "fit", "points"].sum())
+    eng_sum = float(table.loc[table["group"] == "engagement", "points"].sum())
+    fit, eng, total = float(s.fit[0]), float(s.engagement[0]), float(s.score[0])
+    eng_capped = min(eng_sum, model.caps.engagement)
+    steps = [(f"{r.label}", float(r.points)) for r in table.itertuples()]
+    adjustments = [
+        ("Fit cap", fit - fit_sum),
+        ("Engagement cap", eng_capped - eng_sum),
+        ("Decay floor", eng - eng_capped),
+        ("Clipped to 0–100", total - (fit + eng)),
+    ]
+    steps += [(name, value) for name, value in adjustments if abs(value) > 1e-12]
+    band = model.bands[int(s.band[0])].name
+    return Explanation(i, table, steps, fit, eng, total, band)
+
+
+def _one_lead(hits: Hits, i: int) -> Hits:
+    """A one-lead view of the hit matrix, to score a single lead exactly as in bulk."""
+    return Hits(
+        rules_key=hits.rules_key,
+        as_of=hits.as_of,
+        criterion_ids=hits.criterion_ids,
+        codes=tuple(w[i : i + 1] for w in hits.codes),
+        code_criteria=hits.code_criteria,
+        event_criteria=hits.event_criteria,
+        counts=hits.counts[i : i + 1],
+        raw_counts=hits.raw_counts[i : i + 1],
+        decision_ns=hits.decision_ns[i : i + 1],
+        events_used=0,
+        events_excluded=0,
+    )
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def outcome_codes(outcome: pd.Series | None, n: int) -> np.ndarray:
+    """0 won, 1 lost, 2 open (also for anything else or no outcome column)."""
+    if outcome is None:
+        return np.full(n, 2, dtype=np.int8)
+    cat = pd.Categorical(outcome.astype("string").str.strip().str.lower(), categories=OUTCOMES)
+    codes = cat.codes.astype(np.int8)
+    codes[codes < 0] = 2
+    return codes
+
+
+def score_bins(
+    score: np.ndarray, outcome: np.ndarray, value: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lead counts (3 outcomes x 101 whole-score bins) and won value per bin, in one pass."""
+    bins = np.floor(score).astype(np.int64)
+    key = outcome.astype(np.int64) * N_BINS + bins
+    counts = np.bincount(key, minlength=3 * N_BINS).reshape(3, N_BINS)
+    if value is None:
+        return counts, np.zeros(N_BINS)
+    won = outcome == 0
+    won_value = np.bincount(bins[won], weights=np.nan_to_num(value[won]), minlength=N_BINS)
+    return counts, won_value
+
+
+def band_table(counts: np.ndarray, won_value: np.ndarray, model: ScoringModel) -> pd.DataFrame:
+    """Per band: range, action, leads, share, won, lost, open, win rate of closed, revenue won."""
+    rows = []
+    top = N_BINS
+    total = max(int(counts.sum()), 1)
+    for b in model.bands:
+        part = counts[:, b.min_score : top]
+        won, lost, open_ = (int(x) for x in part.sum(axis=1))
+        leads = won + lost + open_
+        rows.append(
+            {
+                "band": b.name,
+                "range": f"{b.min_score}–{top - 1}",
+                "action": b.action,
+                "sales_ready": b.sales_ready,
+                "leads": leads,
+                "share": leads / total,
+                "won": won,
+                "lost": lost,
+                "open": open_,
+                "win_rate": won / (won + lost) if won + lost else np.nan,
+                "revenue_won": float(won_value[b.min_score : top].sum()),
+            }
+        )
+        top = b.min_score
+    return pd.DataFrame(rows)
+
+
+def histogram_frame(counts: np.ndarray, *, width: int = 5) -> pd.DataFrame:
+    """Leads per score bucket of `width` points and outcome, long format for plotting."""
+    starts = np.arange(0, N_BINS, width)
+    summed = np.add.reduceat(counts, starts, axis=1)
+    frames = [
+        pd.DataFrame({"bucket": starts, "outcome": name, "leads": summed[o]})
+        for o, name in enumerate(OUTCOMES)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def scored_frame(lead_ids: np.ndarray, scores: Scores, model: ScoringModel) -> pd.DataFrame:
+    """The per-lead output table: lead_id, fit, engagement, score, band."""
+    return pd.DataFrame(
+        {
+            "lead_id": lead_ids,
+            "fit": scores.fit,
+            "engagement": scores.engagement,
+            "score": scores.score,
+            "band": scores.band_names(model),
+        }
+    )

@@ -1,0 +1,297 @@
+"""Scoring model: criteria, caps, decay and bands, validated and round-tripped as JSON.
+
+One `ScoringModel` is one revision. Validation errors are rewritten so that they name the
+criterion and the field ("criterion 'pricing_visit': points must be a number, got 'ten'").
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+    ValidationError,
+    model_validator,
+)
+
+Group = Literal["fit", "engagement"]
+AttributeOp = Literal["equals", "in", "between", "is_true", "is_missing"]
+Scalar = str | int | float | bool
+Bound = float | date
+
+ATTRIBUTE_OPS: tuple[str, ...] = ("equals", "in", "between", "is_true", "is_missing")
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "default_model.json"
+
+
+class ModelError(ValueError):
+    """A scoring model that cannot be used; the message names what and where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AttributeRule(_Strict):
+    """A rule on one lead attribute: equals / in / between / is_true / is_missing."""
+
+    attribute: Annotated[str, Field(min_length=1)]
+    op: AttributeOp
+    value: Scalar | None = None
+    values: list[Scalar] | None = None
+    low: Bound | None = None
+    high: Bound | None = None
+
+    @model_validator(mode="after")
+    def _operands_match_op(self) -> AttributeRule:
+        need = {
+            "equals": ("value",),
+            "in": ("values",),
+            "between": (),
+            "is_true": (),
+            "is_missing": (),
+        }[self.op]
+        for name in need:
+            if getattr(self, name) is None:
+                raise ValueError(f"op '{self.op}' needs '{name}'")
+        if self.op == "in" and not self.values:
+            raise ValueError("op 'in' needs at least one value in 'values'")
+        if self.op == "between":
+            if self.low is None and self.high is None:
+                raise ValueError("op 'between' needs 'low', 'high' or both")
+            if self.low is not None and self.high is not None:
+                if isinstance(self.low, date) != isinstance(self.high, date):
+                    raise ValueError("'low' and 'high' must both be numbers or both be dates")
+                if self.low > self.high:
+                    raise ValueError(f"'low' ({self.low}) is above 'high' ({self.high})")
+        unused = {"value", "values", "low", "high"} - set(need)
+        if self.op == "between":
+            unused -= {"low", "high"}
+        extra = [n for n in sorted(unused) if getattr(self, n) is not None]
+        if extra:
+            raise ValueError(f"op '{self.op}' does not use {', '.join(repr(n) for n in extra)}")
+        return self
+
+
+class EventRule(_Strict):
+    """A rule on events: count of one or more event types, optionally capped at max_count."""
+
+    events: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    op: Literal["count"] = "count"
+    max_count: Annotated[float, Field(gt=0)] | None = None
+
+
+def _rule_kind(value: Any) -> str | None:
+    """Pick the rule class by its keys so that errors come from the right one."""
+    if isinstance(value, AttributeRule | EventRule):
+        return "attribute_rule" if isinstance(value, AttributeRule) else "event_rule"
+    if isinstance(value, dict):
+        if "events" in value:
+            return "event_rule"
+        if "attribute" in value:
+            return "attribute_rule"
+    return None
+
+
+Rule = Annotated[
+    Annotated[AttributeRule, Tag("attribute_rule")] | Annotated[EventRule, Tag("event_rule")],
+    Discriminator(
+        _rule_kind,
+        custom_error_type="rule_kind",
+        custom_error_message="rule needs either 'attribute' or 'events'",
+    ),
+]
+
+
+class Criterion(_Strict):
+    """One rule worth points; negative points are allowed (student, competitor, careers page)."""
+
+    id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+    label: Annotated[str, Field(min_length=1)]
+    group: Group
+    points: float
+    rule: Rule
+    note: str | None = None
+
+    @property
+    def on_events(self) -> bool:
+        return isinstance(self.rule, EventRule)
+
+
+class Caps(_Strict):
+    """Upper caps on the group sums; the total is always clipped to 0-100."""
+
+    fit: Annotated[float, Field(ge=0, le=100)] = 50
+    engagement: Annotated[float, Field(ge=0, le=100)] = 50
+
+
+class Decay(_Strict):
+    """How engagement points fade with each event's age at the decision moment."""
+
+    mode: Literal["none", "half_life", "linear"] = "none"
+    half_life_days: Annotated[float, Field(gt=0)] = 30
+    percent_per_30_days: Annotated[float, Field(gt=0, le=100)] = 25
+    floor_fraction: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
+class Band(_Strict):
+    """A named score range with a routing action; sales_ready bands are handed to sales."""
+
+    name: Annotated[str, Field(min_length=1)]
+    min_score: Annotated[int, Field(ge=0, le=100)]
+    action: str = ""
+    sales_ready: StrictBool = False
+
+
+class ScoringModel(_Strict):
+    """Criteria + caps + decay + bands: one revision of a scoring model."""
+
+    name: Annotated[str, Field(min_length=1)] = "Scoring model"
+    criteria: list[Criterion]
+    caps: Caps = Caps()
+    decay: Decay = Decay()
+    bands: Annotated[list[Band], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScoringModel:
+        ids = [c.id for c in self.criteria]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"criterion ids must be unique, repeated: {', '.join(dupes)}")
+        names = [b.name for b in self.bands]
+        if len(set(names)) != len(names):
+            raise ValueError("band names must be unique")
+        mins = [b.min_score for b in self.bands]
+        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+            raise ValueError(f"bands must be ordered from highest to lowest min_score, got {mins}")
+        if mins[-1] != 0:
+            raise ValueError(f"the lowest band must start at 0, got {mins[-1]}")
+        ready = [b.sales_ready for b in self.bands]
+        if not any(ready):
+            raise ValueError("mark at least one band as sales_ready")
+        if ready != sorted(ready, reverse=True):
+            raise ValueError("every band above a sales_ready band must be sales_ready too")
+        return self
+
+    @property
+    def sales_ready_threshold(self) -> int:
+        """The lowest score handed to sales: the min_score of the lowest sales-ready band."""
+        return min(b.min_score for b in self.bands if b.sales_ready)
+
+    @property
+    def floor(self) -> float:
+        """Engagement floor that decay cannot go below: floor_fraction x sales-ready threshold."""
+        return self.decay.floor_fraction * self.sales_ready_threshold
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+    def rules_key(self) -> str:
+        """What stage 1 depends on (rules and decay, not points): a cache key for hits."""
+        parts = {
+            "rules": [[c.id, c.rule.model_dump(mode="json")] for c in self.criteria],
+            "decay": self.decay.model_dump(mode="json", exclude={"floor_fraction"}),
+        }
+        return json.dumps(parts, sort_keys=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def parse_model(data: dict[str, Any] | str | bytes) -> ScoringModel:
+    """Validate a model from a dict or JSON text; raise ModelError naming criterion and field."""
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ModelError(
+                f"model JSON is not valid JSON: {exc.msg} at line {exc.lineno}"
+            ) from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"model JSON must be an object, got {type(data).__name__}")
+    try:
+        return ScoringModel.model_validate(data)
+    except ValidationError as exc:
+        raise ModelError("; ".join(_describe(err, data) for err in exc.errors())) from exc
+
+
+def load_model(path: str | Path) -> ScoringModel:
+    """Read a model JSON file; errors name the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read model file ({exc.strerror})") from exc
+    try:
+        return parse_model(text)
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from exc
+
+
+def default_model() -> ScoringModel:
+    return load_model(DEFAULT_MODEL_PATH)
+
+
+_KINDS = {
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "missing": "is required",
+}
+
+
+def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
+    """One pydantic error as 'criterion 'id': field must be ..., got ...'."""
+    loc = list(err["loc"])
+    where, field = _where(loc, data)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{where}unknown field '{field}'"
+    if kind in _KINDS:
+        text = f"{field} {_KINDS[kind]}" if field else _KINDS[kind]
+        if kind != "missing":
+            text += f", got {err['input']!r}"
+        return where + text
+    msg = err["msg"].removeprefix("Value error, ")
+    if msg.startswith("Input should be "):
+        return f"{where}{field or 'value'} must be {msg.removeprefix('Input should be ')}, got {err['input']!r}"
+    return f"{where}{field + ': ' if field else ''}{msg}"
+
+
+def _where(loc: list[Any], data: dict[str, Any]) -> tuple[str, str]:
+    """Turn a pydantic location into ('criterion 'x': ', 'rule.op')."""
+    loc = [p for p in loc if p not in ("attribute_rule", "event_rule")]
+    if len(loc) >= 2 and loc[0] == "criteria" and isinstance(loc[1], int):
+        items = data.get("criteria") or []
+        item = items[loc[1]] if loc[1] < len(items) else {}
+        cid = item.get("id") if isinstance(item, dict) else None
+        label = f"criterion '{cid}'" if cid else f"criterion #{loc[1] + 1}"
+        return f"{label}: ", ".".join(str(p) for p in loc[2:])
+    if len(loc) >= 2 and loc[0] == "bands" and isinstance(loc[1], int):
+        items = data.get("bands") or []
+        item = items[loc[1]] if loc[1] < len(items) else {}
+        name = item.get("name") if isinstance(item, dict) else None
+        label = f"band '{name}'" if name else f"band #{loc[1] + 1}"
+        return f"{label}: ", ".".join(str(p) for p in loc[2:])
+    if loc and loc[0] in ("caps", "decay"):
+        return f"{loc[0]}: ", ".".join(str(p) for p in loc[1:])
+    return "", ".".join(str(p) for p in loc)
