@@ -13,6 +13,7 @@ Events at or after a lead's decision moment never count; events before `created_
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -358,7 +359,8 @@ def _decay_weights(age_ns: np.ndarray, decay: Decay) -> np.ndarray | None:
 def _excluded(data: Dataset, as_of: AsOf) -> int:
     """How many events fall at or after their lead's decision moment."""
     if as_of.kind == "fixed":
-        starts, ends = data.type_starts[:-1], data.type_starts[1:]
-        before = [np.searchsorted(data.ev_ns[a:b], as_of.date.value) for a, b in zip(starts, ends)]
+        bounds = data.type_starts
+        date = as_of.date.value
+        before = [np.searchsorted(data.ev_ns[a:b], date) for a, b in itertools.pairwise(bounds)]
         return int(data.n_events - sum(before))
     return int(np.count_nonzero(data.ev_offset_ns >= round(as_of.days * NS_PER_DAY)))
