@@ -9,6 +9,9 @@ The same seed and size give the same files byte for byte.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,4 +256,34 @@ def write(data: DemoData, out: str | Path) -> tuple[Path, Path]:
     fmt = "%Y-%m-%d %H:%M:%S"
     data.leads.to_csv(leads_path, index=False, date_format=fmt, lineterminator="\n")
     data.events.to_csv(events_path, index=False, date_format=fmt, lineterminator="\n")
+    return leads_path, events_path
+
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+def ensure_demo(
+    folder: str | Path = DEMO_DIR,
+    *,
+    n_leads: int = 20_000,
+    seed: int = 7,
+    progress: Callable[[float, str], None] | None = None,
+) -> tuple[Path, Path]:
+    """Generate the demo files once (atomically, so a half-written set is never read)."""
+    folder = Path(folder)
+    leads_path, events_path = folder / "leads.csv", folder / "events.csv"
+    if leads_path.exists() and events_path.exists():
+        return leads_path, events_path
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=folder.parent))
+    try:
+        data = generate(n_leads, seed=seed, progress=progress)
+        if progress:
+            progress(0.92, "Writing CSV files")
+        write(data, tmp)
+        folder.mkdir(exist_ok=True)
+        for name in ("leads.csv", "events.csv"):
+            os.replace(tmp / name, folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return leads_path, events_path

@@ -97,8 +97,14 @@ class Explanation:
     band: str
 
 
-def explain(hits: Hits, model: ScoringModel, lead_index: int) -> Explanation:
-    """Every criterion that fired for one lead, its raw and decayed points, and the adjustments."""
+def explain(
+    hits: Hits, model: ScoringModel, lead_index: int, scores: Scores | None = None
+) -> Explanation:
+    """Every criterion that fired for one lead, its raw and decayed points, and the adjustments.
+
+    Pass the bulk `scores` of the same hits and model to skip re-scoring; the explanation
+    then ends at exactly the score the lead has everywhere else.
+    """
     _check_same_rules(hits, model)
     i = lead_index
     rows = []
@@ -124,10 +130,10 @@ def explain(hits: Hits, model: ScoringModel, lead_index: int) -> Explanation:
     table = pd.DataFrame(
         rows, columns=["criterion", "label", "group", "count", "raw_points", "points"]
     )
-    s = score(_one_lead(hits, i), model)
+    s = scores if scores is not None else score(hits, model)
     fit_sum = float(table.loc[table["group"] == "fit", "points"].sum())
     eng_sum = float(table.loc[table["group"] == "engagement", "points"].sum())
-    fit, eng, total = float(s.fit[0]), float(s.engagement[0]), float(s.score[0])
+    fit, eng, total = float(s.fit[i]), float(s.engagement[i]), float(s.score[i])
     eng_capped = min(eng_sum, model.caps.engagement)
     steps = [(f"{r.label}", float(r.points)) for r in table.itertuples()]
     adjustments = [
@@ -137,25 +143,8 @@ def explain(hits: Hits, model: ScoringModel, lead_index: int) -> Explanation:
         ("Clipped to 0–100", total - (fit + eng)),
     ]
     steps += [(name, value) for name, value in adjustments if abs(value) > 1e-12]
-    band = model.bands[int(s.band[0])].name
+    band = model.bands[int(s.band[i])].name
     return Explanation(i, table, steps, fit, eng, total, band)
-
-
-def _one_lead(hits: Hits, i: int) -> Hits:
-    """A one-lead view of the hit matrix, to score a single lead exactly as in bulk."""
-    return Hits(
-        rules_key=hits.rules_key,
-        as_of=hits.as_of,
-        criterion_ids=hits.criterion_ids,
-        codes=tuple(w[i : i + 1] for w in hits.codes),
-        code_criteria=hits.code_criteria,
-        event_criteria=hits.event_criteria,
-        counts=hits.counts[i : i + 1],
-        raw_counts=hits.raw_counts[i : i + 1],
-        decision_ns=hits.decision_ns[i : i + 1],
-        events_used=0,
-        events_excluded=0,
-    )
 
 
 # --------------------------------------------------------------------------- summaries

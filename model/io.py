@@ -1,0 +1,164 @@
+"""Read leads and events files (CSV or Parquet) into a prepared Dataset, with clear errors.
+
+Every problem names the file, the column and the rows (counted as in a spreadsheet: the
+header is row 1), and nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.features import Dataset, prepare
+
+WON = frozenset({"won", "win", "closed won", "closed-won", "yes", "y", "true", "1"})
+LOST = frozenset({"lost", "loss", "closed lost", "closed-lost", "no", "n", "false", "0"})
+OPEN = frozenset({"open", "", "pending", "in progress"})
+LEAD_COLUMNS = ("lead_id", "created_at")
+EVENT_COLUMNS = ("lead_id", "occurred_at", "event_type")
+
+
+class DataError(ValueError):
+    """A data file that cannot be used as it is; the message names file, column and rows."""
+
+
+def read_table(path: str | Path, *, id_columns: tuple[str, ...] = ("lead_id",)) -> pd.DataFrame:
+    """Read a CSV or Parquet file; id columns are kept as text (leading zeros survive)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string"))
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path}: cannot read the file ({_first_line(exc)})") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for col in id_columns:
+        if col in frame.columns:
+            frame[col] = frame[col].astype("string").str.strip()
+    return frame
+
+
+def load_dataset(
+    leads_path: str | Path, events_path: str | Path | None = None, *, name: str | None = None
+) -> Dataset:
+    """Read, check and prepare leads (and events) for scoring."""
+    leads = check_leads(read_table(leads_path), source=str(leads_path))
+    events = None
+    if events_path is not None:
+        events = check_events(read_table(events_path), source=str(events_path))
+    return prepare(leads, events, name=name or Path(leads_path).parent.name)
+
+
+def check_leads(frame: pd.DataFrame, *, source: str = "leads") -> pd.DataFrame:
+    """Require lead_id and created_at; parse dates, outcome and value; refuse bad rows."""
+    _require(frame, LEAD_COLUMNS, source)
+    frame = frame.copy()
+    _no_blank_ids(frame, "lead_id", source)
+    dupes = frame["lead_id"].duplicated(keep=False)
+    if dupes.any():
+        ids = frame.loc[dupes, "lead_id"].drop_duplicates().head(5).tolist()
+        raise DataError(
+            f"{source}: column 'lead_id' has {int(frame['lead_id'].duplicated().sum())} duplicate"
+            f" ids, e.g. {', '.join(map(repr, ids))} at rows {_rows(dupes)}"
+        )
+    frame["created_at"] = parse_dates(frame["created_at"], "created_at", source, required=True)
+    if "closed_at" in frame.columns:
+        frame["closed_at"] = parse_dates(frame["closed_at"], "closed_at", source)
+    if "outcome" in frame.columns:
+        frame["outcome"] = parse_outcome(frame["outcome"], source)
+    if "value" in frame.columns:
+        frame["value"] = parse_numbers(frame["value"], "value", source)
+    return frame
+
+
+def check_events(frame: pd.DataFrame, *, source: str = "events") -> pd.DataFrame:
+    """Require lead_id, occurred_at and event_type; parse dates; refuse bad rows."""
+    _require(frame, EVENT_COLUMNS, source)
+    frame = frame.copy()
+    _no_blank_ids(frame, "lead_id", source)
+    frame["occurred_at"] = parse_dates(frame["occurred_at"], "occurred_at", source, required=True)
+    blank = frame["event_type"].isna() | (frame["event_type"].astype("string").str.strip() == "")
+    if blank.any():
+        raise DataError(f"{source}: column 'event_type' is empty at rows {_rows(blank)}")
+    return frame
+
+
+def parse_dates(s: pd.Series, column: str, source: str, *, required: bool = False) -> pd.Series:
+    """Parse a date column; unparseable values (and blanks when required) are errors."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        parsed = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+    else:
+        text = s.astype("string").str.strip()
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        bad = parsed.isna() & text.notna() & (text != "")
+        if bad.any():
+            examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
+            raise DataError(
+                f"{source}: column '{column}' has {int(bad.sum())} values that are not dates, "
+                f"e.g. {examples} at rows {_rows(bad)}"
+            )
+    if required and parsed.isna().any():
+        raise DataError(f"{source}: column '{column}' is empty at rows {_rows(parsed.isna())}")
+    return parsed.astype("datetime64[ns]")
+
+
+def parse_outcome(s: pd.Series, source: str) -> pd.Series:
+    """Map outcome values to won / lost / open; anything else is an error naming it."""
+    text = s.astype("string").str.strip().str.lower().fillna("")
+    out = pd.Series(np.where(text.isin(WON), "won", np.where(text.isin(LOST), "lost", "open")))
+    unknown = ~(text.isin(WON) | text.isin(LOST) | text.isin(OPEN))
+    if unknown.any():
+        values = ", ".join(repr(v) for v in s[unknown].astype(str).drop_duplicates().head(5))
+        raise DataError(
+            f"{source}: column 'outcome' has values that are not won, lost or open: {values}"
+            f" at rows {_rows(unknown)}"
+        )
+    return out.set_axis(s.index)
+
+
+def parse_numbers(s: pd.Series, column: str, source: str) -> pd.Series:
+    """Parse a numeric column ('1,200', '$300' allowed); other text is an error."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(np.float64)
+    text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
+    parsed = pd.to_numeric(text, errors="coerce")
+    bad = parsed.isna() & text.notna() & (text != "")
+    if bad.any():
+        examples = ", ".join(repr(v) for v in s[bad].astype(str).drop_duplicates().head(3))
+        raise DataError(
+            f"{source}: column '{column}' has {int(bad.sum())} values that are not numbers, "
+            f"e.g. {examples} at rows {_rows(bad)}"
+        )
+    return parsed.astype(np.float64)
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, frame.columns[:12]))
+        raise DataError(
+            f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(c) for c in missing)} (found: {have})"
+        )
+
+
+def _no_blank_ids(frame: pd.DataFrame, column: str, source: str) -> None:
+    blank = frame[column].isna() | (frame[column] == "")
+    if blank.any():
+        raise DataError(f"{source}: column '{column}' is empty at rows {_rows(blank)}")
+
+
+def _rows(mask: pd.Series, limit: int = 5) -> str:
+    """Spreadsheet row numbers (header = row 1) of the first few True values."""
+    rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
+    shown = ", ".join(map(str, rows[:limit]))
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

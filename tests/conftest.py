@@ -1,0 +1,62 @@
+"""Shared fixtures: demo data made in memory, the default model, the real data in ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model import demo
+from model.features import Dataset, prepare
+from model.spec import ScoringModel, default_model, parse_model
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_data() -> demo.DemoData:
+    return demo.generate(20_000, seed=7)
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(demo_data: demo.DemoData) -> Dataset:
+    return prepare(demo_data.leads, demo_data.events, name="demo")
+
+
+@pytest.fixture
+def model() -> ScoringModel:
+    return default_model()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The public datasets beside the project; skip only when that folder is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (it sits beside the checkout)")
+    return SHARED_DATA
+
+
+def tiny_model(criteria: list[dict], **extra: object) -> ScoringModel:
+    """A model with the given criteria and bands A >= 75 (sales-ready), B >= 50, C."""
+    data = {
+        "name": "test",
+        "criteria": criteria,
+        "bands": [
+            {"name": "A", "min_score": 75, "sales_ready": True},
+            {"name": "B", "min_score": 50},
+            {"name": "C", "min_score": 0},
+        ],
+        **extra,
+    }
+    return parse_model(data)
+
+
+def tiny_dataset(leads: list[dict], events: list[tuple[str, str, str]] | None = None) -> Dataset:
+    """Leads as dicts (lead_id, created_at, ...) and events as (lead_id, occurred_at, type)."""
+    frame = pd.DataFrame(leads)
+    frame["created_at"] = pd.to_datetime(frame["created_at"])
+    ev = pd.DataFrame(events or [], columns=["lead_id", "occurred_at", "event_type"])
+    ev["occurred_at"] = pd.to_datetime(ev["occurred_at"], format="ISO8601")
+    return prepare(frame, ev, name="tiny")

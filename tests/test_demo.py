@@ -1,0 +1,98 @@
+"""Demo data: deterministic bytes, realistic rates, something for a review to discover."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from model import demo
+from model.features import NS_PER_DAY, AsOf, Dataset, build_hits
+from model.scoring import outcome_codes, score
+from model.spec import ScoringModel
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path) -> None:
+    a = demo.write(demo.generate(500, seed=3), tmp_path / "a")
+    b = demo.write(demo.generate(500, seed=3), tmp_path / "b")
+    c = demo.write(demo.generate(500, seed=4), tmp_path / "c")
+    assert [_digest(p) for p in a] == [_digest(p) for p in b]
+    assert _digest(a[0]) != _digest(c[0])
+
+
+def test_demo_looks_like_a_crm_export(demo_data: demo.DemoData) -> None:
+    leads, events = demo_data.leads, demo_data.events
+    closed = leads[leads["outcome"] != "open"]
+    assert 0.08 <= (closed["outcome"] == "won").mean() <= 0.12
+    assert 0.02 <= (leads["outcome"] == "open").mean() <= 0.2
+    assert 12 <= len(events) / len(leads) <= 18
+    span = leads["created_at"].max() - leads["created_at"].min()
+    assert 700 <= span.days <= 731
+    assert set(leads["source"].unique()) == set(demo.SOURCES)
+    assert leads.loc[leads["outcome"] == "open", "closed_at"].isna().all()
+    assert (closed["closed_at"] > closed["created_at"]).all()
+
+
+def test_events_fall_before_and_after_the_14_day_mark(demo_dataset: Dataset) -> None:
+    offset_days = demo_dataset.ev_offset_ns / NS_PER_DAY
+    assert (offset_days < 0).mean() > 0.03
+    assert ((offset_days >= 0) & (offset_days < 14)).mean() > 0.4
+    assert (offset_days >= 14).mean() > 0.15
+
+
+def test_later_events_leak_the_outcome(demo_dataset: Dataset, model: ScoringModel) -> None:
+    """Scoring with every event ranks better than as of day 14: the leak a replay avoids."""
+    oc = outcome_codes(demo_dataset.leads["outcome"], demo_dataset.n_leads)
+    closed = oc < 2
+
+    def auc(as_of: AsOf) -> float:
+        s = score(build_hits(demo_dataset, model, as_of), model).score
+        return roc_auc_score(oc[closed] == 0, s[closed])
+
+    honest, leaky = auc(AsOf()), auc(AsOf.parse("created+3650d"))
+    assert 0.65 < honest < leaky - 0.05
+
+
+def test_some_default_criteria_earn_nothing(demo_dataset: Dataset, model: ScoringModel) -> None:
+    """A model review must have something to discover: plausible criteria that do not predict."""
+    oc = outcome_codes(demo_dataset.leads["outcome"], demo_dataset.n_leads)
+    closed = oc < 2
+    hits = build_hits(demo_dataset, model, AsOf())
+
+    def lift(cid: str) -> float:
+        fired = hits.fired([c.id for c in model.criteria].index(cid))
+        return (oc[closed & fired] == 0).mean() / (oc[closed] == 0).mean()
+
+    assert lift("demo_request") > 1.5
+    assert lift("pricing_visit") > 1.2
+    assert lift("student") < 0.4
+    for plausible in ("target_country", "webinar", "social_follow"):
+        assert 0.7 < lift(plausible) < 1.3, plausible
+
+
+def test_ensure_demo_writes_once_and_reuses(tmp_path) -> None:
+    calls: list[str] = []
+    leads, events = demo.ensure_demo(
+        tmp_path / "d", n_leads=300, progress=lambda f, m: calls.append(m)
+    )
+    assert leads.exists()
+    assert events.exists()
+    assert calls
+    stamp = leads.stat().st_mtime_ns
+    calls.clear()
+    demo.ensure_demo(tmp_path / "d", n_leads=300, progress=lambda f, m: calls.append(m))
+    assert leads.stat().st_mtime_ns == stamp
+    assert not calls
+    assert [p.name for p in (tmp_path).iterdir()] == ["d"]  # no temporary folder left behind
+
+
+def test_generator_is_vectorised_enough_for_a_million_leads() -> None:
+    """Not a timing: 100k leads must come out with the same shape as small runs."""
+    big = demo.generate(100_000, seed=1)
+    assert len(big.leads) == 100_000
+    assert np.isclose(len(big.events) / 100_000, 15.4, atol=1.5)

@@ -1,0 +1,320 @@
+"""Stage 1 + stage 2: every rule type, caps, decay and floor, bands, explanations, as-of."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.features import AsOf, Dataset, attribute_mask, build_hits
+from model.scoring import band_index, explain, score
+from model.spec import ModelError, ScoringModel
+from tests.conftest import tiny_dataset, tiny_model
+
+T0 = "2025-01-01 00:00:00"
+LEADS = [
+    {"lead_id": "a", "created_at": T0, "industry": "Software", "employees": 200,
+     "vip": True, "phone": "", "closed": pd.Timestamp("2025-03-01")},
+    {"lead_id": "b", "created_at": T0, "industry": " saas ", "employees": 5000,
+     "vip": False, "phone": "555", "closed": pd.Timestamp("2025-06-30")},
+    {"lead_id": "c", "created_at": T0, "industry": "Select", "employees": 5001,
+     "vip": None, "phone": None, "closed": pd.NaT},
+    {"lead_id": "d", "created_at": T0, "industry": "Retail", "employees": None,
+     "vip": True, "phone": "N/A", "closed": pd.Timestamp("2025-07-01")},
+]  # fmt: skip
+
+
+def _crit(cid: str, points: float, rule: dict, group: str = "fit") -> dict:
+    return {"id": cid, "label": cid, "group": group, "points": points, "rule": rule}
+
+
+def _fired(rule: dict) -> list[str]:
+    data = tiny_dataset(LEADS)
+    m = tiny_model([_crit("x", 1, rule)])
+    mask = attribute_mask(data, m.criteria[0].rule)
+    return [lead for lead, hit in zip(data.lead_ids, mask, strict=True) if hit]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"attribute": "industry", "op": "equals", "value": "software"}, ["a"]),
+        ({"attribute": "industry", "op": "in", "values": ["Software", "SaaS"]}, ["a", "b"]),
+        ({"attribute": "employees", "op": "between", "low": 200, "high": 5000}, ["a", "b"]),
+        ({"attribute": "employees", "op": "between", "low": 5001}, ["c"]),
+        ({"attribute": "employees", "op": "between", "high": 200}, ["a"]),
+        ({"attribute": "employees", "op": "equals", "value": 5000}, ["b"]),
+        ({"attribute": "vip", "op": "is_true"}, ["a", "d"]),
+        ({"attribute": "phone", "op": "is_missing"}, ["a", "c", "d"]),
+        ({"attribute": "industry", "op": "is_missing"}, ["c"]),
+        ({"attribute": "employees", "op": "is_missing"}, ["d"]),
+        ({"attribute": "closed", "op": "between", "low": "2025-03-01", "high": "2025-06-30"},
+         ["a", "b"]),
+        ({"attribute": "created_at", "op": "between", "low": "2024-12-31"}, ["a", "b", "c", "d"]),
+    ],
+)  # fmt: skip
+def test_attribute_rules(rule: dict, expected: list[str]) -> None:
+    assert _fired(rule) == expected
+
+
+def test_rule_on_unknown_attribute_names_criterion_and_columns() -> None:
+    m = tiny_model([_crit("size", 5, {"attribute": "headcount", "op": "between", "low": 1})])
+    with pytest.raises(ModelError, match=r"criterion 'size': attribute 'headcount' is not a"):
+        build_hits(tiny_dataset(LEADS), m, AsOf())
+
+
+def test_between_on_text_is_a_clear_error() -> None:
+    m = tiny_model([_crit("x", 5, {"attribute": "industry", "op": "between", "low": 1})])
+    with pytest.raises(ModelError, match="'between' needs a number or date attribute"):
+        build_hits(tiny_dataset(LEADS), m, AsOf())
+
+
+EVENTS = [
+    ("a", "2024-12-20", "pricing_page_view"),  # before created_at: counts
+    ("a", "2025-01-05", "pricing_page_view"),
+    ("a", "2025-01-10", "pricing_page_view"),
+    ("a", "2025-01-11", "pricing_page_view"),
+    ("a", "2025-01-15 00:00:00", "pricing_page_view"),  # exactly at created+14d: never counts
+    ("a", "2025-02-01", "pricing_page_view"),  # after: never counts
+    ("b", "2025-01-02", "careers_page_view"),
+    ("b", "2025-01-03", "ebook_download"),
+    ("b", "2025-01-04", "whitepaper_download"),
+    ("c", "2025-01-14 23:59:59", "demo_request"),
+]
+
+
+def _scores(criteria: list[dict], as_of: AsOf | None = None, **extra: object) -> pd.DataFrame:
+    data = tiny_dataset(LEADS, EVENTS)
+    m = tiny_model(criteria, **extra)
+    s = score(build_hits(data, m, as_of or AsOf()), m)
+    return pd.DataFrame(
+        {"fit": s.fit, "engagement": s.engagement, "score": s.score, "band": s.band_names(m)},
+        index=data.lead_ids,
+    )
+
+
+def test_event_counts_respect_the_decision_moment_and_max_count() -> None:
+    pricing = _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")
+    assert _scores([pricing])["engagement"].tolist() == [40, 0, 0, 0]
+    capped = _crit("p", 10, {"events": ["pricing_page_view"], "max_count": 3}, "engagement")
+    assert _scores([capped])["engagement"].tolist() == [30, 0, 0, 0]
+
+
+def test_one_criterion_counts_several_event_types() -> None:
+    content = _crit("c", 4, {"events": ["ebook_download", "whitepaper_download"]}, "engagement")
+    assert _scores([content])["engagement"].tolist() == [0, 8, 0, 0]
+
+
+def test_event_one_second_before_the_decision_counts() -> None:
+    demo = _crit("d", 20, {"events": ["demo_request"]}, "engagement")
+    assert _scores([demo])["engagement"].tolist() == [0, 0, 20, 0]
+
+
+def test_fixed_date_policy_uses_only_events_before_that_date() -> None:
+    pricing = _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")
+    s = _scores([pricing], AsOf.parse("2025-01-10"))
+    assert s["engagement"].tolist() == [20, 0, 0, 0]
+    s = _scores([pricing], AsOf.parse("2025-03-01"), caps={"engagement": 100})
+    assert s["engagement"].tolist() == [60, 0, 0, 0]
+
+
+def test_negative_points_caps_and_clipping() -> None:
+    crits = [
+        _crit("sw", 40, {"attribute": "industry", "op": "in", "values": ["software", "saas"]}),
+        _crit("big", 30, {"attribute": "employees", "op": "between", "low": 200}),
+        _crit("careers", -90, {"events": ["careers_page_view"]}, "engagement"),
+        _crit("p", 20, {"events": ["pricing_page_view"]}, "engagement"),
+    ]
+    s = _scores(crits)
+    assert s.loc["a", "fit"] == 50  # 70 capped at the default fit cap of 50
+    assert s.loc["a", "engagement"] == 50  # 80 capped at 50
+    assert s.loc["a", "score"] == 100
+    assert s.loc["b", "engagement"] == -90  # caps are upper caps only
+    assert s.loc["b", "score"] == 0  # 50 - 90 clipped to 0
+    s = _scores(crits, caps={"fit": 100, "engagement": 100})
+    assert s.loc["a", "score"] == 100  # 70 + 80 clipped to 100
+    assert s.loc["a", "fit"] == 70
+
+
+def _decayed(mode: dict) -> float:
+    pricing = _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")
+    return _scores([pricing], decay={**mode, "floor_fraction": 0})["engagement"]["a"]
+
+
+def test_half_life_decay() -> None:
+    # events on 2024-12-20, 01-05, 01-10, 01-11: ages 26, 10, 5, 4 days at 01-15
+    ages = np.array([26, 10, 5, 4])
+    assert _decayed({"mode": "half_life", "half_life_days": 10}) == pytest.approx(
+        10 * np.sum(0.5 ** (ages / 10))
+    )
+
+
+def test_linear_decay() -> None:
+    ages = np.array([26, 10, 5, 4])
+    expected = 10 * np.sum(np.clip(1 - 0.6 * ages / 30, 0, 1))
+    assert _decayed({"mode": "linear", "percent_per_30_days": 60}) == pytest.approx(expected)
+    assert _decayed({"mode": "none"}) == 40
+
+
+def test_floor_keeps_decayed_engagement_up_to_half_the_threshold() -> None:
+    pricing = _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")
+    slow = {"mode": "half_life", "half_life_days": 1, "floor_fraction": 0.5}
+    s = _scores([pricing], decay=slow)
+    assert s.loc["a", "engagement"] == 37.5  # decayed ~0.7, undecayed 40, floor 0.5 x 75
+    low = {"mode": "half_life", "half_life_days": 1, "floor_fraction": 0.9}
+    assert _scores([pricing], decay=low).loc["a", "engagement"] == 40  # undecayed was lower
+
+
+def test_bands_at_exact_boundaries() -> None:
+    m = tiny_model([_crit("x", 1, {"attribute": "vip", "op": "is_true"})])
+    s = np.array([0, 49.999, 50, 74.5, 75, 100])
+    assert [m.bands[i].name for i in band_index(s, m)] == ["C", "C", "B", "B", "A", "A"]
+
+
+def test_points_change_does_not_need_new_hits(demo_dataset: Dataset, model: ScoringModel) -> None:
+    hits = build_hits(demo_dataset, model, AsOf())
+    before = score(hits, model)
+    data = model.to_dict()
+    data["criteria"][0]["points"] = 30
+    changed = ScoringModel.model_validate(data)
+    after = score(hits, changed)
+    fired = hits.fired(0)
+    assert np.all(after.score[~fired] == before.score[~fired])
+    assert np.all(after.score[fired] >= before.score[fired])
+    assert np.any(after.score[fired] > before.score[fired])
+
+
+def test_hits_refuse_a_model_with_other_rules(demo_dataset: Dataset, model: ScoringModel) -> None:
+    hits = build_hits(demo_dataset, model, AsOf())
+    data = model.to_dict()
+    data["criteria"][0]["rule"]["values"] = ["Retail"]
+    with pytest.raises(ValueError, match="rebuild"):
+        score(hits, ScoringModel.model_validate(data))
+
+
+def test_explanations_sum_exactly_to_the_score(demo_dataset: Dataset, model: ScoringModel) -> None:
+    hits = build_hits(demo_dataset, model, AsOf())
+    scores = score(hits, model)
+    adjusted = {"Fit cap": 0, "Engagement cap": 0, "Decay floor": 0, "Clipped to 0–100": 0}
+    for i in range(0, demo_dataset.n_leads, 41):
+        e = explain(hits, model, i, scores)
+        assert sum(v for _, v in e.steps) == pytest.approx(scores.score[i], abs=1e-9)
+        assert e.score == scores.score[i]
+        assert e.band == model.bands[scores.band[i]].name
+        for name, _ in e.steps:
+            if name in adjusted:
+                adjusted[name] += 1
+    assert all(count > 0 for name, count in adjusted.items() if name != "Engagement cap")
+
+
+def test_explanation_lists_raw_and_decayed_points(
+    demo_dataset: Dataset, model: ScoringModel
+) -> None:
+    hits = build_hits(demo_dataset, model, AsOf())
+    e = explain(hits, model, 3)
+    ev = e.criteria[e.criteria["group"] == "engagement"]
+    assert (ev["points"].abs() <= ev["raw_points"].abs() + 1e-12).all()
+    assert set(e.criteria["criterion"]) <= {c.id for c in model.criteria}
+
+
+def _reference_scores(data: Dataset, model: ScoringModel, as_of: AsOf, leads: range) -> np.ndarray:
+    """Slow, obviously-correct scorer: Python loops over leads, criteria and events."""
+    frame = data.leads
+    events = pd.DataFrame(
+        {
+            "lead": data.ev_lead,
+            "t": data.ev_ns,
+            "type": np.repeat(data.event_types, np.diff(data.type_starts)),
+        }
+    )
+    by_lead = {k: g for k, g in events.groupby("lead")}
+    out = []
+    for i in leads:
+        decision = as_of.decision_ns(data.created_ns[i : i + 1])[0]
+        fit = eng = raw_eng = 0.0
+        for c in model.criteria:
+            if c.on_events:
+                g = by_lead.get(i, events.iloc[:0])
+                g = g[g["type"].isin(c.rule.events) & (g["t"] < decision)]
+                ages = (decision - g["t"].to_numpy()) / 86_400e9
+                w = {
+                    "none": np.ones_like(ages),
+                    "half_life": 0.5 ** (ages / model.decay.half_life_days),
+                    "linear": np.clip(1 - model.decay.percent_per_30_days / 3000 * ages, 0, 1),
+                }[model.decay.mode]
+                cap = c.rule.max_count or np.inf
+                dec, raw = min(w.sum(), cap), min(len(ages), cap)
+                if c.group == "fit":
+                    fit += c.points * raw
+                else:
+                    eng += c.points * dec
+                    raw_eng += c.points * raw
+            else:
+                v = frame[c.rule.attribute].iloc[i]
+                hit = _reference_attribute(c.rule, v)
+                if c.group == "fit":
+                    fit += c.points * hit
+                else:
+                    eng += c.points * hit
+                    raw_eng += c.points * hit
+        fit = min(fit, model.caps.fit)
+        eng = min(eng, model.caps.engagement)
+        if model.decay.mode != "none":
+            eng = max(eng, min(min(raw_eng, model.caps.engagement), model.floor))
+        out.append(min(max(fit + eng, 0), 100))
+    return np.array(out)
+
+
+def _reference_attribute(rule, v) -> bool:
+    missing = v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v)
+    if isinstance(v, str) and v.strip().lower() in {"", "select", "n/a", "-"}:
+        missing = True
+    if rule.op == "is_missing":
+        return missing
+    if missing:
+        return False
+    if rule.op == "is_true":
+        return bool(v) if not isinstance(v, str) else v.lower() in {"true", "yes", "1"}
+    if rule.op == "between":
+        return (rule.low is None or v >= rule.low) and (rule.high is None or v <= rule.high)
+    wanted = [rule.value] if rule.op == "equals" else rule.values
+    return str(v).strip().lower() in {str(w).lower() for w in wanted}
+
+
+@pytest.mark.parametrize(
+    ("decay", "as_of"),
+    [
+        ({"mode": "none"}, "created+14d"),
+        ({"mode": "half_life", "half_life_days": 20, "floor_fraction": 0.5}, "created+14d"),
+        ({"mode": "linear", "percent_per_30_days": 40, "floor_fraction": 0.3}, "created+30d"),
+        ({"mode": "half_life", "half_life_days": 45, "floor_fraction": 0.5}, "2025-09-30"),
+    ],
+)
+def test_vectorised_engine_equals_the_slow_reference(
+    demo_dataset: Dataset, model: ScoringModel, decay: dict, as_of: str
+) -> None:
+    data = model.to_dict()
+    data["decay"] = decay
+    m = ScoringModel.model_validate(data)
+    policy = AsOf.parse(as_of)
+    fast = score(build_hits(demo_dataset, m, policy), m).score
+    sample = range(0, demo_dataset.n_leads, 37)
+    slow = _reference_scores(demo_dataset, m, policy, sample)
+    np.testing.assert_allclose(fast[sample.start :: sample.step], slow, rtol=0, atol=1e-9)
+
+
+def test_as_of_parsing() -> None:
+    assert str(AsOf.parse("created+14d")) == "created+14d"
+    assert AsOf.parse("created + 30d").days == 30
+    assert str(AsOf.parse("2025-06-30")) == "2025-06-30"
+    with pytest.raises(ValueError, match="created\\+Nd"):
+        AsOf.parse("next tuesday")
+
+
+def test_excluded_events_are_counted() -> None:
+    data = tiny_dataset(LEADS, EVENTS)
+    m = tiny_model([_crit("p", 1, {"events": ["pricing_page_view"]}, "engagement")])
+    hits = build_hits(data, m, AsOf())
+    assert hits.events_excluded == 2
+    assert hits.events_used == 4
+    assert build_hits(data, m, AsOf.parse("2025-01-10")).events_excluded == 5

@@ -1,0 +1,67 @@
+"""Property: events dated at or after a lead's decision moment never change any score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model.demo import EVENT_TYPES, generate
+from model.features import AsOf, build_hits, prepare
+from model.scoring import score
+from model.spec import ScoringModel, default_model
+
+TYPES = sorted(EVENT_TYPES)
+MODEL = default_model()
+POLICIES = st.one_of(
+    st.integers(0, 60).map(lambda d: AsOf.parse(f"created+{d}d")),
+    st.dates(pd.Timestamp("2024-06-01").date(), pd.Timestamp("2025-12-31").date()).map(
+        lambda d: AsOf.parse(d.isoformat())
+    ),
+)
+DECAYS = st.sampled_from(
+    [
+        {"mode": "none"},
+        {"mode": "half_life", "half_life_days": 7, "floor_fraction": 0.5},
+        {"mode": "linear", "percent_per_30_days": 50, "floor_fraction": 0.2},
+    ]
+)
+
+
+def _frames(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Small demo leads and events, with the seed spread over lead ids and event times."""
+    data = generate(n, seed=seed)
+    return data.leads, data.events
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    as_of=POLICIES,
+    decay=DECAYS,
+    late_offsets_s=st.lists(st.integers(0, 400 * 86_400), min_size=1, max_size=40),
+)
+def test_late_events_never_change_scores(
+    seed: int, as_of: AsOf, decay: dict, late_offsets_s: list[int]
+) -> None:
+    rng = np.random.default_rng(seed)
+    model = ScoringModel.model_validate({**MODEL.to_dict(), "decay": decay})
+    leads, events = _frames(seed, 40)
+    base = prepare(leads, events)
+    before = score(build_hits(base, model, as_of), model)
+
+    k = len(late_offsets_s)
+    who = rng.integers(0, len(leads), k)
+    decision = as_of.decision_ns(base.created_ns)[who]
+    late = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"].to_numpy()[who],
+            "occurred_at": pd.to_datetime(decision + np.array(late_offsets_s) * 10**9),
+            "event_type": rng.choice(TYPES, k),
+        }
+    )
+    more = prepare(leads, pd.concat([events, late], ignore_index=True))
+    after = score(build_hits(more, model, as_of), model)
+    np.testing.assert_array_equal(after.score, before.score)
+    np.testing.assert_array_equal(after.band, before.band)
