@@ -13,6 +13,7 @@ Events at or after a lead's decision moment never count; events before `created_
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -102,6 +103,28 @@ class Dataset:
     @property
     def n_events(self) -> int:
         return len(self.ev_lead)
+
+    @functools.cached_property
+    def outcome(self) -> np.ndarray:
+        """Per-lead outcome code: 0 won, 1 lost, 2 open (also when there is no outcome)."""
+        codes = np.full(self.n_leads, 2, dtype=np.int8)
+        if "outcome" in self.leads.columns:
+            text = self.leads["outcome"].astype("string").str.strip().str.lower()
+            cat = pd.Categorical(text, categories=OUTCOMES)
+            codes = np.where(cat.codes < 0, 2, cat.codes).astype(np.int8)
+        return codes
+
+    @functools.cached_property
+    def value(self) -> np.ndarray | None:
+        """Per-lead deal value (float64, NaN unknown), or None without a value column."""
+        if "value" not in self.leads.columns:
+            return None
+        return pd.to_numeric(self.leads["value"], errors="coerce").to_numpy(np.float64)
+
+    @property
+    def attributes(self) -> list[str]:
+        """Lead columns that criteria can use."""
+        return [c for c in self.leads.columns if c != "lead_id"]
 
     def type_slice(self, event_type: str) -> slice:
         """The events of one type, or an empty slice when the data has none."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.features import OUTCOMES, Hits
+from model.features import OUTCOMES, Dataset, Hits
 from model.spec import ScoringModel
 
 N_BINS = 101
@@ -150,16 +150,6 @@ def explain(
 # --------------------------------------------------------------------------- summaries
 
 
-def outcome_codes(outcome: pd.Series | None, n: int) -> np.ndarray:
-    """0 won, 1 lost, 2 open (also for anything else or no outcome column)."""
-    if outcome is None:
-        return np.full(n, 2, dtype=np.int8)
-    cat = pd.Categorical(outcome.astype("string").str.strip().str.lower(), categories=OUTCOMES)
-    codes = cat.codes.astype(np.int8)
-    codes[codes < 0] = 2
-    return codes
-
-
 def score_bins(
     score: np.ndarray, outcome: np.ndarray, value: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +201,37 @@ def histogram_frame(counts: np.ndarray, *, width: int = 5) -> pd.DataFrame:
         for o, name in enumerate(OUTCOMES)
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the Model page shows under the editor: band table and score histogram."""
+
+    bands: pd.DataFrame
+    histogram: pd.DataFrame
+    sales_ready: int
+    sales_ready_win_rate: float
+    other_win_rate: float
+
+
+def preview(data: Dataset, scores: Scores, model: ScoringModel, *, width: int = 5) -> Preview:
+    """Band table, histogram and sales-ready summary from one 101-bin count."""
+    counts, won_value = score_bins(scores.score, data.outcome, data.value)
+    bands = band_table(counts, won_value, model)
+    ready = counts[:, model.sales_ready_threshold :]
+    rest = counts[:, : model.sales_ready_threshold]
+    return Preview(
+        bands=bands,
+        histogram=histogram_frame(counts, width=width),
+        sales_ready=int(ready.sum()),
+        sales_ready_win_rate=_win_rate(ready),
+        other_win_rate=_win_rate(rest),
+    )
+
+
+def _win_rate(counts: np.ndarray) -> float:
+    won, lost = counts[0].sum(), counts[1].sum()
+    return float(won / (won + lost)) if won + lost else float("nan")
 
 
 def scored_frame(lead_ids: np.ndarray, scores: Scores, model: ScoringModel) -> pd.DataFrame:

@@ -60,3 +60,23 @@ def tiny_dataset(leads: list[dict], events: list[tuple[str, str, str]] | None = 
     ev = pd.DataFrame(events or [], columns=["lead_id", "occurred_at", "event_type"])
     ev["occurred_at"] = pd.to_datetime(ev["occurred_at"], format="ISO8601")
     return prepare(frame, ev, name="tiny")
+
+
+@pytest.fixture
+def v2_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep AppTest on st.navigation across reruns, as the real runtime is.
+
+    `streamlit run` sets PagesManager.uses_pages_directory to False at the first
+    st.navigation call and keeps it; AppTest resets it before every run, and because our
+    pages live in a folder named `pages/` the reruns would fall back to running the page
+    file alone, without app.py's sidebar.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

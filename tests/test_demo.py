@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from model import demo
 from model.features import NS_PER_DAY, AsOf, Dataset, build_hits
-from model.scoring import outcome_codes, score
+from model.scoring import score
 from model.spec import ScoringModel
 
 
@@ -47,7 +47,7 @@ def test_events_fall_before_and_after_the_14_day_mark(demo_dataset: Dataset) -> 
 
 def test_later_events_leak_the_outcome(demo_dataset: Dataset, model: ScoringModel) -> None:
     """Scoring with every event ranks better than as of day 14: the leak a replay avoids."""
-    oc = outcome_codes(demo_dataset.leads["outcome"], demo_dataset.n_leads)
+    oc = demo_dataset.outcome
     closed = oc < 2
 
     def auc(as_of: AsOf) -> float:
@@ -60,7 +60,7 @@ def test_later_events_leak_the_outcome(demo_dataset: Dataset, model: ScoringMode
 
 def test_some_default_criteria_earn_nothing(demo_dataset: Dataset, model: ScoringModel) -> None:
     """A model review must have something to discover: plausible criteria that do not predict."""
-    oc = outcome_codes(demo_dataset.leads["outcome"], demo_dataset.n_leads)
+    oc = demo_dataset.outcome
     closed = oc < 2
     hits = build_hits(demo_dataset, model, AsOf())
 

@@ -1,0 +1,13 @@
+"""Lead Scoring Studio: the router, and the sidebar every page shares."""
+
+import streamlit as st
+
+from pages import shared
+
+st.set_page_config(page_title="Lead Scoring Studio", page_icon=":dart:", layout="wide")
+shared.init_state()
+page = st.navigation(
+    [st.Page("pages/model.py", title="Model", icon=":material/tune:", default=True)]
+)
+shared.sidebar()
+page.run()

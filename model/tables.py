@@ -1,0 +1,176 @@
+"""The scoring model as editable tables (one row per criterion, one per band) and back.
+
+The Model page edits these tables; `model_from_tables` turns the edited rows into a
+validated ScoringModel or raises ModelError naming the criterion and the field.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from model.spec import ModelError, ScoringModel, parse_model
+
+CRITERIA_COLUMNS = [
+    "id", "label", "group", "points", "attribute", "op", "value", "low", "high",
+    "events", "max_count", "note",
+]  # fmt: skip
+BAND_COLUMNS = ["name", "min_score", "action", "sales_ready"]
+OPS = ["equals", "in", "between", "is_true", "is_missing", "count"]
+
+
+def criteria_table(model: ScoringModel) -> pd.DataFrame:
+    """One row per criterion; list values and event types as comma-separated text."""
+    rows = []
+    for c in model.criteria:
+        r = c.rule.model_dump(mode="json")
+        value = r.get("value")
+        if r.get("values") is not None:
+            value = ", ".join(str(v) for v in r["values"])
+        rows.append(
+            {
+                "id": c.id,
+                "label": c.label,
+                "group": c.group,
+                "points": c.points,
+                "attribute": r.get("attribute"),
+                "op": r.get("op"),
+                "value": None if value is None else str(value),
+                "low": _text(r.get("low")),
+                "high": _text(r.get("high")),
+                "events": ", ".join(r["events"]) if "events" in r else None,
+                "max_count": r.get("max_count"),
+                "note": c.note,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=CRITERIA_COLUMNS)
+    frame["points"] = frame["points"].astype("float64")
+    frame["max_count"] = frame["max_count"].astype("float64")
+    return frame
+
+
+def bands_table(model: ScoringModel) -> pd.DataFrame:
+    return pd.DataFrame([b.model_dump() for b in model.bands], columns=BAND_COLUMNS)
+
+
+def model_from_tables(
+    criteria: pd.DataFrame,
+    bands: pd.DataFrame,
+    *,
+    name: str,
+    caps: dict[str, float],
+    decay: dict[str, Any],
+) -> ScoringModel:
+    """Build and validate a model from edited tables; blank rows are ignored."""
+    crit = [_criterion(row, i) for i, row in enumerate(_records(criteria)) if _filled(row)]
+    band_rows = [_band(row) for row in _records(bands) if _filled(row)]
+    band_rows.sort(key=lambda b: -b["min_score"] if isinstance(b["min_score"], int) else 0)
+    data = {"name": name, "criteria": crit, "caps": caps, "decay": decay, "bands": band_rows}
+    return parse_model(data)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _clean(value: Any) -> Any:
+    """Blank cells (None, NaN, empty or whitespace text) become None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _filled(row: dict[str, Any]) -> bool:
+    return any(v is not None for v in row.values())
+
+
+def _criterion(row: dict[str, Any], i: int) -> dict[str, Any]:
+    cid = row.get("id") or f"criterion_{i + 1}"
+    where = f"criterion '{cid}'"
+    out: dict[str, Any] = {
+        "id": cid,
+        "label": row.get("label") or cid,
+        "group": row.get("group") or "fit",
+        "points": row.get("points") if row.get("points") is not None else 0,
+    }
+    if row.get("note"):
+        out["note"] = row["note"]
+    op = row.get("op") or ("count" if row.get("events") else None)
+    if op == "count":
+        rule: dict[str, Any] = {"events": _split(row.get("events")), "op": "count"}
+        if row.get("max_count") is not None:
+            rule["max_count"] = row["max_count"]
+    else:
+        if op is None:
+            raise ModelError(f"{where}: op is required (one of {', '.join(OPS)})")
+        rule = {"attribute": row.get("attribute") or "", "op": op}
+        if op == "equals":
+            rule["value"] = _scalar(row.get("value"))
+        elif op == "in":
+            rule["values"] = [_scalar(v) for v in _split(row.get("value"))]
+        elif op == "between":
+            for side in ("low", "high"):
+                if row.get(side) is not None:
+                    rule[side] = _bound(row[side], f"{where}: {side}")
+    out["rule"] = rule
+    return out
+
+
+def _band(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row.get(k) for k in BAND_COLUMNS}
+    out["action"] = out["action"] or ""
+    out["sales_ready"] = bool(out["sales_ready"])
+    score = out["min_score"]
+    if isinstance(score, float) and score.is_integer():
+        out["min_score"] = int(score)
+    return out
+
+
+def _split(text: Any) -> list[str]:
+    if text is None:
+        return []
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def _scalar(text: Any) -> Any:
+    """'5000' -> 5000, '2.5' -> 2.5, 'true' -> True, anything else stays text."""
+    if not isinstance(text, str):
+        return text
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def _bound(text: Any, where: str) -> float | str:
+    """A between bound: a number, or a date as YYYY-MM-DD."""
+    value = _scalar(text)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    try:
+        return pd.Timestamp(str(value)).date().isoformat()
+    except ValueError:
+        raise ModelError(f"{where} must be a number or a date, got {text!r}") from None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,239 @@
+"""Model page: edit criteria, caps, decay and bands; see the effect on the data at once."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from model import charts, scoring, tables
+from model.spec import ModelError, default_model, parse_model
+from pages import shared
+
+DECAY_MODES = {"none": "No decay", "half_life": "Half-life", "linear": "Linear"}
+
+
+def _on_upload() -> None:
+    """Load an uploaded model JSON into the editor, or say exactly what is wrong with it."""
+    file = st.session_state.get("model_upload")
+    if file is None:
+        return
+    try:
+        shared.load_into_editor(parse_model(file.getvalue()))
+        st.session_state["upload_message"] = ("success", f"Loaded {file.name}.")
+    except ModelError as exc:
+        st.session_state["upload_message"] = ("error", f"{file.name} was not loaded: {exc}")
+
+
+def _on_reset() -> None:
+    shared.load_into_editor(default_model())
+    st.session_state["upload_message"] = ("success", "Back to the default model.")
+
+
+def _criteria_editor(attributes: list[str], event_types: tuple[str, ...]) -> pd.DataFrame:
+    base = st.session_state["editor_base"]
+    used = {c.rule.attribute for c in base.criteria if not c.on_events}
+    return st.data_editor(
+        tables.criteria_table(base),
+        key=f"criteria_editor_{st.session_state['editor_version']}",
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": st.column_config.TextColumn("id", required=True, width="small"),
+            "label": st.column_config.TextColumn("label", width="medium"),
+            "group": st.column_config.SelectboxColumn(
+                "group", options=["fit", "engagement"], required=True
+            ),
+            "points": st.column_config.NumberColumn("points", step=1, format="%g"),
+            "attribute": st.column_config.SelectboxColumn(
+                "attribute", options=sorted(set(attributes) | used)
+            ),
+            "op": st.column_config.SelectboxColumn("op", options=tables.OPS),
+            "value": st.column_config.TextColumn(
+                "value", help="equals: one value; in: values separated by commas"
+            ),
+            "low": st.column_config.TextColumn("low", help="between: a number or YYYY-MM-DD"),
+            "high": st.column_config.TextColumn("high", help="between: a number or YYYY-MM-DD"),
+            "events": st.column_config.TextColumn(
+                "events",
+                help="count: event types separated by commas. In this data: "
+                + ", ".join(event_types),
+            ),
+            "max_count": st.column_config.NumberColumn(
+                "max count", min_value=0, help="count at most this many (after decay)"
+            ),
+            "note": st.column_config.TextColumn("note", help="why these points (sales feedback)"),
+        },
+    )
+
+
+def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
+    caps_col, decay_col, bands_col = st.columns([1, 1.3, 2])
+    with caps_col:
+        st.markdown("**Caps**")
+        st.number_input("Fit cap", 0.0, 100.0, step=5.0, key="cap_fit")
+        st.number_input("Engagement cap", 0.0, 100.0, step=5.0, key="cap_engagement")
+        st.text_input("Model name", key="model_name")
+    with decay_col:
+        st.markdown("**Decay of engagement**")
+        st.selectbox("Mode", list(DECAY_MODES), format_func=DECAY_MODES.get, key="decay_mode")
+        mode = st.session_state["decay_mode"]
+        if mode == "half_life":
+            st.number_input("Half-life (days)", 1.0, 3650.0, step=5.0, key="half_life_days")
+        elif mode == "linear":
+            st.number_input("Percent lost per 30 days", 1.0, 100.0, key="percent_per_30_days")
+        st.number_input(
+            "Floor (share of the sales-ready threshold)",
+            0.0,
+            1.0,
+            step=0.05,
+            key="floor_fraction",
+            disabled=mode == "none",
+            help="Decay never takes engagement below this share of the threshold.",
+        )
+    with bands_col:
+        st.markdown("**Bands** (highest first; sales-ready bands are handed to sales)")
+        bands = st.data_editor(
+            tables.bands_table(st.session_state["editor_base"]),
+            key=f"bands_editor_{st.session_state['editor_version']}",
+            num_rows="dynamic",
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "name": st.column_config.TextColumn("band", required=True),
+                "min_score": st.column_config.NumberColumn(
+                    "from score", min_value=0, max_value=100, step=1
+                ),
+                "action": st.column_config.TextColumn("routing action", width="large"),
+                "sales_ready": st.column_config.CheckboxColumn("sales-ready"),
+            },
+        )
+    caps = {"fit": st.session_state["cap_fit"], "engagement": st.session_state["cap_engagement"]}
+    decay = {
+        "mode": st.session_state["decay_mode"],
+        "half_life_days": st.session_state["half_life_days"],
+        "percent_per_30_days": st.session_state["percent_per_30_days"],
+        "floor_fraction": st.session_state["floor_fraction"],
+    }
+    return bands, caps, decay
+
+
+def _band_display(bands: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "band": bands["band"],
+            "scores": bands["range"],
+            "routing action": bands["action"],
+            "leads": bands["leads"],
+            "share": bands["share"].map(charts.percent),
+            "won": bands["won"],
+            "lost": bands["lost"],
+            "open": bands["open"],
+            "win rate (closed)": bands["win_rate"].map(charts.percent),
+            "revenue won": bands["revenue_won"].map(charts.money),
+        }
+    )
+
+
+def _lead_lookup(data, hits, model, scores) -> None:
+    st.subheader("Why does a lead have its score?")
+    ids = data.lead_ids
+    ready = scores.score >= model.sales_ready_threshold
+    st.session_state.setdefault("lookup_id", str(ids[ready.argmax()] if ready.any() else ids[0]))
+    wanted = st.text_input("Lead id", key="lookup_id", help="Paste a lead_id from your data.")
+    where = (ids == wanted.strip()).nonzero()[0]
+    if not len(where):
+        st.warning(f"No lead with id {wanted!r} in this dataset.")
+        return
+    i = int(where[0])
+    e = scoring.explain(hits, model, i, scores)
+    outcome = ("won", "lost", "open")[int(data.outcome[i])]
+    cols = st.columns(5)
+    cols[0].metric("Score", f"{e.score:.1f}")
+    cols[1].metric("Band", e.band)
+    cols[2].metric("Fit", f"{e.fit:.1f}")
+    cols[3].metric("Engagement", f"{e.engagement:.1f}")
+    cols[4].metric("Outcome", outcome)
+    st.plotly_chart(charts.figure_waterfall(e), width="stretch")
+    st.caption(
+        "Each bar is one criterion that fired (decayed points for engagement), then what the"
+        " caps, the decay floor and the 0–100 clip did; the last bar is the score."
+    )
+    st.dataframe(
+        e.criteria.rename(columns={"raw_points": "points before decay", "points": "points now"}),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def main() -> None:
+    st.title("Scoring model")
+    data = shared.dataset()
+    as_of = st.session_state["as_of"]
+    st.caption(
+        "Edit points, rules, caps, decay and bands; the preview below replays "
+        f"{data.n_leads:,} leads {as_of.describe()} on every edit."
+    )
+    criteria = _criteria_editor(data.attributes, data.event_types)
+    bands, caps, decay = _settings_and_bands()
+    try:
+        candidate = tables.model_from_tables(
+            criteria, bands, name=st.session_state["model_name"] or "Scoring model",
+            caps=caps, decay=decay,
+        )  # fmt: skip
+        hits = shared.hits(data, candidate, as_of)
+        st.session_state["model"] = candidate
+    except ModelError as exc:
+        st.error(f"Not applied: {exc}. The preview below still shows the last valid model.")
+    model = st.session_state["model"]
+    hits = shared.hits(data, model, as_of)
+    _files(model)
+    scores = scoring.score(hits, model)
+    view = scoring.preview(data, scores, model)
+
+    st.subheader("Preview on the current data")
+    m = st.columns(4)
+    m[0].metric("Leads scored", charts.human_count(data.n_leads))
+    m[1].metric(
+        f"Sales-ready (≥ {model.sales_ready_threshold})",
+        charts.human_count(view.sales_ready),
+        f"{charts.percent(view.sales_ready / max(data.n_leads, 1))} of leads",
+        delta_color="off",
+    )
+    m[2].metric("Win rate, sales-ready", charts.percent(view.sales_ready_win_rate))
+    m[3].metric("Win rate, the rest", charts.percent(view.other_win_rate))
+    st.plotly_chart(charts.figure_score_histogram(view.histogram, model, width=5), width="stretch")
+    st.caption(
+        "Leads per 5-point score bucket, stacked by outcome (won, lost, still open); dashed "
+        "lines are band boundaries, the solid one the sales-ready threshold. A good model "
+        "puts the green to the right."
+    )
+    st.dataframe(_band_display(view.bands), hide_index=True, width="stretch")
+    st.caption(
+        f"{hits.events_used:,} events counted; {hits.events_excluded:,} were at or after their "
+        "lead's decision moment and left out. Win rates use closed leads only."
+    )
+    _lead_lookup(data, hits, model, scores)
+
+
+def _files(model) -> None:
+    with st.sidebar:
+        st.divider()
+        st.markdown("**Model file**")
+        slug = re.sub(r"[^a-z0-9]+", "-", model.name.lower()).strip("-") or "model"
+        st.download_button(
+            "Download model JSON", model.to_json(), f"{slug}.json", "application/json",
+            width="stretch",
+        )  # fmt: skip
+        st.file_uploader(
+            "Upload a model JSON", type=["json"], key="model_upload", on_change=_on_upload
+        )
+        message = st.session_state.pop("upload_message", None)
+        if message:
+            (st.success if message[0] == "success" else st.error)(message[1])
+        st.button("Reset to the default model", on_click=_on_reset, width="stretch")
+
+
+main()

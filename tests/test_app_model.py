@@ -1,0 +1,158 @@
+"""AppTest for the Model page: edits, errors that keep the last valid model, files, look-up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model.spec import default_model
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+EDITOR = "criteria_editor_0"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture
+def at(demo_dir: Path, monkeypatch: pytest.MonkeyPatch, v2_pages: None) -> AppTest:
+    monkeypatch.setenv("LEADSCORE_DEMO_DIR", str(demo_dir))
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    assert not app.exception
+    return app
+
+
+def _bands(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "routing action" in d.value.columns)
+
+
+def _metric(at: AppTest, start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(start))
+
+
+def _edit(at: AppTest, rows: dict[int, dict]) -> AppTest:
+    at.session_state[EDITOR] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, demo_dir: Path) -> None:
+    assert (demo_dir / "leads.csv").exists()
+    bands = _bands(at)
+    assert bands["band"].tolist() == ["A", "B", "C"]
+    assert bands["leads"].sum() == 20_000
+    assert _metric(at, "Leads scored") == "20.0k"
+    assert "%" in bands["win rate (closed)"].iloc[0]
+    assert not at.error
+
+
+def test_points_edit_changes_band_counts(at: AppTest) -> None:
+    before = _bands(at)["leads"].tolist()
+    _edit(at, {0: {"points": 40}})  # industry is software: 10 -> 40
+    assert not at.exception
+    assert not at.error
+    after = _bands(at)["leads"].tolist()
+    assert after[0] > before[0]
+    assert sum(after) == 20_000
+    assert at.session_state["model"].criteria[0].points == 40
+
+
+def test_invalid_edit_shows_error_and_keeps_last_valid_model(at: AppTest) -> None:
+    _edit(at, {0: {"points": 40}})
+    valid = _bands(at)
+    _edit(at, {0: {"points": 40}, 2: {"op": "between", "low": "5000", "high": "200"}})
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert "criterion 'mid_market'" in message
+    assert "'low' (5000.0) is above 'high' (200.0)" in message
+    assert "last valid model" in message
+    pd.testing.assert_frame_equal(_bands(at), valid)
+    assert at.session_state["model"].criteria[0].points == 40
+
+
+def test_unknown_attribute_is_named(at: AppTest) -> None:
+    _edit(at, {1: {"attribute": "sector"}})
+    assert "criterion 'industry_finance': attribute 'sector' is not a column" in at.error[0].value
+
+
+def test_caps_bands_and_decay_controls_drive_the_preview(at: AppTest) -> None:
+    before = _bands(at)["leads"].tolist()
+    at.number_input(key="cap_fit").set_value(20.0).run()
+    assert _bands(at)["leads"].iloc[0] < before[0]
+    at.session_state["bands_editor_0"] = {
+        "edited_rows": {0: {"min_score": 80}}, "added_rows": [], "deleted_rows": []
+    }  # fmt: skip
+    at.run()
+    assert _bands(at)["scores"].iloc[0] == "80–100"
+    assert any(m.label == "Sales-ready (≥ 80)" for m in at.metric)
+    at.selectbox(key="decay_mode").set_value("none").run()
+    assert at.session_state["model"].decay.mode == "none"
+    assert not at.error
+
+
+def test_added_and_deleted_criteria(at: AppTest) -> None:
+    new = {"id": "is_software", "label": "Software", "group": "fit", "points": 5,
+           "attribute": "industry", "op": "equals", "value": "Software"}  # fmt: skip
+    at.session_state[EDITOR] = {"edited_rows": {}, "added_rows": [new], "deleted_rows": [0]}
+    at.run()
+    assert not at.error
+    ids = [c.id for c in at.session_state["model"].criteria]
+    assert "is_software" in ids
+    assert "industry_software" not in ids
+
+
+def test_as_of_policy_in_the_sidebar(at: AppTest) -> None:
+    def excluded() -> int:
+        text = next(c.value for c in at.caption if "events counted" in c.value)
+        return int(text.split("; ")[1].split(" were")[0].replace(",", ""))
+
+    at_14 = excluded()
+    at.number_input(key="asof_days").set_value(60).run()
+    assert excluded() < at_14
+    at.radio(key="asof_kind").set_value("Fixed date").run()
+    assert any("as it was on 01 Jan 2026" in c.value for c in at.sidebar.caption)
+
+
+def test_upload_model_json(at: AppTest) -> None:
+    data = default_model().to_dict()
+    data["name"] = "Workshop draft"
+    data["criteria"][0]["points"] = 33
+    at.file_uploader(key="model_upload").set_value(
+        ("draft.json", json.dumps(data).encode(), "application/json")
+    ).run()
+    assert not at.exception
+    assert at.session_state["model"].name == "Workshop draft"
+    assert at.session_state["editor_version"] == 1
+    assert any("Loaded draft.json" in s.value for s in at.success)
+
+
+def test_upload_bad_model_json_names_the_field_and_keeps_edits(at: AppTest) -> None:
+    _edit(at, {0: {"points": 40}})
+    bad = default_model().to_dict()
+    bad["criteria"][3]["weight"] = 2
+    at.file_uploader(key="model_upload").set_value(
+        ("bad.json", json.dumps(bad).encode(), "application/json")
+    ).run()
+    assert any(
+        "bad.json was not loaded: criterion 'enterprise': unknown field 'weight'" in e.value
+        for e in at.error
+    )
+    assert at.session_state["model"].criteria[0].points == 40
+    assert at.session_state["editor_version"] == 0
+
+
+def test_lead_lookup_explains_a_lead(at: AppTest) -> None:
+    assert _metric(at, "Band") == "A"
+    at.text_input(key="lookup_id").set_value("L0000002").run()
+    score = float(_metric(at, "Score"))
+    table = next(d.value for d in at.dataframe if "points now" in d.value.columns)
+    assert not table.empty
+    at.text_input(key="lookup_id").set_value("nobody").run()
+    assert any("No lead with id 'nobody'" in w.value for w in at.warning)
+    assert 0 <= score <= 100
