@@ -7,7 +7,6 @@ one 101-bin count per outcome (band thresholds are whole numbers).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,29 +35,41 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
     """Apply points, caps, decay floor, clipping and banding to a hit matrix."""
     _check_same_rules(hits, model)
     fit_pts, eng_pts = _points_by_group(model)
-    fit = np.zeros(hits.n_leads)
-    eng_attr = np.zeros(hits.n_leads)
-    for word, members in zip(hits.codes, hits.code_criteria, strict=True):
-        bits = _bit_table(len(members))
-        fit += (bits @ fit_pts[list(members)])[word]
-        eng_attr += (bits @ eng_pts[list(members)])[word]
     ev = list(hits.event_criteria)
-    if ev:
+    fit = np.zeros(hits.n_leads)
+    engagement = hits.counts @ eng_pts[ev] if ev else np.zeros(hits.n_leads)
+    eng_attr = []
+    for word, members in zip(hits.codes, hits.code_criteria, strict=True):
+        fit_table, eng_table = (
+            _code_table(fit_pts[list(members)]),
+            _code_table(eng_pts[list(members)]),
+        )
+        if fit_table.any():
+            fit += fit_table[word]
+        if eng_table.any():
+            eng_attr.append(eng_table[word])
+            engagement += eng_attr[-1]
+    if ev and fit_pts[ev].any():
         fit += hits.raw_counts @ fit_pts[ev]
-    engagement = np.minimum(eng_attr + hits.counts @ eng_pts[ev], model.caps.engagement)
+    np.minimum(engagement, model.caps.engagement, out=engagement)
     if model.decay.mode != "none" and ev:
-        undecayed = np.minimum(eng_attr + hits.raw_counts @ eng_pts[ev], model.caps.engagement)
-        engagement = np.maximum(engagement, np.minimum(undecayed, model.floor))
-    fit = np.minimum(fit, model.caps.fit)
-    total = np.clip(fit + engagement, 0.0, 100.0)
+        undecayed = hits.raw_counts @ eng_pts[ev]
+        for part in eng_attr:
+            undecayed += part
+        np.minimum(undecayed, min(model.caps.engagement, model.floor), out=undecayed)
+        np.maximum(engagement, undecayed, out=engagement)
+    np.minimum(fit, model.caps.fit, out=fit)
+    total = fit + engagement
+    np.clip(total, 0.0, 100.0, out=total)
     return Scores(fit, engagement, total, band_index(total, model))
 
 
 def band_index(score: np.ndarray, model: ScoringModel) -> np.ndarray:
     """Index of each score's band in `model.bands` (highest first); boundaries inclusive."""
-    ascending = np.array([b.min_score for b in reversed(model.bands)], dtype=np.float64)
-    below = np.searchsorted(ascending, score, side="right") - 1
-    return (len(ascending) - 1 - below).astype(np.int8)
+    band = np.zeros(score.shape, dtype=np.int8)
+    for b in model.bands[:-1]:
+        band += score < b.min_score
+    return band
 
 
 def _check_same_rules(hits: Hits, model: ScoringModel) -> None:
@@ -72,10 +83,13 @@ def _points_by_group(model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
     return np.where(is_fit, points, 0.0), np.where(is_fit, 0.0, points)
 
 
-@functools.cache
-def _bit_table(n: int) -> np.ndarray:
-    """All 2**n bit patterns as rows of 0/1 (pattern p, bit j)."""
-    return ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(np.float64)
+def _code_table(points: np.ndarray) -> np.ndarray:
+    """Points of every bit pattern of len(points) criteria: table[p] = sum of points[j]
+    over the bits j set in p, built by doubling (2**n additions, no bit matrix)."""
+    table = np.zeros(1 << len(points))
+    for j, p in enumerate(points):
+        table[1 << j : 2 << j] = table[: 1 << j] + p
+    return table
 
 
 # --------------------------------------------------------------------------- explanation
@@ -151,17 +165,17 @@ def explain(
 
 
 def score_bins(
-    score: np.ndarray, outcome: np.ndarray, value: np.ndarray | None = None
+    score: np.ndarray, outcome: np.ndarray, won_value: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lead counts (3 outcomes x 101 whole-score bins) and won value per bin, in one pass."""
-    bins = np.floor(score).astype(np.int64)
-    key = outcome.astype(np.int64) * N_BINS + bins
-    counts = np.bincount(key, minlength=3 * N_BINS).reshape(3, N_BINS)
-    if value is None:
+    """Lead counts (3 outcomes x 101 whole-score bins) and won value per bin.
+
+    `won_value` is each lead's value when won and 0 otherwise (`Dataset.won_value`).
+    """
+    bins = score.astype(np.intp)  # scores are 0-100, so truncation is floor
+    counts = np.bincount(bins + outcome * N_BINS, minlength=3 * N_BINS).reshape(3, N_BINS)
+    if won_value is None:
         return counts, np.zeros(N_BINS)
-    won = outcome == 0
-    won_value = np.bincount(bins[won], weights=np.nan_to_num(value[won]), minlength=N_BINS)
-    return counts, won_value
+    return counts, np.bincount(bins, weights=won_value, minlength=N_BINS)
 
 
 def band_table(counts: np.ndarray, won_value: np.ndarray, model: ScoringModel) -> pd.DataFrame:
@@ -216,7 +230,7 @@ class Preview:
 
 def preview(data: Dataset, scores: Scores, model: ScoringModel, *, width: int = 5) -> Preview:
     """Band table, histogram and sales-ready summary from one 101-bin count."""
-    counts, won_value = score_bins(scores.score, data.outcome, data.value)
+    counts, won_value = score_bins(scores.score, data.outcome, data.won_value)
     bands = band_table(counts, won_value, model)
     ready = counts[:, model.sales_ready_threshold :]
     rest = counts[:, : model.sales_ready_threshold]

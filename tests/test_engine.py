@@ -318,3 +318,14 @@ def test_excluded_events_are_counted() -> None:
     assert hits.events_excluded == 2
     assert hits.events_used == 4
     assert build_hits(data, m, AsOf.parse("2025-01-10")).events_excluded == 5
+
+
+def test_event_type_absent_from_the_data_scores_zero() -> None:
+    crits = [
+        _crit("ghost", 10, {"events": ["never_seen"]}, "engagement"),
+        _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement"),
+    ]
+    decay = {"mode": "half_life", "half_life_days": 30, "floor_fraction": 0.5}
+    for extra in ({}, {"decay": decay}):
+        s = _scores(crits, AsOf.parse("2024-01-01"), **extra)
+        assert s["engagement"].tolist() == [0, 0, 0, 0]
