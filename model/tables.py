@@ -47,6 +47,8 @@ def criteria_table(model: ScoringModel) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows, columns=CRITERIA_COLUMNS)
+    text = ["attribute", "op", "value", "low", "high", "events", "note"]
+    frame[text] = frame[text].fillna("").astype(object)  # blank cells, not "None"
     frame["points"] = frame["points"].astype("float64")
     frame["max_count"] = frame["max_count"].astype("float64")
     return frame

@@ -36,6 +36,7 @@ def _criteria_editor(attributes: list[str], event_types: tuple[str, ...]) -> pd.
     used = {c.rule.attribute for c in base.criteria if not c.on_events}
     return st.data_editor(
         tables.criteria_table(base),
+        height=460,
         key=f"criteria_editor_{st.session_state['editor_version']}",
         num_rows="dynamic",
         hide_index=True,
@@ -73,15 +74,17 @@ def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
     caps_col, decay_col, bands_col = st.columns([1, 1.3, 2])
     with caps_col:
         st.markdown("**Caps**")
-        st.number_input("Fit cap", 0.0, 100.0, step=5.0, key="cap_fit")
-        st.number_input("Engagement cap", 0.0, 100.0, step=5.0, key="cap_engagement")
+        st.number_input("Fit cap", 0.0, 100.0, step=5.0, format="%g", key="cap_fit")
+        st.number_input("Engagement cap", 0.0, 100.0, step=5.0, format="%g", key="cap_engagement")
         st.text_input("Model name", key="model_name")
     with decay_col:
         st.markdown("**Decay of engagement**")
         st.selectbox("Mode", list(DECAY_MODES), format_func=DECAY_MODES.get, key="decay_mode")
         mode = st.session_state["decay_mode"]
         if mode == "half_life":
-            st.number_input("Half-life (days)", 1.0, 3650.0, step=5.0, key="half_life_days")
+            st.number_input(
+                "Half-life (days)", 1.0, 3650.0, step=5.0, format="%g", key="half_life_days"
+            )
         elif mode == "linear":
             st.number_input("Percent lost per 30 days", 1.0, 100.0, key="percent_per_30_days")
         st.number_input(
@@ -102,11 +105,11 @@ def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
             hide_index=True,
             width="stretch",
             column_config={
-                "name": st.column_config.TextColumn("band", required=True),
+                "name": st.column_config.TextColumn("band", required=True, width="small"),
                 "min_score": st.column_config.NumberColumn(
-                    "from score", min_value=0, max_value=100, step=1
+                    "from score", min_value=0, max_value=100, step=1, width="small"
                 ),
-                "action": st.column_config.TextColumn("routing action", width="large"),
+                "action": st.column_config.TextColumn("routing action", width="medium"),
                 "sales_ready": st.column_config.CheckboxColumn("sales-ready"),
             },
         )
@@ -165,6 +168,11 @@ def _lead_lookup(data, hits, model, scores) -> None:
         e.criteria.rename(columns={"raw_points": "points before decay", "points": "points now"}),
         hide_index=True,
         width="stretch",
+        column_config={
+            "count": st.column_config.NumberColumn(format="%.2g"),
+            "points before decay": st.column_config.NumberColumn(format="%.1f"),
+            "points now": st.column_config.NumberColumn(format="%.1f"),
+        },
     )
 
 
@@ -173,8 +181,8 @@ def main() -> None:
     data = shared.dataset()
     as_of = st.session_state["as_of"]
     st.caption(
-        "Edit points, rules, caps, decay and bands; the preview below replays "
-        f"{data.n_leads:,} leads {as_of.describe()} on every edit."
+        "Edit points, rules, caps, decay and bands. On every edit the preview below scores "
+        f"all {data.n_leads:,} leads, {as_of.describe()}."
     )
     criteria = _criteria_editor(data.attributes, data.event_types)
     bands, caps, decay = _settings_and_bands()
@@ -201,6 +209,7 @@ def main() -> None:
         charts.human_count(view.sales_ready),
         f"{charts.percent(view.sales_ready / max(data.n_leads, 1))} of leads",
         delta_color="off",
+        delta_arrow="off",
     )
     m[2].metric("Win rate, sales-ready", charts.percent(view.sales_ready_win_rate))
     m[3].metric("Win rate, the rest", charts.percent(view.other_win_rate))
