@@ -42,36 +42,51 @@ def percent(x: float, digits: int = 1) -> str:
 
 
 def figure_score_histogram(hist: pd.DataFrame, model: ScoringModel, *, width: int) -> go.Figure:
-    """Stacked bars of leads per score bucket by outcome, with the band boundaries marked."""
-    fig = go.Figure()
+    """Stacked bars of leads per score bucket by outcome, with the band boundaries marked.
+
+    Built in one constructor call (no add_* helpers): plotly validates each call, and this
+    figure is redrawn on every slider move.
+    """
+    bars = []
     for outcome in ("won", "lost", "open"):
         part = hist[hist["outcome"] == outcome]
-        fig.add_bar(
-            x=part["bucket"] + width / 2,
-            y=part["leads"],
-            width=width * 0.95,
-            name=outcome,
-            marker_color=OUTCOME_COLOURS[outcome],
-            hovertemplate=f"{outcome}: %{{y:,}} leads<br>score %{{customdata}}<extra></extra>",
-            customdata=[f"{b}–{min(b + width - 1, 100)}" for b in part["bucket"]],
+        starts = part["bucket"].to_numpy()
+        bars.append(
+            {
+                "type": "bar",
+                "x": (starts + width / 2).tolist(),
+                "y": part["leads"].tolist(),
+                "width": width * 0.95,
+                "name": outcome,
+                "marker": {"color": OUTCOME_COLOURS[outcome]},
+                "customdata": [f"{b}–{min(b + width - 1, 100)}" for b in starts],
+                "hovertemplate": f"{outcome}: %{{y:,}} leads<br>score %{{customdata}}<extra></extra>",
+            }
         )
-    for band in model.bands[:-1]:
-        fig.add_vline(
-            x=band.min_score,
-            line_dash="dash" if not band.sales_ready else "solid",
-            line_color="#444",
-            annotation_text=f"{band.name} ≥ {band.min_score}",
-            annotation_position="top",
-        )
-    fig.update_layout(
-        barmode="stack",
-        xaxis={"title": "score", "range": [0, 101]},
-        yaxis={"title": "leads"},
-        legend={"orientation": "h", "y": 1.12},
-        margin={"t": 40, "b": 40, "l": 50, "r": 10},
-        height=340,
-    )
-    return fig
+    boundaries = model.bands[:-1]
+    shapes = [
+        {
+            "type": "line", "xref": "x", "yref": "paper", "x0": b.min_score, "x1": b.min_score,
+            "y0": 0, "y1": 1, "line": {"color": "#444", "dash": "solid" if b.sales_ready else "dash"},
+        }
+        for b in boundaries
+    ]  # fmt: skip
+    notes = [
+        {"x": b.min_score, "y": 1.0, "xref": "x", "yref": "paper", "yanchor": "bottom",
+         "text": f"{b.name} ≥ {b.min_score}", "showarrow": False}
+        for b in boundaries
+    ]  # fmt: skip
+    layout = {
+        "barmode": "stack",
+        "xaxis": {"title": {"text": "score"}, "range": [0, 101]},
+        "yaxis": {"title": {"text": "leads"}},
+        "legend": {"orientation": "h", "y": 1.14},
+        "margin": {"t": 40, "b": 40, "l": 50, "r": 10},
+        "height": 340,
+        "shapes": shapes,
+        "annotations": notes,
+    }
+    return go.Figure({"data": bars, "layout": layout})
 
 
 def figure_waterfall(explanation: Explanation) -> go.Figure:

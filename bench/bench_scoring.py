@@ -1,0 +1,268 @@
+"""Scoring speed at 1M leads / 10M events, with its baselines measured in the same run.
+
+Run with `make bench` (or `python bench/bench_scoring.py --leads 200000` for a quick look).
+Prints the median of several runs after a warm-up, each with its target and its ratio to
+the in-app engine. Nothing here is asserted: the numbers are for the README and reviews.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from model import charts, demo
+from model.features import NS_PER_DAY, AsOf, Dataset, build_hits, prepare
+from model.scoring import preview, score
+from model.spec import ScoringModel, default_model
+
+
+def median_ms(work: Callable[[], object], *, repeat: int = 5) -> float:
+    """Median wall time of `repeat` runs after one warm-up, in milliseconds."""
+    work()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def make_data(n_leads: int, n_events: int, seed: int) -> tuple[demo.DemoData, Dataset]:
+    data = demo.generate(n_leads, seed=seed)
+    rng = np.random.default_rng(seed)
+    if len(data.events) > n_events:
+        keep = np.sort(rng.choice(len(data.events), n_events, replace=False))
+        data = demo.DemoData(data.leads, data.events.iloc[keep].reset_index(drop=True))
+    return data, prepare(data.leads, data.events, name="bench")
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def pandas_replay(leads: pd.DataFrame, events: pd.DataFrame, model: ScoringModel) -> pd.Series:
+    """Vectorised pandas: merge, filter, decay, groupby; attributes with isin / between."""
+    created = leads.set_index("lead_id")["created_at"]
+    ev = events.assign(created_at=events["lead_id"].map(created).to_numpy())
+    decision = ev["created_at"] + pd.Timedelta(days=14)
+    ev = ev[ev["occurred_at"] < decision]
+    age_days = (decision[ev.index] - ev["occurred_at"]).dt.total_seconds() / 86_400
+    ev = ev.assign(w=np.exp2(-age_days / model.decay.half_life_days), n=1.0)
+    per = ev.groupby(["lead_id", "event_type"], observed=True)[["w", "n"]].sum()
+    fit = pd.Series(0.0, index=leads["lead_id"])
+    eng = fit.copy()
+    und = fit.copy()
+    for c in model.criteria:
+        if c.on_events:
+            part = per[per.index.get_level_values("event_type").isin(c.rule.events)]
+            sums = part.groupby(level="lead_id").sum().reindex(fit.index, fill_value=0.0)
+            cap = c.rule.max_count or np.inf
+            eng += c.points * sums["w"].clip(upper=cap)
+            und += c.points * sums["n"].clip(upper=cap)
+        else:
+            fit += c.points * _pandas_attribute(leads, c.rule).to_numpy()
+    eng = eng.clip(upper=model.caps.engagement)
+    und = und.clip(upper=model.caps.engagement)
+    eng = np.maximum(eng, np.minimum(und, model.floor))
+    return (fit.clip(upper=model.caps.fit) + eng).clip(0, 100)
+
+
+def _pandas_attribute(leads: pd.DataFrame, rule) -> pd.Series:
+    col = leads[rule.attribute]
+    if rule.op == "between":
+        return col.between(rule.low if rule.low is not None else -np.inf, rule.high or np.inf)
+    if rule.op == "is_true":
+        return col.fillna(False).astype(bool)
+    wanted = [rule.value] if rule.op == "equals" else rule.values
+    return col.isin(wanted)
+
+
+def naive_apply(leads: pd.DataFrame, events: pd.DataFrame, model: ScoringModel) -> pd.Series:
+    """What a spreadsheet-minded script does: DataFrame.apply(axis=1) with Python loops."""
+    by_lead = {k: list(zip(g["occurred_at"], g["event_type"], strict=True))
+               for k, g in events.groupby("lead_id", observed=True)}  # fmt: skip
+    h = model.decay.half_life_days
+
+    def one(row: pd.Series) -> float:
+        decision = row["created_at"] + pd.Timedelta(days=14)
+        fit = eng = und = 0.0
+        for c in model.criteria:
+            if c.on_events:
+                ws = [0.5 ** ((decision - t).total_seconds() / 86_400 / h)
+                      for t, kind in by_lead.get(row["lead_id"], [])
+                      if kind in c.rule.events and t < decision]  # fmt: skip
+                cap = c.rule.max_count or np.inf
+                eng += c.points * min(sum(ws), cap)
+                und += c.points * min(len(ws), cap)
+            elif _python_attribute(c.rule, row[c.rule.attribute]):
+                fit += c.points
+        eng = max(min(eng, model.caps.engagement), min(und, model.caps.engagement, model.floor))
+        return min(max(min(fit, model.caps.fit) + eng, 0), 100)
+
+    return leads.apply(one, axis=1)
+
+
+def _python_attribute(rule, value: object) -> bool:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    if rule.op == "between":
+        low = -np.inf if rule.low is None else rule.low
+        high = np.inf if rule.high is None else rule.high
+        return low <= value <= high
+    if rule.op == "is_true":
+        return bool(value)
+    wanted = [rule.value] if rule.op == "equals" else rule.values
+    return value in wanted
+
+
+def duckdb_sql(model: ScoringModel) -> str:
+    """The model as one SQL query over leads(lead, created_ns, attributes...) and
+    events(lead, occurred_ns, event_type); returns lead, score and band."""
+    k_ns = 14 * NS_PER_DAY
+    hl_ns = model.decay.half_life_days * NS_PER_DAY
+    ev_cols, fit_terms, eng_terms, und_terms = [], [], [], []
+    for j, c in enumerate(model.criteria):
+        if c.on_events:
+            types = ", ".join(f"'{t}'" for t in c.rule.events)
+            cap = c.rule.max_count if c.rule.max_count is not None else "'infinity'::DOUBLE"
+            ev_cols.append(
+                f"least(coalesce(sum(w) FILTER (WHERE event_type IN ({types})), 0), {cap}) AS d{j},"
+                f" least(count(*) FILTER (WHERE event_type IN ({types})), {cap}) AS r{j}"
+            )
+            eng_terms.append(f"{c.points} * coalesce(p.d{j}, 0)")
+            und_terms.append(f"{c.points} * coalesce(p.r{j}, 0)")
+        else:
+            fit_terms.append(f"CASE WHEN {_sql_condition(c.rule)} THEN {c.points} ELSE 0 END")
+    fit = f"least({' + '.join(fit_terms) or '0'}, {model.caps.fit})"
+    eng = f"least({' + '.join(eng_terms) or '0'}, {model.caps.engagement})"
+    und = f"least({' + '.join(und_terms) or '0'}, {model.caps.engagement}, {model.floor})"
+    bands = " ".join(f"WHEN score >= {b.min_score} THEN '{b.name}'" for b in model.bands[:-1])
+    return f"""
+    WITH per AS (
+      SELECT e.lead, {", ".join(ev_cols)}
+      FROM (SELECT e.lead, e.event_type,
+                   pow(0.5, (l.created_ns + {k_ns} - e.occurred_ns) / {hl_ns}) AS w
+            FROM events e JOIN leads l ON l.lead = e.lead
+            WHERE e.occurred_ns < l.created_ns + {k_ns}) e
+      GROUP BY e.lead
+    ), scored AS (
+      SELECT l.lead, greatest(least({fit} + greatest({eng}, {und}), 100), 0) AS score
+      FROM leads l LEFT JOIN per p ON p.lead = l.lead
+    )
+    SELECT lead, score, CASE {bands} ELSE '{model.bands[-1].name}' END AS band
+    FROM scored ORDER BY lead
+    """
+
+
+def _sql_condition(rule) -> str:
+    col = f'l."{rule.attribute}"'
+    if rule.op == "between":
+        parts = []
+        if rule.low is not None:
+            parts.append(f"{col} >= {rule.low}")
+        if rule.high is not None:
+            parts.append(f"{col} <= {rule.high}")
+        return " AND ".join(parts)
+    if rule.op == "is_true":
+        return f"coalesce({col}, false)"
+    wanted = [rule.value] if rule.op == "equals" else rule.values
+    return f"{col} IN ({', '.join(repr(str(v)) for v in wanted)})"
+
+
+# --------------------------------------------------------------------------- run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    scale = args.leads / 1_000_000
+
+    t0 = time.perf_counter()
+    raw, data = make_data(args.leads, args.events, args.seed)
+    print(f"data: {data.n_leads:,} leads, {data.n_events:,} events "
+          f"(generated and prepared in {time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    model = default_model()
+    as_of = AsOf()
+    hits = build_hits(data, model, as_of)
+    scores = score(hits, model)
+
+    def full_replay() -> object:
+        h = build_hits(data, model, as_of)
+        return preview(data, score(h, model), model)
+
+    def rescore() -> object:
+        return preview(data, score(hits, model), model)
+
+    view = preview(data, scores, model)
+
+    def histogram() -> bytes:
+        fig = charts.figure_score_histogram(view.histogram, model, width=1)
+        return fig.to_json().encode()
+
+    rows = []
+
+    def add(name: str, ms: float, target: str = "", base: float | None = None) -> None:
+        ratio = "" if base is None else f"{ms / base:,.1f}x"
+        rows.append((name, ms, target, ratio))
+        print(f"  {name:<58} {ms:>10,.1f} ms  {target:<10} {ratio}", flush=True)
+
+    print("\nmedian of", args.repeat, "runs after a warm-up; ratio = time / in-app engine")
+    replay_ms = median_ms(full_replay, repeat=args.repeat)
+    add("in-app: hit matrix (stage 1, created+14d, half-life decay)",
+        median_ms(lambda: build_hits(data, model, as_of), repeat=args.repeat), "")  # fmt: skip
+    add("in-app: full as-of replay incl. band + bucket tables", replay_ms, "<= 100 ms", replay_ms)
+    rescore_ms = median_ms(rescore, repeat=args.repeat)
+    add("in-app: points-only re-score incl. band + bucket tables", rescore_ms, "<= 25 ms")
+    hist_ms = median_ms(histogram, repeat=args.repeat)
+    add(f"in-app: histogram figure sent to the page ({len(histogram()) / 1e3:.0f} KB)",
+        hist_ms, "<= 10 ms")  # fmt: skip
+
+    sample = min(20_000, args.leads)
+    raw_fig_ms = median_ms(
+        lambda: go.Figure(go.Histogram(x=scores.score[:1_000_000])).to_json(), repeat=1
+    )
+    raw_size = len(go.Figure(go.Histogram(x=scores.score)).to_json()) / 1e6
+    add(f"peer: raw per-lead histogram figure ({raw_size:.1f} MB)", raw_fig_ms, "", hist_ms)
+
+    pandas_ms = median_ms(lambda: pandas_replay(raw.leads, raw.events, model), repeat=1)
+    add("peer: vectorised pandas replay (merge, groupby)", pandas_ms, "", replay_ms)
+
+    con = duckdb.connect()
+    con.register(
+        "leads", data.leads.assign(lead=np.arange(data.n_leads), created_ns=data.created_ns)
+    )
+    types = np.repeat(np.array(data.event_types, dtype=object), np.diff(data.type_starts))
+    con.register("events", pd.DataFrame({"lead": data.ev_lead, "occurred_ns": data.ev_ns,
+                                         "event_type": types}))  # fmt: skip
+    sql = duckdb_sql(model)
+    duck_ms = median_ms(lambda: con.execute(sql).fetchnumpy(), repeat=max(1, args.repeat // 2))
+    add("peer: the same model as one DuckDB SQL query", duck_ms, "", replay_ms)
+    duck = con.execute(sql).fetchnumpy()
+    diff = float(np.max(np.abs(duck["score"] - scores.score)))
+    bands_equal = bool(np.all(duck["band"] == scores.band_names(model)))
+    print(f"    DuckDB vs engine: max |score difference| {diff:.2e}, bands equal: {bands_equal}")
+
+    leads_s = raw.leads.head(sample)
+    events_s = raw.events[raw.events["lead_id"].isin(leads_s["lead_id"])]
+    apply_ms = median_ms(lambda: naive_apply(leads_s, events_s, model), repeat=1)
+    add(f"peer: naive DataFrame.apply(axis=1), {sample:,} leads scaled to all",
+        apply_ms * args.leads / sample, "", replay_ms)  # fmt: skip
+
+    summary = {name: round(ms, 1) for name, ms, _, _ in rows}
+    print("\njson:", json.dumps({"leads": args.leads, "events": data.n_events,
+                                 "scale": scale, "ms": summary}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
