@@ -95,13 +95,7 @@ def parse_dates(s: pd.Series, column: str, source: str, *, required: bool = Fals
     else:
         text = s.astype("string").str.strip()
         parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        bad = parsed.isna() & text.notna() & (text != "")
-        if bad.any():
-            examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
-            raise DataError(
-                f"{source}: column '{column}' has {int(bad.sum())} values that are not dates, "
-                f"e.g. {examples} at rows {_rows(bad)}"
-            )
+        _refuse_unparsed(text, parsed, column, source, "dates")
     if required and parsed.isna().any():
         raise DataError(f"{source}: column '{column}' is empty at rows {_rows(parsed.isna())}")
     return parsed.astype("datetime64[ns]")
@@ -127,14 +121,21 @@ def parse_numbers(s: pd.Series, column: str, source: str) -> pd.Series:
         return s.astype(np.float64)
     text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
     parsed = pd.to_numeric(text, errors="coerce")
+    _refuse_unparsed(s.astype("string").str.strip(), parsed, column, source, "numbers")
+    return parsed.astype(np.float64)
+
+
+def _refuse_unparsed(
+    text: pd.Series, parsed: pd.Series, column: str, source: str, what: str
+) -> None:
+    """Raise naming the rows whose non-blank text did not parse as `what`."""
     bad = parsed.isna() & text.notna() & (text != "")
     if bad.any():
-        examples = ", ".join(repr(v) for v in s[bad].astype(str).drop_duplicates().head(3))
+        examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
         raise DataError(
-            f"{source}: column '{column}' has {int(bad.sum())} values that are not numbers, "
+            f"{source}: column '{column}' has {int(bad.sum())} values that are not {what}, "
             f"e.g. {examples} at rows {_rows(bad)}"
         )
-    return parsed.astype(np.float64)
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:

@@ -277,20 +277,18 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
     return f"{where}{field + ': ' if field else ''}{msg}"
 
 
+_LIST_ITEMS = {"criteria": ("criterion", "id"), "bands": ("band", "name")}
+
+
 def _where(loc: list[Any], data: dict[str, Any]) -> tuple[str, str]:
     """Turn a pydantic location into ('criterion 'x': ', 'rule.op')."""
     loc = [p for p in loc if p not in ("attribute_rule", "event_rule")]
-    if len(loc) >= 2 and loc[0] == "criteria" and isinstance(loc[1], int):
-        items = data.get("criteria") or []
+    if len(loc) >= 2 and loc[0] in _LIST_ITEMS and isinstance(loc[1], int):
+        kind, key = _LIST_ITEMS[loc[0]]
+        items = data.get(loc[0]) or []
         item = items[loc[1]] if loc[1] < len(items) else {}
-        cid = item.get("id") if isinstance(item, dict) else None
-        label = f"criterion '{cid}'" if cid else f"criterion #{loc[1] + 1}"
-        return f"{label}: ", ".".join(str(p) for p in loc[2:])
-    if len(loc) >= 2 and loc[0] == "bands" and isinstance(loc[1], int):
-        items = data.get("bands") or []
-        item = items[loc[1]] if loc[1] < len(items) else {}
-        name = item.get("name") if isinstance(item, dict) else None
-        label = f"band '{name}'" if name else f"band #{loc[1] + 1}"
+        name = item.get(key) if isinstance(item, dict) else None
+        label = f"{kind} '{name}'" if name else f"{kind} #{loc[1] + 1}"
         return f"{label}: ", ".".join(str(p) for p in loc[2:])
     if loc and loc[0] in ("caps", "decay"):
         return f"{loc[0]}: ", ".".join(str(p) for p in loc[1:])
