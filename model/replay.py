@@ -1,0 +1,237 @@
+"""Replay metrics: how a model's as-of scores relate to what actually closed.
+
+Pure functions over per-lead arrays (score, outcome code 0 won / 1 lost / 2 open) that
+return small frames. Win rates use closed leads only; open leads are never counted as lost.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from model.features import Dataset, Hits
+from model.scoring import Scores
+from model.spec import ScoringModel
+
+WON, LOST, OPEN = 0, 1, 2
+OPPORTUNITY_STAGES = frozenset(
+    {"opportunity", "negotiation", "proposal", "closed won", "won", "contract", "commit"}
+)
+
+
+def wilson(won: np.ndarray | int, n: np.ndarray | int, *, level: float = 0.95) -> tuple:
+    """Wilson score interval for a win rate of `won` out of `n` (NaN where n is 0).
+
+    >>> [round(x, 4) for x in wilson(5, 10)]
+    [0.2366, 0.7634]
+    """
+    won = np.asarray(won, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = won / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+def auc(score: np.ndarray, outcome: np.ndarray) -> float:
+    """ROC AUC of score for won vs lost (open leads ignored); ties count one half."""
+    closed = outcome != OPEN
+    s, won = score[closed], outcome[closed] == WON
+    n_won, n_lost = int(won.sum()), int((~won).sum())
+    if n_won == 0 or n_lost == 0:
+        return float("nan")
+    ranks = pd.Series(s).rank(method="average").to_numpy()
+    return float((ranks[won].sum() - n_won * (n_won + 1) / 2) / (n_won * n_lost))
+
+
+def bucket_table(score: np.ndarray, outcome: np.ndarray, *, width: int = 10) -> pd.DataFrame:
+    """Closed leads per score bucket: leads, won, win rate and its 95 % Wilson interval."""
+    if width <= 0 or 100 % width:
+        raise ValueError(f"width must divide 100 (e.g. 5 or 10), got {width}")
+    closed = outcome != OPEN
+    idx = np.minimum(score[closed].astype(np.intp) // width, 100 // width - 1)
+    n = np.bincount(idx, minlength=100 // width)
+    won = np.bincount(idx, weights=outcome[closed] == WON, minlength=100 // width)
+    low, high = wilson(won, n)
+    starts = np.arange(0, 100, width)
+    ends = np.where(starts + width >= 100, 100, starts + width - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = won / n
+    return pd.DataFrame(
+        {
+            "bucket": [f"{a}–{b}" for a, b in zip(starts, ends, strict=True)],
+            "start": starts,
+            "leads": n,
+            "won": won.astype(np.int64),
+            "win_rate": rate,
+            "low": low,
+            "high": high,
+        }
+    )
+
+
+def falling_buckets(buckets: pd.DataFrame, *, min_leads: int = 30) -> list[tuple[str, str]]:
+    """Neighbouring buckets (with enough leads) where the win rate falls as score rises."""
+    kept = buckets[buckets["leads"] >= min_leads]
+    pairs = zip(kept.itertuples(), kept.iloc[1:].itertuples(), strict=False)
+    return [(a.bucket, b.bucket) for a, b in pairs if b.win_rate < a.win_rate]
+
+
+def lift_at(score: np.ndarray, outcome: np.ndarray, top: float) -> tuple[float, float]:
+    """Lift and capture of the top `top` share of closed leads by score.
+
+    Lift = win rate in the top share / overall win rate; capture = share of all wins there.
+    """
+    closed = outcome != OPEN
+    s, won = score[closed], outcome[closed] == WON
+    if not len(s) or not won.any():
+        return float("nan"), float("nan")
+    k = max(1, round(top * len(s)))
+    order = np.argsort(-s, kind="stable")[:k]
+    captured = won[order].sum() / won.sum()
+    return float(captured / (k / len(s))), float(captured)
+
+
+def gains_curve(score: np.ndarray, outcome: np.ndarray, *, points: int = 100) -> pd.DataFrame:
+    """Cumulative share of wins captured against share of closed leads contacted, best first."""
+    closed = outcome != OPEN
+    s, won = score[closed], outcome[closed] == WON
+    order = np.argsort(-s, kind="stable")
+    cum = np.concatenate([[0], np.cumsum(won[order])]) / max(int(won.sum()), 1)
+    at = np.linspace(0, len(s), points + 1).round().astype(np.intp)
+    return pd.DataFrame({"leads_share": at / max(len(s), 1), "wins_share": cum[at]})
+
+
+def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFrame:
+    """Per band: leads, share, won, win rate (closed), revenue won, average deal value and the
+    share of its leads that reached the opportunity stage."""
+    outcome = data.outcome
+    value = data.value if data.value is not None else np.full(data.n_leads, np.nan)
+    opp = reached_opportunity(data)
+    rows = []
+    for i, b in enumerate(model.bands):
+        inside = scores.band == i
+        won = inside & (outcome == WON)
+        closed = inside & (outcome != OPEN)
+        n_closed, n_won = int(closed.sum()), int(won.sum())
+        rows.append(
+            {
+                "band": b.name,
+                "leads": int(inside.sum()),
+                "share": inside.mean() if data.n_leads else np.nan,
+                "won": n_won,
+                "closed": n_closed,
+                "win_rate": n_won / n_closed if n_closed else np.nan,
+                "revenue_won": float(np.nansum(value[won])),
+                "avg_deal": float(np.nanmean(value[won])) if n_won else np.nan,
+                "to_opportunity": float(opp[inside].mean()) if inside.any() else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def reached_opportunity(data: Dataset) -> np.ndarray:
+    """Per lead: did it reach the opportunity stage (or win)? NaN without a stage column."""
+    if "stage" not in data.leads.columns:
+        return np.where(data.outcome == WON, 1.0, np.nan)
+    stage = data.leads["stage"].astype("string").str.strip().str.lower()
+    return (stage.isin(OPPORTUNITY_STAGES).to_numpy(bool) | (data.outcome == WON)).astype(float)
+
+
+def grade_matrix(scores: Scores, outcome: np.ndarray, model: ScoringModel) -> pd.DataFrame:
+    """Fit grade (A-D, quarters of the fit cap) x engagement grade (1-4, quarters of the
+    engagement cap): closed leads and win rate per cell, long format."""
+    fit_q = _quarter(scores.fit, model.caps.fit)
+    eng_q = _quarter(scores.engagement, model.caps.engagement)
+    closed = outcome != OPEN
+    cell = fit_q[closed] * 4 + eng_q[closed]
+    n = np.bincount(cell, minlength=16)
+    won = np.bincount(cell, weights=outcome[closed] == WON, minlength=16)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = won / n
+    return pd.DataFrame(
+        {
+            "fit": np.repeat(list("ABCD"), 4),
+            "engagement": np.tile(["1", "2", "3", "4"], 4),
+            "leads": n,
+            "won": won.astype(np.int64),
+            "win_rate": rate,
+        }
+    )
+
+
+def _quarter(x: np.ndarray, cap: float) -> np.ndarray:
+    """0 for the top quarter of the cap (grade A / 1) ... 3 for the bottom."""
+    share = x / cap if cap > 0 else np.zeros_like(x)
+    return 3 - np.clip(np.floor(share * 4), 0, 3).astype(np.intp)
+
+
+def criterion_evidence(hits: Hits, model: ScoringModel, outcome: np.ndarray) -> pd.DataFrame:
+    """Per criterion: closed leads hit, win rate when hit and when not, and the lift;
+    sorted so the points that are not earned stand out."""
+    closed = outcome != OPEN
+    won = outcome == WON
+    rows = []
+    for k, c in enumerate(model.criteria):
+        fired = hits.fired(k)
+        hit, miss = fired & closed, ~fired & closed
+        rate_hit = won[hit].mean() if hit.any() else np.nan
+        rate_miss = won[miss].mean() if miss.any() else np.nan
+        rows.append(
+            {
+                "criterion": c.id,
+                "label": c.label,
+                "group": c.group,
+                "points": c.points,
+                "hit": int(hit.sum()),
+                "win_rate_hit": rate_hit,
+                "win_rate_not": rate_miss,
+                "lift": rate_hit / won[closed].mean() if closed.any() else np.nan,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["earned"] = np.sign(frame["points"]) == np.sign(
+        frame["win_rate_hit"] - frame["win_rate_not"]
+    )
+    return frame.sort_values(["earned", "lift"], ascending=[True, False]).reset_index(drop=True)
+
+
+def band_migration(
+    a: Scores, b: Scores, outcome: np.ndarray, model_a: ScoringModel, model_b: ScoringModel
+) -> pd.DataFrame:
+    """Band under A x band under B: leads and win rate of closed leads per cell."""
+    names_a = [x.name for x in model_a.bands]
+    names_b = [x.name for x in model_b.bands]
+    cell = a.band.astype(np.intp) * len(names_b) + b.band
+    size = len(names_a) * len(names_b)
+    n = np.bincount(cell, minlength=size)
+    closed = outcome != OPEN
+    n_closed = np.bincount(cell[closed], minlength=size)
+    won = np.bincount(cell[closed], weights=outcome[closed] == WON, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = won / n_closed
+    return pd.DataFrame(
+        {
+            "band_a": np.repeat(names_a, len(names_b)),
+            "band_b": np.tile(names_b, len(names_a)),
+            "leads": n,
+            "win_rate": rate,
+        }
+    )
+
+
+def summary(score: np.ndarray, outcome: np.ndarray) -> dict[str, float]:
+    """Headline ranking figures: AUC, lift and capture in the top 10 % and 20 %."""
+    lift10, cap10 = lift_at(score, outcome, 0.1)
+    lift20, cap20 = lift_at(score, outcome, 0.2)
+    return {
+        "auc": auc(score, outcome),
+        "lift_top10": lift10,
+        "capture_top10": cap10,
+        "lift_top20": lift20,
+        "capture_top20": cap20,
+    }

@@ -1,0 +1,106 @@
+"""Replay metrics on tiny hand-made data with answers worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from model import replay
+from model.features import AsOf, Dataset, build_hits
+from model.scoring import score
+from model.spec import ScoringModel
+
+W, L, O = replay.WON, replay.LOST, replay.OPEN
+
+
+def test_wilson_by_hand() -> None:
+    low, high = replay.wilson(5, 10)
+    assert (round(float(low), 4), round(float(high), 4)) == (0.2366, 0.7634)
+    low, high = replay.wilson(0, 10)  # centre (0 + z²/20)/(1 + z²/10) = 0.1388, same half-width
+    assert float(low) == pytest.approx(0, abs=1e-12)
+    assert float(high) == pytest.approx(0.2775, abs=1e-4)
+    low, high = replay.wilson(np.array([0]), np.array([0]))
+    assert np.isnan(low[0])
+    assert np.isnan(high[0])
+
+
+def test_auc_with_ties_by_hand() -> None:
+    # won scores 3, 2; lost 2, 1: pairs 3>2, 3>1, 2=2 (one half), 2>1 -> 3.5 / 4
+    s = np.array([3.0, 2.0, 2.0, 1.0, 9.0])
+    o = np.array([W, W, L, L, O])
+    assert replay.auc(s, o) == 0.875
+
+
+def test_auc_matches_scikit_learn(demo_dataset: Dataset, model: ScoringModel) -> None:
+    s = score(build_hits(demo_dataset, model, AsOf()), model).score
+    o = demo_dataset.outcome
+    closed = o != O
+    assert replay.auc(s, o) == pytest.approx(roc_auc_score(o[closed] == W, s[closed]), abs=1e-12)
+
+
+def test_lift_and_capture_by_hand() -> None:
+    s = np.arange(10, 0, -1, dtype=float)  # 10 closed leads, best first
+    o = np.array([W, L, L, W, L, L, L, L, L, L])
+    lift, capture = replay.lift_at(s, o, 0.1)  # top lead is a win: half the wins in 10 %
+    assert (lift, capture) == (5.0, 0.5)
+    lift, capture = replay.lift_at(s, o, 0.2)
+    assert (lift, capture) == (2.5, 0.5)
+
+
+def test_bucket_table_uses_closed_leads_only() -> None:
+    s = np.array([5, 15, 15, 95, 100, 100, 55])
+    o = np.array([L, W, L, W, W, L, O])
+    t = replay.bucket_table(s, o, width=10)
+    assert t["leads"].sum() == 6
+    assert t.loc[t["bucket"] == "10–19", ["leads", "won"]].to_numpy().tolist() == [[2, 1]]
+    assert t.loc[t["bucket"] == "90–100", ["leads", "won"]].to_numpy().tolist() == [[3, 2]]
+    assert t.loc[t["bucket"] == "50–59", "leads"].item() == 0
+    with pytest.raises(ValueError, match="width must divide 100"):
+        replay.bucket_table(s, o, width=7)
+
+
+def test_falling_buckets_are_named() -> None:
+    s = np.repeat([5.0, 15.0, 25.0], 40)
+    o = np.array([L] * 36 + [W] * 4 + [L] * 30 + [W] * 10 + [L] * 38 + [W] * 2)
+    t = replay.bucket_table(s, o, width=10)
+    assert replay.falling_buckets(t) == [("10–19", "20–29")]
+
+
+def test_gains_curve_runs_from_zero_to_one() -> None:
+    s = np.arange(10, 0, -1, dtype=float)
+    o = np.array([W, L, L, W, L, L, L, L, L, L])
+    g = replay.gains_curve(s, o, points=10)
+    assert g["wins_share"].iloc[0] == 0
+    assert g["wins_share"].iloc[1] == 0.5
+    assert g["wins_share"].iloc[-1] == 1
+
+
+def test_band_report_and_evidence_on_demo(demo_dataset: Dataset, model: ScoringModel) -> None:
+    hits = build_hits(demo_dataset, model, AsOf())
+    s = score(hits, model)
+    bands = replay.band_report(demo_dataset, s, model)
+    assert bands["leads"].sum() == demo_dataset.n_leads
+    assert bands["win_rate"].is_monotonic_decreasing  # A wins more than B more than C
+    assert (bands["to_opportunity"] >= bands["win_rate"] * 0.99).all()
+    evidence = replay.criterion_evidence(hits, model, demo_dataset.outcome)
+    unearned = set(evidence.loc[~evidence["earned"], "criterion"])
+    assert {"industry_finance", "webinar"} <= unearned
+    assert "demo_request" not in unearned
+
+
+def test_grade_matrix_and_migration(demo_dataset: Dataset, model: ScoringModel) -> None:
+    hits = build_hits(demo_dataset, model, AsOf())
+    a = score(hits, model)
+    closed = int((demo_dataset.outcome != O).sum())
+    grid = replay.grade_matrix(a, demo_dataset.outcome, model)
+    assert len(grid) == 16
+    assert grid["leads"].sum() == closed
+    data = model.to_dict()
+    data["bands"][0]["min_score"] = 65
+    other = ScoringModel.model_validate(data)
+    b = score(hits, other)
+    moves = replay.band_migration(a, b, demo_dataset.outcome, model, other)
+    assert moves["leads"].sum() == demo_dataset.n_leads
+    assert moves.query("band_a == 'A' and band_b != 'A'")["leads"].sum() == 0
+    assert moves.query("band_a == 'B' and band_b == 'A'")["leads"].sum() > 0
