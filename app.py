@@ -7,7 +7,10 @@ from pages import shared
 st.set_page_config(page_title="Lead Scoring Studio", page_icon=":dart:", layout="wide")
 shared.init_state()
 page = st.navigation(
-    [st.Page("pages/model.py", title="Model", icon=":material/tune:", default=True)]
+    [
+        st.Page("pages/model.py", title="Model", icon=":material/tune:", default=True),
+        st.Page("pages/replay.py", title="Replay", icon=":material/history:"),
+    ]
 )
 shared.sidebar()
 page.run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -114,3 +115,122 @@ def figure_waterfall(explanation: Explanation) -> go.Figure:
         showlegend=False,
     )
     return fig
+
+
+def figure_outcome_histogram(
+    frames: dict[str, pd.DataFrame], *, normalised: bool, width: int
+) -> go.Figure:
+    """Won and lost score distributions overlaid, per model (solid A, dotted B).
+
+    `frames` maps a model label to a `histogram_frame`; normalised shows each outcome's
+    share of its own total, so won and lost shapes compare despite a 1:9 base rate.
+    """
+    traces = []
+    for i, (label, hist) in enumerate(frames.items()):
+        for outcome in ("won", "lost"):
+            part = hist[hist["outcome"] == outcome]
+            y = part["leads"].to_numpy(dtype=float)
+            if normalised and y.sum():
+                y = y / y.sum()
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "line": {"shape": "hvh", "color": OUTCOME_COLOURS[outcome],
+                             "dash": "solid" if i == 0 else "dot", "width": 2},
+                    "x": (part["bucket"] + width / 2).tolist(),
+                    "y": y.tolist(),
+                    "name": f"{outcome} ({label})",
+                }
+            )  # fmt: skip
+    layout = {
+        "xaxis": {"title": {"text": "score"}, "range": [0, 100]},
+        "yaxis": {"title": {"text": "share of outcome" if normalised else "leads"},
+                  "tickformat": ".0%" if normalised else ","},
+        "legend": {"orientation": "h", "y": 1.15},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 330,
+    }  # fmt: skip
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def figure_bucket_win_rate(tables: dict[str, pd.DataFrame]) -> go.Figure:
+    """Win rate per score bucket with 95 % Wilson intervals; A and B side by side."""
+    colours = [REVISION_A, REVISION_B]
+    bars = []
+    for i, (label, t) in enumerate(tables.items()):
+        rate = t["win_rate"].fillna(0)
+        bars.append(
+            {
+                "type": "bar",
+                "x": t["bucket"].tolist(),
+                "y": rate.tolist(),
+                "name": label,
+                "marker": {"color": colours[i % 2]},
+                "error_y": {"type": "data", "symmetric": False,
+                            "array": (t["high"] - rate).fillna(0).tolist(),
+                            "arrayminus": (rate - t["low"]).fillna(0).tolist()},
+                "customdata": t["leads"].tolist(),
+                "hovertemplate": "%{x}: %{y:.1%} of %{customdata:,} closed leads<extra></extra>",
+            }
+        )  # fmt: skip
+    layout = {
+        "barmode": "group",
+        "xaxis": {"title": {"text": "score bucket"}, "type": "category"},
+        "yaxis": {"title": {"text": "win rate"}, "tickformat": ".0%"},
+        "legend": {"orientation": "h", "y": 1.15},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 330,
+    }
+    return go.Figure({"data": bars, "layout": layout})
+
+
+def figure_grade_matrix(grid: pd.DataFrame) -> go.Figure:
+    """Fit grade x engagement grade heat map of win rate, with closed-lead counts."""
+    fits, engs = grid["fit"].unique(), grid["engagement"].unique()
+    rate = grid["win_rate"].to_numpy().reshape(len(fits), len(engs))  # rows come fit-major
+    leads = grid["leads"].to_numpy().reshape(len(fits), len(engs))
+    text = [
+        [f"{percent(r)}<br>{human_count(n)} leads" for r, n in zip(rr, nn, strict=True)]
+        for rr, nn in zip(rate, leads, strict=True)
+    ]
+    heat = {
+        "type": "heatmap",
+        "z": [[None if np.isnan(v) else v for v in row] for row in rate],
+        "x": [f"engagement {c}" for c in engs],
+        "y": [f"fit {r}" for r in fits],
+        "text": text,
+        "texttemplate": "%{text}",
+        "colorscale": "Greens",
+        "colorbar": {"title": {"text": "win rate"}, "tickformat": ".0%"},
+        "hoverinfo": "text",
+    }
+    layout = {
+        "yaxis": {"autorange": "reversed"},
+        "margin": {"t": 20, "b": 40, "l": 60, "r": 10},
+        "height": 330,
+    }
+    return go.Figure({"data": [heat], "layout": layout})
+
+
+def figure_gains(curves: dict[str, pd.DataFrame]) -> go.Figure:
+    """Cumulative gains: share of wins captured against share of leads worked, best first."""
+    colours = [REVISION_A, REVISION_B]
+    traces = [
+        {"type": "scatter", "mode": "lines", "x": [0, 1], "y": [0, 1], "name": "random",
+         "line": {"color": "#999", "dash": "dash"}}
+    ]  # fmt: skip
+    for i, (label, g) in enumerate(curves.items()):
+        traces.append(
+            {"type": "scatter", "mode": "lines", "x": g["leads_share"].tolist(),
+             "y": g["wins_share"].tolist(), "name": label, "line": {"color": colours[i % 2]}}
+        )  # fmt: skip
+    layout = {
+        "xaxis": {"title": {"text": "share of closed leads, highest score first"},
+                  "tickformat": ".0%"},
+        "yaxis": {"title": {"text": "share of wins captured"}, "tickformat": ".0%"},
+        "legend": {"orientation": "h", "y": 1.15},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 330,
+    }  # fmt: skip
+    return go.Figure({"data": traces, "layout": layout})

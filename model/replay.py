@@ -6,13 +6,14 @@ return small frames. Win rates use closed leads only; open leads are never count
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
 from model.features import Dataset, Hits
-from model.scoring import Scores
+from model.scoring import Scores, histogram_frame, score, score_bins
 from model.spec import ScoringModel
 
 WON, LOST, OPEN = 0, 1, 2
@@ -235,3 +236,44 @@ def summary(score: np.ndarray, outcome: np.ndarray) -> dict[str, float]:
         "lift_top20": lift20,
         "capture_top20": cap20,
     }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the Replay page shows for one model, from one scoring of the leads."""
+
+    scores: Scores
+    summary: dict[str, float]
+    histogram: pd.DataFrame
+    buckets: pd.DataFrame
+    falling: list[tuple[str, str]]
+    bands: pd.DataFrame
+    grid: pd.DataFrame
+    gains: pd.DataFrame
+    evidence: pd.DataFrame
+
+
+def report(data: Dataset, hits: Hits, model: ScoringModel, *, width: int = 10) -> Report:
+    """Score the leads as of the hits' decision moments and compute every replay figure."""
+    s = score(hits, model)
+    outcome = data.outcome
+    counts, _ = score_bins(s.score, outcome)
+    buckets = bucket_table(s.score, outcome, width=width)
+    return Report(
+        scores=s,
+        summary=summary(s.score, outcome),
+        histogram=histogram_frame(counts, width=width),
+        buckets=buckets,
+        falling=falling_buckets(buckets),
+        bands=band_report(data, s, model),
+        grid=grade_matrix(s, outcome, model),
+        gains=gains_curve(s.score, outcome),
+        evidence=criterion_evidence(hits, model, outcome),
+    )
+
+
+def compare_summary(a: Report, b: Report) -> pd.DataFrame:
+    """Headline figures of A and B with a B - A delta row."""
+    frame = pd.DataFrame([a.summary, b.summary], index=["A", "B"])
+    frame.loc["B − A"] = frame.loc["B"] - frame.loc["A"]
+    return frame

@@ -1,0 +1,152 @@
+"""Replay page: how would this model have ranked the leads whose outcome is known?"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from model import charts, replay
+from model.spec import ModelError, ScoringModel, default_model, parse_model
+from pages import shared
+
+COMPARE = ["Nothing", "Default model", "Uploaded model JSON"]
+
+
+def _model_b() -> ScoringModel | None:
+    """The comparison model picked in the page's controls, or None."""
+    choice = st.session_state["compare_with"]
+    if choice == "Default model":
+        return default_model()
+    if choice == "Uploaded model JSON":
+        file = st.file_uploader("Model B (JSON)", type=["json"], key="compare_upload")
+        if file is None:
+            st.info("Upload a model JSON to compare with.")
+            return None
+        try:
+            return parse_model(file.getvalue())
+        except ModelError as exc:
+            st.error(f"{file.name} cannot be compared: {exc}")
+    return None
+
+
+def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame.assign(**{c: frame[c].map(charts.percent) for c in columns})
+
+
+def _bands(rep: replay.Report) -> pd.DataFrame:
+    table = _pct(rep.bands, ["share", "win_rate", "to_opportunity"])
+    return table.assign(
+        revenue_won=rep.bands["revenue_won"].map(charts.money),
+        avg_deal=rep.bands["avg_deal"].map(charts.money),
+    ).rename(columns={"win_rate": "win rate", "revenue_won": "revenue won",
+                      "avg_deal": "avg deal", "to_opportunity": "reached opportunity"})  # fmt: skip
+
+
+def main() -> None:
+    st.title("Replay")
+    data = shared.dataset()
+    as_of = st.session_state["as_of"]
+    model_a = st.session_state["model"]
+    st.session_state.setdefault("compare_with", "Nothing")
+    st.session_state.setdefault("bucket_width", 10)
+    left, mid, right = st.columns([2, 1, 1])
+    left.selectbox("Compare model A (the one in the editor) with", COMPARE, key="compare_with")
+    mid.radio("Bucket width", [5, 10], key="bucket_width", horizontal=True)
+    right.toggle("Normalised histogram", key="normalised", value=True)
+    model_b = _model_b()
+    width = st.session_state["bucket_width"]
+
+    hits_a = shared.hits(data, model_a, as_of)
+    rep_a = replay.report(data, hits_a, model_a, width=width)
+    reports = {"A": rep_a}
+    if model_b is not None:
+        try:
+            reports["B"] = replay.report(
+                data, shared.hits(data, model_b, as_of), model_b, width=width
+            )
+        except ModelError as exc:
+            st.error(f"Model B cannot score this data: {exc}")
+    closed = int((data.outcome != replay.OPEN).sum())
+    st.caption(
+        f"Scored {as_of.describe()}: {hits_a.events_excluded:,} events at or after that moment "
+        f"were left out. Win rates use the {closed:,} closed leads; "
+        f"{data.n_leads - closed:,} open leads are not counted as lost."
+    )
+
+    st.subheader("Ranking quality")
+    if "B" in reports:
+        st.dataframe(replay.compare_summary(rep_a, reports["B"]).style.format("{:.3f}"))
+    cols = st.columns(5)
+    for col, (key, label) in zip(
+        cols,
+        [("auc", "ROC AUC"), ("lift_top10", "Lift, top 10 %"), ("capture_top10", "Wins in top 10 %"),
+         ("lift_top20", "Lift, top 20 %"), ("capture_top20", "Wins in top 20 %")],
+        strict=True,
+    ):  # fmt: skip
+        value = rep_a.summary[key]
+        text = charts.percent(value) if key.startswith("capture") else f"{value:.2f}"
+        delta = None
+        if "B" in reports:
+            delta = f"B {reports['B'].summary[key] - value:+.2f}"
+        col.metric(label, text, delta, delta_color="off")
+
+    st.subheader("Score distribution vs outcome")
+    frames = {k: r.histogram for k, r in reports.items()}
+    st.plotly_chart(
+        charts.figure_outcome_histogram(frames, normalised=st.session_state["normalised"], width=width),
+        width="stretch",
+    )  # fmt: skip
+    st.caption("Scores of won and of lost leads. The further apart the two shapes, the better"
+               " the model separates them (B dotted when comparing).")  # fmt: skip
+
+    st.subheader("Win rate by score bucket")
+    st.plotly_chart(
+        charts.figure_bucket_win_rate({k: r.buckets for k, r in reports.items()}), width="stretch"
+    )
+    st.caption("Share of closed leads won per bucket, with 95 % Wilson intervals: win rate should"
+               " rise with score.")  # fmt: skip
+    for key, rep in reports.items():
+        if rep.falling:
+            pairs = ", ".join(f"{a} → {b}" for a, b in rep.falling)
+            st.warning(f"Model {key}: win rate falls as score rises between buckets {pairs}; "
+                       "look for a criterion whose points are not earned.")  # fmt: skip
+
+    st.subheader("Per band")
+    band_cols = st.columns(len(reports))
+    for col, (key, rep) in zip(band_cols, reports.items(), strict=True):
+        col.markdown(f"**Model {key}**")
+        col.dataframe(_bands(rep), hide_index=True, width="stretch")
+    if "B" in reports:
+        st.markdown("**Band migration** (rows: band under A, columns: band under B)")
+        moves = replay.band_migration(
+            rep_a.scores, reports["B"].scores, data.outcome, model_a, model_b
+        )
+        st.dataframe(
+            moves.assign(win_rate=moves["win_rate"].map(charts.percent)),
+            hide_index=True,
+            width="stretch",
+        )
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Grade matrix")
+        st.plotly_chart(charts.figure_grade_matrix(rep_a.grid), width="stretch")
+        st.caption("Win rate of closed leads by fit grade (A = top quarter of the fit cap) and "
+                   "engagement grade (1 = top quarter), model A.")  # fmt: skip
+    with right:
+        st.subheader("Cumulative gains")
+        st.plotly_chart(
+            charts.figure_gains({k: r.gains for k, r in reports.items()}), width="stretch"
+        )
+        st.caption("Share of all wins found by working leads from the highest score down; the"
+                   " dashed line is random order.")  # fmt: skip
+
+    st.subheader("Criterion evidence")
+    st.caption("Closed leads each criterion hit, their win rate against the rest, and the lift."
+               " Criteria whose points point the wrong way come first.")  # fmt: skip
+    evidence = _pct(rep_a.evidence, ["win_rate_hit", "win_rate_not"])
+    st.dataframe(evidence.assign(lift=rep_a.evidence["lift"].round(2)), hide_index=True,
+                 width="stretch")  # fmt: skip
+
+
+main()
