@@ -171,6 +171,9 @@ def figure_bucket_win_rate(tables: dict[str, pd.DataFrame]) -> go.Figure:
                             "array": (t["high"] - rate).fillna(0).tolist(),
                             "arrayminus": (rate - t["low"]).fillna(0).tolist()},
                 "customdata": t["leads"].tolist(),
+                "text": [human_count(n) for n in t["leads"]],
+                "textposition": "inside",
+                "insidetextanchor": "start",
                 "hovertemplate": "%{x}: %{y:.1%} of %{customdata:,} closed leads<extra></extra>",
             }
         )  # fmt: skip

@@ -177,6 +177,7 @@ def _lead_lookup(data, hits, model, scores) -> None:
 
 
 def main() -> None:
+    shared.require_router()
     st.title("Scoring model")
     data = shared.dataset()
     as_of = st.session_state["as_of"]

@@ -43,6 +43,7 @@ def _bands(rep: replay.Report) -> pd.DataFrame:
 
 
 def main() -> None:
+    shared.require_router()
     st.title("Replay")
     data = shared.dataset()
     as_of = st.session_state["as_of"]
@@ -103,8 +104,8 @@ def main() -> None:
     st.plotly_chart(
         charts.figure_bucket_win_rate({k: r.buckets for k, r in reports.items()}), width="stretch"
     )
-    st.caption("Share of closed leads won per bucket, with 95 % Wilson intervals: win rate should"
-               " rise with score.")  # fmt: skip
+    st.caption("Share of closed leads won per bucket (label: closed leads in it), with 95 %"
+               " Wilson intervals. Win rate should rise with score.")  # fmt: skip
     for key, rep in reports.items():
         if rep.falling:
             pairs = ", ".join(f"{a} → {b}" for a, b in rep.falling)
@@ -145,8 +146,11 @@ def main() -> None:
     st.caption("Closed leads each criterion hit, their win rate against the rest, and the lift."
                " Criteria whose points point the wrong way come first.")  # fmt: skip
     evidence = _pct(rep_a.evidence, ["win_rate_hit", "win_rate_not"])
-    st.dataframe(evidence.assign(lift=rep_a.evidence["lift"].round(2)), hide_index=True,
-                 width="stretch")  # fmt: skip
+    evidence = evidence.assign(lift=rep_a.evidence["lift"].round(2)).rename(
+        columns={"hit": "closed leads hit", "win_rate_hit": "win rate when hit",
+                 "win_rate_not": "win rate when not", "earned": "points earned"}
+    )  # fmt: skip
+    st.dataframe(evidence, hide_index=True, width="stretch")
 
 
 main()

@@ -95,3 +95,14 @@ def _hits(
     _as_of: AsOf,
 ) -> Hits:
     return build_hits(_data, _model, _as_of)
+
+
+def require_router() -> None:
+    """Send a page opened without app.py (a deep link to a fresh server) through the router.
+
+    Streamlit runs `pages/x.py` on its own when the very first request of a new server
+    names it, because a folder called `pages/` looks like the old multipage layout; the
+    sidebar and session defaults then never ran. app.py sets `as_of` on every run.
+    """
+    if "as_of" not in st.session_state:
+        st.switch_page("app.py")

@@ -39,7 +39,7 @@ def test_replay_shows_ranking_bands_and_evidence(at: AppTest) -> None:
     bands = _table(at, "reached opportunity")
     assert len(bands) == 1
     assert bands[0]["leads"].sum() == 20_000
-    evidence = _table(at, "win_rate_hit")[0]
+    evidence = _table(at, "win rate when hit")[0]
     assert len(evidence) == len(default_model().criteria)
     assert any("open leads are not counted as lost" in c.value for c in at.caption)
 
