@@ -12,8 +12,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from model.features import Dataset, Hits
-from model.scoring import Scores, histogram_frame, score, score_bins
+from model.features import NS_PER_DAY, Dataset, Hits
+from model.scoring import N_BINS, Scores, histogram_frame, score, score_bins
 from model.spec import ScoringModel
 
 WON, LOST, OPEN = 0, 1, 2
@@ -277,3 +277,51 @@ def compare_summary(a: Report, b: Report) -> pd.DataFrame:
     frame = pd.DataFrame([a.summary, b.summary], index=["A", "B"])
     frame.loc["B − A"] = frame.loc["B"] - frame.loc["A"]
     return frame
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def threshold_sweep(data: Dataset, scores: Scores) -> pd.DataFrame:
+    """For every whole-number threshold 0-100: what sales would get at or above it.
+
+    Columns: threshold, sales_ready, per_week, win_rate (closed), recall (share of all wins
+    at or above), missed_wins, revenue_captured, precision (= win rate). One 101-bin count.
+    """
+    outcome = data.outcome
+    bins = scores.score.astype(np.intp)
+    counts = np.bincount(bins + outcome * N_BINS, minlength=3 * N_BINS).reshape(3, N_BINS)
+    won_value = data.won_value if data.won_value is not None else np.zeros(data.n_leads)
+    value = np.bincount(bins, weights=won_value, minlength=N_BINS)
+    above = counts[:, ::-1].cumsum(axis=1)[:, ::-1]  # leads with score >= t
+    won, lost, total = above[0], above[1], above.sum(axis=0)
+    all_won = max(int(counts[0].sum()), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        win_rate = won / (won + lost)
+    return pd.DataFrame(
+        {
+            "threshold": np.arange(N_BINS),
+            "sales_ready": total,
+            "per_week": total / weeks_spanned(data),
+            "win_rate": win_rate,
+            "recall": won / all_won,
+            "missed_wins": counts[0].sum() - won,
+            "revenue_captured": value[::-1].cumsum()[::-1],
+        }
+    )
+
+
+def weeks_spanned(data: Dataset) -> float:
+    """Weeks between the first and the last lead created (at least one)."""
+    if not data.n_leads:
+        return 1.0
+    span = (data.created_ns.max() - data.created_ns.min()) / (7 * NS_PER_DAY)
+    return max(float(span), 1.0)
+
+
+def compare_thresholds(sweep: pd.DataFrame, current: int, proposed: int) -> pd.DataFrame:
+    """The sweep rows of two thresholds side by side with their difference."""
+    rows = sweep.set_index("threshold").loc[[current, proposed]]
+    rows.index = [f"current ({current})", f"proposed ({proposed})"]
+    rows.loc["difference"] = rows.iloc[1] - rows.iloc[0]
+    return rows

@@ -36,9 +36,28 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
     _check_same_rules(hits, model)
     fit_pts, eng_pts = _points_by_group(model)
     ev = list(hits.event_criteria)
-    fit = np.zeros(hits.n_leads)
+    fit, eng_attr = attribute_points(hits, model)
     engagement = hits.counts @ eng_pts[ev] if ev else np.zeros(hits.n_leads)
-    eng_attr = []
+    engagement += eng_attr
+    if ev and fit_pts[ev].any():
+        fit += hits.raw_counts @ fit_pts[ev]
+    np.minimum(engagement, model.caps.engagement, out=engagement)
+    if model.decay.mode != "none" and ev:
+        undecayed = hits.raw_counts @ eng_pts[ev]
+        undecayed += eng_attr
+        np.minimum(undecayed, min(model.caps.engagement, model.floor), out=undecayed)
+        np.maximum(engagement, undecayed, out=engagement)
+    np.minimum(fit, model.caps.fit, out=fit)
+    total = fit + engagement
+    np.clip(total, 0.0, 100.0, out=total)
+    return Scores(fit, engagement, total, band_index(total, model))
+
+
+def attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per-lead points of the attribute criteria, fit and engagement, before any cap."""
+    _check_same_rules(hits, model)
+    fit_pts, eng_pts = _points_by_group(model)
+    fit, eng = np.zeros(hits.n_leads), np.zeros(hits.n_leads)
     for word, members in zip(hits.codes, hits.code_criteria, strict=True):
         fit_table, eng_table = (
             _code_table(fit_pts[list(members)]),
@@ -47,21 +66,8 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
         if fit_table.any():
             fit += fit_table[word]
         if eng_table.any():
-            eng_attr.append(eng_table[word])
-            engagement += eng_attr[-1]
-    if ev and fit_pts[ev].any():
-        fit += hits.raw_counts @ fit_pts[ev]
-    np.minimum(engagement, model.caps.engagement, out=engagement)
-    if model.decay.mode != "none" and ev:
-        undecayed = hits.raw_counts @ eng_pts[ev]
-        for part in eng_attr:
-            undecayed += part
-        np.minimum(undecayed, min(model.caps.engagement, model.floor), out=undecayed)
-        np.maximum(engagement, undecayed, out=engagement)
-    np.minimum(fit, model.caps.fit, out=fit)
-    total = fit + engagement
-    np.clip(total, 0.0, 100.0, out=total)
-    return Scores(fit, engagement, total, band_index(total, model))
+            eng += eng_table[word]
+    return fit, eng
 
 
 def band_index(score: np.ndarray, model: ScoringModel) -> np.ndarray:

@@ -1,0 +1,147 @@
+"""Handoff simulation: replay each lead's score after every event and find when it first
+reaches the sales-ready threshold, as a team would see it live.
+
+Rows are the events of each lead plus one row at its creation, sorted by lead and time.
+Counts per criterion are carried from row to row of a lead (a loop over the rank of a row
+within its lead, vectorised across all leads: no Python loop per lead), so the cost grows
+with the events, not with the leads times the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.features import NS_PER_DAY, Dataset, Hits
+from model.scoring import attribute_points
+from model.spec import EventRule, ScoringModel
+
+NEVER = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True, eq=False)
+class Timeline:
+    """Every (lead, moment) row and the lead's score just after it."""
+
+    lead: np.ndarray
+    time_ns: np.ndarray
+    score: np.ndarray
+
+
+def score_timeline(data: Dataset, hits: Hits, model: ScoringModel) -> Timeline:
+    """The score of each lead at its creation and just after each of its events."""
+    lead, t, kind = _rows(data)
+    start = np.searchsorted(lead, np.arange(data.n_leads))
+    rank = np.arange(len(lead)) - start[lead]
+    ev = [k for k, c in enumerate(model.criteria) if c.on_events]
+    types = {name: i for i, name in enumerate(data.event_types)}
+    x = np.zeros((len(lead), len(ev)))
+    for j, k in enumerate(ev):
+        rule = model.criteria[k].rule
+        assert isinstance(rule, EventRule)
+        wanted = [types[e] for e in rule.events if e in types]
+        x[:, j] = np.isin(kind, wanted)
+    undecayed = _carry(x, t, rank, lambda gap: np.ones_like(gap, dtype=float))
+    decayed = _decayed(x, t, rank, model)
+    fit_attr, eng_attr = attribute_points(hits, model)
+    points = np.array([model.criteria[k].points for k in ev])
+    is_fit = np.array([model.criteria[k].group == "fit" for k in ev], dtype=bool)
+    cap = np.array([model.criteria[k].rule.max_count or np.inf for k in ev])
+    raw = np.minimum(undecayed, cap)
+    fit = fit_attr[lead] + raw @ np.where(is_fit, points, 0.0)
+    eng_pts = np.where(is_fit, 0.0, points)
+    eng = np.minimum(eng_attr[lead] + np.minimum(decayed, cap) @ eng_pts, model.caps.engagement)
+    if model.decay.mode != "none":
+        und = np.minimum(eng_attr[lead] + raw @ eng_pts, model.caps.engagement)
+        eng = np.maximum(eng, np.minimum(und, model.floor))
+    total = np.clip(np.minimum(fit, model.caps.fit) + eng, 0.0, 100.0)
+    return Timeline(lead, t, total)
+
+
+def _rows(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lead, time, event type code or -1 for creation), sorted by lead, time, creation last."""
+    kind = np.repeat(np.arange(len(data.event_types)), np.diff(data.type_starts))
+    lead = np.concatenate([data.ev_lead, np.arange(data.n_leads)])
+    t = np.concatenate([data.ev_ns, data.created_ns])
+    kind = np.concatenate([kind, np.full(data.n_leads, -1)])
+    order = np.lexsort((kind == -1, t, lead))
+    return lead[order], t[order], kind[order]
+
+
+def _carry(x: np.ndarray, t: np.ndarray, rank: np.ndarray, factor: Callable) -> np.ndarray:
+    """S[row] = S[previous row of the lead] * factor(gap) + x[row], rank by rank."""
+    out = x.copy()
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(rank.max() + 2 if len(rank) else 1))
+    for r in range(1, len(bounds) - 1):
+        idx = order[bounds[r] : bounds[r + 1]]
+        gap_days = (t[idx] - t[idx - 1]) / NS_PER_DAY
+        out[idx] += out[idx - 1] * factor(gap_days)[:, None]
+    return out
+
+
+def _decayed(x: np.ndarray, t: np.ndarray, rank: np.ndarray, model: ScoringModel) -> np.ndarray:
+    """Decayed counts per row: a carried product for half-life, a window sum for linear."""
+    decay = model.decay
+    if decay.mode == "none":
+        return _carry(x, t, rank, lambda gap: np.ones_like(gap, dtype=float))
+    if decay.mode == "half_life":
+        return _carry(x, t, rank, lambda gap: np.exp2(-gap / decay.half_life_days))
+    out = x.copy()  # linear: weights clip at 0 one by one, so sum over earlier rows by lag
+    per_day = decay.percent_per_30_days / 100.0 / 30.0
+    for lag in range(1, int(rank.max()) + 1 if len(rank) else 1):
+        idx = np.flatnonzero(rank >= lag)
+        age_days = (t[idx] - t[idx - lag]) / NS_PER_DAY
+        weight = np.clip(1.0 - per_day * age_days, 0.0, 1.0)
+        if not weight.any():
+            break
+        out[idx] += x[idx - lag] * weight[:, None]
+    return out
+
+
+@dataclass(frozen=True)
+class Handoffs:
+    """First moment each lead reached the threshold (NEVER if it did not), and summaries."""
+
+    at_ns: np.ndarray
+    per_week: pd.DataFrame
+    median_days: float
+    handed_off: int
+    win_rate: float
+
+
+def simulate(data: Dataset, hits: Hits, model: ScoringModel, threshold: float) -> Handoffs:
+    """Hand each lead to sales the first time its live score reaches `threshold`."""
+    line = score_timeline(data, hits, model)
+    live = line.time_ns >= data.created_ns[line.lead]
+    crossed = live & (line.score >= threshold)
+    first = np.full(data.n_leads, NEVER, dtype=np.int64)
+    rows = np.flatnonzero(crossed)
+    leads, at = np.unique(line.lead[rows], return_index=True)
+    first[leads] = line.time_ns[rows[at]]
+    return summarise(data, first)
+
+
+def summarise(data: Dataset, at_ns: np.ndarray) -> Handoffs:
+    """Hand-offs per week, median days from creation and win rate of handed-off leads."""
+    done = at_ns != NEVER
+    start = data.created_ns.min() if data.n_leads else 0
+    week = (at_ns[done] - start) // (7 * NS_PER_DAY)
+    n_weeks = (
+        int(np.ceil((data.created_ns.max() - start + 1) / (7 * NS_PER_DAY))) if done.any() else 0
+    )
+    counts = np.bincount(week, minlength=max(n_weeks, int(week.max()) + 1 if len(week) else 0))
+    weeks = pd.to_datetime(start + np.arange(len(counts)) * 7 * NS_PER_DAY)
+    days = (at_ns[done] - data.created_ns[done]) / NS_PER_DAY
+    closed = done & (data.outcome != 2)
+    won = done & (data.outcome == 0)
+    return Handoffs(
+        at_ns=at_ns,
+        per_week=pd.DataFrame({"week": weeks, "handoffs": counts}),
+        median_days=float(np.median(days)) if len(days) else float("nan"),
+        handed_off=int(done.sum()),
+        win_rate=float(won.sum() / closed.sum()) if closed.any() else float("nan"),
+    )
