@@ -8,8 +8,9 @@ st.set_page_config(page_title="Lead Scoring Studio", page_icon=":dart:", layout=
 shared.init_state()
 page = st.navigation(
     [
-        st.Page("pages/model.py", title="Model", icon=":material/tune:", default=True),
+        st.Page("pages/model.py", title="Model", icon=":material/edit_note:", default=True),
         st.Page("pages/replay.py", title="Replay", icon=":material/history:"),
+        st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
     ]
 )
 shared.sidebar()

@@ -237,3 +237,55 @@ def figure_gains(curves: dict[str, pd.DataFrame]) -> go.Figure:
         "height": 330,
     }  # fmt: skip
     return go.Figure({"data": traces, "layout": layout})
+
+
+def figure_precision_recall(sweep: pd.DataFrame, current: int, proposed: int) -> go.Figure:
+    """Win rate (precision) against share of wins reached (recall) over every threshold,
+    with the current and the proposed threshold marked."""
+    traces = [
+        {"type": "scatter", "mode": "lines", "x": sweep["recall"].tolist(),
+         "y": sweep["win_rate"].tolist(), "name": "every threshold",
+         "line": {"color": "#888"}, "customdata": sweep["threshold"].tolist(),
+         "hovertemplate": "threshold %{customdata}: recall %{x:.0%}, win rate %{y:.1%}"
+                          "<extra></extra>"}
+    ]  # fmt: skip
+    for label, t, colour in (("current", current, REVISION_A), ("proposed", proposed, REVISION_B)):
+        row = sweep.loc[sweep["threshold"] == t].iloc[0]
+        traces.append(
+            {"type": "scatter", "mode": "markers+text", "x": [row["recall"]],
+             "y": [row["win_rate"]], "name": f"{label} ({t})", "text": [f"{label} {t}"],
+             "textposition": "top right", "marker": {"size": 12, "color": colour}}
+        )  # fmt: skip
+    layout = {
+        "xaxis": {"title": {"text": "share of all wins handed to sales (recall)"},
+                  "tickformat": ".0%", "range": [0, 1.02]},
+        "yaxis": {"title": {"text": "win rate of sales-ready leads (precision)"},
+                  "tickformat": ".0%"},
+        "legend": {"orientation": "h", "y": 1.15},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 340,
+    }  # fmt: skip
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def figure_handoffs(weeks: dict[str, pd.DataFrame], capacity: float) -> go.Figure:
+    """Hand-offs per week for each threshold against the team's weekly capacity."""
+    colours = [REVISION_A, REVISION_B]
+    traces = [
+        {"type": "scatter", "mode": "lines", "x": w["week"].dt.strftime("%Y-%m-%d").tolist(),
+         "y": w["handoffs"].tolist(), "name": label, "line": {"color": colours[i % 2]}}
+        for i, (label, w) in enumerate(weeks.items())
+    ]  # fmt: skip
+    layout = {
+        "xaxis": {"title": {"text": "week"}},
+        "yaxis": {"title": {"text": "leads handed to sales"}},
+        "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": capacity,
+                    "y1": capacity, "line": {"color": LOST, "dash": "dash"}}],
+        "annotations": [{"xref": "paper", "x": 1, "y": capacity, "xanchor": "right",
+                         "yanchor": "bottom", "text": f"capacity {capacity:g} / week",
+                         "showarrow": False}],
+        "legend": {"orientation": "h", "y": 1.15},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 340,
+    }  # fmt: skip
+    return go.Figure({"data": traces, "layout": layout})

@@ -115,7 +115,11 @@ class Handoffs:
 
 def simulate(data: Dataset, hits: Hits, model: ScoringModel, threshold: float) -> Handoffs:
     """Hand each lead to sales the first time its live score reaches `threshold`."""
-    line = score_timeline(data, hits, model)
+    return handoffs(data, score_timeline(data, hits, model), threshold)
+
+
+def handoffs(data: Dataset, line: Timeline, threshold: float) -> Handoffs:
+    """First crossing of `threshold` per lead on a timeline (reuse it across thresholds)."""
     live = line.time_ns >= data.created_ns[line.lead]
     crossed = live & (line.score >= threshold)
     first = np.full(data.n_leads, NEVER, dtype=np.int64)

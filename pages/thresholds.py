@@ -1,0 +1,130 @@
+"""Thresholds page: move the sales-ready line and band boundaries, see what sales gets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from model import charts, handoff, replay, scoring
+from model.features import Dataset, Hits
+from model.spec import ModelError, ScoringModel, parse_model
+from pages import shared
+
+
+@st.cache_resource(max_entries=4, show_spinner="Replaying every lead's score event by event…")
+def _timeline(
+    _data: Dataset, data_name: str, model_json: str, _model: ScoringModel, _hits: Hits
+) -> handoff.Timeline:
+    """The live score timeline depends on the whole model (points too), not on as-of."""
+    return handoff.score_timeline(_data, _hits, _model)
+
+
+def _proposed(model: ScoringModel) -> ScoringModel:
+    """The model with the band boundaries from the sliders (errors keep the current one)."""
+    cols = st.columns(len(model.bands) - 1)
+    bands = model.to_dict()["bands"]
+    for i, (col, band) in enumerate(zip(cols, model.bands[:-1], strict=False)):
+        key = f"boundary_{i}"
+        st.session_state.setdefault(key, band.min_score)
+        label = f"{band.name} from" + (" (sales-ready threshold)" if band.min_score ==
+                                        model.sales_ready_threshold else "")  # fmt: skip
+        col.slider(label, 1, 100, key=key)
+        bands[i]["min_score"] = st.session_state[key]
+    try:
+        return parse_model({**model.to_dict(), "bands": bands})
+    except ModelError as exc:
+        st.error(f"Not applied: {exc}")
+        return model
+
+
+def _sweep_row(sweep: pd.DataFrame, t: int) -> pd.Series:
+    return sweep.loc[sweep["threshold"] == t].iloc[0]
+
+
+def main() -> None:
+    shared.require_router()
+    st.title("What-if thresholds")
+    data = shared.dataset()
+    as_of = st.session_state["as_of"]
+    model = st.session_state["model"]
+    st.caption(f"Leads scored {as_of.describe()}, with the model from the Model page. Move a "
+               "boundary to see what sales would get before anything goes live.")  # fmt: skip
+    proposed = _proposed(model)
+    current_t, proposed_t = model.sales_ready_threshold, proposed.sales_ready_threshold
+    hits = shared.hits(data, model, as_of)
+    scores = scoring.score(hits, model)
+    sweep = replay.threshold_sweep(data, scores)
+    now, then = _sweep_row(sweep, current_t), _sweep_row(sweep, proposed_t)
+
+    m = st.columns(5)
+    m[0].metric("Sales-ready leads / week", f"{then['per_week']:.1f}",
+                f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}")  # fmt: skip
+    m[1].metric("Their win rate", charts.percent(then["win_rate"]),
+                f"{100 * (then['win_rate'] - now['win_rate']):+.1f} pts")  # fmt: skip
+    m[2].metric("Share of all wins (recall)", charts.percent(then["recall"]),
+                f"{100 * (then['recall'] - now['recall']):+.1f} pts")  # fmt: skip
+    m[3].metric("Wins sent to nurture", f"{int(then['missed_wins']):,}",
+                f"{int(then['missed_wins'] - now['missed_wins']):+,}", delta_color="inverse")  # fmt: skip
+    m[4].metric("Revenue captured", charts.money(then["revenue_captured"]),
+                charts.money(then["revenue_captured"] - now["revenue_captured"]))  # fmt: skip
+
+    table = replay.compare_thresholds(sweep, current_t, proposed_t)
+    st.dataframe(
+        pd.DataFrame({
+            "sales-ready leads": table["sales_ready"].map("{:,.0f}".format),
+            "per week": table["per_week"].map("{:+.1f}".format),
+            "win rate": table["win_rate"].map(charts.percent),
+            "recall": table["recall"].map(charts.percent),
+            "wins missed": table["missed_wins"].map("{:,.0f}".format),
+            "revenue captured": table["revenue_captured"].map(charts.money),
+        }, index=table.index),
+        width="stretch",
+    )  # fmt: skip
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.figure_precision_recall(sweep, current_t, proposed_t),
+                        width="stretch")  # fmt: skip
+        st.caption("Each point is a threshold: further right reaches more of the wins, higher"
+                   " means sales wins more of what it gets.")  # fmt: skip
+    with right:
+        counts, won_value = scoring.score_bins(scores.score, data.outcome, data.won_value)
+        bands = scoring.band_table(counts, won_value, proposed)
+        st.markdown("**Bands with the proposed boundaries**")
+        st.dataframe(bands.assign(share=bands["share"].map(charts.percent),
+                                  win_rate=bands["win_rate"].map(charts.percent),
+                                  revenue_won=bands["revenue_won"].map(charts.money)),
+                     hide_index=True, width="stretch")  # fmt: skip
+        if proposed is not model and st.button("Use these boundaries in the model"):
+            shared.load_into_editor(proposed)
+            st.rerun()
+
+    st.subheader("Handoff simulation")
+    st.caption("Each lead's score replayed after every event, with decay; a lead is handed to "
+               "sales the first time it reaches the threshold.")  # fmt: skip
+    c1, c2 = st.columns(2)
+    st.session_state.setdefault("reps", 4)
+    st.session_state.setdefault("per_rep", 10)
+    c1.number_input("Sales reps", 1, 500, key="reps")
+    c2.number_input("Leads each rep can take per week", 1, 500, key="per_rep")
+    capacity = st.session_state["reps"] * st.session_state["per_rep"]
+    line = _timeline(data, data.name, model.to_json(), model, hits)
+    runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}
+    if proposed_t != current_t:
+        runs[f"proposed ({proposed_t})"] = handoff.handoffs(data, line, proposed_t)
+    st.plotly_chart(charts.figure_handoffs({k: r.per_week for k, r in runs.items()}, capacity),
+                    width="stretch")  # fmt: skip
+    st.caption("Leads handed to sales per week under each threshold; the dashed line is what "
+               "the team can take.")  # fmt: skip
+    st.dataframe(
+        pd.DataFrame({
+            "handed off": [r.handed_off for r in runs.values()],
+            "per week (last 12 weeks)": [r.per_week["handoffs"].tail(12).mean() for r in runs.values()],
+            "weeks over capacity": [int((r.per_week["handoffs"] > capacity).sum()) for r in runs.values()],
+            "median days to hand-off": [round(r.median_days, 1) for r in runs.values()],
+            "win rate of handed-off (closed)": [charts.percent(r.win_rate) for r in runs.values()],
+        }, index=list(runs)),
+        width="stretch",
+    )  # fmt: skip
+
+
+main()

@@ -1,0 +1,72 @@
+"""AppTest for the Thresholds page: sliders, the comparison table and the handoff table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture
+def at(demo_dir: Path, monkeypatch: pytest.MonkeyPatch, v2_pages: None) -> AppTest:
+    monkeypatch.setenv("LEADSCORE_DEMO_DIR", str(demo_dir))
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    app.switch_page("pages/thresholds.py").run()
+    assert not app.exception
+    return app
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_lowering_the_threshold_sends_more_leads(at: AppTest) -> None:
+    before = float(_metric(at, "Sales-ready leads / week"))
+    handed = _table(at, "handed off")
+    assert len(handed) == 1
+    at.slider(key="boundary_0").set_value(65).run()
+    assert not at.exception
+    after = float(_metric(at, "Sales-ready leads / week"))
+    assert after > before
+    table = _table(at, "sales-ready leads")
+    assert list(table.index) == ["current (75)", "proposed (65)", "difference"]
+    handed = _table(at, "handed off")
+    assert list(handed.index) == ["current (75)", "proposed (65)"]
+    assert handed["handed off"].iloc[1] > handed["handed off"].iloc[0]
+    bands = _table(at, "range")
+    assert bands["range"].iloc[0] == "65–100"
+
+
+def test_capacity_inputs_change_weeks_over_capacity(at: AppTest) -> None:
+    at.slider(key="boundary_0").set_value(60).run()
+    roomy = _table(at, "weeks over capacity")["weeks over capacity"].tolist()
+    at.number_input(key="reps").set_value(1).run()
+    at.number_input(key="per_rep").set_value(2).run()
+    tight = _table(at, "weeks over capacity")["weeks over capacity"].tolist()
+    assert all(t >= r for t, r in zip(tight, roomy, strict=True))
+    assert sum(tight) > sum(roomy)
+
+
+def test_crossed_boundaries_are_refused_with_a_message(at: AppTest) -> None:
+    at.slider(key="boundary_1").set_value(80).run()  # B above A
+    assert any("ordered from highest to lowest" in e.value for e in at.error)
+    assert _table(at, "range")["range"].iloc[0] == "75–100"
+
+
+def test_use_the_proposed_boundaries_in_the_model(at: AppTest) -> None:
+    at.slider(key="boundary_0").set_value(70).run()
+    at.button[0].click().run()
+    assert at.session_state["model"].sales_ready_threshold == 70
