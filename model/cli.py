@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from model import demo
+from model import demo, replay
 from model.features import AsOf, build_hits
 from model.io import DataError, load_dataset
 from model.scoring import score, scored_frame
@@ -46,6 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
     sc.add_argument("--out", type=Path, help="CSV to write (default: stdout)")
     sc.set_defaults(run=_score)
+
+    rp = sub.add_parser("replay", help="how the model ranks closed leads, as of the decision")
+    rp.add_argument("--model", required=True, type=Path, help="scoring model JSON")
+    rp.add_argument("--leads", required=True, type=Path, help="leads CSV or Parquet")
+    rp.add_argument("--events", type=Path, help="events CSV or Parquet")
+    rp.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+    rp.add_argument("--compare", type=Path, help="a second model JSON to compare with")
+    rp.add_argument("--bucket", type=int, default=10, choices=[5, 10], help="bucket width")
+    rp.add_argument("--json", action="store_true", help="print one JSON object")
+    rp.set_defaults(run=_replay)
     return parser
 
 
@@ -80,6 +91,63 @@ def _score(args: argparse.Namespace) -> int:
     else:
         frame.to_csv(sys.stdout, index=False, lineterminator="\n")
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    as_of = AsOf.parse(args.as_of)
+    models = {"A": load_model(args.model)}
+    if args.compare:
+        models["B"] = load_model(args.compare)
+    data = load_dataset(args.leads, args.events)
+    reports = {
+        k: replay.report(data, build_hits(data, m, as_of), m, width=args.bucket)
+        for k, m in models.items()
+    }
+    out = _replay_json(reports["A"])
+    if "B" in reports:
+        out["compare"] = _replay_json(reports["B"])
+        out["compare"]["delta_auc"] = out["compare"]["auc"] - out["auc"]
+    if args.json:
+        print(json.dumps(out, indent=2, allow_nan=True))
+    else:
+        _print_replay(out, as_of, data.n_leads)
+    return 0
+
+
+def _replay_json(rep: replay.Report) -> dict:
+    """The figures of one replay as plain JSON-ready values (NaN kept as null)."""
+
+    def records(frame) -> list[dict]:
+        return json.loads(frame.to_json(orient="records"))
+
+    return {
+        "auc": rep.summary["auc"],
+        "lift_top10": rep.summary["lift_top10"],
+        "capture_top10": rep.summary["capture_top10"],
+        "lift_top20": rep.summary["lift_top20"],
+        "capture_top20": rep.summary["capture_top20"],
+        "bands": records(rep.bands),
+        "buckets": records(rep.buckets.drop(columns="start")),
+        "falling_buckets": [list(p) for p in rep.falling],
+    }
+
+
+def _print_replay(out: dict, as_of: AsOf, n_leads: int) -> None:
+    print(f"Replay of {n_leads:,} leads, {as_of.describe()}; win rates of closed leads.")
+    for key, figures in [("A", out), *([("B", out["compare"])] if "compare" in out else [])]:
+        print(f"\nModel {key}: AUC {figures['auc']:.3f}, top 10 %: lift "
+              f"{figures['lift_top10']:.2f}, {figures['capture_top10']:.1%} of wins")  # fmt: skip
+        print(f"{'band':<8}{'leads':>10}{'won':>8}{'win rate':>10}{'revenue won':>16}")
+        for b in figures["bands"]:
+            rate = "-" if b["win_rate"] is None else f"{b['win_rate']:.1%}"
+            print(f"{b['band']:<8}{b['leads']:>10,}{b['won']:>8,}{rate:>10}"
+                  f"{b['revenue_won']:>16,.0f}")  # fmt: skip
+        print(f"{'bucket':<8}{'closed':>10}{'won':>8}{'win rate':>10}")
+        for b in figures["buckets"]:
+            rate = "-" if b["win_rate"] is None else f"{b['win_rate']:.1%}"
+            print(f"{b['bucket']:<8}{b['leads']:>10,}{b['won']:>8,}{rate:>10}")
+        for low, high in figures["falling_buckets"]:
+            print(f"warning: win rate falls from bucket {low} to {high}")
 
 
 if __name__ == "__main__":

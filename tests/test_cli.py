@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,32 @@ def test_bad_leads_file_error_names_it(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "leads.csv: column 'created_at'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_replay_text_and_json(demo_dir: Path, tmp_path: Path) -> None:
+    base = ["replay", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_dir / "leads.csv"),
+            "--events", str(demo_dir / "events.csv")]  # fmt: skip
+    done = _run(*base)
+    assert done.returncode == 0, done.stderr
+    assert "Model A: AUC 0." in done.stdout
+    assert "90–100" in done.stdout
+    other = json.loads(DEFAULT_MODEL_PATH.read_text())
+    other["bands"][1]["min_score"] = 40  # B from 40: the sales-ready threshold stays 75
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps(other))
+    done = _run(*base, "--json", "--compare", str(b), "--bucket", "5")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert {"auc", "bands", "buckets", "lift_top10", "compare"} <= set(out)
+    assert len(out["buckets"]) == 20
+    assert sum(band["leads"] for band in out["bands"]) == 800
+    assert out["compare"]["delta_auc"] == 0  # same points and floor: the same ranking
+    assert out["compare"]["bands"][1]["leads"] > out["bands"][1]["leads"]
+
+
+def test_replay_with_a_bad_model_names_it(demo_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"criteria": [], "bands": [{"name": "A", "min_score": 0}], "x": 1}')
+    done = _run("replay", "--model", str(bad), "--leads", str(demo_dir / "leads.csv"))
+    assert done.returncode == 2
+    assert "bad.json: unknown field 'x'" in done.stderr
