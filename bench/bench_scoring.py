@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from model import charts, demo
+from model import charts, demo, replay
 from model.features import NS_PER_DAY, AsOf, Dataset, build_hits, prepare
-from model.scoring import preview, score
+from model.scoring import band_table, preview, score, score_bins
 from model.spec import ScoringModel, default_model
 
 
@@ -258,6 +258,27 @@ def main() -> None:
     apply_ms = median_ms(lambda: naive_apply(leads_s, events_s, model), repeat=1)
     add(f"peer: naive DataFrame.apply(axis=1), {sample:,} leads scaled to all",
         apply_ms * args.leads / sample, "", replay_ms)  # fmt: skip
+
+    print("\nreplay and thresholds on every generated event (about 15 a lead)")
+    full_raw, full = make_data(args.leads, 10**12, args.seed)
+    full_hits = build_hits(full, model, as_of)
+    print(f"data: {full.n_leads:,} leads, {full.n_events:,} events")
+    report_ms = median_ms(
+        lambda: replay.report(full, build_hits(full, model, as_of), model), repeat=args.repeat
+    )
+    add("in-app: Replay page figures, hit matrix included", report_ms, "", report_ms)
+    full_scores = score(full_hits, model)
+    proposed = ScoringModel.model_validate(
+        {**model.to_dict(), "bands": [{**b.model_dump(), "min_score": m}
+                                      for b, m in zip(model.bands, (65, 45, 0), strict=True)]}
+    )  # fmt: skip
+
+    def threshold_change() -> object:
+        counts, won_value = score_bins(full_scores.score, full.outcome, full.won_value)
+        return replay.threshold_sweep(full, full_scores), band_table(counts, won_value, proposed)
+
+    add("in-app: threshold change (sweep + band table, no hit matrix)",
+        median_ms(threshold_change, repeat=args.repeat), "", report_ms)  # fmt: skip
 
     summary = {name: round(ms, 1) for name, ms, _, _ in rows}
     print("\njson:", json.dumps({"leads": args.leads, "events": data.n_events,
