@@ -260,7 +260,7 @@ def main() -> None:
         apply_ms * args.leads / sample, "", replay_ms)  # fmt: skip
 
     print("\nreplay and thresholds on every generated event (about 15 a lead)")
-    full_raw, full = make_data(args.leads, 10**12, args.seed)
+    _, full = make_data(args.leads, 10**12, args.seed)
     full_hits = build_hits(full, model, as_of)
     print(f"data: {full.n_leads:,} leads, {full.n_events:,} events")
     report_ms = median_ms(

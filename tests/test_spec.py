@@ -129,3 +129,10 @@ def test_rules_key_ignores_points_but_not_rules() -> None:
 def test_default_model_file_is_tidy() -> None:
     assert DEFAULT_MODEL_PATH.name == "default_model.json"
     assert load_model(DEFAULT_MODEL_PATH).name == "B2B inbound"
+
+
+def test_rules_key_ignores_bands_so_threshold_moves_reuse_hits(model: ScoringModel) -> None:
+    data = model.to_dict()
+    data["bands"][0]["min_score"] = 65
+    data["caps"]["fit"] = 40
+    assert parse_model(data).rules_key() == model.rules_key()
