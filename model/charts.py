@@ -32,7 +32,7 @@ def money(x: float) -> str:
     """12_345 -> '$12.3k'; NaN -> '–'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    return "$" + human_count(x)
+    return ("-$" if x < 0 else "$") + human_count(abs(x))
 
 
 def percent(x: float, digits: int = 1) -> str:

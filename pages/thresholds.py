@@ -56,23 +56,29 @@ def main() -> None:
     sweep = replay.threshold_sweep(data, scores)
     now, then = _sweep_row(sweep, current_t), _sweep_row(sweep, proposed_t)
 
+    moved = proposed_t != current_t
+
+    def delta(text: str) -> str | None:
+        return text if moved else None
+
     m = st.columns(5)
     m[0].metric("Sales-ready leads / week", f"{then['per_week']:.1f}",
-                f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}")  # fmt: skip
+                delta(f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}"))  # fmt: skip
     m[1].metric("Their win rate", charts.percent(then["win_rate"]),
-                f"{100 * (then['win_rate'] - now['win_rate']):+.1f} pts")  # fmt: skip
+                delta(f"{100 * (then['win_rate'] - now['win_rate']):+.1f} pts"))  # fmt: skip
     m[2].metric("Share of all wins (recall)", charts.percent(then["recall"]),
-                f"{100 * (then['recall'] - now['recall']):+.1f} pts")  # fmt: skip
+                delta(f"{100 * (then['recall'] - now['recall']):+.1f} pts"))  # fmt: skip
     m[3].metric("Wins sent to nurture", f"{int(then['missed_wins']):,}",
-                f"{int(then['missed_wins'] - now['missed_wins']):+,}", delta_color="inverse")  # fmt: skip
+                delta(f"{int(then['missed_wins'] - now['missed_wins']):+,}"),
+                delta_color="inverse")  # fmt: skip
     m[4].metric("Revenue captured", charts.money(then["revenue_captured"]),
-                charts.money(then["revenue_captured"] - now["revenue_captured"]))  # fmt: skip
+                delta(charts.money(then["revenue_captured"] - now["revenue_captured"])))  # fmt: skip
 
     table = replay.compare_thresholds(sweep, current_t, proposed_t)
     st.dataframe(
         pd.DataFrame({
             "sales-ready leads": table["sales_ready"].map("{:,.0f}".format),
-            "per week": table["per_week"].map("{:+.1f}".format),
+            "per week": table["per_week"].map("{:.1f}".format),
             "win rate": table["win_rate"].map(charts.percent),
             "recall": table["recall"].map(charts.percent),
             "wins missed": table["missed_wins"].map("{:,.0f}".format),
@@ -90,7 +96,8 @@ def main() -> None:
         counts, won_value = scoring.score_bins(scores.score, data.outcome, data.won_value)
         bands = scoring.band_table(counts, won_value, proposed)
         st.markdown("**Bands with the proposed boundaries**")
-        st.dataframe(bands.assign(share=bands["share"].map(charts.percent),
+        shown = bands[["band", "range", "leads", "share", "won", "win_rate", "revenue_won"]]
+        st.dataframe(shown.assign(share=bands["share"].map(charts.percent),
                                   win_rate=bands["win_rate"].map(charts.percent),
                                   revenue_won=bands["revenue_won"].map(charts.money)),
                      hide_index=True, width="stretch")  # fmt: skip

@@ -47,3 +47,4 @@ def test_percent_and_missing_values() -> None:
     assert charts.percent(0.1843) == "18.4 %"
     assert charts.percent(float("nan")) == "–"
     assert charts.money(float("nan")) == "–"
+    assert charts.money(-2_500) == "-$2.5k"
