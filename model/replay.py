@@ -6,6 +6,7 @@ return small frames. Win rates use closed leads only; open leads are never count
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -38,15 +39,30 @@ def wilson(won: np.ndarray | int, n: np.ndarray | int, *, level: float = 0.95) -
     return centre - half, centre + half
 
 
+def _ranked(score: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closed leads' scores and won flags, highest score first (one stable sort)."""
+    closed = outcome != OPEN
+    s = score[closed]
+    order = np.argsort(-s, kind="stable")
+    return s[order], outcome[closed][order] == WON
+
+
 def auc(score: np.ndarray, outcome: np.ndarray) -> float:
     """ROC AUC of score for won vs lost (open leads ignored); ties count one half."""
-    closed = outcome != OPEN
-    s, won = score[closed], outcome[closed] == WON
-    n_won, n_lost = int(won.sum()), int((~won).sum())
+    return _auc_ranked(*_ranked(score, outcome))
+
+
+def _auc_ranked(s: np.ndarray, won: np.ndarray) -> float:
+    """AUC from scores sorted high to low: per group of tied scores, each win beats every
+    loss below the group and half of the losses inside it."""
+    n_won, n_lost = int(won.sum()), int(len(won) - won.sum())
     if n_won == 0 or n_lost == 0:
         return float("nan")
-    ranks = pd.Series(s).rank(method="average").to_numpy()
-    return float((ranks[won].sum() - n_won * (n_won + 1) / 2) / (n_won * n_lost))
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    won_g = np.add.reduceat(won.astype(np.int64), starts)
+    lost_g = np.diff(np.r_[starts, len(s)]) - won_g
+    lost_below = n_lost - np.cumsum(lost_g)
+    return float((won_g * lost_below + 0.5 * won_g * lost_g).sum() / (n_won * n_lost))
 
 
 def bucket_table(score: np.ndarray, outcome: np.ndarray, *, width: int = 10) -> pd.DataFrame:
@@ -87,24 +103,26 @@ def lift_at(score: np.ndarray, outcome: np.ndarray, top: float) -> tuple[float, 
 
     Lift = win rate in the top share / overall win rate; capture = share of all wins there.
     """
-    closed = outcome != OPEN
-    s, won = score[closed], outcome[closed] == WON
-    if not len(s) or not won.any():
+    return _lift_ranked(_ranked(score, outcome)[1], top)
+
+
+def _lift_ranked(won: np.ndarray, top: float) -> tuple[float, float]:
+    if not len(won) or not won.any():
         return float("nan"), float("nan")
-    k = max(1, round(top * len(s)))
-    order = np.argsort(-s, kind="stable")[:k]
-    captured = won[order].sum() / won.sum()
-    return float(captured / (k / len(s))), float(captured)
+    k = max(1, round(top * len(won)))
+    captured = won[:k].sum() / won.sum()
+    return float(captured / (k / len(won))), float(captured)
 
 
 def gains_curve(score: np.ndarray, outcome: np.ndarray, *, points: int = 100) -> pd.DataFrame:
     """Cumulative share of wins captured against share of closed leads contacted, best first."""
-    closed = outcome != OPEN
-    s, won = score[closed], outcome[closed] == WON
-    order = np.argsort(-s, kind="stable")
-    cum = np.concatenate([[0], np.cumsum(won[order])]) / max(int(won.sum()), 1)
-    at = np.linspace(0, len(s), points + 1).round().astype(np.intp)
-    return pd.DataFrame({"leads_share": at / max(len(s), 1), "wins_share": cum[at]})
+    return _gains_ranked(_ranked(score, outcome)[1], points)
+
+
+def _gains_ranked(won: np.ndarray, points: int = 100) -> pd.DataFrame:
+    cum = np.concatenate([[0], np.cumsum(won)]) / max(int(won.sum()), 1)
+    at = np.linspace(0, len(won), points + 1).round().astype(np.intp)
+    return pd.DataFrame({"leads_share": at / max(len(won), 1), "wins_share": cum[at]})
 
 
 def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFrame:
@@ -137,6 +155,15 @@ def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFr
 
 def reached_opportunity(data: Dataset) -> np.ndarray:
     """Per lead: did it reach the opportunity stage (or win)? NaN without a stage column."""
+    if data not in _OPPORTUNITY:
+        _OPPORTUNITY[data] = _reached_opportunity(data)
+    return _OPPORTUNITY[data]
+
+
+_OPPORTUNITY: weakref.WeakKeyDictionary[Dataset, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _reached_opportunity(data: Dataset) -> np.ndarray:
     if "stage" not in data.leads.columns:
         return np.where(data.outcome == WON, 1.0, np.nan)
     stage = data.leads["stage"].astype("string").str.strip().str.lower()
@@ -174,24 +201,25 @@ def _quarter(x: np.ndarray, cap: float) -> np.ndarray:
 def criterion_evidence(hits: Hits, model: ScoringModel, outcome: np.ndarray) -> pd.DataFrame:
     """Per criterion: closed leads hit, win rate when hit and when not, and the lift;
     sorted so the points that are not earned stand out."""
-    closed = outcome != OPEN
-    won = outcome == WON
+    closed, won = outcome != OPEN, outcome == WON
+    n_closed, n_won = int(closed.sum()), int(won.sum())
     rows = []
     for k, c in enumerate(model.criteria):
         fired = hits.fired(k)
-        hit, miss = fired & closed, ~fired & closed
-        rate_hit = won[hit].mean() if hit.any() else np.nan
-        rate_miss = won[miss].mean() if miss.any() else np.nan
+        hit, won_hit = np.count_nonzero(fired & closed), np.count_nonzero(fired & won)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate_hit = np.float64(won_hit) / hit
+            rate_not = np.float64(n_won - won_hit) / (n_closed - hit)
         rows.append(
             {
                 "criterion": c.id,
                 "label": c.label,
                 "group": c.group,
                 "points": c.points,
-                "hit": int(hit.sum()),
+                "hit": hit,
                 "win_rate_hit": rate_hit,
-                "win_rate_not": rate_miss,
-                "lift": rate_hit / won[closed].mean() if closed.any() else np.nan,
+                "win_rate_not": rate_not,
+                "lift": rate_hit / (n_won / n_closed) if n_won else np.nan,
             }
         )
     frame = pd.DataFrame(rows)
@@ -227,10 +255,11 @@ def band_migration(
 
 def summary(score: np.ndarray, outcome: np.ndarray) -> dict[str, float]:
     """Headline ranking figures: AUC, lift and capture in the top 10 % and 20 %."""
-    lift10, cap10 = lift_at(score, outcome, 0.1)
-    lift20, cap20 = lift_at(score, outcome, 0.2)
+    s, won = _ranked(score, outcome)
+    lift10, cap10 = _lift_ranked(won, 0.1)
+    lift20, cap20 = _lift_ranked(won, 0.2)
     return {
-        "auc": auc(score, outcome),
+        "auc": _auc_ranked(s, won),
         "lift_top10": lift10,
         "capture_top10": cap10,
         "lift_top20": lift20,

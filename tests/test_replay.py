@@ -104,3 +104,13 @@ def test_grade_matrix_and_migration(demo_dataset: Dataset, model: ScoringModel) 
     assert moves["leads"].sum() == demo_dataset.n_leads
     assert moves.query("band_a == 'A' and band_b != 'A'")["leads"].sum() == 0
     assert moves.query("band_a == 'B' and band_b == 'A'")["leads"].sum() > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_auc_with_heavy_ties_matches_scikit_learn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    s = rng.integers(0, 8, 500).astype(float)
+    o = np.where(rng.random(500) < 0.1 + s / 20, W, np.where(rng.random(500) < 0.2, O, L))
+    closed = o != O
+    expected = roc_auc_score(o[closed] == W, s[closed])
+    assert replay.auc(s, o) == pytest.approx(expected, abs=1e-12)
