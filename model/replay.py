@@ -255,7 +255,10 @@ def band_migration(
 
 def summary(score: np.ndarray, outcome: np.ndarray) -> dict[str, float]:
     """Headline ranking figures: AUC, lift and capture in the top 10 % and 20 %."""
-    s, won = _ranked(score, outcome)
+    return _summary_ranked(*_ranked(score, outcome))
+
+
+def _summary_ranked(s: np.ndarray, won: np.ndarray) -> dict[str, float]:
     lift10, cap10 = _lift_ranked(won, 0.1)
     lift20, cap20 = _lift_ranked(won, 0.2)
     return {
@@ -288,15 +291,16 @@ def report(data: Dataset, hits: Hits, model: ScoringModel, *, width: int = 10) -
     outcome = data.outcome
     counts, _ = score_bins(s.score, outcome)
     buckets = bucket_table(s.score, outcome, width=width)
+    ranked = _ranked(s.score, outcome)
     return Report(
         scores=s,
-        summary=summary(s.score, outcome),
+        summary=_summary_ranked(*ranked),
         histogram=histogram_frame(counts, width=width),
         buckets=buckets,
         falling=falling_buckets(buckets),
         bands=band_report(data, s, model),
         grid=grade_matrix(s, outcome, model),
-        gains=gains_curve(s.score, outcome),
+        gains=_gains_ranked(ranked[1]),
         evidence=criterion_evidence(hits, model, outcome),
     )
 
