@@ -6,6 +6,7 @@ from pages import shared
 
 st.set_page_config(page_title="Lead Scoring Studio", page_icon=":dart:", layout="wide")
 shared.init_state()
+shared.keep_widget_values()
 page = st.navigation(
     [
         st.Page("pages/model.py", title="Model", icon=":material/edit_note:", default=True),

@@ -178,6 +178,7 @@ def _lead_lookup(data, hits, model, scores) -> None:
 
 def main() -> None:
     shared.require_router()
+    shared.rebase_editor()
     st.title("Scoring model")
     data = shared.dataset()
     as_of = st.session_state["as_of"]

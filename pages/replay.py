@@ -50,10 +50,11 @@ def main() -> None:
     model_a = st.session_state["model"]
     st.session_state.setdefault("compare_with", "Nothing")
     st.session_state.setdefault("bucket_width", 10)
+    st.session_state.setdefault("normalised", True)
     left, mid, right = st.columns([2, 1, 1])
     left.selectbox("Compare model A (the one in the editor) with", COMPARE, key="compare_with")
     mid.radio("Bucket width", [5, 10], key="bucket_width", horizontal=True)
-    right.toggle("Normalised histogram", key="normalised", value=True)
+    right.toggle("Normalised histogram", key="normalised")
     model_b = _model_b()
     width = st.session_state["bucket_width"]
 

@@ -106,3 +106,32 @@ def require_router() -> None:
     """
     if "as_of" not in st.session_state:
         st.switch_page("app.py")
+
+
+PERSISTENT = (
+    "asof_kind", "asof_days", "asof_date", "model_name", "cap_fit", "cap_engagement",
+    "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
+    "compare_with", "bucket_width", "normalised", "reps", "per_rep",
+)  # fmt: skip
+
+
+def keep_widget_values() -> None:
+    """Keep widget values when their widget is not drawn (another page, a hidden input).
+
+    Streamlit drops a widget's state at the end of a run that did not draw it; writing the
+    value back as plain session state before the page runs keeps it (the documented way).
+    """
+    for key in list(st.session_state.keys()):
+        if key in PERSISTENT or str(key).startswith("boundary_"):
+            st.session_state[key] = st.session_state[key]
+
+
+def rebase_editor() -> None:
+    """After a page switch the criteria and bands editors have lost their edits; show the
+    last valid model in them instead of the model they started from."""
+    editor = f"criteria_editor_{st.session_state['editor_version']}"
+    if (
+        editor not in st.session_state
+        and st.session_state["model"] is not st.session_state["editor_base"]
+    ):
+        load_into_editor(st.session_state["model"])

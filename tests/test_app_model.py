@@ -156,3 +156,20 @@ def test_lead_lookup_explains_a_lead(at: AppTest) -> None:
     at.text_input(key="lookup_id").set_value("nobody").run()
     assert any("No lead with id 'nobody'" in w.value for w in at.warning)
     assert 0 <= score <= 100
+
+
+def test_edits_survive_a_page_switch(at: AppTest) -> None:
+    _edit(at, {0: {"points": 40}})
+    at.number_input(key="cap_fit").set_value(30.0).run()
+    at.selectbox(key="decay_mode").set_value("linear").run()
+    at.run()  # the half-life input is hidden now; its value must not be lost
+    assert not at.exception
+    at.switch_page("pages/replay.py").run()
+    at.switch_page("pages/model.py").run()
+    assert not at.exception
+    model = at.session_state["model"]
+    assert (model.criteria[0].points, model.caps.fit, model.decay.mode) == (40, 30, "linear")
+    assert model.decay.half_life_days == 60
+    table = at.data_editor[0].value
+    assert table.loc[0, "points"] == 40  # the editor now starts from the last valid model
+    assert at.number_input(key="cap_fit").value == 30
