@@ -42,6 +42,14 @@ def _bands(rep: replay.Report) -> pd.DataFrame:
                       "avg_deal": "avg deal", "to_opportunity": "reached opportunity"})  # fmt: skip
 
 
+def _evidence(rep: replay.Report) -> pd.DataFrame:
+    evidence = _pct(rep.evidence, ["win_rate_hit", "win_rate_not"])
+    return evidence.assign(lift=rep.evidence["lift"].round(2)).rename(
+        columns={"hit": "closed leads hit", "win_rate_hit": "win rate when hit",
+                 "win_rate_not": "win rate when not", "earned": "points earned"}
+    )  # fmt: skip
+
+
 def main() -> None:
     shared.require_router()
     st.title("Replay")
@@ -129,29 +137,25 @@ def main() -> None:
             width="stretch",
         )
 
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Grade matrix")
-        st.plotly_chart(charts.figure_grade_matrix(rep_a.grid), width="stretch")
-        st.caption("Win rate of closed leads by fit grade (A = top quarter of the fit cap) and "
-                   "engagement grade (1 = top quarter), model A.")  # fmt: skip
-    with right:
-        st.subheader("Cumulative gains")
-        st.plotly_chart(
-            charts.figure_gains({k: r.gains for k, r in reports.items()}), width="stretch"
-        )
-        st.caption("Share of all wins found by working leads from the highest score down; the"
-                   " dashed line is random order.")  # fmt: skip
+    st.subheader("Grade matrix")
+    for col, (key, rep) in zip(st.columns(len(reports)), reports.items(), strict=True):
+        col.markdown(f"**Model {key}**")
+        col.plotly_chart(charts.figure_grade_matrix(rep.grid), width="stretch", key=f"grid_{key}")
+    st.caption("Win rate of closed leads by fit grade (A = top quarter of the fit cap) and "
+               "engagement grade (1 = top quarter), with closed leads per cell.")  # fmt: skip
+
+    st.subheader("Cumulative gains")
+    st.plotly_chart(charts.figure_gains({k: r.gains for k, r in reports.items()}), width="stretch")
+    st.caption("Share of all wins found by working leads from the highest score down; the"
+               " dashed line is random order.")  # fmt: skip
 
     st.subheader("Criterion evidence")
     st.caption("Closed leads each criterion hit, their win rate against the rest, and the lift."
                " Criteria whose points point the wrong way come first.")  # fmt: skip
-    evidence = _pct(rep_a.evidence, ["win_rate_hit", "win_rate_not"])
-    evidence = evidence.assign(lift=rep_a.evidence["lift"].round(2)).rename(
-        columns={"hit": "closed leads hit", "win_rate_hit": "win rate when hit",
-                 "win_rate_not": "win rate when not", "earned": "points earned"}
-    )  # fmt: skip
-    st.dataframe(evidence, hide_index=True, width="stretch")
+    for key, rep in reports.items():
+        if len(reports) > 1:
+            st.markdown(f"**Model {key}**")
+        st.dataframe(_evidence(rep), hide_index=True, width="stretch")
 
 
 main()

@@ -58,6 +58,7 @@ def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     assert moves["leads"].sum() == 20_000
     summary = next(d.value for d in at.dataframe if "auc" in d.value.columns)
     assert list(summary.index) == ["A", "B", "B − A"]
+    assert len(_table(at, "win rate when hit")) == 2
 
 
 def _bucket_labels(at: AppTest) -> list[str]:
