@@ -10,6 +10,10 @@ from model.spec import ModelError, ScoringModel, default_model, parse_model
 from pages import shared
 
 COMPARE = ["Nothing", "Default model", "Uploaded model JSON"]
+SUMMARY_NAMES = {
+    "auc": "ROC AUC", "lift_top10": "lift, top 10 %", "capture_top10": "wins in top 10 %",
+    "lift_top20": "lift, top 20 %", "capture_top20": "wins in top 20 %",
+}  # fmt: skip
 
 
 def _model_b() -> ScoringModel | None:
@@ -85,7 +89,9 @@ def main() -> None:
 
     st.subheader("Ranking quality")
     if "B" in reports:
-        st.dataframe(replay.compare_summary(rep_a, reports["B"]).style.format("{:.3f}"))
+        table = replay.compare_summary(rep_a, reports["B"]).rename(columns=SUMMARY_NAMES)
+        st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
+                     .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch")  # fmt: skip
     cols = st.columns(5)
     for col, (key, label) in zip(
         cols,
@@ -131,11 +137,15 @@ def main() -> None:
         moves = replay.band_migration(
             rep_a.scores, reports["B"].scores, data.outcome, model_a, model_b
         )
-        st.dataframe(
-            moves.assign(win_rate=moves["win_rate"].map(charts.percent)),
-            hide_index=True,
-            width="stretch",
+        cells = moves["leads"].map("{:,}".format) + " · " + moves["win_rate"].map(charts.percent)
+        grid = pd.DataFrame(
+            cells.to_numpy().reshape(len(model_a.bands), len(model_b.bands)),
+            index=[f"A: {b.name}" for b in model_a.bands],
+            columns=[f"B: {b.name}" for b in model_b.bands],
         )
+        st.dataframe(grid, width="stretch")
+        st.caption("Leads · win rate of the closed ones, per pair of bands. Off the diagonal are "
+                   "the leads whose routing would change.")  # fmt: skip
 
     st.subheader("Grade matrix")
     for col, (key, rep) in zip(st.columns(len(reports)), reports.items(), strict=True):

@@ -54,9 +54,12 @@ def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     at.selectbox(key="compare_with").set_value("Default model").run()
     assert not at.exception
     assert len(_table(at, "reached opportunity")) == 2
-    moves = _table(at, "band_a")[0]
-    assert moves["leads"].sum() == 20_000
-    summary = next(d.value for d in at.dataframe if "auc" in d.value.columns)
+    moves = _table(at, "B: A")[0]
+    assert list(moves.index) == ["A: A", "A: B", "A: C"]
+    leads = moves.map(lambda cell: int(cell.split(" · ")[0].replace(",", "")))
+    assert leads.to_numpy().sum() == 20_000
+    assert leads.loc["A: A", "B: C"] == 0
+    summary = next(d.value for d in at.dataframe if "ROC AUC" in d.value.columns)
     assert list(summary.index) == ["A", "B", "B − A"]
     assert len(_table(at, "win rate when hit")) == 2
 
