@@ -41,23 +41,25 @@ def _parser() -> argparse.ArgumentParser:
     gen.set_defaults(run=_demo_data)
 
     sc = sub.add_parser("score", help="score leads with a model, as of a decision moment")
-    sc.add_argument("--model", required=True, type=Path, help="scoring model JSON")
-    sc.add_argument("--leads", required=True, type=Path, help="leads CSV or Parquet")
-    sc.add_argument("--events", type=Path, help="events CSV or Parquet")
-    sc.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+    _model_and_data(sc)
     sc.add_argument("--out", type=Path, help="CSV to write (default: stdout)")
     sc.set_defaults(run=_score)
 
     rp = sub.add_parser("replay", help="how the model ranks closed leads, as of the decision")
-    rp.add_argument("--model", required=True, type=Path, help="scoring model JSON")
-    rp.add_argument("--leads", required=True, type=Path, help="leads CSV or Parquet")
-    rp.add_argument("--events", type=Path, help="events CSV or Parquet")
-    rp.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+    _model_and_data(rp)
     rp.add_argument("--compare", type=Path, help="a second model JSON to compare with")
     rp.add_argument("--bucket", type=int, default=10, choices=[5, 10], help="bucket width")
     rp.add_argument("--json", action="store_true", help="print one JSON object")
     rp.set_defaults(run=_replay)
     return parser
+
+
+def _model_and_data(parser: argparse.ArgumentParser) -> None:
+    """The arguments every scoring command shares: model, leads, events, as-of policy."""
+    parser.add_argument("--model", required=True, type=Path, help="scoring model JSON")
+    parser.add_argument("--leads", required=True, type=Path, help="leads CSV or Parquet")
+    parser.add_argument("--events", type=Path, help="events CSV or Parquet")
+    parser.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
 
 
 def _positive_int(text: str) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from model import demo
 from model.features import Dataset, prepare
@@ -80,3 +82,29 @@ def v2_pages(monkeypatch: pytest.MonkeyPatch) -> None:
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="session")
+def app_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the app generates its demo set in tests (the first AppTest makes it)."""
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture
+def open_app(
+    app_demo_dir: Path, monkeypatch: pytest.MonkeyPatch, v2_pages: None
+) -> Callable[[str | None], AppTest]:
+    """Start the app on the demo data and, optionally, switch to one page."""
+
+    def start(page: str | None = None) -> AppTest:
+        monkeypatch.setenv("LEADSCORE_DEMO_DIR", str(app_demo_dir))
+        app = AppTest.from_file(APP, default_timeout=120).run()
+        if page:
+            app.switch_page(page).run()
+        assert not app.exception
+        return app
+
+    return start

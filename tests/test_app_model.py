@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -11,21 +12,12 @@ from streamlit.testing.v1 import AppTest
 
 from model.spec import default_model
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EDITOR = "criteria_editor_0"
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("demo")
-
-
 @pytest.fixture
-def at(demo_dir: Path, monkeypatch: pytest.MonkeyPatch, v2_pages: None) -> AppTest:
-    monkeypatch.setenv("LEADSCORE_DEMO_DIR", str(demo_dir))
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    assert not app.exception
-    return app
+def at(open_app: Callable[..., AppTest]) -> AppTest:
+    return open_app()
 
 
 def _bands(at: AppTest) -> pd.DataFrame:
@@ -41,8 +33,8 @@ def _edit(at: AppTest, rows: dict[int, dict]) -> AppTest:
     return at.run()
 
 
-def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, demo_dir: Path) -> None:
-    assert (demo_dir / "leads.csv").exists()
+def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, app_demo_dir: Path) -> None:
+    assert (app_demo_dir / "leads.csv").exists()
     bands = _bands(at)
     assert bands["band"].tolist() == ["A", "B", "C"]
     assert bands["leads"].sum() == 20_000

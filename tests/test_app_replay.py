@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -11,21 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from model.spec import default_model
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("demo")
-
 
 @pytest.fixture
-def at(demo_dir: Path, monkeypatch: pytest.MonkeyPatch, v2_pages: None) -> AppTest:
-    monkeypatch.setenv("LEADSCORE_DEMO_DIR", str(demo_dir))
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    app.switch_page("pages/replay.py").run()
-    assert not app.exception
-    return app
+def at(open_app: Callable[..., AppTest]) -> AppTest:
+    return open_app("pages/replay.py")
 
 
 def _table(at: AppTest, column: str) -> list[pd.DataFrame]:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("demo")
-
 
 @pytest.fixture
-def at(demo_dir: Path, monkeypatch: pytest.MonkeyPatch, v2_pages: None) -> AppTest:
-    monkeypatch.setenv("LEADSCORE_DEMO_DIR", str(demo_dir))
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    app.switch_page("pages/thresholds.py").run()
-    assert not app.exception
-    return app
+def at(open_app: Callable[..., AppTest]) -> AppTest:
+    return open_app("pages/thresholds.py")
 
 
 def _table(at: AppTest, column: str) -> pd.DataFrame:
