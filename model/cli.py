@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model import demo, replay
-from model.features import AsOf, build_hits
+from model.features import AsOf, build_hits, existing_at
 from model.io import DataError, load_dataset
 from model.scoring import score, scored_frame
 from model.spec import ModelError, load_model
@@ -100,7 +100,7 @@ def _replay(args: argparse.Namespace) -> int:
     models = {"A": load_model(args.model)}
     if args.compare:
         models["B"] = load_model(args.compare)
-    data = load_dataset(args.leads, args.events)
+    data = existing_at(load_dataset(args.leads, args.events), as_of)
     reports = {
         k: replay.report(data, build_hits(data, m, as_of), m, width=args.bucket)
         for k, m in models.items()

@@ -455,3 +455,31 @@ def _excluded(data: Dataset, as_of: AsOf) -> int:
     bounds = data.type_starts
     before = [np.searchsorted(data.ev_offset_ns[a:b], limit) for a, b in itertools.pairwise(bounds)]
     return int(data.n_events - sum(before))
+
+
+def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
+    """The leads that existed at a fixed snapshot (created before it), with their events.
+
+    A lead created after the snapshot date was not there to be scored on that day, so a
+    fixed-date replay leaves it out; `created+Nd` policies keep every lead.
+    """
+    if as_of.kind != "fixed":
+        return data
+    keep = data.created_ns < as_of.date.value
+    if keep.all():
+        return data
+    new_index = np.cumsum(keep) - 1
+    ev_keep = keep[data.ev_lead]
+    per_type = [int(ev_keep[a:b].sum()) for a, b in itertools.pairwise(data.type_starts)]
+    return Dataset(
+        name=f"{data.name}@{as_of}",
+        leads=data.leads[keep].reset_index(drop=True),
+        lead_ids=data.lead_ids[keep],
+        created_ns=data.created_ns[keep],
+        event_types=data.event_types,
+        type_starts=np.concatenate([[0], np.cumsum(per_type)]).astype(np.int64),
+        ev_lead=new_index[data.ev_lead[ev_keep]].astype(np.int32),
+        ev_ns=data.ev_ns[ev_keep],
+        ev_offset_ns=data.ev_offset_ns[ev_keep],
+        unknown_lead_events=data.unknown_lead_events,
+    )

@@ -81,9 +81,14 @@ def main() -> None:
         except ModelError as exc:
             st.error(f"Model B cannot score this data: {exc}")
     closed = int((data.outcome != replay.OPEN).sum())
+    scope = (
+        " (leads created after it did not exist yet and are left out)"
+        if as_of.kind == "fixed"
+        else ""
+    )
     st.caption(
-        f"Scored {as_of.describe()}: {hits_a.events_excluded:,} events at or after that moment "
-        f"were left out. Win rates use the {closed:,} closed leads; "
+        f"Scored {as_of.describe()}{scope}: {hits_a.events_excluded:,} events at or after that "
+        f"moment were left out. Win rates use the {closed:,} closed leads; "
         f"{data.n_leads - closed:,} open leads are not counted as lost."
     )
 

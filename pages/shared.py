@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from model import demo
-from model.features import AsOf, Dataset, Hits, build_hits
+from model.features import AsOf, Dataset, Hits, build_hits, existing_at
 from model.io import load_dataset
 from model.spec import ScoringModel, default_model
 
@@ -66,7 +66,19 @@ def sidebar() -> None:
 
 
 def dataset() -> Dataset:
-    """The dataset picked in the sidebar; the demo set is generated on first start."""
+    """The dataset picked in the sidebar, limited to the leads that existed at a fixed
+    snapshot date; the demo set is generated on first start."""
+    full = _full_dataset()
+    return _scoped(full, full.name, str(st.session_state["as_of"]), st.session_state["as_of"])
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scoped(_data: Dataset, data_name: str, as_of_text: str, _as_of: AsOf) -> Dataset:
+    return existing_at(_data, _as_of)
+
+
+def _full_dataset() -> Dataset:
+    """Every lead of the picked dataset (the demo set for now), loaded once per server."""
     folder = demo_folder()
     if not (folder / "leads.csv").exists() or not (folder / "events.csv").exists():
         bar = st.progress(0.0, "Generating the demo data (first start only)…")

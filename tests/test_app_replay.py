@@ -82,3 +82,12 @@ def test_uploaded_model_b_errors_are_named(at: AppTest) -> None:
         "criterion 'industry_software': points must be a number" in e.value for e in at.error
     )
     assert len(_table(at, "reached opportunity")) == 1
+
+
+def test_fixed_snapshot_replays_only_leads_that_existed(at: AppTest) -> None:
+    at.radio(key="asof_kind").set_value("Fixed date").run()
+    at.date_input(key="asof_date").set_value(pd.Timestamp("2025-06-30").date()).run()
+    assert not at.exception
+    bands = _table(at, "reached opportunity")[0]
+    assert 0 < bands["leads"].sum() < 20_000
+    assert any("did not exist yet" in c.value for c in at.caption)

@@ -103,3 +103,12 @@ def test_replay_with_a_bad_model_names_it(demo_dir: Path, tmp_path: Path) -> Non
     done = _run("replay", "--model", str(bad), "--leads", str(demo_dir / "leads.csv"))
     assert done.returncode == 2
     assert "bad.json: unknown field 'x'" in done.stderr
+
+
+def test_replay_at_a_fixed_snapshot_leaves_out_later_leads(demo_dir: Path) -> None:
+    leads = pd.read_csv(demo_dir / "leads.csv", parse_dates=["created_at"])
+    existed = int((leads["created_at"] < pd.Timestamp("2025-06-01")).sum())
+    done = _run("replay", "--model", str(DEFAULT_MODEL_PATH), "--leads",
+                str(demo_dir / "leads.csv"), "--as-of", "2025-06-01", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sum(b["leads"] for b in json.loads(done.stdout)["bands"]) == existed < 800

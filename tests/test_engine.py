@@ -329,3 +329,24 @@ def test_event_type_absent_from_the_data_scores_zero() -> None:
     for extra in ({}, {"decay": decay}):
         s = _scores(crits, AsOf.parse("2024-01-01"), **extra)
         assert s["engagement"].tolist() == [0, 0, 0, 0]
+
+
+def test_fixed_snapshot_keeps_only_leads_created_before_it(
+    demo_data, demo_dataset: Dataset, model: ScoringModel
+) -> None:
+    from model.features import existing_at, prepare
+
+    as_of = AsOf.parse("2025-06-30")
+    scoped = existing_at(demo_dataset, as_of)
+    before = demo_data.leads["created_at"] < pd.Timestamp("2025-06-30")
+    assert scoped.n_leads == int(before.sum()) < demo_dataset.n_leads
+    rebuilt = prepare(
+        demo_data.leads[before], demo_data.events[demo_data.events["lead_id"].isin(
+            demo_data.leads.loc[before, "lead_id"])]
+    )  # fmt: skip
+    assert scoped.n_events == rebuilt.n_events
+    np.testing.assert_array_equal(
+        score(build_hits(scoped, model, as_of), model).score,
+        score(build_hits(rebuilt, model, as_of), model).score,
+    )
+    assert existing_at(demo_dataset, AsOf()) is demo_dataset
