@@ -20,13 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numba
 import numpy as np
 import pandas as pd
 
 from model.spec import AttributeRule, Decay, EventRule, ModelError, ScoringModel
 
 NS_PER_DAY = 86_400 * 10**9
-# numpy's bincount and ufuncs release the GIL: two threads use both cores of a laptop.
+# The counting kernel releases the GIL: two threads use both cores of a laptop.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
 BITS_PER_CODE = 16
 PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
@@ -84,7 +85,9 @@ class Dataset:
     """Leads and their events, prepared once for fast point-in-time scoring.
 
     Events are grouped by type (one contiguous slice per type) and sorted inside it by
-    their offset from the lead's creation, so "before created + N days" is a prefix.
+    lead and time, so counting them walks each lead's counters in memory order (a random
+    order costs a cache miss per event); each event's offset from its lead's creation
+    is precomputed for the `created+Nd` policies.
     """
 
     name: str
@@ -171,7 +174,7 @@ def prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str = "da
     ev_ns = _to_ns(events["occurred_at"])[known]
     ev_lead = ev_lead[known].astype(np.int32)
     offset = ev_ns - created_ns[ev_lead]
-    order = np.lexsort((offset, types.codes))
+    order = np.lexsort((ev_ns, ev_lead, types.codes))
     codes = types.codes[order]
     starts = np.searchsorted(codes, np.arange(len(types.categories) + 1))
     ev_lead, ev_ns, offset = ev_lead[order], ev_ns[order], offset[order]
@@ -391,31 +394,23 @@ def _count_events(
     out: np.ndarray,
     raw: np.ndarray | None,
 ) -> int:
-    """Write decayed (out) and undecayed (raw, None without decay) counts of the rule's events before the
-    decision into two columns, both capped; return how many events were counted.
-
-    The bincount results are short-lived temporaries, so their memory is reused from one
-    criterion to the next; only the two destination columns are new memory.
-    """
+    """Write decayed (out) and undecayed (raw, None without decay) counts of the rule's
+    events before the decision into two columns, both capped; return how many counted."""
+    out[:] = 0.0
+    if raw is not None:
+        raw[:] = 0.0
+    mode, factor = _DECAY_MODES[decay.mode], _decay_factor(decay)
     used = 0
-    for i, event_type in enumerate(dict.fromkeys(rule.events)):
-        lead, age_ns = _before_decision(data, data.type_slice(event_type), as_of)
-        used += len(lead)
-        weighted = np.bincount(lead, _decay_weights(age_ns, decay), minlength=data.n_leads)
-        if i == 0:
-            out[:] = weighted
+    for event_type in dict.fromkeys(rule.events):
+        part = data.type_slice(event_type)
+        if as_of.kind == "fixed":
+            times, limit = data.ev_ns[part], as_of.date.value
         else:
-            out += weighted
-        if raw is not None:
-            counted = np.bincount(lead, minlength=data.n_leads)
-            if i == 0:
-                raw[:] = counted
-            else:
-                raw += counted
-    if used == 0:  # no events of these types before the decision (or none in the data)
-        out[:] = 0.0
-        if raw is not None:
-            raw[:] = 0.0
+            times, limit = data.ev_offset_ns[part], round(as_of.days * NS_PER_DAY)
+        used += _accumulate(
+            data.ev_lead[part], times, len(times), limit, mode, factor,
+            out, out if raw is None else raw, raw is not None,
+        )  # fmt: skip
     if rule.max_count is not None:
         np.minimum(out, rule.max_count, out=out)
         if raw is not None:
@@ -423,38 +418,45 @@ def _count_events(
     return used
 
 
-def _before_decision(data: Dataset, part: slice, as_of: AsOf) -> tuple[np.ndarray, np.ndarray]:
-    """Lead index and age (ns) at the decision moment of the events in `part` before it."""
-    if as_of.kind == "fixed":
-        ns = data.ev_ns[part]
-        before = ns < as_of.date.value
-        return data.ev_lead[part][before], as_of.date.value - ns[before]
-    limit = round(as_of.days * NS_PER_DAY)
-    offset = data.ev_offset_ns[part]
-    end = int(np.searchsorted(offset, limit, side="left"))
-    return data.ev_lead[part][:end], limit - offset[:end]
+_DECAY_MODES = {"none": 0, "half_life": 1, "linear": 2}
 
 
-def _decay_weights(age_ns: np.ndarray, decay: Decay) -> np.ndarray | None:
-    """Per-event weight by its age at the decision moment; None means weight 1."""
-    if decay.mode == "none":
-        return None
+def _decay_factor(decay: Decay) -> float:
+    """Per-nanosecond-of-age factor: weight = 2**(age*f) for half-life, 1 + age*f for linear."""
     if decay.mode == "half_life":
-        w = age_ns * (-1.0 / (decay.half_life_days * NS_PER_DAY))
-        return np.exp2(w, out=w)
-    w = age_ns * (-decay.percent_per_30_days / 100.0 / (30.0 * NS_PER_DAY))
-    w += 1.0
-    return np.clip(w, 0.0, 1.0, out=w)
+        return -1.0 / (decay.half_life_days * NS_PER_DAY)
+    if decay.mode == "linear":
+        return -decay.percent_per_30_days / 100.0 / (30.0 * NS_PER_DAY)
+    return 0.0
+
+
+@numba.njit(nogil=True, cache=True)
+def _accumulate(lead, times, n, limit, mode, factor, out, raw, count_raw):  # pragma: no cover
+    """One pass over the first n events: each one before `limit` adds its decay weight to
+    its lead in `out` (and 1 in `raw`). A fused loop: no mask, weight or bincount arrays,
+    which at 10M events cost more than the counting itself. Releases the GIL."""
+    used = 0
+    for e in range(n):
+        if times[e] < limit:
+            age = limit - times[e]
+            if mode == 1:
+                w = np.exp2(age * factor)
+            elif mode == 2:
+                w = min(max(1.0 + age * factor, 0.0), 1.0)
+            else:
+                w = 1.0
+            out[lead[e]] += w
+            if count_raw:
+                raw[lead[e]] += 1.0
+            used += 1
+    return used
 
 
 def _excluded(data: Dataset, as_of: AsOf) -> int:
     """How many events fall at or after their lead's decision moment."""
     if as_of.kind == "fixed":
         return int(np.count_nonzero(data.ev_ns >= as_of.date.value))
-    limit = round(as_of.days * NS_PER_DAY)
-    bounds = data.type_starts
-    before = [np.searchsorted(data.ev_offset_ns[a:b], limit) for a, b in itertools.pairwise(bounds)]
-    return int(data.n_events - sum(before))
+    return int(np.count_nonzero(data.ev_offset_ns >= round(as_of.days * NS_PER_DAY)))
 
 
 def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
