@@ -158,9 +158,10 @@ def generate(
 
     say(0.25, "Dating leads and outcomes")
     span_s = 730 * DAY_S
-    created_s = end.value // 10**9 - np.floor(span_s * np.sqrt(rng.random(n))).astype(np.int64)
+    age_s = np.floor(span_s * (1.0 - np.sqrt(rng.random(n)))).astype(np.int64)  # growing inflow
+    created_s = end.value // 10**9 - age_s
     created_s = created_s - created_s % 60
-    close_days = 14 + rng.exponential(80, n)
+    close_days = 14 + rng.exponential(45, n)
     closed_s = created_s + (close_days * DAY_S).astype(np.int64)
     is_closed = closed_s < end.value // 10**9
     won = is_closed & (rng.random(n) < p_win)

@@ -125,7 +125,8 @@ def main() -> None:
     st.dataframe(
         pd.DataFrame({
             "handed off": [r.handed_off for r in runs.values()],
-            "per week (last 12 weeks)": [r.per_week["handoffs"].tail(12).mean() for r in runs.values()],
+            "per week (last 12 weeks)": [round(r.per_week["handoffs"].tail(12).mean(), 1)
+                                         for r in runs.values()],
             "weeks over capacity": [int((r.per_week["handoffs"] > capacity).sum()) for r in runs.values()],
             "median days to hand-off": [round(r.median_days, 1) for r in runs.values()],
             "win rate of handed-off (closed)": [charts.percent(r.win_rate) for r in runs.values()],
