@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model.features import NS_PER_DAY, Dataset, Hits
-from model.scoring import N_BINS, Scores, histogram_frame, score, score_bins
+from model.scoring import N_BINS, Scores, band_table, histogram_frame, score, score_bins
 from model.spec import ScoringModel
 
 WON, LOST, OPEN = 0, 1, 2
@@ -128,29 +128,22 @@ def _gains_ranked(won: np.ndarray, points: int = 100) -> pd.DataFrame:
 def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFrame:
     """Per band: leads, share, won, win rate (closed), revenue won, average deal value and the
     share of its leads that reached the opportunity stage."""
-    outcome = data.outcome
+    counts, won_value = score_bins(scores.score, data.outcome, data.won_value)
+    table = band_table(counts, won_value, model)
+    n_bands = len(model.bands)
     value = data.value if data.value is not None else np.full(data.n_leads, np.nan)
+    priced = (data.outcome == WON) & ~np.isnan(value)
     opp = reached_opportunity(data)
-    rows = []
-    for i, b in enumerate(model.bands):
-        inside = scores.band == i
-        won = inside & (outcome == WON)
-        closed = inside & (outcome != OPEN)
-        n_closed, n_won = int(closed.sum()), int(won.sum())
-        rows.append(
-            {
-                "band": b.name,
-                "leads": int(inside.sum()),
-                "share": inside.mean() if data.n_leads else np.nan,
-                "won": n_won,
-                "closed": n_closed,
-                "win_rate": n_won / n_closed if n_closed else np.nan,
-                "revenue_won": float(np.nansum(value[won])),
-                "avg_deal": float(np.nanmean(value[won])) if n_won else np.nan,
-                "to_opportunity": float(opp[inside].mean()) if inside.any() else np.nan,
-            }
+    known = ~np.isnan(opp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg_deal = table["revenue_won"] / np.bincount(scores.band, priced, minlength=n_bands)
+        to_opp = np.bincount(scores.band, np.where(known, opp, 0), minlength=n_bands) / (
+            np.bincount(scores.band, known, minlength=n_bands)
         )
-    return pd.DataFrame(rows)
+    return table.assign(closed=table["won"] + table["lost"], avg_deal=avg_deal, to_opportunity=to_opp)[
+        ["band", "range", "leads", "share", "won", "closed", "win_rate", "revenue_won",
+         "avg_deal", "to_opportunity"]
+    ]  # fmt: skip
 
 
 def reached_opportunity(data: Dataset) -> np.ndarray:
@@ -318,14 +311,10 @@ def compare_summary(a: Report, b: Report) -> pd.DataFrame:
 def threshold_sweep(data: Dataset, scores: Scores) -> pd.DataFrame:
     """For every whole-number threshold 0-100: what sales would get at or above it.
 
-    Columns: threshold, sales_ready, per_week, win_rate (closed), recall (share of all wins
-    at or above), missed_wins, revenue_captured, precision (= win rate). One 101-bin count.
+    Columns: threshold, sales_ready, per_week, win_rate (of closed leads: the precision),
+    recall (share of all wins at or above), missed_wins, revenue_captured. One 101-bin count.
     """
-    outcome = data.outcome
-    bins = scores.score.astype(np.intp)
-    counts = np.bincount(bins + outcome * N_BINS, minlength=3 * N_BINS).reshape(3, N_BINS)
-    won_value = data.won_value if data.won_value is not None else np.zeros(data.n_leads)
-    value = np.bincount(bins, weights=won_value, minlength=N_BINS)
+    counts, value = score_bins(scores.score, data.outcome, data.won_value)
     above = counts[:, ::-1].cumsum(axis=1)[:, ::-1]  # leads with score >= t
     won, lost, total = above[0], above[1], above.sum(axis=0)
     all_won = max(int(counts[0].sum()), 1)
