@@ -32,7 +32,6 @@ _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
 BITS_PER_CODE = 16
 PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
-RESERVED = ("lead_id", "created_at", "closed_at", "outcome")
 OUTCOMES = ("won", "lost", "open")
 
 
@@ -150,7 +149,7 @@ class Dataset:
     def column(self, name: str) -> _Column:
         """A lead attribute prepared for vectorised rules (cached)."""
         if name not in self._columns:
-            if name not in self.leads.columns or name in ("lead_id",):
+            if name not in self.leads.columns or name == "lead_id":
                 known = ", ".join(c for c in self.leads.columns if c != "lead_id")
                 raise ModelError(f"attribute '{name}' is not a column of the leads ({known})")
             self._columns[name] = _Column.of(self.leads[name])
@@ -268,12 +267,12 @@ class Hits:
     def n_leads(self) -> int:
         return len(self.decision_ns)
 
-    def fired(self, k: int) -> np.ndarray:
-        """Per-lead boolean: did criterion k fire (count > 0 for event rules)?"""
+    def fired(self, k: int, leads: slice | int = slice(None)) -> np.ndarray:
+        """Did criterion k fire (count > 0 for event rules), for all leads or the ones asked?"""
         for word, members in zip(self.codes, self.code_criteria, strict=True):
             if k in members:
-                return (word >> members.index(k)) & 1 == 1
-        return self.raw_counts[:, self.event_criteria.index(k)] > 0
+                return (word[leads] >> members.index(k)) & 1 == 1
+        return self.raw_counts[leads, self.event_criteria.index(k)] > 0
 
 
 def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from model.features import NS_PER_DAY, Dataset, Hits
-from model.scoring import attribute_points
-from model.spec import EventRule, ScoringModel
+from model.replay import OPEN, WON
+from model.scoring import attribute_points, points_by_group
+from model.spec import ScoringModel
 
 NEVER = np.iinfo(np.int64).min
 
@@ -40,19 +41,15 @@ def score_timeline(data: Dataset, hits: Hits, model: ScoringModel) -> Timeline:
     types = {name: i for i, name in enumerate(data.event_types)}
     x = np.zeros((len(lead), len(ev)))
     for j, k in enumerate(ev):
-        rule = model.criteria[k].rule
-        assert isinstance(rule, EventRule)
-        wanted = [types[e] for e in rule.events if e in types]
+        wanted = [types[e] for e in model.criteria[k].rule.events if e in types]
         x[:, j] = np.isin(kind, wanted)
     undecayed = _carry(x, t, rank, lambda gap: np.ones_like(gap, dtype=float))
-    decayed = _decayed(x, t, rank, model)
+    decayed = undecayed if model.decay.mode == "none" else _decayed(x, t, rank, model)
     fit_attr, eng_attr = attribute_points(hits, model)
-    points = np.array([model.criteria[k].points for k in ev])
-    is_fit = np.array([model.criteria[k].group == "fit" for k in ev], dtype=bool)
+    fit_pts, eng_pts = (pts[ev] for pts in points_by_group(model))
     cap = np.array([model.criteria[k].rule.max_count or np.inf for k in ev])
     raw = np.minimum(undecayed, cap)
-    fit = fit_attr[lead] + raw @ np.where(is_fit, points, 0.0)
-    eng_pts = np.where(is_fit, 0.0, points)
+    fit = fit_attr[lead] + raw @ fit_pts
     eng = np.minimum(eng_attr[lead] + np.minimum(decayed, cap) @ eng_pts, model.caps.engagement)
     if model.decay.mode != "none":
         und = np.minimum(eng_attr[lead] + raw @ eng_pts, model.caps.engagement)
@@ -86,8 +83,6 @@ def _carry(x: np.ndarray, t: np.ndarray, rank: np.ndarray, factor: Callable) -> 
 def _decayed(x: np.ndarray, t: np.ndarray, rank: np.ndarray, model: ScoringModel) -> np.ndarray:
     """Decayed counts per row: a carried product for half-life, a window sum for linear."""
     decay = model.decay
-    if decay.mode == "none":
-        return _carry(x, t, rank, lambda gap: np.ones_like(gap, dtype=float))
     if decay.mode == "half_life":
         return _carry(x, t, rank, lambda gap: np.exp2(-gap / decay.half_life_days))
     out = x.copy()  # linear: weights clip at 0 one by one, so sum over earlier rows by lag
@@ -132,16 +127,18 @@ def handoffs(data: Dataset, line: Timeline, threshold: float) -> Handoffs:
 def summarise(data: Dataset, at_ns: np.ndarray) -> Handoffs:
     """Hand-offs per week, median days from creation and win rate of handed-off leads."""
     done = at_ns != NEVER
+    week_ns = 7 * NS_PER_DAY
     start = data.created_ns.min() if data.n_leads else 0
-    week = (at_ns[done] - start) // (7 * NS_PER_DAY)
-    n_weeks = (
-        int(np.ceil((data.created_ns.max() - start + 1) / (7 * NS_PER_DAY))) if done.any() else 0
-    )
-    counts = np.bincount(week, minlength=max(n_weeks, int(week.max()) + 1 if len(week) else 0))
-    weeks = pd.to_datetime(start + np.arange(len(counts)) * 7 * NS_PER_DAY)
+    counts = np.zeros(0, dtype=np.int64)
+    if done.any():  # one bin per week from the first lead to the last lead or hand-off
+        last = max(data.created_ns.max(), at_ns[done].max())
+        counts = np.bincount(
+            (at_ns[done] - start) // week_ns, minlength=(last - start) // week_ns + 1
+        )
+    weeks = pd.to_datetime(start + np.arange(len(counts)) * week_ns)
     days = (at_ns[done] - data.created_ns[done]) / NS_PER_DAY
-    closed = done & (data.outcome != 2)
-    won = done & (data.outcome == 0)
+    closed = done & (data.outcome != OPEN)
+    won = done & (data.outcome == WON)
     return Handoffs(
         at_ns=at_ns,
         per_week=pd.DataFrame({"week": weeks, "handoffs": counts}),

@@ -34,9 +34,9 @@ class Scores:
 def score(hits: Hits, model: ScoringModel) -> Scores:
     """Apply points, caps, decay floor, clipping and banding to a hit matrix."""
     _check_same_rules(hits, model)
-    fit_pts, eng_pts = _points_by_group(model)
+    fit_pts, eng_pts = points_by_group(model)
     ev = list(hits.event_criteria)
-    fit, eng_attr = attribute_points(hits, model)
+    fit, eng_attr = _attribute_points(hits, model)
     engagement = hits.counts @ eng_pts[ev] if ev else np.zeros(hits.n_leads)
     engagement += eng_attr
     if ev and fit_pts[ev].any():
@@ -56,7 +56,11 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
 def attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
     """Per-lead points of the attribute criteria, fit and engagement, before any cap."""
     _check_same_rules(hits, model)
-    fit_pts, eng_pts = _points_by_group(model)
+    return _attribute_points(hits, model)
+
+
+def _attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+    fit_pts, eng_pts = points_by_group(model)
     fit, eng = np.zeros(hits.n_leads), np.zeros(hits.n_leads)
     for word, members in zip(hits.codes, hits.code_criteria, strict=True):
         fit_table, eng_table = (
@@ -83,7 +87,8 @@ def _check_same_rules(hits: Hits, model: ScoringModel) -> None:
         raise ValueError("the hit matrix was built for other rules or decay; rebuild it")
 
 
-def _points_by_group(model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+def points_by_group(model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+    """Points per criterion split into fit and engagement (0 where the other group)."""
     points = np.array([c.points for c in model.criteria], dtype=np.float64)
     is_fit = np.array([c.group == "fit" for c in model.criteria], dtype=bool)
     return np.where(is_fit, points, 0.0), np.where(is_fit, 0.0, points)
@@ -133,7 +138,7 @@ def explain(
             j = hits.event_criteria.index(k)
             raw_n, dec_n = float(hits.raw_counts[i, j]), float(hits.counts[i, j])
         else:
-            raw_n = dec_n = float(hits.fired(k)[i])
+            raw_n = dec_n = float(hits.fired(k, i))
         if raw_n == 0 and dec_n == 0:
             continue
         decays = c.on_events and c.group == "engagement"

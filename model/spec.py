@@ -27,7 +27,6 @@ AttributeOp = Literal["equals", "in", "between", "is_true", "is_missing"]
 Scalar = str | int | float | bool
 Bound = float | date
 
-ATTRIBUTE_OPS: tuple[str, ...] = ("equals", "in", "between", "is_true", "is_missing")
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "default_model.json"
 
 
@@ -189,12 +188,6 @@ class ScoringModel(_Strict):
     def floor(self) -> float:
         """Engagement floor that decay cannot go below: floor_fraction x sales-ready threshold."""
         return self.decay.floor_fraction * self.sales_ready_threshold
-
-    def criterion(self, criterion_id: str) -> Criterion:
-        for c in self.criteria:
-            if c.id == criterion_id:
-                return c
-        raise KeyError(criterion_id)
 
     def rules_key(self) -> str:
         """What stage 1 depends on (rules and decay, not points): a cache key for hits."""
