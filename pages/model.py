@@ -193,7 +193,7 @@ def main() -> None:
             criteria, bands, name=st.session_state["model_name"] or "Scoring model",
             caps=caps, decay=decay,
         )  # fmt: skip
-        hits = shared.hits(data, candidate, as_of)
+        shared.hits(data, candidate, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = candidate
     except ModelError as exc:
         st.error(f"Not applied: {exc}. The preview below still shows the last valid model.")

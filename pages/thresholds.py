@@ -23,7 +23,7 @@ def _proposed(model: ScoringModel) -> ScoringModel:
     """The model with the band boundaries from the sliders (errors keep the current one)."""
     cols = st.columns(len(model.bands) - 1)
     bands = model.to_dict()["bands"]
-    for i, (col, band) in enumerate(zip(cols, model.bands[:-1], strict=False)):
+    for i, (col, band) in enumerate(zip(cols, model.bands[:-1], strict=True)):
         key = f"boundary_{i}"
         st.session_state.setdefault(key, band.min_score)
         label = f"{band.name} from" + (" (sales-ready threshold)" if band.min_score ==
@@ -101,7 +101,9 @@ def main() -> None:
                                   win_rate=bands["win_rate"].map(charts.percent),
                                   revenue_won=bands["revenue_won"].map(charts.money)),
                      hide_index=True, width="stretch")  # fmt: skip
-        if proposed is not model and st.button("Use these boundaries in the model"):
+        if proposed is not model and st.button(
+            "Use these boundaries in the model", key="use_boundaries"
+        ):
             shared.load_into_editor(proposed)
             st.rerun()
 

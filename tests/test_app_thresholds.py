@@ -57,5 +57,5 @@ def test_crossed_boundaries_are_refused_with_a_message(at: AppTest) -> None:
 
 def test_use_the_proposed_boundaries_in_the_model(at: AppTest) -> None:
     at.slider(key="boundary_0").set_value(70).run()
-    at.button[0].click().run()
+    at.button(key="use_boundaries").click().run()
     assert at.session_state["model"].sales_ready_threshold == 70
