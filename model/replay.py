@@ -141,7 +141,7 @@ def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFr
             np.bincount(scores.band, known, minlength=n_bands)
         )
     return table.assign(closed=table["won"] + table["lost"], avg_deal=avg_deal, to_opportunity=to_opp)[
-        ["band", "range", "leads", "share", "won", "closed", "win_rate", "revenue_won",
+        ["band", "leads", "share", "won", "closed", "win_rate", "revenue_won",
          "avg_deal", "to_opportunity"]
     ]  # fmt: skip
 
