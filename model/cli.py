@@ -10,11 +10,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from model import demo, replay
+from model import demo, replay, versions
 from model.features import AsOf, build_hits, existing_at
 from model.io import DataError, load_dataset
+from model.revisions import Conflict, RevisionStore, StoreError, stamp
 from model.scoring import score, scored_frame
 from model.spec import ModelError, load_model
+
+CONFLICT_EXIT = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,7 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `leadscore score ... | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
-    except (ModelError, DataError, ValueError, OSError) as exc:
+    except Conflict as exc:
+        print(f"leadscore {args.command}: {exc}", file=sys.stderr)
+        return CONFLICT_EXIT
+    except (ModelError, DataError, StoreError, ValueError, OSError) as exc:
         print(f"leadscore {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
@@ -51,7 +57,39 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--bucket", type=int, default=10, choices=[5, 10], help="bucket width")
     rp.add_argument("--json", action="store_true", help="print one JSON object")
     rp.set_defaults(run=_replay)
+    _revisions_parser(sub)
     return parser
+
+
+def _revisions_parser(sub) -> None:
+    """`leadscore revisions list|show|save|live|export`: the app's revision store."""
+    rev = sub.add_parser("revisions", help="the append-only revision store the app uses")
+    rev.add_argument("--db", help="SQLAlchemy URL (default: LEADSCORE_DB_URL or the user store)")
+    verbs = rev.add_subparsers(dest="verb", required=True)
+    ls = verbs.add_parser("list", help="every revision, oldest first")
+    ls.set_defaults(run=_rev_list)
+    show = verbs.add_parser("show", help="one revision: its notes and what changed")
+    show.add_argument("number", type=_positive_int)
+    show.add_argument("--json", action="store_true", help="print the model JSON only")
+    show.set_defaults(run=_rev_show)
+    save = verbs.add_parser("save", help="save a model JSON as a new revision")
+    save.add_argument("--model", required=True, type=Path, help="scoring model JSON")
+    save.add_argument("--author", required=True)
+    save.add_argument("--note", required=True, help="why: what changed and who asked")
+    save.add_argument("--parent", type=_positive_int, help="the revision it was edited from")
+    save.add_argument("--criterion-note", action="append", default=[], metavar="ID=TEXT",
+                      help="sales feedback on one criterion (repeatable)")  # fmt: skip
+    save.set_defaults(run=_rev_save)
+    live = verbs.add_parser("live", help="make a revision the live one")
+    live.add_argument("number", type=_positive_int)
+    live.add_argument("--author", required=True)
+    live.set_defaults(run=_rev_live)
+    export = verbs.add_parser("export", help="the versioned columns as a workbook or CSV")
+    export.add_argument("--xlsx", type=Path, help="Excel workbook to write")
+    export.add_argument("--csv", type=Path, help="CSV of the versioned columns to write")
+    export.set_defaults(run=_rev_export)
+    for verb in (ls, show, live, export):
+        verb.add_argument("--name", help="model name (needed when the store holds several)")
 
 
 def _model_and_data(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +188,89 @@ def _print_replay(out: dict, as_of: AsOf, n_leads: int) -> None:
             print(f"{b['bucket']:<8}{b['leads']:>10,}{b['won']:>8,}{rate:>10}")
         for low, high in figures["falling_buckets"]:
             print(f"warning: win rate falls from bucket {low} to {high}")
+
+
+def _store(args: argparse.Namespace) -> RevisionStore:
+    return RevisionStore(args.db)
+
+
+def _model_name(store: RevisionStore, name: str | None) -> str:
+    """The --name given, or the only model in the store."""
+    names = store.model_names()
+    if name:
+        if name not in names:
+            raise ValueError(f"no model named {name!r} in {store.location} (has: {names})")
+        return name
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise ValueError(f"{store.location} holds no revisions yet")
+    raise ValueError(f"{store.location} holds several models, pick one with --name: {names}")
+
+
+def _rev_list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    for name in [args.name] if args.name else store.model_names():
+        print(name)
+        for r in store.revisions(name):
+            parent = f"from v{r.parent}" if r.parent else "first"
+            print(f"  {r.label:<5}{r.status:<9}{stamp(r.created_at):<22}{r.author:<16}"
+                  f"{parent:<9}{r.note}")  # fmt: skip
+    return 0
+
+
+def _rev_show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    r = store.get(_model_name(store, args.name), args.number)
+    if args.json:
+        print(r.model.to_json(), end="")
+        return 0
+    print(f"{r.model_name} {r.describe()}")
+    if r.parent:
+        print(f"changes from v{r.parent}:")
+        parent = store.get(r.model_name, r.parent).model
+        for line in versions.diff_models(parent, r.model, r.criterion_notes) or ["none"]:
+            print(f"  {line}")
+    for c in r.model.criteria:
+        print(f"  {c.points:>+6g}  {c.label}  [{versions.describe_rule(c.rule)}]")
+    return 0
+
+
+def _rev_save(args: argparse.Namespace) -> int:
+    notes = {}
+    for item in args.criterion_note:
+        cid, sep, text = item.partition("=")
+        if not sep:
+            raise ValueError(f"--criterion-note wants ID=TEXT, got {item!r}")
+        notes[cid.strip()] = text
+    r = _store(args).save(
+        load_model(args.model), author=args.author, note=args.note, parent=args.parent,
+        criterion_notes=notes,
+    )  # fmt: skip
+    print(f"saved {r.model_name} {r.label} (draft); make it live with "
+          f"`leadscore revisions live {r.number} --author NAME`")  # fmt: skip
+    return 0
+
+
+def _rev_live(args: argparse.Namespace) -> int:
+    store = _store(args)
+    r = store.make_live(_model_name(store, args.name), args.number, author=args.author)
+    print(f"{r.model_name} {r.label} is live")
+    return 0
+
+
+def _rev_export(args: argparse.Namespace) -> int:
+    if not args.xlsx and not args.csv:
+        raise ValueError("say where to write: --xlsx FILE and/or --csv FILE")
+    store = _store(args)
+    columns = versions.versioned_columns(store.revisions(_model_name(store, args.name)))
+    if args.xlsx:
+        args.xlsx.write_bytes(versions.workbook(columns))
+    if args.csv:
+        columns.table.to_csv(args.csv, index=False, lineterminator="\n")
+    written = " and ".join(str(p) for p in (args.xlsx, args.csv) if p)
+    print(f"wrote {len(columns.revisions)} revisions to {written}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

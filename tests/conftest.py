@@ -17,6 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def revision_store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test gets its own revision store; none touches the user's real one."""
+    url = f"sqlite:///{tmp_path / 'revisions.db'}"
+    monkeypatch.setenv("LEADSCORE_DB_URL", url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def demo_data() -> demo.DemoData:
     return demo.generate(20_000, seed=7)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from model.cli import main
 from model.spec import DEFAULT_MODEL_PATH
 
 
@@ -112,3 +113,42 @@ def test_replay_at_a_fixed_snapshot_leaves_out_later_leads(demo_dir: Path) -> No
                 str(demo_dir / "leads.csv"), "--as-of", "2025-06-01", "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert sum(b["leads"] for b in json.loads(done.stdout)["bands"]) == existed < 800
+
+
+def test_revisions_commands_save_list_show_live_and_export(tmp_path, capsys, model):
+    from model.cli import CONFLICT_EXIT
+
+    path = tmp_path / "model.json"
+    path.write_text(model.to_json())
+    assert main(["revisions", "save", "--model", str(path), "--author", "Ann",
+                 "--note", "first"]) == 0  # fmt: skip
+    data = model.to_dict()
+    data["criteria"][15]["points"] = 9
+    path.write_text(json.dumps(data))
+    save = ["revisions", "save", "--model", str(path), "--author", "Raj", "--note", "pricing"]
+    assert main([*save, "--criterion-note", "pricing_visit=reps asked"]) == CONFLICT_EXIT
+    assert "Not saved" in capsys.readouterr().err
+    assert main([*save, "--parent", "1", "--criterion-note", "pricing_visit=reps asked"]) == 0
+    assert main(["revisions", "live", "2", "--author", "Raj"]) == 0
+    capsys.readouterr()
+    assert main(["revisions", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "v1   draft" in listing
+    assert "v2   live" in listing
+    assert main(["revisions", "show", "2"]) == 0
+    assert "Pricing page view 6 → 9 (note: reps asked)" in capsys.readouterr().out
+    assert main(["revisions", "show", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == model.to_dict()
+    xlsx, csv = tmp_path / "revisions.xlsx", tmp_path / "revisions.csv"
+    assert main(["revisions", "export", "--xlsx", str(xlsx), "--csv", str(csv)]) == 0
+    assert xlsx.stat().st_size > 0
+    assert "Pricing page view" in csv.read_text()
+    assert main(["revisions", "show", "7"]) == 2
+    assert "no revision 7 (it has: v1, v2)" in capsys.readouterr().err
+
+
+def test_revisions_on_a_corrupt_store_fail_cleanly(tmp_path, capsys):
+    bad = tmp_path / "bad.db"
+    bad.write_text("not a database\n" * 100)
+    assert main(["revisions", "--db", f"sqlite:///{bad}", "list"]) == 2
+    assert "cannot be read as a revision store" in capsys.readouterr().err

@@ -1,0 +1,522 @@
+"""Append-only revision store on SQLAlchemy Core (a SQLite file in the user data folder by
+default, any SQLAlchemy URL via LEADSCORE_DB_URL, e.g. a team's PostgreSQL).
+
+Nothing is ever updated or deleted: a save inserts a revision, "make live" inserts a
+status row, a review inserts a review row. A save names the parent it was edited from and
+is refused with `Conflict` when a newer revision exists (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from platformdirs import user_data_path
+from sqlalchemy.engine import Connection, Engine
+
+from model.spec import ModelError, ScoringModel, parse_model
+
+SCHEMA_VERSION = 1
+FIRST_REVIEW_DAYS = 60
+REVIEW_EVERY_DAYS = 90
+PREFIX = "leadscore_"
+
+metadata = sa.MetaData()
+meta_table = sa.Table(
+    f"{PREFIX}meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+revisions_table = sa.Table(
+    f"{PREFIX}revisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("parent", sa.Integer),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("model_json", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("criterion_notes", sa.Text, nullable=False),
+    sa.UniqueConstraint("model_name", "number", name=f"{PREFIX}revision_number"),
+)
+status_table = sa.Table(
+    f"{PREFIX}status",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("changed_at", sa.String(40), nullable=False),
+)
+reviews_table = sa.Table(
+    f"{PREFIX}reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("live_number", sa.Integer),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("reviewed_at", sa.String(40), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("ready_to_opportunity", sa.Float),
+)
+# Later schema versions add a function here that upgrades from the version before it.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+class StoreError(RuntimeError):
+    """The revision store cannot be used (corrupt, foreign or newer file); names the place."""
+
+
+class Conflict(RuntimeError):
+    """A save from a parent that is no longer the latest revision; `latest` says who won."""
+
+    def __init__(self, message: str, latest: Revision) -> None:
+        super().__init__(message)
+        self.latest = latest
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One immutable saved scoring model, with its status derived from the status rows."""
+
+    model_name: str
+    number: int
+    parent: int | None
+    author: str
+    created_at: datetime
+    model: ScoringModel
+    note: str
+    criterion_notes: dict[str, str] = field(default_factory=dict)
+    status: str = "draft"
+    live_since: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"
+
+    def describe(self) -> str:
+        """'v4 (live) by Dana, 2026-11-23 10:04 UTC: raise pricing'."""
+        note = f": {self.note}" if self.note else ""
+        return f"{self.label} ({self.status}) by {self.author}, {stamp(self.created_at)}{note}"
+
+
+@dataclass(frozen=True)
+class Review:
+    """A 60/90-day review that was held, with the ratio it saw."""
+
+    model_name: str
+    live_number: int | None
+    reviewer: str
+    reviewed_at: datetime
+    note: str
+    ready_to_opportunity: float | None
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """Where a model stands in its review cycle on a given day."""
+
+    live: Revision | None
+    first_live: datetime | None
+    last_review: Review | None
+    next_due: date | None
+    today: date
+
+    @property
+    def overdue_days(self) -> int:
+        """Days past the due date, 0 when not due yet or nothing is live."""
+        if self.next_due is None:
+            return 0
+        return max((self.today - self.next_due).days, 0)
+
+
+def stamp(moment: datetime) -> str:
+    """A UTC time for people: '2026-11-23 10:04 UTC'."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def default_url() -> str:
+    """LEADSCORE_DB_URL, else a SQLite file in the user data folder."""
+    url = os.environ.get("LEADSCORE_DB_URL")
+    if url:
+        return url
+    folder = user_data_path("leadscore", appauthor=False)
+    return f"sqlite:///{folder / 'revisions.db'}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RevisionStore:
+    """The append-only store. Open it once per process; every method is one transaction."""
+
+    def __init__(self, url: str | None = None, *, clock: Callable[[], datetime] = _now) -> None:
+        self.url = url or default_url()
+        self.clock = clock
+        self.engine = _engine(self.url)
+        self._open()
+
+    @property
+    def location(self) -> str:
+        """The file for SQLite, else the URL without its password."""
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            return self.engine.url.database
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # ---------------------------------------------------------------- reading
+
+    def model_names(self) -> list[str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(revisions_table.c.model_name).distinct().order_by("model_name")
+            )
+            return [r[0] for r in rows]
+
+    def revisions(self, model_name: str) -> list[Revision]:
+        """Every revision of one model, oldest first, with its status."""
+        with self._read() as conn:
+            return self._revisions(conn, model_name)
+
+    def get(self, model_name: str, number: int) -> Revision:
+        for revision in self.revisions(model_name):
+            if revision.number == number:
+                return revision
+        known = ", ".join(r.label for r in self.revisions(model_name)) or "none"
+        raise ValueError(f"model {model_name!r} has no revision {number} (it has: {known})")
+
+    def latest(self, model_name: str) -> Revision | None:
+        found = self.revisions(model_name)
+        return found[-1] if found else None
+
+    def live(self, model_name: str) -> Revision | None:
+        return next((r for r in self.revisions(model_name) if r.status == "live"), None)
+
+    def reviews(self, model_name: str) -> list[Review]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(reviews_table)
+                .where(reviews_table.c.model_name == model_name)
+                .order_by(reviews_table.c.id)
+            ).mappings()
+            return [
+                Review(
+                    r["model_name"],
+                    r["live_number"],
+                    r["reviewer"],
+                    datetime.fromisoformat(r["reviewed_at"]),
+                    r["note"],
+                    r["ready_to_opportunity"],
+                )
+                for r in rows
+            ]
+
+    def cadence(self, model_name: str, today: date | None = None) -> Cadence:
+        """The first review is due 60 days after the first go-live, then 90 days after each
+        review held."""
+        today = today or self.clock().date()
+        revisions = self.revisions(model_name)
+        live = next((r for r in revisions if r.status == "live"), None)
+        with self._read() as conn:
+            first = conn.execute(
+                sa.select(sa.func.min(status_table.c.changed_at)).where(
+                    status_table.c.model_name == model_name
+                )
+            ).scalar()
+        first_live = datetime.fromisoformat(first) if first else None
+        reviews = self.reviews(model_name)
+        last = reviews[-1] if reviews else None
+        due = None
+        if live is not None and first_live is not None:
+            if last is None:
+                due = first_live.date() + timedelta(days=FIRST_REVIEW_DAYS)
+            else:
+                due = last.reviewed_at.date() + timedelta(days=REVIEW_EVERY_DAYS)
+        return Cadence(live, first_live, last, due, today)
+
+    # ---------------------------------------------------------------- writing
+
+    def save(
+        self,
+        model: ScoringModel,
+        *,
+        author: str,
+        note: str,
+        parent: int | None,
+        criterion_notes: dict[str, str] | None = None,
+    ) -> Revision:
+        """Store `model` as the next revision of its name, edited from `parent` (None for a
+        first revision). Refused with Conflict when `parent` is not the latest."""
+        author = _required(author, "author")
+        notes = {k: v.strip() for k, v in (criterion_notes or {}).items() if v and v.strip()}
+        unknown = sorted(set(notes) - {c.id for c in model.criteria})
+        if unknown:
+            raise ValueError(f"criterion notes name criteria not in the model: {unknown}")
+        try:
+            with self._write() as conn:
+                latest = self._latest_row(conn, model.name)
+                number = self._check_parent(conn, model.name, latest, parent)
+                created = self.clock()
+                conn.execute(
+                    revisions_table.insert().values(
+                        model_name=model.name,
+                        number=number,
+                        parent=parent,
+                        author=author,
+                        created_at=created.isoformat(),
+                        model_json=model.to_json(),
+                        note=note.strip(),
+                        criterion_notes=json.dumps(notes, sort_keys=True),
+                    )
+                )
+        except sa.exc.IntegrityError:  # a racing writer took the number (PostgreSQL)
+            raise self._conflict(self.latest(model.name), parent) from None
+        return Revision(model.name, number, parent, author, created, model, note.strip(), notes)
+
+    def restore(self, model_name: str, number: int, *, author: str, parent: int) -> Revision:
+        """Save a new revision whose content equals revision `number`."""
+        old = self.get(model_name, number)
+        return self.save(
+            old.model,
+            author=author,
+            note=f"Restored revision {number}",
+            parent=parent,
+            criterion_notes=old.criterion_notes,
+        )
+
+    def make_live(self, model_name: str, number: int, *, author: str) -> Revision:
+        """Make a revision the live one; the one live before is retired by the same row."""
+        author = _required(author, "author")
+        self.get(model_name, number)
+        with self._write() as conn:
+            conn.execute(
+                status_table.insert().values(
+                    model_name=model_name,
+                    number=number,
+                    status="live",
+                    author=author,
+                    changed_at=self.clock().isoformat(),
+                )
+            )
+        return self.get(model_name, number)
+
+    def record_review(
+        self, model_name: str, *, reviewer: str, note: str, ready_to_opportunity: float | None
+    ) -> Review:
+        """Record that the 60/90-day review was held, with the ratio it looked at."""
+        reviewer = _required(reviewer, "reviewer")
+        live = self.live(model_name)
+        review = Review(
+            model_name,
+            live.number if live else None,
+            reviewer,
+            self.clock(),
+            note.strip(),
+            ready_to_opportunity,
+        )
+        with self._write() as conn:
+            conn.execute(
+                reviews_table.insert().values(
+                    model_name=model_name,
+                    live_number=review.live_number,
+                    reviewer=reviewer,
+                    reviewed_at=review.reviewed_at.isoformat(),
+                    note=review.note,
+                    ready_to_opportunity=ready_to_opportunity,
+                )
+            )
+        return review
+
+    # ---------------------------------------------------------------- internals
+
+    def _open(self) -> None:
+        """Check the database is ours (or empty) before touching it, then create or migrate."""
+        try:
+            with self.engine.connect() as conn:
+                names = set(sa.inspect(conn).get_table_names())
+            ours = {t.name for t in metadata.sorted_tables}
+            if names and not names & ours and self.engine.dialect.name == "sqlite":
+                raise StoreError(
+                    f"{self.location} is not a Lead Scoring Studio revision store (it holds "
+                    f"other tables: {', '.join(sorted(names)[:5])}); it was left untouched"
+                )
+            with self._write() as conn:
+                version = self._schema_version(conn) if meta_table.name in names else 0
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.location} was written by a newer Lead Scoring Studio (schema "
+                        f"{version}, this one reads up to {SCHEMA_VERSION}); it was left untouched"
+                    )
+                self._upgrade(conn, version)
+            if self.engine.dialect.name == "sqlite":
+                raw = self.engine.raw_connection()  # outside any transaction, as WAL needs
+                try:
+                    raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+                finally:
+                    raw.close()
+        except sa.exc.DatabaseError as exc:
+            raise StoreError(
+                f"{self.location} cannot be read as a revision store: {exc.orig}; it was left "
+                "untouched"
+            ) from None
+
+    @staticmethod
+    def _schema_version(conn: Connection) -> int:
+        value = conn.execute(
+            sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).scalar()
+        return int(value) if value is not None else 0
+
+    @staticmethod
+    def _upgrade(conn: Connection, version: int) -> None:
+        if version == 0:
+            metadata.create_all(conn)
+            conn.execute(meta_table.insert().values(key="schema_version", value="1"))
+            version = 1
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version + 1](conn)
+            version += 1
+            conn.execute(
+                meta_table.update()
+                .where(meta_table.c.key == "schema_version")
+                .values(value=str(version))
+            )
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"{self.location}: {exc.orig}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE) so
+        that reading the latest number and inserting the next one cannot interleave."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _revisions(self, conn: Connection, model_name: str) -> list[Revision]:
+        rows = conn.execute(
+            sa.select(revisions_table)
+            .where(revisions_table.c.model_name == model_name)
+            .order_by(revisions_table.c.number)
+        ).mappings()
+        revisions = [_revision(r) for r in rows]
+        changes = conn.execute(
+            sa.select(status_table.c.number, status_table.c.changed_at)
+            .where(status_table.c.model_name == model_name)
+            .order_by(status_table.c.id)
+        ).all()
+        if not changes:
+            return revisions
+        was_live = {n for n, _ in changes}
+        live_number, since = changes[-1]
+        return [
+            replace(r, status="live", live_since=datetime.fromisoformat(since))
+            if r.number == live_number
+            else replace(r, status="retired")
+            if r.number in was_live
+            else r
+            for r in revisions
+        ]
+
+    @staticmethod
+    def _latest_row(conn: Connection, model_name: str) -> sa.RowMapping | None:
+        return (
+            conn.execute(
+                sa.select(revisions_table)
+                .where(revisions_table.c.model_name == model_name)
+                .order_by(revisions_table.c.number.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+
+    def _check_parent(
+        self, conn: Connection, model_name: str, latest: sa.RowMapping | None, parent: int | None
+    ) -> int:
+        """The number the save gets, or Conflict when `parent` is not the latest."""
+        newest = latest["number"] if latest else None
+        if parent == newest:
+            return (newest or 0) + 1
+        if latest is None:
+            raise ValueError(f"model {model_name!r} has no revision {parent} to save on top of")
+        raise self._conflict(_revision(latest), parent)
+
+    @staticmethod
+    def _conflict(latest: Revision | None, parent: int | None) -> Conflict:
+        if latest is None:  # cannot happen: a unique-number clash means a row exists
+            raise RuntimeError("revision number clash with no revision stored")
+        who = (
+            f"revision {latest.number} was saved by {latest.author} at {stamp(latest.created_at)}"
+            + (f" ({latest.note!r})" if latest.note else "")
+        )
+        if parent is None:
+            what = f"{latest.model_name!r} already has revisions: {who}."
+        else:
+            what = f"{who} after you opened revision {parent} of {latest.model_name!r}."
+        return Conflict(
+            f"Not saved: {what} Your edits are kept; review the differences and save on top "
+            f"of revision {latest.number}.",
+            latest,
+        )
+
+
+def _revision(row: sa.RowMapping) -> Revision:
+    try:
+        model = parse_model(row["model_json"])
+    except ModelError as exc:
+        raise StoreError(
+            f"revision {row['number']} of {row['model_name']!r} cannot be read: {exc}"
+        ) from None
+    return Revision(
+        row["model_name"],
+        row["number"],
+        row["parent"],
+        row["author"],
+        datetime.fromisoformat(row["created_at"]),
+        model,
+        row["note"],
+        json.loads(row["criterion_notes"]),
+    )
+
+
+def _required(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValueError(f"{what} is required: say who you are, so the team knows who saved what")
+    return text
+
+
+def _engine(url: str) -> Engine:
+    """An engine; SQLite gets a busy timeout and BEGIN IMMEDIATE for writes."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
