@@ -156,6 +156,14 @@ def reached_opportunity(data: Dataset) -> np.ndarray:
 _OPPORTUNITY: weakref.WeakKeyDictionary[Dataset, np.ndarray] = weakref.WeakKeyDictionary()
 
 
+def ready_to_opportunity(data: Dataset, scores: Scores, model: ScoringModel) -> float:
+    """Share of sales-ready leads that reached the opportunity stage: the ratio a 60/90-day
+    review compares with the last one. NaN when no sales-ready lead has a known stage."""
+    opp = reached_opportunity(data)
+    ready = (scores.score >= model.sales_ready_threshold) & ~np.isnan(opp)
+    return float(opp[ready].mean()) if ready.any() else float("nan")
+
+
 def _reached_opportunity(data: Dataset) -> np.ndarray:
     if "stage" not in data.leads.columns:
         return np.where(data.outcome == WON, 1.0, np.nan)

@@ -6,31 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from model import charts, replay
-from model.spec import ModelError, ScoringModel, default_model, parse_model
+from model.spec import ModelError
 from pages import shared
 
-COMPARE = ["Nothing", "Default model", "Uploaded model JSON"]
 SUMMARY_NAMES = {
     "auc": "ROC AUC", "lift_top10": "lift, top 10 %", "capture_top10": "wins in top 10 %",
     "lift_top20": "lift, top 20 %", "capture_top20": "wins in top 20 %",
 }  # fmt: skip
-
-
-def _model_b() -> ScoringModel | None:
-    """The comparison model picked in the page's controls, or None."""
-    choice = st.session_state["compare_with"]
-    if choice == "Default model":
-        return default_model()
-    if choice == "Uploaded model JSON":
-        file = st.file_uploader("Model B (JSON)", type=["json"], key="compare_upload")
-        if file is None:
-            st.info("Upload a model JSON to compare with.")
-            return None
-        try:
-            return parse_model(file.getvalue())
-        except ModelError as exc:
-            st.error(f"{file.name} cannot be compared: {exc}")
-    return None
 
 
 def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -60,14 +42,14 @@ def main() -> None:
     data = shared.dataset()
     as_of = st.session_state["as_of"]
     model_a = st.session_state["model"]
-    st.session_state.setdefault("compare_with", "Nothing")
     st.session_state.setdefault("bucket_width", 10)
     st.session_state.setdefault("normalised", True)
     left, mid, right = st.columns([2, 1, 1])
-    left.selectbox("Compare model A (the one in the editor) with", COMPARE, key="compare_with")
+    left.caption("Model A is the one in the editor; pick model B under *Compare with* in the "
+                 "sidebar: the default, any saved revision or a JSON file.")  # fmt: skip
     mid.radio("Bucket width", [5, 10], key="bucket_width", horizontal=True)
     right.toggle("Normalised histogram", key="normalised")
-    model_b = _model_b()
+    model_b = shared.model_b()
     width = st.session_state["bucket_width"]
 
     hits_a = shared.hits(data, model_a, as_of)

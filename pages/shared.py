@@ -11,9 +11,11 @@ import streamlit as st
 from model import demo
 from model.features import AsOf, Dataset, Hits, build_hits, existing_at
 from model.io import load_dataset
-from model.spec import ScoringModel, default_model
+from model.revisions import Revision, RevisionStore, StoreError, default_url
+from model.spec import ModelError, ScoringModel, default_model, parse_model
 
 DEMO_LABEL = "Demo data (B2B inbound)"
+COMPARE_FIXED = {"none": "Nothing", "default": "Default model", "upload": "Uploaded model JSON"}
 
 
 def demo_folder() -> Path:
@@ -24,16 +26,22 @@ def demo_folder() -> Path:
 def init_state() -> None:
     """Defaults for every key the pages read; widgets then own their keys."""
     if "model" not in st.session_state:
-        load_into_editor(default_model())
+        start = default_model()
+        found = store()
+        revision = (found.live(start.name) or found.latest(start.name)) if found else None
+        load_into_editor(revision.model if revision else start, revision)
     st.session_state.setdefault("dataset", DEMO_LABEL)
     st.session_state.setdefault("asof_kind", "Days after creation")
     st.session_state.setdefault("asof_days", 14)
     st.session_state.setdefault("asof_date", dt.date(2026, 1, 1))
 
 
-def load_into_editor(model: ScoringModel) -> None:
-    """Make `model` the one in force and in the editor (new editor keys drop old edits)."""
+def load_into_editor(model: ScoringModel, revision: Revision | None = None) -> None:
+    """Make `model` the one in force and in the editor (new editor keys drop old edits);
+    `revision` is the saved revision it came from, the parent of the next save."""
     st.session_state["model"] = model
+    st.session_state["editor_parent"] = (revision.model_name, revision.number) if revision else None
+    st.session_state.pop("conflict", None)
     st.session_state["editor_base"] = model
     st.session_state["editor_version"] = st.session_state.get("editor_version", -1) + 1
     st.session_state["model_name"] = model.name
@@ -63,6 +71,78 @@ def sidebar() -> None:
             as_of = AsOf("created_plus_days", days=float(st.session_state["asof_days"]))
         st.session_state["as_of"] = as_of
         st.caption(f"Scoring {as_of.describe()}.")
+        _compare_picker()
+
+
+def _compare_picker() -> None:
+    """Model B for comparisons: nothing, the default, any saved revision or a JSON file."""
+    found = store()
+    saved = {}
+    for name in found.model_names() if found else []:
+        for r in found.revisions(name):
+            saved[f"rev:{name}:{r.number}"] = f"{name} {r.label} ({r.status})"
+    labels = {**COMPARE_FIXED, **saved}
+    labels["upload"] = labels.pop("upload")  # last
+    st.session_state.setdefault("compare_with", "none")
+    if st.session_state["compare_with"] not in labels:
+        st.session_state["compare_with"] = "none"
+    st.selectbox("Compare with (model B)", list(labels), format_func=labels.get, key="compare_with")
+    if st.session_state["compare_with"] == "upload":
+        st.file_uploader("Model B (JSON)", type=["json"], key="compare_upload")
+
+
+def model_b() -> ScoringModel | None:
+    """The comparison model picked in the sidebar, or None (an error is shown if unusable)."""
+    choice = st.session_state.get("compare_with", "none")
+    if choice == "default":
+        return default_model()
+    if choice.startswith("rev:"):
+        name, _, number = choice.removeprefix("rev:").rpartition(":")
+        return store().get(name, int(number)).model
+    if choice == "upload":
+        file = st.session_state.get("compare_upload")
+        if file is None:
+            st.info("Upload a model JSON in the sidebar to compare with.")
+            return None
+        try:
+            return parse_model(file.getvalue())
+        except ModelError as exc:
+            st.error(f"{file.name} cannot be compared: {exc}")
+    return None
+
+
+def store() -> RevisionStore | None:
+    """The revision store (LEADSCORE_DB_URL or the user data folder), or None when it cannot
+    be opened; the reason is then in session state for the pages to show."""
+    try:
+        found = _store(default_url())
+    except StoreError as exc:
+        st.session_state["store_error"] = str(exc)
+        return None
+    st.session_state.pop("store_error", None)
+    return found
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> RevisionStore:
+    return RevisionStore(url)
+
+
+def review_banner() -> None:
+    """On every page: a warning for each live model whose 60/90-day review is overdue."""
+    found = store()
+    if found is None:
+        st.error(f"Revisions are not available: {st.session_state['store_error']}")
+        return
+    for name in found.model_names():
+        cadence = found.cadence(name)
+        if cadence.overdue_days:
+            st.warning(
+                f"Model review overdue: {name!r} {cadence.live.label} is live; its review was "
+                f"due {cadence.next_due:%d %b %Y} ({cadence.overdue_days} days ago). The "
+                "Revisions page has the checklist.",
+                icon=":material/event_busy:",
+            )
 
 
 def dataset() -> Dataset:
@@ -123,7 +203,7 @@ def require_router() -> None:
 PERSISTENT = (
     "asof_kind", "asof_days", "asof_date", "model_name", "cap_fit", "cap_engagement",
     "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
-    "compare_with", "bucket_width", "normalised", "reps", "per_rep",
+    "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author",
 )  # fmt: skip
 
 

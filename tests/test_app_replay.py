@@ -40,7 +40,7 @@ def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     }  # fmt: skip
     at.run()
     at.switch_page("pages/replay.py").run()
-    at.selectbox(key="compare_with").set_value("Default model").run()
+    at.selectbox(key="compare_with").set_value("default").run()
     assert not at.exception
     assert len(_table(at, "reached opportunity")) == 2
     moves = _table(at, "B: A")[0]
@@ -72,7 +72,7 @@ def test_bucket_width_changes_the_buckets(at: AppTest) -> None:
 
 
 def test_uploaded_model_b_errors_are_named(at: AppTest) -> None:
-    at.selectbox(key="compare_with").set_value("Uploaded model JSON").run()
+    at.selectbox(key="compare_with").set_value("upload").run()
     bad = default_model().to_dict()
     bad["criteria"][0]["points"] = "ten"
     at.file_uploader(key="compare_upload").set_value(

@@ -1,0 +1,186 @@
+"""AppTests for revisions: save from the Model page, see the column, conflicts keep edits,
+the Revisions page's diff, restore, make live, import, review and overdue banner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model.revisions import RevisionStore
+from model.spec import default_model, parse_model
+
+PRICING_ROW = 15  # pricing_visit in the default model
+
+
+def edit_points(at: AppTest, row: int, points: float) -> None:
+    key = f"criteria_editor_{at.session_state['editor_version']}"
+    at.session_state[key] = {"edited_rows": {row: {"points": points}}, "added_rows": [],
+                             "deleted_rows": []}  # fmt: skip
+    at.run()
+
+
+def save(at: AppTest, author: str, note: str, **criterion_notes: str) -> None:
+    at.text_input(key="author").input(author).run()
+    at.text_input(key="note_input").input(note)  # a form: typed and sent with the click
+    for cid, text in criterion_notes.items():
+        at.text_input(key=f"cnote_{cid}").input(text)
+    at.button(key="save_revision_button").click().run()
+    assert not at.exception
+
+
+def columns_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "item" in d.value.columns).set_index("item")
+
+
+@pytest.fixture
+def at(open_app: Callable[..., AppTest]) -> AppTest:
+    return open_app()
+
+
+def test_save_a_revision_and_see_it_as_a_new_column_with_its_note(at: AppTest) -> None:
+    save(at, "Ann", "kick-off model")
+    assert "Saved B2B inbound v1" in at.success[0].value
+    edit_points(at, PRICING_ROW, 9)
+    assert "1 unsaved change(s)" in "".join(m.value for m in at.markdown)
+    save(at, "Raj", "pricing up after the workshop",
+         pricing_visit="reps say pricing visitors close")  # fmt: skip
+    assert "Saved B2B inbound v2" in at.success[0].value
+    at.switch_page("pages/revisions.py").run()
+    assert not at.exception
+    table = columns_table(at)
+    assert list(table.columns[-2:]) == ["v1", "v2"]
+    assert table.loc["Pricing page view", ["v1", "v2"]].tolist() == ["6", "9"]
+    assert table.loc["note", "v2"] == "pricing up after the workshop"
+    assert table.loc["saved by", "v2"] == "Raj"
+    diff = "".join(m.value for m in at.markdown)
+    assert "Pricing page view 6 → 9 (note: reps say pricing visitors close)" in diff
+
+
+def test_stale_parent_shows_the_conflict_and_keeps_the_edits(at: AppTest) -> None:
+    save(at, "Ann", "kick-off model")
+    other = default_model().to_dict()
+    other["criteria"][16]["points"] = 4
+    RevisionStore().save(parse_model(other), author="Dana", note="product views up", parent=1)
+    edit_points(at, PRICING_ROW, 11)
+    save(at, "Ann", "pricing up")
+    message = at.error[0].value
+    assert "revision 2" in message
+    assert "Dana" in message
+    assert "product views up" in message
+    assert at.session_state["model"].criteria[PRICING_ROW].points == 11  # edits still there
+    differences = "".join(m.value for m in at.markdown)
+    assert "Pricing page view 6 → 11" in differences
+    assert "Product page view 4 → 2" in differences
+    assert len(RevisionStore().revisions("B2B inbound")) == 2  # nothing stored or lost
+    at.button(key="save_on_top").click().run()
+    assert not at.exception
+    stored = RevisionStore().revisions("B2B inbound")
+    assert [(r.number, r.parent, r.author) for r in stored][-1] == (3, 2, "Ann")
+    assert stored[-1].model.criteria[PRICING_ROW].points == 11
+    assert stored[-1].note == "pricing up"
+
+
+def test_load_a_revision_and_make_it_live(at: AppTest) -> None:
+    save(at, "Ann", "first")
+    edit_points(at, PRICING_ROW, 7)
+    save(at, "Ann", "second")
+    at.selectbox(key="load_revision").set_value("B2B inbound v1").run()
+    at.button(key="load_button").click().run()
+    assert at.session_state["model"].criteria[PRICING_ROW].points == 6
+    at.button(key="make_live").click().run()
+    assert not at.exception
+    assert RevisionStore().live("B2B inbound").number == 1
+    assert "v1** (live)" in "".join(m.value for m in at.markdown)
+
+
+def test_sidebar_compares_with_a_saved_revision(at: AppTest) -> None:
+    save(at, "Ann", "first")
+    edit_points(at, PRICING_ROW, 30)
+    at.switch_page("pages/replay.py").run()
+    at.selectbox(key="compare_with").set_value("rev:B2B inbound:1").run()
+    assert not at.exception
+    summary = next(d.value for d in at.dataframe if "ROC AUC" in d.value.columns)
+    assert list(summary.index) == ["A", "B", "B − A"]
+    assert summary.loc["B − A", "ROC AUC"] != 0
+
+
+@pytest.fixture
+def reviewed_store() -> RevisionStore:
+    """v1 live since 1 July 2026 (review due 30 Aug, overdue today), v2 a candidate."""
+    clock = lambda: datetime(2026, 7, 1, tzinfo=UTC)
+    store = RevisionStore(clock=clock)
+    model = default_model()
+    store.save(model, author="Ann", note="first", parent=None)
+    store.make_live(model.name, 1, author="Ann")
+    data = model.to_dict()
+    data["criteria"][PRICING_ROW]["points"] = 8
+    store.save(parse_model(data), author="Raj", note="pricing", parent=1,
+               criterion_notes={"pricing_visit": "reps asked"})  # fmt: skip
+    return store
+
+
+def test_overdue_review_banner_and_checklist(reviewed_store, open_app) -> None:
+    at = open_app("pages/revisions.py")
+    banner = at.warning[0].value
+    assert "Model review overdue" in banner
+    assert "30 Aug 2026" in banner
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Live revision"] == "v1"
+    assert metrics["Next review due"] == "30 Aug 2026"
+    assert metrics["Now"].endswith("%")
+    notes = next(d.value for d in at.dataframe if "criterion" in d.value.columns)
+    assert notes["note"].tolist() == ["reps asked"]
+    replay_table = next(d.value for d in at.dataframe if "ROC AUC" in d.value.columns)
+    assert list(replay_table.index) == ["live v1", "candidate v2", "candidate − live"]
+    at.text_input(key="author").input("Dana").run()
+    at.text_input(key="review_note").input("keep v1 one more quarter")
+    at.button(key="record_review_button").click().run()
+    assert not at.exception
+    assert not at.warning  # the banner is gone: the next review is 90 days out
+    reviews = reviewed_store.reviews("B2B inbound")
+    assert reviews[-1].reviewer == "Dana"
+    assert 0 < reviews[-1].ready_to_opportunity <= 1
+
+
+def test_restore_make_live_and_import_on_the_revisions_page(reviewed_store, open_app) -> None:
+    at = open_app("pages/revisions.py")
+    at.text_input(key="author").input("Lee").run()
+    at.selectbox(key="action_revision").set_value("v1").run()
+    at.button(key="restore_button").click().run()
+    assert "Saved v3: Restored revision 1" in at.success[0].value
+    assert reviewed_store.get("B2B inbound", 3).model == reviewed_store.get("B2B inbound", 1).model
+    at.selectbox(key="action_revision").set_value("v2").run()
+    at.button(key="live_button").click().run()
+    assert reviewed_store.live("B2B inbound").number == 2
+    data = default_model().to_dict()
+    data["criteria"][0]["points"] = 12
+    at.file_uploader(key="import_upload").set_value(
+        ("idea.json", json.dumps(data).encode(), "application/json")
+    ).run()
+    at.button(key="import_button").click().run()
+    assert not at.exception
+    imported = reviewed_store.get("B2B inbound", 4)
+    assert (imported.status, imported.note) == ("draft", "Imported from idea.json")
+    bad = {**data, "colour": "red"}
+    at.file_uploader(key="import_upload").set_value(
+        ("bad.json", json.dumps(bad).encode(), "application/json")
+    ).run()
+    assert any("bad.json was not imported" in e.value and "colour" in e.value for e in at.error)
+
+
+def test_a_corrupt_store_is_named_and_the_app_still_works(tmp_path, monkeypatch, open_app):
+    bad = tmp_path / "broken.db"
+    bad.write_bytes(b"garbage" * 500)
+    monkeypatch.setenv("LEADSCORE_DB_URL", f"sqlite:///{bad}")
+    at = open_app()
+    assert any("cannot be read as a revision store" in e.value for e in at.error)
+    assert at.metric[0].label == "Leads scored"
+    at.switch_page("pages/revisions.py").run()
+    assert not at.exception
+    assert any("cannot be opened" in e.value for e in at.error)
+    assert bad.read_bytes() == b"garbage" * 500
