@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from model.spec import ModelError, ScoringModel, parse_model
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FIRST_REVIEW_DAYS = 60
 REVIEW_EVERY_DAYS = 90
 PREFIX = "leadscore_"
@@ -69,8 +69,25 @@ reviews_table = sa.Table(
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("ready_to_opportunity", sa.Float),
 )
-# Later schema versions add a function here that upgrades from the version before it.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+calibrations_table = sa.Table(
+    f"{PREFIX}calibrations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("saved_at", sa.String(40), nullable=False),
+    sa.Column("calibration", sa.Text, nullable=False),
+)
+
+
+def _add_calibrations(conn: Connection) -> None:
+    """Schema 2: calibrations saved with the revision they were fitted for."""
+    calibrations_table.create(conn)
+
+
+# version -> the function that upgrades a store from the version before it
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_calibrations}
 
 
 class StoreError(RuntimeError):
@@ -337,6 +354,44 @@ class RevisionStore:
             )
         return review
 
+    def save_calibration(
+        self, model_name: str, number: int, calibration: str, *, author: str
+    ) -> None:
+        """Keep a fitted calibration (JSON) with the revision it was fitted for; a later
+        one for the same revision is added beside it, never over it."""
+        author = _required(author, "author")
+        self.get(model_name, number)
+        with self._write() as conn:
+            conn.execute(
+                calibrations_table.insert().values(
+                    model_name=model_name,
+                    number=number,
+                    author=author,
+                    saved_at=self.clock().isoformat(),
+                    calibration=calibration,
+                )
+            )
+
+    def calibration(self, model_name: str, number: int) -> tuple[str, str, datetime] | None:
+        """The newest calibration saved for a revision: (JSON, author, saved at), or None."""
+        with self._read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(calibrations_table)
+                    .where(
+                        (calibrations_table.c.model_name == model_name)
+                        & (calibrations_table.c.number == number)
+                    )
+                    .order_by(calibrations_table.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return row["calibration"], row["author"], datetime.fromisoformat(row["saved_at"])
+
     # ---------------------------------------------------------------- internals
 
     def _open(self) -> None:
@@ -381,8 +436,10 @@ class RevisionStore:
     def _upgrade(conn: Connection, version: int) -> None:
         if version == 0:
             metadata.create_all(conn)
-            conn.execute(meta_table.insert().values(key="schema_version", value="1"))
-            version = 1
+            conn.execute(
+                meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
+            return
         while version < SCHEMA_VERSION:
             MIGRATIONS[version + 1](conn)
             version += 1

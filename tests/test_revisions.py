@@ -156,7 +156,7 @@ def test_store_is_sqlite_in_wal_mode_at_the_configured_url(store, revision_store
         version = conn.execute(
             "SELECT value FROM leadscore_meta WHERE key = 'schema_version'"
         ).fetchone()
-    assert version == ("1",)
+    assert version == ("2",)
 
 
 def test_default_store_lives_in_the_user_data_folder(monkeypatch):
@@ -254,3 +254,37 @@ def test_two_processes_saving_at_once_lose_nothing(tmp_path):
         who, i = r.note.split()
         assert r.author == who
         assert r.model.criteria[0].points == float(i)  # no torn row
+
+
+def test_a_schema_1_store_is_migrated_and_keeps_its_revisions(tmp_path, model):
+    """A store written before calibrations existed gains the table and loses nothing."""
+    from model.revisions import calibrations_table, metadata
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
+                                          if t is not calibrations_table])  # fmt: skip
+        conn.exec_driver_sql("INSERT INTO leadscore_meta VALUES ('schema_version', '1')")
+        conn.execute(revisions_table.insert().values(
+            model_name=model.name, number=1, parent=None, author="Ann",
+            created_at="2026-01-01T00:00:00+00:00", model_json=model.to_json(), note="old",
+            criterion_notes="{}",
+        ))  # fmt: skip
+    store = RevisionStore(url)
+    assert store.get(model.name, 1).note == "old"
+    store.save_calibration(model.name, 1, '{"x": 1}', author="Ann")
+    assert store.calibration(model.name, 1)[0] == '{"x": 1}'
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT value FROM leadscore_meta").scalar() == "2"
+
+
+def test_calibrations_are_kept_per_revision_newest_first(store, model):
+    store.save(model, author="Ann", note="", parent=None)
+    assert store.calibration(model.name, 1) is None
+    store.save_calibration(model.name, 1, "first", author="Ann")
+    store.save_calibration(model.name, 1, "second", author="Raj")
+    text, author, _ = store.calibration(model.name, 1)
+    assert (text, author) == ("second", "Raj")
+    with pytest.raises(ValueError, match="no revision 5"):
+        store.save_calibration(model.name, 5, "x", author="Ann")

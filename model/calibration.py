@@ -1,0 +1,299 @@
+"""Lead confidence: scores turned into calibrated win probabilities (0-100 %).
+
+The calibration is a table of 101 probabilities, one per whole score 0-100, fitted on
+closed leads scored as of their decision moment (isotonic by default, or logistic). It is
+reported out of fold, so the reliability shown was measured on leads the fit never saw,
+then refitted on all closed leads for use. A table is all it takes to use it anywhere:
+the app, the forecast, a saved revision or a SQL CASE.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from model.features import Dataset
+from model.replay import OPEN, WON, wilson
+from model.scoring import Scores
+
+Method = Literal["isotonic", "logistic"]
+METHODS: tuple[Method, ...] = ("isotonic", "logistic")
+SCORES = np.arange(101)
+CLIP = (0.001, 0.999)  # never promise 0 % or 100 %
+STAGE_ORDER = (
+    "new", "open", "contacted", "working", "nurturing", "engaged", "mql", "qualified", "sql",
+    "discovery", "demo", "opportunity", "proposal", "negotiation", "commit", "closed won",
+    "won",
+)  # fmt: skip
+WON_STAGES = frozenset({"closed won", "won"})
+
+
+class CalibrationError(ValueError):
+    """Too little data to calibrate; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Score -> confidence for whole scores 0-100, optionally one table per pipeline stage."""
+
+    method: Method
+    table: np.ndarray
+    n_closed: int
+    n_won: int
+    first_created: str
+    last_created: str
+    fitted_at: str
+    stage_tables: dict[str, np.ndarray] = field(default_factory=dict)
+    stage_closed: dict[str, int] = field(default_factory=dict)
+
+    def confidence(self, score: np.ndarray, stage: np.ndarray | None = None) -> np.ndarray:
+        """Per lead: the stage's table where there is one, else the overall table."""
+        idx = score_index(score)
+        out = self.table[idx]
+        if stage is not None and self.stage_tables:
+            names = _stage_names(stage)
+            for name, table in self.stage_tables.items():
+                pick = names == name
+                out[pick] = table[idx[pick]]
+        return out
+
+    def describe(self) -> str:
+        """'isotonic, fitted on 16,500 closed leads (1,650 won) created 2024-11-02 to ...'."""
+        return (
+            f"{self.method}, fitted on {self.n_closed:,} closed leads ({self.n_won:,} won) "
+            f"created {self.first_created} to {self.last_created}"
+        )
+
+    def to_json(self) -> str:
+        data = {
+            "method": self.method,
+            "table": [round(float(p), 6) for p in self.table],
+            "n_closed": self.n_closed,
+            "n_won": self.n_won,
+            "first_created": self.first_created,
+            "last_created": self.last_created,
+            "fitted_at": self.fitted_at,
+            "stage_tables": {
+                k: [round(float(p), 6) for p in v] for k, v in self.stage_tables.items()
+            },
+            "stage_closed": self.stage_closed,
+        }
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Calibration:
+        data: dict[str, Any] = json.loads(text)
+        data["table"] = np.asarray(data["table"], dtype=np.float64)
+        data["stage_tables"] = {k: np.asarray(v) for k, v in data["stage_tables"].items()}
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """The calibration for use, and how well it did out of fold against score / 100."""
+
+    calibration: Calibration
+    metrics: dict[str, float]
+    baseline: dict[str, float]
+    reliability: pd.DataFrame
+    baseline_reliability: pd.DataFrame
+    stage_notes: list[str]
+
+
+def score_index(score: np.ndarray) -> np.ndarray:
+    """Whole score 0-100 of each lead: the calibration table's row."""
+    return np.clip(np.floor(np.asarray(score, dtype=np.float64)), 0, 100).astype(np.intp)
+
+
+def fit_table(idx: np.ndarray, won: np.ndarray, method: Method) -> np.ndarray:
+    """Fit whole score -> P(won) and evaluate it at every whole score 0-100."""
+    if method == "isotonic":
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+        table = iso.fit(idx.astype(np.float64), won.astype(np.float64)).predict(SCORES)
+    elif method == "logistic":
+        n_won = np.bincount(idx, won, minlength=101)  # one weighted row per score and outcome
+        n_lost = np.bincount(idx, minlength=101) - n_won
+        x = np.concatenate([SCORES, SCORES])[:, None] / 100.0
+        y = np.repeat([1, 0], 101)
+        fit = LogisticRegression(C=1e4, max_iter=1000).fit(
+            x, y, sample_weight=np.concatenate([n_won, n_lost])
+        )
+        table = fit.predict_proba(SCORES[:, None] / 100.0)[:, 1]
+    else:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return np.clip(table, *CLIP)
+
+
+def out_of_fold(
+    idx: np.ndarray, won: np.ndarray, method: Method, *, folds: int = 5, seed: int = 0
+) -> np.ndarray:
+    """Each closed lead's confidence from a table fitted without its fold."""
+    p = np.empty(len(idx))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(idx, won):
+        p[test] = fit_table(idx[train], won[train], method)[idx[test]]
+    return p
+
+
+def brier(p: np.ndarray, won: np.ndarray) -> float:
+    """Mean squared gap between confidence and outcome (0 perfect, 0.25 a coin at 50 %)."""
+    return float(np.mean((p - won) ** 2))
+
+
+def log_loss(p: np.ndarray, won: np.ndarray) -> float:
+    """Mean negative log-likelihood of the outcomes (confidence kept inside 0.1-99.9 %)."""
+    q = np.clip(p, *CLIP)
+    return float(-np.mean(np.where(won, np.log(q), np.log1p(-q))))
+
+
+def ece(p: np.ndarray, won: np.ndarray, *, bins: int = 10) -> float:
+    """Expected calibration error: |observed - predicted| per equal-width confidence bin,
+    weighted by the bin's share of leads."""
+    b = np.minimum((p * bins).astype(np.intp), bins - 1)
+    gap = np.abs(np.bincount(b, won, minlength=bins) - np.bincount(b, p, minlength=bins))
+    return float(gap.sum() / max(len(p), 1))
+
+
+def metrics(p: np.ndarray, won: np.ndarray) -> dict[str, float]:
+    return {"brier": brier(p, won), "log_loss": log_loss(p, won), "ece": ece(p, won)}
+
+
+def reliability(p: np.ndarray, won: np.ndarray, *, bins: int = 10) -> pd.DataFrame:
+    """Per confidence bin: mean predicted, observed win rate with a 95 % Wilson interval."""
+    b = np.minimum((p * bins).astype(np.intp), bins - 1)
+    n = np.bincount(b, minlength=bins)
+    w = np.bincount(b, won, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        predicted = np.bincount(b, p, minlength=bins) / n
+        observed = w / n
+    low, high = wilson(w, n)
+    frame = pd.DataFrame(
+        {
+            "bin": [f"{i * 100 // bins}–{(i + 1) * 100 // bins} %" for i in range(bins)],
+            "predicted": predicted,
+            "observed": observed,
+            "leads": n,
+            "won": w.astype(np.int64),
+            "low": low,
+            "high": high,
+        }
+    )
+    return frame[frame["leads"] > 0].reset_index(drop=True)
+
+
+def calibrate(
+    data: Dataset,
+    scores: Scores,
+    *,
+    method: Method = "isotonic",
+    folds: int = 5,
+    seed: int = 0,
+    by_stage: bool = False,
+    min_stage_closed: int = 200,
+) -> CalibrationReport:
+    """Fit score -> confidence on the closed leads, report it out of fold, refit on all."""
+    closed = data.outcome != OPEN
+    idx, won = score_index(scores.score[closed]), data.outcome[closed] == WON
+    n_won = int(won.sum())
+    if min(n_won, len(won) - n_won) < folds:
+        raise CalibrationError(
+            f"calibration needs at least {folds} won and {folds} lost leads, "
+            f"this data has {n_won} won and {len(won) - n_won} lost"
+        )
+    oof = out_of_fold(idx, won, method, folds=folds, seed=seed)
+    base = np.clip(idx / 100.0, *CLIP)
+    created = pd.to_datetime(data.created_ns[closed])
+    stage_tables, stage_closed, notes = {}, {}, []
+    if by_stage:
+        stage_tables, stage_closed, notes = _stage_fits(data, scores, method, min_stage_closed)
+    cal = Calibration(
+        method=method,
+        table=fit_table(idx, won, method),
+        n_closed=len(won),
+        n_won=n_won,
+        first_created=f"{created.min():%Y-%m-%d}",
+        last_created=f"{created.max():%Y-%m-%d}",
+        fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        stage_tables=stage_tables,
+        stage_closed=stage_closed,
+    )
+    return CalibrationReport(
+        calibration=cal,
+        metrics=metrics(oof, won),
+        baseline=metrics(base, won),
+        reliability=reliability(oof, won),
+        baseline_reliability=reliability(base, won),
+        stage_notes=notes,
+    )
+
+
+def confidence_table(cal: Calibration, *, width: int = 5) -> pd.DataFrame:
+    """Score ranges -> confidence, to hand to sales: '75–79 → 28 %' (a range when the
+    confidence changes inside the score range)."""
+    rows = []
+    for start in range(0, 101, width):
+        stop = min(start + width - 1, 100)
+        p = cal.table[start : stop + 1]
+        lo, hi = round(100 * p.min()), round(100 * p.max())
+        rows.append(
+            {
+                "scores": f"{start}–{stop}" if stop > start else f"{start}",
+                "confidence": f"{lo} %" if lo == hi else f"{lo}–{hi} %",
+                "low": float(p.min()),
+                "high": float(p.max()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------- stages
+
+
+def stage_rank(names: np.ndarray) -> np.ndarray:
+    """Position of each stage name in the usual funnel order; -1 when unknown."""
+    order = {name: i for i, name in enumerate(STAGE_ORDER)}
+    return np.array([order.get(n, -1) for n in names], dtype=np.intp)
+
+
+def _stage_names(stage: np.ndarray) -> np.ndarray:
+    return pd.Series(stage, dtype="string").str.strip().str.lower().fillna("").to_numpy(object)
+
+
+def _stage_fits(
+    data: Dataset, scores: Scores, method: Method, min_closed: int
+) -> tuple[dict[str, np.ndarray], dict[str, int], list[str]]:
+    """One table per stage an open lead can be in, fitted on the closed leads that got at
+    least that far (a won lead passed every stage); too few of them: the overall table."""
+    if "stage" not in data.leads.columns:
+        return {}, {}, ["There is no stage column, so one calibration serves every lead."]
+    names = _stage_names(data.leads["stage"].to_numpy())
+    rank = stage_rank(names)
+    won = data.outcome == WON
+    reached = np.where(won, len(STAGE_ORDER), np.maximum(rank, 0))  # every lead was new once
+    closed = data.outcome != OPEN
+    tables, counts, notes = {}, {}, []
+    open_stages = pd.unique(names[data.outcome == OPEN])
+    for name in sorted(open_stages, key=lambda s: stage_rank(np.array([s]))[0]):
+        r = stage_rank(np.array([name]))[0]
+        label = name or "(blank)"
+        if r < 0:
+            notes.append(f"Stage {label!r} is not a known funnel stage: overall calibration.")
+            continue
+        pick = closed & (reached >= r)
+        n, n_won = int(pick.sum()), int(won[pick].sum())
+        if n < min_closed or min(n_won, n - n_won) < 10:
+            notes.append(
+                f"Stage {label!r}: {n:,} closed leads got this far ({n_won:,} won), too few "
+                f"(needs {min_closed:,} with 10 won and 10 lost): overall calibration."
+            )
+            continue
+        tables[name] = fit_table(score_index(scores.score[pick]), won[pick], method)
+        counts[name] = n
+    return tables, counts, notes
