@@ -1,0 +1,215 @@
+"""Calibration, forecast and suggested points: known curves, hand-worked metrics, demo data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import calibration as cal
+from model import forecast as fc
+from model import suggest
+from model.features import AsOf, build_hits, prepare
+from model.replay import WON
+from model.scoring import score
+from tests.conftest import tiny_dataset, tiny_model
+
+AS_OF = AsOf("created_plus_days", days=14)
+
+
+def synthetic(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores uniform on 0-100 and outcomes drawn from a known logistic curve p(s)."""
+    rng = np.random.default_rng(seed)
+    s = rng.uniform(0, 100, n)
+    p = curve(np.floor(s))
+    return s, p, rng.random(n) < p
+
+
+def curve(s: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(s - 70) / 10))
+
+
+@pytest.mark.parametrize("method", cal.METHODS)
+def test_fitted_confidence_recovers_a_known_curve(method):
+    s, _, won = synthetic(60_000)
+    table = cal.fit_table(cal.score_index(s), won, method)
+    truth = curve(np.arange(101))
+    assert np.abs(table - truth).max() < 0.06
+    assert np.abs(table - truth).mean() < 0.02
+    assert (np.diff(table) >= -1e-12).all()  # monotone
+
+
+def test_brier_log_loss_and_ece_match_hand_worked_examples():
+    p = np.array([0.1, 0.1, 0.8, 0.8, 0.8])
+    won = np.array([0, 1, 1, 1, 0], dtype=bool)
+    assert cal.brier(p, won) == pytest.approx((0.01 + 0.81 + 0.04 + 0.04 + 0.64) / 5)
+    expected = -(np.log(0.9) + np.log(0.1) + 2 * np.log(0.8) + np.log(0.2)) / 5
+    assert cal.log_loss(p, won) == pytest.approx(expected)
+    # bin 1 (10-20 %): predicted 0.2, observed 1 -> |1 - 0.2| over 2 leads;
+    # bin 8 (80-90 %): predicted 2.4, observed 2 -> |2 - 2.4| over 3 leads
+    assert cal.ece(p, won) == pytest.approx((0.8 + 0.4) / 5)
+    table = cal.reliability(p, won)
+    assert table["leads"].tolist() == [2, 3]
+    assert table["observed"].tolist() == pytest.approx([0.5, 2 / 3])
+
+
+def test_confidence_table_reads_as_ranges_for_sales():
+    c = cal.Calibration("isotonic", np.linspace(0, 1, 101), 10, 1, "a", "b", "c")
+    table = cal.confidence_table(c)
+    assert table.iloc[0].to_dict()["scores"] == "0–4"
+    assert table.iloc[15]["confidence"] == "75–79 %"
+    assert table.iloc[-1]["scores"] == "100"
+    back = cal.Calibration.from_json(c.to_json())
+    assert np.allclose(back.table, c.table)
+    assert back.describe() == c.describe()
+
+
+def test_demo_calibration_halves_the_baseline_error(demo_dataset, model):
+    scores = score(build_hits(demo_dataset, model, AS_OF), model)
+    report = cal.calibrate(demo_dataset, scores)
+    assert report.metrics["ece"] <= report.baseline["ece"] / 2
+    assert report.metrics["brier"] < report.baseline["brier"]
+    assert report.calibration.n_closed == int((demo_dataset.outcome != 2).sum())
+    rel = report.reliability
+    assert rel["leads"].sum() == report.calibration.n_closed
+    assert ((rel["low"] <= rel["observed"]) & (rel["observed"] <= rel["high"])).all()
+
+
+def test_per_stage_calibration_uses_leads_that_got_that_far_and_falls_back(demo_dataset, model):
+    scores = score(build_hits(demo_dataset, model, AS_OF), model)
+    report = cal.calibrate(demo_dataset, scores, by_stage=True, min_stage_closed=4000)
+    c = report.calibration
+    assert set(c.stage_tables) == {"new", "working", "qualified", "opportunity"}
+    assert any("negotiation" in note and "too few" in note for note in report.stage_notes)
+    # the further a lead got, the likelier it closes at the same score
+    assert c.stage_tables["opportunity"][60] > c.stage_tables["new"][60]
+    stage = np.array(["Opportunity", "Negotiation", "Mystery"])
+    conf = c.confidence(np.array([60.0, 60.0, 60.0]), stage)
+    assert conf[0] == c.stage_tables["opportunity"][60]
+    assert conf[1] == conf[2] == c.table[60]  # fallback to overall
+
+
+def test_too_few_outcomes_to_calibrate_is_said():
+    data = tiny_dataset([{"lead_id": str(i), "created_at": "2026-01-01",
+                          "outcome": "won" if i < 2 else "lost"} for i in range(20)])  # fmt: skip
+    scores = score(build_hits(data, _empty_model(), AS_OF), _empty_model())
+    with pytest.raises(cal.CalibrationError, match=r"at least 5 won and 5 lost.*2 won"):
+        cal.calibrate(data, scores)
+
+
+def _empty_model():
+    return tiny_model([])
+
+
+def test_forecast_mean_is_exact_and_interval_matches_a_simulation():
+    value = np.array([10_000.0, 5_000, 2_000, np.nan, 8_000] * 200)
+    p = np.array([0.2, 0.5, 0.9, 0.7, 0.05] * 200)
+    band = np.array(["A", "B", "B", "C", "C"] * 200)
+    result = fc.forecast(value, p, {"band": band}, seed=3)
+    assert result.expected == pytest.approx(200 * (2_000 + 2_500 + 1_800 + 400))
+    assert result.low < result.expected < result.high
+    assert result.without_value == 200
+    # an independent simulation of the same sum
+    rng = np.random.default_rng(99)
+    v = np.nan_to_num(value)
+    sims = (rng.random((20_000, len(v))) < p) @ v
+    assert result.low == pytest.approx(np.quantile(sims, 0.1), rel=0.01)
+    assert result.high == pytest.approx(np.quantile(sims, 0.9), rel=0.01)
+    bands = result.groups["band"].set_index("group")
+    assert bands.loc["A", "expected"] == pytest.approx(200 * 2_000)
+    assert bands["expected"].sum() == pytest.approx(result.expected)
+    assert (bands["low"] <= bands["expected"]).all()
+
+
+def test_a_10000_lead_at_20_percent_adds_2000():
+    one = fc.forecast(np.array([10_000.0]), np.array([0.2]))
+    assert one.expected == pytest.approx(2_000)
+
+
+def test_back_solve_target_to_pipeline_and_leads():
+    result = fc.forecast(np.full(100, 1_000.0), np.full(100, 0.25))
+    created = pd.date_range("2026-01-01", periods=130, freq="D").as_unit("ns").asi8
+    plan = fc.back_solve(50_000, 91, result, created)
+    assert plan.expected_from_pipeline == pytest.approx(25_000)
+    assert plan.revenue_gap == pytest.approx(25_000)
+    assert plan.pipeline_needed == pytest.approx(200_000)
+    assert plan.pipeline_gap == pytest.approx(100_000)
+    assert plan.leads_needed == pytest.approx(100)
+    assert plan.leads_in_period == pytest.approx(91 / 91 * 91, rel=0.02)
+
+
+def test_suggested_points_rank_no_worse_and_leave_leaks_out(demo_dataset, model):
+    hits = build_hits(demo_dataset, model, AS_OF)
+    result = suggest.suggest(demo_dataset, hits, model)
+    assert result.auc_suggested >= result.auc_current
+    table = result.table.set_index("criterion")
+    assert (table["suggested"] == table["suggested"].round()).all()
+    assert table.loc["demo_request", "suggested"] > 0
+    assert table.loc["competitor_domain", "suggested"] < 0
+    assert result.model.criteria[0].points == table["suggested"].iloc[0]
+
+
+def test_criteria_with_too_few_hits_keep_their_points(demo_dataset, model):
+    hits = build_hits(demo_dataset, model, AS_OF)
+    result = suggest.suggest(demo_dataset, hits, model, min_hits=2_000)
+    table = result.table.set_index("criterion")
+    assert table.loc["competitor_domain", "status"].startswith("too few hits")
+    assert table.loc["competitor_domain", "suggested"] == -30
+
+
+def test_leakage_flags_a_field_recorded_after_the_outcome(demo_data, model):
+    leads = demo_data.leads.copy()
+    leads["lead_quality"] = np.where(leads["outcome"] == "won", "Hot (rep)", "")
+    data = prepare(leads, demo_data.events, name="leaky")
+    hits = build_hits(data, model, AS_OF)
+    flags = suggest.leakage(data, hits, model)
+    names = set(flags["name"])
+    assert {"lead_quality", "stage"} <= names
+    assert "job_level" not in names  # students rarely win, but that is no leak
+    leaky = model.model_copy(
+        update={"criteria": [*model.criteria, _criterion("rated_hot", "lead_quality")]}
+    )
+    hits = build_hits(data, leaky, AS_OF)
+    result = suggest.suggest(data, hits, leaky)
+    row = result.table.set_index("criterion").loc["rated_hot"]
+    assert row["suggested"] == 0
+    assert row["status"].startswith("left out")
+    kept = suggest.suggest(data, hits, leaky, keep=frozenset({"rated_hot"}))
+    assert kept.table.set_index("criterion").loc["rated_hot", "suggested"] > 20
+
+
+def _criterion(cid: str, attribute: str):
+    from model.spec import Criterion
+
+    return Criterion.model_validate({"id": cid, "label": cid, "group": "fit", "points": 0,
+                                     "rule": {"attribute": attribute, "op": "equals",
+                                              "value": "Hot (rep)"}})  # fmt: skip
+
+
+def test_boosted_ceiling_beats_the_points_model_but_not_by_magic(demo_dataset, model):
+    ceiling = suggest.ceiling_auc(demo_dataset, AS_OF, exclude=frozenset({"stage"}))
+    hits = build_hits(demo_dataset, model, AS_OF)
+    current = suggest.suggest(demo_dataset, hits, model).auc_current
+    assert current < ceiling < 0.9
+    leaky = suggest.ceiling_auc(demo_dataset, AS_OF)
+    assert leaky > 0.99  # with the stage column the ceiling is the leak's
+
+
+def test_leakage_on_real_olist_deals(shared_data):
+    """Olist's deal columns exist only for won leads: the flags must say so."""
+    from model.io import check_leads, read_table
+
+    folder = shared_data / "olist-funnel"
+    mql = read_table(folder / "olist_marketing_qualified_leads_dataset.csv", id_columns=("mql_id",))
+    deals = read_table(folder / "olist_closed_deals_dataset.csv", id_columns=("mql_id",))
+    leads = mql.merge(deals, on="mql_id", how="left").rename(
+        columns={"mql_id": "lead_id", "first_contact_date": "created_at"}
+    )
+    leads["outcome"] = np.where(leads["seller_id"].notna(), "won", "lost")
+    data = prepare(check_leads(leads, source="olist"), None, name="olist")
+    model = _empty_model()
+    flags = suggest.leakage(data, build_hits(data, model, AS_OF), model)
+    flagged = set(flags["name"])
+    assert {"business_segment", "lead_type", "seller_id"} <= flagged
+    assert "origin" not in flagged
+    assert (data.outcome == WON).sum() == 842
