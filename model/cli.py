@@ -10,7 +10,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from model import demo, replay, versions
+import pandas as pd
+
+from model import calibration, demo, replay, suggest, versions
 from model.features import AsOf, build_hits, existing_at
 from model.io import DataError, load_dataset
 from model.revisions import Conflict, RevisionStore, StoreError, stamp
@@ -18,6 +20,7 @@ from model.scoring import score, scored_frame
 from model.spec import ModelError, load_model
 
 CONFLICT_EXIT = 3
+LEAK_COLUMNS = ["kind", "name", "level", "closed_leads", "share", "win_rate"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--bucket", type=int, default=10, choices=[5, 10], help="bucket width")
     rp.add_argument("--json", action="store_true", help="print one JSON object")
     rp.set_defaults(run=_replay)
+    cal = sub.add_parser("calibrate", help="scores -> calibrated confidence, out of fold")
+    _model_and_data(cal)
+    cal.add_argument("--method", choices=calibration.METHODS, default="isotonic")
+    cal.add_argument("--folds", type=_positive_int, default=5)
+    cal.add_argument("--json", action="store_true", help="print one JSON object")
+    cal.set_defaults(run=_calibrate)
+
+    sg = sub.add_parser("suggest", help="points the history suggests, and leakage flags")
+    _model_and_data(sg)
+    sg.add_argument("--out", type=Path, help="write the suggested model JSON here")
+    sg.add_argument("--keep", action="append", default=[], metavar="ID",
+                    help="keep a criterion flagged as leaking (repeatable)")  # fmt: skip
+    sg.add_argument("--json", action="store_true", help="print one JSON object")
+    sg.set_defaults(run=_suggest)
     _revisions_parser(sub)
     return parser
 
@@ -95,7 +112,8 @@ def _revisions_parser(sub) -> None:
 def _model_and_data(parser: argparse.ArgumentParser) -> None:
     """The arguments every scoring command shares: model, leads, events, as-of policy."""
     parser.add_argument("--model", required=True, type=Path, help="scoring model JSON")
-    parser.add_argument("--leads", required=True, type=Path, help="leads CSV or Parquet")
+    parser.add_argument("--leads", required=True, type=Path,
+                        help="leads CSV or Parquet, or a dataset folder")  # fmt: skip
     parser.add_argument("--events", type=Path, help="events CSV or Parquet")
     parser.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
 
@@ -144,6 +162,8 @@ def _replay(args: argparse.Namespace) -> int:
         for k, m in models.items()
     }
     out = _replay_json(reports["A"])
+    out["leakage"] = _leak_records(suggest.leakage(data, build_hits(data, models["A"], as_of),
+                                                   models["A"]))  # fmt: skip
     if "B" in reports:
         out["compare"] = _replay_json(reports["B"])
         out["compare"]["delta_auc"] = out["compare"]["auc"] - out["auc"]
@@ -151,7 +171,74 @@ def _replay(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2, allow_nan=True))
     else:
         _print_replay(out, as_of, data.n_leads)
+        _print_leaks(pd.DataFrame(out["leakage"], columns=LEAK_COLUMNS))
     return 0
+
+
+def _closed_replay(args: argparse.Namespace):
+    """Model, data scoped to the as-of policy, and its hits: what calibrate and suggest use."""
+    as_of = AsOf.parse(args.as_of)
+    model = load_model(args.model)
+    data = existing_at(load_dataset(args.leads, args.events), as_of)
+    return model, data, build_hits(data, model, as_of), as_of
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    model, data, hits, as_of = _closed_replay(args)
+    rep = calibration.calibrate(data, score(hits, model), method=args.method, folds=args.folds)
+    table = calibration.confidence_table(rep.calibration)
+    leaks = suggest.leakage(data, hits, model)
+    if args.json:
+        out = {**rep.metrics, "baseline": rep.baseline,
+               "table": table[["scores", "confidence", "low", "high"]].to_dict("records"),
+               "fitted_on": rep.calibration.describe(),
+               "leakage": _leak_records(leaks)}  # fmt: skip
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"Calibration ({rep.calibration.describe()}), {as_of.describe()}; "
+          f"out of fold, {args.folds} folds:")  # fmt: skip
+    print(f"{'':<22}{'Brier':>8}{'log loss':>10}{'ECE':>8}")
+    for name, m in (("calibrated", rep.metrics), ("baseline score/100", rep.baseline)):
+        print(f"{name:<22}{m['brier']:>8.4f}{m['log_loss']:>10.4f}{m['ece']:>8.4f}")
+    print("\nscores  confidence")
+    for row in table.itertuples():
+        print(f"{row.scores:<8}{row.confidence}")
+    _print_leaks(leaks)
+    return 0
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    model, data, hits, as_of = _closed_replay(args)
+    leaks = suggest.leakage(data, hits, model)
+    result = suggest.suggest(data, hits, model, keep=frozenset(args.keep))
+    exclude = frozenset(leaks.query("kind == 'attribute'")["name"])
+    ceiling = suggest.ceiling_auc(data, as_of, exclude=exclude)
+    if args.out:
+        args.out.write_text(result.model.to_json())
+    if args.json:
+        print(json.dumps({"auc_current": result.auc_current,
+                          "auc_suggested": result.auc_suggested, "auc_ceiling": ceiling,
+                          "points": result.table[["criterion", "current", "suggested",
+                                                  "status"]].to_dict("records"),
+                          "leakage": _leak_records(leaks)}, indent=2))  # fmt: skip
+        return 0
+    print(f"Out-of-fold AUC on closed leads, {as_of.describe()}: current {result.auc_current:.3f}"
+          f", suggested {result.auc_suggested:.3f}, boosted ceiling {ceiling:.3f}")  # fmt: skip
+    for row in result.table.itertuples():
+        print(f"  {row.current:>+6g} -> {row.suggested:>+6g}  {row.label}  ({row.status})")
+    _print_leaks(leaks)
+    if args.out:
+        print(f"wrote the suggested model to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _leak_records(leaks) -> list[dict]:
+    return json.loads(leaks.to_json(orient="records"))
+
+
+def _print_leaks(leaks) -> None:
+    for line in suggest.leak_lines(leaks):
+        print(f"warning: {line}")
 
 
 def _replay_json(rep: replay.Report) -> dict:

@@ -46,12 +46,29 @@ def read_table(path: str | Path, *, id_columns: tuple[str, ...] = ("lead_id",)) 
 def load_dataset(
     leads_path: str | Path, events_path: str | Path | None = None, *, name: str | None = None
 ) -> Dataset:
-    """Read, check and prepare leads (and events) for scoring."""
+    """Read, check and prepare leads (and events) for scoring. `leads_path` may be a dataset
+    folder holding leads.parquet or leads.csv (and events.parquet or events.csv)."""
+    if Path(leads_path).is_dir():
+        leads_path, found = dataset_files(Path(leads_path))
+        events_path = events_path or found
     leads = check_leads(read_table(leads_path), source=str(leads_path))
     events = None
     if events_path is not None:
         events = check_events(read_table(events_path), source=str(events_path))
     return prepare(leads, events, name=name or Path(leads_path).parent.name)
+
+
+def dataset_files(folder: Path) -> tuple[Path, Path | None]:
+    """The leads and events files of a dataset folder (Parquet preferred over CSV)."""
+
+    def pick(stem: str) -> Path | None:
+        return next((folder / f"{stem}{ext}" for ext in (".parquet", ".csv")
+                     if (folder / f"{stem}{ext}").exists()), None)  # fmt: skip
+
+    leads = pick("leads")
+    if leads is None:
+        raise DataError(f"{folder}: no leads.parquet or leads.csv in this folder")
+    return leads, pick("events")
 
 
 def check_leads(frame: pd.DataFrame, *, source: str = "leads") -> pd.DataFrame:

@@ -75,6 +75,17 @@ def leakage(data: Dataset, hits: Hits, model: ScoringModel) -> pd.DataFrame:
     return frame[flagged].sort_values("share", ascending=False).reset_index(drop=True)
 
 
+def leak_lines(flags: pd.DataFrame) -> list[str]:
+    """One sentence per flagged criterion or attribute, its levels with their win rates."""
+    lines = []
+    for (kind, name), rows in flags.groupby(["kind", "name"], sort=False):
+        levels = "; ".join(f"{r.level}: {r.win_rate:.0%} of {r.closed_leads:,} won"
+                           for r in rows.itertuples())  # fmt: skip
+        lines.append(f"{kind} '{name}' separates outcomes almost perfectly ({levels}). "
+                     "Recorded after the outcome?")  # fmt: skip
+    return lines
+
+
 def _level(kind: str, name: str, level: str, mask: np.ndarray, closed, won) -> dict:
     hit = int(np.count_nonzero(mask & closed))
     with np.errstate(invalid="ignore", divide="ignore"):

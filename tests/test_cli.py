@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.spec import DEFAULT_MODEL_PATH
+from model.spec import DEFAULT_MODEL_PATH, load_model
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -152,3 +152,37 @@ def test_revisions_on_a_corrupt_store_fail_cleanly(tmp_path, capsys):
     bad.write_text("not a database\n" * 100)
     assert main(["revisions", "--db", f"sqlite:///{bad}", "list"]) == 2
     assert "cannot be read as a revision store" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo-cli")
+    assert main(["demo-data", "--out", str(folder), "--leads", "6000", "--seed", "3"]) == 0
+    return folder
+
+
+def test_calibrate_prints_metrics_against_the_baseline_and_the_table(demo_folder, capsys):
+    args = ["calibrate", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_folder)]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ece"] <= out["baseline"]["ece"] / 2
+    assert out["brier"] < out["baseline"]["brier"]
+    assert [row["scores"] for row in out["table"]][:2] == ["0–4", "5–9"]
+    assert {row["name"] for row in out["leakage"]} == {"stage"}
+    assert main([*args, "--method", "logistic"]) == 0
+    text = capsys.readouterr().out
+    assert "baseline score/100" in text
+    assert "attribute 'stage' separates outcomes almost perfectly" in text
+
+
+def test_suggest_writes_a_model_and_prints_the_aucs(demo_folder, tmp_path, capsys):
+    out_file = tmp_path / "suggested.json"
+    args = ["suggest", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_folder),
+            "--out", str(out_file), "--json"]  # fmt: skip
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"auc_current", "auc_suggested", "auc_ceiling", "leakage"}
+    assert out["auc_current"] < out["auc_ceiling"]
+    suggested = load_model(out_file)
+    points = {row["criterion"]: row["suggested"] for row in out["points"]}
+    assert {c.id: c.points for c in suggested.criteria} == points
