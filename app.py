@@ -12,6 +12,7 @@ page = st.navigation(
         st.Page("pages/model.py", title="Model", icon=":material/edit_note:", default=True),
         st.Page("pages/replay.py", title="Replay", icon=":material/history:"),
         st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
+        st.Page("pages/calibration.py", title="Calibration", icon=":material/percent:"),
         st.Page("pages/revisions.py", title="Revisions", icon=":material/view_column:"),
     ]
 )

@@ -289,3 +289,59 @@ def figure_handoffs(weeks: dict[str, pd.DataFrame], capacity: float) -> go.Figur
         "height": 340,
     }  # fmt: skip
     return go.Figure({"data": traces, "layout": layout})
+
+
+def figure_reliability(calibrated: pd.DataFrame, baseline: pd.DataFrame) -> go.Figure:
+    """Predicted vs observed win rate per confidence bin, with 95 % Wilson intervals, for
+    the calibrated confidence and the score/100 baseline; the diagonal is perfect."""
+    traces = [
+        {"type": "scatter", "mode": "lines", "x": [0, 1], "y": [0, 1], "name": "perfect",
+         "line": {"color": "#999", "dash": "dash"}}
+    ]  # fmt: skip
+    for label, frame, colour in (("score / 100", baseline, OPEN),
+                                 ("calibrated (out of fold)", calibrated, REVISION_A)):  # fmt: skip
+        traces.append(
+            {
+                "type": "scatter", "mode": "markers+lines", "name": label,
+                "x": frame["predicted"].tolist(), "y": frame["observed"].tolist(),
+                "marker": {"color": colour, "size": 9},
+                "line": {"color": colour},
+                "error_y": {"type": "data", "symmetric": False,
+                            "array": (frame["high"] - frame["observed"]).tolist(),
+                            "arrayminus": (frame["observed"] - frame["low"]).tolist()},
+                "customdata": frame["leads"].tolist(),
+                "hovertemplate": "predicted %{x:.1%}<br>observed %{y:.1%}<br>"
+                                 "%{customdata:,} leads<extra></extra>",
+            }
+        )  # fmt: skip
+    layout = {
+        "xaxis": {"title": {"text": "predicted win probability"}, "tickformat": ".0%",
+                  "range": [0, 1]},
+        "yaxis": {"title": {"text": "observed win rate"}, "tickformat": ".0%", "range": [0, 1]},
+        "legend": {"orientation": "h", "y": 1.12},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 420,
+    }  # fmt: skip
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def figure_forecast(table: pd.DataFrame, level: float) -> go.Figure:
+    """Expected revenue per group with its interval, beside the open pipeline value."""
+    groups = table["group"].astype(str).tolist()
+    traces = [
+        {"type": "bar", "x": groups, "y": table["pipeline_value"].tolist(),
+         "name": "open pipeline value", "marker": {"color": OPEN}},
+        {"type": "bar", "x": groups, "y": table["expected"].tolist(),
+         "name": f"expected revenue ({level:.0%} interval)", "marker": {"color": WON},
+         "error_y": {"type": "data", "symmetric": False,
+                     "array": (table["high"] - table["expected"]).tolist(),
+                     "arrayminus": (table["expected"] - table["low"]).tolist()}},
+    ]  # fmt: skip
+    layout = {
+        "barmode": "group",
+        "yaxis": {"title": {"text": "revenue"}, "tickprefix": "$"},
+        "legend": {"orientation": "h", "y": 1.15},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 360,
+    }
+    return go.Figure({"data": traces, "layout": layout})

@@ -79,7 +79,7 @@ def leak_lines(flags: pd.DataFrame) -> list[str]:
     """One sentence per flagged criterion or attribute, its levels with their win rates."""
     lines = []
     for (kind, name), rows in flags.groupby(["kind", "name"], sort=False):
-        levels = "; ".join(f"{r.level}: {r.win_rate:.0%} of {r.closed_leads:,} won"
+        levels = "; ".join(f"{r.level}: {100 * r.win_rate:.0f} % of {r.closed_leads:,} won"
                            for r in rows.itertuples())  # fmt: skip
         lines.append(f"{kind} '{name}' separates outcomes almost perfectly ({levels}). "
                      "Recorded after the outcome?")  # fmt: skip

@@ -74,6 +74,8 @@ def main() -> None:
         f"{data.n_leads - closed:,} open leads are not counted as lost."
     )
 
+    shared.leak_warnings(shared.leakage(data, model_a, as_of))
+
     st.subheader("Ranking quality")
     if "B" in reports:
         table = replay.compare_summary(rep_a, reports["B"]).rename(columns=SUMMARY_NAMES)

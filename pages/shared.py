@@ -6,9 +6,10 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from model import demo
+from model import demo, suggest
 from model.features import AsOf, Dataset, Hits, build_hits, existing_at
 from model.io import load_dataset
 from model.revisions import Revision, RevisionStore, StoreError, default_url
@@ -51,6 +52,13 @@ def load_into_editor(model: ScoringModel, revision: Revision | None = None) -> N
     st.session_state["half_life_days"] = float(model.decay.half_life_days)
     st.session_state["percent_per_30_days"] = float(model.decay.percent_per_30_days)
     st.session_state["floor_fraction"] = float(model.decay.floor_fraction)
+
+
+def load_draft(model: ScoringModel) -> None:
+    """Put `model` in the editor as unsaved edits on top of the revision being edited."""
+    parent = st.session_state.get("editor_parent")
+    load_into_editor(model)
+    st.session_state["editor_parent"] = parent
 
 
 def sidebar() -> None:
@@ -187,6 +195,22 @@ def _hits(
     _as_of: AsOf,
 ) -> Hits:
     return build_hits(_data, _model, _as_of)
+
+
+def leakage(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:
+    """Criteria and attribute levels that separate outcomes almost perfectly (cached on the
+    rules: points edits do not change them)."""
+    return _leakage(data, data.name, model.rules_key(), str(as_of), model, as_of)
+
+
+@st.cache_data(max_entries=16, show_spinner="Looking for fields recorded after the outcome…")
+def _leakage(_data, data_name, rules_key, as_of_text, _model, _as_of) -> pd.DataFrame:
+    return suggest.leakage(_data, hits(_data, _model, _as_of), _model)
+
+
+def leak_warnings(flags: pd.DataFrame) -> None:
+    for line in suggest.leak_lines(flags):
+        st.warning(line, icon=":material/warning:")
 
 
 def require_router() -> None:

@@ -1,0 +1,271 @@
+"""Calibration page: scores as calibrated win probabilities, the pipeline forecast, and
+the points the history suggests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from model import calibration, charts, forecast, replay, suggest
+from model.calibration import Calibration, CalibrationError, CalibrationReport
+from model.features import AsOf, Dataset
+from model.scoring import score
+from model.spec import ScoringModel
+from pages import shared
+
+METHOD_NAMES = {"isotonic": "Isotonic (monotone)", "logistic": "Logistic (Platt)"}
+FORECAST_COLUMNS = {"open_leads": "open leads", "pipeline_value": "pipeline value",
+                    "expected": "expected revenue", "low": "low (10 %)", "high": "high (90 %)"}  # fmt: skip
+
+
+@st.cache_data(max_entries=8, show_spinner="Calibrating out of fold…")
+def _calibrate(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
+               method: str, folds: int, by_stage: bool) -> CalibrationReport:  # fmt: skip
+    model = ScoringModel.model_validate_json(model_json)
+    scores = score(shared.hits(_data, model, st.session_state["as_of"]), model)
+    return calibration.calibrate(_data, scores, method=method, folds=folds, by_stage=by_stage)
+
+
+@st.cache_data(max_entries=8, show_spinner="Fitting suggested points out of fold…")
+def _suggest(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
+             keep: tuple[str, ...]) -> suggest.Suggestion:  # fmt: skip
+    model = ScoringModel.model_validate_json(model_json)
+    hits = shared.hits(_data, model, st.session_state["as_of"])
+    return suggest.suggest(_data, hits, model, keep=frozenset(keep))
+
+
+@st.cache_data(max_entries=4, show_spinner="Training the gradient-boosted ceiling…")
+def _ceiling(_data: Dataset, data_name: str, as_of_text: str, exclude: tuple[str, ...],
+             _as_of: AsOf) -> float:  # fmt: skip
+    return suggest.ceiling_auc(_data, _as_of, exclude=frozenset(exclude))
+
+
+def _metrics(rep: CalibrationReport) -> None:
+    cols = st.columns(3)
+    for col, key in zip(cols, ("ece", "brier", "log_loss"), strict=True):
+        label, help_text = METRIC_HELP[key]
+        col.metric(label, f"{rep.metrics[key]:.3f}", f"{rep.metrics[key] - rep.baseline[key]:+.3f}"
+                   " vs score/100", delta_color="inverse", help=help_text)  # fmt: skip
+
+
+METRIC_HELP = {
+    "ece": (
+        "ECE",
+        "Expected calibration error: the average gap between the confidence given and the win rate seen, weighted by leads. 0 is perfect.",
+    ),
+    "brier": (
+        "Brier score",
+        "Mean squared gap between confidence and outcome (won = 1, lost = 0); lower is better.",
+    ),
+    "log_loss": (
+        "Log loss",
+        "How surprised the confidence was by the outcomes; lower is better, and confident mistakes cost most.",
+    ),
+}
+
+
+def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
+    cal = rep.calibration
+    st.caption(f"Fitted {cal.describe()}; shown out of fold ({st.session_state['cal_folds']} "
+               "folds): each lead's confidence came from a fit that never saw it.")  # fmt: skip
+    shared.leak_warnings(leaks)
+    _metrics(rep)
+    st.plotly_chart(charts.figure_reliability(rep.reliability, rep.baseline_reliability),
+                    width="stretch")  # fmt: skip
+    st.caption("Each dot is the closed leads whose confidence fell in one 10 % bin: how often "
+               "they were predicted to win (across) against how often they won (up), with 95 %"
+               " Wilson intervals. On the dashed diagonal, a confidence of 30 % wins 30 % of "
+               "the time; the grey line reads the raw score as a probability.")  # fmt: skip
+    for note in rep.stage_notes:
+        st.info(note)
+    left, right = st.columns([1, 1])
+    with left:
+        st.markdown("**Score → confidence, to hand to sales**")
+        table = calibration.confidence_table(cal)
+        st.dataframe(table[["scores", "confidence"]], hide_index=True, width="stretch",
+                     height=420)  # fmt: skip
+        st.download_button("Download the table (CSV)", table.to_csv(index=False),
+                           "score-confidence.csv", "text/csv", key="download_confidence")  # fmt: skip
+    with right:
+        _read_confidence(cal)
+        _save_with_revision(cal)
+
+
+def _read_confidence(cal: Calibration) -> None:
+    st.markdown("**Read a confidence**")
+    st.session_state.setdefault(
+        "read_score", float(st.session_state["model"].sales_ready_threshold)
+    )
+    value = st.number_input("Score", 0.0, 100.0, step=1.0, key="read_score")
+    stage = None
+    if cal.stage_tables:
+        options = ["(any stage)", *cal.stage_tables]
+        pick = st.selectbox("Stage", options, key="read_stage")
+        stage = None if pick == options[0] else np.array([pick])
+    p = float(cal.confidence(np.array([value]), stage)[0])
+    st.metric("Lead confidence", charts.percent(p, 0),
+              help="Calibrated probability that a lead with this score is won.")  # fmt: skip
+    st.markdown(f"Leads scoring {value:g} close **{charts.percent(p, 0)}** of the time.")
+
+
+def _save_with_revision(cal: Calibration) -> None:
+    store = shared.store()
+    parent = st.session_state.get("editor_parent")
+    model = st.session_state["model"]
+    if store is None or not parent or parent[0] != model.name:
+        st.caption("Save the model as a revision (Model page) to keep a calibration with it.")
+        return
+    revision = store.get(*parent)
+    saved = store.calibration(*parent)
+    if saved:
+        kept = Calibration.from_json(saved[0])
+        st.caption(f"Saved with {revision.label} by {saved[1]} on {saved[2]:%d %b %Y}: "
+                   f"{kept.describe()}.")  # fmt: skip
+    if revision.model != model:
+        st.caption(f"The editor has unsaved changes to {revision.label}: save them as a "
+                   "revision before keeping a calibration with it.")  # fmt: skip
+        return
+    author = st.session_state.get("author", "")
+    if st.button(f"Save this calibration with {revision.label}", key="save_calibration",
+                 disabled=not author, help=None if author else "Type your name on the Model "
+                 "page first."):  # fmt: skip
+        store.save_calibration(*parent, cal.to_json(), author=author)
+        st.rerun()
+
+
+def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
+    open_ = data.outcome == replay.OPEN
+    if not open_.any() or data.value is None:
+        st.info("A forecast needs open leads with a value column.")
+        return
+    scores = score(shared.hits(data, model, st.session_state["as_of"]), model)
+    stage = data.leads["stage"].to_numpy()[open_] if "stage" in data.leads.columns else None
+    p = cal.confidence(scores.score[open_], stage)
+    groups = {"band": np.array([b.name for b in model.bands])[scores.band[open_]]}
+    for name in ("stage", "source"):
+        if name in data.leads.columns:
+            groups[name] = data.leads[name].to_numpy()[open_]
+    result = _forecast(data.value[open_], p, groups)
+    cols = st.columns(4)
+    cols[0].metric("Expected revenue", charts.money(result.expected),
+                   help="Σ value × confidence over open leads: a $10,000 lead at 20 % adds "
+                   "$2,000.")  # fmt: skip
+    cols[1].metric(f"{result.level:.0%} interval",
+                   f"{charts.money(result.low)} – {charts.money(result.high)}",
+                   help="Leads win or lose independently; 4,000 seeded simulations.")  # fmt: skip
+    cols[2].metric("Open pipeline value", charts.money(result.pipeline_value))
+    cols[3].metric("Open leads", charts.human_count(result.open_leads),
+                   f"{result.without_value:,} without a value" if result.without_value else None,
+                   delta_color="off", delta_arrow="off")  # fmt: skip
+    by = st.radio("Break down by", list(result.groups), horizontal=True, key="forecast_by")
+    table = result.groups[by]
+    st.plotly_chart(charts.figure_forecast(table, result.level), width="stretch")
+    st.caption("Grey: the value of the open leads; green: the revenue they are expected to "
+               "bring at their confidence, with the interval.")  # fmt: skip
+    money = {c: table[c].map(charts.money) for c in ("pipeline_value", "expected", "low", "high")}
+    st.dataframe(table.assign(**money).rename(columns=FORECAST_COLUMNS | {"group": by}),
+                 hide_index=True, width="stretch")  # fmt: skip
+    _target(data, result)
+
+
+@st.cache_data(max_entries=8, show_spinner="Simulating the pipeline…")
+def _forecast(value: np.ndarray, p: np.ndarray, groups: dict) -> forecast.Forecast:
+    return forecast.forecast(value, p, groups)
+
+
+def _target(data: Dataset, result: forecast.Forecast) -> None:
+    st.subheader("What does a target need?")
+    st.session_state.setdefault("target", float(round(result.expected * 2, -3)))
+    left, right = st.columns(2)
+    target = left.number_input("Revenue target ($)", 0.0, step=10_000.0, key="target")
+    days = right.number_input("Period (days)", 1, 730, value=90, key="target_days")
+    plan = forecast.back_solve(target, days, result, data.created_ns)
+    cols = st.columns(4)
+    cols[0].metric("Pipeline needed", charts.money(plan.pipeline_needed),
+                   f"gap {charts.money(plan.pipeline_gap)}", delta_color="off",
+                   delta_arrow="off")  # fmt: skip
+    cols[1].metric("Revenue gap after today's pipeline", charts.money(plan.revenue_gap))
+    cols[2].metric("New leads needed", charts.human_count(plan.leads_needed))
+    cols[3].metric(f"Leads the next {days} days bring", charts.human_count(plan.leads_in_period),
+                   help="At the last 13 weeks' inflow.")  # fmt: skip
+    st.caption(f"Each $1 of open pipeline is expected to bring ${plan.yield_per_value:.2f}, and "
+               f"each lead {charts.money(plan.revenue_per_lead)} at today's mix; the pipeline "
+               "is assumed to close within the period.")  # fmt: skip
+
+
+def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of) -> None:
+    flagged = sorted(set(leaks.query("kind == 'criterion'")["name"]))
+    shared.leak_warnings(leaks)
+    keep = st.multiselect("Keep flagged criteria anyway", flagged, key="keep_flagged",
+                          disabled=not flagged)  # fmt: skip
+    data_key = (data, data.name, model.model_dump_json(), str(as_of))
+    result = _suggest(*data_key, tuple(keep))
+    exclude = tuple(sorted(set(leaks.query("kind == 'attribute'")["name"])))
+    ceiling = _ceiling(data, data.name, str(as_of), exclude, as_of)
+    cols = st.columns(3)
+    cols[0].metric("AUC, current points", f"{result.auc_current:.3f}",
+                   help="ROC AUC: the chance a won lead outscores a lost one.")  # fmt: skip
+    cols[1].metric("AUC, suggested points", f"{result.auc_suggested:.3f}",
+                   f"{result.auc_suggested - result.auc_current:+.3f}",
+                   help="Out of fold: points fitted without the leads they are scored on.")  # fmt: skip
+    cols[2].metric("AUC, boosted ceiling", f"{ceiling:.3f}",
+                   help="A gradient-boosted model on the raw attributes and event counts (no "
+                   "leaking columns): about the best any model could rank these leads.")  # fmt: skip
+    table = result.table
+    st.dataframe(
+        pd.DataFrame({
+            "criterion": table["label"], "group": table["group"],
+            "current": table["current"], "suggested": table["suggested"],
+            "change": table["suggested"] - table["current"],
+            "closed leads hit": table["hit"],
+            "win rate when hit": table["win_rate_hit"].map(charts.percent),
+            "win rate when not": table["win_rate_not"].map(charts.percent),
+            "status": table["status"],
+        }),
+        hide_index=True, width="stretch", height=560,
+        column_config={c: st.column_config.NumberColumn(format="%+g" if c == "change" else "%g")
+                       for c in ("current", "suggested", "change")},
+    )  # fmt: skip
+    st.caption("Points a logistic regression of won vs lost on the criteria suggests, on this "
+               "model's scale (a point buys what a point buys in the current score). Criteria "
+               "with too few hits keep their points.")  # fmt: skip
+    if st.button("Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion",
+                 type="primary"):  # fmt: skip
+        shared.load_draft(result.model)
+        said = "Suggested points are in the editor, unsaved: review them, then save a revision."
+        st.session_state["upload_message"] = ("success", said)
+        st.switch_page("pages/model.py")
+
+
+def main() -> None:
+    shared.require_router()
+    st.title("Lead confidence")
+    data, model, as_of = shared.dataset(), st.session_state["model"], st.session_state["as_of"]
+    st.session_state.setdefault("cal_method", "isotonic")
+    st.session_state.setdefault("cal_folds", 5)
+    st.session_state.setdefault("cal_by_stage", False)
+    left, mid, right = st.columns([2, 1, 1])
+    left.radio("Fit", list(METHOD_NAMES), format_func=METHOD_NAMES.get, key="cal_method",
+               horizontal=True)  # fmt: skip
+    mid.number_input("Folds", 2, 10, key="cal_folds")
+    right.toggle("Per pipeline stage", key="cal_by_stage",
+                 help="Leads at a later stage close more often at the same score.")  # fmt: skip
+    try:
+        rep = _calibrate(data, data.name, model.model_dump_json(), str(as_of),
+                         st.session_state["cal_method"], st.session_state["cal_folds"],
+                         st.session_state["cal_by_stage"])  # fmt: skip
+    except CalibrationError as exc:
+        st.error(f"Cannot calibrate on this data: {exc}.")
+        return
+    leaks = shared.leakage(data, model, as_of)
+    conf, fc_tab, sug = st.tabs(["Confidence", "Forecast", "Suggested points"])
+    with conf:
+        _confidence_tab(rep, leaks)
+    with fc_tab:
+        _forecast_tab(data, model, rep.calibration)
+    with sug:
+        _suggest_tab(data, model, leaks, as_of)
+
+
+main()

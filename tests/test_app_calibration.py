@@ -1,0 +1,101 @@
+"""AppTest for the Calibration page: confidence, reliability, forecast, target, suggestions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model.calibration import Calibration
+from model.revisions import RevisionStore
+
+
+@pytest.fixture
+def at(open_app: Callable[..., AppTest]) -> AppTest:
+    return open_app("pages/calibration.py")
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_calibrated_confidence_beats_the_baseline_and_reads_out(at: AppTest) -> None:
+    assert at.title[0].value == "Lead confidence"
+    ece = next(m for m in at.metric if m.label == "ECE")
+    assert float(ece.value) < 0.02
+    assert "vs score/100" in ece.delta
+    assert float(ece.delta.split()[0]) < -0.1  # far better than reading the score as %
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [t["name"] for t in chart["data"]]
+    assert names == ["perfect", "score / 100", "calibrated (out of fold)"]
+    table = next(d.value for d in at.dataframe if "confidence" in d.value.columns)
+    assert table["scores"].iloc[15] == "75–79"
+    at.number_input(key="read_score").set_value(90.0).run()
+    high = int(metric(at, "Lead confidence").rstrip(" %"))
+    at.number_input(key="read_score").set_value(20.0).run()
+    low = int(metric(at, "Lead confidence").rstrip(" %"))
+    assert high > low
+    assert any(f"Leads scoring 20 close **{low} %**" in m.value for m in at.markdown)
+    assert any("stage" in w.value and "Recorded after the outcome?" in w.value for w in at.warning)
+
+
+def test_logistic_fit_and_per_stage_calibration(at: AppTest) -> None:
+    at.radio(key="cal_method").set_value("logistic").run()
+    assert not at.exception
+    assert "logistic, fitted on" in "".join(c.value for c in at.caption)
+    at.toggle(key="cal_by_stage").set_value(True).run()
+    assert not at.exception
+    options = at.selectbox(key="read_stage").options
+    assert "opportunity" in options
+    at.number_input(key="read_score").set_value(60.0).run()
+    anywhere = metric(at, "Lead confidence")
+    at.selectbox(key="read_stage").set_value("negotiation").run()
+    assert metric(at, "Lead confidence") != anywhere
+
+
+def test_forecast_and_target_back_solve(at: AppTest) -> None:
+    expected = metric(at, "Expected revenue")
+    assert expected.startswith("$")
+    low, high = metric(at, "80% interval").split(" – ")
+    assert low.startswith("$")
+    assert high.startswith("$")
+    bands = next(d.value for d in at.dataframe if "band" in d.value.columns
+                 and "expected revenue" in d.value.columns)  # fmt: skip
+    assert sorted(bands["band"]) == ["A", "B", "C"]
+    at.radio(key="forecast_by").set_value("source").run()
+    sources = next(d.value for d in at.dataframe if "source" in d.value.columns)
+    assert len(sources) == 10
+    at.number_input(key="target").set_value(1.0).run()
+    assert metric(at, "New leads needed") == "0"
+    at.number_input(key="target").set_value(100_000_000.0).run()
+    assert metric(at, "New leads needed") != "0"
+
+
+def test_suggestion_goes_to_the_editor_as_an_unsaved_draft(at: AppTest) -> None:
+    current = float(metric(at, "AUC, current points"))
+    suggested = float(metric(at, "AUC, suggested points"))
+    ceiling = float(metric(at, "AUC, boosted ceiling"))
+    assert current <= suggested <= ceiling + 0.02
+    at.button(key="copy_suggestion").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Scoring model"
+    edited = at.session_state["model"]
+    assert edited.criteria[0].points == 17  # industry_software, as the table suggested
+    assert RevisionStore().revisions(edited.name) == []  # nothing saved behind the user's back
+
+
+def test_calibration_is_saved_with_the_revision(open_app: Callable[..., AppTest]) -> None:
+    at = open_app()
+    at.text_input(key="author").input("Ann").run()
+    at.text_input(key="note_input").input("first")
+    at.button(key="save_revision_button").click().run()
+    at.switch_page("pages/calibration.py").run()
+    at.button(key="save_calibration").click().run()
+    assert not at.exception
+    text, author, _ = RevisionStore().calibration("B2B inbound", 1)
+    assert author == "Ann"
+    saved = Calibration.from_json(text)
+    assert saved.n_closed > 10_000
+    assert any("Saved with v1 by Ann" in c.value for c in at.caption)
