@@ -302,8 +302,10 @@ def figure_reliability(calibrated: pd.DataFrame, baseline: pd.DataFrame) -> go.F
                                  ("calibrated (out of fold)", calibrated, REVISION_A)):  # fmt: skip
         traces.append(
             {
-                "type": "scatter", "mode": "markers+lines", "name": label,
+                "type": "scatter", "mode": "markers+lines+text", "name": label,
                 "x": frame["predicted"].tolist(), "y": frame["observed"].tolist(),
+                "text": [human_count(n) for n in frame["leads"]],
+                "textposition": "top left", "textfont": {"size": 10, "color": colour},
                 "marker": {"color": colour, "size": 9},
                 "line": {"color": colour},
                 "error_y": {"type": "data", "symmetric": False,

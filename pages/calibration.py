@@ -73,7 +73,7 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
     _metrics(rep)
     st.plotly_chart(charts.figure_reliability(rep.reliability, rep.baseline_reliability),
                     width="stretch")  # fmt: skip
-    st.caption("Each dot is the closed leads whose confidence fell in one 10 % bin: how often "
+    st.caption("Each dot (labelled with its lead count) is the closed leads whose confidence fell in one 10 % bin: how often "
                "they were predicted to win (across) against how often they won (up), with 95 %"
                " Wilson intervals. On the dashed diagonal, a confidence of 30 % wins 30 % of "
                "the time; the grey line reads the raw score as a probability.")  # fmt: skip
