@@ -90,7 +90,14 @@ class Calibration:
 
     @classmethod
     def from_json(cls, text: str) -> Calibration:
-        data: dict[str, Any] = json.loads(text)
+        try:
+            data: dict[str, Any] = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CalibrationError(f"calibration JSON is not valid JSON: {exc.msg}") from None
+        missing = {"method", "table", "n_closed"} - set(data)
+        if missing or len(data.get("table", [])) != 101:
+            raise CalibrationError("this is not a calibration file (it needs method, n_closed "
+                                   "and a table of 101 confidences)")  # fmt: skip
         data["table"] = np.asarray(data["table"], dtype=np.float64)
         data["stage_tables"] = {k: np.asarray(v) for k, v in data["stage_tables"].items()}
         return cls(**data)

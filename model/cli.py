@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import calibration, demo, replay, suggest, versions
+from model import calibration, demo, replay, sqlgen, suggest, versions
 from model.features import AsOf, build_hits, existing_at
 from model.io import DataError, load_dataset
 from model.revisions import Conflict, RevisionStore, StoreError, stamp
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Conflict as exc:
         print(f"leadscore {args.command}: {exc}", file=sys.stderr)
         return CONFLICT_EXIT
-    except (ModelError, DataError, StoreError, ValueError, OSError) as exc:
+    except (ModelError, DataError, StoreError, ValueError, OSError) as exc:  # incl. SqlError
         print(f"leadscore {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
@@ -74,8 +74,30 @@ def _parser() -> argparse.ArgumentParser:
                     help="keep a criterion flagged as leaking (repeatable)")  # fmt: skip
     sg.add_argument("--json", action="store_true", help="print one JSON object")
     sg.set_defaults(run=_suggest)
+    sq = sub.add_parser("export-sql", help="the model as one SQL query for your warehouse")
+    sq.add_argument("--model", required=True, type=Path, help="scoring model JSON")
+    sq.add_argument("--dialect", choices=list(sqlgen.DIALECTS), default="duckdb")
+    sq.add_argument("--leads-table", default="leads", help="table of leads (schema.name ok)")
+    sq.add_argument("--events-table", default="events", help="table of events")
+    sq.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+    sq.add_argument("--calibration", type=Path, help="calibration JSON: adds a confidence")
+    sq.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    sq.set_defaults(run=_export_sql)
     _revisions_parser(sub)
     return parser
+
+
+def _export_sql(args: argparse.Namespace) -> int:
+    table = None
+    if args.calibration:
+        table = calibration.Calibration.from_json(args.calibration.read_text()).table
+    sql = sqlgen.to_sql(load_model(args.model), args.dialect, args.leads_table,
+                        args.events_table, AsOf.parse(args.as_of), confidence=table)  # fmt: skip
+    if args.out:
+        args.out.write_text(sql)
+    else:
+        print(sql, end="")
+    return 0
 
 
 def _revisions_parser(sub) -> None:

@@ -109,7 +109,9 @@ def to_sql(
     counts = _counts_cte(d, model, events, leads_table, events_table, as_of)
     fit_attr = _sum([_attribute_term(d, c) for c in attrs if c.group == "fit"])
     eng_attr = _sum([_attribute_term(d, c) for c in attrs if c.group == "engagement"])
-    raw_fit = _sum([f"{literal(c.points)} * COALESCE(c.r{j}, 0)" for j, c in events if c.group == "fit"])
+    raw_fit = _sum(
+        [f"{literal(c.points)} * COALESCE(c.r{j}, 0)" for j, c in events if c.group == "fit"]
+    )
     eng_ev = [(j, c) for j, c in events if c.group == "engagement"]
     decayed = _sum([f"{literal(c.points)} * COALESCE(c.d{j}, 0)" for j, c in eng_ev])
     undecayed = _sum([f"{literal(c.points)} * COALESCE(c.r{j}, 0)" for j, c in eng_ev])
@@ -225,7 +227,7 @@ def _counts_cte(d, model, events, leads_table, events_table, as_of) -> str:
         if c.rule.max_count is not None:
             cap = literal(c.rule.max_count)
             decayed, raw = f"LEAST({decayed}, {cap})", f"LEAST({raw}, {cap})"
-        columns.append(f"{decayed} AS d{j}, {raw} AS r{j}")
+        columns.append(f"{decayed} AS d{j},\n    {raw} AS r{j}")
     body = ",\n    ".join(columns)
     return f"""aged AS (
   SELECT e.{lead} AS lead_id, e.{_quote_ident("event_type")} AS event_type,

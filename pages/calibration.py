@@ -87,6 +87,10 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
                      height=420)  # fmt: skip
         st.download_button("Download the table (CSV)", table.to_csv(index=False),
                            "score-confidence.csv", "text/csv", key="download_confidence")  # fmt: skip
+        st.download_button("Download the calibration (JSON)", cal.to_json(),
+                           "calibration.json", "application/json", key="download_calibration",
+                           help="For `leadscore export-sql --calibration`: a confidence column "
+                           "in the warehouse.")  # fmt: skip
     with right:
         _read_confidence(cal)
         _save_with_revision(cal)

@@ -7,7 +7,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from model import charts, scoring, tables, versions
+from model import charts, scoring, sqlgen, tables, versions
+from model.calibration import Calibration
 from model.revisions import Conflict, Revision, RevisionStore
 from model.spec import ModelError, ScoringModel, default_model, parse_model
 from pages import shared
@@ -370,6 +371,48 @@ def main() -> None:
         "lead's decision moment and left out. Win rates use closed leads only."
     )
     _lead_lookup(data, hits, model, scores)
+    _sql_export(model)
+
+
+def _sql_export(model: ScoringModel) -> None:
+    """The model as SQL for the team's warehouse: pick the dialect, copy or download."""
+    with st.expander("Score in your warehouse: the model as SQL"):
+        left, mid, right = st.columns(3)
+        dialect = left.selectbox("Dialect", list(SQL_DIALECTS), format_func=SQL_DIALECTS.get,
+                                 key="sql_dialect")  # fmt: skip
+        leads = mid.text_input("Leads table", "leads", key="sql_leads_table")
+        events = right.text_input("Events table", "events", key="sql_events_table")
+        confidence = _saved_confidence(model)
+        try:
+            sql = sqlgen.to_sql(model, dialect, leads, events, st.session_state["as_of"],
+                                confidence=confidence)  # fmt: skip
+        except sqlgen.SqlError as exc:
+            st.error(f"No SQL: {exc}")
+            return
+        st.caption("One SELECT returning lead_id, fit, engagement, score and band"
+                   + (" and confidence (the calibration saved with this revision)"
+                      if confidence is not None else "")
+                   + f", {st.session_state['as_of'].describe()}. It gives the scores shown "
+                   "here; the tables need the demo data's columns (lead_id, created_at and the "
+                   "attributes; lead_id, occurred_at, event_type).")  # fmt: skip
+        st.code(sql, language="sql")
+        st.download_button("Download SQL", sql, f"score-{dialect}.sql", "text/plain",
+                           key="download_sql")  # fmt: skip
+
+
+SQL_DIALECTS = {"duckdb": "DuckDB", "postgres": "PostgreSQL",
+                "ansi": "ANSI (Snowflake, Spark SQL, Databricks)"}  # fmt: skip
+
+
+def _saved_confidence(model: ScoringModel):
+    """The calibration table saved with the revision in the editor, when it is unchanged."""
+    store, parent = shared.store(), st.session_state.get("editor_parent")
+    if store is None or not parent or parent[0] != model.name:
+        return None
+    if store.get(*parent).model != model:
+        return None
+    saved = store.calibration(*parent)
+    return Calibration.from_json(saved[0]).table if saved else None
 
 
 def _files(model) -> None:

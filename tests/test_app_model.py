@@ -165,3 +165,13 @@ def test_edits_survive_a_page_switch(at: AppTest) -> None:
     table = at.data_editor[0].value
     assert table.loc[0, "points"] == 40  # the editor now starts from the last valid model
     assert at.number_input(key="cap_fit").value == 30
+
+
+def test_sql_export_shows_the_model_for_the_chosen_dialect(open_app) -> None:
+    at = open_app()
+    at.selectbox(key="sql_dialect").set_value("postgres").run()
+    at.text_input(key="sql_leads_table").input("crm.leads").run()
+    sql = at.code[0].value
+    assert 'JOIN "crm"."leads" l' in sql
+    assert "EXTRACT(EPOCH FROM" in sql
+    assert "confidence" not in sql

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -186,3 +187,32 @@ def test_suggest_writes_a_model_and_prints_the_aucs(demo_folder, tmp_path, capsy
     suggested = load_model(out_file)
     points = {row["criterion"]: row["suggested"] for row in out["points"]}
     assert {c.id: c.points for c in suggested.criteria} == points
+
+
+def test_export_sql_runs_as_printed_on_duckdb_with_the_demo_csvs(demo_folder, tmp_path, capsys):
+    import duckdb
+
+    from model.features import AsOf, build_hits
+    from model.io import load_dataset
+    from model.scoring import score
+
+    assert main(["calibrate", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_folder),
+                 "--json"]) == 0  # fmt: skip
+    capsys.readouterr()
+    out = tmp_path / "score.sql"
+    assert main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--out", str(out)]) == 0
+    con = duckdb.connect()
+    for name in ("leads", "events"):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM '{demo_folder / (name + '.csv')}'")
+    got = con.execute(out.read_text()).df().set_index("lead_id")
+    data = load_dataset(demo_folder / "leads.csv", demo_folder / "events.csv")
+    model = load_model(DEFAULT_MODEL_PATH)
+    engine = score(build_hits(data, model, AsOf.parse("created+14d")), model)
+    assert np.abs(got.loc[data.lead_ids, "score"].to_numpy() - engine.score).max() < 1e-9
+    with pytest.raises(SystemExit):  # argparse names the dialects it knows
+        main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "oracle"])
+    bad = tmp_path / "cal.json"
+    bad.write_text('{"method": "isotonic"}')
+    assert main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--calibration",
+                 str(bad)]) == 2  # fmt: skip
+    assert "not a calibration file" in capsys.readouterr().err
