@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format bench demo-data clean
+.PHONY: setup run test lint format bench bench-batch demo-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/bench_scoring.py
+
+bench-batch: setup
+	$(BIN)/python bench/bench_batch.py
 
 demo-data: setup
 	$(BIN)/leadscore demo-data --out data/demo

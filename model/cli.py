@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import calibration, demo, replay, sqlgen, suggest, versions
+from model import batch, calibration, demo, replay, sqlgen, suggest, versions
 from model.features import AsOf, build_hits, existing_at
-from model.io import DataError, load_dataset
+from model.io import DataError, dataset_files, load_dataset
 from model.revisions import Conflict, RevisionStore, StoreError, stamp
 from model.scoring import score, scored_frame
 from model.spec import ModelError, load_model
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("score", help="score leads with a model, as of a decision moment")
     _model_and_data(sc)
     sc.add_argument("--out", type=Path, help="CSV to write (default: stdout)")
+    sc.add_argument("--engine", choices=["python", "duckdb"], default="python",
+                    help="python: the app's engine (in parts when large); duckdb: the SQL "
+                    "export run by DuckDB, spilling to disk")  # fmt: skip
+    sc.add_argument("--parts", type=_positive_int,
+                    help="score in this many parts (default: one per 256 MB of input)")  # fmt: skip
     sc.set_defaults(run=_score)
 
     rp = sub.add_parser("replay", help="how the model ranks closed leads, as of the decision")
@@ -147,6 +153,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
+@contextlib.contextmanager
+def _stdout():
+    yield sys.stdout
+
+
 def _demo_data(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     data = demo.generate(args.leads, seed=args.seed)
@@ -162,7 +173,20 @@ def _demo_data(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     as_of = AsOf.parse(args.as_of)
-    data = load_dataset(args.leads, args.events)
+    leads, events = args.leads, args.events
+    if leads.is_dir():
+        leads, found = dataset_files(leads)
+        events = events or found
+    if args.engine == "duckdb":
+        n = batch.score_with_duckdb(model, leads, events, as_of, args.out)
+        print(f"scored {n:,} leads with DuckDB ({as_of.describe()})", file=sys.stderr)
+        return 0
+    parts = args.parts or batch.parts_for(leads, events)
+    if parts > 1:
+        with open(args.out, "w", newline="") if args.out else _stdout() as out:
+            batch.score_in_parts(model, leads, events, as_of, out, parts=parts)
+        return 0
+    data = load_dataset(leads, events)
     scores = score(build_hits(data, model, as_of), model)
     frame = scored_frame(data.lead_ids, scores, model)
     if args.out:

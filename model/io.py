@@ -172,8 +172,10 @@ def _no_blank_ids(frame: pd.DataFrame, column: str, source: str) -> None:
 
 
 def _rows(mask: pd.Series, limit: int = 5) -> str:
-    """Spreadsheet row numbers (header = row 1) of the first few True values."""
-    rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
+    """Spreadsheet row numbers (header = row 1) of the first few True values; a frame read in
+    parts keeps each row's original position as its index."""
+    hit = mask.to_numpy(dtype=bool)
+    rows = (mask.index.to_numpy()[hit] + 2).tolist()  # the index is the row's position
     shown = ", ".join(map(str, rows[:limit]))
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
