@@ -26,7 +26,12 @@ lint: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup
+# glsm (a published lead-scoring package, a bench peer) pins old numpy and pydantic, so it
+# gets an environment of its own; without it the bench skips that line and says so.
+.venv-glsm/bin/python:
+	-$(PYTHON) -m venv .venv-glsm && .venv-glsm/bin/python -m pip install --quiet glsm
+
+bench: setup .venv-glsm/bin/python
 	$(BIN)/python bench/bench_scoring.py
 
 bench-batch: setup
@@ -36,4 +41,4 @@ demo-data: setup
 	$(BIN)/leadscore demo-data --out data/demo
 
 clean:
-	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-glsm data/demo .pytest_cache .ruff_cache

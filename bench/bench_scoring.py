@@ -10,18 +10,22 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from model import charts, demo, replay
-from model.features import NS_PER_DAY, AsOf, Dataset, build_hits, prepare
+from model import charts, demo, replay, sqlgen
+from model.features import AsOf, Dataset, build_hits, prepare
 from model.scoring import band_table, preview, score, score_bins
 from model.spec import ScoringModel, default_model
+from model.suggest import features
 
 
 def median_ms(work: Callable[[], object], *, repeat: int = 5) -> float:
@@ -122,58 +126,27 @@ def _python_attribute(rule, value: object) -> bool:
     return value in wanted
 
 
-def duckdb_sql(model: ScoringModel) -> str:
-    """The model as one SQL query over leads(lead, created_ns, attributes...) and
-    events(lead, occurred_ns, event_type); returns lead, score and band."""
-    k_ns = 14 * NS_PER_DAY
-    hl_ns = model.decay.half_life_days * NS_PER_DAY
-    ev_cols, fit_terms, eng_terms, und_terms = [], [], [], []
-    for j, c in enumerate(model.criteria):
-        if c.on_events:
-            types = ", ".join(f"'{t}'" for t in c.rule.events)
-            cap = c.rule.max_count if c.rule.max_count is not None else "'infinity'::DOUBLE"
-            ev_cols.append(
-                f"least(coalesce(sum(w) FILTER (WHERE event_type IN ({types})), 0), {cap}) AS d{j},"
-                f" least(count(*) FILTER (WHERE event_type IN ({types})), {cap}) AS r{j}"
-            )
-            eng_terms.append(f"{c.points} * coalesce(p.d{j}, 0)")
-            und_terms.append(f"{c.points} * coalesce(p.r{j}, 0)")
-        else:
-            fit_terms.append(f"CASE WHEN {_sql_condition(c.rule)} THEN {c.points} ELSE 0 END")
-    fit = f"least({' + '.join(fit_terms) or '0'}, {model.caps.fit})"
-    eng = f"least({' + '.join(eng_terms) or '0'}, {model.caps.engagement})"
-    und = f"least({' + '.join(und_terms) or '0'}, {model.caps.engagement}, {model.floor})"
-    bands = " ".join(f"WHEN score >= {b.min_score} THEN '{b.name}'" for b in model.bands[:-1])
-    return f"""
-    WITH per AS (
-      SELECT e.lead, {", ".join(ev_cols)}
-      FROM (SELECT e.lead, e.event_type,
-                   pow(0.5, (l.created_ns + {k_ns} - e.occurred_ns) / {hl_ns}) AS w
-            FROM events e JOIN leads l ON l.lead = e.lead
-            WHERE e.occurred_ns < l.created_ns + {k_ns}) e
-      GROUP BY e.lead
-    ), scored AS (
-      SELECT l.lead, greatest(least({fit} + greatest({eng}, {und}), 100), 0) AS score
-      FROM leads l LEFT JOIN per p ON p.lead = l.lead
-    )
-    SELECT lead, score, CASE {bands} ELSE '{model.bands[-1].name}' END AS band
-    FROM scored ORDER BY lead
-    """
+def duckdb_connection(raw: demo.DemoData) -> duckdb.DuckDBPyConnection:
+    """The demo frames as tables leads and events, the shape the SQL export expects."""
+    con = duckdb.connect()
+    con.register("leads", raw.leads)
+    con.register("events", raw.events)
+    return con
 
 
-def _sql_condition(rule) -> str:
-    col = f'l."{rule.attribute}"'
-    if rule.op == "between":
-        parts = []
-        if rule.low is not None:
-            parts.append(f"{col} >= {rule.low}")
-        if rule.high is not None:
-            parts.append(f"{col} <= {rule.high}")
-        return " AND ".join(parts)
-    if rule.op == "is_true":
-        return f"coalesce({col}, false)"
-    wanted = [rule.value] if rule.op == "equals" else rule.values
-    return f"{col} IN ({', '.join(repr(str(v)) for v in wanted)})"
+def glsm_ms_per_lead(hits, model: ScoringModel, sample: int) -> float | None:
+    """glsm's per-lead scoring of the same criteria, in its own environment (.venv-glsm:
+    glsm pins old numpy and pydantic); None when that environment is absent."""
+    python = Path(__file__).resolve().parent.parent / ".venv-glsm" / "bin" / "python"
+    if not python.exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        spec, matrix = Path(tmp) / "spec.json", Path(tmp) / "hits.npy"
+        spec.write_text(json.dumps({"criteria": [[c.id, c.points] for c in model.criteria]}))
+        np.save(matrix, (features(hits, model)[:sample] > 0).astype(np.int8))
+        done = subprocess.run([python, Path(__file__).with_name("glsm_peer.py"), spec, matrix],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    return float(done.stdout.split()[-1])
 
 
 # --------------------------------------------------------------------------- run
@@ -238,20 +211,18 @@ def main() -> None:
     pandas_ms = median_ms(lambda: pandas_replay(raw.leads, raw.events, model), repeat=1)
     add("peer: vectorised pandas replay (merge, groupby)", pandas_ms, "", replay_ms)
 
-    con = duckdb.connect()
-    con.register(
-        "leads", data.leads.assign(lead=np.arange(data.n_leads), created_ns=data.created_ns)
-    )
-    types = np.repeat(np.array(data.event_types, dtype=object), np.diff(data.type_starts))
-    con.register("events", pd.DataFrame({"lead": data.ev_lead, "occurred_ns": data.ev_ns,
-                                         "event_type": types}))  # fmt: skip
-    sql = duckdb_sql(model)
+    con = duckdb_connection(raw)
+    sql = sqlgen.to_sql(model, "duckdb", as_of=as_of) + " ORDER BY lead_id"
     duck_ms = median_ms(lambda: con.execute(sql).fetchnumpy(), repeat=max(1, args.repeat // 2))
-    add("peer: the same model as one DuckDB SQL query", duck_ms, "", replay_ms)
-    duck = con.execute(sql).fetchnumpy()
-    diff = float(np.max(np.abs(duck["score"] - scores.score)))
-    bands_equal = bool(np.all(duck["band"] == scores.band_names(model)))
-    print(f"    DuckDB vs engine: max |score difference| {diff:.2e}, bands equal: {bands_equal}")
+    add("peer: the model as SQL (sqlgen) run by DuckDB", duck_ms, "", replay_ms)
+    _check_equal(con.execute(sql).fetchnumpy(), data, scores, model)
+
+    glsm_ms = glsm_ms_per_lead(hits, model, sample=5_000)
+    if glsm_ms is None:
+        print("  glsm: skipped (make bench creates .venv-glsm with it)")
+    else:
+        add("peer: glsm NonPredictive, lead by lead, 5k leads scaled to all",
+            glsm_ms * args.leads, "", rescore_ms)  # fmt: skip
 
     leads_s = raw.leads.head(sample)
     events_s = raw.events[raw.events["lead_id"].isin(leads_s["lead_id"])]
@@ -260,7 +231,7 @@ def main() -> None:
         apply_ms * args.leads / sample, "", replay_ms)  # fmt: skip
 
     print("\nreplay and thresholds on every generated event (about 15 a lead)")
-    _, full = make_data(args.leads, 10**12, args.seed)
+    raw_full, full = make_data(args.leads, 10**12, args.seed)
     full_hits = build_hits(full, model, as_of)
     print(f"data: {full.n_leads:,} leads, {full.n_events:,} events")
     report_ms = median_ms(
@@ -279,10 +250,26 @@ def main() -> None:
 
     add("in-app: threshold change (sweep + band table, no hit matrix)",
         median_ms(threshold_change, repeat=args.repeat), "", report_ms)  # fmt: skip
+    full_replay_ms = median_ms(
+        lambda: score(build_hits(full, model, as_of), model), repeat=args.repeat
+    )
+    add("in-app: as-of scores, hit matrix included", full_replay_ms, "", full_replay_ms)
+    con = duckdb_connection(raw_full)
+    sql = sqlgen.to_sql(model, "duckdb", as_of=as_of) + " ORDER BY lead_id"
+    add("peer: the model as SQL (sqlgen) run by DuckDB, every event",
+        median_ms(lambda: con.execute(sql).fetchnumpy(), repeat=1), "", full_replay_ms)  # fmt: skip
+    _check_equal(con.execute(sql).fetchnumpy(), full, full_scores, model)
 
     summary = {name: round(ms, 1) for name, ms, _, _ in rows}
     print("\njson:", json.dumps({"leads": args.leads, "events": data.n_events,
                                  "scale": scale, "ms": summary}))  # fmt: skip
+
+
+def _check_equal(duck: dict, data: Dataset, scores, model: ScoringModel) -> None:
+    order = np.argsort(data.lead_ids)
+    diff = float(np.max(np.abs(duck["score"] - scores.score[order])))
+    bands_equal = bool(np.all(duck["band"] == scores.band_names(model)[order]))
+    print(f"    DuckDB vs engine: max |score difference| {diff:.2e}, bands equal: {bands_equal}")
 
 
 if __name__ == "__main__":
