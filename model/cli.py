@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import batch, calibration, demo, replay, sqlgen, suggest, versions
+from model import batch, calibration, demo, importer, replay, sqlgen, suggest, versions
 from model.features import AsOf, build_hits, existing_at
 from model.io import DataError, dataset_files, load_dataset
 from model.revisions import Conflict, RevisionStore, StoreError, stamp
@@ -89,8 +89,81 @@ def _parser() -> argparse.ArgumentParser:
     sq.add_argument("--calibration", type=Path, help="calibration JSON: adds a confidence")
     sq.add_argument("--out", type=Path, help="file to write (default: stdout)")
     sq.set_defaults(run=_export_sql)
+    imp = sub.add_parser("import", help="map a CRM export to a dataset the app reads")
+    imp.add_argument("--leads", required=True, type=Path, help="CSV (any delimiter), Excel or "
+                     "Parquet")  # fmt: skip
+    imp.add_argument("--events", type=Path, help="an activity log (optional)")
+    imp.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
+                     help=f"roles: {', '.join(importer.ROLES)}; events: event_lead_id, "
+                     "event_occurred_at, event_type (guessed when not given)")  # fmt: skip
+    imp.add_argument("--won", help="outcome values meaning won, comma-separated")
+    imp.add_argument("--lost", help="outcome values meaning lost, comma-separated")
+    imp.add_argument("--missing", action="append", default=[], metavar="TEXT",
+                     help="another placeholder that means missing (repeatable)")  # fmt: skip
+    imp.add_argument("--name", help="dataset name (default: the file name)")
+    imp.add_argument("--out", required=True, type=Path, help="folder to write")
+    imp.set_defaults(run=_import)
+
+    st = sub.add_parser("starter-model", help="zero-point criteria from a dataset's columns")
+    st.add_argument("--data", required=True, type=Path, help="a dataset folder (or leads file)")
+    st.add_argument("--out", required=True, type=Path, help="model JSON to write")
+    st.set_defaults(run=_starter)
     _revisions_parser(sub)
     return parser
+
+
+def _import(args: argparse.Namespace) -> int:
+    leads = importer.read_any(args.leads, args.leads.name)
+    events = importer.read_any(args.events, args.events.name) if args.events else None
+    mapping = importer.guess_mapping(leads, events)
+    for item in args.map:
+        role, sep, column = item.partition("=")
+        role = role.strip()
+        if not sep:
+            raise ValueError(f"--map wants ROLE=COLUMN, got {item!r}")
+        if role == "event_type" or role.startswith("event_"):
+            key = "event_type" if role == "event_type" else role.removeprefix("event_")
+            mapping.events[key] = column or None
+        elif role in importer.ROLES:
+            mapping.roles[role] = column or None
+        else:
+            raise ValueError(f"--map: unknown role {role!r} (roles: {', '.join(importer.ROLES)})")
+    outcome = mapping.roles.get("outcome")
+    if outcome and (args.won or args.lost):
+        mapping.won = _values(args.won) if args.won else mapping.won
+        mapping.lost = _values(args.lost) if args.lost else mapping.lost
+    elif outcome:
+        values = leads[outcome].astype("string").str.strip().str.lower().dropna().unique()
+        mapping.won = sorted(v for v in values if v in importer.WON)
+        mapping.lost = sorted(v for v in values if v in importer.LOST)
+    mapping.missing += [m.strip().lower() for m in args.missing]
+    report = importer.validate(leads, mapping, events, leads_name=args.leads.name,
+                               events_name=args.events.name if args.events else "events")  # fmt: skip
+    print(report.text(), file=sys.stderr)
+    if not report.ok:
+        return 2
+    mapped = importer.apply_mapping(leads, mapping)
+    mapped_events = None
+    if events is not None:
+        mapped_events = importer.apply_events(events, mapping, mapped["lead_id"])
+    folder = importer.write_folder(mapped, mapped_events, args.out,
+                                   name=args.name or args.leads.stem, mapping=mapping)  # fmt: skip
+    won = int((mapped["outcome"] == "won").sum())
+    print(f"wrote {len(mapped):,} leads ({won:,} won, {won / max(len(mapped), 1):.2%}) to "
+          f"{folder}", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _values(text: str) -> list[str]:
+    return [v.strip().lower() for v in text.split(",") if v.strip()]
+
+
+def _starter(args: argparse.Namespace) -> int:
+    data = load_dataset(args.data)
+    model = importer.starter_model(data.leads, name=f"Starter model ({args.data.name})")
+    args.out.write_text(model.to_json())
+    print(f"wrote {len(model.criteria)} zero-point criteria to {args.out}", file=sys.stderr)
+    return 0
 
 
 def _export_sql(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -487,6 +488,33 @@ def datasets_folder() -> Path:
     return Path(os.environ.get("LEADSCORE_DATA_DIR") or user_data_path("leadscore") / "datasets")
 
 
+def write_folder(
+    leads: pd.DataFrame,
+    events: pd.DataFrame | None,
+    folder: Path,
+    *,
+    name: str,
+    mapping: Mapping,
+) -> Path:
+    """Write the mapped dataset into `folder` (created; existing dataset files there are
+    refused, never overwritten)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = [p.name for p in folder.iterdir() if p.name in DATASET_FILES]
+    if taken:
+        raise DataError(f"{folder}: already holds a dataset ({', '.join(taken)}); pick an "
+                        "empty folder, nothing is overwritten")  # fmt: skip
+    leads.to_parquet(folder / "leads.parquet", index=False)
+    if events is not None:
+        events.to_parquet(folder / "events.parquet", index=False)
+    meta = {"name": name, "has_dates": bool(mapping.roles.get("created_at")),
+            "mapping": mapping.to_dict(), "rows": len(leads)}  # fmt: skip
+    (folder / "dataset.json").write_text(json.dumps(meta, indent=2))
+    return folder
+
+
+DATASET_FILES = ("leads.parquet", "events.parquet", "dataset.json")
+
+
 def save_dataset(
     leads: pd.DataFrame,
     events: pd.DataFrame | None,
@@ -504,13 +532,8 @@ def save_dataset(
     while target.exists():
         target, k = root / f"{slug}-{k}", k + 1
     tmp = target.with_name(target.name + ".partial")
-    tmp.mkdir()
-    leads.to_parquet(tmp / "leads.parquet", index=False)
-    if events is not None:
-        events.to_parquet(tmp / "events.parquet", index=False)
-    meta = {"name": name, "has_dates": bool(mapping.roles.get("created_at")),
-            "mapping": mapping.to_dict(), "rows": len(leads)}  # fmt: skip
-    (tmp / "dataset.json").write_text(json.dumps(meta, indent=2))
+    shutil.rmtree(tmp, ignore_errors=True)  # a crashed earlier save, never shown to anyone
+    write_folder(leads, events, tmp, name=name, mapping=mapping)
     tmp.rename(target)  # appears whole or not at all
     return target
 

@@ -103,26 +103,36 @@ def lift_at(score: np.ndarray, outcome: np.ndarray, top: float) -> tuple[float, 
 
     Lift = win rate in the top share / overall win rate; capture = share of all wins there.
     """
-    return _lift_ranked(_ranked(score, outcome)[1], top)
+    return _lift_ranked(*_ranked(score, outcome), top)
 
 
-def _lift_ranked(won: np.ndarray, top: float) -> tuple[float, float]:
+def _wins_within(s: np.ndarray, won: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Expected wins among the first k leads when leads with tied scores are taken in random
+    order: whole groups above the cut, the tied group at the cut pro rata (the data's own
+    row order must not decide who counts as top 10 %)."""
+    ends = np.r_[np.flatnonzero(s[1:] != s[:-1]) + 1, len(s)]
+    at = np.r_[0, ends]
+    return np.interp(k, at, np.r_[0, np.cumsum(won)[ends - 1]])
+
+
+def _lift_ranked(s: np.ndarray, won: np.ndarray, top: float) -> tuple[float, float]:
     if not len(won) or not won.any():
         return float("nan"), float("nan")
     k = max(1, round(top * len(won)))
-    captured = won[:k].sum() / won.sum()
+    captured = float(_wins_within(s, won, np.array([k]))[0]) / won.sum()
     return float(captured / (k / len(won))), float(captured)
 
 
 def gains_curve(score: np.ndarray, outcome: np.ndarray, *, points: int = 100) -> pd.DataFrame:
     """Cumulative share of wins captured against share of closed leads contacted, best first."""
-    return _gains_ranked(_ranked(score, outcome)[1], points)
+    return _gains_ranked(*_ranked(score, outcome), points)
 
 
-def _gains_ranked(won: np.ndarray, points: int = 100) -> pd.DataFrame:
-    cum = np.concatenate([[0], np.cumsum(won)]) / max(int(won.sum()), 1)
+def _gains_ranked(s: np.ndarray, won: np.ndarray, points: int = 100) -> pd.DataFrame:
     at = np.linspace(0, len(won), points + 1).round().astype(np.intp)
-    return pd.DataFrame({"leads_share": at / max(len(won), 1), "wins_share": cum[at]})
+    wins = _wins_within(s, won, at) if len(won) else np.zeros(len(at))
+    return pd.DataFrame({"leads_share": at / max(len(won), 1),
+                         "wins_share": wins / max(int(won.sum()), 1)})  # fmt: skip
 
 
 def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFrame:
@@ -260,8 +270,8 @@ def summary(score: np.ndarray, outcome: np.ndarray) -> dict[str, float]:
 
 
 def _summary_ranked(s: np.ndarray, won: np.ndarray) -> dict[str, float]:
-    lift10, cap10 = _lift_ranked(won, 0.1)
-    lift20, cap20 = _lift_ranked(won, 0.2)
+    lift10, cap10 = _lift_ranked(s, won, 0.1)
+    lift20, cap20 = _lift_ranked(s, won, 0.2)
     return {
         "auc": _auc_ranked(s, won),
         "lift_top10": lift10,
@@ -301,7 +311,7 @@ def report(data: Dataset, hits: Hits, model: ScoringModel, *, width: int = 10) -
         falling=falling_buckets(buckets),
         bands=band_report(data, s, model),
         grid=grade_matrix(s, outcome, model),
-        gains=_gains_ranked(ranked[1]),
+        gains=_gains_ranked(*ranked),
         evidence=criterion_evidence(hits, model, outcome),
     )
 

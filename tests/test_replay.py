@@ -114,3 +114,18 @@ def test_auc_with_heavy_ties_matches_scikit_learn(seed: int) -> None:
     closed = o != O
     expected = roc_auc_score(o[closed] == W, s[closed])
     assert replay.auc(s, o) == pytest.approx(expected, abs=1e-12)
+
+
+def test_lift_and_gains_treat_tied_scores_as_random_order():
+    """All-zero points (a starter model) rank nobody: lift 1 and a diagonal gains curve,
+    whatever the order of the rows."""
+    from model.replay import gains_curve, lift_at
+
+    outcome = np.array([1] * 900 + [0] * 100)  # wins all at the end of the file
+    score = np.zeros(1000)
+    assert lift_at(score, outcome, 0.1) == pytest.approx((1.0, 0.1))
+    gains = gains_curve(score, outcome, points=10)
+    assert gains["wins_share"].to_numpy() == pytest.approx(gains["leads_share"].to_numpy())
+    score[-50:] = 10  # half the wins on top, then a tie group
+    lift, capture = lift_at(score, outcome, 0.1)
+    assert capture == pytest.approx((50 + 50 * 50 / 950) / 100)
