@@ -136,16 +136,16 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
     if not header:
         raise DataError(f"{name}: the file is empty")
     names = _unique_names(header)
-    reader = pacsv.open_csv(
-        io.BytesIO(text.encode("utf-8")),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
-        ),
-    )
     total, done, batches = max(len(raw), 1), 0, []
     try:
+        reader = pacsv.open_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
         for batch in reader:
             batches.append(batch)
             done += batch.get_total_buffer_size()
@@ -541,12 +541,13 @@ def save_dataset(
 def saved_datasets(root: Path | None = None) -> dict[str, Path]:
     """Name -> folder of every dataset kept by the importer."""
     root = root or datasets_folder()
-    found = {}
+    found: dict[str, Path] = {}
     for meta in sorted(root.glob("*/dataset.json")) if root.exists() else []:
         try:
-            found[json.loads(meta.read_text())["name"]] = meta.parent
+            name = json.loads(meta.read_text())["name"]
         except (OSError, ValueError, KeyError):
             continue
+        found[name if name not in found else f"{name} ({meta.parent.name})"] = meta.parent
     return found
 
 
@@ -578,7 +579,7 @@ def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int
             criteria.append(_criterion(column, "is true", {"op": "is_true"}))
         elif pd.api.types.is_numeric_dtype(s):
             criteria.extend(_ranges(column, known.astype(np.float64)))
-        elif not pd.api.types.is_datetime64_any_dtype(s) and known.nunique() < 0.5 * len(known):
+        elif not pd.api.types.is_datetime64_any_dtype(s) and not _id_like(known):
             shares = known.astype("string").value_counts(normalize=True)
             for level in shares[shares >= 0.01].index[:most]:
                 criteria.append(_criterion(column, f"= {level}", {"op": "equals",
@@ -615,3 +616,9 @@ def _criterion(column: str, what: str, rule: dict) -> dict:
     slug = re.sub(r"[^A-Za-z0-9]+", "_", f"{column}_{what}").strip("_").lower()[:60] or "c"
     return {"id": slug, "label": f"{column} {what}", "group": "fit", "points": 0,
             "rule": {"attribute": column, **rule}}  # fmt: skip
+
+
+def _id_like(known: pd.Series) -> bool:
+    """Mostly distinct values (ids, emails, free text): no level worth a criterion."""
+    distinct = known.nunique()
+    return distinct > 20 and distinct > 0.5 * len(known)

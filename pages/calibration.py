@@ -246,6 +246,7 @@ def main() -> None:
     shared.require_router()
     st.title("Lead confidence")
     data, model, as_of = shared.dataset(), st.session_state["model"], st.session_state["as_of"]
+    shared.require_fitting_model(data, model, as_of)
     st.session_state.setdefault("cal_method", "isotonic")
     st.session_state.setdefault("cal_folds", 5)
     st.session_state.setdefault("cal_by_stage", False)

@@ -342,7 +342,13 @@ def main() -> None:
         valid = False
     model = st.session_state["model"]
     _revisions_panel(model, valid)
-    hits = shared.hits(data, model, as_of)
+    try:
+        hits = shared.hits(data, model, as_of)
+    except ModelError as exc:
+        st.warning(f"No preview: the model does not fit the dataset {shared.data_label()!r} "
+                   f"({exc}). Fix the criteria above, or load the dataset's starter model from "
+                   "the Data page.")  # fmt: skip
+        return
     _files(model)
     scores = scoring.score(hits, model)
     view = scoring.preview(data, scores, model)

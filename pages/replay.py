@@ -52,6 +52,7 @@ def main() -> None:
     model_b = shared.model_b()
     width = st.session_state["bucket_width"]
 
+    shared.require_fitting_model(data, model_a, as_of)
     hits_a = shared.hits(data, model_a, as_of)
     rep_a = replay.report(data, hits_a, model_a, width=width)
     reports = {"A": rep_a}

@@ -82,6 +82,11 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
                 "or on the Model page.")  # fmt: skip
         return
     data, as_of = shared.dataset(), st.session_state["as_of"]
+    try:
+        shared.hits(data, live.model, as_of)
+    except ModelError as exc:
+        st.error(f"The live revision does not fit the dataset {shared.data_label()!r}: {exc}.")
+        return
     others = [r for r in revisions if r.number != live.number]
     if not others:
         st.info("Only the live revision exists: save a candidate to compare with it.")

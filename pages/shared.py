@@ -11,6 +11,7 @@ import streamlit as st
 
 from model import demo, suggest
 from model.features import AsOf, Dataset, Hits, build_hits, existing_at
+from model.importer import dataset_meta, saved_datasets
 from model.io import load_dataset
 from model.revisions import Revision, RevisionStore, StoreError, default_url
 from model.spec import ModelError, ScoringModel, default_model, parse_model
@@ -64,13 +65,25 @@ def load_draft(model: ScoringModel) -> None:
 def sidebar() -> None:
     """Dataset and as-of policy, drawn before the page so they keep their values."""
     with st.sidebar:
-        st.selectbox("Dataset", [DEMO_LABEL], key="dataset")
+        names = [DEMO_LABEL, *saved_datasets()]
+        if st.session_state["dataset"] not in names:
+            st.session_state["dataset"] = DEMO_LABEL
+        st.selectbox("Dataset", names, key="dataset",
+                     help="The demo set, or a CRM export mapped on the Data page.")  # fmt: skip
+        dated = has_dates()
         st.radio(
             "Score each lead as of",
             ["Days after creation", "Fixed date"],
             key="asof_kind",
+            disabled=not dated,
             help="The decision moment: only events before it count, so the outcome cannot leak.",
         )
+        if not dated:
+            st.caption("This dataset has no created dates, so every lead is scored as it is "
+                       "now; the as-of policies need dates.")  # fmt: skip
+            st.session_state["as_of"] = AsOf("created_plus_days", days=0.0)
+            _compare_picker()
+            return
         if st.session_state["asof_kind"] == "Fixed date":
             st.date_input("Snapshot date", key="asof_date")
             as_of = AsOf.parse(st.session_state["asof_date"].isoformat())
@@ -165,8 +178,24 @@ def _scoped(_data: Dataset, data_name: str, as_of_text: str, _as_of: AsOf) -> Da
     return existing_at(_data, _as_of)
 
 
+def dataset_folder() -> Path:
+    """The folder of the dataset picked in the sidebar."""
+    name = st.session_state.get("dataset", DEMO_LABEL)
+    return demo_folder() if name == DEMO_LABEL else saved_datasets().get(name, demo_folder())
+
+
+def has_dates() -> bool:
+    """Whether the picked dataset has created dates (imports may not)."""
+    return st.session_state.get("dataset", DEMO_LABEL) == DEMO_LABEL or bool(
+        dataset_meta(dataset_folder()).get("has_dates", True)
+    )
+
+
 def _full_dataset() -> Dataset:
-    """Every lead of the picked dataset (the demo set for now), loaded once per server."""
+    """Every lead of the picked dataset, loaded once per server; the demo set is generated
+    on first start."""
+    if st.session_state.get("dataset", DEMO_LABEL) != DEMO_LABEL:
+        return _load(str(dataset_folder()))
     folder = demo_folder()
     if not (folder / "leads.csv").exists() or not (folder / "events.csv").exists():
         bar = st.progress(0.0, "Generating the demo data (first start only)…")
@@ -177,7 +206,7 @@ def _full_dataset() -> Dataset:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading leads and events…")
 def _load(folder: str) -> Dataset:
-    return load_dataset(Path(folder) / "leads.csv", Path(folder) / "events.csv", name=folder)
+    return load_dataset(Path(folder), name=folder)
 
 
 def hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
@@ -213,6 +242,22 @@ def leak_warnings(flags: pd.DataFrame) -> None:
         st.warning(line, icon=":material/warning:")
 
 
+def require_fitting_model(data: Dataset, model: ScoringModel, as_of: AsOf) -> None:
+    """Stop the page with a clear message when the model's rules do not fit the dataset
+    (e.g. criteria on columns a newly imported dataset does not have)."""
+    try:
+        hits(data, model, as_of)
+    except ModelError as exc:
+        st.error(f"The model in the editor does not fit the dataset {data_label()!r}: {exc}. "
+                 "Edit its criteria on the Model page, or load the dataset's starter model "
+                 "from the Data page.")  # fmt: skip
+        st.stop()
+
+
+def data_label() -> str:
+    return st.session_state.get("dataset", DEMO_LABEL)
+
+
 def require_router() -> None:
     """Send a page opened without app.py (a deep link to a fresh server) through the router.
 
@@ -227,7 +272,7 @@ def require_router() -> None:
 PERSISTENT = (
     "asof_kind", "asof_days", "asof_date", "model_name", "cap_fit", "cap_engagement",
     "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
-    "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author",
+    "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author", "dataset",
 )  # fmt: skip
 
 

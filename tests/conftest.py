@@ -22,6 +22,7 @@ def revision_store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test gets its own revision store; none touches the user's real one."""
     url = f"sqlite:///{tmp_path / 'revisions.db'}"
     monkeypatch.setenv("LEADSCORE_DB_URL", url)
+    monkeypatch.setenv("LEADSCORE_DATA_DIR", str(tmp_path / "datasets"))
     return url
 
 

@@ -127,5 +127,5 @@ def test_lift_and_gains_treat_tied_scores_as_random_order():
     gains = gains_curve(score, outcome, points=10)
     assert gains["wins_share"].to_numpy() == pytest.approx(gains["leads_share"].to_numpy())
     score[-50:] = 10  # half the wins on top, then a tie group
-    lift, capture = lift_at(score, outcome, 0.1)
+    _, capture = lift_at(score, outcome, 0.1)
     assert capture == pytest.approx((50 + 50 * 50 / 950) / 100)

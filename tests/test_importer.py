@@ -1,0 +1,236 @@
+"""The importer: reading any export, guessing, every validation message, real exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import importer
+from model.features import AsOf, build_hits
+from model.io import DataError, load_dataset
+from model.replay import WON, summary
+from model.scoring import score
+
+
+def read(text: str, name: str = "x.csv", encoding: str = "utf-8") -> pd.DataFrame:
+    return importer.read_any(text.encode(encoding), name)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_any_delimiter_and_common_encodings_are_detected(sep, encoding):
+    rows = [["id", "city", "amount"], ["7", "Zürich", "1.5"], ["8", "Köln", "2"]]
+    text = "\n".join(sep.join(r) for r in rows) + "\n"
+    frame = read(text, encoding=encoding)
+    assert list(frame.columns) == ["id", "city", "amount"]
+    assert frame.to_numpy().tolist() == rows[1:]
+
+
+def test_excel_and_parquet_keep_their_columns(tmp_path):
+    frame = pd.DataFrame({"lead id": ["1", "2"], "won?": ["yes", "no"]})
+    frame.to_excel(tmp_path / "x.xlsx", index=False)
+    frame.to_parquet(tmp_path / "x.parquet")
+    for name in ("x.xlsx", "x.parquet"):
+        got = importer.read_any(tmp_path / name, name)
+        assert list(got.columns) == ["lead id", "won?"]
+        assert got["won?"].tolist() == ["yes", "no"]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "e.csv", "the file is empty"),
+        (b"\x00\x01\x02binary", "b.csv", "binary file"),
+        (b"PK\x03\x04 not a workbook", "w.xlsx", "w.xlsx: cannot read the file"),
+        (b"a,b\n1,2,3,4\n", "q.csv", "not a well-formed comma-separated file"),
+    ],
+)
+def test_unreadable_files_get_one_clear_message(data, name, message):
+    with pytest.raises(DataError, match=message):
+        importer.read_any(data, name)
+
+
+def test_duplicate_and_blank_column_names_are_made_unique():
+    frame = read("id,,id\n1,2,3\n")
+    assert list(frame.columns) == ["id", "column 2", "id (2)"]
+
+
+CRM = pd.DataFrame({
+    "Lead ID": ["1", "2", "3", "3", ""],
+    "Created": ["2026-01-01", "someday", "2026-01-03", "2026-01-04", "2026-01-05"],
+    "Status": ["Won", "Lost", "Maybe", "won", "lost"],
+    "Amount": ["$1,200", "300", "lots", "", "5"],
+    "Region": ["EU", "EU", "EU", "EU", "EU"],
+    "Notes": ["Select", "", "-", "", ""],
+})  # fmt: skip
+
+
+def test_guesses_roles_and_outcome_values_from_names():
+    mapping = importer.guess_mapping(CRM)
+    assert mapping.roles["lead_id"] == "Lead ID"
+    assert mapping.roles["created_at"] == "Created"
+    assert mapping.roles["outcome"] == "Status"
+    assert mapping.roles["value"] == "Amount"
+    assert (mapping.won, mapping.lost) == (["won"], ["lost"])
+
+
+def test_every_validation_message_names_the_column_and_rows():
+    report = importer.validate(CRM, importer.guess_mapping(CRM), leads_name="crm.csv")
+    text = report.text()
+    assert "error: crm.csv, column 'Lead ID': 1 rows have no lead id, at rows 6" in text
+    assert "1 duplicate lead ids, e.g. '3' at rows 4, 5" in text
+    assert "column 'Created': 1 values are not dates, e.g. 'someday' at rows 3" in text
+    assert "column 'Amount': 1 values are not numbers, e.g. 'lots' at rows 4" in text
+    assert "outcome values that are neither won nor lost: 'Maybe' (rows 4)" in text
+    assert "column 'Region': the same value ('EU') in every row" in text
+    assert "column 'Notes': 2 placeholder values ('Select', '-')" in text
+    assert not report.ok
+    assert {i.level for i in report.issues} == {"error", "warning"}
+
+
+def test_missing_roles_and_events_problems():
+    mapping = importer.Mapping(roles={"lead_id": "Lead ID"})
+    assert "no column is mapped as 'outcome'" in importer.validate(CRM, mapping).text()
+    leads = pd.DataFrame({"id": ["a", "b"], "y": ["yes", "no"]})
+    events = pd.DataFrame({"who": ["a", "zz", "b"], "at": ["2026-01-01", "x", "2026-01-02"],
+                           "what": ["visit", "click", ""]})  # fmt: skip
+    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["yes"],
+                               lost=["no"], events={"lead_id": "who", "occurred_at": "at",
+                                                     "event_type": "what"})  # fmt: skip
+    text = importer.validate(leads, mapping, events, events_name="log.csv").text()
+    assert "error: log.csv, column 'at': 1 values are not dates, e.g. 'x' at rows 3" in text
+    assert "error: log.csv, column 'what': 1 events have no type, at rows 4" in text
+    assert "warning: log.csv, column 'who': 1 events are for leads not in the leads file" in text
+
+
+def test_applied_mapping_speaks_the_app_vocabulary(tmp_path):
+    leads = pd.DataFrame({"id": [" 007", "008", "009"], "when": ["2026-01-01"] * 3,
+                          "y": ["Yes", "no", "later"], "visits": ["3", "N/A", "12"],
+                          "vip": ["true", "false", ""], "plan": ["Pro", "Select", "Free"]})  # fmt: skip
+    mapping = importer.Mapping(roles={"lead_id": "id", "created_at": "when", "outcome": "y"},
+                               won=["yes"], lost=["no"])  # fmt: skip
+    mapped = importer.apply_mapping(leads, mapping)
+    assert mapped["lead_id"].tolist() == ["007", "008", "009"]
+    assert mapped["outcome"].tolist() == ["won", "lost", "open"]
+    assert mapped["visits"].tolist()[0] == 3
+    assert pd.isna(mapped["visits"][1])
+    assert mapped["vip"].dtype == "boolean"
+    assert pd.isna(mapped["plan"][1])
+    folder = importer.save_dataset(mapped, None, name="My CRM", mapping=mapping, folder=tmp_path)
+    again = importer.save_dataset(mapped, None, name="My CRM", mapping=mapping, folder=tmp_path)
+    assert folder != again  # nothing overwritten
+    assert importer.saved_datasets(tmp_path) == {"My CRM": folder, "My CRM (my-crm-2)": again}
+    data = load_dataset(folder)
+    assert data.n_leads == 3
+    assert list(data.outcome) == [0, 1, 2]
+
+
+def test_starter_model_has_zero_points_per_level_and_range(demo_data):
+    model = importer.starter_model(demo_data.leads)
+    ids = [c.id for c in model.criteria]
+    assert all(c.points == 0 for c in model.criteria)
+    assert "industry_software" in ids
+    assert sum(i.startswith("employees_") for i in ids) == 4
+    assert not any(i.startswith("lead_id") for i in ids)  # ids are not criteria
+    assert len(ids) == len(set(ids))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
+def test_random_bytes_give_a_report_or_a_clear_error(blob):
+    """Nothing escapes to the page: either DataError, or a frame that validates."""
+    for name in ("f.csv", "f.xlsx", "f.parquet"):
+        try:
+            frame = importer.read_any(blob, name)
+        except DataError as exc:
+            message = str(exc)
+        else:
+            message = None
+        if message is not None:
+            assert message.startswith(name)
+            continue
+        mapping = importer.guess_mapping(frame)
+        report = importer.validate(frame, mapping)
+        if report.ok:
+            importer.apply_mapping(frame, mapping)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=6), min_size=1, max_size=5), min_size=1,
+                max_size=12))  # fmt: skip
+def test_random_shapes_give_a_report_or_a_clear_error(rows):
+    text = "\n".join(",".join(r) for r in rows)
+    try:
+        frame = importer.read_any(text.encode(), "shape.csv")
+    except DataError:
+        return
+    for role_pick in (0, 1):
+        columns = list(frame.columns)
+        mapping = importer.Mapping(roles={"lead_id": columns[0], "outcome": columns[-1]
+                                          if role_pick else None}, won=["a"])  # fmt: skip
+        report = importer.validate(frame, mapping)
+        if report.ok:
+            importer.apply_mapping(frame, mapping)
+
+
+# ------------------------------------------------------------------ real exports
+
+
+def test_bank_marketing_imports_through_the_same_path(shared_data: Path):
+    path = shared_data / "bank-marketing" / "bank-additional-full.csv"
+    frame = importer.read_any(path, path.name)
+    assert frame.shape == (41_188, 21)
+    assert "emp.var.rate" in frame.columns
+    mapping = importer.guess_mapping(frame)
+    assert mapping.roles["outcome"] == "y"
+    mapping.missing.append("unknown")
+    report = importer.validate(frame, mapping, leads_name=path.name)
+    assert report.ok
+    text = report.text()
+    assert "12 rows are exact copies" in text
+    assert "no created date" in text
+    leads = importer.apply_mapping(frame, mapping)
+    assert (leads["outcome"] == "won").sum() == 4_640
+    assert leads["job"].isna().sum() == 330  # 'unknown' is missing
+    data = load_dataset(importer.write_folder(leads, None, shared_tmp(), name="bank",
+                                              mapping=mapping))  # fmt: skip
+    model = importer.starter_model(data.leads)
+    scores = score(build_hits(data, model, AsOf("created_plus_days", days=0.0)), model)
+    assert summary(scores.score, data.outcome)["auc"] == pytest.approx(0.5)
+    assert (data.outcome == WON).mean() == pytest.approx(0.1127, abs=1e-4)
+
+
+def test_olist_funnel_imports_through_the_same_path(shared_data: Path, tmp_path):
+    folder = shared_data / "olist-funnel"
+    mql = importer.read_any(folder / "olist_marketing_qualified_leads_dataset.csv", "mql.csv")
+    deals = importer.read_any(folder / "olist_closed_deals_dataset.csv", "deals.csv")
+    assert (len(mql), len(deals)) == (8_000, 842)
+    joined = mql.merge(deals, on="mql_id", how="left")  # as a user does it in a sheet
+    joined["won"] = np.where(joined["seller_id"].notna(), "won", "lost")
+    mapping = importer.guess_mapping(joined)
+    assert mapping.roles["lead_id"] == "mql_id"
+    assert mapping.roles["created_at"] == "first_contact_date"
+    assert mapping.roles["source"] == "origin"
+    assert mapping.roles["closed_at"] == "won_date"
+    mapping.roles["outcome"] = "won"
+    mapping.won, mapping.lost = ["won"], ["lost"]
+    report = importer.validate(joined, mapping)
+    assert report.ok, report.text()
+    leads = importer.apply_mapping(joined, mapping)
+    data = load_dataset(importer.write_folder(leads, None, tmp_path / "olist", name="olist",
+                                              mapping=mapping))  # fmt: skip
+    assert data.n_leads == 8_000
+    assert (data.outcome == WON).sum() == 842
+    assert leads["source"].isna().sum() == 60  # blank origins are missing, 'unknown' kept
+    assert (leads["source"] == "unknown").sum() == 1_099
+
+
+def shared_tmp() -> Path:
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="bank-"))
