@@ -14,6 +14,7 @@ page = st.navigation(
         st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
         st.Page("pages/calibration.py", title="Calibration", icon=":material/percent:"),
         st.Page("pages/revisions.py", title="Revisions", icon=":material/view_column:"),
+        st.Page("pages/sources.py", title="Sources", icon=":material/hub:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     ]
 )

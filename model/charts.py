@@ -347,3 +347,33 @@ def figure_forecast(table: pd.DataFrame, level: float) -> go.Figure:
         "height": 360,
     }
     return go.Figure({"data": traces, "layout": layout})
+
+
+def figure_group_win_rate(table: pd.DataFrame) -> go.Figure:
+    """Win rate of closed leads per category with 95 % Wilson intervals, leads as labels."""
+    trace = {
+        "type": "bar", "x": table["category"].astype(str).tolist(),
+        "y": table["win_rate"].tolist(), "marker": {"color": WON},
+        "error_y": {"type": "data", "symmetric": False,
+                    "array": (table["high"] - table["win_rate"]).tolist(),
+                    "arrayminus": (table["win_rate"] - table["low"]).tolist()},
+        "text": [human_count(n) for n in table["closed"]], "textposition": "inside",
+        "hovertemplate": "%{x}<br>win rate %{y:.1%}<br>%{text} closed<extra></extra>",
+    }  # fmt: skip
+    layout = {"yaxis": {"title": {"text": "win rate of closed leads"}, "tickformat": ".0%"},
+              "margin": {"t": 20, "b": 40, "l": 60, "r": 10}, "height": 340}  # fmt: skip
+    return go.Figure({"data": [trace], "layout": layout})
+
+
+def figure_score_by_group(shares: pd.DataFrame) -> go.Figure:
+    """Score distribution per category (share of its leads per bucket), one line each."""
+    traces = [
+        {"type": "scatter", "mode": "lines+markers", "name": str(name),
+         "x": (part["bucket"] + 5).tolist(), "y": part["share"].tolist()}
+        for name, part in shares.groupby("category", sort=False)
+    ]  # fmt: skip
+    layout = {"xaxis": {"title": {"text": "score"}, "range": [0, 100]},
+              "yaxis": {"title": {"text": "share of the category's leads"}, "tickformat": ".0%"},
+              "legend": {"orientation": "h", "y": 1.2},
+              "margin": {"t": 40, "b": 40, "l": 60, "r": 10}, "height": 360}  # fmt: skip
+    return go.Figure({"data": traces, "layout": layout})

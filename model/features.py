@@ -33,6 +33,7 @@ BITS_PER_CODE = 16
 PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
 OUTCOMES = ("won", "lost", "open")
+TOUCH_COLUMNS = ("channel", "campaign")  # events that carry one are marketing touches
 
 
 # --------------------------------------------------------------------------- as-of policy
@@ -99,6 +100,9 @@ class Dataset:
     ev_ns: np.ndarray
     ev_offset_ns: np.ndarray
     unknown_lead_events: int = 0
+    touch_column: str | None = None
+    touch_codes: np.ndarray | None = None  # per event (in event order), -1 when blank
+    touch_names: tuple[str, ...] = ()
     _columns: dict[str, _Column] = field(default_factory=dict, repr=False)
 
     @property
@@ -177,6 +181,12 @@ def prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str = "da
     codes = types.codes[order]
     starts = np.searchsorted(codes, np.arange(len(types.categories) + 1))
     ev_lead, ev_ns, offset = ev_lead[order], ev_ns[order], offset[order]
+    touch = next((c for c in TOUCH_COLUMNS if c in events.columns), None)
+    touch_codes, touch_names = None, ()
+    if touch is not None:
+        cat = pd.Categorical(events[touch].astype("string").str.strip().to_numpy()[known])
+        touch_codes = cat.codes.astype(np.int32)[order]
+        touch_names = tuple(str(c) for c in cat.categories)
     return Dataset(
         name=name,
         leads=leads,
@@ -188,6 +198,9 @@ def prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str = "da
         ev_ns=ev_ns,
         ev_offset_ns=offset,
         unknown_lead_events=int((~known).sum()),
+        touch_column=touch,
+        touch_codes=touch_codes,
+        touch_names=touch_names,
     )
 
 
@@ -483,4 +496,7 @@ def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
         ev_ns=data.ev_ns[ev_keep],
         ev_offset_ns=data.ev_offset_ns[ev_keep],
         unknown_lead_events=data.unknown_lead_events,
+        touch_column=data.touch_column,
+        touch_codes=None if data.touch_codes is None else data.touch_codes[ev_keep],
+        touch_names=data.touch_names,
     )

@@ -1,0 +1,101 @@
+"""Sources page: an agreed source taxonomy, win rate per source, and credit rules for the
+marketing touches before each lead's decision moment."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from model import attribution, charts
+from model.scoring import score
+from pages import shared
+
+
+def _taxonomy(data, folder) -> dict[str, str]:
+    """The taxonomy editor: raw source values and the category each belongs to."""
+    values = attribution.source_values(data)
+    saved = attribution.load_taxonomy(folder) or {}
+    guess = attribution.guess_taxonomy(list(values.index))
+    start = {v: saved.get(v) or guess.get(v) or "" for v in values.index}
+    edited = st.data_editor(
+        pd.DataFrame({"source value": values.index, "leads": values.to_numpy(),
+                      "category": list(start.values())}),
+        key=f"taxonomy_editor_{st.session_state.get('taxonomy_version', 0)}",
+        hide_index=True, width="stretch", disabled=["source value", "leads"],
+        column_config={"category": st.column_config.TextColumn(
+            "category", help="Several values may share a category: 'trade show' and "
+            "'congress' -> Events.")},
+    )  # fmt: skip
+    taxonomy = {str(r["source value"]): str(r["category"]).strip()
+                for r in edited.to_dict("records") if str(r["category"] or "").strip()}  # fmt: skip
+    left, right = st.columns([1, 3])
+    if left.button("Save the taxonomy with the dataset", key="save_taxonomy"):
+        path = attribution.save_taxonomy(
+            folder, taxonomy, author=st.session_state.get("author", "")
+        )
+        right.success(f"Saved as {path.name}; earlier versions are kept.")
+    elif not saved:
+        right.caption("Guessed from the values' words; edit, then save it so everyone uses it.")
+    return taxonomy
+
+
+def main() -> None:
+    shared.require_router()
+    st.title("Sources")
+    data, model, as_of = shared.dataset(), st.session_state["model"], st.session_state["as_of"]
+    shared.require_fitting_model(data, model, as_of)
+    scores = score(shared.hits(data, model, as_of), model)
+    if "source" not in data.leads.columns:
+        st.info("This dataset has no source column: map one on the Data page.")
+    else:
+        st.subheader("Why leads came: the source taxonomy")
+        taxonomy = _taxonomy(data, shared.dataset_folder())
+        missing = attribution.unmapped(data, taxonomy)
+        if missing:
+            st.warning("Not in any category yet (shown as their own row, never as 'other'): "
+                       + ", ".join(repr(v) for v in missing))  # fmt: skip
+        groups = attribution.categories(data, taxonomy)
+        table = attribution.group_table(data, scores, groups)
+        st.plotly_chart(charts.figure_group_win_rate(table), width="stretch")
+        st.caption("Win rate of the closed leads of each source category, with 95 % Wilson "
+                   "intervals (labels: closed leads). Wide bars mean few leads.")  # fmt: skip
+        st.dataframe(_display(table), hide_index=True, width="stretch")
+        st.plotly_chart(charts.figure_score_by_group(attribution.score_by_group(scores, groups)),
+                        width="stretch")  # fmt: skip
+        st.caption("How each category's leads score. If a category scores high but wins "
+                   "little (table above), the model favours a source that does not close.")  # fmt: skip
+    _credit(data, scores, as_of)
+
+
+def _credit(data, scores, as_of) -> None:
+    st.subheader("How leads reached us: credit for the touches")
+    if data.touch_codes is None:
+        st.info("The events carry no channel or campaign column, so there are no touches to "
+                "credit.")  # fmt: skip
+        return
+    st.caption(f"Touches are events with a {data.touch_column!r}, {as_of.describe()}: only "
+               "those before the decision moment count.")  # fmt: skip
+    rule = st.radio("Credit rule", list(attribution.RULES), format_func=attribution.RULES.get,
+                    horizontal=True, key="credit_rule")  # fmt: skip
+    st.dataframe(_display(attribution.credit_table(data, scores, as_of, rule)), hide_index=True,
+                 width="stretch")  # fmt: skip
+    st.markdown("**Every rule side by side** (leads and wins credited to each channel)")
+    side = attribution.all_rules(data, scores, as_of)
+    st.dataframe(side.round(1), hide_index=True, width="stretch")
+    st.caption("A lead's credit sums to 1 under every rule, so each column sums to the leads "
+               "(or wins) in the data; rules differ only in how they split a lead's credit.")  # fmt: skip
+
+
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "category": table["category"], "leads": table["leads"].round(1),
+        "closed": table["closed"].round(1), "won": table["won"].round(1),
+        "win rate": table["win_rate"].map(charts.percent),
+        "95 % interval": [f"{charts.percent(lo)} – {charts.percent(hi)}"
+                          for lo, hi in zip(table["low"], table["high"], strict=True)],
+        "revenue won": table["revenue_won"].map(charts.money),
+        "avg score": table["avg_score"].round(1),
+    })  # fmt: skip
+
+
+main()
