@@ -358,6 +358,7 @@ def figure_group_win_rate(table: pd.DataFrame) -> go.Figure:
                     "array": (table["high"] - table["win_rate"]).tolist(),
                     "arrayminus": (table["win_rate"] - table["low"]).tolist()},
         "text": [human_count(n) for n in table["closed"]], "textposition": "inside",
+        "insidetextanchor": "start",
         "hovertemplate": "%{x}<br>win rate %{y:.1%}<br>%{text} closed<extra></extra>",
     }  # fmt: skip
     layout = {"yaxis": {"title": {"text": "win rate of closed leads"}, "tickformat": ".0%"},
