@@ -341,7 +341,13 @@ def _parse(s: pd.Series, what: str) -> pd.Series:
     if what == "dates":
         if pd.api.types.is_datetime64_any_dtype(s):
             return s
-        return pd.to_datetime(s.astype("string").str.strip(), errors="coerce", format="mixed")
+        text = s.astype("string").str.strip()
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")  # fast, the usual
+        rest = parsed.isna() & text.notna() & (text != "")
+        if rest.any():  # other layouts ("03/01/2026 14:00", "1 Mar 2026"), value by value
+            parsed = parsed.astype("datetime64[ns]")
+            parsed[rest] = pd.to_datetime(text[rest], errors="coerce", format="mixed")
+        return parsed
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(np.float64)
     text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
@@ -460,22 +466,23 @@ def _blank(s: pd.Series, missing: set[str]) -> pd.Series:
 
 
 def typed(s: pd.Series) -> pd.Series:
-    """An attribute as numbers, true/false or text, whichever all its values are."""
+    """An attribute as numbers, true/false or text, whichever all its values are (decided on
+    the distinct values, so a million rows of a few levels cost a few checks)."""
     if s.dtype != object and not pd.api.types.is_string_dtype(s):
         return s
-    known = s.dropna()
-    if known.empty:
+    distinct = pd.Series(s.dropna().unique()).astype("string")
+    if distinct.empty:
         return s.astype("string")
-    lower = known.astype("string").str.lower()
-    if lower.isin({"true", "false", "yes", "no", "y", "n"}).all():
-        return s.astype("string").str.lower().map(
-            {"true": True, "yes": True, "y": True, "false": False, "no": False, "n": False}
-        ).astype("boolean")  # fmt: skip
-    numbers = pd.to_numeric(known.astype("string").str.replace(",", "", regex=False),
-                            errors="coerce")  # fmt: skip
-    if numbers.notna().all():
+    lower = distinct.str.lower()
+    if lower.isin(list(BOOLEAN_WORDS)).all():
+        return s.astype("string").str.lower().map(BOOLEAN_WORDS).astype("boolean")
+    plain = distinct.str.replace(",", "", regex=False)
+    if pd.to_numeric(plain, errors="coerce").notna().all():
         return pd.to_numeric(s.astype("string").str.replace(",", "", regex=False))
     return s.astype("string")
+
+
+BOOLEAN_WORDS = {"true": True, "yes": True, "y": True, "false": False, "no": False, "n": False}
 
 
 # ---------------------------------------------------------------------------- storing

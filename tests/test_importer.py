@@ -234,3 +234,14 @@ def shared_tmp() -> Path:
     import tempfile
 
     return Path(tempfile.mkdtemp(prefix="bank-"))
+
+
+def test_mostly_missing_columns_and_events_without_a_mapping_are_reported():
+    leads = pd.DataFrame({"id": [str(i) for i in range(40)], "y": ["yes", "no"] * 20,
+                          "fax": [""] * 39 + ["123"]})  # fmt: skip
+    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["yes"],
+                               lost=["no"])  # fmt: skip
+    events = pd.DataFrame({"id": ["1"], "t": ["2026-01-01"]})
+    text = importer.validate(leads, mapping, events, events_name="log.csv").text()
+    assert "column 'fax': 98% missing: little to score on" in text
+    assert "error: log.csv: no column is mapped as 'event_type'" in text
