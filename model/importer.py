@@ -12,6 +12,7 @@ import csv
 import io
 import itertools
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -490,8 +491,6 @@ BOOLEAN_WORDS = {"true": True, "yes": True, "y": True, "false": False, "no": Fal
 
 def datasets_folder() -> Path:
     """Where mapped datasets are kept (LEADSCORE_DATA_DIR overrides the user data folder)."""
-    import os
-
     return Path(os.environ.get("LEADSCORE_DATA_DIR") or user_data_path("leadscore") / "datasets")
 
 

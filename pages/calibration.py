@@ -21,17 +21,17 @@ FORECAST_COLUMNS = {"open_leads": "open leads", "pipeline_value": "pipeline valu
 
 @st.cache_data(max_entries=8, show_spinner="Calibrating out of fold…")
 def _calibrate(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
-               method: str, folds: int, by_stage: bool) -> CalibrationReport:  # fmt: skip
+               method: str, folds: int, by_stage: bool, _as_of: AsOf) -> CalibrationReport:  # fmt: skip
     model = ScoringModel.model_validate_json(model_json)
-    scores = score(shared.hits(_data, model, st.session_state["as_of"]), model)
+    scores = score(shared.hits(_data, model, _as_of), model)
     return calibration.calibrate(_data, scores, method=method, folds=folds, by_stage=by_stage)
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting suggested points out of fold…")
 def _suggest(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
-             keep: tuple[str, ...]) -> suggest.Suggestion:  # fmt: skip
+             keep: tuple[str, ...], _as_of: AsOf) -> suggest.Suggestion:  # fmt: skip
     model = ScoringModel.model_validate_json(model_json)
-    hits = shared.hits(_data, model, st.session_state["as_of"])
+    hits = shared.hits(_data, model, _as_of)
     return suggest.suggest(_data, hits, model, keep=frozenset(keep))
 
 
@@ -204,7 +204,7 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
     keep = st.multiselect("Keep flagged criteria anyway", flagged, key="keep_flagged",
                           disabled=not flagged)  # fmt: skip
     data_key = (data, data.name, model.model_dump_json(), str(as_of))
-    result = _suggest(*data_key, tuple(keep))
+    result = _suggest(*data_key, tuple(keep), as_of)
     exclude = tuple(sorted(set(leaks.query("kind == 'attribute'")["name"])))
     ceiling = _ceiling(data, data.name, str(as_of), exclude, as_of)
     cols = st.columns(3)
@@ -259,7 +259,7 @@ def main() -> None:
     try:
         rep = _calibrate(data, data.name, model.model_dump_json(), str(as_of),
                          st.session_state["cal_method"], st.session_state["cal_folds"],
-                         st.session_state["cal_by_stage"])  # fmt: skip
+                         st.session_state["cal_by_stage"], as_of)  # fmt: skip
     except CalibrationError as exc:
         st.error(f"Cannot calibrate on this data: {exc}.")
         return
