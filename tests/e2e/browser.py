@@ -1,0 +1,133 @@
+"""Drive the app in a real browser: Debian's chromium through Python Playwright (headless,
+no sandbox, background networking off; never `playwright install`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def app_server(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port with `env`; yields its URL, stops it."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+               "--browser.gatherUsageStats", "false"]  # fmt: skip
+    log = open(env.get("LEADSCORE_SERVER_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start on {url} (exit {proc.poll()})")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+
+
+def settle(page, *, timeout: float = 60_000) -> None:
+    """Wait until the app has finished its rerun (no 'Running…' status widget)."""
+    page.wait_for_timeout(250)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+    )
+    page.wait_for_timeout(150)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
+    settle(page)
+
+
+def go(page, title: str) -> None:
+    """Follow a sidebar link to a page and wait for it."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    settle(page)
+
+
+def metric(page, label: str) -> str:
+    """The value of the metric whose label is `label`."""
+    box = (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has=page.locator('[data-testid="stMetricLabel"]', has_text=label))
+        .first
+    )
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def table_cells(page, index: int, *, unlike: list[str] | None = None) -> list[str]:
+    """The cells of the index-th table on the page, read from the grid's accessible table
+    (drawn a moment after the rerun: waits for cells, and for a change from `unlike`)."""
+    cells = page.locator('[data-testid="stDataFrame"]').nth(index).locator("td")
+    for _ in range(100):
+        found = cells.all_text_contents()
+        if found and found != unlike:
+            return found
+        page.wait_for_timeout(100)
+    return found
+
+
+def selected(page, label: str) -> str:
+    """The option shown by the select box labelled `label`."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    return box.locator("input").first.input_value()
+
+
+def edit_cell(page, grid_index: int, row: int, column: int, text: str) -> None:
+    """Type into one cell of an editable table with the keyboard: select the first cell,
+    arrow to the target, Enter to edit, replace the text, Enter to commit."""
+    grid = page.locator('[data-testid="stDataFrame"]').nth(grid_index)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
+    page.wait_for_timeout(200)
+    for key, times in (("ArrowUp", 40), ("ArrowLeft", 20)):  # to the first cell, wherever
+        for _ in range(times):  # the click landed
+            page.keyboard.press(key)
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(200)
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")

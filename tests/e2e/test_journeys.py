@@ -1,0 +1,113 @@
+"""Journeys through the app in a real browser, each asserting what the page shows."""
+
+from __future__ import annotations
+
+from tests.e2e.browser import edit_cell, go, metric, open_app, selected, settle, table_cells
+
+POINTS, DEMO_REQUEST = 3, 17  # column and row of the criteria table
+
+
+def test_open_the_app_on_demo_data(page, app_url):
+    open_app(page, app_url)
+    assert page.locator("h1").first.inner_text() == "Scoring model"
+    assert metric(page, "Leads scored") == "20.0k"
+    assert selected(page, "Dataset") == "Demo data (B2B inbound)"
+    page.shot("model")
+
+
+def test_points_edit_changes_the_band_table_and_survives_a_page_switch(page, app_url):
+    open_app(page, app_url)
+    before = table_cells(page, 2)
+    ready = metric(page, "Sales-ready")
+    edit_cell(page, 0, DEMO_REQUEST, POINTS, "40")
+    settle(page)
+    assert metric(page, "Sales-ready") != ready
+    after = table_cells(page, 2, unlike=before)
+    assert after != before
+    assert after[0] == "A"
+    page.shot("edited")
+    edited = metric(page, "Sales-ready")
+    assert edited != ready
+    go(page, "Replay")
+    go(page, "Model")
+    assert metric(page, "Sales-ready") == edited  # the edit is still there after a switch
+
+
+def test_replay_and_compare_two_models(page, app_url):
+    open_app(page, app_url)
+    edit_cell(page, 0, DEMO_REQUEST, POINTS, "40")
+    settle(page)
+    go(page, "Replay")
+    auc = float(metric(page, "ROC AUC"))
+    assert 0.6 < auc < 0.9
+    page.get_by_label("Compare with (model B)").click()
+    page.get_by_role("option", name="Default model").click()
+    settle(page)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Band migration" in body
+    assert "Model B" in body
+    page.shot("compare")
+
+
+def test_move_the_threshold_and_see_handoffs_per_week_change(page, app_url):
+    open_app(page, app_url)
+    go(page, "Thresholds")
+    per_week = metric(page, "Sales-ready leads / week")
+    handoffs = table_cells(page, 2)  # the handoff simulation: the current threshold only
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowLeft")
+    settle(page)
+    assert float(metric(page, "Sales-ready leads / week")) > float(per_week)
+    both = table_cells(page, 2, unlike=handoffs)
+    assert len(both) == 2 * len(handoffs)  # current and proposed side by side
+    current, proposed = float(both[1]), float(both[1 + len(handoffs)])
+    assert proposed > current  # a lower line hands more leads to sales each week
+    page.shot("thresholds")
+
+
+def test_calibrate_and_read_a_confidence(page, app_url):
+    open_app(page, app_url)
+    go(page, "Calibration")
+    page.wait_for_selector('[data-testid="stMetricValue"]')
+    assert float(metric(page, "ECE")) < 0.05
+    confidence = metric(page, "Lead confidence")
+    assert confidence.endswith("%")
+    score = page.get_by_label("Score", exact=True)
+    score.fill("95")
+    score.press("Enter")
+    settle(page)
+    assert metric(page, "Lead confidence") != confidence
+    assert "Leads scoring 95 close" in page.locator('[data-testid="stMain"]').inner_text()
+    page.shot("calibration")
+
+
+def test_save_a_revision_and_see_its_column(page, app_url):
+    open_app(page, app_url)
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Your name").press("Enter")
+    settle(page)
+    page.get_by_label("Note: why this revision").fill("from the browser")
+    page.get_by_role("button", name="Save as new revision").click()
+    settle(page)
+    assert "Saved B2B inbound v" in page.locator('[data-testid="stMain"]').inner_text()
+    go(page, "Revisions")
+    cells = table_cells(page, 0)
+    assert "from the browser" in cells
+    assert "Ann" in cells
+    page.shot("revisions")
+
+
+def test_upload_a_csv_with_a_bad_date_and_read_the_error(page, app_url, tmp_path):
+    csv = tmp_path / "crm.csv"
+    csv.write_text("Lead ID,Create Date,Status\nA1,2026-01-02,won\nA2,sometime,lost\n")
+    open_app(page, app_url)
+    go(page, "Data")
+    page.locator("input[type=file]").first.set_input_files(str(csv))
+    settle(page)
+    error = page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+    assert "'Create Date'" in error
+    assert "'sometime' at rows 3" in error
+    assert page.get_by_role("button", name="Use this dataset").is_disabled()
+    page.shot("bad-date")
