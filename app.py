@@ -19,5 +19,6 @@ page = st.navigation(
     ]
 )
 shared.sidebar()
+shared.presentation()
 shared.review_banner()
 page.run()

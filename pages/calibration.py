@@ -271,6 +271,7 @@ def main() -> None:
         _forecast_tab(data, model, rep.calibration)
     with sug:
         _suggest_tab(data, model, leaks, as_of)
+    shared.tour_next("Calibration")
 
 
 main()

@@ -323,6 +323,51 @@ def main() -> None:
     st.title("Scoring model")
     data = shared.dataset()
     as_of = st.session_state["as_of"]
+    shared.welcome(data)
+    presenting = bool(st.session_state.get("presentation"))
+    if presenting:
+        _read_only(st.session_state["model"])
+        valid = True
+    else:
+        valid = _editors(data, as_of)
+    model = st.session_state["model"]
+    if not presenting:
+        _revisions_panel(model, valid)
+    try:
+        hits = shared.hits(data, model, as_of)
+    except ModelError as exc:
+        st.warning(f"No preview: the model does not fit the dataset {shared.data_label()!r} "
+                   f"({exc}). Fix the criteria above, or load the dataset's starter model from "
+                   "the Data page.")  # fmt: skip
+        return
+    if not presenting:
+        _files(model)
+    _preview(data, hits, model)
+    if not presenting:
+        _sql_export(model)
+    shared.tour_next("Model")
+
+
+def _read_only(model: ScoringModel) -> None:
+    """Presentation mode: the model as a plain table, no editing controls."""
+    st.dataframe(
+        pd.DataFrame({
+            "criterion": [c.label for c in model.criteria],
+            "group": [c.group for c in model.criteria],
+            "points": [c.points for c in model.criteria],
+            "rule": [versions.describe_rule(c.rule) for c in model.criteria],
+        }),
+        hide_index=True, width="stretch", height=420,
+        column_config={"points": st.column_config.NumberColumn(format="%+g")},
+    )  # fmt: skip
+    bands = ", ".join(f"{b.name} from {b.min_score} ({b.action})" for b in model.bands)
+    st.caption(f"Bands: {bands}. Caps: fit {model.caps.fit:g}, engagement "
+               f"{model.caps.engagement:g}. Turn presentation mode off to edit.")  # fmt: skip
+
+
+def _editors(data, as_of) -> bool:
+    """The criteria, settings and bands editors; the edited model becomes the one in force
+    when it is valid (returns whether it was)."""
     st.caption(
         "Edit points, rules, caps, decay and bands. On every edit the preview below scores "
         f"all {data.n_leads:,} leads, {as_of.describe()}."
@@ -336,20 +381,14 @@ def main() -> None:
         )  # fmt: skip
         shared.hits(data, candidate, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = candidate
-        valid = True
+        return True
     except ModelError as exc:
         st.error(f"Not applied: {exc}. The preview below still shows the last valid model.")
-        valid = False
-    model = st.session_state["model"]
-    _revisions_panel(model, valid)
-    try:
-        hits = shared.hits(data, model, as_of)
-    except ModelError as exc:
-        st.warning(f"No preview: the model does not fit the dataset {shared.data_label()!r} "
-                   f"({exc}). Fix the criteria above, or load the dataset's starter model from "
-                   "the Data page.")  # fmt: skip
-        return
-    _files(model)
+        return False
+
+
+def _preview(data, hits, model: ScoringModel) -> None:
+    """Score every lead with the model in force and show what it does."""
     scores = scoring.score(hits, model)
     view = scoring.preview(data, scores, model)
 
@@ -377,7 +416,6 @@ def main() -> None:
         "lead's decision moment and left out. Win rates use closed leads only."
     )
     _lead_lookup(data, hits, model, scores)
-    _sql_export(model)
 
 
 def _sql_export(model: ScoringModel) -> None:

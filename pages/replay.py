@@ -15,6 +15,15 @@ SUMMARY_NAMES = {
 }  # fmt: skip
 
 
+METRIC_HELP = {
+    "auc": "ROC AUC: the chance that a won lead scores higher than a lost one (0.5 is a coin, 1 is perfect).",
+    "lift_top10": "Lift: how many times the overall win rate the top 10 % of scores win at.",
+    "capture_top10": "Share of all wins that sit in the top 10 % of scores.",
+    "lift_top20": "Lift: how many times the overall win rate the top 20 % of scores win at.",
+    "capture_top20": "Share of all wins that sit in the top 20 % of scores.",
+}
+
+
 def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].map(charts.percent) for c in columns})
 
@@ -94,7 +103,7 @@ def main() -> None:
         delta = None
         if "B" in reports:
             delta = f"B {reports['B'].summary[key] - value:+.2f}"
-        col.metric(label, text, delta, delta_color="off")
+        col.metric(label, text, delta, delta_color="off", help=METRIC_HELP[key])
 
     st.subheader("Score distribution vs outcome")
     frames = {k: r.histogram for k, r in reports.items()}
@@ -110,7 +119,8 @@ def main() -> None:
         charts.figure_bucket_win_rate({k: r.buckets for k, r in reports.items()}), width="stretch"
     )
     st.caption("Share of closed leads won per bucket (label: closed leads in it), with 95 %"
-               " Wilson intervals. Win rate should rise with score.")  # fmt: skip
+               " Wilson intervals: the range the true win rate most likely lies in, wide "
+               "where a bucket has few leads. Win rate should rise with score.")  # fmt: skip
     for key, rep in reports.items():
         if rep.falling:
             pairs = ", ".join(f"{a} → {b}" for a, b in rep.falling)
@@ -156,6 +166,7 @@ def main() -> None:
         if len(reports) > 1:
             st.markdown(f"**Model {key}**")
         st.dataframe(_evidence(rep), hide_index=True, width="stretch")
+    shared.tour_next("Replay")
 
 
 main()

@@ -62,9 +62,70 @@ def load_draft(model: ScoringModel) -> None:
     st.session_state["editor_parent"] = parent
 
 
+TOUR = (
+    ("pages/model.py", "Model", "agree on the criteria and their points"),
+    ("pages/replay.py", "Replay", "how the model would have ranked leads that closed"),
+    ("pages/thresholds.py", "Thresholds", "where the sales-ready line goes, and the leads per week"),
+    ("pages/calibration.py", "Calibration", "scores as win probabilities, and the forecast"),
+    ("pages/revisions.py", "Revisions", "every revision side by side, and the review cadence"),
+)  # fmt: skip
+
+
+def welcome(data: Dataset) -> None:
+    """The first-run welcome: what the tool does, the data in use, and the tour."""
+    if st.session_state.get("welcome_done") or st.session_state.get("presentation"):
+        return
+    with st.container(border=True):
+        st.markdown(
+            "**Welcome to Lead Scoring Studio.** Sales and marketing tune one lead-scoring "
+            "model together: edit the points, replay history *as it was at each decision* to "
+            "see what the model would have sent to sales, and turn scores into calibrated win "
+            "probabilities. Every revision is kept side by side."
+        )
+        won = int((data.outcome == 0).sum())
+        span = pd.to_datetime(data.created_ns[[data.created_ns.argmin(), data.created_ns.argmax()]])
+        st.caption(f"Data in use: **{data_label()}**, {data.n_leads:,} leads created "
+                   f"{span[0]:%b %Y} to {span[1]:%b %Y}, {won:,} won; pick another or bring "
+                   "your own CRM export on the Data page.")  # fmt: skip
+        cols = st.columns(len(TOUR) + 1)
+        for i, (col, (path, title, _)) in enumerate(zip(cols, TOUR, strict=False)):
+            col.page_link(path, label=f"{i + 1}. {title}", icon=":material/arrow_forward:")
+        cols[-1].button("Got it", key="welcome_done_button",
+                        on_click=lambda: st.session_state.update(welcome_done=True))  # fmt: skip
+
+
+def tour_next(current: str) -> None:
+    """At the foot of a tour page: where the tour goes next."""
+    titles = [t for _, t, _ in TOUR]
+    if current not in titles or current == titles[-1]:
+        return
+    path, title, why = TOUR[titles.index(current) + 1]
+    st.divider()
+    st.page_link(path, label=f"Next in the tour: {title}: {why}", icon=":material/arrow_forward:")
+
+
+PRESENTATION_CSS = """
+<style>
+html { font-size: 19px; }
+[data-testid="stMetricValue"] { font-size: 2.6rem; }
+[data-testid="stCaptionContainer"] { font-size: 1rem; }
+</style>
+"""
+
+
+def presentation() -> bool:
+    """Presentation mode for the projector: larger type, editing controls hidden."""
+    if st.session_state.get("presentation"):
+        st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+        return True
+    return False
+
+
 def sidebar() -> None:
     """Dataset and as-of policy, drawn before the page so they keep their values."""
     with st.sidebar:
+        st.toggle("Presentation mode", key="presentation",
+                  help="For the projector: larger type, editing controls hidden.")  # fmt: skip
         names = [DEMO_LABEL, *saved_datasets()]
         if st.session_state["dataset"] not in names:
             st.session_state["dataset"] = DEMO_LABEL
@@ -273,6 +334,7 @@ PERSISTENT = (
     "asof_kind", "asof_days", "asof_date", "model_name", "cap_fit", "cap_engagement",
     "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
     "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author", "dataset",
+    "presentation",
 )  # fmt: skip
 
 

@@ -136,6 +136,7 @@ def main() -> None:
         }, index=list(runs)),
         width="stretch",
     )  # fmt: skip
+    shared.tour_next("Thresholds")
 
 
 main()

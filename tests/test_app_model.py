@@ -175,3 +175,37 @@ def test_sql_export_shows_the_model_for_the_chosen_dialect(open_app) -> None:
     assert 'JOIN "crm"."leads" l' in sql
     assert "EXTRACT(EPOCH FROM" in sql
     assert "confidence" not in sql
+
+
+def test_first_run_welcome_names_the_data_and_the_tour(open_app) -> None:
+    at = open_app()
+    welcome = " ".join(m.value for m in at.markdown)
+    assert "Welcome to Lead Scoring Studio" in welcome
+    assert any("20,000 leads" in c.value and "Demo data" in c.value for c in at.caption)
+    links = [link.label for link in at.get("page_link")]
+    assert links[:5] == ["1. Model", "2. Replay", "3. Thresholds", "4. Calibration",
+                         "5. Revisions"]  # fmt: skip
+    at.button(key="welcome_done_button").click().run()
+    assert "Welcome to Lead Scoring Studio" not in " ".join(m.value for m in at.markdown)
+
+
+def test_presentation_mode_hides_the_editing_controls(open_app) -> None:
+    at = open_app()
+    assert editable_tables(at) == 2  # criteria and bands
+    at.toggle(key="presentation").set_value(True).run()
+    assert not at.exception
+    assert editable_tables(at) == 0
+    assert not [b for b in at.button if b.label == "Reset to the default model"]
+    assert "font-size: 19px" in " ".join(m.value for m in at.markdown)
+    table = next(d.value for d in at.dataframe if "rule" in d.value.columns)
+    assert len(table) == 25
+    at.switch_page("pages/replay.py").run()  # larger type on every page
+    assert "font-size: 19px" in " ".join(m.value for m in at.markdown)
+    at.switch_page("pages/model.py").run()
+    at.toggle(key="presentation").set_value(False).run()
+    assert editable_tables(at) == 2
+
+
+def editable_tables(at) -> int:
+    """Tables the user can edit (st.data_editor sets an editing mode on the dataframe)."""
+    return sum(d.proto.editing_mode != 0 for d in at.dataframe)
