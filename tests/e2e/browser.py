@@ -4,6 +4,7 @@ no sandbox, background networking off; never `playwright install`)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -105,6 +108,16 @@ def table_cells(page, index: int, *, unlike: list[str] | None = None) -> list[st
     return found
 
 
+def wait_until(page, check, *, timeout: float = 5.0) -> bool:
+    """Poll `check()` until it is true (the page redraws a few frames after a rerun)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
 def selected(page, label: str) -> str:
     """The option shown by the select box labelled `label`."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
@@ -112,22 +125,54 @@ def selected(page, label: str) -> str:
 
 
 def edit_cell(page, grid_index: int, row: int, column: int, text: str) -> None:
-    """Type into one cell of an editable table with the keyboard: select the first cell,
-    arrow to the target, Enter to edit, replace the text, Enter to commit."""
+    """Type into one cell of an editable table with the keyboard, as a user would: select a
+    cell, arrow to the target (checked against the grid's accessible table, which marks the
+    selected cell), Enter to open the cell editor, type, Enter to commit; retried if a rerun
+    of the app swallowed the keystrokes."""
     grid = page.locator('[data-testid="stDataFrame"]').nth(grid_index)
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
-    page.wait_for_timeout(200)
-    for key, times in (("ArrowUp", 40), ("ArrowLeft", 20)):  # to the first cell, wherever
-        for _ in range(times):  # the click landed
+    target = f"glide-cell-{column + 1}-{row}"  # column 0 of the grid is the row marker
+    for _ in range(3):
+        settle(page)
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
+        _arrow_to(page, grid, column + 1, row)
+        page.keyboard.press("Enter")  # opens the cell's editor
+        editor = page.locator("input.gdg-input, textarea.gdg-input")
+        try:
+            editor.first.wait_for(timeout=3000)
+        except PlaywrightTimeout:
+            continue
+        editor.first.fill(text)
+        editor.first.press("Enter")
+        settle(page)
+        cell = grid.locator(f'td[id="{target}"]')
+        if wait_until(page, lambda c=cell: c.count() > 0 and c.first.text_content() == text):
+            return
+    raise AssertionError(f"could not type {text!r} into row {row}, column {column}")
+
+
+def _arrow_to(page, grid, col: int, row: int) -> None:
+    """Move the selection with arrow keys until the target cell is the selected one (the
+    accessible table marks it a few frames after each move, so it is read once settled)."""
+    for _ in range(6):
+        selected = ""
+        for _ in range(20):
+            page.wait_for_timeout(100)
+            selected = grid.evaluate(
+                "g => (g.querySelector('td[aria-selected=\"true\"]') || {}).id || ''"
+            )
+            if selected:
+                break
+        match = re.fullmatch(r"glide-cell-(\d+)-(\d+)", selected)
+        if not match:
+            continue
+        at_col, at_row = int(match[1]), int(match[2])
+        if (at_col, at_row) == (col, row):
+            return
+        keys = (["ArrowRight"] * (col - at_col) + ["ArrowLeft"] * (at_col - col)
+                + ["ArrowDown"] * (row - at_row) + ["ArrowUp"] * (at_row - row))  # fmt: skip
+        for key in keys:
             page.keyboard.press(key)
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    for _ in range(row):
-        page.keyboard.press("ArrowDown")
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(200)
-    page.keyboard.press("Control+a")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
+        page.wait_for_timeout(400)
+    raise AssertionError(f"could not select cell {col}, {row} of the grid")
