@@ -33,6 +33,7 @@ lint: setup
 
 bench: setup .venv-glsm/bin/python
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_browser.py
 
 bench-batch: setup
 	$(BIN)/python bench/bench_batch.py

@@ -136,7 +136,7 @@ def edit_cell(page, grid_index: int, row: int, column: int, text: str) -> None:
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
-        _arrow_to(page, grid, column + 1, row)
+        arrow_to(page, grid, column + 1, row)
         page.keyboard.press("Enter")  # opens the cell's editor
         editor = page.locator("input.gdg-input, textarea.gdg-input")
         try:
@@ -152,7 +152,7 @@ def edit_cell(page, grid_index: int, row: int, column: int, text: str) -> None:
     raise AssertionError(f"could not type {text!r} into row {row}, column {column}")
 
 
-def _arrow_to(page, grid, col: int, row: int) -> None:
+def arrow_to(page, grid, col: int, row: int) -> None:
     """Move the selection with arrow keys until the target cell is the selected one (the
     accessible table marks it a few frames after each move, so it is read once settled)."""
     for _ in range(6):

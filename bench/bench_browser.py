@@ -1,0 +1,87 @@
+"""Time in a real browser from a points edit to the updated page: the 20k demo set and a
+1M-lead set, each served by `streamlit run` and driven by Debian's chromium. Printed, not
+asserted (`make bench`)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.browser import (
+    CHROMIUM,
+    arrow_to,
+    app_server,
+    launch,
+    metric,
+    open_app,
+    settle,
+)  # fmt: skip
+
+DEMO_REQUEST, POINTS = 17, 3
+
+
+def edit_to_update_ms(page, value: str) -> float:
+    """Type a new points value and time Enter -> the sales-ready metric shows the change."""
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
+    arrow_to(page, grid, POINTS + 1, DEMO_REQUEST)
+    page.keyboard.press("Enter")
+    editor = page.locator("input.gdg-input").first
+    editor.wait_for(timeout=5000)
+    editor.fill(value)
+    before = metric(page, "Sales-ready")
+    start = time.perf_counter()
+    editor.press("Enter")
+    while metric(page, "Sales-ready") == before:
+        page.wait_for_timeout(10)
+        if time.perf_counter() - start > 120:
+            raise RuntimeError("the page did not update within two minutes")
+    elapsed = (time.perf_counter() - start) * 1000
+    settle(page)
+    return elapsed
+
+
+def measure(demo_dir: Path, label: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"LEADSCORE_DEMO_DIR": str(demo_dir),
+               "LEADSCORE_DB_URL": f"sqlite:///{tmp}/r.db", "LEADSCORE_DATA_DIR": tmp}  # fmt: skip
+        with app_server(env, timeout=600) as url, sync_playwright() as p:
+            browser = launch(p)
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            start = time.perf_counter()
+            open_app(page, url)
+            first = time.perf_counter() - start
+            times = [edit_to_update_ms(page, v) for v in ("40", "5", "30", "12", "25")]
+            browser.close()
+    print(
+        f"  {label:<34} first page {first:6.1f} s   points edit -> updated page: median "
+        f"{statistics.median(times):6.0f} ms (min {min(times):.0f}, max {max(times):.0f})"
+    )
+
+
+def main() -> None:
+    if not CHROMIUM.exists():
+        print(f"browser timing skipped: {CHROMIUM} is absent (apt-get install chromium)")
+        return
+    print("\nin the browser (chromium, headless), five points edits each")
+    with tempfile.TemporaryDirectory() as tmp:
+        small, large = Path(tmp) / "20k", Path(tmp) / "1m"
+        for folder, n in ((small, 20_000), (large, 1_000_000)):
+            subprocess.run([sys.executable, "-m", "model.cli", "demo-data", "--out", str(folder),
+                            "--leads", str(n)], check=True, cwd=ROOT)  # fmt: skip
+        measure(small, "demo data, 20,000 leads")
+        measure(large, "1,000,000 leads, ~15M events")
+
+
+if __name__ == "__main__":
+    main()
