@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.browser import (
     CHROMIUM,
-    arrow_to,
     app_server,
+    arrow_to,
     launch,
     metric,
     open_app,
