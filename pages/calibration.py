@@ -206,16 +206,20 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
     data_key = (data, data.name, model.model_dump_json(), str(as_of))
     result = _suggest(*data_key, tuple(keep), as_of)
     exclude = tuple(sorted(set(leaks.query("kind == 'attribute'")["name"])))
-    ceiling = _ceiling(data, data.name, str(as_of), exclude, as_of)
     cols = st.columns(3)
     cols[0].metric("AUC, current points", f"{result.auc_current:.3f}",
                    help="ROC AUC: the chance a won lead outscores a lost one.")  # fmt: skip
     cols[1].metric("AUC, suggested points", f"{result.auc_suggested:.3f}",
                    f"{result.auc_suggested - result.auc_current:+.3f}",
                    help="Out of fold: points fitted without the leads they are scored on.")  # fmt: skip
-    cols[2].metric("AUC, boosted ceiling", f"{ceiling:.3f}",
-                   help="A gradient-boosted model on the raw attributes and event counts (no "
-                   "leaking columns): about the best any model could rank these leads.")  # fmt: skip
+    ceiling_help = ("A gradient-boosted model on the raw attributes and event counts (no "
+                    "leaking columns): about the best any model could rank these leads.")  # fmt: skip
+    if st.session_state.get("want_ceiling"):
+        ceiling = _ceiling(data, data.name, str(as_of), exclude, as_of)
+        cols[2].metric("AUC, boosted ceiling", f"{ceiling:.3f}", help=ceiling_help)
+    else:  # a few seconds of training: only when asked, so the page opens at once
+        cols[2].button("Measure the boosted ceiling", key="ceiling_button", help=ceiling_help,
+                       on_click=lambda: st.session_state.update(want_ceiling=True))  # fmt: skip
     table = result.table
     st.dataframe(
         pd.DataFrame({
