@@ -172,11 +172,18 @@ def _make_live(store: RevisionStore, model: ScoringModel, parent, changes: list[
         st.rerun()
 
 
+def _rows(key: str, table, base: ScoringModel) -> pd.DataFrame:
+    """What an editor starts from: the rows it showed before a page switch (edits, even
+    invalid ones, included), else the model's own table."""
+    kept = st.session_state.get("editor_rows", {})
+    return kept[key] if key in kept else table(base)
+
+
 def _criteria_editor(attributes: list[str], event_types: tuple[str, ...]) -> pd.DataFrame:
     base = st.session_state["editor_base"]
     used = {c.rule.attribute for c in base.criteria if not c.on_events}
     return st.data_editor(
-        tables.criteria_table(base),
+        _rows("criteria_rows", tables.criteria_table, base),
         height=460,
         key=f"criteria_editor_{st.session_state['editor_version']}",
         num_rows="dynamic",
@@ -240,7 +247,7 @@ def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
     with bands_col:
         st.markdown("**Bands** (highest first; sales-ready bands are handed to sales)")
         bands = st.data_editor(
-            tables.bands_table(st.session_state["editor_base"]),
+            _rows("band_rows", tables.bands_table, st.session_state["editor_base"]),
             key=f"bands_editor_{st.session_state['editor_version']}",
             num_rows="dynamic",
             hide_index=True,
@@ -374,6 +381,7 @@ def _editors(data, as_of) -> bool:
     )
     criteria = _criteria_editor(data.attributes, data.event_types)
     bands, caps, decay = _settings_and_bands()
+    st.session_state["editor_shown"] = {"criteria_rows": criteria, "band_rows": bands}
     try:
         candidate = tables.model_from_tables(
             criteria, bands, name=st.session_state["model_name"] or "Scoring model",

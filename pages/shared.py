@@ -44,6 +44,8 @@ def load_into_editor(model: ScoringModel, revision: Revision | None = None) -> N
     st.session_state["model"] = model
     st.session_state["editor_parent"] = (revision.model_name, revision.number) if revision else None
     st.session_state.pop("conflict", None)
+    st.session_state.pop("editor_rows", None)
+    st.session_state.pop("editor_shown", None)
     st.session_state["editor_base"] = model
     st.session_state["editor_version"] = st.session_state.get("editor_version", -1) + 1
     st.session_state["model_name"] = model.name
@@ -350,11 +352,12 @@ def keep_widget_values() -> None:
 
 
 def rebase_editor() -> None:
-    """After a page switch the criteria and bands editors have lost their edits; show the
-    last valid model in them instead of the model they started from."""
+    """After a page switch the criteria and bands editors have lost their edits (Streamlit
+    drops the state of widgets it did not draw); start new editors from the rows they last
+    showed, so every edit, valid or not, is still on screen, and the revision being edited
+    stays the parent of the next save."""
     editor = f"criteria_editor_{st.session_state['editor_version']}"
-    if (
-        editor not in st.session_state
-        and st.session_state["model"] is not st.session_state["editor_base"]
-    ):
-        load_into_editor(st.session_state["model"])
+    shown = st.session_state.get("editor_shown")
+    if editor not in st.session_state and shown is not None:
+        st.session_state["editor_rows"] = shown
+        st.session_state["editor_version"] += 1

@@ -209,3 +209,19 @@ def test_presentation_mode_hides_the_editing_controls(open_app) -> None:
 def editable_tables(at) -> int:
     """Tables the user can edit (st.data_editor sets an editing mode on the dataframe)."""
     return sum(d.proto.editing_mode != 0 for d in at.dataframe)
+
+
+def test_an_invalid_edit_and_the_revision_being_edited_survive_a_page_switch(at: AppTest):
+    at.text_input(key="author").input("Ann").run()
+    at.text_input(key="note_input").input("first")
+    at.button(key="save_revision_button").click().run()
+    _edit(at, {0: {"value": ""}, 1: {"points": 7}})
+    assert any("Not applied" in e.value for e in at.error)
+    at.switch_page("pages/replay.py").run()
+    at.switch_page("pages/model.py").run()
+    assert not at.exception
+    table = at.data_editor[0].value
+    assert table.loc[1, "points"] == 7  # the edits are still on screen,
+    assert table.loc[0, "value"] in ("", None)
+    assert any("Not applied" in e.value for e in at.error)  # the invalid one too
+    assert at.session_state["editor_parent"] == ("B2B inbound", 1)  # still editing v1
