@@ -49,6 +49,8 @@ NAME_HINTS = {
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
 MOSTLY_MISSING = 0.95
+# day, month and year with separators: "2026-03-01", "01/03/2026" (not "may", not "5191")
+DATE_LIKE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
 
 
 @dataclass
@@ -205,7 +207,7 @@ def guess_mapping(leads: pd.DataFrame, events: pd.DataFrame | None = None) -> Ma
     roles: dict[str, str | None] = {}
     taken: set[str] = set()
     for role in ROLES:
-        roles[role] = _guess_column(leads, role, taken)
+        roles[role] = _guess_column(leads, role, taken) or _guess_by_content(leads, role, taken)
         if roles[role]:
             taken.add(roles[role])
     mapping = Mapping(roles=roles)
@@ -232,6 +234,27 @@ def _guess_column(frame: pd.DataFrame, role: str, taken: set[str]) -> str | None
                 return c
     for c in free:  # a hint inside the name: "Lead Created Date", "Opportunity Amount"
         if any(len(h) > 3 and _key(h) in _key(c) for h in hints):
+            return c
+    return None
+
+
+def _guess_by_content(frame: pd.DataFrame, role: str, taken: set[str]) -> str | None:
+    """When no name gives it away: outcome is a column of won / lost words, the created
+    date the first column of dates, the id the first column of distinct values."""
+    sample = frame.head(2000)
+    for c in (c for c in frame.columns if c not in taken):
+        values = _normalised(sample[c]).dropna()
+        values = values[values != ""]
+        if values.empty:
+            continue
+        if role == "outcome":
+            distinct = set(values.unique())
+            if len(distinct) <= 6 and distinct & WON and distinct <= WON | LOST | OPEN:
+                return c
+        elif role == "created_at" and values.str.contains(DATE_LIKE).all():
+            if _parse(values, "dates").notna().mean() >= 0.9:
+                return c
+        elif role == "lead_id" and values.is_unique and len(values) == len(sample):
             return c
     return None
 
@@ -346,8 +369,9 @@ def _parse(s: pd.Series, what: str) -> pd.Series:
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")  # fast, the usual
         rest = parsed.isna() & text.notna() & (text != "")
         if rest.any():  # other layouts ("03/01/2026 14:00", "1 Mar 2026"), value by value
-            parsed = parsed.astype("datetime64[ns]")
-            parsed[rest] = pd.to_datetime(text[rest], errors="coerce", format="mixed")
+            other = pd.to_datetime(text.where(rest), errors="coerce", format="mixed")
+            other = other.where((other >= pd.Timestamp.min) & (other <= pd.Timestamp.max))
+            parsed = parsed.astype("datetime64[ns]").mask(rest, other.astype("datetime64[ns]"))
         return parsed
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(np.float64)

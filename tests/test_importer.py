@@ -245,3 +245,13 @@ def test_mostly_missing_columns_and_events_without_a_mapping_are_reported():
     text = importer.validate(leads, mapping, events, events_name="log.csv").text()
     assert "column 'fax': 98% missing: little to score on" in text
     assert "error: log.csv: no column is mapped as 'event_type'" in text
+
+
+def test_roles_are_guessed_from_contents_when_names_say_nothing():
+    frame = pd.DataFrame({"ref": ["x1", "x2", "x3"], "when": ["2026-01-01", "2026-02-03", ""],
+                          "result_code": ["Yes", "no", "No"], "notes": ["a", "b", "a"]})  # fmt: skip
+    mapping = importer.guess_mapping(frame)
+    assert mapping.roles["lead_id"] == "ref"
+    assert mapping.roles["created_at"] == "when"
+    assert mapping.roles["outcome"] == "result_code"
+    assert (mapping.won, mapping.lost) == (["yes"], ["no"])
