@@ -274,7 +274,14 @@ class Hits:
     raw_counts: np.ndarray
     decision_ns: np.ndarray
     events_used: int
-    events_excluded: int
+    _event_times: np.ndarray = field(repr=False)  # the dataset's, not a copy
+    _limit_ns: int = field(repr=False)
+
+    @functools.cached_property
+    def events_excluded(self) -> int:
+        """How many events fall at or after their lead's decision moment: counted when
+        first asked (a page caption), not on every rebuild of the matrix."""
+        return int(np.count_nonzero(self._event_times >= self._limit_ns))
 
     @property
     def n_leads(self) -> int:
@@ -316,7 +323,8 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
         raw_counts=raw,
         decision_ns=decision_ns,
         events_used=used,
-        events_excluded=_excluded(data, as_of),
+        _event_times=data.ev_ns if as_of.kind == "fixed" else data.ev_offset_ns,
+        _limit_ns=as_of.date.value if as_of.kind == "fixed" else round(as_of.days * NS_PER_DAY),
     )
 
 
@@ -462,13 +470,6 @@ def _accumulate(lead, times, n, limit, mode, factor, out, raw, count_raw):  # pr
                 raw[lead[e]] += 1.0
             used += 1
     return used
-
-
-def _excluded(data: Dataset, as_of: AsOf) -> int:
-    """How many events fall at or after their lead's decision moment."""
-    if as_of.kind == "fixed":
-        return int(np.count_nonzero(data.ev_ns >= as_of.date.value))
-    return int(np.count_nonzero(data.ev_offset_ns >= round(as_of.days * NS_PER_DAY)))
 
 
 def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
