@@ -323,7 +323,7 @@ def _check_ids(report: Report, leads: pd.DataFrame, column: str, name: str) -> N
     ids = leads[column].astype("string").str.strip()
     blank = ids.isna() | (ids == "")
     if blank.any():
-        report.add("error", f"{name}, column {column!r}", f"{int(blank.sum())} rows have no "
+        report.add("error", f"{name}, column {column!r}", f"{_count(blank, 'row has', 'rows have')} no "
                    f"lead id, at rows {_rows(blank)}")  # fmt: skip
     dupes = ids.duplicated(keep=False) & ~blank
     if dupes.any():
@@ -357,7 +357,7 @@ def _check_parsed(report, s, missing, what, level, where) -> None:
     if bad.any():
         examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
         outcome = "blocks the import" if level == "error" else "they are treated as missing"
-        report.add(level, where, f"{int(bad.sum())} values are not {what}, e.g. {examples} at "
+        report.add(level, where, f"{_count(bad, f'value is not a {what[:-1]}', f'values are not {what}')}, e.g. {examples} at "
                    f"rows {_rows(bad)}; this {outcome}")  # fmt: skip
 
 
@@ -411,15 +411,21 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
     blank = kind.isna() | (kind == "")
     if blank.any():
         report.add("error", f"{name}, column {roles['event_type']!r}",
-                   f"{int(blank.sum())} events have no type, at rows {_rows(blank)}")  # fmt: skip
+                   f"{_count(blank, 'event has', 'events have')} no type, at rows {_rows(blank)}")  # fmt: skip
     known = set(lead_ids.astype("string").str.strip().dropna())
     ids = events[roles["lead_id"]].astype("string").str.strip()
     orphan = ~ids.isin(known)
     if orphan.any():
         examples = ", ".join(repr(v) for v in ids[orphan].drop_duplicates().head(3))
-        report.add("warning", f"{name}, column {roles['lead_id']!r}", f"{int(orphan.sum()):,} "
-                   f"events are for leads not in the leads file (e.g. {examples}); they are "
+        report.add("warning", f"{name}, column {roles['lead_id']!r}", f"{_count(orphan, 'event is', 'events are')}"
+                   f" for leads not in the leads file (e.g. {examples}); they are "
                    "left out")  # fmt: skip
+
+
+def _count(mask: pd.Series, one: str, many: str) -> str:
+    """'1 value is' / '3 values are': the count of a mask with the words it needs."""
+    n = int(mask.sum())
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def _rows(mask: pd.Series, limit: int = 5) -> str:

@@ -82,10 +82,10 @@ def test_guesses_roles_and_outcome_values_from_names():
 def test_every_validation_message_names_the_column_and_rows():
     report = importer.validate(CRM, importer.guess_mapping(CRM), leads_name="crm.csv")
     text = report.text()
-    assert "error: crm.csv, column 'Lead ID': 1 rows have no lead id, at rows 6" in text
+    assert "error: crm.csv, column 'Lead ID': 1 row has no lead id, at rows 6" in text
     assert "1 duplicate lead ids, e.g. '3' at rows 4, 5" in text
-    assert "column 'Created': 1 values are not dates, e.g. 'someday' at rows 3" in text
-    assert "column 'Amount': 1 values are not numbers, e.g. 'lots' at rows 4" in text
+    assert "column 'Created': 1 value is not a date, e.g. 'someday' at rows 3" in text
+    assert "column 'Amount': 1 value is not a number, e.g. 'lots' at rows 4" in text
     assert "outcome values that are neither won nor lost: 'Maybe' (rows 4)" in text
     assert "column 'Region': the same value ('EU') in every row" in text
     assert "column 'Notes': 2 placeholder values ('Select', '-')" in text
@@ -103,9 +103,9 @@ def test_missing_roles_and_events_problems():
                                lost=["no"], events={"lead_id": "who", "occurred_at": "at",
                                                      "event_type": "what"})  # fmt: skip
     text = importer.validate(leads, mapping, events, events_name="log.csv").text()
-    assert "error: log.csv, column 'at': 1 values are not dates, e.g. 'x' at rows 3" in text
-    assert "error: log.csv, column 'what': 1 events have no type, at rows 4" in text
-    assert "warning: log.csv, column 'who': 1 events are for leads not in the leads file" in text
+    assert "error: log.csv, column 'at': 1 value is not a date, e.g. 'x' at rows 3" in text
+    assert "error: log.csv, column 'what': 1 event has no type, at rows 4" in text
+    assert "warning: log.csv, column 'who': 1 event is for leads not in the leads file" in text
 
 
 def test_applied_mapping_speaks_the_app_vocabulary(tmp_path):
