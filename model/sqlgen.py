@@ -229,11 +229,13 @@ def _counts_cte(d, model, events, leads_table, events_table, as_of) -> str:
             decayed, raw = f"LEAST({decayed}, {cap})", f"LEAST({raw}, {cap})"
         columns.append(f"{decayed} AS d{j},\n    {raw} AS r{j}")
     body = ",\n    ".join(columns)
+    used = _list(list(dict.fromkeys(t for _, c in events for t in c.rule.events)))
     return f"""aged AS (
   SELECT e.{lead} AS lead_id, e.{_quote_ident("event_type")} AS event_type,
     CAST({age} AS {d.double_type}) AS age_ns
   FROM {table_name(events_table)} e
   JOIN {table_name(leads_table)} l ON l.{lead} = e.{lead}
+  WHERE e.{_quote_ident("event_type")} IN ({used})
 ), counts AS (
   SELECT a.lead_id,
     {body}
