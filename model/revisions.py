@@ -182,6 +182,7 @@ class RevisionStore:
         self.url = url or default_url()
         self.clock = clock
         self.engine = _engine(self.url)
+        self._parsed: dict[int, Revision] = {}  # row id -> revision: rows never change
         self._open()
 
     @property
@@ -470,7 +471,7 @@ class RevisionStore:
             .where(revisions_table.c.model_name == model_name)
             .order_by(revisions_table.c.number)
         ).mappings()
-        revisions = [_revision(r) for r in rows]
+        revisions = [self._parse(r) for r in rows]
         changes = conn.execute(
             sa.select(status_table.c.number, status_table.c.changed_at)
             .where(status_table.c.model_name == model_name)
@@ -488,6 +489,13 @@ class RevisionStore:
             else r
             for r in revisions
         ]
+
+    def _parse(self, row: sa.RowMapping) -> Revision:
+        """A stored revision, validated once per process: rows are append-only, so the
+        model JSON of a row id never changes (pages read revisions on every rerun)."""
+        if row["id"] not in self._parsed:
+            self._parsed[row["id"]] = _revision(row)
+        return self._parsed[row["id"]]
 
     @staticmethod
     def _latest_row(conn: Connection, model_name: str) -> sa.RowMapping | None:
@@ -511,7 +519,7 @@ class RevisionStore:
             return (newest or 0) + 1
         if latest is None:
             raise ValueError(f"model {model_name!r} has no revision {parent} to save on top of")
-        raise self._conflict(_revision(latest), parent)
+        raise self._conflict(self._parse(latest), parent)
 
     @staticmethod
     def _conflict(latest: Revision | None, parent: int | None) -> Conflict:
