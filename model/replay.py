@@ -316,6 +316,12 @@ def report(data: Dataset, hits: Hits, model: ScoringModel, *, width: int = 10) -
     )
 
 
+SUMMARY_LABELS = {
+    "auc": "ROC AUC", "lift_top10": "lift, top 10 %", "capture_top10": "wins in top 10 %",
+    "lift_top20": "lift, top 20 %", "capture_top20": "wins in top 20 %",
+}  # fmt: skip
+
+
 def compare_summary(a: Report, b: Report) -> pd.DataFrame:
     """Headline figures of A and B with a B - A delta row."""
     frame = pd.DataFrame([a.summary, b.summary], index=["A", "B"])

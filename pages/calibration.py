@@ -250,7 +250,7 @@ def main() -> None:
     shared.require_router()
     st.title("Lead confidence")
     data, model, as_of = shared.dataset(), st.session_state["model"], st.session_state["as_of"]
-    shared.require_fitting_model(data, model, as_of)
+    shared.fitting_hits(data, model, as_of)  # stops the page when the model does not fit
     st.session_state.setdefault("cal_method", "isotonic")
     st.session_state.setdefault("cal_folds", 5)
     st.session_state.setdefault("cal_by_stage", False)

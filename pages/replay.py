@@ -9,12 +9,6 @@ from model import charts, replay
 from model.spec import ModelError
 from pages import shared
 
-SUMMARY_NAMES = {
-    "auc": "ROC AUC", "lift_top10": "lift, top 10 %", "capture_top10": "wins in top 10 %",
-    "lift_top20": "lift, top 20 %", "capture_top20": "wins in top 20 %",
-}  # fmt: skip
-
-
 METRIC_HELP = {
     "auc": "ROC AUC: the chance that a won lead scores higher than a lost one (0.5 is a coin, 1 is perfect).",
     "lift_top10": "Lift: how many times the overall win rate the top 10 % of scores win at.",
@@ -61,8 +55,7 @@ def main() -> None:
     model_b = shared.model_b()
     width = st.session_state["bucket_width"]
 
-    shared.require_fitting_model(data, model_a, as_of)
-    hits_a = shared.hits(data, model_a, as_of)
+    hits_a = shared.fitting_hits(data, model_a, as_of)
     rep_a = replay.report(data, hits_a, model_a, width=width)
     reports = {"A": rep_a}
     if model_b is not None:
@@ -88,7 +81,7 @@ def main() -> None:
 
     st.subheader("Ranking quality")
     if "B" in reports:
-        table = replay.compare_summary(rep_a, reports["B"]).rename(columns=SUMMARY_NAMES)
+        table = replay.compare_summary(rep_a, reports["B"]).rename(columns=replay.SUMMARY_LABELS)
         st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
                      .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch")  # fmt: skip
     cols = st.columns(5)

@@ -119,7 +119,7 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         table = replay.compare_summary(rep_live, rep_b)
         table.index = [f"live {live.label}", f"candidate {candidate.label}", "candidate − live"]
         shares = ["wins in top 10 %", "wins in top 20 %"]
-        st.dataframe(table.rename(columns=_SUMMARY).style.format("{:.3f}")
+        st.dataframe(table.rename(columns=replay.SUMMARY_LABELS).style.format("{:.3f}")
                      .format("{:.1%}", subset=shares), width="stretch")  # fmt: skip
         st.caption("Ranking quality of closed leads scored as of the sidebar's decision moment."
                    " A candidate worth making live ranks wins higher: more AUC, more lift.")  # fmt: skip
@@ -128,10 +128,6 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
                       placeholder="what the room decided and why")  # fmt: skip
         if st.form_submit_button("Record this review", key="record_review_button"):
             _record(store, live, ratio)
-
-
-_SUMMARY = {"auc": "ROC AUC", "lift_top10": "lift, top 10 %", "capture_top10": "wins in top 10 %",
-            "lift_top20": "lift, top 20 %", "capture_top20": "wins in top 20 %"}  # fmt: skip
 
 
 def _record(store: RevisionStore, live: Revision, ratio: float) -> None:

@@ -243,21 +243,19 @@ def _scoped(_data: Dataset, data_name: str, as_of_text: str, _as_of: AsOf) -> Da
 
 def dataset_folder() -> Path:
     """The folder of the dataset picked in the sidebar."""
-    name = st.session_state.get("dataset", DEMO_LABEL)
+    name = data_label()
     return demo_folder() if name == DEMO_LABEL else saved_datasets().get(name, demo_folder())
 
 
 def has_dates() -> bool:
     """Whether the picked dataset has created dates (imports may not)."""
-    return st.session_state.get("dataset", DEMO_LABEL) == DEMO_LABEL or bool(
-        dataset_meta(dataset_folder()).get("has_dates", True)
-    )
+    return data_label() == DEMO_LABEL or bool(dataset_meta(dataset_folder()).get("has_dates", True))
 
 
 def _full_dataset() -> Dataset:
     """Every lead of the picked dataset, loaded once per server; the demo set is generated
     on first start."""
-    if st.session_state.get("dataset", DEMO_LABEL) != DEMO_LABEL:
+    if data_label() != DEMO_LABEL:
         return _load(str(dataset_folder()))
     folder = demo_folder()
     if not (folder / "leads.csv").exists() or not (folder / "events.csv").exists():
@@ -305,11 +303,11 @@ def leak_warnings(flags: pd.DataFrame) -> None:
         st.warning(line, icon=":material/warning:")
 
 
-def require_fitting_model(data: Dataset, model: ScoringModel, as_of: AsOf) -> None:
-    """Stop the page with a clear message when the model's rules do not fit the dataset
-    (e.g. criteria on columns a newly imported dataset does not have)."""
+def fitting_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
+    """The model's hit matrix on the dataset; stops the page with a clear message when the
+    rules do not fit it (e.g. criteria on columns a newly imported dataset lacks)."""
     try:
-        hits(data, model, as_of)
+        return hits(data, model, as_of)
     except ModelError as exc:
         st.error(f"The model in the editor does not fit the dataset {data_label()!r}: {exc}. "
                  "Edit its criteria on the Model page, or load the dataset's starter model "

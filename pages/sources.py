@@ -43,8 +43,7 @@ def main() -> None:
     shared.require_router()
     st.title("Sources")
     data, model, as_of = shared.dataset(), st.session_state["model"], st.session_state["as_of"]
-    shared.require_fitting_model(data, model, as_of)
-    scores = score(shared.hits(data, model, as_of), model)
+    scores = score(shared.fitting_hits(data, model, as_of), model)
     if "source" not in data.leads.columns:
         st.info("This dataset has no source column: map one on the Data page.")
     else:

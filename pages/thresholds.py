@@ -51,8 +51,7 @@ def main() -> None:
                "boundary to see what sales would get before anything goes live.")  # fmt: skip
     proposed = _proposed(model)
     current_t, proposed_t = model.sales_ready_threshold, proposed.sales_ready_threshold
-    shared.require_fitting_model(data, model, as_of)
-    hits = shared.hits(data, model, as_of)
+    hits = shared.fitting_hits(data, model, as_of)
     scores = scoring.score(hits, model)
     sweep = replay.threshold_sweep(data, scores)
     now, then = _sweep_row(sweep, current_t), _sweep_row(sweep, proposed_t)
