@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 from platformdirs import user_data_path
 
 from model.features import PLACEHOLDERS
-from model.io import LOST, OPEN, WON, DataError
+from model.io import LOST, OPEN, WON, DataError, row_numbers, to_dates, to_numbers
 
 ROLES = ("lead_id", "created_at", "outcome", "value", "stage", "source", "closed_at")
 EVENT_ROLES = ("lead_id", "occurred_at", "event_type")
@@ -300,7 +300,7 @@ def validate(
     copies = leads.duplicated()
     if copies.any():
         report.add("warning", leads_name, f"{int(copies.sum())} rows are exact copies of an "
-                   f"earlier row (rows {_rows(copies)}); they are kept as separate leads")  # fmt: skip
+                   f"earlier row (rows {row_numbers(copies)}); they are kept as separate leads")  # fmt: skip
     _check_outcome(report, leads[roles["outcome"]], mapping, missing,
                    f"{leads_name}, column {roles['outcome']!r}")  # fmt: skip
     for role, level in (("created_at", "error"), ("closed_at", "warning")):
@@ -324,12 +324,12 @@ def _check_ids(report: Report, leads: pd.DataFrame, column: str, name: str) -> N
     blank = ids.isna() | (ids == "")
     if blank.any():
         report.add("error", f"{name}, column {column!r}", f"{_count(blank, 'row has', 'rows have')} no "
-                   f"lead id, at rows {_rows(blank)}")  # fmt: skip
+                   f"lead id, at rows {row_numbers(blank)}")  # fmt: skip
     dupes = ids.duplicated(keep=False) & ~blank
     if dupes.any():
         examples = ", ".join(repr(v) for v in ids[dupes].drop_duplicates().head(3))
         report.add("error", f"{name}, column {column!r}", f"{int(ids[~blank].duplicated().sum())}"
-                   f" duplicate lead ids, e.g. {examples} at rows {_rows(dupes)}")  # fmt: skip
+                   f" duplicate lead ids, e.g. {examples} at rows {row_numbers(dupes)}")  # fmt: skip
 
 
 def _check_outcome(report, s: pd.Series, mapping: Mapping, missing: set[str], where) -> None:
@@ -345,7 +345,7 @@ def _check_outcome(report, s: pd.Series, mapping: Mapping, missing: set[str], wh
     if unknown.any():
         values = ", ".join(repr(v) for v in s[unknown].astype(str).drop_duplicates().head(6))
         report.add("warning", where, f"{int(unknown.sum())} rows have outcome values that are "
-                   f"neither won nor lost: {values} (rows {_rows(unknown)}); they count as "
+                   f"neither won nor lost: {values} (rows {row_numbers(unknown)}); they count as "
                    "open unless you map them")  # fmt: skip
 
 
@@ -358,25 +358,11 @@ def _check_parsed(report, s, missing, what, level, where) -> None:
         examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
         outcome = "blocks the import" if level == "error" else "they are treated as missing"
         report.add(level, where, f"{_count(bad, f'value is not a {what[:-1]}', f'values are not {what}')}, e.g. {examples} at "
-                   f"rows {_rows(bad)}; this {outcome}")  # fmt: skip
+                   f"rows {row_numbers(bad)}; this {outcome}")  # fmt: skip
 
 
 def _parse(s: pd.Series, what: str) -> pd.Series:
-    if what == "dates":
-        if pd.api.types.is_datetime64_any_dtype(s):
-            return s
-        text = s.astype("string").str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")  # fast, the usual
-        rest = parsed.isna() & text.notna() & (text != "")
-        if rest.any():  # other layouts ("03/01/2026 14:00", "1 Mar 2026"), value by value
-            other = pd.to_datetime(text.where(rest), errors="coerce", format="mixed")
-            other = other.where((other >= pd.Timestamp.min) & (other <= pd.Timestamp.max))
-            parsed = parsed.astype("datetime64[ns]").mask(rest, other.astype("datetime64[ns]"))
-        return parsed
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype(np.float64)
-    text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
-    return pd.to_numeric(text, errors="coerce")
+    return to_dates(s) if what == "dates" else to_numbers(s)
 
 
 def _check_attributes(report, leads, used, missing, name) -> None:
@@ -411,7 +397,7 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
     blank = kind.isna() | (kind == "")
     if blank.any():
         report.add("error", f"{name}, column {roles['event_type']!r}",
-                   f"{_count(blank, 'event has', 'events have')} no type, at rows {_rows(blank)}")  # fmt: skip
+                   f"{_count(blank, 'event has', 'events have')} no type, at rows {row_numbers(blank)}")  # fmt: skip
     known = set(lead_ids.astype("string").str.strip().dropna())
     ids = events[roles["lead_id"]].astype("string").str.strip()
     orphan = ~ids.isin(known)
@@ -426,12 +412,6 @@ def _count(mask: pd.Series, one: str, many: str) -> str:
     """'1 value is' / '3 values are': the count of a mask with the words it needs."""
     n = int(mask.sum())
     return f"{n:,} {one if n == 1 else many}"
-
-
-def _rows(mask: pd.Series, limit: int = 5) -> str:
-    rows = (np.flatnonzero(mask.to_numpy(dtype=bool)) + 2).tolist()
-    shown = ", ".join(map(str, rows[:limit]))
-    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 # ---------------------------------------------------------------------------- applying

@@ -81,7 +81,7 @@ def check_leads(frame: pd.DataFrame, *, source: str = "leads") -> pd.DataFrame:
         ids = frame.loc[dupes, "lead_id"].drop_duplicates().head(5).tolist()
         raise DataError(
             f"{source}: column 'lead_id' has {int(frame['lead_id'].duplicated().sum())} duplicate"
-            f" ids, e.g. {', '.join(map(repr, ids))} at rows {_rows(dupes)}"
+            f" ids, e.g. {', '.join(map(repr, ids))} at rows {row_numbers(dupes)}"
         )
     frame["created_at"] = parse_dates(frame["created_at"], "created_at", source, required=True)
     if "closed_at" in frame.columns:
@@ -101,21 +101,44 @@ def check_events(frame: pd.DataFrame, *, source: str = "events") -> pd.DataFrame
     frame["occurred_at"] = parse_dates(frame["occurred_at"], "occurred_at", source, required=True)
     blank = frame["event_type"].isna() | (frame["event_type"].astype("string").str.strip() == "")
     if blank.any():
-        raise DataError(f"{source}: column 'event_type' is empty at rows {_rows(blank)}")
+        raise DataError(f"{source}: column 'event_type' is empty at rows {row_numbers(blank)}")
     return frame
+
+
+def to_dates(s: pd.Series) -> pd.Series:
+    """Dates as datetime64[ns], tz-naive; text that is not a date (or out of range) is NaT.
+    ISO text takes the fast path; other layouts ("03/01/2026", "1 Mar 2026") value by value."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        s = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        return s.astype("datetime64[ns]")
+    text = s.astype("string").str.strip()
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601").astype("datetime64[ns]")
+    rest = parsed.isna() & text.notna() & (text != "")
+    if rest.any():
+        other = pd.to_datetime(text.where(rest), errors="coerce", format="mixed")
+        other = other.where((other >= pd.Timestamp.min) & (other <= pd.Timestamp.max))
+        parsed = parsed.mask(rest, other.astype("datetime64[ns]"))
+    return parsed
+
+
+def to_numbers(s: pd.Series) -> pd.Series:
+    """Numbers as float64 ('1,200' and '$300' allowed); other text is NaN."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(np.float64)
+    text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
+    return pd.to_numeric(text, errors="coerce").astype(np.float64)
 
 
 def parse_dates(s: pd.Series, column: str, source: str, *, required: bool = False) -> pd.Series:
     """Parse a date column; unparseable values (and blanks when required) are errors."""
-    if pd.api.types.is_datetime64_any_dtype(s):
-        parsed = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-    else:
-        text = s.astype("string").str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        _refuse_unparsed(text, parsed, column, source, "dates")
+    parsed = to_dates(s)
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        _refuse_unparsed(s.astype("string").str.strip(), parsed, column, source, "dates")
     if required and parsed.isna().any():
-        raise DataError(f"{source}: column '{column}' is empty at rows {_rows(parsed.isna())}")
-    return parsed.astype("datetime64[ns]")
+        raise DataError(
+            f"{source}: column '{column}' is empty at rows {row_numbers(parsed.isna())}"
+        )
+    return parsed
 
 
 def parse_outcome(s: pd.Series, source: str) -> pd.Series:
@@ -127,19 +150,17 @@ def parse_outcome(s: pd.Series, source: str) -> pd.Series:
         values = ", ".join(repr(v) for v in s[unknown].astype(str).drop_duplicates().head(5))
         raise DataError(
             f"{source}: column 'outcome' has values that are not won, lost or open: {values}"
-            f" at rows {_rows(unknown)}"
+            f" at rows {row_numbers(unknown)}"
         )
     return out.set_axis(s.index)
 
 
 def parse_numbers(s: pd.Series, column: str, source: str) -> pd.Series:
     """Parse a numeric column ('1,200', '$300' allowed); other text is an error."""
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype(np.float64)
-    text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
-    parsed = pd.to_numeric(text, errors="coerce")
-    _refuse_unparsed(s.astype("string").str.strip(), parsed, column, source, "numbers")
-    return parsed.astype(np.float64)
+    parsed = to_numbers(s)
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        _refuse_unparsed(s.astype("string").str.strip(), parsed, column, source, "numbers")
+    return parsed
 
 
 def _refuse_unparsed(
@@ -151,7 +172,7 @@ def _refuse_unparsed(
         examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
         raise DataError(
             f"{source}: column '{column}' has {int(bad.sum())} values that are not {what}, "
-            f"e.g. {examples} at rows {_rows(bad)}"
+            f"e.g. {examples} at rows {row_numbers(bad)}"
         )
 
 
@@ -168,10 +189,10 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None
 def _no_blank_ids(frame: pd.DataFrame, column: str, source: str) -> None:
     blank = frame[column].isna() | (frame[column] == "")
     if blank.any():
-        raise DataError(f"{source}: column '{column}' is empty at rows {_rows(blank)}")
+        raise DataError(f"{source}: column '{column}' is empty at rows {row_numbers(blank)}")
 
 
-def _rows(mask: pd.Series, limit: int = 5) -> str:
+def row_numbers(mask: pd.Series, limit: int = 5) -> str:
     """Spreadsheet row numbers (header = row 1) of the first few True values; a frame read in
     parts keeps each row's original position as its index."""
     hit = mask.to_numpy(dtype=bool)
