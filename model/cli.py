@@ -129,13 +129,10 @@ def _import(args: argparse.Namespace) -> int:
         else:
             raise ValueError(f"--map: unknown role {role!r} (roles: {', '.join(importer.ROLES)})")
     outcome = mapping.roles.get("outcome")
-    if outcome and (args.won or args.lost):
+    if outcome:  # guessed from the column finally mapped, then what the user said
+        mapping.won, mapping.lost = importer.outcome_words(leads[outcome])
         mapping.won = _values(args.won) if args.won else mapping.won
         mapping.lost = _values(args.lost) if args.lost else mapping.lost
-    elif outcome:
-        values = leads[outcome].astype("string").str.strip().str.lower().dropna().unique()
-        mapping.won = sorted(v for v in values if v in importer.WON)
-        mapping.lost = sorted(v for v in values if v in importer.LOST)
     mapping.missing += [m.strip().lower() for m in args.missing]
     report = importer.validate(leads, mapping, events, leads_name=args.leads.name,
                                events_name=args.events.name if args.events else "events")  # fmt: skip

@@ -212,9 +212,7 @@ def guess_mapping(leads: pd.DataFrame, events: pd.DataFrame | None = None) -> Ma
             taken.add(roles[role])
     mapping = Mapping(roles=roles)
     if roles["outcome"]:
-        values = _normalised(leads[roles["outcome"]]).dropna().unique()
-        mapping.won = sorted(v for v in values if v in WON)
-        mapping.lost = sorted(v for v in values if v in LOST)
+        mapping.won, mapping.lost = outcome_words(leads[roles["outcome"]])
     if events is not None:
         taken = set()
         for role in EVENT_ROLES:
@@ -223,6 +221,12 @@ def guess_mapping(leads: pd.DataFrame, events: pd.DataFrame | None = None) -> Ma
             if column:
                 taken.add(column)
     return mapping
+
+
+def outcome_words(outcome: pd.Series) -> tuple[list[str], list[str]]:
+    """The values of an outcome column that the usual words say mean won, and lost."""
+    values = _normalised(outcome).dropna().unique()
+    return sorted(v for v in values if v in WON), sorted(v for v in values if v in LOST)
 
 
 def _guess_column(frame: pd.DataFrame, role: str, taken: set[str]) -> str | None:

@@ -216,3 +216,32 @@ def test_export_sql_runs_as_printed_on_duckdb_with_the_demo_csvs(demo_folder, tm
     assert main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--calibration",
                  str(bad)]) == 2  # fmt: skip
     assert "not a calibration file" in capsys.readouterr().err
+
+
+def test_import_maps_a_crm_export_and_starter_model_reads_it(tmp_path, capsys):
+    crm = tmp_path / "crm.csv"
+    crm.write_text("Ref;Opened;Result;Plan\nA1;2026-01-02;Deal;Pro\nA2;2026-01-03;No deal;Free\n"
+                   "A3;2026-01-04;;Pro\nA4;2026-01-05;No deal;Select\n")  # fmt: skip
+    out = tmp_path / "ds"
+    args = ["import", "--leads", str(crm), "--map", "lead_id=Ref", "--map", "created_at=Opened",
+            "--map", "outcome=Result", "--won", "Deal", "--lost", "no deal", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    assert "wrote 4 leads (1 won, 25.00%)" in capsys.readouterr().err
+    leads = pd.read_parquet(out / "leads.parquet")
+    assert leads["outcome"].tolist() == ["won", "lost", "open", "lost"]
+    assert leads["Plan"].isna().tolist() == [False, False, False, True]  # 'Select' is missing
+    assert main(args) == 2  # the folder holds a dataset: nothing is overwritten
+    assert "already holds a dataset" in capsys.readouterr().err
+    starter = tmp_path / "starter.json"
+    assert main(["starter-model", "--data", str(out), "--out", str(starter)]) == 0
+    assert {c.rule.attribute for c in load_model(starter).criteria} == {"Plan"}
+
+
+def test_import_exits_2_with_the_report_on_blocking_errors(tmp_path, capsys):
+    crm = tmp_path / "crm.csv"
+    crm.write_text("id,created,status\n1,2026-01-02,won\n1,soon,lost\n")
+    assert main(["import", "--leads", str(crm), "--out", str(tmp_path / "ds")]) == 2
+    err = capsys.readouterr().err
+    assert "error: crm.csv, column 'id': 1 duplicate lead ids" in err
+    assert "error: crm.csv, column 'created': 1 value is not a date, e.g. 'soon' at rows 3" in err
+    assert not (tmp_path / "ds" / "leads.parquet").exists()
