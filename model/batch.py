@@ -68,8 +68,7 @@ def score_in_parts(
         for p in range(parts):
             progress(0.1 + 0.9 * p / parts, f"scoring part {p + 1} of {parts}…")
             frame = _score_part(model, as_of, lead_parts[p], event_parts[p], leads, events)
-            frame.to_csv(out, index=False, header=written == 0 and p == 0,
-                         lineterminator="\n")  # fmt: skip
+            frame.to_csv(out, index=False, header=p == 0, lineterminator="\n")
             written += len(frame)
         progress(1.0, f"scored {written:,} leads in {parts} parts")
     return written

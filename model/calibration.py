@@ -163,9 +163,14 @@ def log_loss(p: np.ndarray, won: np.ndarray) -> float:
 def ece(p: np.ndarray, won: np.ndarray, *, bins: int = 10) -> float:
     """Expected calibration error: |observed - predicted| per equal-width confidence bin,
     weighted by the bin's share of leads."""
-    b = np.minimum((p * bins).astype(np.intp), bins - 1)
+    b = _bins(p, bins)
     gap = np.abs(np.bincount(b, won, minlength=bins) - np.bincount(b, p, minlength=bins))
     return float(gap.sum() / max(len(p), 1))
+
+
+def _bins(p: np.ndarray, bins: int) -> np.ndarray:
+    """Equal-width confidence bin of each probability (1.0 in the top bin)."""
+    return np.minimum((p * bins).astype(np.intp), bins - 1)
 
 
 def metrics(p: np.ndarray, won: np.ndarray) -> dict[str, float]:
@@ -174,7 +179,7 @@ def metrics(p: np.ndarray, won: np.ndarray) -> dict[str, float]:
 
 def reliability(p: np.ndarray, won: np.ndarray, *, bins: int = 10) -> pd.DataFrame:
     """Per confidence bin: mean predicted, observed win rate with a 95 % Wilson interval."""
-    b = np.minimum((p * bins).astype(np.intp), bins - 1)
+    b = _bins(p, bins)
     n = np.bincount(b, minlength=bins)
     w = np.bincount(b, won, minlength=bins)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -163,9 +163,9 @@ def suggest(
 
 def _points(x, won, current, model, leaks, min_hits):
     """Integer points from a logistic fit, on the current score's log-odds scale."""
-    hits = np.count_nonzero(x > 0, axis=0)
-    usable = hits >= min_hits
-    usable &= np.array([c.id not in leaks for c in model.criteria])
+    enough = np.count_nonzero(x > 0, axis=0) >= min_hits
+    leaking = np.array([c.id in leaks for c in model.criteria], dtype=bool)
+    usable = enough & ~leaking
     fit = LogisticRegression(C=1.0, max_iter=2000).fit(x[:, usable], won)
     slope = LogisticRegression(C=1e4, max_iter=1000).fit(current[:, None] / 100, won).coef_[0, 0]
     beta = np.zeros(x.shape[1])
@@ -177,12 +177,12 @@ def _points(x, won, current, model, leaks, min_hits):
         scale = 100 / top if top > 0 else 0.0
     current_points = np.array([c.points for c in model.criteria])
     points = np.where(usable, np.round(beta * scale), current_points)
+    points = np.where(leaking, 0.0, points) + 0.0  # + 0.0: no "-0" points
     status = np.where(
-        [c.id in leaks for c in model.criteria],
+        leaking,
         "left out: recorded after the outcome?",
-        np.where(hits >= min_hits, "suggested", f"too few hits (< {min_hits}): kept"),
+        np.where(enough, "suggested", f"too few hits (< {min_hits}): kept"),
     )
-    points = np.where(status == "left out: recorded after the outcome?", 0.0, points) + 0.0
     return points, status, scale
 
 
