@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model import attribution
-from model.features import AsOf, build_hits
+from model.features import AsOf, build_hits, prepare
 from model.scoring import score
-from tests.conftest import tiny_dataset, tiny_model
+from tests.conftest import tiny_model
 
 AS_OF = AsOf("created_plus_days", days=14)
 
@@ -30,22 +31,17 @@ def test_credit_rules_on_hand_worked_touches():
 
 
 def _touched():
-    leads = [{"lead_id": "a", "created_at": "2026-01-01", "outcome": "won", "value": 100},
-             {"lead_id": "b", "created_at": "2026-01-01", "outcome": "lost", "value": 50},
-             {"lead_id": "c", "created_at": "2026-01-01", "outcome": "open", "value": 10}]  # fmt: skip
-    data = tiny_dataset(leads, [("a", "2026-01-02", "visit"), ("a", "2026-01-03", "click"),
-                                ("b", "2026-01-02", "visit"), ("a", "2026-02-01", "visit")])  # fmt: skip
-    channel = {"2026-01-02": "web", "2026-01-03": "email", "2026-02-01": "event"}
-    import pandas as pd
-
-    from model.features import prepare
-
-    events = pd.DataFrame([("a", "2026-01-02", "visit"), ("a", "2026-01-03", "click"),
-                           ("b", "2026-01-02", "visit"), ("a", "2026-02-01", "visit")],
-                          columns=["lead_id", "occurred_at", "event_type"])  # fmt: skip
-    events["channel"] = events["occurred_at"].map(channel)
-    events["occurred_at"] = pd.to_datetime(events["occurred_at"])
-    return prepare(data.leads, events, name="touched")
+    """Three leads created 1 Jan; a touches web then email (and an event after its decision
+    on 15 Jan), b touches web, c is never touched."""
+    leads = pd.DataFrame({"lead_id": ["a", "b", "c"], "outcome": ["won", "lost", "open"],
+                          "created_at": pd.to_datetime(["2026-01-01"] * 3),
+                          "value": [100, 50, 10]})  # fmt: skip
+    events = pd.DataFrame(
+        [("a", "2026-01-02", "visit", "web"), ("a", "2026-01-03", "click", "email"),
+         ("b", "2026-01-02", "visit", "web"), ("a", "2026-02-01", "visit", "event")],
+        columns=["lead_id", "occurred_at", "event_type", "channel"],
+    ).assign(occurred_at=lambda e: pd.to_datetime(e["occurred_at"]))  # fmt: skip
+    return prepare(leads, events, name="touched")
 
 
 def test_credit_table_counts_touches_before_the_decision_only():
