@@ -32,7 +32,6 @@ NS_PER_SECOND = 10**9
 class Dialect:
     """What differs between warehouses: quoting, text casts and time differences."""
 
-    name: str
     text_type: str
     double_type: str
     # nanoseconds from timestamp a to timestamp b, as an exact integer where the warehouse
@@ -45,17 +44,13 @@ def _quote_ident(name: str) -> str:
 
 
 DIALECTS = {
-    "duckdb": Dialect(
-        "duckdb", "VARCHAR", "DOUBLE", lambda a, b: f"(epoch_ns({b}) - epoch_ns({a}))"
-    ),
+    "duckdb": Dialect("VARCHAR", "DOUBLE", lambda a, b: f"(epoch_ns({b}) - epoch_ns({a}))"),
     "postgres": Dialect(
-        "postgres",
         "TEXT",
         "DOUBLE PRECISION",
         lambda a, b: f"(EXTRACT(EPOCH FROM ({b} - {a})) * 1000000000)",
     ),
     "ansi": Dialect(
-        "ansi",
         "VARCHAR",
         "DOUBLE PRECISION",
         lambda a, b: f"(CAST(TIMESTAMPDIFF(SECOND, {a}, {b}) AS DOUBLE PRECISION) * 1000000000)",
@@ -213,9 +208,9 @@ def _counts_cte(d, model, events, leads_table, events_table, as_of) -> str:
     lead = _quote_ident("lead_id")
     if as_of.kind == "fixed":
         moment = _timestamp(as_of.date)
-        age = d.ns_between(f"e.{_quote_ident('occurred_at')}", moment)
+        age = d.ns_between(_as_timestamp("e", "occurred_at"), moment)
     else:
-        offset = d.ns_between(f"l.{_quote_ident('created_at')}", f"e.{_quote_ident('occurred_at')}")
+        offset = d.ns_between(_as_timestamp("l", "created_at"), _as_timestamp("e", "occurred_at"))
         age = f"({literal(round(as_of.days * 86_400 * NS_PER_SECOND))} - {offset})"
     weight = _weight(model, "a.age_ns")
     columns = []
@@ -243,6 +238,11 @@ def _counts_cte(d, model, events, leads_table, events_table, as_of) -> str:
   WHERE a.age_ns > 0
   GROUP BY a.lead_id
 ), """
+
+
+def _as_timestamp(alias: str, column: str) -> str:
+    """A time column as a timestamp, whatever type the table gave it (a CSV read as text)."""
+    return f"CAST({alias}.{_quote_ident(column)} AS TIMESTAMP)"
 
 
 def _weight(model: ScoringModel, age: str) -> str:
