@@ -3,8 +3,8 @@
 The hit matrix depends on criterion *rules*, decay and the as-of policy, never on points,
 so a points or threshold edit re-runs only stage 2 (`model.scoring`). It is compact:
 
-* attribute criteria are packed as bits into a few small integer codes per lead
-  (16 criteria to a code), so stage 2 turns them into points with one lookup per code;
+* attribute criteria are packed as bits into a few 16-bit codes per lead (16 criteria
+  to a code), so stage 2 turns them into points with one table lookup per code;
 * each event criterion is one float64 column of decayed, capped counts (float64 keeps
   band boundaries exact; float32 moves about 1 lead in 1M across a boundary).
 
@@ -259,15 +259,15 @@ class _Column:
 class Hits:
     """The compact hit matrix H of one model's rules on one dataset, as of one policy.
 
-    `codes[w]` packs the attribute criteria `code_criteria[w]` as bits (bit j set = the j-th
-    of them fired). `counts[:, j]` is the decayed, capped count of event criterion
+    Row `codes[w]` packs the attribute criteria `code_criteria[w]` as bits (bit j set = the
+    j-th of them fired). `counts[:, j]` is the decayed, capped count of event criterion
     `event_criteria[j]`; `raw_counts` the same without decay (used by the floor).
     """
 
     rules_key: str
     as_of: AsOf
     criterion_ids: tuple[str, ...]
-    codes: tuple[np.ndarray, ...]
+    codes: np.ndarray  # uint16, one row per 16 attribute criteria
     code_criteria: tuple[tuple[int, ...], ...]
     event_criteria: tuple[int, ...]
     counts: np.ndarray
@@ -300,7 +300,8 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     decision_ns = as_of.decision_ns(data.created_ns)
     attr = [k for k, c in enumerate(model.criteria) if not c.on_events]
     words = [attr[i : i + BITS_PER_CODE] for i in range(0, len(attr), BITS_PER_CODE)]
-    packed = [_POOL.submit(_pack, data, model, members) for members in words]
+    codes = np.empty((len(words), data.n_leads), dtype=np.uint16)
+    packed = [_POOL.submit(_pack, data, model, w, codes[i]) for i, w in enumerate(words)]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
     counts = np.empty((data.n_leads, len(ev)), order="F")
     raw = counts if model.decay.mode == "none" else np.empty_like(counts, order="F")
@@ -311,7 +312,8 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
         return _count_events(data, rule, model.decay, as_of, counts[:, j], undecayed)
 
     used = sum(_POOL.map(column, range(len(ev))))
-    codes = tuple(job.result() for job in packed)
+    for job in packed:
+        job.result()
     return Hits(
         rules_key=model.rules_key(),
         as_of=as_of,
@@ -328,9 +330,9 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     )
 
 
-def _pack(data: Dataset, model: ScoringModel, members: list[int]) -> np.ndarray:
-    """Bit j of the code = criterion members[j] fired; one gather per text attribute."""
-    code = np.zeros(data.n_leads, dtype=np.uint16)
+def _pack(data: Dataset, model: ScoringModel, members: list[int], code: np.ndarray) -> None:
+    """Write the code: bit j = criterion members[j] fired; one gather per text attribute."""
+    code[:] = 0
     text_tables: dict[str, np.ndarray] = {}
     for bit, k in enumerate(members):
         criterion = model.criteria[k]
@@ -346,7 +348,6 @@ def _pack(data: Dataset, model: ScoringModel, members: list[int]) -> np.ndarray:
             raise ModelError(f"criterion '{criterion.id}': {exc}") from exc
     for attribute, table in text_tables.items():
         code |= table[data.column(attribute).values]
-    return code.astype(np.intp)  # intp codes make stage 2's lookups 3x faster
 
 
 def _text_hits(col: _Column, rule: AttributeRule) -> np.ndarray:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from model.features import AsOf, Dataset, attribute_mask, build_hits
-from model.scoring import band_index, explain, score
+from model.scoring import band_index, explain, score, score_bins
 from model.spec import ModelError, ScoringModel
 from tests.conftest import tiny_dataset, tiny_model
 
@@ -350,3 +350,54 @@ def test_fixed_snapshot_keeps_only_leads_created_before_it(
         score(build_hits(rebuilt, model, as_of), model).score,
     )
     assert existing_at(demo_dataset, AsOf()) is demo_dataset
+
+
+@pytest.mark.parametrize(
+    "variant", ["events_in_fit", "attributes_only", "events_only", "over_16_attributes"]
+)
+def test_engine_equals_the_slow_reference_on_other_model_shapes(
+    demo_dataset: Dataset, model: ScoringModel, variant: str
+) -> None:
+    """Stage 2's one-pass kernel has a branch per shape: event points in the fit group, no
+    code words, no event columns, and more than one code word."""
+    data = model.to_dict()
+    criteria = data["criteria"]
+    if variant == "events_in_fit":
+        for c in criteria:
+            c["group"] = "fit" if "events" in c["rule"] else c["group"]
+    elif variant == "attributes_only":
+        data["criteria"] = [c for c in criteria if "events" not in c["rule"]]
+    elif variant == "events_only":
+        data["criteria"] = [c for c in criteria if "events" in c["rule"]]
+    else:
+        attrs = [c for c in criteria if "events" not in c["rule"]]
+        data["criteria"] = criteria + [{**c, "id": f"{c['id']}_again"} for c in attrs]
+    m = ScoringModel.model_validate(data)
+    hits = build_hits(demo_dataset, m, AsOf())
+    assert len(hits.codes) == {"events_only": 0, "over_16_attributes": 2}.get(variant, 1)
+    sample = range(0, demo_dataset.n_leads, 53)
+    slow = _reference_scores(demo_dataset, m, AsOf(), sample)
+    fast = score(hits, m).score[sample.start :: sample.step]
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-9)
+
+
+def test_bands_and_bins_agree_with_plain_numpy_on_the_demo(
+    demo_dataset: Dataset, model: ScoringModel
+) -> None:
+    """Without decay, scores are whole numbers and many sit exactly on a band boundary."""
+    data = model.to_dict()
+    data["decay"] = {"mode": "none"}
+    m = ScoringModel.model_validate(data)
+    s = score(build_hits(demo_dataset, m, AsOf()), m)
+    on_boundary = np.isin(s.score, [b.min_score for b in m.bands])
+    assert on_boundary.sum() > 100
+    np.testing.assert_array_equal(s.band, band_index(s.score, m))
+    counts, won = score_bins(s.score, demo_dataset.outcome, demo_dataset.won_value)
+    bins = s.score.astype(np.intp)
+    for o in range(3):
+        expected = np.bincount(bins[demo_dataset.outcome == o], minlength=101)
+        np.testing.assert_array_equal(counts[o], expected)
+    expected_won = np.bincount(bins, weights=demo_dataset.won_value, minlength=101)
+    np.testing.assert_allclose(won, expected_won, rtol=1e-12)
+    assert won.sum() > 0
+    assert not score_bins(s.score, demo_dataset.outcome)[1].any()
