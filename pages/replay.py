@@ -56,13 +56,11 @@ def main() -> None:
     width = st.session_state["bucket_width"]
 
     hits_a = shared.fitting_hits(data, model_a, as_of)
-    rep_a = replay.report(data, hits_a, model_a, width=width)
+    rep_a = shared.report(data, model_a, as_of, width=width)
     reports = {"A": rep_a}
     if model_b is not None:
         try:
-            reports["B"] = replay.report(
-                data, shared.hits(data, model_b, as_of), model_b, width=width
-            )
+            reports["B"] = shared.report(data, model_b, as_of, width=width)
         except ModelError as exc:
             st.error(f"Model B cannot score this data: {exc}")
     closed = int((data.outcome != replay.OPEN).sum())

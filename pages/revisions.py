@@ -96,7 +96,7 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         pick = st.selectbox("Candidate to compare with the live revision", labels,
                             index=len(labels) - 1, key="review_candidate")  # fmt: skip
         candidate = others[labels.index(pick)]
-    rep_live = replay.report(data, shared.hits(data, live.model, as_of), live.model)
+    rep_live = shared.report(data, live.model, as_of)
     ratio = replay.ready_to_opportunity(data, rep_live.scores, live.model)
     last = cadence.last_review
     before = last.ready_to_opportunity if last else None
@@ -115,7 +115,7 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         st.dataframe(notes, hide_index=True, width="stretch")
     st.markdown("**3. Replay: live vs candidate** on the same history")
     if candidate is not None:
-        rep_b = replay.report(data, shared.hits(data, candidate.model, as_of), candidate.model)
+        rep_b = shared.report(data, candidate.model, as_of)
         table = replay.compare_summary(rep_live, rep_b)
         table.index = [f"live {live.label}", f"candidate {candidate.label}", "candidate − live"]
         shares = ["wins in top 10 %", "wins in top 20 %"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.features import AsOf, Dataset, attribute_mask, build_hits
+from model.features import AsOf, Dataset, HitCache, attribute_mask, build_hits
 from model.scoring import band_index, explain, score, score_bins
 from model.spec import ModelError, ScoringModel
 from tests.conftest import tiny_dataset, tiny_model
@@ -401,3 +401,32 @@ def test_bands_and_bins_agree_with_plain_numpy_on_the_demo(
     np.testing.assert_allclose(won, expected_won, rtol=1e-12)
     assert won.sum() > 0
     assert not score_bins(s.score, demo_dataset.outcome)[1].any()
+
+
+def test_hit_cache_keeps_recent_matrices_within_its_budget(
+    demo_dataset: Dataset, model: ScoringModel
+) -> None:
+    built: list[str] = []
+
+    def builder(policy: str):
+        def build():
+            built.append(policy)
+            return build_hits(demo_dataset, model, AsOf.parse(policy))
+
+        return build
+
+    one = build_hits(demo_dataset, model, AsOf()).nbytes
+    assert one > 20 * demo_dataset.n_leads * 8  # decayed and undecayed counts, float64
+    cache = HitCache(max_bytes=int(2.5 * one))
+    first = cache.get("created+7d", builder("created+7d"))
+    assert cache.get("created+7d", builder("created+7d")) is first
+    for policy in ("created+14d", "created+7d", "created+30d"):
+        cache.get(policy, builder(policy))
+    assert built == ["created+7d", "created+14d", "created+30d"]
+    assert len(cache) == 2  # 14d was the least recently used
+    assert cache.nbytes <= cache.max_bytes
+    cache.get("created+14d", builder("created+14d"))
+    assert built[-1] == "created+14d"
+    tiny = HitCache(max_bytes=1)
+    assert tiny.get("a", builder("created+7d")).n_leads == demo_dataset.n_leads
+    assert len(tiny) == 1  # the newest is kept even over budget
