@@ -98,22 +98,9 @@ def _finish(
 def attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
     """Per-lead points of the attribute criteria, fit and engagement, before any cap."""
     _check_same_rules(hits, model)
-    return _attribute_points(hits, model)
-
-
-def _attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
-    fit_pts, eng_pts = points_by_group(model)
-    fit, eng = np.zeros(hits.n_leads), np.zeros(hits.n_leads)
-    for word, members in zip(hits.codes, hits.code_criteria, strict=True):
-        fit_table, eng_table = (
-            _code_table(fit_pts[list(members)]),
-            _code_table(eng_pts[list(members)]),
-        )
-        if fit_table.any():
-            fit += fit_table[word]
-        if eng_table.any():
-            eng += eng_table[word]
-    return fit, eng
+    offsets, fit_table, eng_table = _code_tables(hits, *points_by_group(model))
+    index = hits.codes + offsets[:, None]
+    return fit_table[index].sum(axis=0), eng_table[index].sum(axis=0)
 
 
 def band_index(score: np.ndarray, model: ScoringModel) -> np.ndarray:
