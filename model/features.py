@@ -6,7 +6,8 @@ so a points or threshold edit re-runs only stage 2 (`model.scoring`). It is comp
 * attribute criteria are packed as bits into a few 16-bit codes per lead (16 criteria
   to a code), so stage 2 turns them into points with one table lookup per code;
 * each event criterion is one float64 column of decayed, capped counts (float64 keeps
-  band boundaries exact; float32 moves about 1 lead in 1M across a boundary).
+  band boundaries exact; float32 moves about 1 lead in 1M across a boundary), in a
+  row-major matrix so that each lead's counts are written once and read together.
 
 Events at or after a lead's decision moment never count; events before `created_at` do.
 """
@@ -14,7 +15,6 @@ Events at or after a lead's decision moment never count; events before `created_
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -27,7 +27,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from model.spec import AttributeRule, Decay, EventRule, ModelError, ScoringModel
+from model.spec import AttributeRule, Decay, ModelError, ScoringModel
 
 NS_PER_DAY = 86_400 * 10**9
 # The counting kernel releases the GIL: two threads use both cores of a laptop.
@@ -36,6 +36,9 @@ BITS_PER_CODE = 16
 PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
 OUTCOMES = ("won", "lost", "open")
+# float32 holds every whole number below 2**24 exactly: undecayed counts of leads with
+# fewer events fit it, at half the memory stage 1 writes and stage 2 reads.
+RAW32_LIMIT = 2**24
 TOUCH_COLUMNS = ("channel", "campaign")  # events that carry one are marketing touches
 
 
@@ -87,10 +90,9 @@ class AsOf:
 class Dataset:
     """Leads and their events, prepared once for fast point-in-time scoring.
 
-    Events are grouped by type (one contiguous slice per type) and sorted inside it by
-    lead and time, so counting them walks each lead's counters in memory order (a random
-    order costs a cache miss per event); each event's offset from its lead's creation
-    is precomputed for the `created+Nd` policies.
+    Events are sorted by lead and time, `lead_starts[i]:lead_starts[i + 1]` being lead i's,
+    so the events before a lead's decision moment are a prefix of its run and stage 1 is
+    one pass that writes each lead's counts once, in memory order.
     """
 
     name: str
@@ -98,10 +100,10 @@ class Dataset:
     lead_ids: np.ndarray
     created_ns: np.ndarray
     event_types: tuple[str, ...]
-    type_starts: np.ndarray
+    lead_starts: np.ndarray
     ev_lead: np.ndarray
     ev_ns: np.ndarray
-    ev_offset_ns: np.ndarray
+    ev_type: np.ndarray  # index into event_types, per event
     unknown_lead_events: int = 0
     touch_column: str | None = None
     touch_codes: np.ndarray | None = None  # per event (in event order), -1 when blank
@@ -140,18 +142,15 @@ class Dataset:
             return None
         return np.where(self.outcome == 0, np.nan_to_num(self.value), 0.0)
 
+    @functools.cached_property
+    def max_lead_events(self) -> int:
+        """The most events any one lead has."""
+        return int(np.diff(self.lead_starts).max(initial=0))
+
     @property
     def attributes(self) -> list[str]:
         """Lead columns that criteria can use."""
         return [c for c in self.leads.columns if c != "lead_id"]
-
-    def type_slice(self, event_type: str) -> slice:
-        """The events of one type, or an empty slice when the data has none."""
-        try:
-            k = self.event_types.index(event_type)
-        except ValueError:
-            return slice(0, 0)
-        return slice(int(self.type_starts[k]), int(self.type_starts[k + 1]))
 
     def column(self, name: str) -> _Column:
         """A lead attribute prepared for vectorised rules (cached)."""
@@ -171,19 +170,16 @@ def prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str = "da
     if events is None or events.empty:
         empty = np.zeros(0, dtype=np.int64)
         return Dataset(
-            name, leads, lead_ids, created_ns, (), np.zeros(1, np.int64), empty.astype(np.int32),
-            empty, empty,
+            name, leads, lead_ids, created_ns, (), np.zeros(len(leads) + 1, np.int64),
+            empty.astype(np.int32), empty, empty.astype(np.int8),
         )  # fmt: skip
     ev_lead = pd.Index(lead_ids).get_indexer(events["lead_id"].astype(str))
     known = ev_lead >= 0
     types = pd.Categorical(events["event_type"].astype(str).str.strip().to_numpy()[known])
     ev_ns = _to_ns(events["occurred_at"])[known]
     ev_lead = ev_lead[known].astype(np.int32)
-    offset = ev_ns - created_ns[ev_lead]
-    order = np.lexsort((ev_ns, ev_lead, types.codes))
-    codes = types.codes[order]
-    starts = np.searchsorted(codes, np.arange(len(types.categories) + 1))
-    ev_lead, ev_ns, offset = ev_lead[order], ev_ns[order], offset[order]
+    order = np.lexsort((ev_ns, ev_lead))
+    ev_lead = ev_lead[order]
     touch = next((c for c in TOUCH_COLUMNS if c in events.columns), None)
     touch_codes, touch_names = None, ()
     if touch is not None:
@@ -196,15 +192,22 @@ def prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str = "da
         lead_ids=lead_ids,
         created_ns=created_ns,
         event_types=tuple(str(c) for c in types.categories),
-        type_starts=starts.astype(np.int64),
+        lead_starts=_lead_starts(ev_lead, len(leads)),
         ev_lead=ev_lead,
-        ev_ns=ev_ns,
-        ev_offset_ns=offset,
+        ev_ns=ev_ns[order],
+        ev_type=types.codes[order],
         unknown_lead_events=int((~known).sum()),
         touch_column=touch,
         touch_codes=touch_codes,
         touch_names=touch_names,
     )
+
+
+def _lead_starts(ev_lead: np.ndarray, n_leads: int) -> np.ndarray:
+    """Where each lead's run starts in events sorted by lead (n_leads + 1 offsets)."""
+    starts = np.zeros(n_leads + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ev_lead, minlength=n_leads), out=starts[1:])
+    return starts
 
 
 def _to_ns(values: pd.Series) -> np.ndarray:
@@ -263,8 +266,10 @@ class Hits:
     """The compact hit matrix H of one model's rules on one dataset, as of one policy.
 
     Row `codes[w]` packs the attribute criteria `code_criteria[w]` as bits (bit j set = the
-    j-th of them fired). `counts[:, j]` is the decayed, capped count of event criterion
-    `event_criteria[j]`; `raw_counts` the same without decay (used by the floor).
+    j-th of them fired). `counts[i, j]` is lead i's decayed, capped count of event
+    criterion `event_criteria[j]`; `raw_counts` the same without decay (used by the floor),
+    float32 when every count fits its 24-bit mantissa exactly, and `counts` itself
+    without decay. Both are row-major: stage 2 reads each lead's counts together.
     """
 
     rules_key: str
@@ -277,14 +282,7 @@ class Hits:
     raw_counts: np.ndarray
     decision_ns: np.ndarray
     events_used: int
-    _event_times: np.ndarray = field(repr=False)  # the dataset's, not a copy
-    _limit_ns: int = field(repr=False)
-
-    @functools.cached_property
-    def events_excluded(self) -> int:
-        """How many events fall at or after their lead's decision moment: counted when
-        first asked (a page caption), not on every rebuild of the matrix."""
-        return int(np.count_nonzero(self._event_times >= self._limit_ns))
+    events_excluded: int  # events at or after their lead's decision moment
 
     @property
     def n_leads(self) -> int:
@@ -346,15 +344,26 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     codes = np.empty((len(words), data.n_leads), dtype=np.uint16)
     packed = [_POOL.submit(_pack, data, model, w, codes[i]) for i, w in enumerate(words)]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
-    counts = np.empty((data.n_leads, len(ev)), order="F")
-    raw = counts if model.decay.mode == "none" else np.empty_like(counts, order="F")
+    counts = np.empty((data.n_leads, len(ev)))
+    raw = counts
+    if model.decay.mode != "none":
+        exact32 = data.max_lead_events < RAW32_LIMIT
+        raw = np.empty_like(counts, dtype=np.float32 if exact32 else np.float64)
+    col_starts, cols = _columns_by_type(data, model, ev)
+    caps = np.array([model.criteria[k].rule.max_count or np.inf for k in ev], dtype=np.float64)
+    mode, factor = _DECAY_MODES[model.decay.mode], _decay_factor(model.decay)
+    # Chunks of about equal event counts, more than the two workers, so that a worker
+    # done with the attribute codes takes a share of the counting.
+    cuts = np.searchsorted(data.lead_starts, np.linspace(0, data.n_events, _CHUNKS + 1))
+    cuts[0], cuts[-1] = 0, data.n_leads
 
-    def column(j: int) -> int:
-        rule = model.criteria[ev[j]].rule
-        undecayed = None if raw is counts else raw[:, j]
-        return _count_events(data, rule, model.decay, as_of, counts[:, j], undecayed)
+    def chunk(c: int) -> tuple[int, int]:
+        return _count_leads(
+            cuts[c], cuts[c + 1], data.lead_starts, data.ev_type, data.ev_ns, decision_ns,
+            col_starts, cols, caps, mode, factor, counts, raw, raw is not counts,
+        )  # fmt: skip
 
-    used = sum(_POOL.map(column, range(len(ev))))
+    used, excluded = np.sum(list(_POOL.map(chunk, range(_CHUNKS))), axis=0, dtype=np.int64)
     for job in packed:
         job.result()
     return Hits(
@@ -367,10 +376,26 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
         counts=counts,
         raw_counts=raw,
         decision_ns=decision_ns,
-        events_used=used,
-        _event_times=data.ev_ns if as_of.kind == "fixed" else data.ev_offset_ns,
-        _limit_ns=as_of.date.value if as_of.kind == "fixed" else round(as_of.days * NS_PER_DAY),
+        events_used=int(used),
+        events_excluded=int(excluded),
     )
+
+
+_CHUNKS = 8
+
+
+def _columns_by_type(
+    data: Dataset, model: ScoringModel, ev: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which event-criterion columns each event type counts towards, as offsets into a
+    flat list: type t adds to columns cols[col_starts[t]:col_starts[t + 1]]."""
+    per_type: list[list[int]] = [[] for _ in data.event_types]
+    for j, k in enumerate(ev):
+        for event_type in dict.fromkeys(model.criteria[k].rule.events):
+            if event_type in data.event_types:
+                per_type[data.event_types.index(event_type)].append(j)
+    col_starts = np.cumsum([0] + [len(p) for p in per_type]).astype(np.int64)
+    return col_starts, np.array([j for p in per_type for j in p], dtype=np.int64)
 
 
 def _pack(data: Dataset, model: ScoringModel, members: list[int], code: np.ndarray) -> None:
@@ -450,38 +475,6 @@ def _between(col: _Column, rule: AttributeRule) -> np.ndarray:
     return out
 
 
-def _count_events(
-    data: Dataset,
-    rule: EventRule,
-    decay: Decay,
-    as_of: AsOf,
-    out: np.ndarray,
-    raw: np.ndarray | None,
-) -> int:
-    """Write decayed (out) and undecayed (raw, None without decay) counts of the rule's
-    events before the decision into two columns, both capped; return how many counted."""
-    out[:] = 0.0
-    if raw is not None:
-        raw[:] = 0.0
-    mode, factor = _DECAY_MODES[decay.mode], _decay_factor(decay)
-    used = 0
-    for event_type in dict.fromkeys(rule.events):
-        part = data.type_slice(event_type)
-        if as_of.kind == "fixed":
-            times, limit = data.ev_ns[part], as_of.date.value
-        else:
-            times, limit = data.ev_offset_ns[part], round(as_of.days * NS_PER_DAY)
-        used += _accumulate(
-            data.ev_lead[part], times, len(times), limit, mode, factor,
-            out, out if raw is None else raw, raw is not None,
-        )  # fmt: skip
-    if rule.max_count is not None:
-        np.minimum(out, rule.max_count, out=out)
-        if raw is not None:
-            np.minimum(raw, rule.max_count, out=raw)
-    return used
-
-
 _DECAY_MODES = {"none": 0, "half_life": 1, "linear": 2}
 
 
@@ -495,25 +488,46 @@ def _decay_factor(decay: Decay) -> float:
 
 
 @numba.njit(nogil=True, cache=True)
-def _accumulate(lead, times, n, limit, mode, factor, out, raw, count_raw):  # pragma: no cover
-    """One pass over the first n events: each one before `limit` adds its decay weight to
-    its lead in `out` (and 1 in `raw`). A fused loop: no mask, weight or bincount arrays,
-    which at 10M events cost more than the counting itself. Releases the GIL."""
+def _count_leads(
+    lo, hi, starts, ev_type, ev_ns, decision, col_starts, cols, caps, mode, factor,
+    out, raw, count_raw,
+):  # fmt: skip  # pragma: no cover
+    """Leads lo..hi in one pass: each event before its lead's decision moment adds its
+    decay weight to the lead's row of `out` (and 1 to `raw`) for every column its type
+    counts towards; then the caps. Each row is written once, while it is in cache: a
+    column-wise count zero-filled, counted and capped the matrix in three passes.
+    Returns (events counted, events at or after the decision moment). Releases the GIL."""
     used = 0
-    for e in range(n):
-        if times[e] < limit:
-            age = limit - times[e]
-            if mode == 1:
-                w = np.exp2(age * factor)
-            elif mode == 2:
-                w = min(max(1.0 + age * factor, 0.0), 1.0)
-            else:
-                w = 1.0
-            out[lead[e]] += w
+    excluded = 0
+    n_cols = out.shape[1]
+    for i in range(lo, hi):
+        for c in range(n_cols):
+            out[i, c] = 0.0
             if count_raw:
-                raw[lead[e]] += 1.0
-            used += 1
-    return used
+                raw[i, c] = 0.0
+        e, end, limit = starts[i], starts[i + 1], decision[i]
+        while e < end and ev_ns[e] < limit:
+            t = ev_type[e]
+            if col_starts[t] < col_starts[t + 1]:
+                age = limit - ev_ns[e]
+                if mode == 1:
+                    w = np.exp2(age * factor)
+                elif mode == 2:
+                    w = min(max(1.0 + age * factor, 0.0), 1.0)
+                else:
+                    w = 1.0
+                for k in range(col_starts[t], col_starts[t + 1]):
+                    out[i, cols[k]] += w
+                    if count_raw:
+                        raw[i, cols[k]] += 1.0
+                used += 1
+            e += 1
+        excluded += end - e
+        for c in range(n_cols):
+            out[i, c] = min(out[i, c], caps[c])
+            if count_raw:
+                raw[i, c] = min(raw[i, c], caps[c])
+    return used, excluded
 
 
 def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
@@ -529,17 +543,17 @@ def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
         return data
     new_index = np.cumsum(keep) - 1
     ev_keep = keep[data.ev_lead]
-    per_type = [int(ev_keep[a:b].sum()) for a, b in itertools.pairwise(data.type_starts)]
+    ev_lead = new_index[data.ev_lead[ev_keep]].astype(np.int32)
     return Dataset(
         name=f"{data.name}@{as_of}",
         leads=data.leads[keep].reset_index(drop=True),
         lead_ids=data.lead_ids[keep],
         created_ns=data.created_ns[keep],
         event_types=data.event_types,
-        type_starts=np.concatenate([[0], np.cumsum(per_type)]).astype(np.int64),
-        ev_lead=new_index[data.ev_lead[ev_keep]].astype(np.int32),
+        lead_starts=_lead_starts(ev_lead, int(keep.sum())),
+        ev_lead=ev_lead,
         ev_ns=data.ev_ns[ev_keep],
-        ev_offset_ns=data.ev_offset_ns[ev_keep],
+        ev_type=data.ev_type[ev_keep],
         unknown_lead_events=data.unknown_lead_events,
         touch_column=data.touch_column,
         touch_codes=None if data.touch_codes is None else data.touch_codes[ev_keep],

@@ -60,10 +60,9 @@ def score_timeline(data: Dataset, hits: Hits, model: ScoringModel) -> Timeline:
 
 def _rows(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lead, time, event type code or -1 for creation), sorted by lead, time, creation last."""
-    kind = np.repeat(np.arange(len(data.event_types)), np.diff(data.type_starts))
     lead = np.concatenate([data.ev_lead, np.arange(data.n_leads)])
     t = np.concatenate([data.ev_ns, data.created_ns])
-    kind = np.concatenate([kind, np.full(data.n_leads, -1)])
+    kind = np.concatenate([data.ev_type, np.full(data.n_leads, -1)])
     order = np.lexsort((kind == -1, t, lead))
     return lead[order], t[order], kind[order]
 

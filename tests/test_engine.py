@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model import features
 from model.features import AsOf, Dataset, HitCache, attribute_mask, build_hits
 from model.scoring import band_index, explain, score, score_bins
 from model.spec import ModelError, ScoringModel
@@ -103,6 +104,40 @@ def test_event_counts_respect_the_decision_moment_and_max_count() -> None:
 def test_one_criterion_counts_several_event_types() -> None:
     content = _crit("c", 4, {"events": ["ebook_download", "whitepaper_download"]}, "engagement")
     assert _scores([content])["engagement"].tolist() == [0, 8, 0, 0]
+
+
+def test_two_criteria_on_one_event_type_both_count_it() -> None:
+    pricing = _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")
+    pages = _crit("pages", 1, {"events": ["pricing_page_view", "careers_page_view"]}, "engagement")
+    assert _scores([pricing, pages])["engagement"].tolist() == [44, 1, 0, 0]
+    hits = build_hits(tiny_dataset(LEADS, EVENTS), tiny_model([pricing, pages]), AsOf())
+    assert hits.events_used == 5  # each event once, however many criteria count it
+
+
+def test_the_order_of_events_in_the_file_does_not_matter() -> None:
+    """Stage 1 stops at the first event at or after a lead's decision moment, so it relies
+    on the dataset sorting each lead's events by time, whatever order the file has."""
+    m = tiny_model([_crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")])
+    in_order = build_hits(tiny_dataset(LEADS, EVENTS), m, AsOf())
+    shuffled = build_hits(tiny_dataset(LEADS, EVENTS[::-1]), m, AsOf())
+    np.testing.assert_array_equal(shuffled.counts, in_order.counts)
+    assert (shuffled.events_used, shuffled.events_excluded) == (4, 2)
+
+
+def test_undecayed_counts_widen_to_float64_when_a_lead_could_overflow_float32(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pricing = _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")
+    floor = {"mode": "half_life", "half_life_days": 1, "floor_fraction": 0.9}
+    m = tiny_model([pricing], decay=floor)  # lead a's engagement is its undecayed 40
+    data = tiny_dataset(LEADS, EVENTS)
+    narrow = build_hits(data, m, AsOf())
+    assert narrow.raw_counts.dtype == np.float32
+    monkeypatch.setattr(features, "RAW32_LIMIT", data.max_lead_events)
+    wide = build_hits(data, m, AsOf())
+    assert wide.raw_counts.dtype == np.float64
+    np.testing.assert_array_equal(wide.raw_counts, narrow.raw_counts)
+    assert score(wide, m).engagement[0] == score(narrow, m).engagement[0] == 40
 
 
 def test_event_one_second_before_the_decision_counts() -> None:
@@ -224,7 +259,7 @@ def _reference_scores(data: Dataset, model: ScoringModel, as_of: AsOf, leads: ra
         {
             "lead": data.ev_lead,
             "t": data.ev_ns,
-            "type": np.repeat(data.event_types, np.diff(data.type_starts)),
+            "type": np.array(data.event_types)[data.ev_type],
         }
     )
     by_lead = {k: g for k, g in events.groupby("lead")}
@@ -416,7 +451,8 @@ def test_hit_cache_keeps_recent_matrices_within_its_budget(
         return build
 
     one = build_hits(demo_dataset, model, AsOf()).nbytes
-    assert one > 20 * demo_dataset.n_leads * 8  # decayed and undecayed counts, float64
+    n_ev = sum(c.on_events for c in model.criteria)
+    assert one > n_ev * demo_dataset.n_leads * (8 + 4)  # decayed float64, undecayed float32
     cache = HitCache(max_bytes=int(2.5 * one))
     first = cache.get("created+7d", builder("created+7d"))
     assert cache.get("created+7d", builder("created+7d")) is first
