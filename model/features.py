@@ -36,9 +36,9 @@ BITS_PER_CODE = 16
 PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
 OUTCOMES = ("won", "lost", "open")
-# float32 holds every whole number below 2**24 exactly: undecayed counts of leads with
-# fewer events fit it, at half the memory stage 1 writes and stage 2 reads.
-RAW32_LIMIT = 2**24
+# Undecayed counts are whole numbers: uint16 holds them when no lead has this many
+# events, at a quarter of the memory stage 1 writes and stage 2 reads.
+RAW16_LIMIT = 2**16
 TOUCH_COLUMNS = ("channel", "campaign")  # events that carry one are marketing touches
 
 
@@ -268,8 +268,8 @@ class Hits:
     Row `codes[w]` packs the attribute criteria `code_criteria[w]` as bits (bit j set = the
     j-th of them fired). `counts[i, j]` is lead i's decayed, capped count of event
     criterion `event_criteria[j]`; `raw_counts` the same without decay (used by the floor),
-    float32 when every count fits its 24-bit mantissa exactly, and `counts` itself
-    without decay. Both are row-major: stage 2 reads each lead's counts together.
+    uint16 when no lead has `RAW16_LIMIT` events, and `counts` itself when the model has
+    no decay. Both are row-major: stage 2 reads each lead's counts together.
     """
 
     rules_key: str
@@ -347,8 +347,8 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     counts = np.empty((data.n_leads, len(ev)))
     raw = counts
     if model.decay.mode != "none":
-        exact32 = data.max_lead_events < RAW32_LIMIT
-        raw = np.empty_like(counts, dtype=np.float32 if exact32 else np.float64)
+        small = data.max_lead_events < RAW16_LIMIT
+        raw = np.empty_like(counts, dtype=np.uint16 if small else np.float64)
     col_starts, cols = _columns_by_type(data, model, ev)
     caps = np.array([model.criteria[k].rule.max_count or np.inf for k in ev], dtype=np.float64)
     mode, factor = _DECAY_MODES[model.decay.mode], _decay_factor(model.decay)
@@ -504,7 +504,7 @@ def _count_leads(
         for c in range(n_cols):
             out[i, c] = 0.0
             if count_raw:
-                raw[i, c] = 0.0
+                raw[i, c] = 0
         e, end, limit = starts[i], starts[i + 1], decision[i]
         while e < end and ev_ns[e] < limit:
             t = ev_type[e]
@@ -519,7 +519,7 @@ def _count_leads(
                 for k in range(col_starts[t], col_starts[t + 1]):
                     out[i, cols[k]] += w
                     if count_raw:
-                        raw[i, cols[k]] += 1.0
+                        raw[i, cols[k]] += 1
                 used += 1
             e += 1
         excluded += end - e

@@ -124,7 +124,7 @@ def test_the_order_of_events_in_the_file_does_not_matter() -> None:
     assert (shuffled.events_used, shuffled.events_excluded) == (4, 2)
 
 
-def test_undecayed_counts_widen_to_float64_when_a_lead_could_overflow_float32(
+def test_undecayed_counts_widen_to_float64_when_a_lead_could_overflow_uint16(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pricing = _crit("p", 10, {"events": ["pricing_page_view"]}, "engagement")
@@ -132,8 +132,8 @@ def test_undecayed_counts_widen_to_float64_when_a_lead_could_overflow_float32(
     m = tiny_model([pricing], decay=floor)  # lead a's engagement is its undecayed 40
     data = tiny_dataset(LEADS, EVENTS)
     narrow = build_hits(data, m, AsOf())
-    assert narrow.raw_counts.dtype == np.float32
-    monkeypatch.setattr(features, "RAW32_LIMIT", data.max_lead_events)
+    assert narrow.raw_counts.dtype == np.uint16
+    monkeypatch.setattr(features, "RAW16_LIMIT", data.max_lead_events)
     wide = build_hits(data, m, AsOf())
     assert wide.raw_counts.dtype == np.float64
     np.testing.assert_array_equal(wide.raw_counts, narrow.raw_counts)
@@ -452,7 +452,7 @@ def test_hit_cache_keeps_recent_matrices_within_its_budget(
 
     one = build_hits(demo_dataset, model, AsOf()).nbytes
     n_ev = sum(c.on_events for c in model.criteria)
-    assert one > n_ev * demo_dataset.n_leads * (8 + 4)  # decayed float64, undecayed float32
+    assert one > n_ev * demo_dataset.n_leads * (8 + 2)  # decayed float64, undecayed uint16
     cache = HitCache(max_bytes=int(2.5 * one))
     first = cache.get("created+7d", builder("created+7d"))
     assert cache.get("created+7d", builder("created+7d")) is first
