@@ -411,11 +411,29 @@ def _pack(data: Dataset, model: ScoringModel, members: list[int], code: np.ndarr
                 table = text_tables.setdefault(criterion.rule.attribute, np.zeros_like(hits))
                 table |= hits
             else:
-                code |= attribute_mask(data, criterion.rule).astype(np.uint16) << np.uint16(bit)
+                _or_bit(code, attribute_mask(data, criterion.rule), bit)
         except ModelError as exc:
             raise ModelError(f"criterion '{criterion.id}': {exc}") from exc
     for attribute, table in text_tables.items():
-        code |= table[data.column(attribute).values]
+        _or_table(code, table, data.column(attribute).values)
+
+
+# In place and in one pass each: the numpy forms made two or three 1M-lead temporaries
+# per criterion, a third of stage 1's attribute work.
+@numba.njit(nogil=True, cache=True)
+def _or_bit(code, mask, bit):  # pragma: no cover
+    """Set bit `bit` of the code where the mask is true."""
+    one = np.uint16(1 << bit)
+    for i in range(len(code)):
+        if mask[i]:
+            code[i] |= one
+
+
+@numba.njit(nogil=True, cache=True)
+def _or_table(code, table, values):  # pragma: no cover
+    """OR in a text attribute's bits: table[level] holds every bit that level sets."""
+    for i in range(len(code)):
+        code[i] |= table[values[i]]
 
 
 def _text_hits(col: _Column, rule: AttributeRule) -> np.ndarray:
