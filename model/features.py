@@ -37,7 +37,7 @@ PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null"
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
 OUTCOMES = ("won", "lost", "open")
 # Undecayed counts are whole numbers: uint16 holds them when no lead has this many
-# events, at a quarter of the memory stage 1 writes and stage 2 reads.
+# events (and caps are whole), at a quarter of the memory stage 1 writes and stage 2 reads.
 RAW16_LIMIT = 2**16
 TOUCH_COLUMNS = ("channel", "campaign")  # events that carry one are marketing touches
 
@@ -268,8 +268,8 @@ class Hits:
     Row `codes[w]` packs the attribute criteria `code_criteria[w]` as bits (bit j set = the
     j-th of them fired). `counts[i, j]` is lead i's decayed, capped count of event
     criterion `event_criteria[j]`; `raw_counts` the same without decay (used by the floor),
-    uint16 when no lead has `RAW16_LIMIT` events, and `counts` itself when the model has
-    no decay. Both are row-major: stage 2 reads each lead's counts together.
+    uint16 when they are whole numbers below 2**16 (`_raw_dtype`), and `counts` itself
+    when the model has no decay. Both are row-major: stage 2 reads a lead's row at once.
     """
 
     rules_key: str
@@ -345,12 +345,11 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     packed = [_POOL.submit(_pack, data, model, w, codes[i]) for i, w in enumerate(words)]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
     counts = np.empty((data.n_leads, len(ev)))
+    caps = np.array([model.criteria[k].rule.max_count or np.inf for k in ev], dtype=np.float64)
     raw = counts
     if model.decay.mode != "none":
-        small = data.max_lead_events < RAW16_LIMIT
-        raw = np.empty_like(counts, dtype=np.uint16 if small else np.float64)
+        raw = np.empty_like(counts, dtype=_raw_dtype(data, caps))
     col_starts, cols = _columns_by_type(data, model, ev)
-    caps = np.array([model.criteria[k].rule.max_count or np.inf for k in ev], dtype=np.float64)
     mode, factor = _DECAY_MODES[model.decay.mode], _decay_factor(model.decay)
     # Chunks of about equal event counts, more than the two workers, so that a worker
     # done with the attribute codes takes a share of the counting.
@@ -382,6 +381,13 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
 
 
 _CHUNKS = 8
+
+
+def _raw_dtype(data: Dataset, caps: np.ndarray) -> type:
+    """uint16 for undecayed counts that are whole numbers below 2**16: no lead has that
+    many events and every cap is whole (a cap of 2.5 makes 2.5); else float64."""
+    whole_caps = bool(np.all((caps == np.inf) | (caps == np.floor(caps))))
+    return np.uint16 if whole_caps and data.max_lead_events < RAW16_LIMIT else np.float64
 
 
 def _columns_by_type(

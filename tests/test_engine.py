@@ -140,6 +140,12 @@ def test_undecayed_counts_widen_to_float64_when_a_lead_could_overflow_uint16(
     assert score(wide, m).engagement[0] == score(narrow, m).engagement[0] == 40
 
 
+def test_a_fractional_cap_holds_for_undecayed_counts_too() -> None:
+    pricing = _crit("p", 10, {"events": ["pricing_page_view"], "max_count": 2.5}, "engagement")
+    floor = {"mode": "half_life", "half_life_days": 1, "floor_fraction": 0.9}
+    assert _scores([pricing], decay=floor).loc["a", "engagement"] == 25  # floor: 2.5 x 10
+
+
 def test_event_one_second_before_the_decision_counts() -> None:
     demo = _crit("d", 20, {"events": ["demo_request"]}, "engagement")
     assert _scores([demo])["engagement"].tolist() == [0, 0, 20, 0]
