@@ -30,8 +30,9 @@ import pandas as pd
 from model.spec import AttributeRule, Decay, ModelError, ScoringModel
 
 NS_PER_DAY = 86_400 * 10**9
-# The counting kernel releases the GIL: two threads use both cores of a laptop.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
+# The compiled stage 1 and stage 2 loops release the GIL: two threads use both cores.
+POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
+_CHUNKS = 8  # lead ranges stage 1 counts: more than the workers, to even out their loads
 BITS_PER_CODE = 16
 PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
@@ -342,7 +343,7 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     attr = [k for k, c in enumerate(model.criteria) if not c.on_events]
     words = [attr[i : i + BITS_PER_CODE] for i in range(0, len(attr), BITS_PER_CODE)]
     codes = np.empty((len(words), data.n_leads), dtype=np.uint16)
-    packed = [_POOL.submit(_pack, data, model, w, codes[i]) for i, w in enumerate(words)]
+    packed = [POOL.submit(_pack, data, model, w, codes[i]) for i, w in enumerate(words)]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
     counts = np.empty((data.n_leads, len(ev)))
     caps = np.array([model.criteria[k].rule.max_count or np.inf for k in ev], dtype=np.float64)
@@ -351,8 +352,8 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
         raw = np.empty_like(counts, dtype=_raw_dtype(data, caps))
     col_starts, cols = _columns_by_type(data, model, ev)
     mode, factor = _DECAY_MODES[model.decay.mode], _decay_factor(model.decay)
-    # Chunks of about equal event counts, more than the two workers, so that a worker
-    # done with the attribute codes takes a share of the counting.
+    # Chunks of about equal event counts, so that a worker done with the attribute codes
+    # takes a share of the counting.
     cuts = np.searchsorted(data.lead_starts, np.linspace(0, data.n_events, _CHUNKS + 1))
     cuts[0], cuts[-1] = 0, data.n_leads
 
@@ -362,7 +363,7 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
             col_starts, cols, caps, mode, factor, counts, raw, raw is not counts,
         )  # fmt: skip
 
-    used, excluded = np.sum(list(_POOL.map(chunk, range(_CHUNKS))), axis=0, dtype=np.int64)
+    used, excluded = np.sum(list(POOL.map(chunk, range(_CHUNKS))), axis=0, dtype=np.int64)
     for job in packed:
         job.result()
     return Hits(
@@ -378,9 +379,6 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
         events_used=int(used),
         events_excluded=int(excluded),
     )
-
-
-_CHUNKS = 8
 
 
 def _raw_dtype(data: Dataset, caps: np.ndarray) -> type:

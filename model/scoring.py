@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from model.features import _POOL, OUTCOMES, Dataset, Hits
+from model.features import OUTCOMES, POOL, Dataset, Hits
 from model.spec import ScoringModel
 
 N_BINS = 101
@@ -55,7 +55,7 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
             floor, event_fit, thresholds, fit, engagement, total, band,
         )  # fmt: skip
 
-    list(_POOL.map(chunk, range(_CHUNKS)))
+    list(POOL.map(chunk, range(_CHUNKS)))
     return Scores(fit, engagement, total, band)
 
 
