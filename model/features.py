@@ -306,8 +306,8 @@ class Hits:
 class HitCache:
     """Recently built hit matrices within a memory budget, least recently used out first.
 
-    A count-based bound does not fit both ends: 16 matrices are 50 MB at the 20k-lead demo
-    but 2.7 GB at 1M leads. The newest matrix is always kept, whatever its size.
+    A count-based bound does not fit both ends: 16 matrices are 35 MB at the 20k-lead demo
+    but 1.8 GB at 1M leads. The newest matrix is always kept, whatever its size.
     """
 
     def __init__(self, max_bytes: int) -> None:
