@@ -38,8 +38,9 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
     _check_same_rules(hits, model)
     fit_pts, eng_pts = points_by_group(model)
     ev = list(hits.event_criteria)
+    fit_ev, eng_ev = fit_pts[ev], eng_pts[ev]
     floor = model.decay.mode != "none" and bool(ev)
-    event_fit = bool(fit_pts[ev].any())
+    event_fit = bool(fit_ev.any())
     offsets, fit_table, eng_table = _code_tables(hits, fit_pts, eng_pts)
     thresholds = np.array([b.min_score for b in model.bands[:-1]], dtype=np.float64)
     n = hits.n_leads
@@ -50,7 +51,7 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
     def chunk(c: int) -> None:
         _finish(
             cuts[c], cuts[c + 1], hits.codes, offsets, fit_table, eng_table, hits.counts,
-            hits.raw_counts, fit_pts[ev], eng_pts[ev], float(model.caps.fit),
+            hits.raw_counts, fit_ev, eng_ev, float(model.caps.fit),
             float(model.caps.engagement), float(min(model.caps.engagement, model.floor)),
             floor, event_fit, thresholds, fit, engagement, total, band,
         )  # fmt: skip
