@@ -345,6 +345,29 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     codes = np.empty((len(words), data.n_leads), dtype=np.uint16)
     packed = [POOL.submit(_pack, data, model, w, codes[i]) for i, w in enumerate(words)]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
+    counts, raw, used, excluded = _event_counts(data, model, decision_ns, ev)
+    for job in packed:
+        job.result()
+    return Hits(
+        rules_key=model.rules_key(),
+        as_of=as_of,
+        criterion_ids=tuple(c.id for c in model.criteria),
+        codes=codes,
+        code_criteria=tuple(tuple(w) for w in words),
+        event_criteria=ev,
+        counts=counts,
+        raw_counts=raw,
+        decision_ns=decision_ns,
+        events_used=used,
+        events_excluded=excluded,
+    )
+
+
+def _event_counts(
+    data: Dataset, model: ScoringModel, decision_ns: np.ndarray, ev: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Decayed and undecayed counts of the event criteria `ev` (one row per lead), and how
+    many events were counted and how many fell at or after their decision moment."""
     counts = np.empty((data.n_leads, len(ev)))
     caps = np.array([model.criteria[k].rule.max_count or np.inf for k in ev], dtype=np.float64)
     raw = counts
@@ -364,27 +387,13 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
         )  # fmt: skip
 
     used, excluded = np.sum(list(POOL.map(chunk, range(_CHUNKS))), axis=0, dtype=np.int64)
-    for job in packed:
-        job.result()
-    return Hits(
-        rules_key=model.rules_key(),
-        as_of=as_of,
-        criterion_ids=tuple(c.id for c in model.criteria),
-        codes=codes,
-        code_criteria=tuple(tuple(w) for w in words),
-        event_criteria=ev,
-        counts=counts,
-        raw_counts=raw,
-        decision_ns=decision_ns,
-        events_used=int(used),
-        events_excluded=int(excluded),
-    )
+    return counts, raw, int(used), int(excluded)
 
 
 def _raw_dtype(data: Dataset, caps: np.ndarray) -> type:
     """uint16 for undecayed counts that are whole numbers below 2**16: no lead has that
     many events and every cap is whole (a cap of 2.5 makes 2.5); else float64."""
-    whole_caps = bool(np.all((caps == np.inf) | (caps == np.floor(caps))))
+    whole_caps = bool(np.all(caps == np.floor(caps)))  # inf counts as whole
     return np.uint16 if whole_caps and data.max_lead_events < RAW16_LIMIT else np.float64
 
 
