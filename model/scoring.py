@@ -102,7 +102,8 @@ def _finish(
                 undecayed += raw[i, j] * eng_ev[j]
             e = max(e, min(undecayed + attr, floor_cap))
         f = min(f, fit_cap)
-        s = min(max(f + e, 0.0), 100.0)
+        s = f + e
+        s = min(s, 100.0) if s >= 0.0 else 0.0  # NaN falls to 0: bins and bands stay in range
         b = 0
         for low in thresholds:
             b += s < low
@@ -237,7 +238,7 @@ def _count_bins(score, outcome, won_value, has_value, counts, value):  # pragma:
     """One pass; scores are 0-100, so truncation is the floor. Two bincounts needed four
     whole-array temporaries first."""
     for i in range(len(score)):
-        b = int(score[i])
+        b = int(min(max(score[i], 0.0), 100.0)) if score[i] == score[i] else 0
         counts[outcome[i], b] += 1
         if has_value:
             value[b] += won_value[i]

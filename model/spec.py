@@ -27,6 +27,8 @@ AttributeOp = Literal["equals", "in", "between", "is_true", "is_missing"]
 Scalar = str | int | float | bool
 Bound = float | date
 
+MAX_POINTS = 1000  # far beyond any sensible weight on a 0-100 score, still finite
+MAX_MODEL_BYTES = 20 * 2**20
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "default_model.json"
 
 
@@ -35,7 +37,9 @@ class ModelError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are refused everywhere: a non-finite point or bound would turn every
+    # score into NaN, and the compiled kernels index bins and bands by score.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AttributeRule(_Strict):
@@ -115,7 +119,7 @@ class Criterion(_Strict):
     id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
     label: Annotated[str, Field(min_length=1)]
     group: Group
-    points: float
+    points: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
     rule: Rule
     note: str | None = None
 
@@ -213,6 +217,10 @@ def parse_model(data: dict[str, Any] | str | bytes) -> ScoringModel:
             raise ModelError(
                 f"model JSON is not valid JSON: {exc.msg} at line {exc.lineno}"
             ) from exc
+        except UnicodeDecodeError:
+            raise ModelError("model file is not UTF-8 text (is it a binary file?)") from None
+        except RecursionError:
+            raise ModelError("model JSON is nested too deeply to be a scoring model") from None
     if not isinstance(data, dict):
         raise ModelError(f"model JSON must be an object, got {type(data).__name__}")
     try:
@@ -225,7 +233,11 @@ def load_model(path: str | Path) -> ScoringModel:
     """Read a model JSON file; errors name the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if not path.is_file():
+            raise ModelError(f"{path}: not a model file (a folder, device or missing file)")
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise ModelError(f"{path}: {path.stat().st_size:,} bytes is too large for a model")
+        text = path.read_bytes()
     except OSError as exc:
         raise ModelError(f"{path}: cannot read model file ({exc.strerror})") from exc
     try:
@@ -249,6 +261,7 @@ _KINDS = {
     "string_type": "must be text",
     "list_type": "must be a list",
     "missing": "is required",
+    "finite_number": "must be a finite number",
 }
 
 

@@ -472,3 +472,14 @@ def test_hit_cache_keeps_recent_matrices_within_its_budget(
     tiny = HitCache(max_bytes=1)
     assert tiny.get("a", builder("created+7d")).n_leads == demo_dataset.n_leads
     assert len(tiny) == 1  # the newest is kept even over budget
+
+
+def test_non_finite_scores_stay_inside_the_bins() -> None:
+    """A NaN or infinite score (from hits or points no parser saw) counts in bin 0 or 100,
+    never outside the count array."""
+    score = np.array([np.nan, np.inf, -np.inf, 50.0, 100.0])
+    outcome = np.zeros(5, dtype=np.intp)
+    counts, _ = score_bins(score, outcome)
+    assert counts[0].sum() == 5
+    assert counts[0, 0] == 2  # NaN and -inf
+    assert counts[0, 100] == 2  # inf and 100

@@ -136,3 +136,51 @@ def test_rules_key_ignores_bands_so_threshold_moves_reuse_hits(model: ScoringMod
     data["bands"][0]["min_score"] = 65
     data["caps"]["fit"] = 40
     assert parse_model(data).rules_key() == model.rules_key()
+
+
+@pytest.mark.parametrize("bad", ["Infinity", "-Infinity", "NaN", "1e400"])
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        (("criteria", 0, "points"), "criterion 'pricing_visit': points"),
+        (("criteria", 0, "rule", "max_count"), "criterion 'pricing_visit': rule.max_count"),
+        (("caps", "fit"), "caps: fit"),
+        (("decay", "half_life_days"), "decay: half_life_days"),
+    ],
+)
+def test_non_finite_numbers_are_refused_naming_the_field(bad, path, where) -> None:
+    """Infinity or NaN points once aborted the server (the kernels index bins by score)."""
+    data = _with(PRICING)
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {}) if isinstance(key, str) else node[key]
+    node[path[-1]] = "@@"
+    text = json.dumps(data).replace('"@@"', bad)
+    with pytest.raises(ModelError, match=f"{where} must be a finite number"):
+        parse_model(text)
+
+
+def test_points_beyond_a_thousand_are_refused() -> None:
+    with pytest.raises(ModelError, match="points must be less than or equal to 1000"):
+        parse_model(_with({**PRICING, "points": 1e9}))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xba\xff\x00binary", "not UTF-8 text"),
+        (b"[" * 100_000, "nested too deeply"),
+    ],
+)
+def test_binary_and_deeply_nested_model_files_get_a_message(tmp_path, content, message) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(content)
+    with pytest.raises(ModelError, match=f"{path}: model .*{message}"):
+        load_model(path)
+
+
+def test_a_device_or_folder_is_not_read_as_a_model(tmp_path) -> None:
+    with pytest.raises(ModelError, match="not a model file"):
+        load_model(tmp_path)
+    with pytest.raises(ModelError, match="not a model file"):
+        load_model("/dev/zero")
