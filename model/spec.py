@@ -233,8 +233,10 @@ def load_model(path: str | Path) -> ScoringModel:
     """Read a model JSON file; errors name the file."""
     path = Path(path)
     try:
+        if not path.exists():
+            raise ModelError(f"{path}: cannot read model file (no such file)")
         if not path.is_file():
-            raise ModelError(f"{path}: not a model file (a folder, device or missing file)")
+            raise ModelError(f"{path}: not a model file (a folder or a device)")
         if path.stat().st_size > MAX_MODEL_BYTES:
             raise ModelError(f"{path}: {path.stat().st_size:,} bytes is too large for a model")
         text = path.read_bytes()
