@@ -14,6 +14,7 @@ Events at or after a lead's decision moment never count; events before `created_
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import threading
@@ -109,6 +110,8 @@ class Dataset:
     touch_column: str | None = None
     touch_codes: np.ndarray | None = None  # per event (in event order), -1 when blank
     touch_names: tuple[str, ...] = ()
+    has_dates: bool = True  # False: no created dates, every lead scored as it is now
+    notes: tuple[str, ...] = ()  # what loading found and did (warnings, fallbacks)
     _columns: dict[str, _Column] = field(default_factory=dict, repr=False)
 
     @property
@@ -163,8 +166,21 @@ class Dataset:
         return self._columns[name]
 
 
-def prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str = "data") -> Dataset:
+def prepare(
+    leads: pd.DataFrame,
+    events: pd.DataFrame | None,
+    *,
+    name: str = "data",
+    has_dates: bool = True,
+    notes: tuple[str, ...] = (),
+) -> Dataset:
     """Index leads and events for stage 1; `leads` needs lead_id and created_at (datetime)."""
+    return dataclasses.replace(
+        _prepare(leads, events, name=name), has_dates=has_dates, notes=notes
+    )
+
+
+def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> Dataset:
     leads = leads.reset_index(drop=True)
     lead_ids = leads["lead_id"].astype(str).to_numpy()
     created_ns = _to_ns(leads["created_at"])
@@ -589,4 +605,6 @@ def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
         touch_column=data.touch_column,
         touch_codes=None if data.touch_codes is None else data.touch_codes[ev_keep],
         touch_names=data.touch_names,
+        has_dates=data.has_dates,
+        notes=data.notes,
     )

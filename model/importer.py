@@ -53,19 +53,43 @@ MOSTLY_MISSING = 0.95
 DATE_LIKE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
 
 
+CREATED_POLICIES = {
+    "fallback": "take the first event's date, else the closed date minus the median cycle",
+    "leave_out": "leave them out of the dataset",
+}
+
+
 @dataclass
 class Mapping:
-    """Which column plays which role, which outcome values mean what, what counts as missing."""
+    """Which column plays which role (and how we know), which outcome values mean what,
+    what counts as missing, which columns are left out, what to do with blank created dates."""
 
     roles: dict[str, str | None] = field(default_factory=dict)
     won: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=lambda: sorted(PLACEHOLDERS - {""}))
     events: dict[str, str | None] = field(default_factory=dict)
+    how: dict[str, str] = field(default_factory=dict)  # role -> "mapped" / "name" / "content"
+    notes: list[str] = field(default_factory=list)  # guesses the values did not confirm
+    drop: list[str] = field(default_factory=list)
+    created_policy: str = "fallback"
 
     def to_dict(self) -> dict:
         return {"roles": self.roles, "won": self.won, "lost": self.lost,
-                "missing": self.missing, "events": self.events}  # fmt: skip
+                "missing": self.missing, "events": self.events, "how": self.how,
+                "drop": self.drop, "created_policy": self.created_policy}  # fmt: skip
+
+    def provenance(self) -> pd.DataFrame:
+        """Per role: the column and whether it was mapped, guessed from its name or its
+        values, or left empty."""
+        rows = [{"role": ROLE_WORDS[r], "column": c or "",
+                 "how": HOW.get(self.how.get(r, ""), "mapped by you") if c else "empty"}
+                for r, c in ((r, self.roles.get(r)) for r in ROLES)]  # fmt: skip
+        return pd.DataFrame(rows, columns=["role", "column", "how"])
+
+    def blocks(self, role: str) -> bool:
+        """Only a role the user mapped can block the import; a guess never does."""
+        return self.how.get(role, "mapped") == "mapped"
 
 
 @dataclass(frozen=True)
@@ -200,27 +224,84 @@ def _unique_names(columns) -> list[str]:
 
 # ---------------------------------------------------------------------------- guessing
 
+HOW = {"mapped": "mapped by you", "name": "guessed from its name",
+       "content": "guessed from its values"}  # fmt: skip
+# Roles in the order they are guessed: the outcome before the stage, so a deal-stage
+# column holding won and lost words becomes the outcome and not the stage.
+GUESS_ORDER = ("lead_id", "outcome", "created_at", "closed_at", "value", "stage", "source")
+# Hints that may stand inside a longer name, as whole words ("Lead Created Date", "Opportunity
+# Amount"); every other hint must be the whole name.
+WORD_HINTS = {
+    "lead_id": ("lead id", "record id", "prospect id", "contact id"),
+    "created_at": ("created date", "create date", "created on", "created at", "created time",
+                   "creation date", "first contact date", "signup date"),
+    "outcome": ("outcome", "deal status", "lead status", "is won"),
+    "value": ("amount", "deal value", "opportunity value", "expected revenue"),
+    "stage": ("stage", "lifecycle stage"),
+    "source": ("source", "origin"),
+    "closed_at": ("close date", "closed date", "closing date", "won date", "closed on",
+                  "converted date", "became a customer date"),
+    "occurred_at": ("timestamp", "activity date", "event time", "occurred at", "date"),
+    "event_type": ("event type", "activity type", "event", "activity"),
+}  # fmt: skip
+FEW_LEVELS = 60  # a stage or source column has at most this many distinct values
 
-def guess_mapping(leads: pd.DataFrame, events: pd.DataFrame | None = None) -> Mapping:
-    """Roles guessed from column names (and, for dates and ids, contents); outcome values
-    sorted into won / lost by the usual words."""
-    roles: dict[str, str | None] = {}
-    taken: set[str] = set()
-    for role in ROLES:
-        roles[role] = _guess_column(leads, role, taken) or _guess_by_content(leads, role, taken)
-        if roles[role]:
-            taken.add(roles[role])
-    mapping = Mapping(roles=roles)
-    if roles["outcome"]:
-        mapping.won, mapping.lost = outcome_words(leads[roles["outcome"]])
+
+def guess_mapping(
+    leads: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    *,
+    mapped: dict[str, str | None] | None = None,
+    events_mapped: dict[str, str | None] | None = None,
+    drop: tuple[str, ...] = (),
+    attributes_only: frozenset[str] = frozenset(),
+) -> Mapping:
+    """Roles proposed from column names and confirmed by the values, or from the values
+    alone; outcome values sorted into won / lost by the usual words.
+
+    What the user `mapped` wins: those columns are released from every guess (a role mapped
+    to None stays empty). A name whose column's values do not fit its role is noted and
+    kept as an attribute; a guess never blocks the import, only what the user mapped can.
+    """
+    mapped = {r: (c or None) for r, c in (mapped or {}).items()}
+    unknown = sorted({c for c in mapped.values() if c and c not in leads.columns})
+    if unknown:
+        raise DataError(f"--map names column{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(map(repr, unknown))} that the file does not have "
+                        f"(columns: {', '.join(map(str, leads.columns[:20]))})")  # fmt: skip
+    mapping = Mapping(drop=[c for c in drop if c in leads.columns])
+    taken = set(mapping.drop) | set(attributes_only) | {c for c in mapped.values() if c}
+    for role in GUESS_ORDER:
+        if role in mapped:
+            mapping.roles[role] = mapped[role]
+            if mapped[role]:
+                mapping.how[role] = "mapped"
+            continue
+        column, how = _guess_role(leads, role, taken, mapping.notes)
+        mapping.roles[role] = column
+        if column:
+            mapping.how[role] = how
+            taken.add(column)
+    mapping.roles = {r: mapping.roles.get(r) for r in ROLES}
+    if mapping.roles["outcome"]:
+        mapping.won, mapping.lost = outcome_words(leads[mapping.roles["outcome"]])
     if events is not None:
-        taken = set()
-        for role in EVENT_ROLES:
-            column = _guess_column(events, "lead_id" if role == "lead_id" else role, taken)
-            mapping.events[role] = column
-            if column:
-                taken.add(column)
+        mapping.events = _guess_event_roles(events, events_mapped or {})
     return mapping
+
+
+def _guess_event_roles(events: pd.DataFrame, mapped: dict[str, str | None]) -> dict:
+    roles: dict[str, str | None] = {}
+    taken = {c for c in mapped.values() if c}
+    for role in EVENT_ROLES:
+        if role in mapped:
+            roles[role] = mapped[role] or None
+            continue
+        column = _by_name(events, role if role != "lead_id" else "lead_id", taken)
+        roles[role] = column
+        if column:
+            taken.add(column)
+    return roles
 
 
 def outcome_words(outcome: pd.Series) -> tuple[list[str], list[str]]:
@@ -229,37 +310,112 @@ def outcome_words(outcome: pd.Series) -> tuple[list[str], list[str]]:
     return sorted(v for v in values if v in WON), sorted(v for v in values if v in LOST)
 
 
-def _guess_column(frame: pd.DataFrame, role: str, taken: set[str]) -> str | None:
-    hints = NAME_HINTS[role]
+def _guess_role(frame, role, taken, notes) -> tuple[str | None, str]:
+    """The first column whose name hints at `role` and whose values fit it, else the first
+    whose values alone say so (outcome, created date, id)."""
+    for column in _name_candidates(frame, role, taken):
+        problem = _misfit(frame[column], role)
+        if problem is None:
+            return column, "name"
+        notes.append(f"{column!r} looked like the {ROLE_WORDS[role]} by its name, but "
+                     f"{problem}: kept as an attribute")  # fmt: skip
+    found = _guess_by_content(frame, role, taken)
+    return found, "content"
+
+
+ROLE_WORDS = {"lead_id": "lead id", "created_at": "created date", "outcome": "outcome",
+              "value": "deal value", "stage": "stage", "source": "source",
+              "closed_at": "closed date"}  # fmt: skip
+
+
+def _name_candidates(frame: pd.DataFrame, role: str, taken: set[str]) -> list[str]:
+    """Columns whose whole name is a hint, then those holding a word hint."""
     free = [c for c in frame.columns if c not in taken]
-    for hint in hints:
-        for c in free:
-            if _key(c) == _key(hint):
-                return c
-    for c in free:  # a hint inside the name: "Lead Created Date", "Opportunity Amount"
-        if any(len(h) > 3 and _key(h) in _key(c) for h in hints):
-            return c
+    exact = [c for h in NAME_HINTS[role] for c in free if _key(c) == _key(h)]
+    words = [c for c in free if c not in exact and any(_has_words(c, h) for h in WORD_HINTS[role])]
+    return list(dict.fromkeys(exact + words))
+
+
+def _by_name(frame: pd.DataFrame, role: str, taken: set[str]) -> str | None:
+    found = _name_candidates(frame, role, taken)
+    return found[0] if found else None
+
+
+def _has_words(name: str, hint: str) -> bool:
+    """`hint` stands in `name` as whole words: 'Lead Created Date' holds 'created date',
+    'Opt in to updates' does not hold 'date'."""
+    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name)).lower()
+    words = " " + re.sub(r"[^a-z0-9]+", " ", words).strip() + " "
+    return f" {hint} " in words
+
+
+def _filled(s: pd.Series) -> pd.Series:
+    text = s.astype("string").str.strip()
+    return text[text.notna() & ~text.str.lower().isin(PLACEHOLDERS)]
+
+
+def _misfit(s: pd.Series, role: str) -> str | None:
+    """Why the values of `s` cannot play `role` (None when they can)."""
+    sample = s.head(5000)
+    values = _filled(sample)
+    if values.empty:
+        return "is empty" if role in ("lead_id", "created_at", "outcome") else None
+    distinct = values.str.lower().unique()
+    shown = _shown(distinct)
+    if role == "lead_id":
+        return None if values.is_unique and len(values) >= 0.9 * len(sample) else (
+            "its values repeat")  # fmt: skip
+    if role in ("created_at", "closed_at"):
+        if pd.api.types.is_datetime64_any_dtype(s):
+            return None
+        dated = values.str.contains(DATE_LIKE) & to_dates(values).notna()
+        return None if dated.mean() >= 0.9 else f"holds {shown}, not dates"
+    if role == "value":
+        numbers = to_numbers(values)
+        if numbers.notna().mean() < 0.9:
+            return f"holds {shown}, not amounts"
+        return None if numbers.nunique() > 2 else f"holds only {shown}"
+    if role == "outcome":
+        return None if _outcome_like(set(distinct)) else f"holds {shown}, no won / lost words"
+    if role in ("stage", "source"):
+        few = len(distinct) <= FEW_LEVELS and len(distinct) <= max(0.5 * len(values), 2)
+        return None if few else f"holds {len(distinct):,} different values"
     return None
+
+
+def _outcome_like(distinct: set[str]) -> bool:
+    """Won and lost words among a few values (the rest open: a deal-stage or lifecycle
+    column), or only won / lost / open words."""
+    if len(distinct) > 40 or not distinct & WON:
+        return False
+    return bool(distinct & LOST) or distinct <= WON | LOST | OPEN
+
+
+def _shown(distinct) -> str:
+    values = [repr(str(v)) for v in list(distinct)[:3]]
+    return "/".join(values) + (" …" if len(distinct) > 3 else "")
 
 
 def _guess_by_content(frame: pd.DataFrame, role: str, taken: set[str]) -> str | None:
     """When no name gives it away: outcome is a column of won / lost words, the created
     date the first column of dates, the id the first column of distinct values."""
+    if role not in ("outcome", "created_at", "lead_id"):
+        return None
     sample = frame.head(2000)
     for c in (c for c in frame.columns if c not in taken):
-        values = _normalised(sample[c]).dropna()
-        values = values[values != ""]
+        values = _filled(sample[c])
         if values.empty:
             continue
-        if role == "outcome":
-            distinct = set(values.unique())
-            if len(distinct) <= 6 and distinct & WON and distinct <= WON | LOST | OPEN:
-                return c
-        elif role == "created_at" and values.str.contains(DATE_LIKE).all():
+        if role == "outcome" and not _misfit(sample[c], "outcome"):
+            return c
+        if role == "created_at" and values.str.contains(DATE_LIKE).all():
             if _parse(values, "dates").notna().mean() >= 0.9:
                 return c
-        elif role == "lead_id" and values.is_unique and len(values) == len(sample):
-            return c
+        if role == "lead_id" and values.is_unique and len(values) == len(sample):
+            dates = values.str.contains(DATE_LIKE).mean() > 0.5
+            words = _outcome_like(set(values.str.lower())) or not values.str.lower().is_unique
+            if not dates and not words and not pd.api.types.is_float_dtype(sample[c]):
+                return c
     return None
 
 
@@ -281,46 +437,86 @@ def validate(
     *,
     leads_name: str = "leads",
     events_name: str = "events",
+    required: tuple[str, ...] = REQUIRED,
+    full: bool = True,
 ) -> Report:
-    """Everything wrong with the mapped data, errors (blocking) first in each column."""
+    """Everything wrong with the mapped data, errors (blocking) first in each column.
+
+    The one validator: the import runs it with `full` (every warning about attributes as
+    well); loading a dataset runs the same rules without the attribute warnings."""
     report = Report()
     missing = {m.strip().lower() for m in mapping.missing} | {""}
     roles = {r: c for r, c in mapping.roles.items() if c}
-    for role in REQUIRED:
+    for role in required:
         if role not in roles:
             report.add("error", leads_name, f"no column is mapped as {role!r}")
-        elif roles[role] not in leads.columns:
-            report.add("error", leads_name, f"column {roles[role]!r} ({role}) is not in the file")
-    used = [c for c in roles.values()]
+    for role, column in roles.items():
+        if column not in leads.columns:
+            report.add("error", leads_name, f"column {column!r} ({role}) is not in the file")
+    used = list(roles.values())
     if len(set(used)) != len(used):
-        report.add("error", leads_name, "one column is mapped to two roles")
+        twice = sorted({c for c in used if used.count(c) > 1})
+        report.add("error", leads_name, f"one column is mapped to two roles: {twice}")
     if not report.ok:
         return report
+    for note in mapping.notes:
+        report.add("warning", leads_name, note)
     if "lead_id" in roles:
         _check_ids(report, leads, roles["lead_id"], leads_name)
     else:
         report.add("warning", leads_name, "no lead id column: each lead is named by its row "
                    "(row-2, row-3, …), so events cannot be matched to leads")  # fmt: skip
-    copies = leads.duplicated()
-    if copies.any():
-        report.add("warning", leads_name, f"{int(copies.sum())} rows are exact copies of an "
-                   f"earlier row (rows {row_numbers(copies)}); they are kept as separate leads")  # fmt: skip
-    _check_outcome(report, leads[roles["outcome"]], mapping, missing,
-                   f"{leads_name}, column {roles['outcome']!r}")  # fmt: skip
-    for role, level in (("created_at", "error"), ("closed_at", "warning")):
+    if full:
+        copies = leads.duplicated()
+        if copies.any():
+            report.add("warning", leads_name, f"{int(copies.sum())} rows are exact copies of "
+                       f"an earlier row (rows {row_numbers(copies)}); they are kept as separate "
+                       "leads")  # fmt: skip
+    if "outcome" in roles:
+        _check_outcome(report, leads[roles["outcome"]], mapping, missing,
+                       f"{leads_name}, column {roles['outcome']!r}")  # fmt: skip
+    for role, what in (("created_at", "dates"), ("closed_at", "dates"), ("value", "numbers")):
         if role in roles:
-            _check_parsed(report, leads[roles[role]], missing, "dates", level,
-                          f"{leads_name}, column {roles[role]!r}")  # fmt: skip
-    if "created_at" not in roles:
-        report.add("warning", leads_name, "no created date: the leads are scored as they are "
-                   "now; as-of policies that need dates are disabled")  # fmt: skip
-    if "value" in roles:
-        _check_parsed(report, leads[roles["value"]], missing, "numbers", "error",
-                      f"{leads_name}, column {roles['value']!r}")  # fmt: skip
-    _check_attributes(report, leads, set(used), missing, leads_name)
+            level = "error" if mapping.blocks(role) and role != "closed_at" else "warning"
+            _check_parsed(report, leads[roles[role]], missing, what, level,
+                          f"{leads_name}, column {roles[role]!r}", mapping.how.get(role))  # fmt: skip
+    _check_dates(report, leads, mapping, missing, leads_name)
+    if full:
+        _check_attributes(report, leads, set(used) | set(mapping.drop), missing, leads_name)
     if events is not None:
         _check_events(report, events, mapping, lead_ids(leads, mapping), missing, events_name)
     return report
+
+
+def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
+    """Blank created dates (with what happens to them), none at all, dates in the future,
+    closed before created."""
+    column = mapping.roles.get("created_at")
+    if not column:
+        report.add("warning", name, "no created date: every lead is scored as it is now, "
+                   "with every event counted; as-of policies need dates")  # fmt: skip
+        return
+    created = _parse(_blank(leads[column], missing), "dates")
+    where = f"{name}, column {column!r}"
+    blank = created.isna()
+    if blank.all():
+        report.add("error" if mapping.blocks("created_at") else "warning", where,
+                   "no row has a created date")  # fmt: skip
+    elif blank.any():
+        report.add("warning", where, f"{_count(blank, 'lead has', 'leads have')} no created "
+                   f"date (rows {row_numbers(blank)}); the import will "
+                   f"{CREATED_POLICIES[mapping.created_policy]}")  # fmt: skip
+    future = created > pd.Timestamp.now() + pd.Timedelta(days=1)
+    if future.any():
+        report.add("warning", where, f"{_count(future, 'created date is', 'created dates are')}"
+                   f" in the future (rows {row_numbers(future)})")  # fmt: skip
+    closed_col = mapping.roles.get("closed_at")
+    if closed_col and closed_col in leads.columns:
+        closed = _parse(_blank(leads[closed_col], missing), "dates")
+        early = closed < created
+        if early.any():
+            report.add("warning", f"{name}, column {closed_col!r}", f"{_count(early, 'lead is', 'leads are')}"
+                       f" closed before it was created (rows {row_numbers(early)})")  # fmt: skip
 
 
 def _check_ids(report: Report, leads: pd.DataFrame, column: str, name: str) -> None:
@@ -353,16 +549,24 @@ def _check_outcome(report, s: pd.Series, mapping: Mapping, missing: set[str], wh
                    "open unless you map them")  # fmt: skip
 
 
-def _check_parsed(report, s, missing, what, level, where) -> None:
+def _check_parsed(report, s, missing, what, level, where, how=None) -> None:
+    if pd.api.types.is_datetime64_any_dtype(s) or (
+        what == "numbers" and pd.api.types.is_numeric_dtype(s)
+    ):
+        if what == "numbers" and not np.isfinite(s.dropna().astype(float)).all():
+            report.add("warning", where, "infinite values are treated as missing")
+        return
     text = s.astype("string").str.strip()
     blank = text.isna() | text.str.lower().isin(missing)
     parsed = _parse(s, what)
     bad = parsed.isna() & ~blank
     if bad.any():
         examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
-        outcome = "blocks the import" if level == "error" else "they are treated as missing"
+        outcome = "this blocks the import" if level == "error" else "they are treated as missing"
+        if how in ("name", "content"):
+            outcome += f" (the role was {HOW[how]}: map another column, or none)"
         report.add(level, where, f"{_count(bad, f'value is not a {what[:-1]}', f'values are not {what}')}, e.g. {examples} at "
-                   f"rows {row_numbers(bad)}; this {outcome}")  # fmt: skip
+                   f"rows {row_numbers(bad)}; {outcome}")  # fmt: skip
 
 
 def _parse(s: pd.Series, what: str) -> pd.Series:
@@ -370,8 +574,12 @@ def _parse(s: pd.Series, what: str) -> pd.Series:
 
 
 def _check_attributes(report, leads, used, missing, name) -> None:
+    left_out = excluded_columns(leads, used)
+    for column, reason in left_out.items():
+        report.add("warning", f"{name}, column {column!r}", f"{reason}: not turned into "
+                   "criteria (a column you map or keep is still used)")  # fmt: skip
     for column in leads.columns:
-        if column in used:
+        if column in used or column in left_out:
             continue
         text = leads[column].astype("string").str.strip()
         placeholder = text.str.lower().isin(missing - {""}) & text.notna()
@@ -388,28 +596,92 @@ def _check_attributes(report, leads, used, missing, name) -> None:
                        "row: it cannot tell leads apart")  # fmt: skip
 
 
+def checked_events(events: pd.DataFrame, source: str = "events") -> pd.DataFrame:
+    """Events named lead_id / occurred_at / event_type through the import's validator."""
+    mapping = Mapping(events={r: r for r in EVENT_ROLES})
+    report = Report()
+    ids = events["lead_id"] if "lead_id" in events.columns else pd.Series(dtype="string")
+    _check_events(report, events, mapping, ids, {m.lower() for m in mapping.missing}, source)
+    if not report.ok:
+        raise DataError("; ".join(f"{i.where}: {i.message}" for i in report.errors))
+    return apply_events(events, mapping, ids, keep_orphans=True)
+
+
 def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
     roles = {r: c for r, c in mapping.events.items() if c}
     for role in EVENT_ROLES:
         if role not in roles or roles[role] not in events.columns:
             report.add("error", name, f"no column is mapped as {role!r}")
-    if not all(r in roles for r in EVENT_ROLES):
+    if not all(roles.get(r) in events.columns for r in EVENT_ROLES):
         return
     _check_parsed(report, events[roles["occurred_at"]], missing, "dates", "error",
                   f"{name}, column {roles['occurred_at']!r}")  # fmt: skip
+    ids = events[roles["lead_id"]].astype("string").str.strip()
+    no_id = ids.isna() | (ids == "")
+    if no_id.any():
+        report.add("error", f"{name}, column {roles['lead_id']!r}",
+                   f"{_count(no_id, 'event has', 'events have')} no lead id, at rows {row_numbers(no_id)}")  # fmt: skip
     kind = events[roles["event_type"]].astype("string").str.strip()
     blank = kind.isna() | (kind == "")
     if blank.any():
         report.add("error", f"{name}, column {roles['event_type']!r}",
                    f"{_count(blank, 'event has', 'events have')} no type, at rows {row_numbers(blank)}")  # fmt: skip
     known = set(lead_ids.astype("string").str.strip().dropna())
-    ids = events[roles["lead_id"]].astype("string").str.strip()
-    orphan = ~ids.isin(known)
+    orphan = ~ids.isin(known) & ~no_id
     if orphan.any():
         examples = ", ".join(repr(v) for v in ids[orphan].drop_duplicates().head(3))
         report.add("warning", f"{name}, column {roles['lead_id']!r}", f"{_count(orphan, 'event is', 'events are')}"
                    f" for leads not in the leads file (e.g. {examples}); they are "
                    "left out")  # fmt: skip
+
+
+ID_NAME = re.compile(r"(^|[\s_\-.#])(id|number|no|num|key|uuid|guid|row)$", re.IGNORECASE)
+TEXT_NAME = re.compile(
+    r"\b(e-?mail|phone|mobile|fax|website|url|address|street|notes?|description|comments?|"
+    r"first name|last name|full name|contact name)\b", re.IGNORECASE)  # fmt: skip
+FREE_TEXT = (
+    ("e-mail addresses", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
+    ("web addresses", r"^(?:https?://|www\.)"),
+    ("phone numbers", r"^\+?[\d\s().\-]{7,}$"),
+)
+
+
+def excluded_columns(leads: pd.DataFrame, used: set[str] = frozenset()) -> dict[str, str]:
+    """Columns left out of criteria by default, with the reason: ids and running numbers
+    (unique per row, or named id / number / key / uuid) and free text (e-mails, names,
+    phones, URLs, notes)."""
+    out: dict[str, str] = {}
+    for column in leads.columns:
+        if column in used or column in RESERVED:
+            continue
+        reason = _exclusion(str(column), leads[column])
+        if reason:
+            out[column] = reason
+    return out
+
+
+def _exclusion(name: str, s: pd.Series) -> str | None:
+    if ID_NAME.search(name.strip()):
+        return "an id column by its name"
+    known = s.dropna().head(5000)
+    if known.empty or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+        return None
+    if pd.api.types.is_numeric_dtype(s):
+        whole = np.all(np.mod(known.to_numpy(np.float64), 1) == 0)
+        unique = known.is_unique and len(known) >= 20 and len(known) >= 0.9 * len(s.head(5000))
+        return "a running number (unique per row)" if whole and unique else None
+    text = known.astype("string").str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return None
+    for what, pattern in FREE_TEXT:
+        if text.str.contains(pattern, regex=True).mean() >= 0.8:
+            return f"free text ({what})"
+    if TEXT_NAME.search(name):
+        return "free text by its name"
+    if _id_like(text):
+        return "free text or ids (almost every value differs)"
+    return None
 
 
 def _count(mask: pd.Series, one: str, many: str) -> str:
@@ -421,36 +693,172 @@ def _count(mask: pd.Series, one: str, many: str) -> str:
 # ---------------------------------------------------------------------------- applying
 
 
-def apply_mapping(leads: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
+def apply_mapping(
+    leads: pd.DataFrame, mapping: Mapping, events: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The leads in the app's vocabulary: mapped roles renamed and parsed, outcome as
-    won / lost / open, placeholders missing, the other columns typed as attributes."""
+    won / lost / open, placeholders missing, dropped columns gone, the other columns typed
+    as attributes. `events` (already applied) give blank created dates their fallback."""
+    return build(leads, mapping, events).leads
+
+
+@dataclass
+class Built:
+    """A mapped dataset and what the import did to get it, for the report and dataset.json."""
+
+    leads: pd.DataFrame
+    events: pd.DataFrame | None
+    has_dates: bool
+    created_filled: int = 0
+    created_left_out: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def meta(self) -> dict:
+        """What dataset.json keeps of the import."""
+        return {"has_dates": self.has_dates, "created_filled": self.created_filled,
+                "created_left_out": self.created_left_out}  # fmt: skip
+
+    def facts(self) -> list[str]:
+        """What the report and every page say about the dates."""
+        out = []
+        if not self.has_dates:
+            out.append("no created dates: every lead is scored as it is now, with every "
+                       "event counted; as-of policies need dates")  # fmt: skip
+        if self.created_filled:
+            out.append(f"{self.created_filled:,} leads without a created date took their "
+                       "first event's date or the closed date minus the median cycle")  # fmt: skip
+        if self.created_left_out:
+            out.append(f"{self.created_left_out:,} leads without a created date are left out")
+        return out
+
+
+def build(
+    leads: pd.DataFrame,
+    mapping: Mapping,
+    events: pd.DataFrame | None = None,
+    *,
+    raw_events: bool | str = False,
+) -> Built:
+    """Apply the mapping to leads (and events: raw ones are mapped first when `raw_events`)."""
     roles = {r: c for r, c in mapping.roles.items() if c}
     missing = {m.strip().lower() for m in mapping.missing} | {""}
+    ids = lead_ids(leads, mapping)
+    if raw_events and events is not None:
+        events = apply_events(events, mapping, ids, keep_orphans=raw_events == "keep")
     out = pd.DataFrame(index=leads.index)
-    out["lead_id"] = lead_ids(leads, mapping)
-    if "created_at" in roles:
-        out["created_at"] = _parse(_blank(leads[roles["created_at"]], missing), "dates")
-    else:
-        out["created_at"] = pd.Timestamp("2000-01-01")  # no dates: every lead scored as is
-    text = _normalised(leads[roles["outcome"]]).fillna("")
-    won, lost = {w.lower() for w in mapping.won}, {w.lower() for w in mapping.lost}
-    out["outcome"] = np.where(text.isin(won), "won", np.where(text.isin(lost), "lost", "open"))
-    if "closed_at" in roles:
-        out["closed_at"] = _parse(_blank(leads[roles["closed_at"]], missing), "dates")
+    out["lead_id"] = ids
+    if "outcome" in roles:
+        text = _normalised(leads[roles["outcome"]]).fillna("")
+        won, lost = {w.lower() for w in mapping.won}, {w.lower() for w in mapping.lost}
+        out["outcome"] = np.where(text.isin(won), "won", np.where(text.isin(lost), "lost", "open"))
+    for role in ("closed_at", "created_at"):
+        if role in roles:
+            out[role] = _parse(_blank(leads[roles[role]], missing), "dates")
     if "value" in roles:
-        out["value"] = _parse(_blank(leads[roles["value"]], missing), "numbers")
+        value = _parse(_blank(leads[roles["value"]], missing), "numbers")
+        out["value"] = value.where(np.isfinite(value))
     for role in ("stage", "source"):
         if role in roles:
             out[role] = _blank(leads[roles[role]], missing)
+    gone = set(roles.values()) | set(mapping.drop)
     for column in leads.columns:
-        if column not in roles.values() and column not in out.columns:
+        if column not in gone and column not in out.columns:
             out[column] = typed(_blank(leads[column], missing))
-    out["created_at"] = out["created_at"].astype("datetime64[ns]")
-    return out.reset_index(drop=True)
+    built = _created(out, events, mapping, has_dates="created_at" in roles)
+    first = ["lead_id", "created_at"]
+    rest = [c for c in built.leads.columns if c not in first]
+    built.leads = built.leads[first + rest].reset_index(drop=True)
+    return built
 
 
-def apply_events(events: pd.DataFrame, mapping: Mapping, lead_ids: pd.Series) -> pd.DataFrame:
-    """Events renamed to lead_id, occurred_at, event_type (+ the rest), orphans left out."""
+def checked(
+    leads: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    *,
+    leads_name: str = "leads",
+    events_name: str = "events",
+    has_dates: bool = True,
+) -> Built:
+    """Leads (and events) whose columns already speak the app's vocabulary (a dataset the
+    import wrote, or a file named so), through the import's own validator and mapping:
+    whatever the import accepts loads. Errors raise one DataError naming file, column and
+    rows; no column is renamed, so criteria keep their attributes."""
+    roles = {r: r for r in ROLES if r in leads.columns}
+    if not has_dates:
+        roles.pop("created_at", None)
+    mapping = Mapping(roles=roles, how=dict.fromkeys(roles, "mapped"))
+    if "outcome" in roles:
+        mapping.won, mapping.lost = outcome_words(leads["outcome"])
+    if events is not None:
+        mapping.events = {r: r for r in EVENT_ROLES}
+    report = validate(leads, mapping, events, leads_name=leads_name, events_name=events_name,
+                      required=(), full=False)  # fmt: skip
+    if not report.ok:
+        raise DataError("; ".join(f"{i.where}: {i.message}" for i in report.errors))
+    built = _checked_build(leads, mapping, events, has_dates)
+    built.warnings = [f"{i.where}: {i.message}" for i in report.issues]
+    return built
+
+
+def _checked_build(leads, mapping, events, has_dates: bool) -> Built:
+    if not has_dates:
+        built = build(leads.drop(columns="created_at", errors="ignore"), mapping, events,
+                      raw_events="keep")  # fmt: skip
+        built.leads["created_at"] = _keep_moment(leads, built.leads)
+        return built
+    return build(leads, mapping, events, raw_events="keep")
+
+
+def _keep_moment(leads: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
+    """A dateless dataset keeps the export moment the import gave it."""
+    if "created_at" in leads.columns:
+        return pd.Series(to_dates(leads["created_at"]).to_numpy(), index=out.index)
+    return out["created_at"]
+
+
+def _created(out: pd.DataFrame, events, mapping: Mapping, *, has_dates: bool) -> Built:
+    """Fill or leave out blank created dates; without any, every lead is created at the
+    moment of the export (just after the last event), so as-of 'created + 0 days' counts
+    every event."""
+    if not has_dates:
+        last = events["occurred_at"].max() if events is not None and len(events) else pd.NaT
+        moment = (last + pd.Timedelta(seconds=1)) if pd.notna(last) else pd.Timestamp.now().normalize()
+        out["created_at"] = pd.Series(moment, index=out.index).astype("datetime64[ns]")
+        return Built(out, events, has_dates=False)
+    created = out["created_at"].astype("datetime64[ns]")
+    blank = created.isna()
+    if blank.any() and mapping.created_policy == "fallback":
+        created = created.fillna(_fallback_created(out, events, blank))
+    left = created.isna()
+    out["created_at"] = created
+    filled = int(blank.sum() - left.sum())
+    if left.any():
+        out = out[~left]
+        if events is not None:
+            events = events[events["lead_id"].isin(set(out["lead_id"]))].reset_index(drop=True)
+    return Built(out, events, True, created_filled=filled, created_left_out=int(left.sum()))
+
+
+def _fallback_created(out: pd.DataFrame, events, blank: pd.Series) -> pd.Series:
+    """For leads without a created date: their first event, else the closed date minus the
+    median time from created to closed (NaT when neither is known)."""
+    fill = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    if events is not None and len(events):
+        first = events.groupby("lead_id", sort=False)["occurred_at"].min()
+        fill = out["lead_id"].map(first).astype("datetime64[ns]")
+    if "closed_at" in out.columns:
+        closed = out["closed_at"].astype("datetime64[ns]")
+        cycle = (closed - out["created_at"])[~blank].median()
+        if pd.notna(cycle):
+            fill = fill.fillna(closed - cycle)
+    return fill
+
+
+def apply_events(
+    events: pd.DataFrame, mapping: Mapping, lead_ids: pd.Series, *, keep_orphans: bool = False
+) -> pd.DataFrame:
+    """Events renamed to lead_id, occurred_at, event_type (+ the rest), orphans left out
+    (or kept, for loading to count them)."""
     roles = mapping.events
     out = pd.DataFrame({
         "lead_id": events[roles["lead_id"]].astype("string").str.strip(),
@@ -460,6 +868,8 @@ def apply_events(events: pd.DataFrame, mapping: Mapping, lead_ids: pd.Series) ->
     for column in events.columns:
         if column not in roles.values() and column not in out.columns:
             out[column] = events[column].astype("string").str.strip()
+    if keep_orphans:
+        return out.reset_index(drop=True)
     return out[out["lead_id"].isin(set(lead_ids))].reset_index(drop=True)
 
 
@@ -515,6 +925,7 @@ def write_folder(
     *,
     name: str,
     mapping: Mapping,
+    facts: dict | None = None,
 ) -> Path:
     """Write the mapped dataset into `folder` (created; existing dataset files there are
     refused, never overwritten)."""
@@ -527,7 +938,7 @@ def write_folder(
     if events is not None:
         events.to_parquet(folder / "events.parquet", index=False)
     meta = {"name": name, "has_dates": bool(mapping.roles.get("created_at")),
-            "mapping": mapping.to_dict(), "rows": len(leads)}  # fmt: skip
+            "mapping": mapping.to_dict(), "rows": len(leads), **(facts or {})}  # fmt: skip
     (folder / "dataset.json").write_text(json.dumps(meta, indent=2))
     return folder
 
@@ -542,18 +953,19 @@ def save_dataset(
     name: str,
     mapping: Mapping,
     folder: Path | None = None,
+    facts: dict | None = None,
 ) -> Path:
     """Write leads.parquet, events.parquet and dataset.json into a new folder (a name that
     exists gets a number: nothing saved before is overwritten)."""
     root = folder or datasets_folder()
     root.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "dataset"
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower())[:60].strip("-") or "dataset"
     target, k = root / slug, 2
     while target.exists():
         target, k = root / f"{slug}-{k}", k + 1
     tmp = target.with_name(target.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)  # a crashed earlier save, never shown to anyone
-    write_folder(leads, events, tmp, name=name, mapping=mapping)
+    write_folder(leads, events, tmp, name=name, mapping=mapping, facts=facts)
     tmp.rename(target)  # appears whole or not at all
     return target
 

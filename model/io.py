@@ -13,8 +13,15 @@ import pandas as pd
 
 from model.features import Dataset, prepare
 
-WON = frozenset({"won", "win", "closed won", "closed-won", "yes", "y", "true", "1"})
-LOST = frozenset({"lost", "loss", "closed lost", "closed-lost", "no", "n", "false", "0"})
+# Won and lost words, CRMs' defaults included: Salesforce's "Closed Won" and "Closed -
+# Converted", HubSpot's "closedwon", Dynamics' "Qualified" / "Disqualified" lead status,
+# Zoho's "Lost Lead" / "Junk Lead", HubSpot's "Open Deal" / "Unqualified" lead status.
+WON = frozenset({"won", "win", "closed won", "closed-won", "closedwon", "closed - won",
+                 "closed - converted", "converted", "qualified", "customer", "open deal",
+                 "yes", "y", "true", "1"})  # fmt: skip
+LOST = frozenset({"lost", "loss", "closed lost", "closed-lost", "closedlost", "closed - lost",
+                  "closed - not converted", "not converted", "disqualified", "unqualified",
+                  "lost lead", "junk lead", "no", "n", "false", "0"})  # fmt: skip
 OPEN = frozenset({"open", "", "pending", "in progress"})
 LEAD_COLUMNS = ("lead_id", "created_at")
 EVENT_COLUMNS = ("lead_id", "occurred_at", "event_type")
@@ -47,15 +54,28 @@ def load_dataset(
     leads_path: str | Path, events_path: str | Path | None = None, *, name: str | None = None
 ) -> Dataset:
     """Read, check and prepare leads (and events) for scoring. `leads_path` may be a dataset
-    folder holding leads.parquet or leads.csv (and events.parquet or events.csv)."""
+    folder holding leads.parquet or leads.csv (and events.parquet or events.csv). The checks
+    are the import's own (one validator), so whatever the import wrote loads."""
+    from model import importer
+
+    meta: dict = {"has_dates": True}
     if Path(leads_path).is_dir():
+        meta = importer.dataset_meta(Path(leads_path))
         leads_path, found = dataset_files(Path(leads_path))
         events_path = events_path or found
-    leads = check_leads(read_table(leads_path), source=str(leads_path))
-    events = None
-    if events_path is not None:
-        events = check_events(read_table(events_path), source=str(events_path))
-    return prepare(leads, events, name=name or Path(leads_path).parent.name)
+    leads = read_table(leads_path)
+    events = None if events_path is None else read_table(events_path)
+    built = importer.checked(leads, events, leads_name=str(leads_path),
+                             events_name=str(events_path), has_dates=meta.get("has_dates", True))  # fmt: skip
+    notes = [*built.facts(), *_kept_facts(meta), *built.warnings]
+    return prepare(built.leads, built.events, name=name or Path(leads_path).parent.name,
+                   has_dates=built.has_dates, notes=tuple(dict.fromkeys(notes)))  # fmt: skip
+
+
+def _kept_facts(meta: dict) -> list[str]:
+    """What the import did that loading cannot see again (leads it left out)."""
+    n = int(meta.get("created_left_out") or 0)
+    return [f"{n:,} leads without a created date were left out at import"] if n else []
 
 
 def dataset_files(folder: Path) -> tuple[Path, Path | None]:
@@ -72,37 +92,17 @@ def dataset_files(folder: Path) -> tuple[Path, Path | None]:
 
 
 def check_leads(frame: pd.DataFrame, *, source: str = "leads") -> pd.DataFrame:
-    """Require lead_id and created_at; parse dates, outcome and value; refuse bad rows."""
-    _require(frame, LEAD_COLUMNS, source)
-    frame = frame.copy()
-    _no_blank_ids(frame, "lead_id", source)
-    dupes = frame["lead_id"].duplicated(keep=False)
-    if dupes.any():
-        ids = frame.loc[dupes, "lead_id"].drop_duplicates().head(5).tolist()
-        raise DataError(
-            f"{source}: column 'lead_id' has {int(frame['lead_id'].duplicated().sum())} duplicate"
-            f" ids, e.g. {', '.join(map(repr, ids))} at rows {row_numbers(dupes)}"
-        )
-    frame["created_at"] = parse_dates(frame["created_at"], "created_at", source, required=True)
-    if "closed_at" in frame.columns:
-        frame["closed_at"] = parse_dates(frame["closed_at"], "closed_at", source)
-    if "outcome" in frame.columns:
-        frame["outcome"] = parse_outcome(frame["outcome"], source)
-    if "value" in frame.columns:
-        frame["value"] = parse_numbers(frame["value"], "value", source)
-    return frame
+    """Leads in the app's vocabulary, checked and parsed by the import's validator."""
+    from model import importer
+
+    return importer.checked(frame, leads_name=source).leads
 
 
 def check_events(frame: pd.DataFrame, *, source: str = "events") -> pd.DataFrame:
-    """Require lead_id, occurred_at and event_type; parse dates; refuse bad rows."""
-    _require(frame, EVENT_COLUMNS, source)
-    frame = frame.copy()
-    _no_blank_ids(frame, "lead_id", source)
-    frame["occurred_at"] = parse_dates(frame["occurred_at"], "occurred_at", source, required=True)
-    blank = frame["event_type"].isna() | (frame["event_type"].astype("string").str.strip() == "")
-    if blank.any():
-        raise DataError(f"{source}: column 'event_type' is empty at rows {row_numbers(blank)}")
-    return frame
+    """Events with lead_id, occurred_at and event_type, checked by the import's validator."""
+    from model import importer
+
+    return importer.checked_events(frame, source)
 
 
 def to_dates(s: pd.Series) -> pd.Series:

@@ -72,15 +72,25 @@ CRM = pd.DataFrame({
 
 def test_guesses_roles_and_outcome_values_from_names():
     mapping = importer.guess_mapping(CRM)
+    assert mapping.roles["lead_id"] is None  # its values repeat: only a proposal, noted
+    assert "'Lead ID' looked like the lead id by its name, but its values repeat" in mapping.notes[0]
+    mapping = importer.guess_mapping(CRM, mapped={"lead_id": "Lead ID"})
     assert mapping.roles["lead_id"] == "Lead ID"
-    assert mapping.roles["created_at"] == "Created"
+    assert mapping.how["lead_id"] == "mapped"
+    assert mapping.how["outcome"] == "name"
+    assert mapping.roles["created_at"] is None  # 1 of 5 is not a date: kept as an attribute
+    assert any("'Created' looked like the created date by its name" in n for n in mapping.notes)
     assert mapping.roles["outcome"] == "Status"
-    assert mapping.roles["value"] == "Amount"
+    assert mapping.roles["value"] is None  # 'lots' among 4 amounts
+    assert any("'Amount' looked like the deal value by its name, but holds" in n
+               for n in mapping.notes)  # fmt: skip
     assert (mapping.won, mapping.lost) == (["won"], ["lost"])
 
 
 def test_every_validation_message_names_the_column_and_rows():
-    report = importer.validate(CRM, importer.guess_mapping(CRM), leads_name="crm.csv")
+    mapping = importer.guess_mapping(CRM, mapped={"lead_id": "Lead ID", "created_at": "Created",
+                                                  "value": "Amount"})  # fmt: skip
+    report = importer.validate(CRM, mapping, leads_name="crm.csv")
     text = report.text()
     assert "error: crm.csv, column 'Lead ID': 1 row has no lead id, at rows 6" in text
     assert "1 duplicate lead ids, e.g. '3' at rows 4, 5" in text
@@ -88,7 +98,7 @@ def test_every_validation_message_names_the_column_and_rows():
     assert "column 'Amount': 1 value is not a number, e.g. 'lots' at rows 4" in text
     assert "outcome values that are neither won nor lost: 'Maybe' (rows 4)" in text
     assert "column 'Region': the same value ('EU') in every row" in text
-    assert "column 'Notes': 2 placeholder values ('Select', '-')" in text
+    assert "column 'Notes': free text by its name: not turned into criteria" in text
     assert not report.ok
     assert {i.level for i in report.issues} == {"error", "warning"}
 
@@ -238,12 +248,12 @@ def shared_tmp() -> Path:
 
 def test_mostly_missing_columns_and_events_without_a_mapping_are_reported():
     leads = pd.DataFrame({"id": [str(i) for i in range(40)], "y": ["yes", "no"] * 20,
-                          "fax": [""] * 39 + ["123"]})  # fmt: skip
+                          "budget": [""] * 39 + ["123"]})  # fmt: skip
     mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["yes"],
                                lost=["no"])  # fmt: skip
     events = pd.DataFrame({"id": ["1"], "t": ["2026-01-01"]})
     text = importer.validate(leads, mapping, events, events_name="log.csv").text()
-    assert "column 'fax': 98% missing: little to score on" in text
+    assert "column 'budget': 98% missing: little to score on" in text
     assert "error: log.csv: no column is mapped as 'event_type'" in text
 
 

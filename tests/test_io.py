@@ -33,29 +33,25 @@ def test_reads_ids_as_text_and_normalises_outcome_and_value(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("id,created_at\n1,2025-01-01\n", r"leads\.csv: missing required column 'lead_id'"),
+        ("lead_id,created_at\n,2025-01-01\n", r"leads\.csv, column 'lead_id': 1 row has no lead id, at rows 2"),
         (
             "lead_id,created_at\n1,2025-01-01\n2,yesterday\n3,2025-13-45\n",
             (
-                r"column 'created_at' has 2 values that are not dates, e\.g\. 'yesterday', "
+                r"column 'created_at': 2 values are not dates, e\.g\. 'yesterday', "
                 r"'2025-13-45' at rows 3, 4"
             ),
         ),
-        ("lead_id,created_at\n1,2025-01-01\n2,\n", r"column 'created_at' is empty at rows 3"),
-        (
-            "lead_id,created_at,outcome\n1,2025-01-01,won\n2,2025-01-01,maybe\n",
-            r"column 'outcome' has values that are not won, lost or open: 'maybe' at rows 3",
-        ),
+        ("lead_id,created_at\n1,\n2,\n", r"column 'created_at': no row has a created date"),
         (
             "lead_id,created_at\n1,2025-01-01\n1,2025-01-02\n",
-            r"column 'lead_id' has 1 duplicate ids, e\.g\. '1' at rows 2, 3",
+            r"column 'lead_id': 1 duplicate lead ids, e\.g\. '1' at rows 2, 3",
         ),
         (
             "lead_id,created_at,value\n1,2025-01-01,lots\n",
-            r"column 'value' has 1 values that are not numbers, e\.g\. 'lots' at rows 2",
+            r"column 'value': 1 value is not a number, e\.g\. 'lots' at rows 2",
         ),
     ],
-)
+)  # fmt: skip
 def test_bad_leads_get_a_message_naming_file_column_and_rows(
     tmp_path: Path, text: str, message: str
 ) -> None:
@@ -63,13 +59,41 @@ def test_bad_leads_get_a_message_naming_file_column_and_rows(
         load_dataset(_write(tmp_path, text))
 
 
+def test_loading_follows_the_import_rules_for_blank_dates_and_unknown_outcomes(
+    tmp_path: Path,
+) -> None:
+    """One validator: a blank created date takes the fallback (or is left out, counted) and
+    an unknown outcome word counts as open, with a note, as at import."""
+    text = ("lead_id,created_at,closed_at,outcome\n1,2025-01-01,2025-01-11,won\n"
+            "2,,2025-02-11,lost\n3,,,maybe\n")  # fmt: skip
+    data = load_dataset(_write(tmp_path, text))
+    assert data.lead_ids.tolist() == ["1", "2"]
+    assert data.leads["created_at"].tolist()[1] == pd.Timestamp("2025-02-01")  # 10-day cycle
+    notes = " ".join(data.notes)
+    assert "1 leads without a created date took their first event's date" in notes
+    assert "1 leads without a created date are left out" in notes
+    text = "lead_id,created_at,outcome\n1,2025-01-01,won\n2,2025-01-01,maybe\n"
+    data = load_dataset(_write(tmp_path, text, "b.csv"))
+    assert list(data.outcome) == [0, 2]
+    assert "outcome values that are neither won nor lost: 'maybe' (rows 3)" in " ".join(data.notes)
+
+
+def test_a_file_without_created_dates_is_scored_as_it_is_now(tmp_path: Path) -> None:
+    leads = _write(tmp_path, "lead_id,outcome\n1,won\n2,lost\n")
+    events = _write(tmp_path, "lead_id,occurred_at,event_type\n1,2025-03-01,visit\n"
+                    "2,2025-03-05,visit\n", "ev.csv")  # fmt: skip
+    data = load_dataset(leads, events)
+    assert not data.has_dates
+    assert (data.created_ns > data.ev_ns.max()).all()  # every event is before the moment
+
+
 def test_bad_events_name_the_events_file(tmp_path: Path) -> None:
     leads = _write(tmp_path, GOOD)
     events = _write(tmp_path, "lead_id,occurred_at,event_type\n007,soon,pricing\n", "ev.csv")
-    with pytest.raises(DataError, match=r"ev\.csv: column 'occurred_at'.*'soon' at rows 2"):
+    with pytest.raises(DataError, match=r"ev\.csv, column 'occurred_at'.*'soon' at rows 2"):
         load_dataset(leads, events)
     missing = _write(tmp_path, "lead_id,when\n007,2025-01-01\n", "ev2.csv")
-    with pytest.raises(DataError, match=r"ev2\.csv: missing required columns 'occurred_at'"):
+    with pytest.raises(DataError, match=r"ev2\.csv: no column is mapped as 'occurred_at'"):
         load_dataset(leads, missing)
 
 
