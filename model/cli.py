@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from model import batch, calibration, demo, importer, replay, sqlgen, suggest, versions
@@ -52,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sc = sub.add_parser("score", help="score leads with a model, as of a decision moment")
     _model_and_data(sc)
-    sc.add_argument("--out", type=Path, help="CSV to write (default: stdout)")
+    sc.add_argument("--out", type=Path, help="CSV to write (default: stdout); never an input")
+    sc.add_argument("--force", action="store_true", help="replace an existing --out file")
     sc.add_argument("--engine", choices=["python", "duckdb"], default="python",
                     help="python: the app's engine (in parts when large); duckdb: the SQL "
                     "export run by DuckDB, spilling to disk")  # fmt: skip
@@ -92,14 +94,25 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="map a CRM export to a dataset the app reads")
     imp.add_argument("--leads", required=True, type=Path, help="CSV (any delimiter), Excel or "
                      "Parquet")  # fmt: skip
+    imp.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
     imp.add_argument("--events", type=Path, help="an activity log (optional)")
+    imp.add_argument("--accounts", type=Path, help="accounts / companies file whose columns "
+                     "are joined onto each lead (with --on)")  # fmt: skip
+    imp.add_argument("--on", metavar="COLUMN[=ACCOUNT_COLUMN]",
+                     help="the leads' account column, and the accounts' key if named otherwise")  # fmt: skip
     imp.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
                      help=f"roles: {', '.join(importer.ROLES)}; events: event_lead_id, "
-                     "event_occurred_at, event_type (guessed when not given)")  # fmt: skip
+                     "event_occurred_at, event_type. What you map wins over every guess; "
+                     "ROLE= (nothing after =) leaves the role empty")  # fmt: skip
+    imp.add_argument("--drop", action="append", default=[], metavar="COLUMN",
+                     help="leave a column out of the dataset (repeatable)")  # fmt: skip
     imp.add_argument("--won", help="outcome values meaning won, comma-separated")
     imp.add_argument("--lost", help="outcome values meaning lost, comma-separated")
     imp.add_argument("--missing", action="append", default=[], metavar="TEXT",
                      help="another placeholder that means missing (repeatable)")  # fmt: skip
+    imp.add_argument("--missing-created", choices=list(importer.CREATED_POLICIES),
+                     default="fallback", help="leads without a created date: "
+                     + "; ".join(f"{k}: {v}" for k, v in importer.CREATED_POLICIES.items()))  # fmt: skip
     imp.add_argument("--name", help="dataset name (default: the file name)")
     imp.add_argument("--out", required=True, type=Path, help="folder to write")
     imp.set_defaults(run=_import)
@@ -113,50 +126,88 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _import(args: argparse.Namespace) -> int:
-    leads = importer.read_any(args.leads, args.leads.name)
+    leads = importer.read_any(args.leads, args.leads.name, sheet=args.sheet)
     events = importer.read_any(args.events, args.events.name) if args.events else None
-    mapping = importer.guess_mapping(leads, events)
-    for item in args.map:
-        role, sep, column = item.partition("=")
-        role = role.strip()
-        if not sep:
-            raise ValueError(f"--map wants ROLE=COLUMN, got {item!r}")
-        if role == "event_type" or role.startswith("event_"):
-            key = "event_type" if role == "event_type" else role.removeprefix("event_")
-            mapping.events[key] = column or None
-        elif role in importer.ROLES:
-            mapping.roles[role] = column or None
-        else:
-            raise ValueError(f"--map: unknown role {role!r} (roles: {', '.join(importer.ROLES)})")
+    account_columns: frozenset[str] = frozenset()
+    if args.accounts:
+        if not args.on:
+            raise ValueError("--accounts needs --on COLUMN: the leads' column naming the account")
+        accounts = importer.read_any(args.accounts, args.accounts.name)
+        lead_key, _, account_key = args.on.partition("=")
+        joined = importer.join_accounts(leads, accounts, on=lead_key.strip(),
+                                        key=account_key.strip() or None, name=args.accounts.name)  # fmt: skip
+        leads, account_columns = joined.leads, joined.columns
+        for line in joined.messages:
+            print(f"warning: {line}", file=sys.stderr)
+    roles, event_roles = _mapped_roles(args.map)
+    mapping = importer.guess_mapping(leads, events, mapped=roles, events_mapped=event_roles,
+                                     drop=tuple(args.drop), attributes_only=account_columns)  # fmt: skip
+    unknown = [c for c in args.drop if c not in leads.columns]
+    if unknown:
+        raise ValueError(f"--drop names columns the file does not have: {unknown}")
     outcome = mapping.roles.get("outcome")
-    if outcome:  # guessed from the column finally mapped, then what the user said
-        mapping.won, mapping.lost = importer.outcome_words(leads[outcome])
+    if outcome:
         mapping.won = _values(args.won) if args.won else mapping.won
         mapping.lost = _values(args.lost) if args.lost else mapping.lost
     mapping.missing += [m.strip().lower() for m in args.missing]
+    mapping.created_policy = args.missing_created
     report = importer.validate(leads, mapping, events, leads_name=args.leads.name,
                                events_name=args.events.name if args.events else "events")  # fmt: skip
+    print(importer.provenance_text(mapping), file=sys.stderr)
     print(report.text(), file=sys.stderr)
     if not report.ok:
         return 2
-    mapped = importer.apply_mapping(leads, mapping)
-    mapped_events = None
-    if events is not None:
-        mapped_events = importer.apply_events(events, mapping, mapped["lead_id"])
-    folder = importer.write_folder(mapped, mapped_events, args.out,
+    built = importer.build(leads, mapping, events, raw_events=True)
+    folder = importer.write_folder(built.leads, built.events, args.out, facts=built.meta(),
                                    name=args.name or args.leads.stem, mapping=mapping)  # fmt: skip
-    won = int((mapped["outcome"] == "won").sum())
-    print(f"wrote {len(mapped):,} leads ({won:,} won, {won / max(len(mapped), 1):.2%}) to "
-          f"{folder}", file=sys.stderr)  # fmt: skip
+    for line in built.facts():
+        print(f"note: {line}", file=sys.stderr)
+    print(f"wrote {importer.closing_line(built.leads)} to {folder}", file=sys.stderr)
     return 0
+
+
+def _mapped_roles(items: list[str]) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """--map ROLE=COLUMN items as lead roles and event roles (ROLE= clears a role)."""
+    roles: dict[str, str | None] = {}
+    events: dict[str, str | None] = {}
+    for item in items:
+        role, sep, column = item.partition("=")
+        role, column = role.strip(), column.strip()
+        if not sep:
+            raise ValueError(f"--map wants ROLE=COLUMN, got {item!r}")
+        if role == "event_type" or role.startswith("event_"):
+            events["event_type" if role == "event_type" else role.removeprefix("event_")] = (
+                column or None)  # fmt: skip
+        elif role in importer.ROLES:
+            roles[role] = column or None
+        else:
+            raise ValueError(f"--map: unknown role {role!r} (roles: {', '.join(importer.ROLES)})")
+    return roles, events
 
 
 def _values(text: str) -> list[str]:
     return [v.strip().lower() for v in text.split(",") if v.strip()]
 
 
+def _load(leads: Path, events: Path | None = None):
+    """A dataset as every command reads it; what loading found goes to stderr."""
+    data = load_dataset(leads, events)
+    for line in data.notes:
+        print(f"note: {line}", file=sys.stderr)
+    return data
+
+
+def _as_of(text: str, data) -> AsOf:
+    """The as-of policy asked for; a dataset without created dates is scored as it is now."""
+    if not data.has_dates:
+        print("note: no created dates: every lead is scored as it is now, with every event "
+              "counted; as-of policies need dates", file=sys.stderr)  # fmt: skip
+        return AsOf("created_plus_days", days=0.0)
+    return AsOf.parse(text)
+
+
 def _starter(args: argparse.Namespace) -> int:
-    data = load_dataset(args.data)
+    data = _load(args.data)
     model = importer.starter_model(data.leads, name=f"Starter model ({args.data.name})")
     args.out.write_text(model.to_json())
     print(f"wrote {len(model.criteria)} zero-point criteria to {args.out}", file=sys.stderr)
@@ -240,7 +291,20 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out(out: Path | None, inputs: list[Path | None], force: bool) -> None:
+    """An output is never one of the inputs, and replaces an existing file only with --force."""
+    if out is None:
+        return
+    for path in (p for p in inputs if p is not None and p.exists()):
+        inside = path.is_dir() and out.resolve().is_relative_to(path.resolve())
+        if out.resolve() == path.resolve() or inside:
+            raise ValueError(f"--out {out} is an input of this command; pick another file")
+    if out.exists() and not force:
+        raise ValueError(f"--out {out} exists; pass --force to replace it")
+
+
 def _score(args: argparse.Namespace) -> int:
+    _check_out(args.out, [args.leads, args.events, args.model], args.force)
     model = load_model(args.model)
     as_of = AsOf.parse(args.as_of)
     leads, events = args.leads, args.events
@@ -256,7 +320,8 @@ def _score(args: argparse.Namespace) -> int:
         with open(args.out, "w", newline="") if args.out else _stdout() as out:
             batch.score_in_parts(model, leads, events, as_of, out, parts=parts)
         return 0
-    data = load_dataset(leads, events)
+    data = _load(leads, events)
+    as_of = _as_of(args.as_of, data)
     scores = score(build_hits(data, model, as_of), model)
     frame = scored_frame(data.lead_ids, scores, model)
     if args.out:
@@ -268,11 +333,12 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    as_of = AsOf.parse(args.as_of)
     models = {"A": load_model(args.model)}
     if args.compare:
         models["B"] = load_model(args.compare)
-    data = existing_at(load_dataset(args.leads, args.events), as_of)
+    full = _load(args.leads, args.events)
+    as_of = _as_of(args.as_of, full)
+    data = existing_at(full, as_of)
     reports = {
         k: replay.report(data, build_hits(data, m, as_of), m, width=args.bucket)
         for k, m in models.items()
@@ -284,7 +350,7 @@ def _replay(args: argparse.Namespace) -> int:
         out["compare"] = _replay_json(reports["B"])
         out["compare"]["delta_auc"] = out["compare"]["auc"] - out["auc"]
     if args.json:
-        print(json.dumps(out, indent=2, allow_nan=True))
+        print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
     else:
         _print_replay(out, as_of, data.n_leads)
         _print_leaks(pd.DataFrame(out["leakage"], columns=LEAK_COLUMNS))
@@ -293,9 +359,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _closed_replay(args: argparse.Namespace):
     """Model, data scoped to the as-of policy, and its hits: what calibrate and suggest use."""
-    as_of = AsOf.parse(args.as_of)
     model = load_model(args.model)
-    data = existing_at(load_dataset(args.leads, args.events), as_of)
+    full = _load(args.leads, args.events)
+    as_of = _as_of(args.as_of, full)
+    data = existing_at(full, as_of)
     return model, data, build_hits(data, model, as_of), as_of
 
 
@@ -309,7 +376,7 @@ def _calibrate(args: argparse.Namespace) -> int:
                "table": table[["scores", "confidence", "low", "high"]].to_dict("records"),
                "fitted_on": rep.calibration.describe(),
                "leakage": _leak_records(leaks)}  # fmt: skip
-        print(json.dumps(out, indent=2))
+        print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
         return 0
     print(f"Calibration ({rep.calibration.describe()}), {as_of.describe()}; "
           f"out of fold, {args.folds} folds:")  # fmt: skip
@@ -332,11 +399,11 @@ def _suggest(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(result.model.to_json())
     if args.json:
-        print(json.dumps({"auc_current": result.auc_current,
+        print(json.dumps(_no_nan({"auc_current": result.auc_current,
                           "auc_suggested": result.auc_suggested, "auc_ceiling": ceiling,
                           "points": result.table[["criterion", "current", "suggested",
                                                   "status"]].to_dict("records"),
-                          "leakage": _leak_records(leaks)}, indent=2))  # fmt: skip
+                          "leakage": _leak_records(leaks)}), indent=2, allow_nan=False))  # fmt: skip
         return 0
     print(f"Out-of-fold AUC on closed leads, {as_of.describe()}: current {result.auc_current:.3f}"
           f", suggested {result.auc_suggested:.3f}, boosted ceiling {ceiling:.3f}")  # fmt: skip
@@ -346,6 +413,17 @@ def _suggest(args: argparse.Namespace) -> int:
     if args.out:
         print(f"wrote the suggested model to {args.out}", file=sys.stderr)
     return 0
+
+
+def _no_nan(value):
+    """JSON has no NaN: a figure that cannot be computed is null."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    return value
 
 
 def _leak_records(leaks) -> list[dict]:

@@ -175,9 +175,7 @@ def prepare(
     notes: tuple[str, ...] = (),
 ) -> Dataset:
     """Index leads and events for stage 1; `leads` needs lead_id and created_at (datetime)."""
-    return dataclasses.replace(
-        _prepare(leads, events, name=name), has_dates=has_dates, notes=notes
-    )
+    return dataclasses.replace(_prepare(leads, events, name=name), has_dates=has_dates, notes=notes)
 
 
 def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> Dataset:

@@ -8,6 +8,7 @@ a report whose errors block and whose warnings let the user go on.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -46,7 +47,6 @@ NAME_HINTS = {
     "occurred_at": ("occurred_at", "timestamp", "date", "time", "activity date", "event time"),
     "event_type": ("event_type", "event", "activity", "activity type", "type", "action"),
 }  # fmt: skip
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
 MOSTLY_MISSING = 0.95
 # day, month and year with separators: "2026-03-01", "01/03/2026" (not "may", not "5191")
@@ -133,16 +133,18 @@ def read_any(
     name: str,
     *,
     progress: Callable[[float, str], None] | None = None,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
-    """A CSV (any common delimiter and encoding, detected), Excel or Parquet file as a frame
-    of text columns (Parquet and Excel keep their own types). Raises DataError, never more."""
-    raw = data.read_bytes() if isinstance(data, Path) else data
+    """A CSV (any common delimiter and encoding, detected), Excel (the first sheet, or
+    `sheet`) or Parquet file as a frame of text columns (Parquet and Excel keep their own
+    types). Raises DataError, never more."""
+    raw = _raw_bytes(data, name)
     suffix = Path(name).suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(io.BytesIO(raw))
         elif suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = pd.read_excel(io.BytesIO(raw), dtype=object)
+            frame = _read_excel(raw, name, sheet)
         else:
             frame = _read_csv(raw, name, progress)
     except DataError:
@@ -154,6 +156,39 @@ def read_any(
     if frame.empty and not len(frame.columns):
         raise DataError(f"{name}: the file has no columns")
     return frame
+
+
+MAX_FILE_BYTES = 2 * 2**30  # a bigger export goes through `leadscore score` in parts
+
+
+def _raw_bytes(data: bytes | Path, name: str) -> bytes:
+    """The file's bytes; devices, folders and files past MAX_FILE_BYTES are refused."""
+    if not isinstance(data, Path):
+        return data
+    try:
+        if not data.is_file():
+            raise DataError(f"{name}: not a regular file (a folder, device or missing file)")
+        if data.stat().st_size > MAX_FILE_BYTES:
+            raise DataError(f"{name}: {data.stat().st_size:,} bytes is more than the import "
+                            "reads at once; score it with `leadscore score` instead")  # fmt: skip
+        return data.read_bytes()
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{name}: cannot read the file ({exc})") from None
+
+
+def excel_sheets(raw: bytes) -> list[str]:
+    """The sheet names of a workbook, in order ([] when it cannot be read)."""
+    try:
+        return pd.ExcelFile(io.BytesIO(raw)).sheet_names
+    except Exception:  # noqa: BLE001 - an unreadable workbook gets its message on reading
+        return []
+
+
+def _read_excel(raw: bytes, name: str, sheet: str | None) -> pd.DataFrame:
+    book = pd.ExcelFile(io.BytesIO(raw))
+    if sheet is not None and sheet not in book.sheet_names:
+        raise DataError(f"{name}: no sheet named {sheet!r} (sheets: {book.sheet_names})")
+    return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
 
 
 def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
@@ -187,15 +222,43 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
     return table.to_pandas()
 
 
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+
+
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    if b"\x00" in raw[:4096]:
+    """Text of a CSV: a byte-order mark says the encoding (Excel's "Unicode Text" is UTF-16
+    with one), then strict UTF-8, then charset-normalizer's best guess among the single-byte
+    encodings exports use. NUL bytes outside UTF-16 mean a binary file."""
+    encoding = next((enc for bom, enc in BOMS if raw.startswith(bom)), None)
+    if encoding is None and raw[:4096].count(b"\x00") > len(raw[:4096]) // 4:
+        encoding = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"  # UTF-16 without a BOM
+    if encoding is None and b"\x00" in raw[:4096]:
         raise DataError(f"{name}: this looks like a binary file, not a CSV")
-    for encoding in ENCODINGS:
+    if encoding is None:
         try:
-            return raw.decode(encoding).replace("\r\n", "\n").replace("\r", "\n"), encoding
+            raw.decode("utf-8")
+            encoding = "utf-8"
         except UnicodeDecodeError:
-            continue
-    raise DataError(f"{name}: unknown text encoding")  # latin-1 decodes anything
+            encoding = _single_byte_encoding(raw)
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name}: not readable as {encoding} text at byte {exc.start:,}") from None
+    if "\x00" in text:
+        raise DataError(f"{name}: this looks like a binary file, not a CSV")
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def _single_byte_encoding(raw: bytes) -> str:
+    """cp1252 / latin-1 / another single-byte code page, as charset-normalizer reads it."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[: 1 << 20], cp_isolation=SINGLE_BYTE).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+SINGLE_BYTE = ["cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850"]
 
 
 def _delimiter(sample: str) -> str:
@@ -402,15 +465,16 @@ def _guess_by_content(frame: pd.DataFrame, role: str, taken: set[str]) -> str | 
     if role not in ("outcome", "created_at", "lead_id"):
         return None
     sample = frame.head(2000)
-    for c in (c for c in frame.columns if c not in taken):
+    hinted = {c for r in ROLES if r != role for c in _name_candidates(frame, r, taken)}
+    for c in (c for c in frame.columns if c not in taken and c not in hinted):
         values = _filled(sample[c])
         if values.empty:
             continue
         if role == "outcome" and not _misfit(sample[c], "outcome"):
             return c
-        if role == "created_at" and values.str.contains(DATE_LIKE).all():
-            if _parse(values, "dates").notna().mean() >= 0.9:
-                return c
+        dated = role == "created_at" and values.str.contains(DATE_LIKE).all()
+        if dated and _parse(values, "dates").notna().mean() >= 0.9:
+            return c
         if role == "lead_id" and values.is_unique and len(values) == len(sample):
             dates = values.str.contains(DATE_LIKE).mean() > 0.5
             words = _outcome_like(set(values.str.lower())) or not values.str.lower().is_unique
@@ -822,7 +886,9 @@ def _created(out: pd.DataFrame, events, mapping: Mapping, *, has_dates: bool) ->
     every event."""
     if not has_dates:
         last = events["occurred_at"].max() if events is not None and len(events) else pd.NaT
-        moment = (last + pd.Timedelta(seconds=1)) if pd.notna(last) else pd.Timestamp.now().normalize()
+        moment = (
+            (last + pd.Timedelta(seconds=1)) if pd.notna(last) else pd.Timestamp.now().normalize()
+        )
         out["created_at"] = pd.Series(moment, index=out.index).astype("datetime64[ns]")
         return Built(out, events, has_dates=False)
     created = out["created_at"].astype("datetime64[ns]")
@@ -910,6 +976,87 @@ def typed(s: pd.Series) -> pd.Series:
 BOOLEAN_WORDS = {"true": True, "yes": True, "y": True, "false": False, "no": False, "n": False}
 
 
+def closing_line(leads: pd.DataFrame) -> str:
+    """'1,200 leads (300 closed: 84 won, 28.0 % of closed)': the win rate people read is of
+    closed leads, never of all leads with the open ones."""
+    won = int((leads["outcome"] == "won").sum()) if "outcome" in leads.columns else 0
+    lost = int((leads["outcome"] == "lost").sum()) if "outcome" in leads.columns else 0
+    closed = won + lost
+    rate = f"{won / closed:.1%} of closed" if closed else "none closed yet"
+    return f"{len(leads):,} leads ({closed:,} closed: {won:,} won, {rate})"
+
+
+def provenance_text(mapping: Mapping) -> str:
+    """Per role, one line: the column and how it was chosen."""
+    rows = mapping.provenance()
+    return "\n".join(f"role {r.role}: {repr(r.column) + ' (' + r.how + ')' if r.column else 'empty'}"
+                     for r in rows.itertuples())  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- accounts
+
+
+@dataclass
+class Joined:
+    """Leads with their account's columns, which columns came from the accounts file, and
+    what the join found (leads whose account is missing)."""
+
+    leads: pd.DataFrame
+    columns: frozenset[str]
+    messages: list[str]
+
+
+def join_accounts(
+    leads: pd.DataFrame,
+    accounts: pd.DataFrame,
+    *,
+    on: str,
+    key: str | None = None,
+    name: str = "accounts",
+) -> Joined:
+    """Join each lead's account attributes (CRMs export opportunities and accounts, or
+    contacts and companies, as two files). `key` is the accounts' own column for `on`:
+    by default the column of the same name, else the first whose values cover the leads'."""
+    if on not in leads.columns:
+        raise DataError(f"leads: no column {on!r} to join accounts on (columns: "
+                        f"{', '.join(map(str, leads.columns[:20]))})")  # fmt: skip
+    wanted = leads[on].astype("string").str.strip()
+    key = key or _account_key(accounts, on, wanted, name)
+    if key not in accounts.columns:
+        raise DataError(
+            f"{name}: no column {key!r} (columns: {', '.join(map(str, accounts.columns[:20]))})"
+        )
+    ids = accounts[key].astype("string").str.strip()
+    dupes = ids.duplicated(keep=False) & ids.notna()
+    if dupes.any():
+        raise DataError(f"{name}, column {key!r}: {int(ids.duplicated().sum())} accounts appear "
+                        f"twice, e.g. {ids[dupes].iloc[0]!r} at rows {row_numbers(dupes)}")  # fmt: skip
+    extra = accounts.drop(columns=[key]).set_axis(ids.to_numpy())
+    renamed = {c: (c if c not in leads.columns else f"{c} (account)") for c in extra.columns}
+    extra = extra.rename(columns=renamed)
+    joined = leads.copy()
+    for column in extra.columns:
+        joined[column] = wanted.map(extra[column]).to_numpy()
+    found = wanted.isin(set(ids.dropna()))
+    messages = []
+    if (~found).any():
+        messages.append(f"{name}: {_count(~found, 'lead has', 'leads have')} no account in the "
+                        f"file (column {on!r}, rows {row_numbers(~found)}); their account "
+                        "columns are empty")  # fmt: skip
+    return Joined(joined, frozenset(extra.columns), messages)
+
+
+def _account_key(accounts: pd.DataFrame, on: str, wanted: pd.Series, name: str) -> str:
+    if on in accounts.columns:
+        return on
+    known = set(wanted.dropna())
+    for column in accounts.columns:
+        values = accounts[column].astype("string").str.strip()
+        if values.is_unique and known and len(known & set(values.dropna())) >= 0.5 * len(known):
+            return column
+    raise DataError(f"{name}: no column matches the leads' {on!r}; name it: --on {on}=COLUMN")
+
+
 # ---------------------------------------------------------------------------- storing
 
 
@@ -993,29 +1140,31 @@ def dataset_meta(folder: Path) -> dict:
 RESERVED = frozenset({"lead_id", "created_at", "outcome", "closed_at", "value"})
 
 
+ENGAGEMENT_NAME = re.compile(
+    r"visit|view|session|click|open|download|activit|time on|duration|seconds|minutes|"
+    r"count|number of|num |# of|page|email|web|event|attend|form|chat|call|meeting|"
+    r"administrative|informational|productrelated|bounce|exit|last|recent", re.IGNORECASE)  # fmt: skip
+FIT_NAME = re.compile(r"employee|revenue|size|age\b|income|salary|balance|year|founded",
+                      re.IGNORECASE)  # fmt: skip
+CODE_NAME = re.compile(r"code|type|region|browser|system|os\b|category|class|segment|group|"
+                       r"month|day|week|hour|quarter", re.IGNORECASE)  # fmt: skip
+MAX_CODE_LEVELS = 25  # an integer column with at most this many codes may be categories
+
+
 def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int = 12):
     """Zero-point criteria from the data's own columns: one per common level of each text
-    column, one per quartile range of each number column, one per true/false column; id
-    columns, constant and mostly-missing columns are skipped. The room fills in points."""
+    column, ranges of each number column, one per true/false column. Counts, durations and
+    visits go to engagement, the rest to fit; integer codes of categories (a browser or
+    region code) are levels, not ranges; ids, free text, constant and mostly-missing columns
+    are skipped. The room fills in points."""
     from model.spec import parse_model
 
+    left_out = excluded_columns(leads)
     criteria: list[dict] = []
     for column in leads.columns:
-        if column in RESERVED:
+        if column in RESERVED or column in left_out:
             continue
-        s = leads[column]
-        known = s.dropna()
-        if len(known) < max(len(s) * (1 - MOSTLY_MISSING), 1) or known.nunique() < 2:
-            continue
-        if pd.api.types.is_bool_dtype(s):
-            criteria.append(_criterion(column, "is true", {"op": "is_true"}))
-        elif pd.api.types.is_numeric_dtype(s):
-            criteria.extend(_ranges(column, known.astype(np.float64)))
-        elif not pd.api.types.is_datetime64_any_dtype(s) and not _id_like(known):
-            shares = known.astype("string").value_counts(normalize=True)
-            for level in shares[shares >= 0.01].index[:most]:
-                criteria.append(_criterion(column, f"= {level}", {"op": "equals",
-                                                                   "value": str(level)}))  # fmt: skip
+        criteria.extend(_column_criteria(column, leads[column], most))
     ids: set[str] = set()
     for c in criteria:
         base, k = c["id"], 2
@@ -1031,7 +1180,47 @@ def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int
     })  # fmt: skip
 
 
-def _ranges(column: str, x: pd.Series) -> list[dict]:
+def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
+    known = s.dropna()
+    if len(known) < max(len(s) * (1 - MOSTLY_MISSING), 1) or known.nunique() < 2:
+        return []
+    group = _group(column, s)
+    if pd.api.types.is_bool_dtype(s):
+        return [_criterion(column, "is true", {"op": "is_true"}, group)]
+    if pd.api.types.is_numeric_dtype(s):
+        x = known.astype(np.float64)
+        if _category_codes(column, x):
+            levels = x.value_counts(normalize=True)
+            return [_criterion(column, f"= {v:g}", {"op": "equals", "value": _plain(v)}, group)
+                    for v in levels[levels >= 0.01].index[:most]]  # fmt: skip
+        return _ranges(column, x, group)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return []  # a date rule would need the decision moment: left to the room
+    shares = known.astype("string").value_counts(normalize=True)
+    return [_criterion(column, f"= {level}", {"op": "equals", "value": str(level)}, group)
+            for level in shares[shares >= 0.01].index[:most]]  # fmt: skip
+
+
+def _group(column: str, s: pd.Series) -> str:
+    """Engagement for behaviour (counts, durations, visits, page views, last activity),
+    fit for firmographic and demographic columns."""
+    if FIT_NAME.search(column):
+        return "fit"
+    return "engagement" if ENGAGEMENT_NAME.search(column) else "fit"
+
+
+def _category_codes(column: str, x: pd.Series) -> bool:
+    """Whole numbers naming categories: few distinct values and a name that says code,
+    type, region, browser... (a range of browser codes 2-4 means nothing)."""
+    whole = bool(np.all(np.mod(x.to_numpy(), 1) == 0))
+    return whole and x.nunique() <= MAX_CODE_LEVELS and bool(CODE_NAME.search(column))
+
+
+def _plain(v: float) -> int | float:
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def _ranges(column: str, x: pd.Series, group: str = "fit") -> list[dict]:
     edges = np.unique(np.quantile(x, [0, 0.25, 0.5, 0.75, 1]))
     out = []
     for i, (low, high) in enumerate(itertools.pairwise(edges)):
@@ -1040,13 +1229,13 @@ def _ranges(column: str, x: pd.Series) -> list[dict]:
             rule["high"] = float(np.nextafter(high, -np.inf))  # [low, high)
         else:
             rule["high"] = float(high)
-        out.append(_criterion(column, f"{low:g} to {high:g}", rule))
+        out.append(_criterion(column, f"{low:g} to {high:g}", rule, group))
     return out
 
 
-def _criterion(column: str, what: str, rule: dict) -> dict:
+def _criterion(column: str, what: str, rule: dict, group: str = "fit") -> dict:
     slug = re.sub(r"[^A-Za-z0-9]+", "_", f"{column}_{what}").strip("_").lower()[:60] or "c"
-    return {"id": slug, "label": f"{column} {what}", "group": "fit", "points": 0,
+    return {"id": slug, "label": f"{column} {what}", "group": group, "points": 0,
             "rule": {"attribute": column, **rule}}  # fmt: skip
 
 

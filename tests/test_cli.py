@@ -74,7 +74,7 @@ def test_bad_leads_file_error_names_it(tmp_path: Path) -> None:
     bad.write_text("lead_id,created_at\n1,not a date\n")
     done = _run("score", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(bad))
     assert done.returncode == 2
-    assert "leads.csv: column 'created_at'" in done.stderr
+    assert "leads.csv, column 'created_at': 1 value is not a date" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -226,7 +226,7 @@ def test_import_maps_a_crm_export_and_starter_model_reads_it(tmp_path, capsys):
     args = ["import", "--leads", str(crm), "--map", "lead_id=Ref", "--map", "created_at=Opened",
             "--map", "outcome=Result", "--won", "Deal", "--lost", "no deal", "--out", str(out)]  # fmt: skip
     assert main(args) == 0
-    assert "wrote 4 leads (1 won, 25.00%)" in capsys.readouterr().err
+    assert "wrote 4 leads (3 closed: 1 won, 33.3% of closed)" in capsys.readouterr().err
     leads = pd.read_parquet(out / "leads.parquet")
     assert leads["outcome"].tolist() == ["won", "lost", "open", "lost"]
     assert leads["Plan"].isna().tolist() == [False, False, False, True]  # 'Select' is missing
@@ -240,8 +240,15 @@ def test_import_maps_a_crm_export_and_starter_model_reads_it(tmp_path, capsys):
 def test_import_exits_2_with_the_report_on_blocking_errors(tmp_path, capsys):
     crm = tmp_path / "crm.csv"
     crm.write_text("id,created,status\n1,2026-01-02,won\n1,soon,lost\n")
-    assert main(["import", "--leads", str(crm), "--out", str(tmp_path / "ds")]) == 2
+    mapped = ["--map", "lead_id=id", "--map", "created_at=created"]
+    assert main(["import", "--leads", str(crm), *mapped, "--out", str(tmp_path / "ds")]) == 2
     err = capsys.readouterr().err
     assert "error: crm.csv, column 'id': 1 duplicate lead ids" in err
     assert "error: crm.csv, column 'created': 1 value is not a date, e.g. 'soon' at rows 3" in err
     assert not (tmp_path / "ds" / "leads.parquet").exists()
+    # the same columns only guessed: proposals that never block, each one explained
+    assert main(["import", "--leads", str(crm), "--out", str(tmp_path / "ds")]) == 0
+    err = capsys.readouterr().err
+    assert "'id' looked like the lead id by its name, but its values repeat" in err
+    assert "'created' looked like the created date by its name, but holds" in err
+    assert "role outcome: 'status' (guessed from its name)" in err
