@@ -35,7 +35,9 @@ NS_PER_DAY = 86_400 * 10**9
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
 _CHUNKS = 8  # lead ranges stage 1 counts: more than the workers, to even out their loads
 BITS_PER_CODE = 16
-PLACEHOLDERS: frozenset[str] = frozenset({"", "select", "n/a", "-", "--", "null", "none", "nan"})
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {"", "select", "n/a", "-", "--", "null", "none", "nan", "-none-", "--none--"}
+)
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
 OUTCOMES = ("won", "lost", "open")
 # Undecayed counts are whole numbers: uint16 holds them when no lead has this many

@@ -297,12 +297,14 @@ GUESS_ORDER = ("lead_id", "outcome", "created_at", "closed_at", "value", "stage"
 WORD_HINTS = {
     "lead_id": ("lead id", "record id", "prospect id", "contact id"),
     "created_at": ("created date", "create date", "created on", "created at", "created time",
+                   "deal created", "lead created", "created",
                    "creation date", "first contact date", "signup date"),
     "outcome": ("outcome", "deal status", "lead status", "is won"),
     "value": ("amount", "deal value", "opportunity value", "expected revenue"),
     "stage": ("stage", "lifecycle stage"),
     "source": ("source", "origin"),
     "closed_at": ("close date", "closed date", "closing date", "won date", "closed on",
+                  "won time", "close time",
                   "converted date", "became a customer date"),
     "occurred_at": ("timestamp", "activity date", "event time", "occurred at", "date"),
     "event_type": ("event type", "activity type", "event", "activity"),
@@ -465,13 +467,17 @@ def _guess_by_content(frame: pd.DataFrame, role: str, taken: set[str]) -> str | 
     if role not in ("outcome", "created_at", "lead_id"):
         return None
     sample = frame.head(2000)
-    hinted = {c for r in ROLES if r != role for c in _name_candidates(frame, r, taken)}
+    hinted: set[str] = set()  # an id is never a column whose name says another role
+    if role == "lead_id":
+        hinted = {c for r in ROLES if r != role for c in _name_candidates(frame, r, taken)}
+    found = None
     for c in (c for c in frame.columns if c not in taken and c not in hinted):
         values = _filled(sample[c])
         if values.empty:
             continue
         if role == "outcome" and not _misfit(sample[c], "outcome"):
-            return c
+            found = c  # the last such column: an exported target usually ends the row
+            continue
         dated = role == "created_at" and values.str.contains(DATE_LIKE).all()
         if dated and _parse(values, "dates").notna().mean() >= 0.9:
             return c
@@ -480,7 +486,7 @@ def _guess_by_content(frame: pd.DataFrame, role: str, taken: set[str]) -> str | 
             words = _outcome_like(set(values.str.lower())) or not values.str.lower().is_unique
             if not dates and not words and not pd.api.types.is_float_dtype(sample[c]):
                 return c
-    return None
+    return found
 
 
 def _key(text: str) -> str:
@@ -702,11 +708,11 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
 ID_NAME = re.compile(r"(^|[\s_\-.#])(id|number|no|num|key|uuid|guid|row)$", re.IGNORECASE)
 TEXT_NAME = re.compile(
     r"\b(e-?mail|phone|mobile|fax|website|url|address|street|notes?|description|comments?|"
-    r"first name|last name|full name|contact name)\b", re.IGNORECASE)  # fmt: skip
+    r"(?:first|last|full|contact|person|lead)\W*name)\b", re.IGNORECASE)  # fmt: skip
 FREE_TEXT = (
     ("e-mail addresses", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
     ("web addresses", r"^(?:https?://|www\.)"),
-    ("phone numbers", r"^\+?[\d\s().\-]{7,}$"),
+    ("phone numbers", r"^\+?\(?\d[\d().\-]*[\s().\-][\d\s().\-]{5,}$"),
 )
 
 
@@ -725,19 +731,42 @@ def excluded_columns(leads: pd.DataFrame, used: set[str] = frozenset()) -> dict[
 
 
 def _exclusion(name: str, s: pd.Series) -> str | None:
-    if ID_NAME.search(name.strip()):
-        return "an id column by its name"
     known = s.dropna().head(5000)
     if known.empty or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
         return None
-    if pd.api.types.is_numeric_dtype(s):
-        whole = np.all(np.mod(known.to_numpy(np.float64), 1) == 0)
-        unique = known.is_unique and len(known) >= 20 and len(known) >= 0.9 * len(s.head(5000))
-        return "a running number (unique per row)" if whole and unique else None
-    text = known.astype("string").str.strip()
-    text = text[text != ""]
-    if text.empty:
-        return None
+    if not pd.api.types.is_numeric_dtype(s):
+        text = known.astype("string").str.strip()
+        text = text[(text != "") & ~text.str.lower().isin(PLACEHOLDERS)]
+        if text.empty or text.str.lower().isin(list(BOOLEAN_WORDS)).all():
+            return None
+        if text.str.contains(FREE_TEXT[2][1], regex=True).mean() >= 0.8 and (
+            not text.str.contains(DATE_LIKE).any()
+        ):
+            return "free text (phone numbers)"
+        numbers = to_numbers(text)
+        if numbers.notna().mean() < 0.95:
+            return _text_exclusion(name, text)
+        known = numbers.dropna()
+    if ID_NAME.search(name.strip()) and not TEXT_NAME.search(name):
+        return "an id column by its name"
+    whole = np.all(np.mod(known.to_numpy(np.float64), 1) == 0)
+    unique = known.is_unique and len(known) >= 20 and len(known) >= 0.9 * len(s.head(5000))
+    if whole and unique and _running(known):
+        return "a running number (unique per row)"
+    return None
+
+
+def _running(x: pd.Series) -> bool:
+    """Whole numbers that count up (or down) row by row: an internal row or record number."""
+    steps = np.diff(x.to_numpy(np.float64))
+    return bool(len(steps) and ((steps > 0).mean() > 0.95 or (steps < 0).mean() > 0.95))
+
+
+def _text_exclusion(name: str, text: pd.Series) -> str | None:
+    if text.str.contains(DATE_LIKE).mean() >= 0.8:
+        return None  # dates: not free text (the starter model leaves them to the room)
+    if ID_NAME.search(name.strip()) and not TEXT_NAME.search(name):
+        return "an id column by its name"
     for what, pattern in FREE_TEXT:
         if text.str.contains(pattern, regex=True).mean() >= 0.8:
             return f"free text ({what})"
@@ -860,7 +889,11 @@ def checked(
     if not report.ok:
         raise DataError("; ".join(f"{i.where}: {i.message}" for i in report.errors))
     built = _checked_build(leads, mapping, events, has_dates)
-    built.warnings = [f"{i.where}: {i.message}" for i in report.issues]
+    built.warnings = [
+        f"{i.where}: {i.message}"
+        for i in report.issues
+        if not i.message.startswith("no created date")
+    ]  # said by facts()
     return built
 
 

@@ -106,19 +106,37 @@ def check_events(frame: pd.DataFrame, *, source: str = "events") -> pd.DataFrame
 
 
 def to_dates(s: pd.Series) -> pd.Series:
-    """Dates as datetime64[ns], tz-naive; text that is not a date (or out of range) is NaT.
-    ISO text takes the fast path; other layouts ("03/01/2026", "1 Mar 2026") value by value."""
+    """Dates as datetime64[ns], tz-naive (offsets converted to UTC); text that is not a
+    date (or out of range) is NaT. ISO text takes the fast path; other layouts ("03/01/2026",
+    "1 Mar 2026") value by value, day first when a first number past 12 proves it."""
     if pd.api.types.is_datetime64_any_dtype(s):
-        s = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        s = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         return s.astype("datetime64[ns]")
     text = s.astype("string").str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601").astype("datetime64[ns]")
+    parsed = _utc_naive(pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True))
     rest = parsed.isna() & text.notna() & (text != "")
     if rest.any():
-        other = pd.to_datetime(text.where(rest), errors="coerce", format="mixed")
-        other = other.where((other >= pd.Timestamp.min) & (other <= pd.Timestamp.max))
-        parsed = parsed.mask(rest, other.astype("datetime64[ns]"))
+        other = text.where(rest)
+        day_first = _day_first(other.dropna())
+        other = pd.to_datetime(other, errors="coerce", format="mixed", dayfirst=day_first, utc=True)
+        other = _utc_naive(other)
+        parsed = parsed.mask(rest, other)
     return parsed
+
+
+def _utc_naive(parsed: pd.Series) -> pd.Series:
+    """UTC instants as tz-naive datetime64[ns]; years outside 1677-2262 are NaT."""
+    naive = parsed.dt.tz_convert(None)
+    ok = (naive >= pd.Timestamp.min) & (naive <= pd.Timestamp.max)
+    return naive.where(ok).astype("datetime64[ns]")
+
+
+def _day_first(text: pd.Series) -> bool:
+    """dd/mm/yyyy when some first number is past 12 and no second one is."""
+    parts = text.head(20_000).str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    return bool((first > 12).any() and not (second > 12).any())
 
 
 def to_numbers(s: pd.Series) -> pd.Series:

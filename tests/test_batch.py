@@ -74,7 +74,7 @@ def test_score_command_with_duckdb_and_in_parts(files, expected, tmp_path, capsy
               "--events", str(files[1])]  # fmt: skip
     for extra in (["--engine", "duckdb"], ["--parts", "3"]):
         out = tmp_path / "scores.csv"
-        assert main([*common, *extra, "--out", str(out)]) == 0
+        assert main([*common, *extra, "--out", str(out), "--force"]) == 0
         got = pd.read_csv(out, dtype={"lead_id": str}).set_index("lead_id").loc[expected.index]
         assert np.abs(got["score"] - expected["score"]).max() < 1e-9, extra
         assert (got["band"] == expected["band"]).all()

@@ -252,3 +252,22 @@ def test_import_exits_2_with_the_report_on_blocking_errors(tmp_path, capsys):
     assert "'id' looked like the lead id by its name, but its values repeat" in err
     assert "'created' looked like the created date by its name, but holds" in err
     assert "role outcome: 'status' (guessed from its name)" in err
+
+
+def test_score_never_overwrites_an_input_or_an_existing_file(demo_dir: Path, tmp_path: Path):
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes((demo_dir / "leads.csv").read_bytes())
+    before = leads.read_bytes()
+    base = ["score", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(leads)]
+    done = _run(*base, "--out", str(leads))
+    assert done.returncode == 2
+    assert "is an input of this command" in done.stderr
+    assert leads.read_bytes() == before
+    out = tmp_path / "scores.csv"
+    out.write_text("keep me")
+    done = _run(*base, "--out", str(out))
+    assert done.returncode == 2
+    assert "exists; pass --force to replace it" in done.stderr
+    assert out.read_text() == "keep me"
+    assert _run(*base, "--out", str(out), "--force").returncode == 0
+    assert out.read_text().startswith("lead_id,")

@@ -73,7 +73,9 @@ CRM = pd.DataFrame({
 def test_guesses_roles_and_outcome_values_from_names():
     mapping = importer.guess_mapping(CRM)
     assert mapping.roles["lead_id"] is None  # its values repeat: only a proposal, noted
-    assert "'Lead ID' looked like the lead id by its name, but its values repeat" in mapping.notes[0]
+    assert (
+        "'Lead ID' looked like the lead id by its name, but its values repeat" in mapping.notes[0]
+    )
     mapping = importer.guess_mapping(CRM, mapped={"lead_id": "Lead ID"})
     assert mapping.roles["lead_id"] == "Lead ID"
     assert mapping.how["lead_id"] == "mapped"
