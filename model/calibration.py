@@ -67,9 +67,10 @@ class Calibration:
 
     def describe(self) -> str:
         """'isotonic, fitted on 16,500 closed leads (1,650 won) created 2024-11-02 to ...'."""
+        span = (f"created {self.first_created} to {self.last_created}" if self.first_created
+                else "without created dates")  # fmt: skip
         return (
-            f"{self.method}, fitted on {self.n_closed:,} closed leads ({self.n_won:,} won) "
-            f"created {self.first_created} to {self.last_created}"
+            f"{self.method}, fitted on {self.n_closed:,} closed leads ({self.n_won:,} won) {span}"
         )
 
     def to_json(self) -> str:
@@ -230,8 +231,8 @@ def calibrate(
         table=fit_table(idx, won, method),
         n_closed=len(won),
         n_won=n_won,
-        first_created=f"{created.min():%Y-%m-%d}",
-        last_created=f"{created.max():%Y-%m-%d}",
+        first_created=f"{created.min():%Y-%m-%d}" if data.has_dates else "",
+        last_created=f"{created.max():%Y-%m-%d}" if data.has_dates else "",
         fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         stage_tables=stage_tables,
         stage_closed=stage_closed,

@@ -749,6 +749,7 @@ def _exclusion(name: str, s: pd.Series) -> str | None:
         known = numbers.dropna()
     if ID_NAME.search(name.strip()) and not TEXT_NAME.search(name):
         return "an id column by its name"
+    known = known[np.isfinite(known.to_numpy(np.float64))]
     whole = np.all(np.mod(known.to_numpy(np.float64), 1) == 0)
     unique = known.is_unique and len(known) >= 20 and len(known) >= 0.9 * len(s.head(5000))
     if whole and unique and _running(known):
@@ -1002,7 +1003,8 @@ def typed(s: pd.Series) -> pd.Series:
         return s.astype("string").str.lower().map(BOOLEAN_WORDS).astype("boolean")
     plain = distinct.str.replace(",", "", regex=False)
     if pd.to_numeric(plain, errors="coerce").notna().all():
-        return pd.to_numeric(s.astype("string").str.replace(",", "", regex=False))
+        x = pd.to_numeric(s.astype("string").str.replace(",", "", regex=False))
+        return x.mask(np.isinf(x.astype(np.float64)))  # an infinite attribute is missing
     return s.astype("string")
 
 
@@ -1151,21 +1153,56 @@ def save_dataset(
 
 
 def saved_datasets(root: Path | None = None) -> dict[str, Path]:
-    """Name -> folder of every dataset kept by the importer."""
-    root = root or datasets_folder()
+    """Name -> folder of every readable dataset kept by the importer (an unreadable one is
+    skipped here and named by `unreadable_datasets`)."""
     found: dict[str, Path] = {}
-    for meta in sorted(root.glob("*/dataset.json")) if root.exists() else []:
-        try:
-            name = json.loads(meta.read_text())["name"]
-        except (OSError, ValueError, KeyError):
-            continue
-        found[name if name not in found else f"{name} ({meta.parent.name})"] = meta.parent
+    for folder, meta in _kept(root):
+        if isinstance(meta, dict):
+            name = meta["name"]
+            found[name if name not in found else f"{name} ({folder.name})"] = folder
     return found
 
 
+def unreadable_datasets(root: Path | None = None) -> list[str]:
+    """One line per kept dataset whose dataset.json cannot be read, naming it and why."""
+    return [f"{folder}: {meta}; it is skipped" for folder, meta in _kept(root)
+            if isinstance(meta, str)]  # fmt: skip
+
+
+def find_dataset(fingerprint: str, root: Path | None = None) -> Path | None:
+    """The kept dataset made from the same file and mapping, if any."""
+    for folder, meta in _kept(root):
+        if isinstance(meta, dict) and meta.get("fingerprint") == fingerprint:
+            return folder
+    return None
+
+
+def _kept(root: Path | None) -> list[tuple[Path, dict | str]]:
+    """(folder, meta) of every dataset folder; meta is the reason when it is unreadable."""
+    root = root or datasets_folder()
+    try:
+        metas = sorted(root.glob("*/dataset.json")) if root.is_dir() else []
+    except OSError:
+        return []
+    out: list[tuple[Path, dict | str]] = []
+    for path in metas:
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            ok = isinstance(meta, dict) and isinstance(meta.get("name"), str) and meta["name"]
+            out.append((path.parent, meta if ok else "dataset.json has no name"))
+        except (OSError, ValueError) as exc:
+            out.append((path.parent, f"dataset.json is unreadable ({type(exc).__name__})"))
+    return out
+
+
 def dataset_meta(folder: Path) -> dict:
+    """What the import kept about a dataset folder ({} facts when it has none)."""
     path = folder / "dataset.json"
-    return json.loads(path.read_text()) if path.exists() else {"has_dates": True}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        meta = {}
+    return {"has_dates": True, **meta} if isinstance(meta, dict) else {"has_dates": True}
 
 
 # ---------------------------------------------------------------------------- starter model

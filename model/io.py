@@ -144,7 +144,8 @@ def to_numbers(s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(np.float64)
     text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype(np.float64)
+    x = pd.to_numeric(text, errors="coerce").astype(np.float64)
+    return x.where(np.isfinite(x))  # 'inf' is no amount: not a number
 
 
 def parse_dates(s: pd.Series, column: str, source: str, *, required: bool = False) -> pd.Series:

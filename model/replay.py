@@ -233,7 +233,9 @@ def criterion_evidence(hits: Hits, model: ScoringModel, outcome: np.ndarray) -> 
                 "lift": rate_hit / (n_won / n_closed) if n_won else np.nan,
             }
         )
-    frame = pd.DataFrame(rows)
+    columns = ["criterion", "label", "group", "points", "hit", "win_rate_hit", "win_rate_not",
+               "lift"]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns)  # a model without criteria: no rows
     frame["earned"] = np.sign(frame["points"]) == np.sign(
         frame["win_rate_hit"] - frame["win_rate_not"]
     )

@@ -132,6 +132,7 @@ def suggest(
     unless their id is in `keep`."""
     closed = np.flatnonzero(data.outcome != OPEN)
     won = data.outcome[closed] == WON
+    need_closed(won, folds, "suggested points")
     x = features(hits, model)[closed]
     leaks = set(leakage(data, hits, model).query("kind == 'criterion'")["name"]) - keep
     current = score(hits, model).score[closed]
@@ -161,15 +162,31 @@ def suggest(
     )
 
 
+class SuggestError(ValueError):
+    """Too little history to suggest points or a ceiling; the message says what is missing."""
+
+
+def need_closed(won: np.ndarray, folds: int, what: str) -> None:
+    """Refuse, in words, history too small for `folds`-fold evaluation of `what`."""
+    n_won, n_lost = int(won.sum()), int(len(won) - won.sum())
+    if min(n_won, n_lost) < folds:
+        raise SuggestError(f"{what} need at least {folds} won and {folds} lost closed leads; "
+                           f"this data has {n_won} won and {n_lost} lost")  # fmt: skip
+
+
 def _points(x, won, current, model, leaks, min_hits):
     """Integer points from a logistic fit, on the current score's log-odds scale."""
     enough = np.count_nonzero(x > 0, axis=0) >= min_hits
     leaking = np.array([c.id in leaks for c in model.criteria], dtype=bool)
     usable = enough & ~leaking
-    fit = LogisticRegression(C=1.0, max_iter=2000).fit(x[:, usable], won)
-    slope = LogisticRegression(C=1e4, max_iter=1000).fit(current[:, None] / 100, won).coef_[0, 0]
     beta = np.zeros(x.shape[1])
-    beta[usable] = fit.coef_[0]
+    if usable.any() and len(np.unique(won)) == 2:
+        beta[usable] = LogisticRegression(C=1.0, max_iter=2000).fit(x[:, usable], won).coef_[0]
+    slope = 0.0
+    if np.ptp(current) > 0 and len(np.unique(won)) == 2:
+        slope = (
+            LogisticRegression(C=1e4, max_iter=1000).fit(current[:, None] / 100, won).coef_[0, 0]
+        )
     if slope > 1e-6:
         scale = 100 / slope  # log-odds -> points: the current model's exchange rate
     else:  # the current points carry no signal (e.g. a starter model): top lead ~ 100
@@ -206,8 +223,11 @@ def ceiling_auc(
     much, the reference an explainable model is measured against. Attributes in `exclude`
     (the ones flagged as leaking) are left out, or the ceiling would be the leak's."""
     closed = np.flatnonzero(data.outcome != OPEN)
-    frame = _raw_features(data, as_of).drop(columns=list(exclude)).iloc[closed]
     won = data.outcome[closed] == WON
+    need_closed(won, folds, "the boosted ceiling")
+    frame = _raw_features(data, as_of).drop(columns=list(exclude), errors="ignore").iloc[closed]
+    if frame.shape[1] == 0:
+        return float("nan")  # nothing to learn from: no ceiling to show
     booster = HistGradientBoostingClassifier(
         max_iter=200, learning_rate=0.1, categorical_features="from_dtype", random_state=seed
     )

@@ -204,7 +204,11 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
     keep = st.multiselect("Keep flagged criteria anyway", flagged, key="keep_flagged",
                           disabled=not flagged)  # fmt: skip
     data_key = (data, data.name, model.model_dump_json(), str(as_of))
-    result = _suggest(*data_key, tuple(keep), as_of)
+    try:
+        result = _suggest(*data_key, tuple(keep), as_of)
+    except suggest.SuggestError as exc:
+        st.error(f"Cannot suggest points on this data: {exc}.")
+        return
     exclude = tuple(sorted(set(leaks.query("kind == 'attribute'")["name"])))
     cols = st.columns(3)
     cols[0].metric("AUC, current points", f"{result.auc_current:.3f}",

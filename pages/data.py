@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -15,58 +18,125 @@ ROLE_LABELS = {
     "value": "Deal value", "stage": "Stage", "source": "Source", "closed_at": "Closed date",
 }  # fmt: skip
 EVENT_LABELS = {"lead_id": "Lead id", "occurred_at": "When", "event_type": "Event type"}
+TYPES = ["csv", "txt", "tsv", "xlsx", "xls", "parquet"]
 
 
-def _read(key: str) -> pd.DataFrame | None:
-    """The uploaded file under `key` as a frame (read once per upload), or None; a file that
-    cannot be read shows why."""
+def _read(key: str, sheet: str | None = None) -> pd.DataFrame | None:
+    """The uploaded file under `key` as a frame (read once per upload and sheet), or None;
+    a file that cannot be read shows why."""
     file = st.session_state.get(key)
     if file is None:
         return None
     cache = st.session_state.setdefault("_read_cache", {})
-    if file.file_id not in cache:
+    token = (file.file_id, sheet)
+    if token not in cache:
         bar = st.progress(0.0, f"Reading {file.name}…")
         try:
-            cache[file.file_id] = importer.read_any(
-                file.getvalue(), file.name, progress=lambda f, text: bar.progress(f, text)
-            )
+            cache[token] = importer.read_any(
+                file.getvalue(), file.name, sheet=sheet,
+                progress=lambda f, text: bar.progress(f, text),
+            )  # fmt: skip
         except DataError as exc:
-            cache[file.file_id] = exc
+            cache[token] = exc
         bar.empty()
-    found = cache[file.file_id]
+    found = cache[token]
     if isinstance(found, DataError):
         st.error(str(found))
         return None
     return found
 
 
-def _reset_mapping(leads: pd.DataFrame, events: pd.DataFrame | None, token: str) -> None:
-    """Pre-fill the mapping widgets with guesses when a new file arrives."""
-    if st.session_state.get("_mapped_for") == token:
-        return
-    guess = importer.guess_mapping(leads, events)
+def _sheet() -> str | None:
+    """The sheet picker for a workbook with several sheets (the first is the default)."""
+    file = st.session_state.get("leads_upload")
+    if file is None or not file.name.lower().endswith((".xlsx", ".xlsm", ".xls")):
+        return None
+    sheets = importer.excel_sheets(file.getvalue())
+    if len(sheets) < 2:
+        return None
+    if st.session_state.get("leads_sheet") not in sheets:
+        st.session_state["leads_sheet"] = sheets[0]
+    st.selectbox("Sheet", sheets, key="leads_sheet", help="This workbook has several sheets.")
+    return st.session_state["leads_sheet"]
+
+
+def _with_accounts(leads: pd.DataFrame) -> tuple[pd.DataFrame, frozenset[str]]:
+    """Leads with the uploaded accounts file joined on the picked column."""
+    accounts = _read("accounts_upload")
+    if accounts is None:
+        return leads, frozenset()
+    options = [NONE, *leads.columns]
+    if st.session_state.get("accounts_on") not in options:
+        guess = next((c for c in leads.columns if "account" in str(c).lower()), NONE)
+        st.session_state["accounts_on"] = guess
+    st.selectbox("Join accounts on (the leads' account column)", options, key="accounts_on")
+    on = _picked("accounts_on")
+    if on is None:
+        st.info("Pick the leads' column that names the account to join the accounts file.")
+        return leads, frozenset()
+    try:
+        joined = importer.join_accounts(leads, accounts, on=on,
+                                        name=st.session_state["accounts_upload"].name)  # fmt: skip
+    except DataError as exc:
+        st.error(str(exc))
+        return leads, frozenset()
+    for line in joined.messages:
+        st.warning(line)
+    st.caption(f"Joined {len(joined.columns)} account columns onto each lead: "
+               + ", ".join(sorted(joined.columns)))  # fmt: skip
+    return joined.leads, joined.columns
+
+
+def _user_roles() -> set[str]:
+    return st.session_state.setdefault("_user_roles", set())
+
+
+def _mark(role: str) -> None:
+    """A role the user picked: it wins over every guess from now on."""
+    _user_roles().add(role)
+
+
+def _guess(leads, events, token: str, account_columns: frozenset[str]) -> importer.Mapping:
+    """Guesses around what the user picked; the widgets the user did not touch follow them
+    (set before the widgets are drawn, so Streamlit keeps them)."""
+    if st.session_state.get("_mapped_for") != token:
+        st.session_state["_user_roles"] = set()
+        st.session_state["missing_values"] = ", ".join(importer.Mapping().missing)
+        st.session_state["drop_columns"] = []
+        st.session_state.setdefault("created_policy", "fallback")
+        st.session_state.pop("_outcome_for", None)
+    drop = tuple(c for c in st.session_state.get("drop_columns", []) if c in leads.columns)
+    mapped = {r: _picked(f"map_{r}") for r in _user_roles()}
+    guess = importer.guess_mapping(leads, events, mapped=mapped, drop=drop,
+                                   attributes_only=account_columns)  # fmt: skip
     for role in importer.ROLES:
-        st.session_state[f"map_{role}"] = guess.roles.get(role) or NONE
-    for role in importer.EVENT_ROLES:
-        st.session_state[f"map_event_{role}"] = guess.events.get(role) or NONE
-    st.session_state["won_values"] = guess.won
-    st.session_state["lost_values"] = guess.lost
-    st.session_state["missing_values"] = ", ".join(importer.Mapping().missing)
+        if role not in _user_roles():
+            st.session_state[f"map_{role}"] = guess.roles.get(role) or NONE
+    if st.session_state.get("_mapped_for") != token:
+        for role in importer.EVENT_ROLES:
+            st.session_state[f"map_event_{role}"] = guess.events.get(role) or NONE
+    if st.session_state.get("_outcome_for") != guess.roles.get("outcome"):
+        st.session_state["won_values"], st.session_state["lost_values"] = guess.won, guess.lost
+        st.session_state["_outcome_for"] = guess.roles.get("outcome")
     st.session_state["_mapped_for"] = token
+    return guess
 
 
-def _mapping_widgets(leads: pd.DataFrame, events: pd.DataFrame | None) -> importer.Mapping:
+def _mapping_widgets(leads, events, guess: importer.Mapping) -> importer.Mapping:
     st.subheader("2. Map the columns")
-    st.caption("Guessed from the column names; everything not mapped becomes an attribute "
-               "that criteria can use (wide columns such as total visits included).")  # fmt: skip
+    st.caption("Proposed from the column names and confirmed by their values; what you pick "
+               "wins. Everything not mapped becomes an attribute that criteria can use.")  # fmt: skip
     options = [NONE, *leads.columns]
     cols = st.columns(4)
     for i, role in enumerate(importer.ROLES):
-        cols[i % 4].selectbox(ROLE_LABELS[role], options, key=f"map_{role}")
-    roles = {r: _picked(f"map_{r}") for r in importer.ROLES}
-    mapping = importer.Mapping(roles=roles)
-    if roles["outcome"]:
-        values = (leads[roles["outcome"]].astype("string").str.strip().str.lower()
+        cols[i % 4].selectbox(ROLE_LABELS[role], options, key=f"map_{role}",
+                              on_change=_mark, args=(role,))  # fmt: skip
+    mapping = guess
+    mapping.roles = {r: _picked(f"map_{r}") for r in importer.ROLES}
+    for role in _user_roles():
+        mapping.how[role] = "mapped"
+    if mapping.roles["outcome"]:
+        values = (leads[mapping.roles["outcome"]].astype("string").str.strip().str.lower()
                   .dropna().value_counts().index[:60].tolist())  # fmt: skip
         keep = set(values)
         for key in ("won_values", "lost_values"):
@@ -80,6 +150,15 @@ def _mapping_widgets(leads: pd.DataFrame, events: pd.DataFrame | None) -> import
                   help="Placeholders such as 'Select', 'N/A' or '-' are treated as empty.")  # fmt: skip
     mapping.missing = [v.strip().lower() for v in st.session_state["missing_values"].split(",")
                        if v.strip()]  # fmt: skip
+    left_out = importer.excluded_columns(leads, {c for c in mapping.roles.values() if c})
+    st.multiselect("Leave out columns", list(leads.columns), key="drop_columns",
+                   help="Left out of the dataset entirely. Ids and free text ("
+                   + (", ".join(left_out) or "none found")
+                   + ") are kept in the dataset but never turned into criteria.")  # fmt: skip
+    mapping.drop = list(st.session_state["drop_columns"])
+    st.radio("Leads without a created date", list(importer.CREATED_POLICIES), key="created_policy",
+             format_func=importer.CREATED_POLICIES.get, horizontal=True)  # fmt: skip
+    mapping.created_policy = st.session_state["created_policy"]
     if events is not None:
         st.markdown("**Events file**")
         ecols = st.columns(3)
@@ -94,8 +173,12 @@ def _picked(key: str) -> str | None:
     return None if value == NONE else value
 
 
-def _report(report: importer.Report) -> None:
+def _report(report: importer.Report, mapping: importer.Mapping) -> None:
     st.subheader("3. Validation report")
+    st.dataframe(mapping.provenance(), hide_index=True, width="stretch",
+                 column_config={"role": "Role", "column": "Column", "how": "How"})  # fmt: skip
+    st.caption("Per role, the column that plays it and how it was chosen. Only what you "
+               "mapped can block the import; a guess never does.")  # fmt: skip
     if not report.issues:
         st.success("No problems found.")
         return
@@ -108,25 +191,52 @@ def _report(report: importer.Report) -> None:
                 st.warning(f"**{issue.where}**: {issue.message}")
 
 
-def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, starter: bool) -> None:
-    """Save the mapped dataset, pick it in the sidebar, and maybe load its starter model."""
-    mapped = importer.apply_mapping(leads, mapping)
-    mapped_events = None
+def _fingerprint(leads: pd.DataFrame, events, mapping: importer.Mapping) -> str:
+    """The same file mapped the same way: the upload is not saved a second time."""
+    h = hashlib.sha256(pd.util.hash_pandas_object(leads, index=False).to_numpy().tobytes())
     if events is not None:
-        mapped_events = importer.apply_events(events, mapping, mapped["lead_id"])
+        h.update(pd.util.hash_pandas_object(events, index=False).to_numpy().tobytes())
+    h.update(json.dumps(mapping.to_dict(), sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, starter: bool) -> None:
+    """Save the mapped dataset (or open the one kept from the same file and mapping), pick
+    it in the sidebar, and maybe load its starter model."""
     name = st.session_state["dataset_name"].strip() or "Imported leads"
-    folder = importer.save_dataset(mapped, mapped_events, name=name, mapping=mapping)
-    saved = importer.dataset_meta(folder)["name"]
+    fingerprint = _fingerprint(leads, events, mapping)
+    kept = importer.find_dataset(fingerprint)
+    built = importer.build(leads, mapping, events, raw_events=True)
+    if kept is None:
+        folder = importer.save_dataset(built.leads, built.events, name=name, mapping=mapping,
+                                       facts={**built.meta(), "fingerprint": fingerprint})  # fmt: skip
+    else:
+        folder = kept
     taken = [n for n, f in importer.saved_datasets().items() if f == folder]
-    st.session_state["dataset"] = taken[0] if taken else saved
+    st.session_state["dataset"] = taken[0] if taken else name
     if starter:
-        shared.load_into_editor(importer.starter_model(mapped, name=f"Starter model ({name})"))
-    won = int((mapped["outcome"] == "won").sum())
+        shared.load_into_editor(importer.starter_model(built.leads, name=f"Starter model ({name})"))
+    said = f"{importer.closing_line(built.leads)} as {st.session_state['dataset']!r} in {folder}"
+    if kept is not None:
+        said = (f"This file, mapped this way, is kept already: opened {st.session_state['dataset']!r}"
+                f" ({folder}); nothing was saved again")  # fmt: skip
+    facts = "".join(f" {f[0].upper()}{f[1:]}." for f in built.facts())
     st.session_state["data_message"] = (
-        f"Saved {len(mapped):,} leads ({won:,} won) as {st.session_state['dataset']!r} in "
-        f"{folder}; it is now the sidebar's dataset"
-        + (", and its starter model is in the editor." if starter else ".")
-    )
+        ("Saved " if kept is None else "") + said + "; it is now the sidebar's dataset"
+        + (", and its starter model is in the editor." if starter else ".") + facts
+    )  # fmt: skip
+
+
+def _uploads() -> None:
+    st.subheader("1. Upload")
+    left, middle, right = st.columns(3)
+    left.file_uploader("Leads file", type=TYPES, key="leads_upload",
+                       help="CSV with any delimiter and encoding (UTF-16 included), Excel or "
+                       "Parquet")  # fmt: skip
+    middle.file_uploader("Events file (optional)", type=TYPES, key="events_upload")
+    right.file_uploader("Accounts file (optional)", type=TYPES, key="accounts_upload",
+                        help="Companies or accounts exported separately; their columns are "
+                        "joined onto each lead.")  # fmt: skip
 
 
 def main() -> None:
@@ -136,42 +246,42 @@ def main() -> None:
     if message:
         st.success(message)
     st.caption("Upload a CRM export of leads with a won / lost column (CSV with any delimiter "
-               "and common encodings, Excel or Parquet), and optionally an activity log. "
-               "Nothing is used until the report below says it can be.")  # fmt: skip
-    st.subheader("1. Upload")
-    left, right = st.columns(2)
-    types = ["csv", "txt", "tsv", "xlsx", "xls", "parquet"]
-    left.file_uploader("Leads file", type=types, key="leads_upload")
-    right.file_uploader("Events file (optional)", type=types, key="events_upload")
-    leads = _read("leads_upload")
+               "and common encodings, Excel or Parquet), and optionally an activity log and "
+               "an accounts file. Nothing is used until the report below says it can be.")  # fmt: skip
+    _uploads()
+    sheet = _sheet()
+    leads = _read("leads_upload", sheet)
     events = _read("events_upload")
     saved = importer.saved_datasets()
     if saved:
         st.caption("Kept datasets (pick one in the sidebar): " + ", ".join(saved))
+    for problem in importer.unreadable_datasets():
+        st.warning(problem)
     if leads is None:
         return
+    leads, account_columns = _with_accounts(leads)
     st.caption(f"{len(leads):,} rows × {len(leads.columns)} columns.")
-    token = st.session_state["leads_upload"].file_id + str(
-        getattr(st.session_state.get("events_upload"), "file_id", "")
-    )
-    _reset_mapping(leads, events, token)
-    mapping = _mapping_widgets(leads, events)
+    token = "|".join(str(getattr(st.session_state.get(k), "file_id", ""))
+                     for k in ("leads_upload", "events_upload", "accounts_upload"))  # fmt: skip
+    token += f"|{sheet}|{st.session_state.get('accounts_on')}"
+    guess = _guess(leads, events, token, account_columns)
+    mapping = _mapping_widgets(leads, events, guess)
     report = importer.validate(leads, mapping, events,
                                leads_name=st.session_state["leads_upload"].name)  # fmt: skip
-    _report(report)
+    _report(report, mapping)
     st.subheader("4. Use it")
     st.session_state.setdefault(
         "dataset_name", st.session_state["leads_upload"].name.rsplit(".", 1)[0]
     )
-    st.text_input("Dataset name", key="dataset_name")
+    st.text_input("Dataset name", key="dataset_name", max_chars=120)
     st.checkbox("Also load a zero-point starter model built from its columns", key="starter",
                 value=True)  # fmt: skip
     st.button("Use this dataset", key="use_dataset", type="primary", disabled=not report.ok,
               on_click=_on_use, args=(leads, events, mapping, st.session_state["starter"]),
               help=None if report.ok else "Fix the errors above first.")  # fmt: skip
     if report.ok:
-        st.dataframe(importer.apply_mapping(leads.head(200), mapping).head(20),
-                     hide_index=True, width="stretch")  # fmt: skip
+        preview = importer.build(leads.head(200), mapping).leads.head(20)
+        st.dataframe(preview, hide_index=True, width="stretch")
         st.caption("The first rows as the app will read them.")
 
 

@@ -142,9 +142,10 @@ def sidebar() -> None:
             disabled=not dated,
             help="The decision moment: only events before it count, so the outcome cannot leak.",
         )
+        _dataset_facts()
         if not dated:
             st.caption("This dataset has no created dates, so every lead is scored as it is "
-                       "now; the as-of policies need dates.")  # fmt: skip
+                       "now, with every event counted; the as-of policies need dates.")  # fmt: skip
             st.session_state["as_of"] = AsOf("created_plus_days", days=0.0)
             _compare_picker()
             return
@@ -157,6 +158,19 @@ def sidebar() -> None:
         st.session_state["as_of"] = as_of
         st.caption(f"Scoring {as_of.describe()}.")
         _compare_picker()
+
+
+def _dataset_facts() -> None:
+    """What the import did to the picked dataset's created dates, on every page."""
+    if data_label() == DEMO_LABEL:
+        return
+    meta = dataset_meta(dataset_folder())
+    left, filled = int(meta.get("created_left_out") or 0), int(meta.get("created_filled") or 0)
+    if left:
+        st.caption(f"{left:,} leads without a created date were left out of this dataset.")
+    if filled:
+        st.caption(f"{filled:,} leads without a created date are dated by their first event "
+                   "or closed date minus the median cycle.")  # fmt: skip
 
 
 def _compare_picker() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -267,3 +270,64 @@ def test_roles_are_guessed_from_contents_when_names_say_nothing():
     assert mapping.roles["created_at"] == "when"
     assert mapping.roles["outcome"] == "result_code"
     assert (mapping.won, mapping.lost) == (["yes"], ["no"])
+
+
+# ------------------------------------------------------------------ one validator
+
+WORDS = st.sampled_from(["won", "Closed Won", "lost", "closed lost", "open", "", "maybe", "Select"])
+DATES = st.sampled_from(["2025-01-03", "2025-02-17 10:00", "03/04/2025", "", "N/A", "soon",
+                         "2025-03-01T09:00:00Z", "0000-01-01"])  # fmt: skip
+TEXT = st.sampled_from(["Software", "Retail", "", "Select", "-None-", "Zürich"])
+
+
+@st.composite
+def exports(draw) -> str:
+    """A small CSV export: ids (maybe repeated or blank), dates, outcome words, values and
+    attributes with blanks and placeholders, the columns in any order."""
+    n = draw(st.integers(1, 40))
+    rows = [[draw(st.sampled_from([f"L{i}", f"L{i}", "", "L0"])) for i in range(n)],
+            draw(st.lists(DATES, min_size=n, max_size=n)),
+            draw(st.lists(WORDS, min_size=n, max_size=n)),
+            draw(st.lists(st.sampled_from(["1,200", "300", "", "lots", "inf"]), min_size=n, max_size=n)),
+            draw(st.lists(TEXT, min_size=n, max_size=n)),
+            draw(st.lists(st.sampled_from(["3", "0", "", "12"]), min_size=n, max_size=n))]  # fmt: skip
+    names = ["Lead ID", "Create Date", "Lead Status", "Amount", "Industry", "Page Views"]
+    order = draw(st.permutations(range(len(names))))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([names[k] for k in order])
+    writer.writerows([rows[k][i] for k in order] for i in range(n))
+    return out.getvalue()
+
+
+@settings(max_examples=int(os.environ.get("LEADSCORE_EXAMPLES", 40)), deadline=None)
+@given(exports(), st.sampled_from(["fallback", "leave_out"]))
+def test_whatever_the_import_accepts_every_command_runs_on(tmp_path_factory, text, policy):
+    """The property of one validator: a file the import accepts loads, gets a starter model,
+    scores, replays, calibrates and suggests, or says in words why it cannot (too few
+    closed leads), never a traceback."""
+    from model import calibration, replay, suggest
+
+    frame = importer.read_any(text.encode(), "export.csv")
+    mapping = importer.guess_mapping(frame)
+    mapping.created_policy = policy
+    report = importer.validate(frame, mapping, leads_name="export.csv")
+    if not report.ok:
+        return
+    built = importer.build(frame, mapping)
+    folder = importer.write_folder(built.leads, None, tmp_path_factory.mktemp("ds"),
+                                   name="x", mapping=mapping, facts=built.meta())  # fmt: skip
+    data = load_dataset(folder)
+    assert data.n_leads == len(built.leads)
+    model = importer.starter_model(data.leads)
+    as_of = AsOf("created_plus_days", days=0.0 if not data.has_dates else 14.0)
+    hits = build_hits(data, model, as_of)
+    scores = score(hits, model)
+    assert np.isfinite(scores.score).all()
+    replay.report(data, hits, model)
+    for run in (lambda: calibration.calibrate(data, scores),
+                lambda: suggest.suggest(data, hits, model)):  # fmt: skip
+        try:
+            run()
+        except (calibration.CalibrationError, suggest.SuggestError) as exc:
+            assert "won and" in str(exc)
