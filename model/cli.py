@@ -200,9 +200,7 @@ def _load(leads: Path, events: Path | None = None):
 def _as_of(text: str, data) -> AsOf:
     """The as-of policy asked for; a dataset without created dates is scored as it is now."""
     if not data.has_dates:
-        print("note: no created dates: every lead is scored as it is now, with every event "
-              "counted; as-of policies need dates", file=sys.stderr)  # fmt: skip
-        return AsOf("created_plus_days", days=0.0)
+        return AsOf.now()
     return AsOf.parse(text)
 
 

@@ -53,7 +53,7 @@ TOUCH_COLUMNS = ("channel", "campaign")  # events that carry one are marketing t
 class AsOf:
     """The decision moment a lead is scored at: `created+Nd` or a fixed date."""
 
-    kind: Literal["created_plus_days", "fixed"] = "created_plus_days"
+    kind: Literal["created_plus_days", "fixed", "now"] = "created_plus_days"
     days: float = 14
     date: pd.Timestamp | None = None
 
@@ -61,6 +61,8 @@ class AsOf:
     def parse(cls, text: str) -> AsOf:
         """Read 'created+14d' or 'YYYY-MM-DD'."""
         text = text.strip()
+        if text.lower() == "now":
+            return cls.now()
         match = re.fullmatch(r"created\s*\+\s*(\d+(?:\.\d+)?)\s*d", text)
         if match:
             return cls("created_plus_days", days=float(match.group(1)))
@@ -70,12 +72,22 @@ class AsOf:
             pass
         raise ValueError(f"as-of policy must be 'created+Nd' or a date YYYY-MM-DD, got {text!r}")
 
+    @classmethod
+    def now(cls) -> AsOf:
+        """For data without created dates: each lead as it is in the export, every event
+        counted (the import dates every lead at the export moment, after its last event)."""
+        return cls("now", days=0.0)
+
     def __str__(self) -> str:
+        if self.kind == "now":
+            return "now"
         if self.kind == "fixed":
             return f"{self.date:%Y-%m-%d}"
         return f"created+{self.days:g}d"
 
     def describe(self) -> str:
+        if self.kind == "now":
+            return "each lead as it is now (no created dates: every event counted)"
         if self.kind == "fixed":
             return f"every lead as it was on {self.date:%d %b %Y}"
         return f"each lead as it was {self.days:g} days after it was created"

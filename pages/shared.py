@@ -146,7 +146,7 @@ def sidebar() -> None:
         if not dated:
             st.caption("This dataset has no created dates, so every lead is scored as it is "
                        "now, with every event counted; the as-of policies need dates.")  # fmt: skip
-            st.session_state["as_of"] = AsOf("created_plus_days", days=0.0)
+            st.session_state["as_of"] = AsOf.now()
             _compare_picker()
             return
         if st.session_state["asof_kind"] == "Fixed date":

@@ -103,7 +103,7 @@ def test_every_validation_message_names_the_column_and_rows():
     assert "column 'Amount': 1 value is not a number, e.g. 'lots' at rows 4" in text
     assert "outcome values that are neither won nor lost: 'Maybe' (rows 4)" in text
     assert "column 'Region': the same value ('EU') in every row" in text
-    assert "column 'Notes': free text by its name: not turned into criteria" in text
+    assert "column 'Notes': 2 placeholder values ('Select', '-')" in text
     assert not report.ok
     assert {i.level for i in report.issues} == {"error", "warning"}
 
@@ -300,7 +300,7 @@ def exports(draw) -> str:
     return out.getvalue()
 
 
-@settings(max_examples=int(os.environ.get("LEADSCORE_EXAMPLES", 40)), deadline=None)
+@settings(max_examples=int(os.environ.get("LEADSCORE_EXAMPLES", "40")), deadline=None)
 @given(exports(), st.sampled_from(["fallback", "leave_out"]))
 def test_whatever_the_import_accepts_every_command_runs_on(tmp_path_factory, text, policy):
     """The property of one validator: a file the import accepts loads, gets a starter model,
@@ -325,9 +325,11 @@ def test_whatever_the_import_accepts_every_command_runs_on(tmp_path_factory, tex
     scores = score(hits, model)
     assert np.isfinite(scores.score).all()
     replay.report(data, hits, model)
+    enough = min((data.outcome == 0).sum(), (data.outcome == 1).sum()) >= 5
     for run in (lambda: calibration.calibrate(data, scores),
                 lambda: suggest.suggest(data, hits, model)):  # fmt: skip
-        try:
+        if enough:
             run()
-        except (calibration.CalibrationError, suggest.SuggestError) as exc:
-            assert "won and" in str(exc)
+        else:  # too few closed leads: said in words
+            with pytest.raises(ValueError, match=r"need at least 5 won and 5 lost|won and"):
+                run()
