@@ -558,6 +558,15 @@ def validate(
     return report
 
 
+def blank_created(leads: pd.DataFrame, mapping: Mapping) -> int:
+    """How many leads have no created date under `mapping` (0 without the role)."""
+    column = mapping.roles.get("created_at")
+    if not column or column not in leads.columns:
+        return 0
+    missing = {m.strip().lower() for m in mapping.missing} | {""}
+    return int(_parse(_blank(leads[column], missing), "dates").isna().sum())
+
+
 def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
     """Blank created dates (with what happens to them), none at all, dates in the future,
     closed before created."""

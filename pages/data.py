@@ -156,8 +156,11 @@ def _mapping_widgets(leads, events, guess: importer.Mapping) -> importer.Mapping
                    + (", ".join(left_out) or "none found")
                    + ") are kept in the dataset but never turned into criteria.")  # fmt: skip
     mapping.drop = list(st.session_state["drop_columns"])
-    st.radio("Leads without a created date", list(importer.CREATED_POLICIES), key="created_policy",
-             format_func=importer.CREATED_POLICIES.get, horizontal=True)  # fmt: skip
+    blank = importer.blank_created(leads, mapping)
+    if blank:
+        st.radio(f"{blank:,} leads have no created date", list(importer.CREATED_POLICIES),
+                 key="created_policy", format_func=importer.CREATED_POLICIES.get,
+                 horizontal=True)  # fmt: skip
     mapping.created_policy = st.session_state["created_policy"]
     if events is not None:
         st.markdown("**Events file**")
