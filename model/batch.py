@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from model import sqlgen
+from model.cells import duckdb_inert, inert_frame
 from model.features import AsOf, build_hits, prepare
 from model.io import DataError, check_events, check_leads
 from model.scoring import score, scored_frame
@@ -68,7 +69,7 @@ def score_in_parts(
         for p in range(parts):
             progress(0.1 + 0.9 * p / parts, f"scoring part {p + 1} of {parts}…")
             frame = _score_part(model, as_of, lead_parts[p], event_parts[p], leads, events)
-            frame.to_csv(out, index=False, header=p == 0, lineterminator="\n")
+            inert_frame(frame).to_csv(out, index=False, header=p == 0, lineterminator="\n")
             written += len(frame)
         progress(1.0, f"scored {written:,} leads in {parts} parts")
     return written
@@ -162,10 +163,13 @@ def score_with_duckdb(
         else:
             con.execute(f"CREATE VIEW events AS SELECT * FROM {_scan(events)}")
         query = sqlgen.to_sql(model, "duckdb", as_of=as_of)
+        query = (f"SELECT * REPLACE ({duckdb_inert('lead_id')} AS lead_id, "
+                 f"{duckdb_inert('band')} AS band) FROM ({query})")  # fmt: skip
         if out is None:
             result, n = con.execute(query), 0
             while len(chunk := result.fetch_df_chunk(64)):
-                chunk.to_csv(sys.stdout, index=False, header=n == 0, lineterminator="\n")
+                inert_frame(chunk).to_csv(sys.stdout, index=False, header=n == 0,
+                                          lineterminator="\n")  # fmt: skip
                 n += len(chunk)
             return n
         con.execute(f"COPY ({query}) TO {sqlgen.literal(str(out))} (HEADER, DELIMITER ',')")

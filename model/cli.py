@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model import batch, calibration, demo, importer, replay, sqlgen, suggest, versions
+from model.cells import inert_frame
 from model.features import AsOf, build_hits, existing_at
 from model.io import DataError, dataset_files, load_dataset
 from model.revisions import Conflict, RevisionStore, StoreError, stamp
@@ -323,10 +324,10 @@ def _score(args: argparse.Namespace) -> int:
     scores = score(build_hits(data, model, as_of), model)
     frame = scored_frame(data.lead_ids, scores, model)
     if args.out:
-        frame.to_csv(args.out, index=False, lineterminator="\n")
+        inert_frame(frame).to_csv(args.out, index=False, lineterminator="\n")
         print(f"scored {len(frame):,} leads ({as_of.describe()}) into {args.out}", file=sys.stderr)
     else:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        inert_frame(frame).to_csv(sys.stdout, index=False, lineterminator="\n")
     return 0
 
 
@@ -546,7 +547,7 @@ def _rev_export(args: argparse.Namespace) -> int:
     if args.xlsx:
         args.xlsx.write_bytes(versions.workbook(columns))
     if args.csv:
-        columns.table.to_csv(args.csv, index=False, lineterminator="\n")
+        inert_frame(columns.table).to_csv(args.csv, index=False, lineterminator="\n")
     written = " and ".join(str(p) for p in (args.xlsx, args.csv) if p)
     print(f"wrote {len(columns.revisions)} revisions to {written}", file=sys.stderr)
     return 0

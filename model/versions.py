@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from model.cells import inert_frame
 from model.revisions import Revision, stamp
 from model.spec import Criterion, Rule, ScoringModel
 
@@ -122,8 +123,9 @@ def workbook(columns: VersionedColumns) -> bytes:
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        columns.table.to_excel(writer, sheet_name="Revisions", index=False)
-        notes_frame(columns.revisions).to_excel(writer, sheet_name="Notes", index=False)
+        inert_frame(columns.table).to_excel(writer, sheet_name="Revisions", index=False)
+        inert_frame(notes_frame(columns.revisions)).to_excel(writer, sheet_name="Notes",
+                                                             index=False)  # fmt: skip
         sheet = writer.sheets["Revisions"]
         fill = PatternFill("solid", fgColor="FFE699")
         first = len(ROW_COLUMNS) + 1

@@ -9,6 +9,7 @@ import streamlit as st
 
 from model import calibration, charts, forecast, replay, suggest
 from model.calibration import Calibration, CalibrationError, CalibrationReport
+from model.cells import inert_frame
 from model.features import AsOf, Dataset
 from model.scoring import score
 from model.spec import ScoringModel
@@ -85,7 +86,7 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
         table = calibration.confidence_table(cal)
         st.dataframe(table[["scores", "confidence"]], hide_index=True, width="stretch",
                      height=420)  # fmt: skip
-        st.download_button("Download the table (CSV)", table.to_csv(index=False),
+        st.download_button("Download the table (CSV)", inert_frame(table).to_csv(index=False),
                            "score-confidence.csv", "text/csv", key="download_confidence")  # fmt: skip
         st.download_button("Download the calibration (JSON)", cal.to_json(),
                            "calibration.json", "application/json", key="download_calibration",

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from model import charts, replay, versions
+from model.cells import inert_frame
 from model.revisions import Cadence, Revision, RevisionStore, stamp
 from model.spec import ModelError, parse_model
 from pages import shared
@@ -44,7 +45,7 @@ def _columns_tab(revisions: list[Revision]) -> None:
     left.download_button("Download workbook (Excel)", versions.workbook(columns),
                          f"{slug}-revisions.xlsx", key="download_xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-    right.download_button("Download columns (CSV)", columns.table.to_csv(index=False),
+    right.download_button("Download columns (CSV)", inert_frame(columns.table).to_csv(index=False),
                           f"{slug}-revisions.csv", "text/csv", key="download_csv")  # fmt: skip
 
 

@@ -1,0 +1,88 @@
+"""Spreadsheet formulas in exports: every text cell that would start one is made inert."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.cells import TRIGGERS, inert, inert_frame
+from model.cli import main
+from model.revisions import RevisionStore
+from model.spec import default_model, parse_model
+from model.versions import versioned_columns, workbook
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(1)", "\t=1+1",
+           "\r=1", "＝1+1"]  # fmt: skip
+
+
+def test_owasp_triggers_get_an_apostrophe_and_numbers_stay_numbers():
+    assert [inert(v) for v in HOSTILE] == ["'" + v for v in HOSTILE]
+    assert [inert(v) for v in ("-5", "+6", "3.5", "Software", "a=b")] == [
+        "-5", "+6", "3.5", "Software", "a=b"]  # fmt: skip
+    frame = inert_frame(pd.DataFrame({"=x": ["=1", "ok"], "n": [-1, 2]}))
+    assert list(frame.columns) == ["'=x", "n"]
+    assert frame["n"].tolist() == [-1, 2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=12) | st.integers() | st.floats(allow_nan=False), min_size=1))
+def test_no_exported_text_cell_starts_a_formula(values):
+    frame = inert_frame(pd.DataFrame({"cell": pd.Series(values, dtype=object)}))
+    for cell in frame["cell"]:
+        if isinstance(cell, str) and cell.startswith(TRIGGERS):
+            float(cell)  # only a plain number may still start with + or -
+
+
+def _hostile_model():
+    data = default_model().to_dict()
+    data["criteria"][0]["label"] = HOSTILE[0]
+    data["criteria"][1]["rule"] = {"attribute": "industry", "op": "equals", "value": HOSTILE[1]}
+    data["bands"][0]["name"] = "@SUM(1)"
+    return parse_model(data)
+
+
+def test_the_revisions_workbook_and_csv_hold_no_live_formula(tmp_path: Path):
+    store = RevisionStore(f"sqlite:///{tmp_path / 'r.db'}")
+    store.save(_hostile_model(), author="=cmd()", note="-1+1 said sales", parent=None)
+    columns = versioned_columns(store.revisions(store.model_names()[0]))
+    book = openpyxl.load_workbook(io.BytesIO(workbook(columns)))
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    text = [c.value for c in cells if isinstance(c.value, str)]
+    assert "'=cmd()" in text
+    assert "'-1+1 said sales" in text
+    out = tmp_path / "cols.csv"
+    assert (
+        main(["revisions", "--db", f"sqlite:///{tmp_path / 'r.db'}", "export", "--csv", str(out)])
+        == 0
+    )
+    assert not [v for v in pd.read_csv(out, dtype=str).stack() if str(v).startswith(TRIGGERS)
+                and not v.lstrip("+-").replace(".", "", 1).isdigit()]  # fmt: skip
+
+
+def test_scored_csv_from_both_engines_neutralises_lead_ids_and_band_names(tmp_path: Path):
+    leads = tmp_path / "leads.csv"
+    leads.write_text('lead_id,created_at,industry\n"=HYPERLINK(""x"")",2025-01-01,Software\n'
+                     "@SUM(1),2025-01-02,Retail\n")  # fmt: skip
+    model = tmp_path / "m.json"
+    model.write_text(parse_model({
+        "criteria": [{"id": "sw", "label": "=1", "group": "fit", "points": 80,
+                      "rule": {"attribute": "industry", "op": "equals", "value": "Software"}}],
+        "bands": [{"name": "@SUM(1)", "min_score": 50, "sales_ready": True},
+                  {"name": "C", "min_score": 0}],
+    }).to_json())  # fmt: skip
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        assert main(["score", "--model", str(model), "--leads", str(leads), "--engine", engine,
+                     "--out", str(out)]) == 0  # fmt: skip
+        cells = pd.read_csv(out, dtype=str).stack().tolist()
+        assert '\'=HYPERLINK("x")' in cells, engine
+        assert "'@SUM(1)" in cells, engine
+        assert not [
+            v for v in cells if v.startswith(TRIGGERS) and not v[1:].replace(".", "").isdigit()
+        ]
