@@ -61,7 +61,7 @@ def test_the_revisions_workbook_and_csv_hold_no_live_formula(tmp_path: Path):
         main(["revisions", "--db", f"sqlite:///{tmp_path / 'r.db'}", "export", "--csv", str(out)])
         == 0
     )
-    assert not [v for v in pd.read_csv(out, dtype=str).stack() if str(v).startswith(TRIGGERS)
+    assert not [v for v in pd.read_csv(out, dtype=str).to_numpy().ravel() if str(v).startswith(TRIGGERS)
                 and not v.lstrip("+-").replace(".", "", 1).isdigit()]  # fmt: skip
 
 
@@ -80,7 +80,7 @@ def test_scored_csv_from_both_engines_neutralises_lead_ids_and_band_names(tmp_pa
         out = tmp_path / f"{engine}.csv"
         assert main(["score", "--model", str(model), "--leads", str(leads), "--engine", engine,
                      "--out", str(out)]) == 0  # fmt: skip
-        cells = pd.read_csv(out, dtype=str).stack().tolist()
+        cells = pd.read_csv(out, dtype=str).to_numpy().ravel().tolist()
         assert '\'=HYPERLINK("x")' in cells, engine
         assert "'@SUM(1)" in cells, engine
         assert not [
