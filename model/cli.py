@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import sys
 import time
 from collections.abc import Sequence
@@ -241,7 +242,8 @@ def _revisions_parser(sub) -> None:
     save.add_argument("--model", required=True, type=Path, help="scoring model JSON")
     save.add_argument("--author", required=True)
     save.add_argument("--note", required=True, help="why: what changed and who asked")
-    save.add_argument("--parent", type=_positive_int, help="the revision it was edited from")
+    save.add_argument("--parent", type=_parent, help="the revision it was edited from, or "
+                      "'latest' (retried a few times when another save wins the race)")  # fmt: skip
     save.add_argument("--criterion-note", action="append", default=[], metavar="ID=TEXT",
                       help="sales feedback on one criterion (repeatable)")  # fmt: skip
     save.set_defaults(run=_rev_save)
@@ -264,6 +266,13 @@ def _model_and_data(parser: argparse.ArgumentParser) -> None:
                         help="leads CSV or Parquet, or a dataset folder")  # fmt: skip
     parser.add_argument("--events", type=Path, help="events CSV or Parquet")
     parser.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+
+
+SAVE_TRIES = 5
+
+
+def _parent(text: str) -> int | str:
+    return "latest" if text.strip().lower() == "latest" else _positive_int(text)
 
 
 def _positive_int(text: str) -> int:
@@ -496,6 +505,8 @@ def _rev_list(args: argparse.Namespace) -> int:
             parent = f"from v{r.parent}" if r.parent else "first"
             print(f"  {r.label:<5}{r.status:<9}{stamp(r.created_at):<22}{r.author:<16}"
                   f"{parent:<9}{r.note}")  # fmt: skip
+    for problem in store.unreadable.values():
+        print(f"leadscore revisions: warning: {problem}; listed without it", file=sys.stderr)
     return 0
 
 
@@ -523,10 +534,21 @@ def _rev_save(args: argparse.Namespace) -> int:
         if not sep:
             raise ValueError(f"--criterion-note wants ID=TEXT, got {item!r}")
         notes[cid.strip()] = text
-    r = _store(args).save(
-        load_model(args.model), author=args.author, note=args.note, parent=args.parent,
-        criterion_notes=notes,
-    )  # fmt: skip
+    store, model = _store(args), load_model(args.model)
+    for attempt in range(SAVE_TRIES):
+        parent = args.parent
+        if parent == "latest":
+            latest = store.latest(model.name)
+            parent = latest.number if latest else None
+        try:
+            r = store.save(model, author=args.author, note=args.note, parent=parent,
+                           criterion_notes=notes)  # fmt: skip
+            break
+        except Conflict as exc:
+            if args.parent != "latest" or attempt == SAVE_TRIES - 1:
+                hint = "" if args.parent == "latest" else " (or pass --parent latest)"
+                raise Conflict(f"{exc} Run the save again{hint}.", exc.latest) from None
+            time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))  # jittered: racers spread
     print(f"saved {r.model_name} {r.label} (draft); make it live with "
           f"`leadscore revisions live {r.number} --author NAME`")  # fmt: skip
     return 0

@@ -181,8 +181,9 @@ class RevisionStore:
     def __init__(self, url: str | None = None, *, clock: Callable[[], datetime] = _now) -> None:
         self.url = url or default_url()
         self.clock = clock
-        self.engine = _engine(self.url)
-        self._parsed: dict[int, Revision] = {}  # row id -> revision: rows never change
+        self.engine, self.read_only = _engine(self.url)
+        self._parsed: dict[int, Revision | str] = {}  # row id -> revision: rows never change
+        self.unreadable: dict[int, str] = {}  # row id -> why it cannot be read
         self._open()
 
     @property
@@ -276,7 +277,10 @@ class RevisionStore:
         """Store `model` as the next revision of its name, edited from `parent` (None for a
         first revision). Refused with Conflict when `parent` is not the latest."""
         author = _required(author, "author")
-        notes = {k: v.strip() for k, v in (criterion_notes or {}).items() if v and v.strip()}
+        note = _clean(note, "note")
+        _clean(model.name, "model name", limit=NAME_LIMIT)
+        notes = {k: _clean(v, f"note on {k}").strip()
+                 for k, v in (criterion_notes or {}).items() if v and v.strip()}  # fmt: skip
         unknown = sorted(set(notes) - {c.id for c in model.criteria})
         if unknown:
             raise ValueError(f"criterion notes name criteria not in the model: {unknown}")
@@ -333,6 +337,7 @@ class RevisionStore:
     ) -> Review:
         """Record that the 60/90-day review was held, with the ratio it looked at."""
         reviewer = _required(reviewer, "reviewer")
+        note = _clean(note, "note")
         live = self.live(model_name)
         review = Review(
             model_name,
@@ -406,15 +411,20 @@ class RevisionStore:
                     f"{self.location} is not a Lead Scoring Studio revision store (it holds "
                     f"other tables: {', '.join(sorted(names)[:5])}); it was left untouched"
                 )
-            with self._write() as conn:
+            with self.engine.connect() as conn:
                 version = self._schema_version(conn) if meta_table.name in names else 0
-                if version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.location} was written by a newer Lead Scoring Studio (schema "
-                        f"{version}, this one reads up to {SCHEMA_VERSION}); it was left untouched"
-                    )
-                self._upgrade(conn, version)
-            if self.engine.dialect.name == "sqlite":
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.location} was written by a newer Lead Scoring Studio (schema "
+                    f"{version}, this one reads up to {SCHEMA_VERSION}); it was left untouched"
+                )
+            if version < SCHEMA_VERSION and self.read_only:
+                raise StoreError(f"{self.location} is read-only and needs an upgrade to schema "
+                                 f"{SCHEMA_VERSION}; open it once where it can be written")  # fmt: skip
+            if version < SCHEMA_VERSION:
+                with self._write() as conn:
+                    self._upgrade(conn, self._schema_version(conn) if version else 0)
+            if self.engine.dialect.name == "sqlite" and not self.read_only:
                 raw = self.engine.raw_connection()  # outside any transaction, as WAL needs
                 try:
                     raw.driver_connection.execute("PRAGMA journal_mode=WAL")
@@ -462,6 +472,9 @@ class RevisionStore:
     def _write(self) -> Iterator[Connection]:
         """One transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE) so
         that reading the latest number and inserting the next one cannot interleave."""
+        if self.read_only:
+            raise StoreError(f"{self.location} is read-only: it can be listed and shown, "
+                             "not written")  # fmt: skip
         with self.engine.begin() as conn:
             yield conn
 
@@ -471,7 +484,7 @@ class RevisionStore:
             .where(revisions_table.c.model_name == model_name)
             .order_by(revisions_table.c.number)
         ).mappings()
-        revisions = [self._parse(r) for r in rows]
+        revisions = [r for r in (self._parse(row) for row in rows) if isinstance(r, Revision)]
         changes = conn.execute(
             sa.select(status_table.c.number, status_table.c.changed_at)
             .where(status_table.c.model_name == model_name)
@@ -490,11 +503,16 @@ class RevisionStore:
             for r in revisions
         ]
 
-    def _parse(self, row: sa.RowMapping) -> Revision:
+    def _parse(self, row: sa.RowMapping) -> Revision | str:
         """A stored revision, validated once per process: rows are append-only, so the
-        model JSON of a row id never changes (pages read revisions on every rerun)."""
+        model JSON of a row id never changes (pages read revisions on every rerun). An
+        unreadable row is the reason it cannot be read, kept in `unreadable`; the others
+        stay usable."""
         if row["id"] not in self._parsed:
-            self._parsed[row["id"]] = _revision(row)
+            try:
+                self._parsed[row["id"]] = _revision(row)
+            except StoreError as exc:
+                self._parsed[row["id"]] = self.unreadable[row["id"]] = str(exc)
         return self._parsed[row["id"]]
 
     @staticmethod
@@ -519,7 +537,10 @@ class RevisionStore:
             return (newest or 0) + 1
         if latest is None:
             raise ValueError(f"model {model_name!r} has no revision {parent} to save on top of")
-        raise self._conflict(self._parse(latest), parent)
+        found = self._parse(latest)
+        if isinstance(found, str):
+            raise StoreError(f"{found}; the next save would go on top of it")
+        raise self._conflict(found, parent)
 
     @staticmethod
     def _conflict(latest: Revision | None, parent: int | None) -> Conflict:
@@ -543,36 +564,80 @@ class RevisionStore:
 def _revision(row: sa.RowMapping) -> Revision:
     try:
         model = parse_model(row["model_json"])
-    except ModelError as exc:
+        notes = json.loads(row["criterion_notes"])
+        if not isinstance(notes, dict):
+            raise TypeError("criterion notes are not an object")
+        return Revision(
+            row["model_name"],
+            row["number"],
+            row["parent"],
+            row["author"],
+            datetime.fromisoformat(row["created_at"]),
+            model,
+            row["note"],
+            notes,
+        )
+    except (ModelError, ValueError, TypeError) as exc:
         raise StoreError(
             f"revision {row['number']} of {row['model_name']!r} cannot be read: {exc}"
         ) from None
-    return Revision(
-        row["model_name"],
-        row["number"],
-        row["parent"],
-        row["author"],
-        datetime.fromisoformat(row["created_at"]),
-        model,
-        row["note"],
-        json.loads(row["criterion_notes"]),
-    )
 
 
 def _required(text: str, what: str) -> str:
-    text = (text or "").strip()
+    text = _clean(text, what, limit=NAME_LIMIT).strip()
     if not text:
         raise ValueError(f"{what} is required: say who you are, so the team knows who saved what")
     return text
 
 
-def _engine(url: str) -> Engine:
-    """An engine; SQLite gets a busy timeout and BEGIN IMMEDIATE for writes."""
-    if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
-    database = sa.engine.make_url(url).database
+NAME_LIMIT = 200  # author and model name columns (String(200) on PostgreSQL)
+NOTE_LIMIT = 20_000
+
+
+def _clean(text: str | None, what: str, *, limit: int = NOTE_LIMIT) -> str:
+    """Text the store keeps the same on SQLite and PostgreSQL: no NUL, within its column."""
+    text = text or ""
+    if "\x00" in text:
+        raise ValueError(f"{what} holds a NUL character, which the store cannot keep")
+    if len(text) > limit:
+        raise ValueError(f"{what} is {len(text):,} characters; the store keeps at most {limit:,}")
+    return text
+
+
+def _engine(url: str) -> tuple[Engine, bool]:
+    """An engine, and whether the store is read-only; every way a URL can be wrong becomes
+    a StoreError naming it. SQLite gets a busy timeout and BEGIN IMMEDIATE for writes; a
+    store file nobody may write (a read-only mount) is opened read-only."""
+    shown = _shown_url(url)
+    if "\x00" in url:
+        raise StoreError(f"the revision store URL {shown} holds a NUL character")
+    try:
+        parsed = sa.engine.make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return sa.create_engine(url, pool_pre_ping=True), False
+    except sa.exc.ArgumentError:
+        raise StoreError(
+            f"{shown} is not a database URL: use sqlite:///path/revisions.db or "
+            "postgresql+psycopg://user@host/db (LEADSCORE_DB_URL or --db)"
+        ) from None
+    except (sa.exc.NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+        raise StoreError(f"{shown}: this database's driver is not installed ({exc}); "
+                         "PostgreSQL (psycopg) and SQLite are") from None  # fmt: skip
+    database = parsed.database
+    read_only = False
     if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        read_only = path.exists() and not (os.access(path, os.W_OK)
+                                           and os.access(path.parent, os.W_OK))  # fmt: skip
+        if read_only:
+            url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"{path.parent}: cannot create the store's folder ({exc.strerror})"
+                ) from None
     engine = sa.create_engine(url, connect_args={"timeout": 30})
 
     @sa.event.listens_for(engine, "connect")
@@ -582,6 +647,14 @@ def _engine(url: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-    return engine
+    return engine, read_only
+
+
+def _shown_url(url: str) -> str:
+    """The URL for a message: password hidden when it parses, quoted either way."""
+    try:
+        return repr(sa.engine.make_url(url).render_as_string(hide_password=True))
+    except (sa.exc.ArgumentError, ValueError):
+        return repr(url[:200])

@@ -233,6 +233,9 @@ def review_banner() -> None:
     if found is None:
         st.error(f"Revisions are not available: {st.session_state['store_error']}")
         return
+    for problem in found.unreadable.values():
+        st.warning(f"{problem}; the other revisions are shown without it.",
+                   icon=":material/broken_image:")  # fmt: skip
     for name in found.model_names():
         cadence = found.cadence(name)
         if cadence.overdue_days:
