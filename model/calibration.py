@@ -9,6 +9,7 @@ the app, the forecast, a saved revision or a SQL CASE.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,18 +91,36 @@ class Calibration:
         return json.dumps(data)
 
     @classmethod
-    def from_json(cls, text: str) -> Calibration:
+    def from_json(cls, text: str | bytes) -> Calibration:
+        """A saved calibration; a file that is not one, or whose confidences are not
+        probabilities, is refused naming the key."""
         try:
             data: dict[str, Any] = json.loads(text)
         except json.JSONDecodeError as exc:
             raise CalibrationError(f"calibration JSON is not valid JSON: {exc.msg}") from None
-        missing = {"method", "table", "n_closed"} - set(data)
-        if missing or len(data.get("table", [])) != 101:
-            raise CalibrationError("this is not a calibration file (it needs method, n_closed "
-                                   "and a table of 101 confidences)")  # fmt: skip
-        data["table"] = np.asarray(data["table"], dtype=np.float64)
-        data["stage_tables"] = {k: np.asarray(v) for k, v in data["stage_tables"].items()}
-        return cls(**data)
+        except (UnicodeDecodeError, RecursionError):
+            raise CalibrationError("this is not a calibration file (not JSON text)") from None
+        if not isinstance(data, dict):
+            raise CalibrationError("this is not a calibration file (not a JSON object)")
+        missing = sorted({"method", "table", "n_closed"} - set(data))
+        extra = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if missing or extra:
+            said = [f"missing {', '.join(missing)}"] if missing else []
+            said += [f"unknown key {', '.join(extra)}"] if extra else []
+            raise CalibrationError(f"this is not a calibration file ({'; '.join(said)})")
+        data["table"] = _confidences(data["table"], "table")
+        stages = data.get("stage_tables") or {}
+        if not isinstance(stages, dict):
+            raise CalibrationError("calibration: stage_tables must be an object of tables")
+        data["stage_tables"] = {
+            str(k): _confidences(v, f"stage_tables.{k}") for k, v in stages.items()
+        }
+        if not isinstance(data.get("stage_closed") or {}, dict):
+            raise CalibrationError("calibration: stage_closed must be an object of counts")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise CalibrationError(f"this is not a calibration file ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,23 @@ class CalibrationReport:
     reliability: pd.DataFrame
     baseline_reliability: pd.DataFrame
     stage_notes: list[str]
+
+
+def _confidences(values: Any, key: str) -> np.ndarray:
+    """101 probabilities, one per whole score, or CalibrationError naming the key."""
+    try:
+        table = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"calibration: {key} must be 101 numbers") from None
+    if table.shape != (101,):
+        raise CalibrationError(f"calibration: {key} must hold 101 confidences (scores 0-100), "
+                               f"got {table.size}")  # fmt: skip
+    bad = ~np.isfinite(table) | (table < 0) | (table > 1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise CalibrationError(f"calibration: {key} holds {table[k]:g} for score {k}; a "
+                               "confidence is a probability from 0 to 1")  # fmt: skip
+    return table
 
 
 def score_index(score: np.ndarray) -> np.ndarray:

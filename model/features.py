@@ -31,6 +31,7 @@ import pandas as pd
 from model.spec import AttributeRule, Decay, ModelError, ScoringModel
 
 NS_PER_DAY = 86_400 * 10**9
+MAX_AS_OF_DAYS = 3_650
 # The compiled stage 1 and stage 2 loops release the GIL: two threads use both cores.
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
 _CHUNKS = 8  # lead ranges stage 1 counts: more than the workers, to even out their loads
@@ -65,11 +66,19 @@ class AsOf:
             return cls.now()
         match = re.fullmatch(r"created\s*\+\s*(\d+(?:\.\d+)?)\s*d", text)
         if match:
-            return cls("created_plus_days", days=float(match.group(1)))
+            days = float(match.group(1))
+            if days > MAX_AS_OF_DAYS:
+                raise ValueError(f"as-of policy {text!r}: at most created+{MAX_AS_OF_DAYS}d "
+                                 "(ten years after creation)")  # fmt: skip
+            return cls("created_plus_days", days=days)
         try:
-            return cls("fixed", date=pd.Timestamp(text).normalize())
-        except ValueError:
-            pass
+            date = pd.Timestamp(text).normalize()
+        except (ValueError, OverflowError):
+            date = None
+        if date is not None and 1900 <= date.year <= 2200:
+            return cls("fixed", date=date.as_unit("ns"))
+        if date is not None:
+            raise ValueError(f"as-of date {text!r} is outside 1900-2200")
         raise ValueError(f"as-of policy must be 'created+Nd' or a date YYYY-MM-DD, got {text!r}")
 
     @classmethod

@@ -27,7 +27,16 @@ import pyarrow.csv as pacsv
 from platformdirs import user_data_path
 
 from model.features import PLACEHOLDERS
-from model.io import LOST, OPEN, WON, DataError, row_numbers, to_dates, to_numbers
+from model.io import (
+    LOST,
+    OPEN,
+    WON,
+    DataError,
+    flat_columns,
+    row_numbers,
+    to_dates,
+    to_numbers,
+)
 
 ROLES = ("lead_id", "created_at", "outcome", "value", "stage", "source", "closed_at")
 EVENT_ROLES = ("lead_id", "occurred_at", "event_type")
@@ -142,7 +151,7 @@ def read_any(
     suffix = Path(name).suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(io.BytesIO(raw))
+            frame = flat_columns(pd.read_parquet(io.BytesIO(raw)), name)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             frame = _read_excel(raw, name, sheet)
         else:
@@ -176,6 +185,42 @@ def _raw_bytes(data: bytes | Path, name: str) -> bytes:
         raise DataError(f"{name}: cannot read the file ({exc})") from None
 
 
+MAX_COLUMNS = 5_000
+
+
+def _longest_line(data: bytes) -> int:
+    """Bytes of the longest line (a quoted newline splits a row, which only shortens it)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    return int(np.diff(ends, prepend=-1, append=len(data)).max(initial=0))
+
+
+def _check_workbook(raw: bytes, name: str) -> None:
+    """Refuse a workbook whose sheets unpack to more than MAX_SHEET_XML (a zip bomb would
+    be read until memory runs out) or declare more columns than MAX_COLUMNS."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as book:
+            sheets = [i for i in book.infolist() if i.filename.startswith("xl/worksheets/")]
+            size = sum(i.file_size for i in sheets)
+            head = b"".join(book.open(i).read(4096) for i in sheets)
+    except zipfile.BadZipFile:
+        raise DataError(f"{name}: not an Excel workbook (.xlsx is a zip file)") from None
+    if size > MAX_SHEET_XML:
+        raise DataError(f"{name}: its sheets unpack to {size / 2**30:.1f} GB; export it as CSV")
+    for ref in re.findall(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)\d+"', head):
+        if _column_number(ref.decode()) > MAX_COLUMNS:
+            raise DataError(f"{name}: a sheet spans {_column_number(ref.decode()):,} columns; a "
+                            f"lead export has at most {MAX_COLUMNS:,}")  # fmt: skip
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 def excel_sheets(raw: bytes) -> list[str]:
     """The sheet names of a workbook, in order ([] when it cannot be read)."""
     try:
@@ -184,7 +229,13 @@ def excel_sheets(raw: bytes) -> list[str]:
         return []
 
 
+MAX_SHEET_XML = 1 << 30  # uncompressed: ~1M rows of a wide export; a zip bomb is far more
+
+
 def _read_excel(raw: bytes, name: str, sheet: str | None) -> pd.DataFrame:
+    if name.lower().endswith(".xls"):
+        raise DataError(f"{name}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
+    _check_workbook(raw, name)
     book = pd.ExcelFile(io.BytesIO(raw))
     if sheet is not None and sheet not in book.sheet_names:
         raise DataError(f"{name}: no sheet named {sheet!r} (sheets: {book.sheet_names})")
@@ -194,15 +245,22 @@ def _read_excel(raw: bytes, name: str, sheet: str | None) -> pd.DataFrame:
 def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
     text, encoding = _decode(raw, name)
     delimiter = _delimiter(text[:65536])
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+    head = io.StringIO(text[: 1 << 20])
+    header = next(csv.reader(head, delimiter=delimiter), [])  # a quoted newline is fine
     if not header:
         raise DataError(f"{name}: the file is empty")
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"{name}: {len(header):,} columns; a lead export has at most "
+                        f"{MAX_COLUMNS:,} (is the delimiter right?)")  # fmt: skip
     names = _unique_names(header)
+    body = text[head.tell() :] if "\n" in text[: 1 << 20] else ""
+    data = body.encode("utf-8")
     total, done, batches = max(len(raw), 1), 0, []
+    block = max(8 << 20, min(_longest_line(data), 256 << 20) * 2)  # a 20 MB cell fits a block
     try:
         reader = pacsv.open_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=block),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False

@@ -34,15 +34,19 @@ class DataError(ValueError):
 def read_table(path: str | Path, *, id_columns: tuple[str, ...] = ("lead_id",)) -> pd.DataFrame:
     """Read a CSV or Parquet file; id columns are kept as text (leading zeros survive)."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
     try:
+        if not path.exists():
+            raise DataError(f"{path}: file not found")
+        if not path.is_file():
+            raise DataError(f"{path}: not a regular file (a folder or a device)")
         if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
+            frame = flat_columns(pd.read_parquet(path), str(path))
         else:
             frame = pd.read_csv(path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string"))
-    except (ValueError, OSError) as exc:
-        raise DataError(f"{path}: cannot read the file ({_first_line(exc)})") from exc
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
+        raise DataError(f"{path}: cannot read the file ({_first_line(exc)})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     for col in id_columns:
         if col in frame.columns:
@@ -143,9 +147,28 @@ def to_numbers(s: pd.Series) -> pd.Series:
     """Numbers as float64 ('1,200' and '$300' allowed); other text is NaN."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(np.float64)
-    text = s.astype("string").str.strip().str.replace(r"[,$€£\s]", "", regex=True)
+    text = s.astype("string").str.strip().str.replace(r"[$€£\s]", "", regex=True)
+    if _decimal_comma(text):  # "1.234,56" and "12,5": dots group thousands, a comma decimals
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
     x = pd.to_numeric(text, errors="coerce").astype(np.float64)
     return x.where(np.isfinite(x))  # 'inf' is no amount: not a number
+
+
+EU_NUMBER = r"^[-+]?\d{1,3}(?:\.\d{3})*,\d+$|^[-+]?\d+,\d{1,2}$|^[-+]?\d+,\d{4,}$"
+US_NUMBER = r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^[-+]?\d*\.\d+$"
+
+
+def _decimal_comma(text: pd.Series) -> bool:
+    """A column written with a decimal comma: some value can only be read that way
+    ("1.234,56", "12,5") and none only the other way ("1,234.56", "0.5")."""
+    sample = text.dropna().head(20_000)
+    if not sample.str.contains(",", regex=False).any():
+        return False
+    eu = sample.str.contains(EU_NUMBER, regex=True)
+    us = sample.str.contains(US_NUMBER, regex=True) & ~sample.str.fullmatch(r"[-+]?\d{1,3}\.\d{3}")
+    return bool(eu.any() and not us.any())
 
 
 def parse_dates(s: pd.Series, column: str, source: str, *, required: bool = False) -> pd.Series:
@@ -218,6 +241,29 @@ def row_numbers(mask: pd.Series, limit: int = 5) -> str:
     rows = (mask.index.to_numpy()[hit] + 2).tolist()  # the index is the row's position
     shown = ", ".join(map(str, rows[:limit]))
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def flat_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Parquet list, struct and map columns as JSON text: a level of a criterion is one
+    value, and the rest of the pipeline hashes values."""
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        sample = frame[column].dropna().head(100)
+        if sample.map(lambda v: isinstance(v, list | tuple | dict | np.ndarray)).any():
+            frame[column] = frame[column].map(_as_text, na_action="ignore").astype("string")
+    return frame
+
+
+def _as_text(value) -> str:
+    import json
+
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    try:
+        return json.dumps(value, default=str, sort_keys=True)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _first_line(exc: Exception) -> str:

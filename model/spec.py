@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -22,9 +23,18 @@ from pydantic import (
     model_validator,
 )
 
+
+def _no_nul(text: str) -> str:
+    """Text the SQL export can quote in every dialect (PostgreSQL text holds no NUL)."""
+    if "\x00" in text:
+        raise ValueError("holds a NUL character")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 Group = Literal["fit", "engagement"]
 AttributeOp = Literal["equals", "in", "between", "is_true", "is_missing"]
-Scalar = str | int | float | bool
+Scalar = Text | int | float | bool
 Bound = float | date
 
 MAX_POINTS = 1000  # far beyond any sensible weight on a 0-100 score, still finite
@@ -45,7 +55,7 @@ class _Strict(BaseModel):
 class AttributeRule(_Strict):
     """A rule on one lead attribute: equals / in / between / is_true / is_missing."""
 
-    attribute: Annotated[str, Field(min_length=1)]
+    attribute: Annotated[Text, Field(min_length=1)]
     op: AttributeOp
     value: Scalar | None = None
     values: list[Scalar] | None = None
@@ -86,7 +96,7 @@ class AttributeRule(_Strict):
 class EventRule(_Strict):
     """A rule on events: count of one or more event types, optionally capped at max_count."""
 
-    events: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    events: Annotated[list[Annotated[Text, Field(min_length=1)]], Field(min_length=1)]
     op: Literal["count"] = "count"
     max_count: Annotated[float, Field(gt=0)] | None = None
 
@@ -117,11 +127,11 @@ class Criterion(_Strict):
     """One rule worth points; negative points are allowed (student, competitor, careers page)."""
 
     id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
-    label: Annotated[str, Field(min_length=1)]
+    label: Annotated[Text, Field(min_length=1)]
     group: Group
     points: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
     rule: Rule
-    note: str | None = None
+    note: Text | None = None
 
     @property
     def on_events(self) -> bool:
@@ -147,16 +157,16 @@ class Decay(_Strict):
 class Band(_Strict):
     """A named score range with a routing action; sales_ready bands are handed to sales."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Text, Field(min_length=1)]
     min_score: Annotated[int, Field(ge=0, le=100)]
-    action: str = ""
+    action: Text = ""
     sales_ready: StrictBool = False
 
 
 class ScoringModel(_Strict):
     """Criteria + caps + decay + bands: one revision of a scoring model."""
 
-    name: Annotated[str, Field(min_length=1)] = "Scoring model"
+    name: Annotated[Text, Field(min_length=1)] = "Scoring model"
     criteria: list[Criterion]
     caps: Caps = Caps()
     decay: Decay = Decay()
@@ -226,7 +236,24 @@ def parse_model(data: dict[str, Any] | str | bytes) -> ScoringModel:
     try:
         return ScoringModel.model_validate(data)
     except ValidationError as exc:
-        raise ModelError("; ".join(_describe(err, data) for err in exc.errors())) from exc
+        errors = _one_per_place(exc.errors())
+        raise ModelError("; ".join(_describe(err, data) for err in errors)) from exc
+
+
+UNION_TAGS = {"str", "int", "float", "bool", "date"}
+
+
+def _one_per_place(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A value tried against each member of a union fails once per member; say it once,
+    our own check's words first ('holds a NUL character' over 'must be a number')."""
+    found: dict[tuple, dict[str, Any]] = {}
+    for err in errors:
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (
+            p in UNION_TAGS or "[" in p)))  # fmt: skip
+        err = {**err, "loc": loc}
+        if loc not in found or (err["type"] == "value_error" != found[loc]["type"]):
+            found[loc] = err
+    return list(found.values())
 
 
 def load_model(path: str | Path) -> ScoringModel:

@@ -142,8 +142,18 @@ FROM scored
 """
 
 
+SUM_RUN = 64  # terms summed in one run; longer sums nest runs, so that a model of 10,000
+# criteria stays within a SQL parser's expression depth (DuckDB's is 1,000)
+
+
 def _sum(terms: list[str]) -> str:
-    return "(" + " + ".join(terms) + ")" if terms else "0"
+    """The terms added in model order; past SUM_RUN terms, runs of them added, so the
+    nesting depth grows with the number of runs, not of terms."""
+    if not terms:
+        return "0"
+    if len(terms) <= SUM_RUN:
+        return "(" + " + ".join(terms) + ")"
+    return _sum([_sum(terms[i : i + SUM_RUN]) for i in range(0, len(terms), SUM_RUN)])
 
 
 # ------------------------------------------------------------------------ attributes

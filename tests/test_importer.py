@@ -49,7 +49,7 @@ def test_excel_and_parquet_keep_their_columns(tmp_path):
     [
         (b"", "e.csv", "the file is empty"),
         (b"\x00\x01\x02binary", "b.csv", "binary file"),
-        (b"PK\x03\x04 not a workbook", "w.xlsx", "w.xlsx: cannot read the file"),
+        (b"PK\x03\x04 not a workbook", "w.xlsx", "w.xlsx: not an Excel workbook"),
         (b"a,b\n1,2,3,4\n", "q.csv", "not a well-formed comma-separated file"),
     ],
 )
