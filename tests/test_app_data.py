@@ -75,7 +75,7 @@ def test_unreadable_file_gets_a_clear_message(at: AppTest) -> None:
         ("crm.xlsx", b"\x00\x01not really excel", "application/octet-stream")
     ).run()
     assert not at.exception
-    assert any("crm.xlsx: cannot read the file" in e.value for e in at.error)
+    assert any("crm.xlsx: not an Excel workbook" in e.value for e in at.error)
 
 
 def test_a_model_that_does_not_fit_the_new_dataset_is_named(at: AppTest) -> None:
