@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from model import sqlgen
 from model.cells import duckdb_inert, inert_frame
-from model.features import AsOf, build_hits, prepare
+from model.features import AsOf, Dataset, build_hits, prepare
 from model.io import DataError, check_events, check_leads
 from model.scoring import score, scored_frame
 from model.spec import ScoringModel
@@ -145,11 +145,92 @@ def _read_part(path: Path) -> pd.DataFrame:
     return frame
 
 
+SAMPLE_ROWS = 50_000
+
+
+def check_for_duckdb(model: ScoringModel, leads: Path, events: Path | None) -> None:
+    """The Python engine's validator in front of the SQL engine: the first rows of each
+    file through the import's rules and the model's rules (missing columns, bad dates,
+    blank ids), so both engines refuse the same files with the same words."""
+    from model.io import flat_columns
+
+    head = _head(leads, SAMPLE_ROWS)
+    head_events = None if events is None else _head(events, SAMPLE_ROWS)
+    if "created_at" not in head.columns:
+        raise DataError(f"{leads}: the DuckDB engine needs a 'created_at' column; import the "
+                        "file first (leadscore import) or score it with --engine python")  # fmt: skip
+    data = prepare_checked(flat_columns(head, str(leads)), head_events, leads, events)
+    build_hits(data, model, AsOf())  # the model's attributes and rules fit the columns
+
+
+def _head(path: Path, rows: int) -> pd.DataFrame:
+    """The first rows of a CSV or Parquet file, ids as text, row numbers kept."""
+    try:
+        if not path.is_file():
+            raise DataError(f"{path}: not a regular file (a folder, device or missing file)")
+        if path.suffix.lower() in (".parquet", ".pq"):
+            batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
+            return pa.Table.from_batches([batch]).to_pandas() if batch else pd.DataFrame()
+        return pd.read_csv(path, nrows=rows, dtype={"lead_id": "string"})
+    except DataError:
+        raise
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text (a binary file, or another encoding: "
+                        "`leadscore import` reads any)") from None  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - any reader failure is one clear message
+        raise DataError(
+            f"{path}: cannot read the file ({str(exc).strip().splitlines()[0]})"
+        ) from None
+
+
+def prepare_checked(leads: pd.DataFrame, events, leads_path: Path, events_path) -> Dataset:
+    """A dataset through the import's validator (what both engines accept)."""
+    from model import importer
+
+    built = importer.checked(leads, events, leads_name=str(leads_path),
+                             events_name=str(events_path))  # fmt: skip
+    return prepare(built.leads, built.events, name=str(leads_path))
+
+
+def _full_checks(con, leads: Path) -> None:
+    """What a sample cannot prove, checked by DuckDB over the whole file: every lead has
+    an id, once, and a created date."""
+    blank, dupes, undated = con.execute(
+        "SELECT count(*) FILTER (WHERE lead_id IS NULL OR trim(CAST(lead_id AS VARCHAR)) = ''),"
+        " count(lead_id) - count(DISTINCT lead_id),"
+        " count(*) FILTER (WHERE TRY_CAST(created_at AS TIMESTAMP) IS NULL) FROM leads"
+    ).fetchone()
+    problems = []
+    if blank:
+        problems.append(f"{blank:,} rows have no lead id")
+    if dupes:
+        problems.append(f"{dupes:,} duplicate lead ids")
+    if undated:
+        problems.append(f"{undated:,} leads have no created date (or not a date)")
+    if problems:
+        raise DataError(f"{leads}: {'; '.join(problems)}; the DuckDB engine scores only clean "
+                        "files: import it first (leadscore import), which dates or leaves "
+                        "such leads out, or use --engine python")  # fmt: skip
+
+
 def score_with_duckdb(
     model: ScoringModel, leads: Path, events: Path | None, as_of: AsOf, out: Path | None
 ) -> int:
     """Score with DuckDB over the files as they are; DuckDB spills to disk past its memory
-    limit, so the inputs can be larger than memory."""
+    limit, so the inputs can be larger than memory. The files pass the same validator as
+    the Python engine's first; DuckDB's own errors come back as one line."""
+    import duckdb
+
+    check_for_duckdb(model, leads, events)
+    try:
+        return _duckdb_score(model, leads, events, as_of, out)
+    except duckdb.Error as exc:
+        raise DataError(
+            f"{leads}: DuckDB cannot score it ({str(exc).strip().splitlines()[0]})"
+        ) from None
+
+
+def _duckdb_score(model, leads, events, as_of, out) -> int:
     import duckdb
 
     with tempfile.TemporaryDirectory(prefix="leadscore-duckdb-") as tmp:
@@ -162,6 +243,7 @@ def score_with_duckdb(
                         "event_type VARCHAR)")  # fmt: skip
         else:
             con.execute(f"CREATE VIEW events AS SELECT * FROM {_scan(events)}")
+        _full_checks(con, leads)
         query = sqlgen.to_sql(model, "duckdb", as_of=as_of)
         query = (f"SELECT * REPLACE ({duckdb_inert('lead_id')} AS lead_id, "
                  f"{duckdb_inert('band')} AS band) FROM ({query})")  # fmt: skip

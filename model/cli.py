@@ -17,7 +17,7 @@ import pandas as pd
 
 from model import batch, calibration, demo, importer, replay, sqlgen, suggest, versions
 from model.cells import inert_frame
-from model.features import AsOf, build_hits, existing_at
+from model.features import AsOf, build_hits, existing_at, unknown_event_types
 from model.io import DataError, dataset_files, load_dataset
 from model.revisions import Conflict, RevisionStore, StoreError, stamp
 from model.scoring import score, scored_frame
@@ -199,6 +199,11 @@ def _load(leads: Path, events: Path | None = None):
     return data
 
 
+def _warn_unknown_events(data, model) -> None:
+    for line in unknown_event_types(data, model):
+        print(f"warning: {line}", file=sys.stderr)
+
+
 def _as_of(text: str, data) -> AsOf:
     """The as-of policy asked for; a dataset without created dates is scored as it is now."""
     if not data.has_dates:
@@ -330,6 +335,7 @@ def _score(args: argparse.Namespace) -> int:
         return 0
     data = _load(leads, events)
     as_of = _as_of(args.as_of, data)
+    _warn_unknown_events(data, model)
     scores = score(build_hits(data, model, as_of), model)
     frame = scored_frame(data.lead_ids, scores, model)
     if args.out:
@@ -347,6 +353,8 @@ def _replay(args: argparse.Namespace) -> int:
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
     data = existing_at(full, as_of)
+    for m in models.values():
+        _warn_unknown_events(full, m)
     reports = {
         k: replay.report(data, build_hits(data, m, as_of), m, width=args.bucket)
         for k, m in models.items()
@@ -371,6 +379,7 @@ def _closed_replay(args: argparse.Namespace):
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
     data = existing_at(full, as_of)
+    _warn_unknown_events(full, model)
     return model, data, build_hits(data, model, as_of), as_of
 
 

@@ -374,6 +374,30 @@ class HitCache:
         return len(self._entries)
 
 
+def unknown_event_types(data: Dataset, model: ScoringModel) -> list[str]:
+    """One line per event criterion counting event types no event in the data has (a typo
+    such as 'careers_page_vew' scores nothing, silently)."""
+    if not data.n_events:
+        return []
+    known = set(data.event_types)
+    out = []
+    for c in model.criteria:
+        missing = [t for t in getattr(c.rule, "events", []) if t not in known]
+        if missing:
+            near = [_nearest(t, known) for t in missing]
+            hint = "; ".join(f"did you mean {n!r}?" for n in near if n)
+            out.append(f"criterion {c.id!r} counts {', '.join(map(repr, missing))}, which no "
+                       f"event in the data has{': ' + hint if hint else ''}")  # fmt: skip
+    return out
+
+
+def _nearest(word: str, known: set[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
 def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     """Stage 1: evaluate every rule as of each lead's decision moment."""
     decision_ns = as_of.decision_ns(data.created_ns)

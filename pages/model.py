@@ -9,6 +9,7 @@ import streamlit as st
 
 from model import charts, scoring, sqlgen, tables, versions
 from model.calibration import Calibration
+from model.features import unknown_event_types
 from model.revisions import Conflict, Revision, RevisionStore
 from model.spec import ModelError, ScoringModel, default_model, parse_model
 from pages import shared
@@ -349,6 +350,8 @@ def main() -> None:
         return
     if not presenting:
         _files(model)
+    for line in unknown_event_types(data, model):
+        st.warning(f"{line[0].upper()}{line[1:]}: it scores nothing.", icon=":material/spellcheck:")
     _preview(data, hits, model)
     if not presenting:
         _sql_export(model)
