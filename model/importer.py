@@ -247,13 +247,15 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
     delimiter = _delimiter(text[:65536])
     head = io.StringIO(text[: 1 << 20])
     header = next(csv.reader(head, delimiter=delimiter), [])  # a quoted newline is fine
-    if not header:
+    if not any(h.strip() for h in header):
         raise DataError(f"{name}: the file is empty")
     if len(header) > MAX_COLUMNS:
         raise DataError(f"{name}: {len(header):,} columns; a lead export has at most "
                         f"{MAX_COLUMNS:,} (is the delimiter right?)")  # fmt: skip
     names = _unique_names(header)
     body = text[head.tell() :] if "\n" in text[: 1 << 20] else ""
+    if not body.strip():  # a header and no rows: the columns, empty
+        return pd.DataFrame(columns=names, dtype="string")
     data = body.encode("utf-8")
     total, done, batches = max(len(raw), 1), 0, []
     block = max(8 << 20, min(_longest_line(data), 256 << 20) * 2)  # a 20 MB cell fits a block
@@ -280,6 +282,13 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
     return table.to_pandas()
 
 
+SIGNATURES = (
+    (b"PK\x03\x04", "a zip file (an Excel workbook? name it .xlsx)"),
+    (b"PAR1", "a Parquet file (name it .parquet)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (save it as .xlsx or CSV)"),
+)
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
         (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
 
@@ -288,6 +297,9 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
     """Text of a CSV: a byte-order mark says the encoding (Excel's "Unicode Text" is UTF-16
     with one), then strict UTF-8, then charset-normalizer's best guess among the single-byte
     encodings exports use. NUL bytes outside UTF-16 mean a binary file."""
+    for magic, what in SIGNATURES:
+        if raw.startswith(magic):
+            raise DataError(f"{name}: this is {what}, not a CSV")
     encoding = next((enc for bom, enc in BOMS if raw.startswith(bom)), None)
     if encoding is None and raw[:4096].count(b"\x00") > len(raw[:4096]) // 4:
         encoding = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"  # UTF-16 without a BOM
@@ -302,9 +314,16 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{name}: not readable as {encoding} text at byte {exc.start:,}") from None
+        what = "a binary file" if encoding.startswith("utf-16") else f"{encoding} text"
+        raise DataError(f"{name}: this looks like {what}, not a CSV (cannot be read at "
+                        f"byte {exc.start:,})") from None  # fmt: skip
     if "\x00" in text:
         raise DataError(f"{name}: this looks like a binary file, not a CSV")
+    start = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if start.startswith(("<!doctype html", "<html", "<?xml")):
+        raise DataError(f"{name}: this is a web page or XML, not a CSV export")
+    if start.startswith(("{", "[")):
+        raise DataError(f"{name}: this is JSON, not a CSV export")
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
@@ -539,12 +558,23 @@ def _guess_by_content(frame: pd.DataFrame, role: str, taken: set[str]) -> str | 
         dated = role == "created_at" and values.str.contains(DATE_LIKE).all()
         if dated and _parse(values, "dates").notna().mean() >= 0.9:
             return c
-        if role == "lead_id" and values.is_unique and len(values) == len(sample):
-            dates = values.str.contains(DATE_LIKE).mean() > 0.5
-            words = _outcome_like(set(values.str.lower())) or not values.str.lower().is_unique
-            if not dates and not words and not pd.api.types.is_float_dtype(sample[c]):
-                return c
+        if role == "lead_id" and _id_values(values, sample[c]) and len(values) == len(sample):
+            return c
     return found
+
+
+def _id_values(values: pd.Series, raw: pd.Series) -> bool:
+    """Values that name leads: distinct (case aside), not dates or won / lost words, and
+    numbers only as long codes or a running number (3 rows of visits 1, 2, 3 are no ids)."""
+    lower = values.str.lower()
+    if len(values) < 2 or not lower.is_unique or pd.api.types.is_float_dtype(raw):
+        return False
+    if values.str.contains(DATE_LIKE).mean() > 0.5 or _outcome_like(set(lower)):
+        return False
+    numbers = to_numbers(values)
+    if numbers.notna().all():
+        return bool(values.str.len().min() >= 5 or (len(values) >= 20 and _running(numbers)))
+    return True
 
 
 def _key(text: str) -> str:
@@ -575,6 +605,11 @@ def validate(
     report = Report()
     missing = {m.strip().lower() for m in mapping.missing} | {""}
     roles = {r: c for r, c in mapping.roles.items() if c}
+    if leads.empty and full:
+        report.add("error", leads_name, "the file has a header but no rows of leads")
+        return report
+    for note in mapping.notes:  # first: they say why a role may be missing
+        report.add("warning", leads_name, note)
     for role in required:
         if role not in roles:
             report.add("error", leads_name, f"no column is mapped as {role!r}")
@@ -587,8 +622,6 @@ def validate(
         report.add("error", leads_name, f"one column is mapped to two roles: {twice}")
     if not report.ok:
         return report
-    for note in mapping.notes:
-        report.add("warning", leads_name, note)
     if "lead_id" in roles:
         _check_ids(report, leads, roles["lead_id"], leads_name)
     else:
@@ -1068,11 +1101,21 @@ def typed(s: pd.Series) -> pd.Series:
     lower = distinct.str.lower()
     if lower.isin(list(BOOLEAN_WORDS)).all():
         return s.astype("string").str.lower().map(BOOLEAN_WORDS).astype("boolean")
-    plain = distinct.str.replace(",", "", regex=False)
-    if pd.to_numeric(plain, errors="coerce").notna().all():
-        x = pd.to_numeric(s.astype("string").str.replace(",", "", regex=False))
-        return x.mask(np.isinf(x.astype(np.float64)))  # an infinite attribute is missing
+    finite = to_numbers(distinct)  # thousands and decimal commas read as for the value
+    if finite.notna().all():
+        x = to_numbers(s)
+        whole = bool(np.all(np.mod(finite.to_numpy(), 1) == 0)) and finite.abs().max() < 2**53
+        return x.astype("Int64") if whole else x
+    if (finite.notna().to_numpy() | _infinite(distinct)).all():  # 'inf' among numbers: missing
+        return to_numbers(s)
     return s.astype("string")
+
+
+def _infinite(text: pd.Series) -> np.ndarray:
+    """'inf', '-Infinity', '1e400': numbers no float holds."""
+    words = text.str.strip().str.lower().str.lstrip("+-").isin(["inf", "infinity"])
+    big = pd.to_numeric(text, errors="coerce").abs() == np.inf
+    return words.fillna(False).to_numpy(bool) | big.fillna(False).to_numpy(bool)
 
 
 BOOLEAN_WORDS = {"true": True, "yes": True, "y": True, "false": False, "no": False, "n": False}

@@ -301,6 +301,8 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"{where}unknown field '{field}'"
+    if kind == "string_pattern_mismatch" and field == "id":
+        return f"{where}id may hold only letters, digits, _ and -, got {err['input']!r}"
     if kind in _KINDS:
         text = f"{field} {_KINDS[kind]}" if field else _KINDS[kind]
         if kind != "missing":

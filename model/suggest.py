@@ -68,7 +68,8 @@ def leakage(data: Dataset, hits: Hits, model: ScoringModel) -> pd.DataFrame:
         if name not in RESERVED:
             rows.extend(_level("attribute", name, text, mask, closed, won)
                         for text, mask in _levels(data, name))  # fmt: skip
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=["kind", "name", "level", "closed_leads", "share",
+                                        "win_rate"])  # nothing to judge: no rows  # fmt: skip
     flagged = ((frame["win_rate"] >= LEAK_HIGH) & (frame["share"] >= LEAK_HIGH_SHARE)) | (
         (frame["win_rate"] <= LEAK_LOW) & (frame["share"] >= LEAK_LOW_SHARE)
     )

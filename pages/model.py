@@ -341,6 +341,7 @@ def main() -> None:
     model = st.session_state["model"]
     if not presenting:
         _revisions_panel(model, valid)
+        _files(model)  # before the preview: a model that does not fit can be replaced
     try:
         hits = shared.hits(data, model, as_of)
     except ModelError as exc:
@@ -348,8 +349,6 @@ def main() -> None:
                    f"({exc}). Fix the criteria above, or load the dataset's starter model from "
                    "the Data page.")  # fmt: skip
         return
-    if not presenting:
-        _files(model)
     for line in unknown_event_types(data, model):
         st.warning(f"{line[0].upper()}{line[1:]}: it scores nothing.", icon=":material/spellcheck:")
     _preview(data, hits, model)

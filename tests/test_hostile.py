@@ -3,14 +3,22 @@ process abort or an input overwritten (issue: nothing crashes, nothing is lost).
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from model.cli import main
 from model.revisions import RevisionStore, StoreError
 from model.spec import default_model
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -106,3 +114,151 @@ def test_save_on_top_of_latest_retries_and_conflicts_say_how_to_go_on(capsys, tm
     code, out, _ = _cli(capsys, *base, "--parent", "latest")
     assert code == 0
     assert "v3" in out
+
+
+# ------------------------------------------------------------------ the corpus
+
+CORPUS = Path(__file__).parent / "data" / "hostile"
+MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
+LEADS = "lead_id,created_at,outcome,industry,visits\n1,2025-01-02,won,Software,3\n2,2025-01-05,lost,Retail,1\n"
+EVENTS = "lead_id,occurred_at,event_type\n1,2025-01-03,visit\n2,2025-01-06,visit\n"
+
+
+def _entries(kind: str) -> list[dict]:
+    return [e for e in MANIFEST if e["kind"] == kind]
+
+
+def _said(code: int, err: str, entry: dict) -> None:
+    """Accepted when it should be; otherwise the message holds the expected words."""
+    if entry["expect"] == "ok":
+        assert code == 0, err
+    else:
+        assert entry["expect"] in err, err
+    assert "Traceback" not in err
+
+
+def test_the_corpus_is_large_and_every_file_is_listed():
+    files = {p.name for p in CORPUS.iterdir()} - {"manifest.json", "make_hostile.py"}
+    assert len(MANIFEST) >= 80
+    assert files == {e["file"] for e in MANIFEST}
+
+
+@pytest.mark.parametrize("entry", _entries("leads"), ids=lambda e: e["file"])
+def test_hostile_leads_files_through_the_command(capsys, tmp_path, entry):
+    path = CORPUS / entry["file"]
+    before = path.read_bytes()
+    code, _, err = _cli(capsys, "import", "--leads", str(path), "--out", str(tmp_path / "ds"))
+    assert code in (0, 2)
+    _said(code, err, entry)
+    if code == 0:
+        model = tmp_path / "starter.json"
+        assert (
+            _cli(capsys, "starter-model", "--data", str(tmp_path / "ds"), "--out", str(model))[0]
+            == 0
+        )
+        assert _cli(capsys, "score", "--model", str(model), "--leads", str(tmp_path / "ds"))[0] == 0
+        code, _, _ = _cli(
+            capsys, "replay", "--model", str(model), "--leads", str(tmp_path / "ds"), "--json"
+        )
+        assert code == 0
+    assert path.read_bytes() == before  # no input is ever written
+
+
+@pytest.mark.parametrize("entry", _entries("events"), ids=lambda e: e["file"])
+def test_hostile_events_files_through_the_command(capsys, tmp_path, entry):
+    leads = tmp_path / "leads.csv"
+    leads.write_text(LEADS)
+    code, _, err = _cli(capsys, "import", "--leads", str(leads), "--events",
+                        str(CORPUS / entry["file"]), "--out", str(tmp_path / "ds"))  # fmt: skip
+    assert code in (0, 2)
+    _said(code, err, entry)
+
+
+@pytest.mark.parametrize("entry", _entries("model"), ids=lambda e: e["file"])
+def test_hostile_model_files_through_the_command(capsys, tmp_path, entry):
+    (tmp_path / "leads.csv").write_text(LEADS)
+    (tmp_path / "events.csv").write_text(EVENTS)
+    out = tmp_path / "scores.csv"
+    code, _, err = _cli(capsys, "score", "--model", str(CORPUS / entry["file"]), "--leads",
+                        str(tmp_path / "leads.csv"), "--events", str(tmp_path / "events.csv"),
+                        "--out", str(out))  # fmt: skip
+    _said(code, err, entry)
+    if code == 0:
+        scores = pd.read_csv(out)
+        assert scores["score"].between(0, 100).all()
+
+
+@pytest.mark.parametrize("entry", _entries("calibration"), ids=lambda e: e["file"])
+def test_hostile_calibration_files_through_the_export(capsys, tmp_path, entry):
+    code, out, err = _cli(capsys, "export-sql", "--model", str(CORPUS / "formula_label.json"),
+                          "--calibration", str(CORPUS / entry["file"]))  # fmt: skip
+    _said(code, err, entry)
+    if code == 0:
+        assert "AS confidence" in out
+
+
+def test_hostile_files_on_the_data_and_model_pages(open_app):
+    """Every leads file uploaded on the Data page and every model file on the Model page,
+    one session: a message or a report, never an exception."""
+    at = open_app("pages/data.py")
+    for entry in _entries("leads"):
+        data = (CORPUS / entry["file"]).read_bytes()
+        at.file_uploader(key="leads_upload").set_value((entry["file"], data, "text/csv")).run()
+        assert not at.exception, entry["file"]
+        shown = " ".join(e.value for e in [*at.error, *at.warning, *at.success, *at.info])
+        if entry["expect"] != "ok":
+            assert entry["expect"] in shown, entry["file"]
+    at.switch_page("pages/model.py").run()
+    for entry in _entries("model"):
+        data = (CORPUS / entry["file"]).read_bytes()
+        at.file_uploader(key="model_upload").set_value(
+            (entry["file"], data, "application/json")
+        ).run()
+        assert not at.exception, entry["file"]
+        if entry["expect"] != "ok" and "is not a column" not in entry["expect"]:
+            assert any(entry["expect"] in e.value for e in at.error), entry["file"]
+
+
+# ------------------------------------------------------------------ bounded memory
+
+LIMIT = 3 * 2**30
+
+
+def _bounded(*args: str) -> subprocess.CompletedProcess:
+    """The command in a child process whose address space is capped: an unbounded read
+    dies there (and the test fails), never the machine."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
+
+    return subprocess.run([sys.executable, "-m", "model.cli", *args], check=False, capture_output=True,
+                          text=True, timeout=300, preexec_fn=cap, cwd=ROOT)  # fmt: skip
+
+
+def _zip_bomb(path: Path) -> None:
+    """A workbook whose one sheet unpacks to 1.1 GB of blank XML (about 1 MB on disk)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            block = b" " * (1 << 20)
+            for _ in range(1100):
+                sheet.write(block)
+
+
+@pytest.mark.slow
+def test_the_heaviest_inputs_are_refused_within_bounded_memory(tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    _zip_bomb(bomb)
+    for args in (["import", "--leads", str(bomb), "--out", str(tmp_path / "a")],
+                 ["import", "--leads", str(CORPUS / "wide_dimension.xlsx"), "--out", str(tmp_path / "b")],
+                 ["import", "--leads", "/dev/zero", "--out", str(tmp_path / "c")],
+                 ["score", "--model", str(CORPUS / "formula_label.json"), "--leads", "/dev/zero"]):  # fmt: skip
+        done = _bounded(*args)
+        assert done.returncode == 2, (args, done.stderr[-800:])
+        assert "Traceback" not in done.stderr
+    assert (
+        "unpack to 1.1 GB"
+        in _bounded("import", "--leads", str(bomb), "--out", str(tmp_path / "d")).stderr
+    )
