@@ -29,7 +29,7 @@ from model.spec import ScoringModel
 
 BYTES_PER_PART = 256 * 2**20
 BLOCK = 64 * 2**20  # CSV bytes per read block: types are inferred from the first one
-ROW = "__row"
+ROW = "__leadscore_row__"  # the spreadsheet row of each lead, carried through the parts
 
 Progress = Callable[[float, str], None]
 
@@ -83,6 +83,9 @@ def split(path: Path, stem: Path, parts: int) -> list[Path]:
     row = 2
     try:
         for batch in _batches(path):
+            if ROW in batch.schema.names:
+                raise DataError(f"{path}: has a column named {ROW!r}, which the scorer uses "
+                                "itself; rename it")  # fmt: skip
             ids = batch.column("lead_id").to_pandas().astype("string").str.strip()
             part = (pd.util.hash_array(ids.fillna("").to_numpy(object)) % parts).astype(np.intp)
             order = np.argsort(part, kind="stable")

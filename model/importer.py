@@ -1250,6 +1250,9 @@ def save_dataset(
     """Write leads.parquet, events.parquet and dataset.json into a new folder (a name that
     exists gets a number: nothing saved before is overwritten)."""
     root = folder or datasets_folder()
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{root}: the datasets folder is a file (LEADSCORE_DATA_DIR?); "
+                        "nothing was saved")  # fmt: skip
     root.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower())[:60].strip("-") or "dataset"
     target, k = root / slug, 2

@@ -210,11 +210,14 @@ def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, starter: boo
     fingerprint = _fingerprint(leads, events, mapping)
     kept = importer.find_dataset(fingerprint)
     built = importer.build(leads, mapping, events, raw_events=True)
-    if kept is None:
-        folder = importer.save_dataset(built.leads, built.events, name=name, mapping=mapping,
-                                       facts={**built.meta(), "fingerprint": fingerprint})  # fmt: skip
-    else:
-        folder = kept
+    try:
+        folder = kept or importer.save_dataset(
+            built.leads, built.events, name=name, mapping=mapping,
+            facts={**built.meta(), "fingerprint": fingerprint},
+        )  # fmt: skip
+    except (DataError, OSError) as exc:
+        st.session_state["data_error"] = f"Not saved: {exc}"
+        return
     taken = [n for n, f in importer.saved_datasets().items() if f == folder]
     st.session_state["dataset"] = taken[0] if taken else name
     if starter:
@@ -248,6 +251,9 @@ def main() -> None:
     message = st.session_state.pop("data_message", None)
     if message:
         st.success(message)
+    problem = st.session_state.pop("data_error", None)
+    if problem:
+        st.error(problem)
     st.caption("Upload a CRM export of leads with a won / lost column (CSV with any delimiter "
                "and common encodings, Excel or Parquet), and optionally an activity log and "
                "an accounts file. Nothing is used until the report below says it can be.")  # fmt: skip

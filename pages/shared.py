@@ -12,7 +12,7 @@ import streamlit as st
 from model import demo, replay, suggest
 from model.features import AsOf, Dataset, HitCache, Hits, build_hits, existing_at
 from model.importer import dataset_meta, saved_datasets
-from model.io import load_dataset
+from model.io import DataError, load_dataset
 from model.replay import Report
 from model.revisions import Revision, RevisionStore, StoreError, default_url
 from model.spec import ModelError, ScoringModel, default_model, parse_model
@@ -249,8 +249,14 @@ def review_banner() -> None:
 
 def dataset() -> Dataset:
     """The dataset picked in the sidebar, limited to the leads that existed at a fixed
-    snapshot date; the demo set is generated on first start."""
-    full = _full_dataset()
+    snapshot date; the demo set is generated on first start. A kept dataset that can no
+    longer be read is named, and the page stops there; the sidebar can pick another."""
+    try:
+        full = _full_dataset()
+    except DataError as exc:
+        st.error(f"The dataset {data_label()!r} cannot be read: {exc}. Pick another in the "
+                 "sidebar, or import the export again on the Data page.")  # fmt: skip
+        st.stop()
     return _scoped(full, full.name, str(st.session_state["as_of"]), st.session_state["as_of"])
 
 

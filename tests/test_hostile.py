@@ -262,3 +262,65 @@ def test_the_heaviest_inputs_are_refused_within_bounded_memory(tmp_path):
         "unpack to 1.1 GB"
         in _bounded("import", "--leads", str(bomb), "--out", str(tmp_path / "d")).stderr
     )
+
+
+# ------------------------------------------------------------------ one bad file, one page
+
+
+def test_kept_datasets_that_cannot_be_read_are_named_and_the_rest_stay_usable(
+    open_app, tmp_path, monkeypatch
+):
+    from model import importer
+
+    root = tmp_path / "datasets"
+    monkeypatch.setenv("LEADSCORE_DATA_DIR", str(root))
+    for name, meta in (("list", "[1]"), ("badname", '{"name": ["x"]}'), ("nojson", "{broken")):
+        (root / name).mkdir(parents=True)
+        (root / name / "dataset.json").write_text(meta)
+    corrupt = root / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "dataset.json").write_text('{"name": "Corrupt", "has_dates": true}')
+    (corrupt / "leads.parquet").write_bytes(b"PAR1 not parquet")
+    assert list(importer.saved_datasets()) == ["Corrupt"]
+    assert len(importer.unreadable_datasets()) == 3
+    at = open_app("pages/data.py")
+    assert sum("it is skipped" in w.value for w in at.warning) == 3
+    at.selectbox(key="dataset").set_value("Corrupt").run()
+    at.switch_page("pages/replay.py").run()
+    assert not at.exception
+    assert any("'Corrupt' cannot be read" in e.value for e in at.error)
+    at.selectbox(key="dataset").set_value("Demo data (B2B inbound)").run()
+    assert not at.exception
+    assert not at.error
+
+
+def test_a_data_folder_that_is_a_file_refuses_the_save_and_loses_nothing(
+    open_app, tmp_path, monkeypatch
+):
+    blocker = tmp_path / "datasets"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LEADSCORE_DATA_DIR", str(blocker))
+    at = open_app("pages/data.py")
+    text = "lead_id,created_at,outcome\n1,2025-01-02,won\n2,2025-01-03,lost\n"
+    at.file_uploader(key="leads_upload").set_value(("x.csv", text.encode(), "text/csv")).run()
+    at.button(key="use_dataset").click().run()
+    assert not at.exception
+    assert any("the datasets folder is a file" in e.value for e in at.error)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_column_named_like_the_scorers_own_row_number_is_refused_in_parts(capsys, tmp_path):
+    leads, model = tmp_path / "leads.csv", tmp_path / "m.json"
+    model.write_text(
+        '{"criteria": [], "bands": [{"name": "A", "min_score": 0, "sales_ready": true}]}'
+    )
+    leads.write_text("lead_id,created_at,__leadscore_row__\n1,2025-01-02,9\n2,2025-01-03,8\n")
+    code, _, err = _cli(
+        capsys, "score", "--model", str(model), "--leads", str(leads), "--parts", "2"
+    )
+    assert code == 2
+    assert "which the scorer uses itself; rename it" in err
+    leads.write_text("lead_id,created_at,__row\n1,2025-01-02,9\n2,2025-01-03,8\n")
+    assert (
+        _cli(capsys, "score", "--model", str(model), "--leads", str(leads), "--parts", "2")[0] == 0
+    )
