@@ -40,6 +40,9 @@ PLACEHOLDERS: frozenset[str] = frozenset(
     {"", "select", "n/a", "-", "--", "null", "none", "nan", "-none-", "--none--"}
 )
 TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
+# What text comparisons trim: ASCII white space and the no-break space exports are full of.
+# The SQL export trims exactly these (SQL's TRIM alone takes only spaces).
+TRIM = " \t\n\r\f\v\xa0"
 OUTCOMES = ("won", "lost", "open")
 # Undecayed counts are whole numbers: uint16 holds them when no lead has this many
 # events (and caps are whole), at a quarter of the memory stage 1 writes and stage 2 reads.
@@ -276,7 +279,7 @@ class _Column:
         if pd.api.types.is_datetime64_any_dtype(s):
             ns = _to_ns(s)
             return cls("date", ns, s.isna().to_numpy())
-        cat = pd.Categorical(s.astype("string").str.strip())
+        cat = pd.Categorical(s.astype("string").str.strip(TRIM))
         cats = np.asarray(cat.categories, dtype=object)
         n = len(cats)
         placeholder = np.array([str(c).lower() in PLACEHOLDERS for c in cats], dtype=bool)
@@ -291,7 +294,7 @@ class _Column:
         if wanted is None:
             out[-1] = True
             return out
-        want = {str(w).strip().lower() for w in wanted}
+        want = {str(w).strip(TRIM).lower() for w in wanted}
         out[:-1] = [str(c).lower() in want for c in self.categories]
         return out
 
@@ -535,7 +538,7 @@ def attribute_mask(data: Dataset, rule: AttributeRule) -> np.ndarray:
         return _between(col, rule)
     wanted = [rule.value] if rule.op == "equals" else list(rule.values or [])
     if col.kind == "bool":
-        want = {str(w).strip().lower() in TRUTHY for w in wanted}
+        want = {str(w).strip(TRIM).lower() in TRUTHY for w in wanted}
         return np.isin(col.values, list(want)) & ~col.missing
     try:
         nums = [float(w) for w in wanted]

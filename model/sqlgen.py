@@ -22,7 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from model.features import PLACEHOLDERS, TRUTHY, AsOf
+from model.features import PLACEHOLDERS, TRIM, TRUTHY, AsOf
 from model.spec import AttributeRule, Criterion, ScoringModel
 
 NS_PER_SECOND = 10**9
@@ -166,7 +166,7 @@ def _attribute_term(d: Dialect, c: Criterion) -> str:
 def condition(d: Dialect, rule: AttributeRule) -> str:
     """The rule as a SQL condition that is never true on a missing value (but is_missing)."""
     col = f"l.{_quote_ident(rule.attribute)}"
-    text = f"LOWER(TRIM(CAST({col} AS {d.text_type})))"
+    text = f"LOWER(TRIM(BOTH {literal(TRIM)} FROM CAST({col} AS {d.text_type})))"
     if rule.op == "is_missing":
         return f"({col} IS NULL OR {text} IN ({_list(sorted(PLACEHOLDERS))}))"
     if rule.op == "is_true":
@@ -176,7 +176,7 @@ def condition(d: Dialect, rule: AttributeRule) -> str:
     wanted = [rule.value] if rule.op == "equals" else list(rule.values or [])
     if wanted and all(isinstance(w, int | float) and not isinstance(w, bool) for w in wanted):
         return f"CAST({col} AS {d.double_type}) IN ({', '.join(literal(float(w)) for w in wanted)})"
-    keep = sorted({str(w).strip().lower() for w in wanted} - PLACEHOLDERS)
+    keep = sorted({str(w).strip(TRIM).lower() for w in wanted} - PLACEHOLDERS)
     if not keep:
         return "1 = 0"  # placeholders are missing values: they never equal anything
     return f"{text} IN ({_list(keep)})"

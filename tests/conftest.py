@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,3 +118,20 @@ def open_app(
         return app
 
     return start
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the session: skipped when none can be started here,
+    never in CI."""
+    from tests import pg
+
+    try:
+        servers = pg.server()
+        url = next(servers)
+    except Exception as exc:  # noqa: BLE001 - any failure to start is reported, as skip or fail
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but no server started: {exc}")
+        pytest.skip(f"no PostgreSQL server could be started on this machine: {exc}")
+    yield url
+    next(servers, None)

@@ -89,4 +89,6 @@ def load_frame(url: str, name: str, frame: pd.DataFrame) -> None:
         conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         conn.execute(f'CREATE TABLE "{name}" ({", ".join(columns)})')
         with conn.cursor().copy(f'COPY "{name}" FROM STDIN WITH (FORMAT csv, HEADER true)') as cp:
-            cp.write(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S.%f"))
+            # \r\n lines: fields holding a lone \r or \n are then quoted, as COPY wants
+            cp.write(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S.%f",
+                                  lineterminator="\r\n"))  # fmt: skip

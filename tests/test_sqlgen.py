@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -185,20 +184,6 @@ def test_random_models_and_data_score_the_same_in_duckdb(scenario, tmp_path):
 
 
 # ------------------------------------------------------------------ PostgreSQL
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A real PostgreSQL server: skipped when none can be started here, never in CI."""
-    try:
-        servers = pg.server()
-        url = next(servers)
-    except Exception as exc:  # noqa: BLE001 - any failure to start is reported, as skip or fail
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the PostgreSQL tests, but no server started: {exc}")
-        pytest.skip(f"no PostgreSQL server could be started on this machine: {exc}")
-    yield url
-    next(servers, None)
 
 
 @pytest.fixture(scope="module")
