@@ -32,6 +32,7 @@ from model.io import (
     OPEN,
     WON,
     DataError,
+    ambiguous_day_month,
     flat_columns,
     row_numbers,
     to_dates,
@@ -668,6 +669,10 @@ def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
         return
     created = _parse(_blank(leads[column], missing), "dates")
     where = f"{name}, column {column!r}"
+    if ambiguous_day_month(leads[column]):
+        report.add("warning", where, "dates such as 03/04/2025 could be day or month first "
+                   "and no value proves which: they are read month first (3 April would be "
+                   "read as 4 March); if they are day first, export them as YYYY-MM-DD")  # fmt: skip
     blank = created.isna()
     if blank.all():
         report.add("error" if mapping.blocks("created_at") else "warning", where,

@@ -143,6 +143,19 @@ def _day_first(text: pd.Series) -> bool:
     return bool((first > 12).any() and not (second > 12).any())
 
 
+def ambiguous_day_month(s: pd.Series) -> bool:
+    """Dates such as 03/04/2025 where no value proves the order (no number past 12 on
+    either side): they are read month first, and the report says so."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return False
+    text = s.astype("string").str.strip().dropna().head(20_000)
+    parts = text.str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    differ = (first != second) & first.notna()
+    return bool(differ.any() and not (first > 12).any() and not (second > 12).any())
+
+
 def to_numbers(s: pd.Series) -> pd.Series:
     """Numbers as float64 ('1,200' and '$300' allowed); other text is NaN."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):

@@ -85,7 +85,7 @@ def leads() -> None:
         "ambiguous_day_month.csv",
         "lead_id,created_at,outcome\n1,03/04/2025,won\n2,05/06/2025,lost\n",
         "leads",
-        "ok",
+        "could be day or month first",
     )
     put("future_dates.csv", GOOD + "3,2099-01-06,won,Retail,2\n", "leads", "in the future")
     put(
