@@ -222,7 +222,10 @@ def _starter(args: argparse.Namespace) -> int:
 def _export_sql(args: argparse.Namespace) -> int:
     table = None
     if args.calibration:
-        table = calibration.Calibration.from_json(args.calibration.read_text()).table
+        if not args.calibration.is_file():
+            raise ValueError(f"{args.calibration}: not a calibration file (missing, a folder "
+                             "or a device)")  # fmt: skip
+        table = calibration.Calibration.from_json(args.calibration.read_bytes()).table
     sql = sqlgen.to_sql(load_model(args.model), args.dialect, args.leads_table,
                         args.events_table, AsOf.parse(args.as_of), confidence=table)  # fmt: skip
     if args.out:
