@@ -51,7 +51,10 @@ def _sheet() -> str | None:
     file = st.session_state.get("leads_upload")
     if file is None or not file.name.lower().endswith((".xlsx", ".xlsm", ".xls")):
         return None
-    sheets = importer.excel_sheets(file.getvalue())
+    names = st.session_state.setdefault("_sheet_names", {})
+    if file.file_id not in names:  # the workbook is opened once per upload, not per rerun
+        names[file.file_id] = importer.excel_sheets(file.getvalue())
+    sheets = names[file.file_id]
     if len(sheets) < 2:
         return None
     if st.session_state.get("leads_sheet") not in sheets:
