@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from model import sqlgen
 from model.cells import duckdb_inert, inert_frame
 from model.features import AsOf, Dataset, build_hits, prepare
-from model.io import DataError, check_events, check_leads
+from model.io import DataError, check_events, check_leads, unreadable
 from model.scoring import score, scored_frame
 from model.spec import ScoringModel
 
@@ -177,13 +177,8 @@ def _head(path: Path, rows: int) -> pd.DataFrame:
         return pd.read_csv(path, nrows=rows, dtype={"lead_id": "string"})
     except DataError:
         raise
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text (a binary file, or another encoding: "
-                        "`leadscore import` reads any)") from None  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - any reader failure is one clear message
-        raise DataError(
-            f"{path}: cannot read the file ({str(exc).strip().splitlines()[0]})"
-        ) from None
+        raise unreadable(path, exc) from None
 
 
 def prepare_checked(leads: pd.DataFrame, events, leads_path: Path, events_path) -> Dataset:

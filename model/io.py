@@ -6,6 +6,7 @@ header is row 1), and nothing is dropped silently.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def read_table(path: str | Path, *, id_columns: tuple[str, ...] = ("lead_id",)) 
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
-        raise DataError(f"{path}: cannot read the file ({_first_line(exc)})") from None
+        raise unreadable(path, exc) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     for col in id_columns:
         if col in frame.columns:
@@ -269,14 +270,20 @@ def flat_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def _as_text(value) -> str:
-    import json
-
     if isinstance(value, np.ndarray):
         value = value.tolist()
     try:
         return json.dumps(value, default=str, sort_keys=True)
     except (TypeError, ValueError):
         return str(value)
+
+
+def unreadable(path: Path, exc: Exception) -> DataError:
+    """The one message for a file a reader failed on (both engines' readers use it)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return DataError(f"{path}: not UTF-8 text (a binary file, or another encoding: "
+                         "`leadscore import` reads any)")  # fmt: skip
+    return DataError(f"{path}: cannot read the file ({_first_line(exc)})")
 
 
 def _first_line(exc: Exception) -> str:
