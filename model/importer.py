@@ -986,8 +986,10 @@ def checked(
     if not has_dates:
         roles.pop("created_at", None)
     mapping = Mapping(roles=roles, how=dict.fromkeys(roles, "mapped"))
-    if "outcome" in roles:
-        mapping.won, mapping.lost = outcome_words(leads["outcome"])
+    if "outcome" in roles:  # the vocabulary's own words always count: a dataset whose won
+        # leads were all left out at import (no created date) still loads
+        won, lost = outcome_words(leads["outcome"])
+        mapping.won, mapping.lost = sorted({*won, "won"}), sorted({*lost, "lost"})
     if events is not None:
         mapping.events = {r: r for r in EVENT_ROLES}
     report = validate(leads, mapping, events, leads_name=leads_name, events_name=events_name,
