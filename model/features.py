@@ -516,6 +516,8 @@ def _or_table(code, table, values):  # pragma: no cover
 def _text_hits(col: _Column, rule: AttributeRule) -> np.ndarray:
     if rule.op == "is_missing":
         return col.level_hits(None)
+    if rule.op == "is_filled":
+        return ~col.level_hits(None)
     if rule.op == "is_true":
         return col.level_hits(sorted(TRUTHY))
     if rule.op == "between":
@@ -532,6 +534,8 @@ def attribute_mask(data: Dataset, rule: AttributeRule) -> np.ndarray:
         return _text_hits(col, rule)[col.values]
     if rule.op == "is_missing":
         return col.missing.copy()
+    if rule.op == "is_filled":
+        return ~col.missing
     if rule.op == "is_true":
         return (col.values != 0) & ~col.missing
     if rule.op == "between":

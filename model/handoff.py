@@ -54,7 +54,7 @@ def score_timeline(data: Dataset, hits: Hits, model: ScoringModel) -> Timeline:
     if model.decay.mode != "none":
         und = np.minimum(eng_attr[lead] + raw @ eng_pts, model.caps.engagement)
         eng = np.maximum(eng, np.minimum(und, model.floor))
-    total = np.clip(np.minimum(fit, model.caps.fit) + eng, 0.0, 100.0)
+    total = np.clip(model.baseline + np.minimum(fit, model.caps.fit) + eng, 0.0, 100.0)
     return Timeline(lead, t, total)
 
 

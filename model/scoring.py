@@ -53,7 +53,7 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
             cuts[c], cuts[c + 1], hits.codes, offsets, fit_table, eng_table, hits.counts,
             hits.raw_counts, fit_ev, eng_ev, float(model.caps.fit),
             float(model.caps.engagement), float(min(model.caps.engagement, model.floor)),
-            floor, event_fit, thresholds, fit, engagement, total, band,
+            floor, event_fit, thresholds, float(model.baseline), fit, engagement, total, band,
         )  # fmt: skip
 
     list(POOL.map(chunk, range(_CHUNKS)))
@@ -74,7 +74,8 @@ def _code_tables(
 @numba.njit(nogil=True, cache=True)
 def _finish(
     lo, hi, codes, offsets, fit_table, eng_table, counts, raw, fit_ev, eng_ev,
-    fit_cap, eng_cap, floor_cap, floor, event_fit, thresholds, fit, engagement, total, band,
+    fit_cap, eng_cap, floor_cap, floor, event_fit, thresholds, baseline, fit, engagement, total,
+    band,
 ):  # fmt: skip  # pragma: no cover
     """Per lead lo..hi, in one pass over its row of counts: attribute points by code lookup,
     event points (criteria in model order), caps, decay floor, clipping and band. One
@@ -102,7 +103,7 @@ def _finish(
                 undecayed += raw[i, j] * eng_ev[j]
             e = max(e, min(undecayed + attr, floor_cap))
         f = min(f, fit_cap)
-        s = f + e
+        s = baseline + f + e
         s = min(s, 100.0) if s >= 0.0 else 0.0  # NaN falls to 0: bins and bands stay in range
         b = 0
         for low in thresholds:
@@ -204,12 +205,13 @@ def explain(
     eng_sum = float(table.loc[table["group"] == "engagement", "points"].sum())
     fit, eng, total = float(s.fit[i]), float(s.engagement[i]), float(s.score[i])
     eng_capped = min(eng_sum, model.caps.engagement)
-    steps = [(f"{r.label}", float(r.points)) for r in table.itertuples()]
+    steps = [("Baseline", float(model.baseline))] if model.baseline else []
+    steps += [(f"{r.label}", float(r.points)) for r in table.itertuples()]
     adjustments = [
         ("Fit cap", fit - fit_sum),
         ("Engagement cap", eng_capped - eng_sum),
         ("Decay floor", eng - eng_capped),
-        ("Clipped to 0–100", total - (fit + eng)),
+        ("Clipped to 0–100", total - (model.baseline + fit + eng)),
     ]
     steps += [(name, value) for name, value in adjustments if abs(value) > 1e-12]
     band = model.bands[int(s.band[i])].name

@@ -33,7 +33,7 @@ def _no_nul(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 Group = Literal["fit", "engagement"]
-AttributeOp = Literal["equals", "in", "between", "is_true", "is_missing"]
+AttributeOp = Literal["equals", "in", "between", "is_true", "is_missing", "is_filled"]
 Scalar = Text | int | float | bool
 Bound = float | date
 
@@ -53,7 +53,7 @@ class _Strict(BaseModel):
 
 
 class AttributeRule(_Strict):
-    """A rule on one lead attribute: equals / in / between / is_true / is_missing."""
+    """A rule on one lead attribute: equals / in / between / is_true / is_missing / is_filled."""
 
     attribute: Annotated[Text, Field(min_length=1)]
     op: AttributeOp
@@ -70,6 +70,7 @@ class AttributeRule(_Strict):
             "between": (),
             "is_true": (),
             "is_missing": (),
+            "is_filled": (),
         }[self.op]
         for name in need:
             if getattr(self, name) is None:
@@ -168,6 +169,9 @@ class ScoringModel(_Strict):
 
     name: Annotated[Text, Field(min_length=1)] = "Scoring model"
     criteria: list[Criterion]
+    # Points every lead starts with, before the criteria: a fitted model's intercept, so
+    # that scores span 0-100 with negative criteria still meaning something.
+    baseline: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)] = 0
     caps: Caps = Caps()
     decay: Decay = Decay()
     bands: Annotated[list[Band], Field(min_length=1)]

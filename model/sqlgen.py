@@ -133,7 +133,8 @@ def to_sql(
   FROM {table_name(leads_table)} l
   {join}
 ), scored AS (
-  SELECT lead_id, fit, engagement, LEAST(GREATEST(fit + engagement, 0), 100) AS score
+  SELECT lead_id, fit, engagement,
+    LEAST(GREATEST({literal(float(model.baseline))} + fit + engagement, 0), 100) AS score
   FROM parts
 )
 SELECT lead_id, fit, engagement, score,
@@ -167,8 +168,9 @@ def condition(d: Dialect, rule: AttributeRule) -> str:
     """The rule as a SQL condition that is never true on a missing value (but is_missing)."""
     col = f"l.{_quote_ident(rule.attribute)}"
     text = f"LOWER(TRIM(BOTH {literal(TRIM)} FROM CAST({col} AS {d.text_type})))"
-    if rule.op == "is_missing":
-        return f"({col} IS NULL OR {text} IN ({_list(sorted(PLACEHOLDERS))}))"
+    if rule.op in ("is_missing", "is_filled"):
+        missing = f"({col} IS NULL OR {text} IN ({_list(sorted(PLACEHOLDERS))}))"
+        return missing if rule.op == "is_missing" else f"NOT {missing}"
     if rule.op == "is_true":
         return f"{text} IN ({_list(sorted(TRUTHY))})"
     if rule.op == "between":

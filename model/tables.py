@@ -19,7 +19,7 @@ CRITERIA_COLUMNS = [
     "events", "max_count", "note",
 ]  # fmt: skip
 BAND_COLUMNS = ["name", "min_score", "action", "sales_ready"]
-OPS = ["equals", "in", "between", "is_true", "is_missing", "count"]
+OPS = ["equals", "in", "between", "is_true", "is_missing", "is_filled", "count"]
 
 
 def criteria_table(model: ScoringModel) -> pd.DataFrame:
@@ -65,12 +65,14 @@ def model_from_tables(
     name: str,
     caps: dict[str, float],
     decay: dict[str, Any],
+    baseline: float = 0.0,
 ) -> ScoringModel:
     """Build and validate a model from edited tables; blank rows are ignored."""
     crit = [_criterion(row, i) for i, row in enumerate(_records(criteria)) if _filled(row)]
     band_rows = [_band(row) for row in _records(bands) if _filled(row)]
     band_rows.sort(key=lambda b: -b["min_score"] if isinstance(b["min_score"], int) else 0)
-    data = {"name": name, "criteria": crit, "caps": caps, "decay": decay, "bands": band_rows}
+    data = {"name": name, "criteria": crit, "baseline": baseline, "caps": caps, "decay": decay,
+            "bands": band_rows}  # fmt: skip
     return parse_model(data)
 
 

@@ -222,7 +222,9 @@ def _criteria_editor(attributes: list[str], event_types: tuple[str, ...]) -> pd.
 def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
     caps_col, decay_col, bands_col = st.columns([1, 1.3, 2])
     with caps_col:
-        st.markdown("**Caps**")
+        st.markdown("**Baseline and caps**")
+        st.number_input("Baseline points", -1000.0, 1000.0, step=1.0, format="%g", key="baseline",
+                        help="Points every lead starts with, before the criteria.")  # fmt: skip
         st.number_input("Fit cap", 0.0, 100.0, step=5.0, format="%g", key="cap_fit")
         st.number_input("Engagement cap", 0.0, 100.0, step=5.0, format="%g", key="cap_engagement")
         st.text_input("Model name", key="model_name")
@@ -370,7 +372,7 @@ def _read_only(model: ScoringModel) -> None:
         column_config={"points": st.column_config.NumberColumn(format="%+g")},
     )  # fmt: skip
     bands = ", ".join(f"{b.name} from {b.min_score} ({b.action})" for b in model.bands)
-    st.caption(f"Bands: {bands}. Caps: fit {model.caps.fit:g}, engagement "
+    st.caption(f"Bands: {bands}. Baseline {model.baseline:g} points. Caps: fit {model.caps.fit:g}, engagement "
                f"{model.caps.engagement:g}. Turn presentation mode off to edit.")  # fmt: skip
 
 
@@ -387,7 +389,7 @@ def _editors(data, as_of) -> bool:
     try:
         candidate = tables.model_from_tables(
             criteria, bands, name=st.session_state["model_name"] or "Scoring model",
-            caps=caps, decay=decay,
+            caps=caps, decay=decay, baseline=st.session_state.get("baseline", 0.0),
         )  # fmt: skip
         shared.hits(data, candidate, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = candidate

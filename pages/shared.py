@@ -50,6 +50,7 @@ def load_into_editor(model: ScoringModel, revision: Revision | None = None) -> N
     st.session_state["editor_base"] = model
     st.session_state["editor_version"] = st.session_state.get("editor_version", -1) + 1
     st.session_state["model_name"] = model.name
+    st.session_state["baseline"] = float(model.baseline)
     st.session_state["cap_fit"] = float(model.caps.fit)
     st.session_state["cap_engagement"] = float(model.caps.engagement)
     st.session_state["decay_mode"] = model.decay.mode
@@ -331,14 +332,14 @@ def _report(
 
 
 def leakage(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:
-    """Criteria and attribute levels that separate outcomes almost perfectly (cached on the
-    rules: points edits do not change them)."""
-    return _leakage(data, data.name, model.rules_key(), str(as_of), model, as_of)
+    """Columns probably recorded at or after the outcome, judged per column (cached on the
+    data and the decision moment: edits of the model do not change them)."""
+    return _leakage(data, data.name, str(as_of), model, as_of)
 
 
 @st.cache_data(max_entries=16, show_spinner="Looking for fields recorded after the outcome…")
-def _leakage(_data, data_name, rules_key, as_of_text, _model, _as_of) -> pd.DataFrame:
-    return suggest.leakage(_data, hits(_data, _model, _as_of), _model)
+def _leakage(_data, data_name, as_of_text, _model, _as_of) -> pd.DataFrame:
+    return suggest.leakage(_data, hits(_data, _model, _as_of))
 
 
 def leak_warnings(flags: pd.DataFrame) -> None:
@@ -374,7 +375,7 @@ def require_router() -> None:
 
 
 PERSISTENT = (
-    "asof_kind", "asof_days", "asof_date", "model_name", "cap_fit", "cap_engagement",
+    "asof_kind", "asof_days", "asof_date", "model_name", "baseline", "cap_fit", "cap_engagement",
     "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
     "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author", "dataset",
     "presentation",
