@@ -54,6 +54,10 @@ class Calibration:
     fitted_at: str
     stage_tables: dict[str, np.ndarray] = field(default_factory=dict)
     stage_closed: dict[str, int] = field(default_factory=dict)
+    # The evidence: closed and won leads the fit saw at each whole score 0-100 (empty in
+    # files saved before they were kept).
+    closed_at_score: tuple[int, ...] = ()
+    won_at_score: tuple[int, ...] = ()
 
     def confidence(self, score: np.ndarray, stage: np.ndarray | None = None) -> np.ndarray:
         """Per lead: the stage's table where there is one, else the overall table."""
@@ -87,6 +91,8 @@ class Calibration:
                 k: [round(float(p), 6) for p in v] for k, v in self.stage_tables.items()
             },
             "stage_closed": self.stage_closed,
+            "closed_at_score": list(self.closed_at_score),
+            "won_at_score": list(self.won_at_score),
         }
         return json.dumps(data)
 
@@ -117,6 +123,8 @@ class Calibration:
         }
         if not isinstance(data.get("stage_closed") or {}, dict):
             raise CalibrationError("calibration: stage_closed must be an object of counts")
+        for key in ("closed_at_score", "won_at_score"):
+            data[key] = _counts(data.get(key) or [], key)
         try:
             return cls(**data)
         except TypeError as exc:
@@ -133,6 +141,18 @@ class CalibrationReport:
     reliability: pd.DataFrame
     baseline_reliability: pd.DataFrame
     stage_notes: list[str]
+
+
+def _counts(values: Any, key: str) -> tuple[int, ...]:
+    """101 lead counts, one per whole score (or none), or CalibrationError naming the key."""
+    try:
+        counts = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"calibration: {key} must be a list of lead counts") from None
+    if counts.size and (counts.shape != (101,) or not np.all(np.isfinite(counts))
+                        or (counts < 0).any() or not np.all(counts == np.round(counts))):  # fmt: skip
+        raise CalibrationError(f"calibration: {key} must be 101 whole, non-negative counts")
+    return tuple(int(c) for c in counts)
 
 
 def _confidences(values: Any, key: str) -> np.ndarray:
@@ -272,6 +292,8 @@ def calibrate(
         fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         stage_tables=stage_tables,
         stage_closed=stage_closed,
+        closed_at_score=tuple(int(c) for c in np.bincount(idx, minlength=101)),
+        won_at_score=tuple(int(c) for c in np.bincount(idx, weights=won, minlength=101)),
     )
     return CalibrationReport(
         calibration=cal,
@@ -285,20 +307,29 @@ def calibrate(
 
 def confidence_table(cal: Calibration, *, width: int = 5) -> pd.DataFrame:
     """Score ranges -> confidence, to hand to sales: '75–79 → 28 %' (a range when the
-    confidence changes inside the score range)."""
+    confidence changes inside the score range), with the closed leads behind each row
+    and the 95 % interval of their win rate; no confidence where no closed lead scored."""
+    closed = np.asarray(cal.closed_at_score or [0] * 101, dtype=np.int64)
+    won = np.asarray(cal.won_at_score or [0] * 101, dtype=np.int64)
+    known = bool(cal.closed_at_score)
     rows = []
     for start in range(0, 101, width):
         stop = min(start + width - 1, 100)
         p = cal.table[start : stop + 1]
+        n, w = int(closed[start : stop + 1].sum()), int(won[start : stop + 1].sum())
         lo, hi = round(100 * p.min()), round(100 * p.max())
-        rows.append(
-            {
-                "scores": f"{start}–{stop}" if stop > start else f"{start}",
-                "confidence": f"{lo} %" if lo == hi else f"{lo}–{hi} %",
-                "low": float(p.min()),
-                "high": float(p.max()),
-            }
-        )
+        shown = f"{lo} %" if lo == hi else f"{lo}–{hi} %"
+        interval = wilson(w, n) if n else (np.nan, np.nan)
+        rows.append({
+            "scores": f"{start}–{stop}" if stop > start else f"{start}",
+            "confidence": shown if n or not known else "—",
+            "closed_leads": n if known else None,
+            "won": w if known else None,
+            "interval": (f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f} %" if n
+                         else "no closed lead scored here" if known else ""),
+            "low": float(p.min()),
+            "high": float(p.max()),
+        })  # fmt: skip
     return pd.DataFrame(rows)
 
 
