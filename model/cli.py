@@ -24,7 +24,6 @@ from model.scoring import score, scored_frame
 from model.spec import ModelError, load_model
 
 CONFLICT_EXIT = 3
-LEAK_COLUMNS = ["kind", "name", "level", "closed_leads", "share", "win_rate"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,8 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     sg = sub.add_parser("suggest", help="points the history suggests, and leakage flags")
     _model_and_data(sg)
     sg.add_argument("--out", type=Path, help="write the suggested model JSON here")
-    sg.add_argument("--keep", action="append", default=[], metavar="ID",
-                    help="keep a criterion flagged as leaking (repeatable)")  # fmt: skip
+    sg.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="keep a column flagged as recorded after the outcome (repeatable)",
+    )
+    sg.add_argument("--sales-ready-share", type=_share, metavar="SHARE",
+                    help="propose the sales-ready line at this top share of leads (0-1), "
+                         "instead of where win rates reach twice the average")  # fmt: skip
     sg.add_argument("--json", action="store_true", help="print one JSON object")
     sg.set_defaults(run=_suggest)
     sq = sub.add_parser("export-sql", help="the model as one SQL query for your warehouse")
@@ -290,6 +297,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {text}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {text}")
+    return value
+
+
 @contextlib.contextmanager
 def _stdout():
     yield sys.stdout
@@ -363,8 +380,7 @@ def _replay(args: argparse.Namespace) -> int:
         for k, m in models.items()
     }
     out = _replay_json(reports["A"])
-    out["leakage"] = _leak_records(suggest.leakage(data, build_hits(data, models["A"], as_of),
-                                                   models["A"]))  # fmt: skip
+    out["leakage"] = _leak_records(suggest.leakage(data, build_hits(data, models["A"], as_of)))
     if "B" in reports:
         out["compare"] = _replay_json(reports["B"])
         out["compare"]["delta_auc"] = out["compare"]["auc"] - out["auc"]
@@ -372,7 +388,7 @@ def _replay(args: argparse.Namespace) -> int:
         print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
     else:
         _print_replay(out, as_of, data.n_leads)
-        _print_leaks(pd.DataFrame(out["leakage"], columns=LEAK_COLUMNS))
+        _print_leaks(pd.DataFrame(out["leakage"], columns=suggest.LEAK_COLUMNS))
     return 0
 
 
@@ -390,10 +406,11 @@ def _calibrate(args: argparse.Namespace) -> int:
     model, data, hits, as_of = _closed_replay(args)
     rep = calibration.calibrate(data, score(hits, model), method=args.method, folds=args.folds)
     table = calibration.confidence_table(rep.calibration)
-    leaks = suggest.leakage(data, hits, model)
+    leaks = suggest.leakage(data, hits)
     if args.json:
         out = {**rep.metrics, "baseline": rep.baseline,
-               "table": table[["scores", "confidence", "low", "high"]].to_dict("records"),
+               "table": table[["scores", "confidence", "closed_leads", "won", "interval", "low",
+                               "high"]].to_dict("records"),
                "fitted_on": rep.calibration.describe(),
                "leakage": _leak_records(leaks)}  # fmt: skip
         print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
@@ -403,36 +420,64 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(f"{'':<22}{'Brier':>8}{'log loss':>10}{'ECE':>8}")
     for name, m in (("calibrated", rep.metrics), ("baseline score/100", rep.baseline)):
         print(f"{name:<22}{m['brier']:>8.4f}{m['log_loss']:>10.4f}{m['ece']:>8.4f}")
-    print("\nscores  confidence")
+    print("\nscores  confidence  closed leads  won, 95 % interval")
     for row in table.itertuples():
-        print(f"{row.scores:<8}{row.confidence}")
+        print(f"{row.scores:<8}{row.confidence:<12}{row.closed_leads or 0:>12,}  {row.interval}")
     _print_leaks(leaks)
     return 0
 
 
 def _suggest(args: argparse.Namespace) -> int:
     model, data, hits, as_of = _closed_replay(args)
-    leaks = suggest.leakage(data, hits, model)
-    result = suggest.suggest(data, hits, model, keep=frozenset(args.keep))
-    exclude = frozenset(leaks.query("kind == 'attribute'")["name"])
-    ceiling = suggest.ceiling_auc(data, as_of, exclude=exclude)
+    result = suggest.suggest(data, hits, model, keep=frozenset(args.keep),
+                             sales_ready_share=args.sales_ready_share)  # fmt: skip
+    ceiling = suggest.ceiling_auc(data, as_of, exclude=suggest.left_out(result.leaks))
     if args.out:
         args.out.write_text(result.model.to_json())
     if args.json:
-        print(json.dumps(_no_nan({"auc_current": result.auc_current,
-                          "auc_suggested": result.auc_suggested, "auc_ceiling": ceiling,
-                          "points": result.table[["criterion", "current", "suggested",
-                                                  "status"]].to_dict("records"),
-                          "leakage": _leak_records(leaks)}), indent=2, allow_nan=False))  # fmt: skip
+        print(json.dumps(_no_nan(_suggest_json(result, ceiling)), indent=2, allow_nan=False))
         return 0
-    print(f"Out-of-fold AUC on closed leads, {as_of.describe()}: current {result.auc_current:.3f}"
-          f", suggested {result.auc_suggested:.3f}, boosted ceiling {ceiling:.3f}")  # fmt: skip
-    for row in result.table.itertuples():
-        print(f"  {row.current:>+6g} -> {row.suggested:>+6g}  {row.label}  ({row.status})")
-    _print_leaks(leaks)
+    print(f"Suggested model on closed leads, {as_of.describe()}:")
+    for e in result.evaluations:
+        print(f"  AUC {e.description}: current {e.current:.3f}, suggested {e.suggested:.3f} "
+              f"(unrounded fit {e.unrounded:.3f}), boosted ceiling {ceiling.get(e.how, np.nan):.3f}"
+              f"; measured on {e.won:,} won and {e.lost:,} lost")  # fmt: skip
+        if e.noise:
+            print(f"  warning: under {suggest.NOISE} won or lost leads measured on: these "
+                  "figures are noise")  # fmt: skip
+    low, high = result.clipped
+    print(f"  baseline {result.model.baseline:g} points; {low:.1%} of leads below 0 and "
+          f"{high:.1%} above 100 before the clip")  # fmt: skip
+    print("Proposed bands (current start -> suggested start: share of leads, win rate):")
+    for b in result.bands.itertuples():
+        print(f"  {b.band:<10} {b.current_from:>3} -> {b.suggested_from:>3}: {b.share:6.1%} of "
+              f"leads, {b.win_rate:6.1%} won{'  (sales-ready)' if b.sales_ready else ''}")  # fmt: skip
+    print("Criteria (current -> suggested points; closed leads hit, win rate, 95 % interval):")
+    for r in result.table.itertuples():
+        print(f"  {r.current:>+6g} -> {r.suggested:>+6g}  {r.label}  ({r.closed_leads:,} leads, "
+              f"{r.win_rate:.1%} won, {r.low:.1%}-{r.high:.1%})")  # fmt: skip
+    for label in result.dropped:
+        print(f"  not in the suggestion: {label}")
+    _print_leaks(result.leaks)
     if args.out:
         print(f"wrote the suggested model to {args.out}", file=sys.stderr)
     return 0
+
+
+def _suggest_json(result: suggest.Suggestion, ceiling: dict[str, float]) -> dict:
+    head = result.headline
+    return {
+        "auc_current": head.current, "auc_suggested": head.suggested,
+        "auc_unrounded": head.unrounded, "auc_ceiling": ceiling.get(head.how),
+        "evaluations": [{**vars(e), "noise": e.noise, "ceiling": ceiling.get(e.how)}
+                        for e in result.evaluations],
+        "baseline": result.model.baseline,
+        "clipped_low": result.clipped[0], "clipped_high": result.clipped[1],
+        "bands": result.bands.to_dict("records"),
+        "points": result.table.to_dict("records"),
+        "dropped": list(result.dropped),
+        "leakage": _leak_records(result.leaks),
+    }  # fmt: skip
 
 
 def _no_nan(value):

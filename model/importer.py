@@ -1379,7 +1379,7 @@ def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
         return [_criterion(column, "is true", {"op": "is_true"}, group)]
     if pd.api.types.is_numeric_dtype(s):
         x = known.astype(np.float64)
-        if _category_codes(column, x):
+        if category_codes(column, x):
             levels = x.value_counts(normalize=True)
             return [_criterion(column, f"= {v:g}", {"op": "equals", "value": _plain(v)}, group)
                     for v in levels[levels >= 0.01].index[:most]]  # fmt: skip
@@ -1399,7 +1399,7 @@ def _group(column: str, s: pd.Series) -> str:
     return "engagement" if ENGAGEMENT_NAME.search(column) else "fit"
 
 
-def _category_codes(column: str, x: pd.Series) -> bool:
+def category_codes(column: str, x: pd.Series) -> bool:
     """Whole numbers naming categories: few distinct values and a name that says code,
     type, region, browser... (a range of browser codes 2-4 means nothing)."""
     whole = bool(np.all(np.mod(x.to_numpy(), 1) == 0))

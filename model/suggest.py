@@ -1,166 +1,690 @@
-"""Let the data speak: points the history suggests, leakage flags, and a boosted ceiling.
+"""Let the data speak: a suggested model, leakage flags per column, and a boosted ceiling.
 
-Suggested points come from an L2-regularised logistic regression of won-vs-lost on the hit
-matrix (closed leads, as of their decision moment), put on the model's own scale: one
-point is worth what a point of the current score is worth in log-odds. Criteria with too
-few hits keep their points and are marked; criteria flagged as leaking are left out.
+The suggestion is a scorecard. Each usable attribute is cut into bins without looking at
+outcomes (levels, or ranges of about a tenth of the leads), then the bins are grouped on
+the training leads: number ranges made monotone unless the evidence against is strong,
+and neighbours whose win rates sit within each other's 95 % intervals merged. A logistic
+regression (regularisation chosen by inner cross-validation) weighs each column's groups
+and the model's event criteria; its coefficients become whole points and its intercept a
+baseline, scaled so that the data's scores span 0-100. Columns recorded at or after the
+outcome are left out whole. It is evaluated in time order when dates exist, on random
+folds beside it.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold
 
 from model.features import AsOf, Dataset, Hits, build_hits
-from model.replay import OPEN, WON, auc, criterion_evidence
+from model.replay import OPEN, WON, auc, wilson
 from model.scoring import score
 from model.spec import ScoringModel, parse_model
 
-MIN_HITS = 30
-# Separating "almost perfectly": a level whose closed leads nearly all won (and that holds
-# a real share of them), or a big level whose leads nearly all lost. Student (5 % of
-# leads, 0.5 % won) is an honest negative criterion, not a leak; "stage = New" for every
-# lost lead while won leads say "Closed Won" is a leak.
+MIN_HITS = 30  # closed leads a level or range needs to earn points of its own
+PRIOR = 20  # pseudo-leads at the average win rate in every group's rate: small groups shrink
+TURN = float(chi2.ppf(0.999, 1))  # evidence a range's turn needs to stay (p < 0.001)
+BINS = 10  # a number column is first cut into tenths of its leads
+MOST_LEVELS = 40  # text levels with their own points; rarer ones share one group
+MAX_RARE = 2000  # rare levels a rule may list; past that they earn the baseline
+CLIP_SHARE = 0.01  # leads allowed at either clip (0 and 100) when scaling
+TEST_SHARE = 0.3  # the newest closed leads a backtest measures on
+WINDOWS = 3  # rolling origins over that share
+NOISE = 40  # fewer won or lost leads than this in the test window: the figures are noise
+SALES_READY_LIFT = 2.0  # proposed sales-ready line: the top share winning >= 2x the average
+MIN_SALES_READY = 0.05  # ... holding at least 5 % of leads
+# Leakage, per column: a level that separates outcomes almost perfectly (nearly all won
+# and at least 1 % of closed leads, or nearly all lost and at least 20 %), small levels
+# that are all won, a column that alone ranks closed leads nearly perfectly, a name that
+# says it was recorded at or after the outcome, or dates after the decision moment.
 LEAK_HIGH, LEAK_HIGH_SHARE = 0.95, 0.01
 LEAK_LOW, LEAK_LOW_SHARE = 0.02, 0.20
+LEAK_ALL_WON_LOG = np.log(1e-6)  # all-won levels this unlikely by chance at the average rate
+LEAK_AUC = 0.85
+LEAK_NAME = re.compile(
+    r"(?i)(?<![a-z])(closed?|closing|converted|conversion|won|lost|became|customer since|"
+    r"lifecycle|stage|status|outcome|result|quality|rating|probability|disqualified|"
+    r"reason|(?:deal|opportunity)[ _]?(?:value|amount|size|owner))(?![a-z])"
+)
 RESERVED = frozenset({"lead_id", "created_at", "outcome", "closed_at", "value"})
+
+
+# --------------------------------------------------------------------------- binning
+
+
+@dataclass(frozen=True)
+class Binned:
+    """One attribute cut into bins without looking at outcomes."""
+
+    name: str
+    codes: np.ndarray  # per lead: its bin
+    labels: tuple[str, ...]
+    rules: tuple[dict | None, ...]  # per bin: its rule (None: rare levels pooled)
+    ordered: bool  # number ranges, neighbours in value order
+    missing: int | None  # the bin of blank values, if any
+    starts: tuple[float, ...] = ()  # ranges: where each starts
+    whole: bool = False  # ranges of whole numbers ("30 to 39", not "30 to under 40")
+
+    def range_label(self, first: int, last: int) -> str:
+        """Label of the ranges first..last together, in the column's own units."""
+        low = self.starts[first] if first else None
+        high = self.starts[last + 1] if last + 1 < len(self.starts) else None
+        return _range_label(low, high, self.whole)
+
+
+def bin_column(data: Dataset, name: str, closed: np.ndarray) -> Binned | None:
+    """Levels of a text, true/false or code column, ranges of a number column; None for
+    dates (a rule cannot say "days since") and columns with one bin."""
+    from model.importer import category_codes
+
+    col = data.column(name)
+    if col.kind == "date":
+        return None
+    if col.kind == "text":
+        binned = _text_bins(name, col, closed)
+    elif col.kind == "bool":
+        values = np.where(col.missing, 2, col.values.astype(np.intp))
+        binned = _level_bins(name, values, [1, 0], ["is true", "is false"],
+                             [{"op": "is_true"}, {"op": "equals", "value": False}])  # fmt: skip
+    else:
+        known = col.values[~col.missing & closed]
+        if known.size and category_codes(name, pd.Series(known)):
+            binned = _code_bins(name, col, closed)
+        else:
+            binned = _range_bins(name, col, closed)
+    return binned if binned is not None and len(binned.labels) > 1 else None
+
+
+def _text_bins(name: str, col, closed: np.ndarray) -> Binned:
+    n_cat = len(col.categories)
+    counts = np.bincount(col.values[closed], minlength=n_cat + 1)[:n_cat]
+    top = [c for c in np.argsort(-counts, kind="stable")[:MOST_LEVELS] if counts[c] >= MIN_HITS]
+    labels = [f"= {col.categories[c]}" for c in top]
+    rules = [{"op": "equals", "value": str(col.categories[c])} for c in top]
+    lookup = np.full(n_cat + 1, len(top), dtype=np.intp)
+    lookup[top] = np.arange(len(top))
+    if len(top) < n_cat:
+        rare = sorted({str(col.categories[c]) for c in range(n_cat) if c not in set(top)})
+        labels.append("is another level")
+        rules.append({"op": "in", "values": rare} if len(rare) <= MAX_RARE else None)
+    lookup[n_cat] = len(labels)
+    missing = None
+    if col.missing.any():
+        missing = len(labels)
+        labels.append("is blank")
+        rules.append({"op": "is_missing"})
+    return Binned(name, lookup[col.values], tuple(labels), tuple(rules), False, missing)
+
+
+def _level_bins(name, values, levels, labels, rules) -> Binned:
+    """Bins from given level values; a last bin for the rest (missing)."""
+    codes = np.full(len(values), len(levels), dtype=np.intp)
+    for i, v in enumerate(levels):
+        codes[values == v] = i
+    labels, rules = list(labels), list(rules)
+    missing = None
+    if (codes == len(levels)).any():
+        missing = len(labels)
+        labels.append("is blank")
+        rules.append({"op": "is_missing"})
+    return Binned(name, codes, tuple(labels), tuple(rules), False, missing)
+
+
+def _code_bins(name: str, col, closed: np.ndarray) -> Binned:
+    """Integer codes of categories (browser 2, region 7): levels, never ranges."""
+    values = np.where(col.missing, np.nan, col.values)
+    levels, counts = np.unique(values[closed & ~col.missing], return_counts=True)
+    common = levels[counts >= MIN_HITS]
+    rare = levels[counts < MIN_HITS]
+    labels = [f"= {v:g}" for v in common]
+    rules = [{"op": "equals", "value": _plain(v)} for v in common]
+    if rare.size:
+        labels.append("is another code")
+        rules.append({"op": "in", "values": [_plain(v) for v in rare]})
+    binned = _level_bins(name, values, list(common), labels, rules)
+    codes = binned.codes.copy()
+    if rare.size:  # rare codes sit in the "other" bin, before the missing one
+        codes[np.isin(values, rare)] = len(common)
+        codes[col.missing] = len(labels)
+        missing = len(labels) if col.missing.any() else None
+        labels2 = labels + (["is blank"] if missing is not None else [])
+        rules2 = rules + ([{"op": "is_missing"}] if missing is not None else [])
+        return Binned(name, codes, tuple(labels2), tuple(rules2), False, missing)
+    return binned
+
+
+def _range_bins(name: str, col, closed: np.ndarray) -> Binned | None:
+    """Ranges of about a tenth of the closed leads each; a value held by many leads
+    (pdays = 999, 0 visits) stays one range of its own."""
+    known = ~col.missing
+    values, counts = np.unique(col.values[known & closed], return_counts=True)
+    if len(values) < 2:
+        return None
+    target = max(counts.sum() / BINS, MIN_HITS)
+    before = np.cumsum(counts) - counts
+    bin_of = np.floor(before / target).astype(np.intp)
+    big = counts >= target  # a value this common is a range of its own
+    new = np.r_[True, (bin_of[1:] != bin_of[:-1]) | big[1:] | big[:-1]]
+    starts = values[new]
+    codes = np.searchsorted(starts, col.values, side="right") - 1
+    codes = np.clip(codes, 0, len(starts) - 1)
+    whole = bool(np.all(np.mod(values, 1) == 0))
+    labels, rules = [], []
+    for i, low in enumerate(starts):
+        high = starts[i + 1] if i + 1 < len(starts) else None
+        labels.append(_range_label(low if i else None, high, whole))
+        rule: dict = {"op": "between"}
+        if i:
+            rule["low"] = float(low)
+        if high is not None:
+            rule["high"] = float(np.nextafter(high, -np.inf))
+        rules.append(rule)
+    missing = None
+    if col.missing.any():
+        missing = len(labels)
+        codes = np.where(col.missing, missing, codes)
+        labels.append("is blank")
+        rules.append({"op": "is_missing"})
+    return Binned(name, codes.astype(np.intp), tuple(labels), tuple(rules), True, missing,
+                  tuple(float(s) for s in starts), whole)  # fmt: skip
+
+
+def _range_label(low, high, whole: bool) -> str:
+    """'30 to 39' for whole numbers, 'under 1.5' / '1.5 or more' / '1.5 to under 3'
+    otherwise: in the column's own units, as a person says it."""
+    if whole and high is not None:
+        top = _number(high - 1)
+        if low is None:
+            return f"up to {top}"
+        return f"= {_number(low)}" if high - 1 == low else f"{_number(low)} to {top}"
+    if low is None and high is None:
+        return "any value"
+    if low is None:
+        return f"under {_number(high)}"
+    if high is None:
+        return f"{_number(low)} or more"
+    return f"{_number(low)} to under {_number(high)}"
+
+
+def _number(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4g}"
+
+
+def _plain(v: float) -> int | float:
+    return int(v) if float(v).is_integer() else float(v)
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def _alike(n1, w1, n2, w2) -> bool:
+    """One rate inside the other's interval: no evidence the two differ (a plain two-sample
+    test would merge more; requiring both inside would split equal levels one time in
+    six)."""
+    (lo1, hi1), (lo2, hi2) = (
+        wilson(np.array(w1), np.array(n1)),
+        wilson(np.array(w2), np.array(n2)),
+    )
+    p1, p2 = w1 / max(n1, 1e-9), w2 / max(n2, 1e-9)
+    return bool(lo2 <= p1 <= hi2 or lo1 <= p2 <= hi1)
+
+
+def _merge_neighbours(blocks: list[list[int]], n: np.ndarray, w: np.ndarray) -> list[list[int]]:
+    """Merge neighbouring blocks alike in win rate, the most alike first."""
+    blocks = [list(b) for b in blocks]
+    while len(blocks) > 1:
+        sizes = [(n[b].sum(), w[b].sum()) for b in blocks]
+        gaps = []
+        for i in range(len(blocks) - 1):
+            (n1, w1), (n2, w2) = sizes[i], sizes[i + 1]
+            if _alike(n1, w1, n2, w2):
+                gaps.append((abs(w1 / max(n1, 1) - w2 / max(n2, 1)), i))
+        if not gaps:
+            break
+        _, i = min(gaps)
+        blocks[i : i + 2] = [blocks[i] + blocks[i + 1]]
+    return blocks
+
+
+def _monotone(bins: list[int], n: np.ndarray, w: np.ndarray) -> list[list[int]]:
+    """Ranges pooled into a monotone run (pool adjacent violators, in the direction the
+    rates lean), unless the turns are strong evidence (likelihood ratio, p < 0.001)."""
+    if len(bins) < 3:
+        return [[b] for b in bins]
+    rate = w[bins] / np.maximum(n[bins], 1)
+    x, weight = np.arange(len(bins)), n[bins]
+    lean = np.sum(weight * (x - np.average(x, weights=weight)) * rate)
+    sign = 1.0 if lean >= 0 else -1.0
+    blocks: list[list[int]] = []
+    for b in bins:
+        blocks.append([b])
+        while len(blocks) > 1:
+            r = [w[blk].sum() / max(n[blk].sum(), 1) for blk in blocks[-2:]]
+            if sign * (r[1] - r[0]) >= 0:
+                break
+            blocks[-2:] = [blocks[-2] + blocks[-1]]
+    gain = _loglik(bins, n, w, [[b] for b in bins]) - _loglik(bins, n, w, blocks)
+    if 2 * gain > TURN * max(len(bins) - len(blocks), 1):
+        return [[b] for b in bins]
+    return blocks
+
+
+def _loglik(bins, n, w, blocks) -> float:
+    total = 0.0
+    for blk in blocks:
+        nn, ww = n[blk].sum(), w[blk].sum()
+        for k in (ww, nn - ww):
+            if k > 0:
+                total += k * np.log(k / nn)
+    return total
+
+
+def group_bins(b: Binned, n: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Group id per bin, from the training leads' counts per bin (n closed, w won)."""
+    other = [i for i, r in enumerate(b.rules) if r is None]
+    rest = [i for i in range(len(b.labels)) if i not in other and i != b.missing]
+    rest = [i for i in rest if n[i] > 0]
+    if b.ordered:
+        blocks = _merge_neighbours(_monotone(rest, n, w), n, w)
+    else:
+        rate = (w + PRIOR * w.sum() / max(n.sum(), 1)) / (n + PRIOR)
+        blocks = _merge_neighbours([[i] for i in sorted(rest, key=lambda i: rate[i])], n, w)
+    if b.missing is not None and n[b.missing] > 0:
+        blocks = _place_blank(blocks, b.missing, n, w)
+    group = np.full(len(b.labels), -1, dtype=np.intp)
+    for g, blk in enumerate(blocks):
+        group[blk] = g
+    return group
+
+
+def _place_blank(blocks, missing: int, n, w) -> list[list[int]]:
+    """Blanks join the group they are most alike, or stay a group of their own."""
+    alike = [(abs(w[blk].sum() / max(n[blk].sum(), 1) - w[missing] / n[missing]), i)
+             for i, blk in enumerate(blocks)
+             if _alike(n[blk].sum(), w[blk].sum(), n[missing], w[missing])]  # fmt: skip
+    if not alike:
+        return [*blocks, [missing]]
+    blocks = [list(blk) for blk in blocks]
+    blocks[min(alike)[1]].append(missing)
+    return blocks
+
+
+# --------------------------------------------------------------------------- the fit
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A fitted scorecard: per column its bins' groups and each group's log-odds points
+    (0 for the reference group), per event criterion its log-odds per count, and the
+    constant every lead starts with."""
+
+    columns: tuple[Binned, ...]
+    groups: tuple[np.ndarray, ...]  # per column: group per bin
+    weights: tuple[np.ndarray, ...]  # per column: log-odds per group (reference 0)
+    reference: tuple[int, ...]  # per column: its reference group
+    events: tuple[int, ...]  # criterion indexes in the current model
+    event_weights: np.ndarray
+    constant: float
+
+    def log_odds(self, counts: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The unrounded linear score of leads `rows` (counts: event features of all leads)."""
+        out = np.full(len(counts[rows]), self.constant)
+        for b, g, wt in zip(self.columns, self.groups, self.weights, strict=True):
+            out += wt[g[b.codes[rows]]]
+        return out + counts[rows] @ self.event_weights
+
+
+def fit_scorecard(
+    columns: list[Binned], counts: np.ndarray, events: list[int], won_all: np.ndarray,
+    train: np.ndarray, seed: int = 0,
+) -> Scorecard:  # fmt: skip
+    """Group each column's bins on the `train` leads (closed), weigh the groups and event
+    counts by a logistic regression whose C is chosen by inner cross-validation, keeping
+    only columns whose weight follows their evidence (a positive coefficient)."""
+    won = won_all[train]
+    p = won.mean()
+    prepared = []
+    for b in columns:
+        n = np.bincount(b.codes[train], minlength=len(b.labels)).astype(float)
+        w = np.bincount(b.codes[train], weights=won, minlength=len(b.labels))
+        group = group_bins(b, n, w)
+        if group.max() < 1:
+            continue  # one group: nothing to tell leads apart
+        ng = np.bincount(group[group >= 0], weights=n[group >= 0])
+        wg = np.bincount(group[group >= 0], weights=w[group >= 0])
+        woe = _logit((wg + PRIOR * p) / (ng + PRIOR)) - _logit(p)
+        ref = _reference(b, group, ng)
+        group = np.where(group < 0, ref, group)  # rare levels earn the baseline
+        prepared.append((b, group, woe, ref))
+    while True:
+        x = np.column_stack([woe[g[b.codes[train]]] for b, g, woe, _ in prepared]
+                            + [counts[train]]) if prepared or counts.shape[1] else np.zeros((len(train), 0))  # fmt: skip
+        coef, intercept = _logistic(x, won, seed)
+        k = len(prepared)
+        negative = [i for i in range(k) if coef[i] < 0]
+        if not negative:
+            break
+        prepared = [p_ for i, p_ in enumerate(prepared) if i not in negative]
+    weights, refs, constant = [], [], intercept
+    for (_, _g, woe, ref), c in zip(prepared, coef[: len(prepared)], strict=True):
+        weights.append(c * (woe - woe[ref]))
+        refs.append(ref)
+        constant += c * woe[ref]
+    return Scorecard(
+        columns=tuple(b for b, *_ in prepared),
+        groups=tuple(g for _, g, _, _ in prepared),
+        weights=tuple(weights),
+        reference=tuple(refs),
+        events=tuple(events),
+        event_weights=coef[len(prepared) :],
+        constant=float(constant),
+    )
+
+
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+def _reference(b: Binned, group: np.ndarray, ng: np.ndarray) -> int:
+    """The group worth 0 points: the biggest, except in a column whose levels all earn the
+    same and only blanks differ, where blanks are (so it reads "is filled in")."""
+    if b.missing is not None and len(ng) == 2 and np.count_nonzero(group == group[b.missing]) == 1:
+        return int(group[b.missing])
+    return int(np.argmax(ng))
+
+
+CS = np.logspace(-3, 1, 5)
+
+
+def _logistic(x: np.ndarray, won: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    """Coefficients on x's own scale, fitted on standardised columns with C chosen by
+    3-fold inner cross-validation on log loss."""
+    if x.shape[1] == 0:
+        return np.zeros(0), float(_logit(np.clip(won.mean(), 1e-6, 1 - 1e-6)))
+    mean, sd = x.mean(axis=0), x.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    z = (x - mean) / sd
+    if min(int(won.sum()), int(len(won) - won.sum())) >= 3:
+        fit = LogisticRegressionCV(Cs=CS, cv=StratifiedKFold(3, shuffle=True, random_state=seed),
+                                   scoring="neg_log_loss", max_iter=500, l1_ratios=(0.0,),
+                                   use_legacy_attributes=False).fit(z, won)  # fmt: skip
+    else:
+        fit = LogisticRegression(max_iter=500).fit(z, won)
+    coef = fit.coef_[0] / sd
+    return coef, float(fit.intercept_[0] - coef @ mean)
+
+
+# --------------------------------------------------------------------------- to a model
+
+
+def to_model(card: Scorecard, base: ScoringModel, counts: np.ndarray) -> ScoringModel:
+    """Whole points and a baseline, scaled so that the data's scores span 0-100 with about
+    1 % of leads beyond either clip; caps lifted (the fit has none); the base model's event
+    rules, decay and bands kept (bands are proposed separately)."""
+    lo, hi = np.quantile(card.log_odds(counts), [CLIP_SHARE, 1 - CLIP_SHARE])
+    scale = 100 / (hi - lo) if hi > lo else 0.0
+    baseline = _baseline(card, scale, counts)
+    for _ in range(20):  # rounding widened the span past 100: shrink the scale a little
+        if baseline is not None:
+            break
+        scale *= 0.98
+        baseline = _baseline(card, scale, counts)
+    criteria = []
+    groups = {c.rule.attribute: c.group for c in base.criteria if not c.on_events}
+    for b, g, wt, ref in zip(card.columns, card.groups, card.weights, card.reference, strict=True):
+        criteria.extend(_column_criteria(b, g, wt, ref, scale, groups.get(b.name, "fit")))
+    for k, w in zip(card.events, card.event_weights, strict=True):
+        c = base.criteria[k].model_dump(mode="json", exclude_none=True)
+        c["points"] = float(np.round(w * scale)) + 0.0
+        criteria.append(c)
+    criteria = _unique_ids([c for c in criteria if c["points"] != 0])
+    data = base.model_dump(mode="json", exclude_none=True)
+    data.update(criteria=criteria, baseline=baseline if baseline is not None else 0.0,
+                caps={"fit": 100, "engagement": 100})  # fmt: skip
+    return parse_model(data)
+
+
+def _baseline(card: Scorecard, scale: float, counts: np.ndarray) -> float | None:
+    """Whole baseline points that put the rounded sums within 0-100 for all but about
+    1 % of leads at either end; None when the rounded span is wider than 100."""
+    sums = counts @ np.round(card.event_weights * scale)
+    for b, g, wt in zip(card.columns, card.groups, card.weights, strict=True):
+        sums += np.round(wt * scale)[g[b.codes]]
+    low, high = np.quantile(sums, [CLIP_SHARE, 1 - CLIP_SHARE])
+    least, most = np.ceil(-low), np.floor(100 - high)
+    return float(least) + 0.0 if least <= most else None
+
+
+def _column_criteria(b: Binned, group, weights, ref, scale, kind: str) -> list[dict]:
+    """One criterion per group that is not the reference: its ranges or levels as one
+    rule, blanks as a second rule of the same points."""
+    out = []
+    for g, w in enumerate(weights):
+        points = float(np.round(w * scale)) + 0.0
+        if g == ref or points == 0:
+            continue
+        members = [i for i in np.flatnonzero(group == g) if b.rules[i] is not None]
+        blank = b.missing is not None and b.missing in members
+        known = [i for i in members if i != b.missing]
+        if known:
+            out.append(_criterion(b, known, points, kind))
+        if blank:
+            out.append(_one(b.name, f"{b.name} is blank", {"op": "is_missing"}, points, kind))
+    if len(weights) == 2 and b.missing is not None and group[b.missing] == ref and out:
+        known_all = [i for i in range(len(b.labels)) if i != b.missing and b.rules[i] is not None]
+        if {*known_all} <= {*np.flatnonzero(group != ref)}:  # every level alike: filled in
+            return [_one(b.name, f"{b.name} is filled in", {"op": "is_filled"},
+                         out[0]["points"], kind)]  # fmt: skip
+    return out
+
+
+def _criterion(b: Binned, bins: list[int], points: float, kind: str) -> dict:
+    rules = [b.rules[i] for i in bins]
+    if b.ordered:
+        low, high = rules[0].get("low"), rules[-1].get("high")
+        rule = {"op": "between", **({"low": low} if low is not None else {}),
+                **({"high": high} if high is not None else {})}  # fmt: skip
+        label = b.range_label(bins[0], bins[-1])
+        return _one(b.name, f"{b.name} {label}", rule, points, kind)
+    if len(rules) == 1:
+        return _one(b.name, f"{b.name} {b.labels[bins[0]]}", rules[0], points, kind)
+    named = [r.get("value", r["op"] == "is_true") for r in rules if r["op"] != "in"]
+    values = named + [v for r in rules if r["op"] == "in" for v in r["values"]]
+    shown = ", ".join(str(v) for v in named[:4]) + (", …" if len(named) > 4 else "")
+    if len(named) < len(rules):
+        shown += " or another level" if named else "another level"
+    return _one(b.name, f"{b.name} is one of {shown}", {"op": "in", "values": values}, points, kind)
+
+
+def _one(column: str, label: str, rule: dict, points: float, kind: str) -> dict:
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_").lower()[:60] or "c"
+    return {"id": slug, "label": label, "group": kind, "points": points,
+            "rule": {"attribute": column, **rule}}  # fmt: skip
+
+
+def _unique_ids(criteria: list[dict]) -> list[dict]:
+    seen: set[str] = set()
+    for c in criteria:
+        base, k = c["id"], 2
+        while c["id"] in seen:
+            c["id"], k = f"{base}_{k}", k + 1
+        seen.add(c["id"])
+    return criteria
+
+
+# --------------------------------------------------------------------------- leakage
+
+LEAK_COLUMNS = ["column", "reason", "evidence", "action"]
+CALL_DURATION = re.compile(r"(?i)^\s*duration\s*$|(call|talk|conversation)[ _]*(duration|length)")
+SAFE_NAME = re.compile(r"(?i)marital|employment|family|relationship|tax|vat|legal|marriage")
+
+
+def leakage(data: Dataset, hits: Hits | None = None, *, keep=frozenset()) -> pd.DataFrame:
+    """Columns probably recorded at or after the outcome, judged per column: left out of
+    suggestions and ceilings whole, unless kept. A lead source that wins often is
+    plausible: it is a warning, not left out. `hits` gives the decision moments."""
+    closed, won = data.outcome != OPEN, data.outcome == WON
+    decision = hits.decision_ns if hits is not None else None
+    rows = []
+    for name in data.attributes:
+        if name in RESERVED:
+            continue
+        found = _leak_evidence(data, name, closed, won, decision)
+        if found:
+            action = (
+                "kept by you" if name in keep else "warning" if name == "source" else "left out"
+            )
+            rows.append({"column": name, "reason": found[0], "evidence": found[1],
+                         "action": action})  # fmt: skip
+    return pd.DataFrame(rows, columns=LEAK_COLUMNS)
+
+
+def left_out(leaks: pd.DataFrame) -> frozenset[str]:
+    """The columns a suggestion and a ceiling leave out."""
+    return frozenset(leaks.loc[leaks["action"] == "left out", "column"])
+
+
+def leak_lines(flags: pd.DataFrame) -> list[str]:
+    """One sentence per flagged column: why, the evidence, and what was done."""
+    done = {"left out": "left out of suggestions and the ceiling (keep it if it is known "
+                        "when a lead comes in)",
+            "warning": "kept: check it was known when the lead came in",
+            "kept by you": "kept, as you asked"}  # fmt: skip
+    return [f"'{r.column}' {r.reason} ({r.evidence}): {done[r.action]}."
+            for r in flags.itertuples()]  # fmt: skip
+
+
+def _leak_evidence(data, name, closed, won, decision) -> tuple[str, str] | None:
+    """The values' evidence first (it convinces), then the name's."""
+    col = data.column(name)
+    if col.kind == "date" and decision is not None and (~col.missing).any():
+        after = np.mean(col.values[~col.missing] > decision[~col.missing])
+        if after >= 0.5:
+            return "holds dates after the decision moment", f"{after:.0%} of its dates"
+    b = bin_column(data, name, closed) if col.kind != "date" else None
+    found = _bin_leak(b, closed, won) if b is not None else None
+    if found is None and (CALL_DURATION.search(name) or
+                          (LEAK_NAME.search(name) and not SAFE_NAME.search(name))):  # fmt: skip
+        return "is by its name recorded at or after the outcome", f"name '{name}'"
+    return found
+
+
+def _bin_leak(b: Binned, closed, won) -> tuple[str, str] | None:
+    """A level that separates almost perfectly, small all-won levels, or a column that
+    alone ranks closed leads nearly perfectly (out of fold)."""
+    n = np.bincount(b.codes[closed], minlength=len(b.labels)).astype(float)
+    w = np.bincount(b.codes[closed], weights=won[closed], minlength=len(b.labels))
+    total, base = n.sum(), w.sum() / max(n.sum(), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = w / n
+    for i in np.argsort(-n):
+        share = n[i] / total
+        if (rate[i] >= LEAK_HIGH and share >= LEAK_HIGH_SHARE) or (
+            rate[i] <= min(LEAK_LOW, base / 5) and share >= LEAK_LOW_SHARE
+        ):
+            return ("separates outcomes almost perfectly",
+                    f"'{b.labels[i]}': {rate[i]:.0%} of {int(n[i]):,} closed leads won")  # fmt: skip
+    all_won = (rate == 1) & (n >= 3)
+    if all_won.any() and n[all_won].sum() * np.log(max(base, 1e-9)) < LEAK_ALL_WON_LOG:
+        return ("has small levels whose leads all won",
+                f"{int(all_won.sum())} levels, {int(n[all_won].sum()):,} closed leads, all won")  # fmt: skip
+    single = single_column_auc(b, closed, won)
+    if single >= LEAK_AUC:
+        return ("alone ranks closed leads nearly perfectly",
+                f"out-of-fold AUC {single:.3f}, cut-off {LEAK_AUC:.2f}")  # fmt: skip
+    return None
+
+
+def single_column_auc(b: Binned, closed, won, folds: int = 5) -> float:
+    """Out-of-fold AUC of one column's bins alone (either direction)."""
+    idx = np.flatnonzero(closed)
+    y = won[idx]
+    if min(int(y.sum()), int(len(y) - y.sum())) < folds:
+        return float("nan")
+    pred = np.empty(len(idx))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(idx, y):
+        codes = b.codes[idx[train]]
+        n = np.bincount(codes, minlength=len(b.labels))
+        w = np.bincount(codes, weights=y[train], minlength=len(b.labels))
+        pred[test] = ((w + PRIOR * y[train].mean()) / (n + PRIOR))[b.codes[idx[test]]]
+    a = auc(pred, np.where(y, WON, 1))
+    return max(a, 1 - a)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """AUC of the current and the suggested points on leads the fit did not see."""
+
+    how: str  # "time" (fitted on older leads, measured on the newest) or "random"
+    description: str
+    current: float
+    suggested: float
+    unrounded: float  # the logistic itself, before whole points, baseline and clipping
+    won: int
+    lost: int
+
+    @property
+    def noise(self) -> bool:
+        """Too few won or lost leads measured on for the figures to mean much."""
+        return min(self.won, self.lost) < NOISE
+
+
+def time_windows(created_ns: np.ndarray, share: float = TEST_SHARE, windows: int = WINDOWS):
+    """Rolling origin: the newest `share` of leads in `windows` consecutive slices, each
+    measured by a fit on every lead older than the slice. Positions into created_ns."""
+    order = np.argsort(created_ns, kind="stable")
+    start = round(len(order) * (1 - share))
+    out = []
+    for test in np.array_split(order[start:], windows):
+        if len(test):
+            cut = created_ns[test].min()
+            train = np.flatnonzero(created_ns < cut)
+            if len(train):
+                out.append((train, test))
+    return out
+
+
+def random_folds(won: np.ndarray, folds: int, seed: int):
+    return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(won, won))
+
+
+# --------------------------------------------------------------------------- suggestion
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """Suggested points beside the current ones, and the out-of-fold AUC of both."""
+    """A suggested model beside the current one: its criteria, proposed bands, and how
+    both rank leads they were not fitted on (headline evaluation first)."""
 
     table: pd.DataFrame
     model: ScoringModel
-    auc_current: float
-    auc_suggested: float
-    scale: float
+    evaluations: tuple[Evaluation, ...]
+    bands: pd.DataFrame
+    clipped: tuple[float, float]  # share of leads at 0 and at 100
+    leaks: pd.DataFrame
+    dropped: tuple[str, ...] = field(default=())  # current criteria the suggestion has not
 
+    @property
+    def headline(self) -> Evaluation:
+        return self.evaluations[0]
 
-def features(hits: Hits, model: ScoringModel) -> np.ndarray:
-    """Per lead and criterion what the points multiply: 1/0 for attribute rules, the
-    decayed, capped count for event rules."""
-    x = np.empty((hits.n_leads, len(model.criteria)))
-    for k in range(len(model.criteria)):
-        if k in hits.event_criteria:
-            x[:, k] = hits.counts[:, hits.event_criteria.index(k)]
-        else:
-            x[:, k] = hits.fired(k)
-    return x
+    @property
+    def auc_current(self) -> float:
+        return self.headline.current
 
-
-def leakage(data: Dataset, hits: Hits, model: ScoringModel) -> pd.DataFrame:
-    """Criteria and attribute levels that separate outcomes almost perfectly while covering
-    a good share of closed leads: probably recorded after the outcome."""
-    closed = data.outcome != OPEN
-    won = data.outcome == WON
-    rows = [
-        _level("criterion", c.id, c.label, hits.fired(k), closed, won)
-        for k, c in enumerate(model.criteria)
-    ]
-    for name in data.attributes:
-        if name not in RESERVED:
-            rows.extend(_level("attribute", name, text, mask, closed, won)
-                        for text, mask in _levels(data, name))  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["kind", "name", "level", "closed_leads", "share",
-                                        "win_rate"])  # nothing to judge: no rows  # fmt: skip
-    flagged = ((frame["win_rate"] >= LEAK_HIGH) & (frame["share"] >= LEAK_HIGH_SHARE)) | (
-        (frame["win_rate"] <= LEAK_LOW) & (frame["share"] >= LEAK_LOW_SHARE)
-    )
-    return frame[flagged].sort_values("share", ascending=False).reset_index(drop=True)
-
-
-def leak_lines(flags: pd.DataFrame) -> list[str]:
-    """One sentence per flagged criterion or attribute, its levels with their win rates."""
-    lines = []
-    for (kind, name), rows in flags.groupby(["kind", "name"], sort=False):
-        levels = "; ".join(f"{r.level}: {100 * r.win_rate:.0f} % of {r.closed_leads:,} won"
-                           for r in rows.itertuples())  # fmt: skip
-        lines.append(f"{kind} '{name}' separates outcomes almost perfectly ({levels}). "
-                     "Recorded after the outcome?")  # fmt: skip
-    return lines
-
-
-def _level(kind: str, name: str, level: str, mask: np.ndarray, closed, won) -> dict:
-    hit = int(np.count_nonzero(mask & closed))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.count_nonzero(mask & won) / hit if hit else np.nan
-    return {"kind": kind, "name": name, "level": level, "closed_leads": hit,
-            "share": hit / max(int(closed.sum()), 1), "win_rate": rate}  # fmt: skip
-
-
-def _levels(data: Dataset, name: str, *, most: int = 30):
-    """(level text, mask) for one attribute: its commonest values, or deciles of numbers."""
-    col = data.column(name)
-    if col.kind == "text":
-        counts = np.bincount(col.values, minlength=len(col.categories) + 1)
-        for code in np.argsort(-counts)[:most]:
-            if counts[code]:
-                text = "missing" if code == len(col.categories) else f"= {col.categories[code]}"
-                yield text, col.values == code
-    elif col.kind == "bool":
-        yield "is true", col.values & ~col.missing
-        yield "is false", ~col.values & ~col.missing
-    else:
-        x = col.values.astype(np.float64)
-        known = ~col.missing
-        if known.any():
-            edges = np.unique(np.quantile(x[known], np.linspace(0, 1, 11)))
-            for low, high in itertools.pairwise(edges):
-                yield f"{low:g}–{high:g}", known & (x >= low) & (x <= high)
-    if col.kind != "text" and col.missing.any():
-        yield "missing", col.missing
-
-
-def suggest(
-    data: Dataset,
-    hits: Hits,
-    model: ScoringModel,
-    *,
-    keep: frozenset[str] = frozenset(),
-    folds: int = 5,
-    seed: int = 0,
-    min_hits: int = MIN_HITS,
-) -> Suggestion:
-    """Suggested integer points for every criterion, and the out-of-fold AUC of the
-    current and the suggested points on closed leads. Leaking criteria get no points
-    unless their id is in `keep`."""
-    closed = np.flatnonzero(data.outcome != OPEN)
-    won = data.outcome[closed] == WON
-    need_closed(won, folds, "suggested points")
-    x = features(hits, model)[closed]
-    leaks = set(leakage(data, hits, model).query("kind == 'criterion'")["name"]) - keep
-    current = score(hits, model).score[closed]
-    oof = np.empty(len(closed))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, won):
-        points, _, _ = _points(x[train], won[train], current[train], model, leaks, min_hits)
-        fold_model = _with_points(model, points)
-        oof[test] = score(hits, fold_model).score[closed[test]]
-    points, status, scale = _points(x, won, current, model, leaks, min_hits)
-    evidence = criterion_evidence(hits, model, data.outcome).set_index("criterion")
-    table = pd.DataFrame(
-        {
-            "criterion": [c.id for c in model.criteria],
-            "label": [c.label for c in model.criteria],
-            "group": [c.group for c in model.criteria],
-            "current": [c.points for c in model.criteria],
-            "suggested": points,
-            "status": status,
-        }
-    ).join(evidence[["hit", "win_rate_hit", "win_rate_not"]], on="criterion")
-    return Suggestion(
-        table=table,
-        model=_with_points(model, points),
-        auc_current=auc(current, data.outcome[closed]),
-        auc_suggested=auc(oof, data.outcome[closed]),
-        scale=scale,
-    )
+    @property
+    def auc_suggested(self) -> float:
+        return self.headline.suggested
 
 
 class SuggestError(ValueError):
@@ -175,40 +699,210 @@ def need_closed(won: np.ndarray, folds: int, what: str) -> None:
                            f"this data has {n_won} won and {n_lost} lost")  # fmt: skip
 
 
-def _points(x, won, current, model, leaks, min_hits):
-    """Integer points from a logistic fit, on the current score's log-odds scale."""
-    enough = np.count_nonzero(x > 0, axis=0) >= min_hits
-    leaking = np.array([c.id in leaks for c in model.criteria], dtype=bool)
-    usable = enough & ~leaking
-    beta = np.zeros(x.shape[1])
-    if usable.any() and len(np.unique(won)) == 2:
-        beta[usable] = LogisticRegression(C=1.0, max_iter=2000).fit(x[:, usable], won).coef_[0]
-    slope = 0.0
-    if np.ptp(current) > 0 and len(np.unique(won)) == 2:
-        slope = (
-            LogisticRegression(C=1e4, max_iter=1000).fit(current[:, None] / 100, won).coef_[0, 0]
-        )
-    if slope > 1e-6:
-        scale = 100 / slope  # log-odds -> points: the current model's exchange rate
-    else:  # the current points carry no signal (e.g. a starter model): top lead ~ 100
-        top = float(np.maximum(beta * x.max(axis=0), 0).sum())
-        scale = 100 / top if top > 0 else 0.0
-    current_points = np.array([c.points for c in model.criteria])
-    points = np.where(usable, np.round(beta * scale), current_points)
-    points = np.where(leaking, 0.0, points) + 0.0  # + 0.0: no "-0" points
-    status = np.where(
-        leaking,
-        "left out: recorded after the outcome?",
-        np.where(enough, "suggested", f"too few hits (< {min_hits}): kept"),
+def suggest(
+    data: Dataset,
+    hits: Hits,
+    model: ScoringModel,
+    *,
+    keep: frozenset[str] = frozenset(),
+    folds: int = 5,
+    seed: int = 0,
+    sales_ready_share: float | None = None,
+    progress=None,
+) -> Suggestion:
+    """The suggested model for this data: criteria from every usable column and the
+    model's event rules, whole points with a baseline, bands proposed from the data.
+    Columns flagged as leaking are left out unless in `keep`. `progress(done, total)` is
+    called after each fit."""
+    closed = np.flatnonzero(data.outcome != OPEN)
+    won = data.outcome[closed] == WON
+    need_closed(won, folds, "suggested points")
+    leaks = leakage(data, hits, keep=keep)
+    columns = _usable(data, closed, left_out(leaks))
+    events = [k for k, c in enumerate(model.criteria) if c.on_events]
+    counts = np.column_stack([hits.counts[:, hits.event_criteria.index(k)] for k in events]) \
+        if events else np.zeros((data.n_leads, 0))  # fmt: skip
+    won_all = data.outcome == WON
+    current = score(hits, model).score
+    plans = [("random", random_folds(won, folds, seed))]
+    windows = time_windows(data.created_ns[closed]) if data.has_dates else []
+    if windows:  # leads all created on one day have no older leads to fit on
+        plans.insert(0, ("time", windows))
+    total, done = sum(len(s) for _, s in plans) + 1, 0
+    evaluations = []
+    for how, splits in plans:
+        test_all = np.concatenate([t for _, t in splits])
+        s_oof, u_oof = np.empty(len(closed)), np.empty(len(closed))
+        for train, test in splits:
+            card = fit_scorecard(columns, counts, events, won_all, closed[train], seed)
+            fold_model = to_model(card, model, counts)
+            s_oof[test] = score(build_hits(data, fold_model, hits.as_of), fold_model).score[
+                closed[test]
+            ]
+            u_oof[test] = card.log_odds(counts, closed[test])
+            done += 1
+            if progress:
+                progress(done, total)
+        evaluations.append(_evaluation(how, splits, test_all, data, closed, current, s_oof,
+                                       u_oof, folds))  # fmt: skip
+    card = fit_scorecard(columns, counts, events, won_all, closed, seed)
+    suggested = to_model(card, model, counts)
+    final = score(build_hits(data, suggested, hits.as_of), suggested)
+    scores = final.score
+    bands = propose_bands(suggested, scores, closed, won, sales_ready_share)
+    suggested = suggested.model_copy(update={"bands": bands_model(suggested, bands)})
+    suggested = parse_model(suggested.model_dump(mode="json", exclude_none=True))
+    if progress:
+        progress(total, total)
+    return Suggestion(
+        table=_table(data, suggested, model, closed, won, hits.as_of),
+        model=suggested,
+        evaluations=tuple(evaluations),
+        bands=bands,
+        clipped=_clipped(final, suggested),
+        leaks=leaks,
+        dropped=_dropped(model, suggested),
     )
-    return points, status, scale
 
 
-def _with_points(model: ScoringModel, points: np.ndarray) -> ScoringModel:
-    data = model.to_dict()
-    for c, p in zip(data["criteria"], points, strict=True):
-        c["points"] = float(p)
-    return parse_model(data)
+def _dropped(current: ScoringModel, suggested: ScoringModel) -> tuple[str, ...]:
+    """Labels of the current attribute criteria whose rule the suggestion has not."""
+    rules = {c.rule.model_dump_json() for c in suggested.criteria}
+    return tuple(c.label for c in current.criteria
+                 if not c.on_events and c.rule.model_dump_json() not in rules)  # fmt: skip
+
+
+def _clipped(s, model: ScoringModel) -> tuple[float, float]:
+    """Share of leads whose points fall below 0 or above 100 (and are clipped there)."""
+    raw = model.baseline + s.fit + s.engagement
+    return float(np.mean(raw < -1e-9)), float(np.mean(raw > 100 + 1e-9))
+
+
+def _usable(data: Dataset, closed: np.ndarray, leaking: frozenset[str]) -> list[Binned]:
+    from model.importer import excluded_columns
+
+    mask = np.zeros(data.n_leads, dtype=bool)
+    mask[closed] = True
+    skipped = excluded_columns(data.leads)  # ids, running numbers, free text
+    out = []
+    for name in data.attributes:
+        if name in RESERVED or name in leaking:
+            continue
+        if name in skipped and data.column(name).kind != "text":
+            continue  # a running number must not become ranges; text ids pool as rare levels
+        b = bin_column(data, name, mask)
+        if b is not None:
+            out.append(b)
+    return out
+
+
+def _evaluation(how, splits, test, data, closed, current, s_oof, u_oof, folds) -> Evaluation:
+    outcome = data.outcome[closed[test]]
+    n_won = int(np.count_nonzero(outcome == WON))
+    if how == "time":
+        first = pd.Timestamp(int(data.created_ns[closed[test]].min())).date()
+        text = (f"fitted on older leads, measured on the newest {TEST_SHARE:.0%} "
+                f"(created from {first}, {len(splits)} rolling windows)")  # fmt: skip
+    else:
+        text = f"{folds} random folds"
+    return Evaluation(how, text, auc(current[closed[test]], outcome), auc(s_oof[test], outcome),
+                      auc(u_oof[test], outcome), n_won, len(test) - n_won)  # fmt: skip
+
+
+def _table(
+    data, suggested: ScoringModel, current: ScoringModel, closed, won, as_of
+) -> pd.DataFrame:
+    """Per suggested criterion: its points, the current points of the same rule, and its
+    evidence (closed leads hit, their win rate with a 95 % interval)."""
+    hits = build_hits(data, suggested, as_of)
+    by_rule = {c.rule.model_dump_json(): c.points for c in current.criteria}
+    rows = []
+    for k, c in enumerate(suggested.criteria):
+        fired = (hits.fired(k) if not c.on_events else
+                 hits.raw_counts[:, hits.event_criteria.index(k)] > 0)[closed]  # fmt: skip
+        n, w = int(fired.sum()), int((fired & won).sum())
+        lo, hi = wilson(np.array(float(w)), np.array(float(n))) if n else (np.nan, np.nan)
+        rows.append({"criterion": c.id, "label": c.label, "group": c.group,
+                     "current": by_rule.get(c.rule.model_dump_json(), 0.0),
+                     "suggested": c.points, "closed_leads": n,
+                     "win_rate": w / n if n else np.nan, "low": float(lo), "high": float(hi)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["criterion", "label", "group", "current", "suggested",
+                                       "closed_leads", "win_rate", "low", "high"])  # fmt: skip
+
+
+# --------------------------------------------------------------------------- bands
+
+
+def propose_bands(model: ScoringModel, scores: np.ndarray, closed: np.ndarray, won: np.ndarray,
+                  share: float | None = None) -> pd.DataFrame:  # fmt: skip
+    """Band boundaries from the data, the model's band names and actions kept. Sales-ready
+    = the largest top share (at least 5 % of leads) whose closed leads win at least twice
+    the average, or the top `share` the user picks; bands above and below split their
+    leads evenly."""
+    ready = [b for b in model.bands if b.sales_ready]
+    below = [b for b in model.bands if not b.sales_ready]
+    line = _sales_ready_line(scores, closed, won, share)
+    above = _splits(scores[scores >= line], len(ready), line, 101)
+    under = _splits(scores[scores < line], len(below), 0, line)
+    mins = above + under
+    mins = _strictly_falling(mins)
+    rows = []
+    for b, m in zip(model.bands, mins, strict=True):
+        inside = scores >= m
+        hi = next((x for x in reversed(mins) if x > m), 101)
+        here = (scores >= m) & (scores < hi)
+        c = here[closed]
+        rows.append({"band": b.name, "current_from": b.min_score, "suggested_from": m,
+                     "sales_ready": b.sales_ready, "share": float(here.mean()),
+                     "win_rate": float(won[c].mean()) if c.any() else np.nan,
+                     "closed_leads": int(c.sum())})  # fmt: skip
+        del inside
+    return pd.DataFrame(rows)
+
+
+def _sales_ready_line(scores, closed, won, share) -> int:
+    t = np.arange(1, 101)
+    at_or_above = scores[None, :] >= t[:, None]
+    shares = at_or_above.mean(axis=1)
+    if share is not None:
+        return int(t[np.argmin(np.abs(shares - share))])
+    c = at_or_above[:, closed]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = (c & won[None, :]).sum(axis=1) / c.sum(axis=1)
+    average = won.mean()
+    good = (shares >= MIN_SALES_READY) & (rate >= SALES_READY_LIFT * average)
+    if good.any():
+        return int(t[np.flatnonzero(good)[0]])
+    enough = np.flatnonzero(shares >= MIN_SALES_READY)
+    return int(t[enough[-1]]) if enough.size else 1  # the top 5 % at least
+
+
+def _splits(scores: np.ndarray, k: int, low: int, high: int) -> list[int]:
+    """k band starts, highest first, splitting `scores` (all within low..high) evenly."""
+    if k == 0:
+        return []
+    qs = np.quantile(scores, np.linspace(1, 0, k + 1)[1:-1]) if scores.size else []
+    starts = [int(np.clip(np.ceil(q), low + 1, high - 1)) for q in qs] + [low]
+    return starts
+
+
+def _strictly_falling(mins: list[int]) -> list[int]:
+    """Distinct starts, highest first, the last 0: a tie moves the higher one up."""
+    out = list(mins)
+    out[-1] = 0
+    for i in range(len(out) - 2, -1, -1):
+        out[i] = max(out[i], out[i + 1] + 1)
+    return [min(m, 100 - (len(out) - 1 - i)) if i < len(out) - 1 else 0
+            for i, m in enumerate(out)]  # fmt: skip
+
+
+def bands_model(model: ScoringModel, bands: pd.DataFrame) -> list:
+    """The model's bands with the proposed starts."""
+    starts = dict(zip(bands["band"], bands["suggested_from"], strict=True))
+    return [b.model_copy(update={"min_score": int(starts[b.name])}) for b in model.bands]
+
+
+# --------------------------------------------------------------------------- ceiling
 
 
 def ceiling_auc(
@@ -218,23 +912,37 @@ def ceiling_auc(
     exclude: frozenset[str] = frozenset(),
     folds: int = 5,
     seed: int = 0,
-) -> float:
-    """Out-of-fold AUC of a gradient-boosted classifier on the raw lead attributes and
-    per-type event counts (as of the decision moment): what no points model can beat by
-    much, the reference an explainable model is measured against. Attributes in `exclude`
-    (the ones flagged as leaking) are left out, or the ceiling would be the leak's."""
+) -> dict[str, float]:
+    """Out-of-sample AUC of a gradient-boosted classifier on the raw lead attributes and
+    per-type event counts (as of the decision moment): about the best any model could
+    rank these leads. Leak columns (`exclude`) are left out, as from the suggestion, so
+    the two compare. In time order when dates exist ("time"), and on random folds."""
     closed = np.flatnonzero(data.outcome != OPEN)
     won = data.outcome[closed] == WON
     need_closed(won, folds, "the boosted ceiling")
     frame = _raw_features(data, as_of).drop(columns=list(exclude), errors="ignore").iloc[closed]
     if frame.shape[1] == 0:
-        return float("nan")  # nothing to learn from: no ceiling to show
-    booster = HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.1, categorical_features="from_dtype", random_state=seed
-    )
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    p = cross_val_predict(booster, frame, won, cv=cv, method="predict_proba")[:, 1]
-    return auc(p, data.outcome[closed])
+        return {"random": float("nan")}  # nothing to learn from: no ceiling to show
+    out = {}
+    plans = {"random": random_folds(won, folds, seed)}
+    windows = time_windows(data.created_ns[closed]) if data.has_dates else []
+    if windows:
+        plans = {"time": windows, **plans}
+    for how, splits in plans.items():
+        test_all = np.concatenate([t for _, t in splits])
+        p = np.empty(len(closed))
+        for train, test in splits:
+            booster = HistGradientBoostingClassifier(
+                max_iter=100, learning_rate=0.1, categorical_features="from_dtype",
+                random_state=seed,
+            )  # fmt: skip
+            if len(np.unique(won[train])) < 2:
+                p[test] = won[train].mean()
+                continue
+            booster.fit(frame.iloc[train], won[train])
+            p[test] = booster.predict_proba(frame.iloc[test])[:, 1]
+        out[how] = auc(p[test_all], data.outcome[closed[test_all]])
+    return out
 
 
 def _categories(codes: np.ndarray, missing: np.ndarray, *, most: int = 250) -> pd.Categorical:
@@ -264,18 +972,13 @@ def _raw_features(data: Dataset, as_of: AsOf) -> pd.DataFrame:
         counting = parse_model(
             {
                 "criteria": [
-                    {
-                        "id": f"e{i}",
-                        "label": t,
-                        "group": "engagement",
-                        "points": 0,
-                        "rule": {"events": [t], "op": "count"},
-                    }
+                    {"id": f"e{i}", "label": t, "group": "engagement", "points": 0,
+                     "rule": {"events": [t], "op": "count"}}
                     for i, t in enumerate(data.event_types)
                 ],
                 "bands": [{"name": "all", "min_score": 0, "sales_ready": True}],
             }
-        )
+        )  # fmt: skip
         counts = build_hits(data, counting, as_of).raw_counts
         for i, t in enumerate(data.event_types):
             out[f"events: {t}"] = counts[:, i]

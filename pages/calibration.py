@@ -28,17 +28,31 @@ def _calibrate(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
     return calibration.calibrate(_data, scores, method=method, folds=folds, by_stage=by_stage)
 
 
-@st.cache_data(max_entries=8, show_spinner="Fitting suggested points out of fold…")
-def _suggest(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
-             keep: tuple[str, ...], _as_of: AsOf) -> suggest.Suggestion:  # fmt: skip
-    model = ScoringModel.model_validate_json(model_json)
-    hits = shared.hits(_data, model, _as_of)
-    return suggest.suggest(_data, hits, model, keep=frozenset(keep))
+def _suggest(data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, ...],
+             share: float | None) -> suggest.Suggestion:  # fmt: skip
+    """The suggestion, fitted with a progress bar and kept in the session for the last few
+    settings (st.cache_data cannot drive a bar drawn outside the cached function)."""
+    key = (data.name, model.model_dump_json(), str(as_of), keep, share)
+    kept: dict = st.session_state.setdefault("suggestions", {})
+    if key not in kept:
+        bar = st.progress(0.0, text="Fitting the suggested model on older leads…")
+        try:
+            kept[key] = suggest.suggest(
+                data, shared.hits(data, model, as_of), model, keep=frozenset(keep),
+                sales_ready_share=share,
+                progress=lambda done, total: bar.progress(done / total,
+                                                          text=f"Fitting: {done} of {total}"),
+            )  # fmt: skip
+        finally:
+            bar.empty()
+        for old in list(kept)[:-4]:
+            del kept[old]
+    return kept[key]
 
 
 @st.cache_data(max_entries=4, show_spinner="Training the gradient-boosted ceiling…")
 def _ceiling(_data: Dataset, data_name: str, as_of_text: str, exclude: tuple[str, ...],
-             _as_of: AsOf) -> float:  # fmt: skip
+             _as_of: AsOf) -> dict[str, float]:  # fmt: skip
     return suggest.ceiling_auc(_data, _as_of, exclude=frozenset(exclude))
 
 
@@ -84,8 +98,12 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
     with left:
         st.markdown("**Score → confidence, to hand to sales**")
         table = calibration.confidence_table(cal)
-        st.dataframe(table[["scores", "confidence"]], hide_index=True, width="stretch",
-                     height=420)  # fmt: skip
+        st.dataframe(table[["scores", "confidence", "closed_leads", "interval"]].rename(
+                         columns={"closed_leads": "closed leads",
+                                  "interval": "won, 95 % interval"}),
+                     hide_index=True, width="stretch", height=420)  # fmt: skip
+        st.caption("Each row with the closed leads behind it and the interval of their win "
+                   "rate; no confidence where no closed lead ever scored.")  # fmt: skip
         st.download_button("Download the table (CSV)", inert_frame(table).to_csv(index=False),
                            "score-confidence.csv", "text/csv", key="download_confidence")  # fmt: skip
         st.download_button("Download the calibration (JSON)", cal.to_json(),
@@ -200,55 +218,116 @@ def _target(data: Dataset, result: forecast.Forecast) -> None:
 
 
 def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of) -> None:
-    flagged = sorted(set(leaks.query("kind == 'criterion'")["name"]))
     shared.leak_warnings(leaks)
-    keep = st.multiselect("Keep flagged criteria anyway", flagged, key="keep_flagged",
-                          disabled=not flagged)  # fmt: skip
-    data_key = (data, data.name, model.model_dump_json(), str(as_of))
+    flagged = sorted(set(leaks["column"]) - set(leaks.loc[leaks["action"] == "warning", "column"]))
+    left, right = st.columns([2, 1])
+    keep = left.multiselect("Keep flagged columns anyway (known when a lead comes in)", flagged,
+                            key="keep_flagged", disabled=not flagged)  # fmt: skip
+    share = _share_picker(right)
     try:
-        result = _suggest(*data_key, tuple(keep), as_of)
+        result = _suggest(data, model, as_of, tuple(keep), share)
     except suggest.SuggestError as exc:
         st.error(f"Cannot suggest points on this data: {exc}.")
         return
-    exclude = tuple(sorted(set(leaks.query("kind == 'attribute'")["name"])))
+    _evaluation_figures(data, result, as_of)
+    _bands_and_criteria(result)
+    if st.button("Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion",
+                 type="primary"):  # fmt: skip
+        shared.load_draft(result.model)
+        said = ("The suggested model (criteria, points, baseline and bands) is in the editor, "
+                "unsaved: review it, then save a revision.")  # fmt: skip
+        st.session_state["upload_message"] = ("success", said)
+        st.switch_page("pages/model.py")
+
+
+def _share_picker(where) -> float | None:
+    """The sales-ready line: where win rates reach twice the average, or a share picked."""
+    st.session_state.setdefault("ready_share_on", False)
+    where.toggle("Pick the sales-ready share", key="ready_share_on",
+                 help="Off: the line goes where the top leads win at least twice the average "
+                      "(at least 5 % of leads).")  # fmt: skip
+    if not st.session_state["ready_share_on"]:
+        return None
+    return where.slider("Share of leads handed to sales", 0.02, 0.6, 0.2, 0.01,
+                        key="ready_share", format="%.2f")  # fmt: skip
+
+
+def _evaluation_figures(data: Dataset, result: suggest.Suggestion, as_of) -> None:
+    head = result.headline
+    ceiling = _ceiling_figures(data, result, as_of)
     cols = st.columns(3)
-    cols[0].metric("AUC, current points", f"{result.auc_current:.3f}",
+    cols[0].metric("AUC, current points", f"{head.current:.3f}",
                    help="ROC AUC: the chance a won lead outscores a lost one.")  # fmt: skip
-    cols[1].metric("AUC, suggested points", f"{result.auc_suggested:.3f}",
-                   f"{result.auc_suggested - result.auc_current:+.3f}",
-                   help="Out of fold: points fitted without the leads they are scored on.")  # fmt: skip
-    ceiling_help = ("A gradient-boosted model on the raw attributes and event counts (no "
-                    "leaking columns): about the best any model could rank these leads.")  # fmt: skip
-    if st.session_state.get("want_ceiling"):
-        ceiling = _ceiling(data, data.name, str(as_of), exclude, as_of)
-        cols[2].metric("AUC, boosted ceiling", f"{ceiling:.3f}", help=ceiling_help)
-    else:  # a few seconds of training: only when asked, so the page opens at once
+    cols[1].metric("AUC, suggested model", f"{head.suggested:.3f}",
+                   f"{head.suggested - head.current:+.3f}",
+                   help="Measured on leads the fit did not see: " + head.description)  # fmt: skip
+    ceiling_help = ("A gradient-boosted model on the raw attributes and event counts, leak "
+                    "columns left out as from the suggestion: about the best any model could "
+                    "rank these leads.")  # fmt: skip
+    if ceiling is None:  # a few seconds of training: only when asked, so the page opens at once
         cols[2].button("Measure the boosted ceiling", key="ceiling_button", help=ceiling_help,
                        on_click=lambda: st.session_state.update(want_ceiling=True))  # fmt: skip
+    else:
+        cols[2].metric("AUC, boosted ceiling", f"{ceiling.get(head.how, float('nan')):.3f}",
+                       help=ceiling_help)  # fmt: skip
+    rows = [{"measured": e.description, "current": e.current, "suggested": e.suggested,
+             "unrounded fit": e.unrounded,
+             "boosted ceiling": (ceiling or {}).get(e.how, float("nan")),
+             "won": e.won, "lost": e.lost} for e in result.evaluations]  # fmt: skip
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
+                                ("current", "suggested", "unrounded fit", "boosted ceiling")})  # fmt: skip
+    if result.headline.how == "time":
+        st.caption("In time order first: fitted on older leads, measured on the newest, as next "
+                   "quarter's leads will be. Random folds beside it usually look better.")  # fmt: skip
+    for e in result.evaluations:
+        if e.noise:
+            st.warning(f"Measured on {e.won:,} won and {e.lost:,} lost leads ({e.description}): "
+                       f"under {suggest.NOISE} of either, these AUCs are noise.")  # fmt: skip
+
+
+def _ceiling_figures(data, result, as_of) -> dict[str, float] | None:
+    if not st.session_state.get("want_ceiling"):
+        return None
+    exclude = tuple(sorted(suggest.left_out(result.leaks)))
+    return _ceiling(data, data.name, str(as_of), exclude, as_of)
+
+
+def _bands_and_criteria(result: suggest.Suggestion) -> None:
+    low, high = result.clipped
+    st.subheader("Proposed bands")
+    bands = result.bands
+    st.dataframe(pd.DataFrame({
+        "band": bands["band"], "now from": bands["current_from"],
+        "suggested from": bands["suggested_from"],
+        "sales-ready": bands["sales_ready"],
+        "share of leads": bands["share"].map(charts.percent),
+        "win rate": bands["win_rate"].map(charts.percent),
+        "closed leads": bands["closed_leads"],
+    }), hide_index=True, width="stretch")  # fmt: skip
+    st.caption(f"Scores of the suggested model: every lead starts at {result.model.baseline:g} "
+               f"points; {charts.percent(low)} of leads fall below 0 and {charts.percent(high)} "
+               "above 100 before the clip. Bands are applied with the points.")  # fmt: skip
+    st.subheader("Suggested criteria")
     table = result.table
     st.dataframe(
         pd.DataFrame({
             "criterion": table["label"], "group": table["group"],
             "current": table["current"], "suggested": table["suggested"],
-            "change": table["suggested"] - table["current"],
-            "closed leads hit": table["hit"],
-            "win rate when hit": table["win_rate_hit"].map(charts.percent),
-            "win rate when not": table["win_rate_not"].map(charts.percent),
-            "status": table["status"],
+            "closed leads": table["closed_leads"],
+            "win rate": table["win_rate"].map(charts.percent),
+            "95 % interval": [f"{charts.percent(lo)} – {charts.percent(hi)}"
+                              for lo, hi in zip(table["low"], table["high"], strict=True)],
         }),
-        hide_index=True, width="stretch", height=560,
-        column_config={c: st.column_config.NumberColumn(format="%+g" if c == "change" else "%g")
-                       for c in ("current", "suggested", "change")},
+        hide_index=True, width="stretch", height=480,
+        column_config={c: st.column_config.NumberColumn(format="%+g")
+                       for c in ("current", "suggested")},
     )  # fmt: skip
-    st.caption("Points a logistic regression of won vs lost on the criteria suggests, on this "
-               "model's scale (a point buys what a point buys in the current score). Criteria "
-               "with too few hits keep their points.")  # fmt: skip
-    if st.button("Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion",
-                 type="primary"):  # fmt: skip
-        shared.load_draft(result.model)
-        said = "Suggested points are in the editor, unsaved: review them, then save a revision."
-        st.session_state["upload_message"] = ("success", said)
-        st.switch_page("pages/model.py")
+    st.caption("Each column cut into ranges or levels, merged where win rates do not differ, "
+               "ranges monotone unless the data says otherwise, weighed by a logistic "
+               "regression; points are relative to the column's commonest group (0 points).")  # fmt: skip
+    if result.dropped:
+        st.caption("Current criteria not in the suggestion: " + "; ".join(result.dropped))
 
 
 def main() -> None:

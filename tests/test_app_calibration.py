@@ -38,7 +38,8 @@ def test_calibrated_confidence_beats_the_baseline_and_reads_out(at: AppTest) -> 
     low = int(metric(at, "Lead confidence").rstrip(" %"))
     assert high > low
     assert any(f"Leads scoring 20 close **{low} %**" in m.value for m in at.markdown)
-    assert any("stage" in w.value and "Recorded after the outcome?" in w.value for w in at.warning)
+    assert any("'stage' separates outcomes" in w.value and "left out" in w.value
+               for w in at.warning)  # fmt: skip
 
 
 def test_logistic_fit_and_per_stage_calibration(at: AppTest) -> None:
@@ -75,17 +76,38 @@ def test_forecast_and_target_back_solve(at: AppTest) -> None:
 
 def test_suggestion_goes_to_the_editor_as_an_unsaved_draft(at: AppTest) -> None:
     current = float(metric(at, "AUC, current points"))
-    suggested = float(metric(at, "AUC, suggested points"))
+    suggested = float(metric(at, "AUC, suggested model"))
+    assert current < suggested
+    measured = next(d.value for d in at.dataframe if "unrounded fit" in d.value.columns)
+    assert measured["measured"].str.startswith("fitted on older leads").iloc[0]  # time first
+    assert measured["measured"].iloc[1] == "5 random folds"  # random folds beside it
+    assert (measured["suggested"] - measured["unrounded fit"]).abs().max() <= 0.005
     assert not [m for m in at.metric if m.label == "AUC, boosted ceiling"]  # only when asked
     at.button(key="ceiling_button").click().run()
     ceiling = float(metric(at, "AUC, boosted ceiling"))
-    assert current <= suggested <= ceiling + 0.02
+    assert current < ceiling < 0.9
+    bands = next(d.value for d in at.dataframe if "suggested from" in d.value.columns)
+    assert list(bands["band"]) == ["A", "B", "C"]
+    criteria = next(d.value for d in at.dataframe if "95 % interval" in d.value.columns)
+    assert (criteria["closed leads"] >= 30).all()
+    assert "stage" not in " ".join(criteria["criterion"])  # the leak column is left out
     at.button(key="copy_suggestion").click().run()
     assert not at.exception
     assert at.title[0].value == "Scoring model"
     edited = at.session_state["model"]
-    assert edited.criteria[0].points == 17  # industry_software, as the table suggested
+    assert edited.baseline == at.number_input(key="baseline").value != 0
+    assert [b.min_score for b in edited.bands] == list(bands["suggested from"])
+    assert len(edited.criteria) == len(criteria)
     assert RevisionStore().revisions(edited.name) == []  # nothing saved behind the user's back
+
+
+def test_picking_a_sales_ready_share_moves_the_proposed_line(at: AppTest) -> None:
+    at.toggle(key="ready_share_on").set_value(True).run()
+    at.slider(key="ready_share").set_value(0.1).run()
+    bands = next(d.value for d in at.dataframe if "suggested from" in d.value.columns)
+    ready = bands[bands["sales-ready"]]
+    share = sum(float(s.rstrip(" %")) for s in ready["share of leads"]) / 100
+    assert share == pytest.approx(0.10, abs=0.03)
 
 
 def test_calibration_is_saved_with_the_revision(open_app: Callable[..., AppTest]) -> None:

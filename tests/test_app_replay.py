@@ -31,9 +31,10 @@ def test_replay_shows_ranking_bands_and_evidence(at: AppTest) -> None:
     evidence = _table(at, "win rate when hit")[0]
     assert len(evidence) == len(default_model().criteria)
     assert any("open leads are not counted as lost" in c.value for c in at.caption)
-    leak = next(w.value for w in at.warning if "Recorded after the outcome?" in w.value)
-    assert "attribute 'stage'" in leak
-    assert "Closed Won: 100 %" in leak
+    leak = next(w.value for w in at.warning if "'stage'" in w.value)
+    assert "separates outcomes almost perfectly" in leak
+    assert "0% of 4,485 closed leads won" in leak  # lost leads are stuck at 'Working'
+    assert "left out of suggestions and the ceiling" in leak
 
 
 def test_compare_with_default_after_an_edit(at: AppTest) -> None:

@@ -8,9 +8,7 @@ import pytest
 
 from model import calibration as cal
 from model import forecast as fc
-from model import suggest
-from model.features import AsOf, build_hits, prepare
-from model.replay import WON
+from model.features import AsOf, build_hits
 from model.scoring import score
 from tests.conftest import tiny_dataset, tiny_model
 
@@ -136,80 +134,3 @@ def test_back_solve_target_to_pipeline_and_leads():
     assert plan.pipeline_gap == pytest.approx(100_000)
     assert plan.leads_needed == pytest.approx(100)
     assert plan.leads_in_period == pytest.approx(91 / 91 * 91, rel=0.02)
-
-
-def test_suggested_points_rank_no_worse_and_leave_leaks_out(demo_dataset, model):
-    hits = build_hits(demo_dataset, model, AS_OF)
-    result = suggest.suggest(demo_dataset, hits, model)
-    assert result.auc_suggested >= result.auc_current
-    table = result.table.set_index("criterion")
-    assert (table["suggested"] == table["suggested"].round()).all()
-    assert table.loc["demo_request", "suggested"] > 0
-    assert table.loc["competitor_domain", "suggested"] < 0
-    assert result.model.criteria[0].points == table["suggested"].iloc[0]
-
-
-def test_criteria_with_too_few_hits_keep_their_points(demo_dataset, model):
-    hits = build_hits(demo_dataset, model, AS_OF)
-    result = suggest.suggest(demo_dataset, hits, model, min_hits=2_000)
-    table = result.table.set_index("criterion")
-    assert table.loc["competitor_domain", "status"].startswith("too few hits")
-    assert table.loc["competitor_domain", "suggested"] == -30
-
-
-def test_leakage_flags_a_field_recorded_after_the_outcome(demo_data, model):
-    leads = demo_data.leads.copy()
-    leads["lead_quality"] = np.where(leads["outcome"] == "won", "Hot (rep)", "")
-    data = prepare(leads, demo_data.events, name="leaky")
-    hits = build_hits(data, model, AS_OF)
-    flags = suggest.leakage(data, hits, model)
-    names = set(flags["name"])
-    assert {"lead_quality", "stage"} <= names
-    assert "job_level" not in names  # students rarely win, but that is no leak
-    leaky = model.model_copy(
-        update={"criteria": [*model.criteria, _criterion("rated_hot", "lead_quality")]}
-    )
-    hits = build_hits(data, leaky, AS_OF)
-    result = suggest.suggest(data, hits, leaky)
-    row = result.table.set_index("criterion").loc["rated_hot"]
-    assert row["suggested"] == 0
-    assert row["status"].startswith("left out")
-    kept = suggest.suggest(data, hits, leaky, keep=frozenset({"rated_hot"}))
-    assert kept.table.set_index("criterion").loc["rated_hot", "suggested"] > 20
-
-
-def _criterion(cid: str, attribute: str):
-    from model.spec import Criterion
-
-    return Criterion.model_validate({"id": cid, "label": cid, "group": "fit", "points": 0,
-                                     "rule": {"attribute": attribute, "op": "equals",
-                                              "value": "Hot (rep)"}})  # fmt: skip
-
-
-def test_boosted_ceiling_beats_the_points_model_but_not_by_magic(demo_dataset, model):
-    ceiling = suggest.ceiling_auc(demo_dataset, AS_OF, exclude=frozenset({"stage"}))
-    hits = build_hits(demo_dataset, model, AS_OF)
-    current = suggest.suggest(demo_dataset, hits, model).auc_current
-    assert current < ceiling < 0.9
-    leaky = suggest.ceiling_auc(demo_dataset, AS_OF)
-    assert leaky > 0.99  # with the stage column the ceiling is the leak's
-
-
-def test_leakage_on_real_olist_deals(shared_data):
-    """Olist's deal columns exist only for won leads: the flags must say so."""
-    from model.io import check_leads, read_table
-
-    folder = shared_data / "olist-funnel"
-    mql = read_table(folder / "olist_marketing_qualified_leads_dataset.csv", id_columns=("mql_id",))
-    deals = read_table(folder / "olist_closed_deals_dataset.csv", id_columns=("mql_id",))
-    leads = mql.merge(deals, on="mql_id", how="left").rename(
-        columns={"mql_id": "lead_id", "first_contact_date": "created_at"}
-    )
-    leads["outcome"] = np.where(leads["seller_id"].notna(), "won", "lost")
-    data = prepare(check_leads(leads, source="olist"), None, name="olist")
-    model = _empty_model()
-    flags = suggest.leakage(data, build_hits(data, model, AS_OF), model)
-    flagged = set(flags["name"])
-    assert {"business_segment", "lead_type", "seller_id"} <= flagged
-    assert "origin" not in flagged
-    assert (data.outcome == WON).sum() == 842

@@ -169,11 +169,12 @@ def test_calibrate_prints_metrics_against_the_baseline_and_the_table(demo_folder
     assert out["ece"] <= out["baseline"]["ece"] / 2
     assert out["brier"] < out["baseline"]["brier"]
     assert [row["scores"] for row in out["table"]][:2] == ["0–4", "5–9"]
-    assert {row["name"] for row in out["leakage"]} == {"stage"}
+    assert {row["column"] for row in out["leakage"]} == {"stage"}
+    assert [row["closed_leads"] for row in out["table"]][-1] >= 0  # each row with its evidence
     assert main([*args, "--method", "logistic"]) == 0
     text = capsys.readouterr().out
     assert "baseline score/100" in text
-    assert "attribute 'stage' separates outcomes almost perfectly" in text
+    assert "'stage' separates outcomes almost perfectly" in text
 
 
 def test_suggest_writes_a_model_and_prints_the_aucs(demo_folder, tmp_path, capsys):
