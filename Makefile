@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format bench bench-batch demo-data clean
+.PHONY: setup run test lint format bench bench-batch bench-suggest demo-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ lint: setup
 bench: setup .venv-glsm/bin/python
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_browser.py
+
+bench-suggest: setup
+	$(BIN)/python bench/bench_suggest.py
 
 bench-batch: setup
 	$(BIN)/python bench/bench_batch.py

@@ -72,6 +72,20 @@ def test_sql_on_duckdb_equals_the_engine_on_demo_data(duck, demo_loaded, model, 
     assert_same(duck.execute(sql).df(), demo_loaded, m, a)
 
 
+def test_a_baseline_and_is_filled_score_the_same_in_sql(duck, demo_loaded, model):
+    """A suggested model's baseline and its 'is filled in' rule, in the engine and the SQL."""
+    data = model.to_dict()
+    data["baseline"] = -37.0
+    data["criteria"].append({"id": "function_filled", "label": "job_function is filled in",
+                             "group": "fit", "points": 55,
+                             "rule": {"attribute": "job_function", "op": "is_filled"}})  # fmt: skip
+    m = parse_model(data)
+    sql = sqlgen.to_sql(m, "duckdb", as_of=AsOf.parse("created+14d"))
+    assert_same(duck.execute(sql).df(), demo_loaded, m, AsOf.parse("created+14d"))
+    engine = score(build_hits(demo_loaded, m, AsOf.parse("created+14d")), m).score
+    assert (engine == 0).mean() > 0.05  # the negative baseline reaches the clip
+
+
 def test_confidence_column_is_the_calibration_table(duck, demo_loaded, model):
     a = AsOf.parse("created+14d")
     scores = score(build_hits(demo_loaded, model, a), model)
