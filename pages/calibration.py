@@ -270,16 +270,16 @@ def _evaluation_figures(data: Dataset, result: suggest.Suggestion, as_of) -> Non
     else:
         cols[2].metric("AUC, boosted ceiling", f"{ceiling.get(head.how, float('nan')):.3f}",
                        help=ceiling_help)  # fmt: skip
-    rows = [{"measured": e.description, "current": e.current, "suggested": e.suggested,
-             "unrounded fit": e.unrounded,
-             "boosted ceiling": (ceiling or {}).get(e.how, float("nan")),
+    rows = [{"measured": "in time order" if e.how == "time" else e.description,
+             "current": e.current, "suggested": e.suggested, "unrounded fit": e.unrounded,
+             **({"boosted ceiling": ceiling.get(e.how, float("nan"))} if ceiling else {}),
              "won": e.won, "lost": e.lost} for e in result.evaluations]  # fmt: skip
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
                                 ("current", "suggested", "unrounded fit", "boosted ceiling")})  # fmt: skip
     if result.headline.how == "time":
-        st.caption("In time order first: fitted on older leads, measured on the newest, as next "
-                   "quarter's leads will be. Random folds beside it usually look better.")  # fmt: skip
+        st.caption(f"In time order first: {head.description}, as next quarter's leads will be."
+                   " Random folds beside it usually look better.")  # fmt: skip
     for e in result.evaluations:
         if e.noise:
             st.warning(f"Measured on {e.won:,} won and {e.lost:,} lost leads ({e.description}): "

@@ -79,7 +79,8 @@ def test_suggestion_goes_to_the_editor_as_an_unsaved_draft(at: AppTest) -> None:
     suggested = float(metric(at, "AUC, suggested model"))
     assert current < suggested
     measured = next(d.value for d in at.dataframe if "unrounded fit" in d.value.columns)
-    assert measured["measured"].str.startswith("fitted on older leads").iloc[0]  # time first
+    assert measured["measured"].iloc[0] == "in time order"  # time first
+    assert any("fitted on older leads, measured on the newest 30%" in c.value for c in at.caption)
     assert measured["measured"].iloc[1] == "5 random folds"  # random folds beside it
     assert (measured["suggested"] - measured["unrounded fit"]).abs().max() <= 0.005
     assert not [m for m in at.metric if m.label == "AUC, boosted ceiling"]  # only when asked
