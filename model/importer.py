@@ -1355,12 +1355,7 @@ def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int
         if column in RESERVED or column in left_out:
             continue
         criteria.extend(_column_criteria(column, leads[column], most))
-    ids: set[str] = set()
-    for c in criteria:
-        base, k = c["id"], 2
-        while c["id"] in ids:
-            c["id"], k = f"{base}_{k}", k + 1
-        ids.add(c["id"])
+    unique_ids(criteria)
     return parse_model({
         "name": name, "criteria": criteria,
         "bands": [{"name": "A", "min_score": 75, "action": "Senior rep calls within 24 h",
@@ -1368,6 +1363,17 @@ def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int
                   {"name": "B", "min_score": 50, "action": "SDR qualifies"},
                   {"name": "C", "min_score": 0, "action": "Nurture email"}],
     })  # fmt: skip
+
+
+def unique_ids(criteria: list[dict]) -> list[dict]:
+    """Criterion ids made unique in place ('x', 'x_2', 'x_3'...): labels can slug alike."""
+    seen: set[str] = set()
+    for c in criteria:
+        base, k = c["id"], 2
+        while c["id"] in seen:
+            c["id"], k = f"{base}_{k}", k + 1
+        seen.add(c["id"])
+    return criteria
 
 
 def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
 from model.features import AsOf, Dataset, Hits, build_hits
+from model.importer import unique_ids
 from model.replay import OPEN, WON, auc, wilson
 from model.scoring import score
 from model.spec import ScoringModel, parse_model
@@ -445,7 +446,7 @@ def to_model(card: Scorecard, base: ScoringModel, counts: np.ndarray) -> Scoring
         c = base.criteria[k].model_dump(mode="json", exclude_none=True)
         c["points"] = float(np.round(w * scale)) + 0.0
         criteria.append(c)
-    criteria = _unique_ids([c for c in criteria if c["points"] != 0])
+    criteria = unique_ids([c for c in criteria if c["points"] != 0])
     data = base.model_dump(mode="json", exclude_none=True)
     data.update(criteria=criteria, baseline=baseline if baseline is not None else 0.0,
                 caps={"fit": 100, "engagement": 100})  # fmt: skip
@@ -508,16 +509,6 @@ def _one(column: str, label: str, rule: dict, points: float, kind: str) -> dict:
     slug = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_").lower()[:60] or "c"
     return {"id": slug, "label": label, "group": kind, "points": points,
             "rule": {"attribute": column, **rule}}  # fmt: skip
-
-
-def _unique_ids(criteria: list[dict]) -> list[dict]:
-    seen: set[str] = set()
-    for c in criteria:
-        base, k = c["id"], 2
-        while c["id"] in seen:
-            c["id"], k = f"{base}_{k}", k + 1
-        seen.add(c["id"])
-    return criteria
 
 
 # --------------------------------------------------------------------------- leakage
