@@ -83,7 +83,7 @@ def test_a_baseline_and_is_filled_score_the_same_in_sql(duck, demo_loaded, model
     sql = sqlgen.to_sql(m, "duckdb", as_of=AsOf.parse("created+14d"))
     assert_same(duck.execute(sql).df(), demo_loaded, m, AsOf.parse("created+14d"))
     engine = score(build_hits(demo_loaded, m, AsOf.parse("created+14d")), m).score
-    assert (engine == 0).mean() > 0.05  # the negative baseline reaches the clip
+    assert (engine == 0).any()  # the negative baseline reaches the clip
 
 
 def test_confidence_column_is_the_calibration_table(duck, demo_loaded, model):
