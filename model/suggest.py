@@ -24,9 +24,9 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
 from model.features import AsOf, Dataset, Hits, build_hits
-from model.importer import unique_ids
+from model.importer import RESERVED, category_codes, excluded_columns, unique_ids
 from model.replay import OPEN, WON, auc, wilson
-from model.scoring import score
+from model.scoring import band_index, score
 from model.spec import ScoringModel, parse_model
 
 MIN_HITS = 30  # closed leads a level or range needs to earn points of its own
@@ -55,7 +55,6 @@ LEAK_NAME = re.compile(
     r"reason|(?:deal|opportunity)[ _]?(?:value|amount|size|owner))(?![a-z])"
 )
 CEILING_FIT_MOST = 40_000  # leads the boosted ceiling trains on per fit (a sample past it)
-RESERVED = frozenset({"lead_id", "created_at", "outcome", "closed_at", "value"})
 
 
 # --------------------------------------------------------------------------- binning
@@ -84,8 +83,6 @@ class Binned:
 def bin_column(data: Dataset, name: str, closed: np.ndarray) -> Binned | None:
     """Levels of a text, true/false or code column, ranges of a number column; None for
     dates (a rule cannot say "days since") and columns with one bin."""
-    from model.importer import category_codes
-
     col = data.column(name)
     if col.kind == "date":
         return None
@@ -113,7 +110,8 @@ def _text_bins(name: str, col, closed: np.ndarray) -> Binned:
     lookup = np.full(n_cat + 1, len(top), dtype=np.intp)
     lookup[top] = np.arange(len(top))
     if len(top) < n_cat:
-        rare = sorted({str(col.categories[c]) for c in range(n_cat) if c not in set(top)})
+        kept = set(top)
+        rare = sorted({str(col.categories[c]) for c in range(n_cat) if c not in kept})
         labels.append("is another level")
         rules.append({"op": "in", "values": rare} if len(rare) <= MAX_RARE else None)
     lookup[n_cat] = len(labels)
@@ -141,25 +139,23 @@ def _level_bins(name, values, levels, labels, rules) -> Binned:
 
 def _code_bins(name: str, col, closed: np.ndarray) -> Binned:
     """Integer codes of categories (browser 2, region 7): levels, never ranges."""
-    values = np.where(col.missing, np.nan, col.values)
-    levels, counts = np.unique(values[closed & ~col.missing], return_counts=True)
-    common = levels[counts >= MIN_HITS]
-    rare = levels[counts < MIN_HITS]
+    levels, counts = np.unique(col.values[closed & ~col.missing], return_counts=True)
+    common, rare = levels[counts >= MIN_HITS], levels[counts < MIN_HITS]
     labels = [f"= {v:g}" for v in common]
-    rules = [{"op": "equals", "value": _plain(v)} for v in common]
-    if rare.size:
+    rules: list[dict | None] = [{"op": "equals", "value": _plain(v)} for v in common]
+    codes = np.full(len(col.values), len(common), dtype=np.intp)  # unseen codes: "another"
+    for i, v in enumerate(common):
+        codes[col.values == v] = i
+    if rare.size or (~col.missing & (codes == len(common))).any():
         labels.append("is another code")
-        rules.append({"op": "in", "values": [_plain(v) for v in rare]})
-    binned = _level_bins(name, values, list(common), labels, rules)
-    codes = binned.codes.copy()
-    if rare.size:  # rare codes sit in the "other" bin, before the missing one
-        codes[np.isin(values, rare)] = len(common)
-        codes[col.missing] = len(labels)
-        missing = len(labels) if col.missing.any() else None
-        labels2 = labels + (["is blank"] if missing is not None else [])
-        rules2 = rules + ([{"op": "is_missing"}] if missing is not None else [])
-        return Binned(name, codes, tuple(labels2), tuple(rules2), False, missing)
-    return binned
+        rules.append({"op": "in", "values": [_plain(v) for v in rare]} if rare.size else None)
+    missing = None
+    if col.missing.any():
+        missing = len(labels)
+        codes[col.missing] = missing
+        labels.append("is blank")
+        rules.append({"op": "is_missing"})
+    return Binned(name, codes, tuple(labels), tuple(rules), False, missing)
 
 
 def _range_bins(name: str, col, closed: np.ndarray) -> Binned | None:
@@ -230,10 +226,7 @@ def _alike(n1, w1, n2, w2) -> bool:
     """One rate inside the other's interval: no evidence the two differ (a plain two-sample
     test would merge more; requiring both inside would split equal levels one time in
     six)."""
-    (lo1, hi1), (lo2, hi2) = (
-        wilson(np.array(w1), np.array(n1)),
-        wilson(np.array(w2), np.array(n2)),
-    )
+    (lo1, hi1), (lo2, hi2) = wilson(w1, n1), wilson(w2, n2)
     p1, p2 = w1 / max(n1, 1e-9), w2 / max(n2, 1e-9)
     return bool(lo2 <= p1 <= hi2 or lo1 <= p2 <= hi1)
 
@@ -366,11 +359,9 @@ def fit_scorecard(
         group = np.where(group < 0, ref, group)  # rare levels earn the baseline
         prepared.append((b, group, woe, ref))
     while True:
-        x = np.column_stack([woe[g[b.codes[train]]] for b, g, woe, _ in prepared]
-                            + [counts[train]]) if prepared or counts.shape[1] else np.zeros((len(train), 0))  # fmt: skip
+        x = np.column_stack([woe[g[b.codes[train]]] for b, g, woe, _ in prepared] + [counts[train]])
         coef, intercept = _logistic(x, won, seed)
-        k = len(prepared)
-        negative = [i for i in range(k) if coef[i] < 0]
+        negative = [i for i in range(len(prepared)) if coef[i] < 0]
         if not negative:
             break
         prepared = [p_ for i, p_ in enumerate(prepared) if i not in negative]
@@ -518,17 +509,20 @@ CALL_DURATION = re.compile(r"(?i)^\s*duration\s*$|(call|talk|conversation)[ _]*(
 SAFE_NAME = re.compile(r"(?i)marital|employment|family|relationship|tax|vat|legal|marriage")
 
 
-def leakage(data: Dataset, hits: Hits | None = None, *, keep=frozenset()) -> pd.DataFrame:
+def leakage(data: Dataset, hits: Hits | None = None, *, keep=frozenset(),
+            bins: dict[str, Binned] | None = None) -> pd.DataFrame:  # fmt: skip
     """Columns probably recorded at or after the outcome, judged per column: left out of
     suggestions and ceilings whole, unless kept. A lead source that wins often is
-    plausible: it is a warning, not left out. `hits` gives the decision moments."""
+    plausible: it is a warning, not left out. `hits` gives the decision moments; `bins`
+    the columns already binned (`column_bins`)."""
     closed, won = data.outcome != OPEN, data.outcome == WON
     decision = hits.decision_ns if hits is not None else None
+    bins = column_bins(data) if bins is None else bins
     rows = []
     for name in data.attributes:
         if name in RESERVED:
             continue
-        found = _leak_evidence(data, name, closed, won, decision)
+        found = _leak_evidence(data, name, bins.get(name), closed, won, decision)
         if found:
             action = (
                 "kept by you" if name in keep else "warning" if name == "source" else "left out"
@@ -553,14 +547,13 @@ def leak_lines(flags: pd.DataFrame) -> list[str]:
             for r in flags.itertuples()]  # fmt: skip
 
 
-def _leak_evidence(data, name, closed, won, decision) -> tuple[str, str] | None:
+def _leak_evidence(data, name, b, closed, won, decision) -> tuple[str, str] | None:
     """The values' evidence first (it convinces), then the name's."""
     col = data.column(name)
     if col.kind == "date" and decision is not None and (~col.missing).any():
         after = np.mean(col.values[~col.missing] > decision[~col.missing])
         if after >= 0.5:
             return "holds dates after the decision moment", f"{after:.0%} of its dates"
-    b = bin_column(data, name, closed) if col.kind != "date" else None
     found = _bin_leak(b, closed, won) if b is not None else None
     if found is None and (CALL_DURATION.search(name) or
                           (LEAK_NAME.search(name) and not SAFE_NAME.search(name))):  # fmt: skip
@@ -709,17 +702,13 @@ def suggest(
     closed = np.flatnonzero(data.outcome != OPEN)
     won = data.outcome[closed] == WON
     need_closed(won, folds, "suggested points")
-    leaks = leakage(data, hits, keep=keep)
-    columns = _usable(data, closed, left_out(leaks))
-    events = [k for k, c in enumerate(model.criteria) if c.on_events]
-    counts = np.column_stack([hits.counts[:, hits.event_criteria.index(k)] for k in events]) \
-        if events else np.zeros((data.n_leads, 0))  # fmt: skip
+    bins = column_bins(data)
+    leaks = leakage(data, hits, keep=keep, bins=bins)
+    columns = _usable(data, bins, left_out(leaks))
+    events, counts = list(hits.event_criteria), hits.counts  # the model's event rules, as counted
     won_all = data.outcome == WON
     current = score(hits, model).score
-    plans = [("random", random_folds(won, folds, seed))]
-    windows = time_windows(data.created_ns[closed]) if data.has_dates else []
-    if windows:  # leads all created on one day have no older leads to fit on
-        plans.insert(0, ("time", windows))
+    plans = evaluation_plans(data, closed, won, folds, seed)
     total, done = sum(len(s) for _, s in plans) + 1, 0
     evaluations = []
     for how, splits in plans:
@@ -739,15 +728,13 @@ def suggest(
                                        u_oof, folds))  # fmt: skip
     card = fit_scorecard(columns, counts, events, won_all, closed, seed)
     suggested = to_model(card, model, counts)
-    final = score(build_hits(data, suggested, hits.as_of), suggested)
-    scores = final.score
-    bands = propose_bands(suggested, scores, closed, won, sales_ready_share)
-    suggested = suggested.model_copy(update={"bands": bands_model(suggested, bands)})
-    suggested = parse_model(suggested.model_dump(mode="json", exclude_none=True))
+    final_hits = build_hits(data, suggested, hits.as_of)  # bands do not change the rules
+    final = score(final_hits, suggested)
+    suggested, bands = propose_bands(suggested, final.score, closed, won, sales_ready_share)
     if progress:
         progress(total, total)
     return Suggestion(
-        table=_table(data, suggested, model, closed, won, hits.as_of),
+        table=_table(final_hits, suggested, model, closed, won),
         model=suggested,
         evaluations=tuple(evaluations),
         bands=bands,
@@ -770,22 +757,34 @@ def _clipped(s, model: ScoringModel) -> tuple[float, float]:
     return float(np.mean(raw < -1e-9)), float(np.mean(raw > 100 + 1e-9))
 
 
-def _usable(data: Dataset, closed: np.ndarray, leaking: frozenset[str]) -> list[Binned]:
-    from model.importer import excluded_columns
-
-    mask = np.zeros(data.n_leads, dtype=bool)
-    mask[closed] = True
-    skipped = excluded_columns(data.leads)  # ids, running numbers, free text
-    out = []
+def column_bins(data: Dataset) -> dict[str, Binned]:
+    """Every attribute that bins (not dates, not one-bin columns), cut on the closed leads:
+    once per suggestion, for its leak checks and its fit alike."""
+    closed = data.outcome != OPEN
+    out = {}
     for name in data.attributes:
-        if name in RESERVED or name in leaking:
-            continue
-        if name in skipped and data.column(name).kind != "text":
-            continue  # a running number must not become ranges; text ids pool as rare levels
-        b = bin_column(data, name, mask)
-        if b is not None:
-            out.append(b)
+        if name not in RESERVED:
+            b = bin_column(data, name, closed)
+            if b is not None:
+                out[name] = b
     return out
+
+
+def _usable(data: Dataset, bins: dict[str, Binned], leaking: frozenset[str]) -> list[Binned]:
+    """The columns the fit weighs: not leaking, and no running number cut into ranges
+    (text ids are fine: their levels are rare and pool)."""
+    skipped = excluded_columns(data.leads)  # ids, running numbers, free text
+    return [b for name, b in bins.items() if name not in leaking
+            and not (name in skipped and data.column(name).kind != "text")]  # fmt: skip
+
+
+def evaluation_plans(data: Dataset, closed: np.ndarray, won: np.ndarray, folds: int, seed: int):
+    """[(how, splits)]: in time order first when dates allow, random folds beside it."""
+    plans = [("random", random_folds(won, folds, seed))]
+    windows = time_windows(data.created_ns[closed]) if data.has_dates else []
+    if windows:  # leads all created on one day have no older leads to fit on
+        plans.insert(0, ("time", windows))
+    return plans
 
 
 def _evaluation(how, splits, test, data, closed, current, s_oof, u_oof, folds) -> Evaluation:
@@ -801,19 +800,15 @@ def _evaluation(how, splits, test, data, closed, current, s_oof, u_oof, folds) -
                       auc(u_oof[test], outcome), n_won, len(test) - n_won)  # fmt: skip
 
 
-def _table(
-    data, suggested: ScoringModel, current: ScoringModel, closed, won, as_of
-) -> pd.DataFrame:
+def _table(hits: Hits, suggested: ScoringModel, current: ScoringModel, closed, won) -> pd.DataFrame:
     """Per suggested criterion: its points, the current points of the same rule, and its
     evidence (closed leads hit, their win rate with a 95 % interval)."""
-    hits = build_hits(data, suggested, as_of)
     by_rule = {c.rule.model_dump_json(): c.points for c in current.criteria}
     rows = []
     for k, c in enumerate(suggested.criteria):
-        fired = (hits.fired(k) if not c.on_events else
-                 hits.raw_counts[:, hits.event_criteria.index(k)] > 0)[closed]  # fmt: skip
+        fired = hits.fired(k)[closed]
         n, w = int(fired.sum()), int((fired & won).sum())
-        lo, hi = wilson(np.array(float(w)), np.array(float(n))) if n else (np.nan, np.nan)
+        lo, hi = wilson(w, n)
         rows.append({"criterion": c.id, "label": c.label, "group": c.group,
                      "current": by_rule.get(c.rule.model_dump_json(), 0.0),
                      "suggested": c.points, "closed_leads": n,
@@ -826,30 +821,31 @@ def _table(
 
 
 def propose_bands(model: ScoringModel, scores: np.ndarray, closed: np.ndarray, won: np.ndarray,
-                  share: float | None = None) -> pd.DataFrame:  # fmt: skip
-    """Band boundaries from the data, the model's band names and actions kept. Sales-ready
-    = the largest top share (at least 5 % of leads) whose closed leads win at least twice
-    the average, or the top `share` the user picks; bands above and below split their
-    leads evenly."""
-    ready = [b for b in model.bands if b.sales_ready]
-    below = [b for b in model.bands if not b.sales_ready]
+                  share: float | None = None) -> tuple[ScoringModel, pd.DataFrame]:  # fmt: skip
+    """The model with band boundaries from the data (names and actions kept), and a table
+    of them beside the current ones. Sales-ready = the largest top share (at least 5 % of
+    leads) whose closed leads win at least twice the average, or the top `share` the user
+    picks; bands above and below split their leads evenly."""
+    n_ready = sum(b.sales_ready for b in model.bands)
     line = _sales_ready_line(scores, closed, won, share)
-    above = _splits(scores[scores >= line], len(ready), line, 101)
-    under = _splits(scores[scores < line], len(below), 0, line)
-    mins = above + under
-    mins = _strictly_falling(mins)
+    mins = _strictly_falling(_splits(scores[scores >= line], n_ready, line, 101)
+                             + _splits(scores[scores < line], len(model.bands) - n_ready, 0,
+                                       line))  # fmt: skip
+    data = model.model_dump(mode="json", exclude_none=True)
+    for b, m in zip(data["bands"], mins, strict=True):
+        b["min_score"] = m
+    banded = parse_model(data)
+    band = band_index(scores, banded)
     rows = []
-    for b, m in zip(model.bands, mins, strict=True):
-        inside = scores >= m
-        hi = next((x for x in reversed(mins) if x > m), 101)
-        here = (scores >= m) & (scores < hi)
+    for k, (old, new) in enumerate(zip(model.bands, banded.bands, strict=True)):
+        here = band == k
         c = here[closed]
-        rows.append({"band": b.name, "current_from": b.min_score, "suggested_from": m,
-                     "sales_ready": b.sales_ready, "share": float(here.mean()),
+        rows.append({"band": new.name, "current_from": old.min_score,
+                     "suggested_from": new.min_score, "sales_ready": new.sales_ready,
+                     "share": float(here.mean()),
                      "win_rate": float(won[c].mean()) if c.any() else np.nan,
                      "closed_leads": int(c.sum())})  # fmt: skip
-        del inside
-    return pd.DataFrame(rows)
+    return banded, pd.DataFrame(rows)
 
 
 def _sales_ready_line(scores, closed, won, share) -> int:
@@ -888,12 +884,6 @@ def _strictly_falling(mins: list[int]) -> list[int]:
             for i, m in enumerate(out)]  # fmt: skip
 
 
-def bands_model(model: ScoringModel, bands: pd.DataFrame) -> list:
-    """The model's bands with the proposed starts."""
-    starts = dict(zip(bands["band"], bands["suggested_from"], strict=True))
-    return [b.model_copy(update={"min_score": int(starts[b.name])}) for b in model.bands]
-
-
 # --------------------------------------------------------------------------- ceiling
 
 
@@ -916,11 +906,7 @@ def ceiling_auc(
     if frame.shape[1] == 0:
         return {"random": float("nan")}  # nothing to learn from: no ceiling to show
     out = {}
-    plans = {"random": random_folds(won, folds, seed)}
-    windows = time_windows(data.created_ns[closed]) if data.has_dates else []
-    if windows:
-        plans = {"time": windows, **plans}
-    for how, splits in plans.items():
+    for how, splits in evaluation_plans(data, closed, won, folds, seed):
         test_all = np.concatenate([t for _, t in splits])
         p = np.empty(len(closed))
         for train, test in splits:
