@@ -218,7 +218,7 @@ def _target(data: Dataset, result: forecast.Forecast) -> None:
 
 
 def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of) -> None:
-    shared.leak_warnings(leaks)
+    warnings = st.container()  # filled once the suggestion says which flags were kept
     flagged = sorted(set(leaks["column"]) - set(leaks.loc[leaks["action"] == "warning", "column"]))
     left, right = st.columns([2, 1])
     keep = left.multiselect("Keep flagged columns anyway (known when a lead comes in)", flagged,
@@ -227,8 +227,12 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
     try:
         result = _suggest(data, model, as_of, tuple(keep), share)
     except suggest.SuggestError as exc:
+        with warnings:
+            shared.leak_warnings(leaks)
         st.error(f"Cannot suggest points on this data: {exc}.")
         return
+    with warnings:
+        shared.leak_warnings(result.leaks)  # "kept, as you asked" for the ones kept
     _evaluation_figures(data, result, as_of)
     _bands_and_criteria(result)
     if st.button("Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion",

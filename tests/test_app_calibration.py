@@ -124,3 +124,10 @@ def test_calibration_is_saved_with_the_revision(open_app: Callable[..., AppTest]
     saved = Calibration.from_json(text)
     assert saved.n_closed > 10_000
     assert any("Saved with v1 by Ann" in c.value for c in at.caption)
+
+
+def test_a_kept_flag_says_so_and_the_column_is_scored(at: AppTest) -> None:
+    at.multiselect(key="keep_flagged").set_value(["stage"]).run()
+    assert any("'stage'" in w.value and "kept, as you asked" in w.value for w in at.warning)
+    criteria = next(d.value for d in at.dataframe if "95 % interval" in d.value.columns)
+    assert criteria["criterion"].str.startswith("stage").any()
