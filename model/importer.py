@@ -813,12 +813,16 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
 ID_NAME = re.compile(r"(^|[\s_\-.#])(id|number|no|num|key|uuid|guid|row)$", re.IGNORECASE)
 TEXT_NAME = re.compile(
     r"\b(e-?mail|phone|mobile|fax|website|url|address|street|notes?|description|comments?|"
-    r"(?:first|last|full|contact|person|lead)\W*name)\b", re.IGNORECASE)  # fmt: skip
+    r"(?:first|last|full|contact|person|lead)\W*name|subject|"
+    r"(?:deal|opportunity|organi[sz]ation|account|company)\W*(?:name|title))\b", re.IGNORECASE)  # fmt: skip
 FREE_TEXT = (
     ("e-mail addresses", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
     ("web addresses", r"^(?:https?://|www\.)"),
     ("phone numbers", r"^\+?\(?\d[\d().\-]*[\s().\-][\d\s().\-]{5,}$"),
 )
+
+
+ID_BY_NAME = "an id column by its name"  # the reason a column named like an id is left out
 
 
 def excluded_columns(leads: pd.DataFrame, used: set[str] = frozenset()) -> dict[str, str]:
@@ -853,7 +857,7 @@ def _exclusion(name: str, s: pd.Series) -> str | None:
             return _text_exclusion(name, text)
         known = numbers.dropna()
     if ID_NAME.search(name.strip()) and not TEXT_NAME.search(name):
-        return "an id column by its name"
+        return ID_BY_NAME
     known = known[np.isfinite(known.to_numpy(np.float64))]
     whole = np.all(np.mod(known.to_numpy(np.float64), 1) == 0)
     unique = known.is_unique and len(known) >= 20 and len(known) >= 0.9 * len(s.head(5000))
@@ -872,7 +876,7 @@ def _text_exclusion(name: str, text: pd.Series) -> str | None:
     if text.str.contains(DATE_LIKE).mean() >= 0.8:
         return None  # dates: not free text (the starter model leaves them to the room)
     if ID_NAME.search(name.strip()) and not TEXT_NAME.search(name):
-        return "an id column by its name"
+        return ID_BY_NAME
     for what, pattern in FREE_TEXT:
         if text.str.contains(pattern, regex=True).mean() >= 0.8:
             return f"free text ({what})"

@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
 from model.features import AsOf, Dataset, Hits, build_hits
-from model.importer import RESERVED, category_codes, excluded_columns, unique_ids
+from model.importer import ID_BY_NAME, RESERVED, category_codes, excluded_columns, unique_ids
 from model.replay import OPEN, WON, auc, wilson
 from model.scoring import band_index, score
 from model.spec import ScoringModel, parse_model
@@ -170,7 +170,7 @@ def _range_bins(name: str, col, closed: np.ndarray) -> Binned | None:
     bin_of = np.floor(before / target).astype(np.intp)
     big = counts >= target  # a value this common is a range of its own
     new = np.r_[True, (bin_of[1:] != bin_of[:-1]) | big[1:] | big[:-1]]
-    starts = values[new]
+    starts = _enough_per_range(values, counts, values[new])
     codes = np.searchsorted(starts, col.values, side="right") - 1
     codes = np.clip(codes, 0, len(starts) - 1)
     whole = bool(np.all(np.mod(values, 1) == 0))
@@ -192,6 +192,24 @@ def _range_bins(name: str, col, closed: np.ndarray) -> Binned | None:
         rules.append({"op": "is_missing"})
     return Binned(name, codes.astype(np.intp), tuple(labels), tuple(rules), True, missing,
                   tuple(float(s) for s in starts), whole)  # fmt: skip
+
+
+def _enough_per_range(values, counts, starts: np.ndarray) -> np.ndarray:
+    """Range starts with at least MIN_HITS closed leads in every range: a range left small
+    beside a common value (19 leads under a score of 10 held by 40) joins its smaller
+    neighbour."""
+    starts = list(starts)
+    while len(starts) > 1:
+        held = np.bincount(np.searchsorted(starts, values, side="right") - 1, weights=counts,
+                           minlength=len(starts))  # fmt: skip
+        small = int(np.argmin(held))
+        if held[small] >= MIN_HITS:
+            break
+        if small == 0 or (small < len(starts) - 1 and held[small + 1] < held[small - 1]):
+            del starts[small + 1]  # joins the range after it
+        else:
+            del starts[small]  # joins the range before it
+    return np.asarray(starts)
 
 
 def _range_label(low, high, whole: bool) -> str:
@@ -745,10 +763,11 @@ def suggest(
 
 
 def _dropped(current: ScoringModel, suggested: ScoringModel) -> tuple[str, ...]:
-    """Labels of the current attribute criteria whose rule the suggestion has not."""
+    """Labels of the current attribute criteria worth points whose rule the suggestion has
+    not (a starter model's zero-point criteria say nothing when dropped)."""
     rules = {c.rule.model_dump_json() for c in suggested.criteria}
-    return tuple(c.label for c in current.criteria
-                 if not c.on_events and c.rule.model_dump_json() not in rules)  # fmt: skip
+    return tuple(c.label for c in current.criteria if not c.on_events and c.points
+                 and c.rule.model_dump_json() not in rules)  # fmt: skip
 
 
 def _clipped(s, model: ScoringModel) -> tuple[float, float]:
@@ -771,11 +790,13 @@ def column_bins(data: Dataset) -> dict[str, Binned]:
 
 
 def _usable(data: Dataset, bins: dict[str, Binned], leaking: frozenset[str]) -> list[Binned]:
-    """The columns the fit weighs: not leaking, and no running number cut into ranges
-    (text ids are fine: their levels are rare and pool)."""
+    """The columns the fit weighs: not leaking, no free text (names, e-mails, titles) and
+    no running number; a text column named like an id stays (landing_page_id is a category
+    whose common levels earn points, its rare ones pool)."""
     skipped = excluded_columns(data.leads)  # ids, running numbers, free text
     return [b for name, b in bins.items() if name not in leaking
-            and not (name in skipped and data.column(name).kind != "text")]  # fmt: skip
+            and (name not in skipped or (skipped[name] == ID_BY_NAME
+                                         and data.column(name).kind == "text"))]  # fmt: skip
 
 
 def evaluation_plans(data: Dataset, closed: np.ndarray, won: np.ndarray, folds: int, seed: int):

@@ -33,6 +33,10 @@ CASES = {
 }  # fmt: skip
 
 
+FREE_TEXT = {"Email", "Email Address", "Person - Email", "First Name", "Last Name", "Phone",
+             "Deal - Title", "Full Name", "Opportunity Name", "Lead Name", "Topic"}  # fmt: skip
+
+
 def run(capsys, *args: str) -> tuple[str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -83,6 +87,14 @@ def test_a_crm_export_goes_from_import_to_calibration(name, capsys, tmp_path):
     assert 0 < got["calibrate"]["brier"] < got["calibrate"]["baseline"]["brier"]
     folds = next(e for e in got["suggest"]["evaluations"] if e["how"] == "random")
     assert folds["suggested"] > 0.5  # the fixtures have real signal in them
+    # the suggestion reads the same columns: no names, titles or e-mails earn points, and
+    # every range it gives points holds enough closed leads to say so
+    suggested = json.loads((tmp_path / "suggested.json").read_text())
+    used = {c["rule"]["attribute"] for c in suggested["criteria"]}
+    assert not used & FREE_TEXT
+    ranges = {c["id"] for c in suggested["criteria"] if c["rule"].get("op") == "between"}
+    assert all(p["closed_leads"] >= 30 for p in got["suggest"]["points"]
+               if p["criterion"] in ranges)  # fmt: skip
 
 
 def test_the_crm_fixtures_name_their_roles_as_each_product_does(capsys, tmp_path):
