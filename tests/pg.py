@@ -92,3 +92,13 @@ def load_frame(url: str, name: str, frame: pd.DataFrame) -> None:
             # \r\n lines: fields holding a lone \r or \n are then quoted, as COPY wants
             cp.write(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S.%f",
                                   lineterminator="\r\n"))  # fmt: skip
+
+
+def query(url: str, sql: str) -> pd.DataFrame:
+    """Run exported SQL as a warehouse client would, with no parameters: SQLAlchemy's
+    text() would read a value such as ':0' inside a string literal as a bind parameter."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
+        cur = conn.execute(sql)
+        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
