@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder
 
-from model import demo, suggest
+from model import backtest, demo, suggest
 from model.features import AsOf, build_hits, prepare
 from model.replay import OPEN, WON
 from model.spec import default_model
@@ -31,7 +31,7 @@ def reference(data) -> float:
     frame = data.leads.iloc[closed][columns].astype(str)
     start = time.perf_counter()
     x = OneHotEncoder(handle_unknown="ignore", min_frequency=30).fit_transform(frame)
-    for train, test in suggest.random_folds(won, 5, 0):
+    for train, test in backtest.random_folds(won, 5, 0):
         LogisticRegression(max_iter=1000).fit(x[train], won[train]).predict_proba(x[test])
     return time.perf_counter() - start
 

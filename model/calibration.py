@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
+from model import backtest
 from model.features import Dataset
 from model.replay import OPEN, WON, wilson
 from model.scoring import Scores
@@ -141,6 +141,10 @@ class CalibrationReport:
     reliability: pd.DataFrame
     baseline_reliability: pd.DataFrame
     stage_notes: list[str]
+    # How the table does on leads it never saw: in time order first when dates exist
+    # (fitted on older leads, measured on the newest), random folds beside; per row the
+    # metrics, score/100's metrics on the same leads, and the won and lost counts.
+    backtests: tuple[dict, ...] = ()
 
 
 def _counts(values: Any, key: str) -> tuple[int, ...]:
@@ -194,16 +198,6 @@ def fit_table(idx: np.ndarray, won: np.ndarray, method: Method) -> np.ndarray:
     else:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return np.clip(table, *CLIP)
-
-
-def out_of_fold(
-    idx: np.ndarray, won: np.ndarray, method: Method, *, folds: int = 5, seed: int = 0
-) -> np.ndarray:
-    """Each closed lead's confidence from a table fitted without its fold."""
-    p = np.empty(len(idx))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(idx, won):
-        p[test] = fit_table(idx[train], won[train], method)[idx[test]]
-    return p
 
 
 def brier(p: np.ndarray, won: np.ndarray) -> float:
@@ -276,8 +270,9 @@ def calibrate(
             f"calibration needs at least {folds} won and {folds} lost leads, "
             f"this data has {n_won} won and {len(won) - n_won} lost"
         )
-    oof = out_of_fold(idx, won, method, folds=folds, seed=seed)
     base = np.clip(idx / 100.0, *CLIP)
+    created_ns = data.created_ns[closed] if data.has_dates else None
+    backtests, oof = _backtests(idx, won, base, created_ns, method, folds, seed)
     created = pd.to_datetime(data.created_ns[closed])
     stage_tables, stage_closed, notes = {}, {}, []
     if by_stage:
@@ -302,7 +297,29 @@ def calibrate(
         reliability=reliability(oof, won),
         baseline_reliability=reliability(base, won),
         stage_notes=notes,
+        backtests=backtests,
     )
+
+
+def _backtests(
+    idx, won, base, created_ns, method, folds, seed
+) -> tuple[tuple[dict, ...], np.ndarray]:
+    """Each backtest plan's figures, and the random folds' out-of-fold confidences."""
+    rows, oof = [], None
+    for how, splits in backtest.plans(created_ns, won, folds, seed):
+        p = np.empty(len(idx))
+        for train, test in splits:
+            p[test] = fit_table(idx[train], won[train], method)[idx[test]]
+        test = np.concatenate([t for _, t in splits])
+        first = f"{pd.Timestamp(int(created_ns[test].min())):%Y-%m-%d}" if how == "time" else ""
+        n_won = int(won[test].sum())
+        rows.append({"how": how, "measured": backtest.describe(how, first, len(splits), folds),
+                     "metrics": metrics(p[test], won[test]),
+                     "baseline": metrics(base[test], won[test]),
+                     "won": n_won, "lost": len(test) - n_won})  # fmt: skip
+        if how == "random":
+            oof = p
+    return tuple(rows), oof
 
 
 def confidence_table(cal: Calibration, *, width: int = 5) -> pd.DataFrame:

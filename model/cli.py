@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import batch, calibration, demo, importer, replay, sqlgen, suggest, versions
+from model import backtest, batch, calibration, demo, importer, replay, sqlgen, suggest, versions
 from model.cells import inert_frame
 from model.features import AsOf, build_hits, existing_at, unknown_event_types
 from model.io import DataError, dataset_files, load_dataset
@@ -411,7 +411,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         out = {**rep.metrics, "baseline": rep.baseline,
                "table": table[["scores", "confidence", "closed_leads", "won", "interval", "low",
                                "high"]].to_dict("records"),
-               "fitted_on": rep.calibration.describe(),
+               "fitted_on": rep.calibration.describe(), "backtests": list(rep.backtests),
                "leakage": _leak_records(leaks)}  # fmt: skip
         print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
         return 0
@@ -420,6 +420,11 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(f"{'':<22}{'Brier':>8}{'log loss':>10}{'ECE':>8}")
     for name, m in (("calibrated", rep.metrics), ("baseline score/100", rep.baseline)):
         print(f"{name:<22}{m['brier']:>8.4f}{m['log_loss']:>10.4f}{m['ece']:>8.4f}")
+    for b in rep.backtests:
+        m = b["metrics"]
+        print(f"  {b['measured']}: Brier {m['brier']:.4f}, log loss {m['log_loss']:.4f}, ECE "
+              f"{m['ece']:.4f} (score/100: Brier {b['baseline']['brier']:.4f}); "
+              f"{b['won']:,} won, {b['lost']:,} lost")  # fmt: skip
     print("\nscores  confidence  closed leads  won, 95 % interval")
     for row in table.itertuples():
         print(f"{row.scores:<8}{row.confidence:<12}{row.closed_leads or 0:>12,}  {row.interval}")
@@ -443,7 +448,7 @@ def _suggest(args: argparse.Namespace) -> int:
               f"(unrounded fit {e.unrounded:.3f}), boosted ceiling {ceiling.get(e.how, np.nan):.3f}"
               f"; measured on {e.won:,} won and {e.lost:,} lost")  # fmt: skip
         if e.noise:
-            print(f"  warning: under {suggest.NOISE} won or lost leads measured on: these "
+            print(f"  warning: under {backtest.NOISE} won or lost leads measured on: these "
                   "figures are noise")  # fmt: skip
     low, high = result.clipped
     print(f"  baseline {result.model.baseline:g} points; {low:.1%} of leads below 0 and "

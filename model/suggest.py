@@ -23,6 +23,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
+from model import backtest
+from model.backtest import NOISE
 from model.features import AsOf, Dataset, Hits, build_hits
 from model.importer import ID_BY_NAME, RESERVED, category_codes, excluded_columns, unique_ids
 from model.replay import OPEN, WON, auc, wilson
@@ -36,9 +38,6 @@ BINS = 10  # a number column is first cut into tenths of its leads
 MOST_LEVELS = 40  # text levels with their own points; rarer ones share one group
 MAX_RARE = 2000  # rare levels a rule may list; past that they earn the baseline
 CLIP_SHARE = 0.01  # leads allowed at either clip (0 and 100) when scaling
-TEST_SHARE = 0.3  # the newest closed leads a backtest measures on
-WINDOWS = 3  # rolling origins over that share
-NOISE = 40  # fewer won or lost leads than this in the test window: the figures are noise
 SALES_READY_LIFT = 2.0  # proposed sales-ready line: the top share winning >= 2x the average
 MIN_SALES_READY = 0.05  # ... holding at least 5 % of leads
 # Leakage, per column: a level that separates outcomes almost perfectly (nearly all won
@@ -642,25 +641,6 @@ class Evaluation:
         return min(self.won, self.lost) < NOISE
 
 
-def time_windows(created_ns: np.ndarray, share: float = TEST_SHARE, windows: int = WINDOWS):
-    """Rolling origin: the newest `share` of leads in `windows` consecutive slices, each
-    measured by a fit on every lead older than the slice. Positions into created_ns."""
-    order = np.argsort(created_ns, kind="stable")
-    start = round(len(order) * (1 - share))
-    out = []
-    for test in np.array_split(order[start:], windows):
-        if len(test):
-            cut = created_ns[test].min()
-            train = np.flatnonzero(created_ns < cut)
-            if len(train):
-                out.append((train, test))
-    return out
-
-
-def random_folds(won: np.ndarray, folds: int, seed: int):
-    return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(won, won))
-
-
 # --------------------------------------------------------------------------- suggestion
 
 
@@ -726,7 +706,7 @@ def suggest(
     events, counts = list(hits.event_criteria), hits.counts  # the model's event rules, as counted
     won_all = data.outcome == WON
     current = score(hits, model).score
-    plans = evaluation_plans(data, closed, won, folds, seed)
+    plans = _plans(data, closed, won, folds, seed)
     total, done = sum(len(s) for _, s in plans) + 1, 0
     evaluations = []
     for how, splits in plans:
@@ -799,24 +779,15 @@ def _usable(data: Dataset, bins: dict[str, Binned], leaking: frozenset[str]) -> 
                                          and data.column(name).kind == "text"))]  # fmt: skip
 
 
-def evaluation_plans(data: Dataset, closed: np.ndarray, won: np.ndarray, folds: int, seed: int):
-    """[(how, splits)]: in time order first when dates allow, random folds beside it."""
-    plans = [("random", random_folds(won, folds, seed))]
-    windows = time_windows(data.created_ns[closed]) if data.has_dates else []
-    if windows:  # leads all created on one day have no older leads to fit on
-        plans.insert(0, ("time", windows))
-    return plans
+def _plans(data: Dataset, closed: np.ndarray, won: np.ndarray, folds: int, seed: int):
+    return backtest.plans(data.created_ns[closed] if data.has_dates else None, won, folds, seed)
 
 
 def _evaluation(how, splits, test, data, closed, current, s_oof, u_oof, folds) -> Evaluation:
     outcome = data.outcome[closed[test]]
     n_won = int(np.count_nonzero(outcome == WON))
-    if how == "time":
-        first = pd.Timestamp(int(data.created_ns[closed[test]].min())).date()
-        text = (f"fitted on older leads, measured on the newest {TEST_SHARE:.0%} "
-                f"(created from {first}, {len(splits)} rolling windows)")  # fmt: skip
-    else:
-        text = f"{folds} random folds"
+    first = f"{pd.Timestamp(int(data.created_ns[closed[test]].min())):%Y-%m-%d}"
+    text = backtest.describe(how, first, len(splits), folds)
     return Evaluation(how, text, auc(current[closed[test]], outcome), auc(s_oof[test], outcome),
                       auc(u_oof[test], outcome), n_won, len(test) - n_won)  # fmt: skip
 
@@ -927,7 +898,7 @@ def ceiling_auc(
     if frame.shape[1] == 0:
         return {"random": float("nan")}  # nothing to learn from: no ceiling to show
     out = {}
-    for how, splits in evaluation_plans(data, closed, won, folds, seed):
+    for how, splits in _plans(data, closed, won, folds, seed):
         test_all = np.concatenate([t for _, t in splits])
         p = np.empty(len(closed))
         for train, test in splits:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from model import calibration, charts, forecast, replay, suggest
+from model import backtest, calibration, charts, forecast, replay, suggest
 from model.calibration import Calibration, CalibrationError, CalibrationReport
 from model.cells import inert_frame
 from model.features import AsOf, Dataset
@@ -57,11 +57,36 @@ def _ceiling(_data: Dataset, data_name: str, as_of_text: str, exclude: tuple[str
 
 
 def _metrics(rep: CalibrationReport) -> None:
+    """The headline metrics: in time order when dates exist, else on random folds, each
+    against the raw score read as a probability on the same leads."""
+    head = rep.backtests[0] if rep.backtests else {"metrics": rep.metrics, "baseline": rep.baseline}
     cols = st.columns(3)
     for col, key in zip(cols, ("ece", "brier", "log_loss"), strict=True):
         label, help_text = METRIC_HELP[key]
-        col.metric(label, f"{rep.metrics[key]:.3f}", f"{rep.metrics[key] - rep.baseline[key]:+.3f}"
-                   " vs score/100", delta_color="inverse", help=help_text)  # fmt: skip
+        value, base = head["metrics"][key], head["baseline"][key]
+        col.metric(label, f"{value:.3f}", f"{value - base:+.3f} vs score/100",
+                   delta_color="inverse", help=help_text)  # fmt: skip
+
+
+def _backtest_table(rep: CalibrationReport) -> None:
+    """The same metrics measured in time order (first) and on random folds, beside the
+    raw score read as a probability on the same leads."""
+    rows = [{"measured": "in time order" if b["how"] == "time" else b["measured"],
+             "ECE": b["metrics"]["ece"], "Brier": b["metrics"]["brier"],
+             "log loss": b["metrics"]["log_loss"], "Brier of score/100": b["baseline"]["brier"],
+             "won": b["won"], "lost": b["lost"]} for b in rep.backtests]  # fmt: skip
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                for c in ("ECE", "Brier", "log loss", "Brier of score/100")})  # fmt: skip
+    head = rep.backtests[0] if rep.backtests else None
+    if head and head["how"] == "time":
+        st.caption(f"The cards are in time order: {head['measured']}, as next quarter's "
+                   "leads will be read; random folds beside it usually look better.")  # fmt: skip
+    for b in rep.backtests:
+        if min(b["won"], b["lost"]) < backtest.NOISE:
+            st.warning(f"Measured on {b['won']:,} won and {b['lost']:,} lost leads "
+                       f"({b['measured']}): under {backtest.NOISE} of either, these figures "
+                       "are noise.")  # fmt: skip
 
 
 METRIC_HELP = {
@@ -82,10 +107,12 @@ METRIC_HELP = {
 
 def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
     cal = rep.calibration
-    st.caption(f"Fitted {cal.describe()}; shown out of fold ({st.session_state['cal_folds']} "
-               "folds): each lead's confidence came from a fit that never saw it.")  # fmt: skip
+    st.caption(f"Fitted {cal.describe()}; measured on leads each fit never saw: in time "
+               f"order when there are dates, and on {st.session_state['cal_folds']} random "
+               "folds (the chart).")  # fmt: skip
     shared.leak_warnings(leaks)
     _metrics(rep)
+    _backtest_table(rep)
     st.plotly_chart(charts.figure_reliability(rep.reliability, rep.baseline_reliability),
                     width="stretch")  # fmt: skip
     st.caption("Each dot (labelled with its lead count) is the closed leads whose confidence fell in one 10 % bin: how often "
@@ -287,7 +314,7 @@ def _evaluation_figures(data: Dataset, result: suggest.Suggestion, as_of) -> Non
     for e in result.evaluations:
         if e.noise:
             st.warning(f"Measured on {e.won:,} won and {e.lost:,} lost leads ({e.description}): "
-                       f"under {suggest.NOISE} of either, these AUCs are noise.")  # fmt: skip
+                       f"under {backtest.NOISE} of either, these AUCs are noise.")  # fmt: skip
 
 
 def _ceiling_figures(data, result, as_of) -> dict[str, float] | None:

@@ -27,6 +27,9 @@ def test_calibrated_confidence_beats_the_baseline_and_reads_out(at: AppTest) -> 
     assert float(ece.value) < 0.02
     assert "vs score/100" in ece.delta
     assert float(ece.delta.split()[0]) < -0.1  # far better than reading the score as %
+    measured = next(d.value for d in at.dataframe if "Brier of score/100" in d.value.columns)
+    assert list(measured["measured"]) == ["in time order", "5 random folds"]
+    assert float(ece.value) == pytest.approx(measured["ECE"].iloc[0], abs=5e-4)  # cards: time
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = [t["name"] for t in chart["data"]]
     assert names == ["perfect", "score / 100", "calibrated (out of fold)"]

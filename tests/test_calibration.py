@@ -8,7 +8,7 @@ import pytest
 
 from model import calibration as cal
 from model import forecast as fc
-from model.features import AsOf, build_hits
+from model.features import AsOf, build_hits, prepare
 from model.scoring import score
 from tests.conftest import tiny_dataset, tiny_model
 
@@ -134,3 +134,24 @@ def test_back_solve_target_to_pipeline_and_leads():
     assert plan.pipeline_gap == pytest.approx(100_000)
     assert plan.leads_needed == pytest.approx(100)
     assert plan.leads_in_period == pytest.approx(91 / 91 * 91, rel=0.02)
+
+
+def test_calibration_is_measured_in_time_order_first_and_on_random_folds_beside(
+    demo_dataset, model
+):
+    report = cal.calibrate(demo_dataset, score(build_hits(demo_dataset, model, AS_OF), model))
+    time, folds = report.backtests
+    assert (time["how"], folds["how"]) == ("time", "random")
+    assert time["measured"].startswith("fitted on older leads, measured on the newest 30%")
+    assert folds["metrics"] == pytest.approx(report.metrics)  # the random folds are the chart's
+    closed = int((demo_dataset.outcome != 2).sum())
+    assert folds["won"] + folds["lost"] == closed
+    assert time["won"] + time["lost"] == pytest.approx(0.3 * closed, abs=2)
+    assert time["metrics"]["brier"] < time["baseline"]["brier"] / 2
+    assert time["metrics"]["ece"] > folds["metrics"]["ece"]  # next quarter is harder
+
+
+def test_calibration_without_dates_has_only_random_folds(demo_data, model):
+    data = prepare(demo_data.leads, demo_data.events, name="dateless", has_dates=False)
+    report = cal.calibrate(data, score(build_hits(data, model, AsOf.now()), model))
+    assert [b["how"] for b in report.backtests] == ["random"]

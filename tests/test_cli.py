@@ -170,6 +170,7 @@ def test_calibrate_prints_metrics_against_the_baseline_and_the_table(demo_folder
     assert out["brier"] < out["baseline"]["brier"]
     assert [row["scores"] for row in out["table"]][:2] == ["0–4", "5–9"]
     assert {row["column"] for row in out["leakage"]} == {"stage"}
+    assert [b["how"] for b in out["backtests"]] == ["time", "random"]
     assert [row["closed_leads"] for row in out["table"]][-1] >= 0  # each row with its evidence
     assert main([*args, "--method", "logistic"]) == 0
     text = capsys.readouterr().out

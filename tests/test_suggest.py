@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder
 
-from model import suggest
+from model import backtest, suggest
 from model.cli import main
 from model.features import AsOf, build_hits, existing_at, prepare
 from model.io import load_dataset
@@ -306,11 +306,11 @@ def _check_real(data, model, as_of, *, must_flag: set[str]):
     assert must_flag <= left
     closed = np.flatnonzero(data.outcome != OPEN)
     won = data.outcome[closed] == WON
-    reference = _reference(data, left, suggest.random_folds(won, 5, 0))
+    reference = _reference(data, left, backtest.random_folds(won, 5, 0))
     by = {e.how: e for e in result.evaluations}
     assert by["random"].suggested >= reference - 0.01, (by["random"], reference)
     if data.has_dates:
-        ref_time = _reference(data, left, suggest.time_windows(data.created_ns[closed]))
+        ref_time = _reference(data, left, backtest.time_windows(data.created_ns[closed]))
         assert by["time"].suggested >= ref_time - 0.01, (by["time"], ref_time)
     assert max(result.clipped) <= 0.02
     assert result.bands.loc[result.bands["sales_ready"], "share"].sum() >= 0.05

@@ -1,0 +1,53 @@
+"""Backtest splits: fit on older leads, measure on the newest, and random folds beside.
+
+DESIGN's rule: evaluation is in time order whenever dates exist, with random folds shown
+beside it, never instead. Suggestions, the boosted ceiling and calibration all take their
+splits from here, so the figures they show are measured on the same leads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+TEST_SHARE = 0.3  # the newest closed leads a backtest measures on
+WINDOWS = 3  # rolling origins over that share
+NOISE = 40  # fewer won or lost leads than this in the test window: the figures are noise
+
+
+def time_windows(created_ns: np.ndarray, share: float = TEST_SHARE, windows: int = WINDOWS):
+    """Rolling origin: the newest `share` of leads in `windows` consecutive slices, each
+    measured by a fit on every lead older than the slice. Positions into created_ns."""
+    order = np.argsort(created_ns, kind="stable")
+    start = round(len(order) * (1 - share))
+    out = []
+    for test in np.array_split(order[start:], windows):
+        if len(test):
+            cut = created_ns[test].min()
+            train = np.flatnonzero(created_ns < cut)
+            if len(train):
+                out.append((train, test))
+    return out
+
+
+def random_folds(won: np.ndarray, folds: int, seed: int):
+    """Stratified random folds: (train, test) positions into won."""
+    return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(won, won))
+
+
+def plans(created_ns: np.ndarray | None, won: np.ndarray, folds: int, seed: int):
+    """[(how, splits)] over closed leads: "time" first when there are dates (and older
+    leads to fit on), "random" beside it."""
+    out = [("random", random_folds(won, folds, seed))]
+    windows = time_windows(created_ns) if created_ns is not None else []
+    if windows:  # leads all created on one day have no older leads to fit on
+        out.insert(0, ("time", windows))
+    return out
+
+
+def describe(how: str, first_created: str, n_windows: int, folds: int) -> str:
+    """How a split plan measured, in a sentence."""
+    if how == "time":
+        return (f"fitted on older leads, measured on the newest {TEST_SHARE:.0%} "
+                f"(created from {first_created}, {n_windows} rolling windows)")  # fmt: skip
+    return f"{folds} random folds"
