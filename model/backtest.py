@@ -8,7 +8,6 @@ splits from here, so the figures they show are measured on the same leads.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 TEST_SHARE = 0.3  # the newest closed leads a backtest measures on
 WINDOWS = 3  # rolling origins over that share
@@ -32,6 +31,8 @@ def time_windows(created_ns: np.ndarray, share: float = TEST_SHARE, windows: int
 
 def random_folds(won: np.ndarray, folds: int, seed: int):
     """Stratified random folds: (train, test) positions into won."""
+    from sklearn.model_selection import StratifiedKFold
+
     return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(won, won))
 
 
@@ -43,6 +44,13 @@ def plans(created_ns: np.ndarray | None, won: np.ndarray, folds: int, seed: int)
     if windows:  # leads all created on one day have no older leads to fit on
         out.insert(0, ("time", windows))
     return out
+
+
+def newest(created_ns: np.ndarray, share: float = TEST_SHARE) -> np.ndarray:
+    """Positions of the newest `share` of leads by created date: the window a backtest
+    measures on (the same leads as `time_windows`)."""
+    order = np.argsort(created_ns, kind="stable")
+    return np.sort(order[round(len(order) * (1 - share)) :])
 
 
 def describe(how: str, first_created: str, n_windows: int, folds: int) -> str:

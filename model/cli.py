@@ -384,6 +384,10 @@ def _replay(args: argparse.Namespace) -> int:
     if "B" in reports:
         out["compare"] = _replay_json(reports["B"])
         out["compare"]["delta_auc"] = out["compare"]["auc"] - out["auc"]
+        if data.has_dates:  # the same two models on the newest closed leads
+            newest = replay.compare_summary(reports["A"], reports["B"], data=data)
+            out["compare"]["newest"] = {"leads": replay.newest_caption(data),
+                                        **json.loads(newest.to_json(orient="index"))}  # fmt: skip
     if args.json:
         print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
     else:

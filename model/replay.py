@@ -13,6 +13,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from model.backtest import TEST_SHARE, newest
 from model.features import NS_PER_DAY, Dataset, Hits
 from model.scoring import N_BINS, Scores, band_table, histogram_frame, score, score_bins
 from model.spec import ScoringModel
@@ -324,11 +325,29 @@ SUMMARY_LABELS = {
 }  # fmt: skip
 
 
-def compare_summary(a: Report, b: Report) -> pd.DataFrame:
-    """Headline figures of A and B with a B - A delta row."""
-    frame = pd.DataFrame([a.summary, b.summary], index=["A", "B"])
+def compare_summary(a: Report, b: Report, *, data: Dataset | None = None) -> pd.DataFrame:
+    """Headline figures of A and B with a B - A delta row; with `data`, on its newest
+    closed leads only (the backtest window: what next quarter's leads will look like)."""
+    summaries = [a.summary, b.summary]
+    if data is not None:
+        closed = np.flatnonzero(data.outcome != OPEN)
+        window = np.full(data.n_leads, OPEN, dtype=data.outcome.dtype)
+        recent = closed[newest(data.created_ns[closed])]
+        window[recent] = data.outcome[recent]
+        summaries = [_summary_ranked(*_ranked(r.scores.score, window)) for r in (a, b)]
+    frame = pd.DataFrame(summaries, index=["A", "B"])
     frame.loc["B − A"] = frame.loc["B"] - frame.loc["A"]
     return frame
+
+
+def newest_caption(data: Dataset) -> str:
+    """Which leads `compare_summary(..., data=)` measured on, in words."""
+    closed = np.flatnonzero(data.outcome != OPEN)
+    recent = closed[newest(data.created_ns[closed])]
+    first = pd.Timestamp(int(data.created_ns[recent].min())) if len(recent) else None
+    return f"the newest {TEST_SHARE:.0%} of closed leads ({len(recent):,}" + (
+        f", created from {first:%Y-%m-%d})" if first is not None else ")"
+    )
 
 
 # --------------------------------------------------------------------------- thresholds

@@ -39,6 +39,16 @@ def _evidence(rep: replay.Report) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def _newest(data, rep_a, rep_b) -> None:
+    """A vs B on the newest closed leads: a model that wins on old history may not on the
+    leads the team gets now."""
+    st.markdown(f"**On {replay.newest_caption(data)}**")
+    table = replay.compare_summary(rep_a, rep_b, data=data).rename(columns=replay.SUMMARY_LABELS)
+    st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
+                 .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch",
+                 key="newest_compare")  # fmt: skip
+
+
 def main() -> None:
     shared.require_router()
     st.title("Replay")
@@ -82,6 +92,8 @@ def main() -> None:
         table = replay.compare_summary(rep_a, reports["B"]).rename(columns=replay.SUMMARY_LABELS)
         st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
                      .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch")  # fmt: skip
+        if data.has_dates:
+            _newest(data, rep_a, reports["B"])
     cols = st.columns(5)
     for col, (key, label) in zip(
         cols,

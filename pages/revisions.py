@@ -124,6 +124,12 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
                      .format("{:.1%}", subset=shares), width="stretch")  # fmt: skip
         st.caption("Ranking quality of closed leads scored as of the sidebar's decision moment."
                    " A candidate worth making live ranks wins higher: more AUC, more lift.")  # fmt: skip
+        if data.has_dates:
+            recent = replay.compare_summary(rep_live, rep_b, data=data)
+            recent.index = table.index
+            st.markdown(f"On {replay.newest_caption(data)}")
+            st.dataframe(recent.rename(columns=replay.SUMMARY_LABELS).style.format("{:.3f}")
+                         .format("{:.1%}", subset=shares), width="stretch")  # fmt: skip
     with st.form("record_review", clear_on_submit=True):
         st.text_input("Review note", key="review_note",
                       placeholder="what the room decided and why")  # fmt: skip

@@ -52,8 +52,11 @@ def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     leads = moves.map(lambda cell: int(cell.split(" · ")[0].replace(",", "")))
     assert leads.to_numpy().sum() == 20_000
     assert leads.loc["A: A", "B: C"] == 0
-    summary = next(d.value for d in at.dataframe if "ROC AUC" in d.value.columns)
+    summary, newest = [d.value for d in at.dataframe if "ROC AUC" in d.value.columns][:2]
     assert list(summary.index) == ["A", "B", "B − A"]
+    assert list(newest.index) == ["A", "B", "B − A"]
+    assert any(m.value.startswith("**On the newest 30% of closed leads") for m in at.markdown)
+    assert newest.loc["A", "ROC AUC"] != summary.loc["A", "ROC AUC"]  # other leads
     assert len(_table(at, "win rate when hit")) == 2
 
 

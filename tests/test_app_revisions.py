@@ -135,8 +135,10 @@ def test_overdue_review_banner_and_checklist(reviewed_store, open_app) -> None:
     assert metrics["Now"].endswith("%")
     notes = next(d.value for d in at.dataframe if "criterion" in d.value.columns)
     assert notes["note"].tolist() == ["reps asked"]
-    replay_table = next(d.value for d in at.dataframe if "ROC AUC" in d.value.columns)
+    replay_table, newest = [d.value for d in at.dataframe if "ROC AUC" in d.value.columns]
     assert list(replay_table.index) == ["live v1", "candidate v2", "candidate − live"]
+    assert list(newest.index) == list(replay_table.index)  # the newest leads, beside
+    assert any(m.value.startswith("On the newest 30% of closed leads") for m in at.markdown)
     at.text_input(key="author").input("Dana").run()
     at.text_input(key="review_note").input("keep v1 one more quarter")
     at.button(key="record_review_button").click().run()

@@ -129,3 +129,20 @@ def test_lift_and_gains_treat_tied_scores_as_random_order():
     score[-50:] = 10  # half the wins on top, then a tie group
     _, capture = lift_at(score, outcome, 0.1)
     assert capture == pytest.approx((50 + 50 * 50 / 950) / 100)
+
+
+def test_a_comparison_on_the_newest_leads_measures_only_them(
+    demo_dataset: Dataset, model: ScoringModel
+) -> None:
+    as_of = AsOf("created_plus_days", days=14)
+    a = replay.report(demo_dataset, build_hits(demo_dataset, model, as_of), model)
+    frame = replay.compare_summary(a, a, data=demo_dataset)
+    closed = np.flatnonzero(demo_dataset.outcome != 2)
+    newest = closed[np.argsort(demo_dataset.created_ns[closed], kind="stable")][
+        round(0.7 * len(closed)) :
+    ]
+    won = demo_dataset.outcome[newest] == 0
+    assert frame.loc["A", "auc"] == pytest.approx(roc_auc_score(won, a.scores.score[newest]))
+    assert frame.loc["A", "auc"] != pytest.approx(a.summary["auc"], abs=1e-4)
+    assert (frame.loc["B − A"] == 0).all()
+    assert "newest 30% of closed leads (5,073, created from" in replay.newest_caption(demo_dataset)
