@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pages import shared
+from ui import caches, sidebar, state
 
 st.set_page_config(page_title="Lead Scoring Studio", page_icon=":dart:", layout="wide")
-shared.init_state()
-shared.keep_widget_values()
+state.init_state(caches.store())
+state.keep_widget_values()
 page = st.navigation(
     [
         st.Page("pages/model.py", title="Model", icon=":material/edit_note:", default=True),
@@ -18,7 +18,7 @@ page = st.navigation(
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     ]
 )
-shared.sidebar()
-shared.presentation()
-shared.review_banner()
+sidebar.draw()
+sidebar.presentation()
+sidebar.review_banner()
 page.run()

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model import demo
-from model.spec import DEFAULT_MODEL_PATH
+from model.core.spec import DEFAULT_MODEL_PATH
+from model.ingest import demo
 
 CHUNK_LEADS = 1_000_000
 

@@ -22,11 +22,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from model import charts, demo, replay, sqlgen
-from model.features import AsOf, Dataset, build_hits, prepare
-from model.scoring import band_table, preview, score, score_bins
-from model.spec import ScoringModel, default_model
-from model.suggest import features
+from model import charts
+from model.analysis import replay
+from model.analysis.suggest import features
+from model.analysis.summaries import band_table, preview
+from model.core.dataset import AsOf, Dataset, prepare
+from model.core.hits import build_hits
+from model.core.scoring import score, score_bins
+from model.core.spec import ScoringModel, default_model
+from model.export import sqlgen
+from model.ingest import demo
 
 # On this machine the first few rebuilds after generating the data run up to twice as slow
 # as every later one (seen in repeated runs; not compaction, /proc/vmstat shows none).

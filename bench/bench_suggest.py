@@ -14,10 +14,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder
 
-from model import backtest, demo, suggest
-from model.features import AsOf, build_hits, prepare
-from model.replay import OPEN, WON
-from model.spec import default_model
+from model.analysis import backtest, suggest
+from model.analysis.replay import OPEN, WON
+from model.core.dataset import AsOf, prepare
+from model.core.hits import build_hits
+from model.core.spec import default_model
+from model.ingest import demo
 
 TARGETS = {10_000: 5.0, 100_000: 30.0}
 AS_OF = AsOf("created_plus_days", days=14)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from model.scoring import Explanation
-from model.spec import ScoringModel
+from model.core.scoring import Explanation
+from model.core.spec import ScoringModel
 
 WON, LOST, OPEN = "#1b9e77", "#d95f02", "#a6a6a6"
 OUTCOME_COLOURS = {"won": WON, "lost": LOST, "open": OPEN}

@@ -15,13 +15,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import backtest, batch, calibration, demo, importer, replay, sqlgen, suggest, versions
-from model.cells import inert_frame
-from model.features import AsOf, build_hits, existing_at, unknown_event_types
-from model.io import DataError, dataset_files, load_dataset
-from model.revisions import Conflict, RevisionStore, StoreError, stamp
-from model.scoring import score, scored_frame
-from model.spec import ModelError, load_model
+from model.analysis import backtest, calibration, replay, suggest
+from model.core.cells import inert_frame
+from model.core.dataset import AsOf, DataError, existing_at
+from model.core.hits import build_hits, unknown_event_types
+from model.core.scoring import score, scored_frame
+from model.core.spec import ModelError, load_model
+from model.export import batch, sqlgen
+from model.ingest import catalog, demo, importer, readers, starter
+from model.ingest.catalog import dataset_files, load_dataset
+from model.store import columns as versions
+from model.store.revisions import Conflict, RevisionStore, StoreError, stamp
 
 CONFLICT_EXIT = 3
 
@@ -135,13 +139,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _import(args: argparse.Namespace) -> int:
-    leads = importer.read_any(args.leads, args.leads.name, sheet=args.sheet)
-    events = importer.read_any(args.events, args.events.name) if args.events else None
+    leads = readers.read_any(args.leads, args.leads.name, sheet=args.sheet)
+    events = readers.read_any(args.events, args.events.name) if args.events else None
     account_columns: frozenset[str] = frozenset()
     if args.accounts:
         if not args.on:
             raise ValueError("--accounts needs --on COLUMN: the leads' column naming the account")
-        accounts = importer.read_any(args.accounts, args.accounts.name)
+        accounts = readers.read_any(args.accounts, args.accounts.name)
         lead_key, _, account_key = args.on.partition("=")
         joined = importer.join_accounts(leads, accounts, on=lead_key.strip(),
                                         key=account_key.strip() or None, name=args.accounts.name)  # fmt: skip
@@ -167,7 +171,7 @@ def _import(args: argparse.Namespace) -> int:
     if not report.ok:
         return 2
     built = importer.build(leads, mapping, events, raw_events=True)
-    folder = importer.write_folder(built.leads, built.events, args.out, facts=built.meta(),
+    folder = catalog.write_folder(built.leads, built.events, args.out, facts=built.meta(),
                                    name=args.name or args.leads.stem, mapping=mapping)  # fmt: skip
     for line in built.facts():
         print(f"note: {line}", file=sys.stderr)
@@ -220,7 +224,7 @@ def _as_of(text: str, data) -> AsOf:
 
 def _starter(args: argparse.Namespace) -> int:
     data = _load(args.data)
-    model = importer.starter_model(data.leads, name=f"Starter model ({args.data.name})")
+    model = starter.starter_model(data.leads, name=f"Starter model ({args.data.name})")
     args.out.write_text(model.to_json())
     print(f"wrote {len(model.criteria)} zero-point criteria to {args.out}", file=sys.stderr)
     return 0

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from model import backtest, calibration, charts, forecast, replay, suggest
-from model.calibration import Calibration, CalibrationError, CalibrationReport
-from model.cells import inert_frame
-from model.features import AsOf, Dataset
-from model.scoring import score
-from model.spec import ScoringModel
-from pages import shared
+from model import charts
+from model.analysis import backtest, calibration, forecast, replay, suggest
+from model.analysis.calibration import Calibration, CalibrationError, CalibrationReport
+from model.core.cells import inert_frame
+from model.core.dataset import AsOf, Dataset
+from model.core.scoring import score
+from model.core.spec import ScoringModel
+from ui import caches, components, sidebar, state
 
 METHOD_NAMES = {"isotonic": "Isotonic (monotone)", "logistic": "Logistic (Platt)"}
 FORECAST_COLUMNS = {"open_leads": "open leads", "pipeline_value": "pipeline value",
@@ -24,7 +25,7 @@ FORECAST_COLUMNS = {"open_leads": "open leads", "pipeline_value": "pipeline valu
 def _calibrate(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
                method: str, folds: int, by_stage: bool, _as_of: AsOf) -> CalibrationReport:  # fmt: skip
     model = ScoringModel.model_validate_json(model_json)
-    scores = score(shared.hits(_data, model, _as_of), model)
+    scores = score(caches.hits(_data, model, _as_of), model)
     return calibration.calibrate(_data, scores, method=method, folds=folds, by_stage=by_stage)
 
 
@@ -38,7 +39,7 @@ def _suggest(data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, .
         bar = st.progress(0.0, text="Fitting the suggested model on older leads…")
         try:
             kept[key] = suggest.suggest(
-                data, shared.hits(data, model, as_of), model, keep=frozenset(keep),
+                data, caches.hits(data, model, as_of), model, keep=frozenset(keep),
                 sales_ready_share=share,
                 progress=lambda done, total: bar.progress(done / total,
                                                           text=f"Fitting: {done} of {total}"),
@@ -110,7 +111,7 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
     st.caption(f"Fitted {cal.describe()}; measured on leads each fit never saw: in time "
                f"order when there are dates, and on {st.session_state['cal_folds']} random "
                "folds (the chart).")  # fmt: skip
-    shared.leak_warnings(leaks)
+    components.leak_warnings(leaks)
     _metrics(rep)
     _backtest_table(rep)
     st.plotly_chart(charts.figure_reliability(rep.reliability, rep.baseline_reliability),
@@ -160,7 +161,7 @@ def _read_confidence(cal: Calibration) -> None:
 
 
 def _save_with_revision(cal: Calibration) -> None:
-    store = shared.store()
+    store = caches.store()
     parent = st.session_state.get("editor_parent")
     model = st.session_state["model"]
     if store is None or not parent or parent[0] != model.name:
@@ -189,7 +190,7 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
     if not open_.any() or data.value is None:
         st.info("A forecast needs open leads with a value column.")
         return
-    scores = score(shared.hits(data, model, st.session_state["as_of"]), model)
+    scores = score(caches.hits(data, model, st.session_state["as_of"]), model)
     stage = data.leads["stage"].to_numpy()[open_] if "stage" in data.leads.columns else None
     p = cal.confidence(scores.score[open_], stage)
     groups = {"band": np.array([b.name for b in model.bands])[scores.band[open_]]}
@@ -255,16 +256,16 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
         result = _suggest(data, model, as_of, tuple(keep), share)
     except suggest.SuggestError as exc:
         with warnings:
-            shared.leak_warnings(leaks)
+            components.leak_warnings(leaks)
         st.error(f"Cannot suggest points on this data: {exc}.")
         return
     with warnings:
-        shared.leak_warnings(result.leaks)  # "kept, as you asked" for the ones kept
+        components.leak_warnings(result.leaks)  # "kept, as you asked" for the ones kept
     _evaluation_figures(data, result, as_of)
     _bands_and_criteria(result)
     if st.button("Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion",
                  type="primary"):  # fmt: skip
-        shared.load_draft(result.model)
+        state.load_draft(result.model)
         said = ("The suggested model (criteria, points, baseline and bands) is in the editor, "
                 "unsaved: review it, then save a revision.")  # fmt: skip
         st.session_state["upload_message"] = ("success", said)
@@ -362,10 +363,10 @@ def _bands_and_criteria(result: suggest.Suggestion) -> None:
 
 
 def main() -> None:
-    shared.require_router()
+    state.require_router()
     st.title("Lead confidence")
-    data, model, as_of = shared.dataset(), st.session_state["model"], st.session_state["as_of"]
-    shared.fitting_hits(data, model, as_of)  # stops the page when the model does not fit
+    data, model, as_of = caches.dataset(), st.session_state["model"], st.session_state["as_of"]
+    caches.fitting_hits(data, model, as_of)  # stops the page when the model does not fit
     st.session_state.setdefault("cal_method", "isotonic")
     st.session_state.setdefault("cal_folds", 5)
     st.session_state.setdefault("cal_by_stage", False)
@@ -382,7 +383,7 @@ def main() -> None:
     except CalibrationError as exc:
         st.error(f"Cannot calibrate on this data: {exc}.")
         return
-    leaks = shared.leakage(data, model, as_of)
+    leaks = caches.leakage(data, model, as_of)
     conf, fc_tab, sug = st.tabs(["Confidence", "Forecast", "Suggested points"])
     with conf:
         _confidence_tab(rep, leaks)
@@ -390,7 +391,7 @@ def main() -> None:
         _forecast_tab(data, model, rep.calibration)
     with sug:
         _suggest_tab(data, model, leaks, as_of)
-    shared.tour_next("Calibration")
+    sidebar.tour_next("Calibration")
 
 
 main()

@@ -8,9 +8,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from model import importer
-from model.io import DataError
-from pages import shared
+from model.core import kinds
+from model.core.dataset import DataError
+from model.ingest import catalog, importer, readers, starter
+from ui import state
 
 NONE = "(none)"
 ROLE_LABELS = {
@@ -32,7 +33,7 @@ def _read(key: str, sheet: str | None = None) -> pd.DataFrame | None:
     if token not in cache:
         bar = st.progress(0.0, f"Reading {file.name}…")
         try:
-            cache[token] = importer.read_any(
+            cache[token] = readers.read_any(
                 file.getvalue(), file.name, sheet=sheet,
                 progress=lambda f, text: bar.progress(f, text),
             )  # fmt: skip
@@ -53,7 +54,7 @@ def _sheet() -> str | None:
         return None
     names = st.session_state.setdefault("_sheet_names", {})
     if file.file_id not in names:  # the workbook is opened once per upload, not per rerun
-        names[file.file_id] = importer.excel_sheets(file.getvalue())
+        names[file.file_id] = readers.excel_sheets(file.getvalue())
     sheets = names[file.file_id]
     if len(sheets) < 2:
         return None
@@ -153,7 +154,7 @@ def _mapping_widgets(leads, events, guess: importer.Mapping) -> importer.Mapping
                   help="Placeholders such as 'Select', 'N/A' or '-' are treated as empty.")  # fmt: skip
     mapping.missing = [v.strip().lower() for v in st.session_state["missing_values"].split(",")
                        if v.strip()]  # fmt: skip
-    left_out = importer.excluded_columns(leads, {c for c in mapping.roles.values() if c})
+    left_out = kinds.excluded_columns(leads, {c for c in mapping.roles.values() if c})
     st.multiselect("Leave out columns", list(leads.columns), key="drop_columns",
                    help="Left out of the dataset entirely. Ids and free text ("
                    + (", ".join(left_out) or "none found")
@@ -206,25 +207,25 @@ def _fingerprint(leads: pd.DataFrame, events, mapping: importer.Mapping) -> str:
     return h.hexdigest()
 
 
-def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, starter: bool) -> None:
+def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, with_starter: bool) -> None:
     """Save the mapped dataset (or open the one kept from the same file and mapping), pick
     it in the sidebar, and maybe load its starter model."""
     name = st.session_state["dataset_name"].strip() or "Imported leads"
     fingerprint = _fingerprint(leads, events, mapping)
-    kept = importer.find_dataset(fingerprint)
+    kept = catalog.find_dataset(fingerprint)
     built = importer.build(leads, mapping, events, raw_events=True)
     try:
-        folder = kept or importer.save_dataset(
+        folder = kept or catalog.save_dataset(
             built.leads, built.events, name=name, mapping=mapping,
             facts={**built.meta(), "fingerprint": fingerprint},
         )  # fmt: skip
     except (DataError, OSError) as exc:
         st.session_state["data_error"] = f"Not saved: {exc}"
         return
-    taken = [n for n, f in importer.saved_datasets().items() if f == folder]
+    taken = [n for n, f in catalog.saved_datasets().items() if f == folder]
     st.session_state["dataset"] = taken[0] if taken else name
-    if starter:
-        shared.load_into_editor(importer.starter_model(built.leads, name=f"Starter model ({name})"))
+    if with_starter:
+        state.load_into_editor(starter.starter_model(built.leads, name=f"Starter model ({name})"))
     said = f"{importer.closing_line(built.leads)} as {st.session_state['dataset']!r} in {folder}"
     if kept is not None:
         said = (f"This file, mapped this way, is kept already: opened {st.session_state['dataset']!r}"
@@ -232,7 +233,7 @@ def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, starter: boo
     facts = "".join(f" {f[0].upper()}{f[1:]}." for f in built.facts())
     st.session_state["data_message"] = (
         ("Saved " if kept is None else "") + said + "; it is now the sidebar's dataset"
-        + (", and its starter model is in the editor." if starter else ".") + facts
+        + (", and its starter model is in the editor." if with_starter else ".") + facts
     )  # fmt: skip
 
 
@@ -249,7 +250,7 @@ def _uploads() -> None:
 
 
 def main() -> None:
-    shared.require_router()
+    state.require_router()
     st.title("Your data")
     message = st.session_state.pop("data_message", None)
     if message:
@@ -264,10 +265,10 @@ def main() -> None:
     sheet = _sheet()
     leads = _read("leads_upload", sheet)
     events = _read("events_upload")
-    saved = importer.saved_datasets()
+    saved = catalog.saved_datasets()
     if saved:
         st.caption("Kept datasets (pick one in the sidebar): " + ", ".join(saved))
-    for problem in importer.unreadable_datasets():
+    for problem in catalog.unreadable_datasets():
         st.warning(problem)
     if leads is None:
         return

@@ -7,12 +7,16 @@ import re
 import pandas as pd
 import streamlit as st
 
-from model import charts, scoring, sqlgen, tables, versions
-from model.calibration import Calibration
-from model.features import unknown_event_types
-from model.revisions import Conflict, Revision, RevisionStore
-from model.spec import ModelError, ScoringModel, default_model, parse_model
-from pages import shared
+from model import charts
+from model.analysis import summaries
+from model.analysis.calibration import Calibration
+from model.core import scoring, tables
+from model.core.hits import unknown_event_types
+from model.core.spec import ModelError, ScoringModel, default_model, parse_model
+from model.export import sqlgen
+from model.store import columns as versions
+from model.store.revisions import Conflict, Revision, RevisionStore
+from ui import caches, sidebar, state
 
 DECAY_MODES = {"none": "No decay", "half_life": "Half-life", "linear": "Linear"}
 
@@ -23,21 +27,21 @@ def _on_upload() -> None:
     if file is None:
         return
     try:
-        shared.load_into_editor(parse_model(file.getvalue()))
+        state.load_into_editor(parse_model(file.getvalue()))
         st.session_state["upload_message"] = ("success", f"Loaded {file.name}.")
     except ModelError as exc:
         st.session_state["upload_message"] = ("error", f"{file.name} was not loaded: {exc}")
 
 
 def _on_reset() -> None:
-    shared.load_into_editor(default_model())
+    state.load_into_editor(default_model())
     st.session_state["upload_message"] = ("success", "Back to the default model.")
 
 
 def _on_load(store: RevisionStore, options: dict[str, Revision]) -> None:
     """Load the picked revision into the editor (unsaved edits there are replaced)."""
     revision = options[st.session_state["load_revision"]]
-    shared.load_into_editor(revision.model, revision)
+    state.load_into_editor(revision.model, revision)
     loaded = f"Loaded {revision.model_name} {revision.label} into the editor."
     st.session_state["upload_message"] = ("success", loaded)
 
@@ -52,7 +56,7 @@ def _parent(store: RevisionStore, model: ScoringModel) -> Revision | None:
 
 def _revisions_panel(model: ScoringModel, valid: bool) -> None:
     """Where the editor stands against the saved revisions: load, save as new, make live."""
-    store = shared.store()
+    store = caches.store()
     if store is None:
         st.error(f"Saving revisions is not available: {st.session_state['store_error']}")
         return
@@ -156,7 +160,7 @@ def _conflict(store: RevisionStore, model: ScoringModel) -> None:
         _save(store, model, latest.number, request)
         st.rerun()
     if right.button(f"Discard my edits and load {latest.label}", key="load_latest"):
-        shared.load_into_editor(latest.model, latest)
+        state.load_into_editor(latest.model, latest)
         st.rerun()
 
 
@@ -328,12 +332,12 @@ def _lead_lookup(data, hits, model, scores) -> None:
 
 
 def main() -> None:
-    shared.require_router()
-    shared.rebase_editor()
+    state.require_router()
+    state.rebase_editor()
     st.title("Scoring model")
-    data = shared.dataset()
+    data = caches.dataset()
     as_of = st.session_state["as_of"]
-    shared.welcome(data)
+    sidebar.welcome(data)
     presenting = bool(st.session_state.get("presentation"))
     if presenting:
         _read_only(st.session_state["model"])
@@ -345,9 +349,9 @@ def main() -> None:
         _revisions_panel(model, valid)
         _files(model)  # before the preview: a model that does not fit can be replaced
     try:
-        hits = shared.hits(data, model, as_of)
+        hits = caches.hits(data, model, as_of)
     except ModelError as exc:
-        st.warning(f"No preview: the model does not fit the dataset {shared.data_label()!r} "
+        st.warning(f"No preview: the model does not fit the dataset {state.data_label()!r} "
                    f"({exc}). Fix the criteria above, or load the dataset's starter model from "
                    "the Data page.")  # fmt: skip
         return
@@ -356,7 +360,7 @@ def main() -> None:
     _preview(data, hits, model)
     if not presenting:
         _sql_export(model)
-    shared.tour_next("Model")
+    sidebar.tour_next("Model")
 
 
 def _read_only(model: ScoringModel) -> None:
@@ -391,7 +395,7 @@ def _editors(data, as_of) -> bool:
             criteria, bands, name=st.session_state["model_name"] or "Scoring model",
             caps=caps, decay=decay, baseline=st.session_state.get("baseline", 0.0),
         )  # fmt: skip
-        shared.hits(data, candidate, as_of)  # rules on unknown columns fail here
+        caches.hits(data, candidate, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = candidate
         return True
     except ModelError as exc:
@@ -402,7 +406,7 @@ def _editors(data, as_of) -> bool:
 def _preview(data, hits, model: ScoringModel) -> None:
     """Score every lead with the model in force and show what it does."""
     scores = scoring.score(hits, model)
-    view = scoring.preview(data, scores, model)
+    view = summaries.preview(data, scores, model)
 
     st.subheader("Preview on the current data")
     m = st.columns(4)
@@ -462,7 +466,7 @@ SQL_DIALECTS = {"duckdb": "DuckDB", "postgres": "PostgreSQL",
 
 def _saved_confidence(model: ScoringModel):
     """The calibration table saved with the revision in the editor, when it is unchanged."""
-    store, parent = shared.store(), st.session_state.get("editor_parent")
+    store, parent = caches.store(), st.session_state.get("editor_parent")
     if store is None or not parent or parent[0] != model.name:
         return None
     if store.get(*parent).model != model:

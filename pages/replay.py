@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts, replay
-from model.spec import ModelError
-from pages import shared
+from model import charts
+from model.analysis import replay
+from model.core.spec import ModelError
+from ui import caches, components, sidebar, state
 
 METRIC_HELP = {
     "auc": "ROC AUC: the chance that a won lead scores higher than a lost one (0.5 is a coin, 1 is perfect).",
@@ -50,9 +51,9 @@ def _newest(data, rep_a, rep_b) -> None:
 
 
 def main() -> None:
-    shared.require_router()
+    state.require_router()
     st.title("Replay")
-    data = shared.dataset()
+    data = caches.dataset()
     as_of = st.session_state["as_of"]
     model_a = st.session_state["model"]
     st.session_state.setdefault("bucket_width", 10)
@@ -62,15 +63,15 @@ def main() -> None:
                  "sidebar: the default, any saved revision or a JSON file.")  # fmt: skip
     mid.radio("Bucket width", [5, 10], key="bucket_width", horizontal=True)
     right.toggle("Normalised histogram", key="normalised")
-    model_b = shared.model_b()
+    model_b = sidebar.model_b()
     width = st.session_state["bucket_width"]
 
-    hits_a = shared.fitting_hits(data, model_a, as_of)
-    rep_a = shared.report(data, model_a, as_of, width=width)
+    hits_a = caches.fitting_hits(data, model_a, as_of)
+    rep_a = caches.report(data, model_a, as_of, width=width)
     reports = {"A": rep_a}
     if model_b is not None:
         try:
-            reports["B"] = shared.report(data, model_b, as_of, width=width)
+            reports["B"] = caches.report(data, model_b, as_of, width=width)
         except ModelError as exc:
             st.error(f"Model B cannot score this data: {exc}")
     closed = int((data.outcome != replay.OPEN).sum())
@@ -85,7 +86,7 @@ def main() -> None:
         f"{data.n_leads - closed:,} open leads are not counted as lost."
     )
 
-    shared.leak_warnings(shared.leakage(data, model_a, as_of))
+    components.leak_warnings(caches.leakage(data, model_a, as_of))
 
     st.subheader("Ranking quality")
     if "B" in reports:
@@ -169,7 +170,7 @@ def main() -> None:
         if len(reports) > 1:
             st.markdown(f"**Model {key}**")
         st.dataframe(_evidence(rep), hide_index=True, width="stretch")
-    shared.tour_next("Replay")
+    sidebar.tour_next("Replay")
 
 
 main()

@@ -8,11 +8,13 @@ import re
 import pandas as pd
 import streamlit as st
 
-from model import charts, replay, versions
-from model.cells import inert_frame
-from model.revisions import Cadence, Revision, RevisionStore, stamp
-from model.spec import ModelError, parse_model
-from pages import shared
+from model import charts
+from model.analysis import replay
+from model.core.cells import inert_frame
+from model.core.spec import ModelError, parse_model
+from model.store import columns as versions
+from model.store.revisions import Cadence, Revision, RevisionStore, stamp
+from ui import caches, state
 
 SHOW_LAST = 8
 CHANGED = "background-color: #ffe699; color: #1f1f1f"
@@ -82,11 +84,11 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         st.info("No revision is live yet, so there is nothing to review. Make one live below "
                 "or on the Model page.")  # fmt: skip
         return
-    data, as_of = shared.dataset(), st.session_state["as_of"]
+    data, as_of = caches.dataset(), st.session_state["as_of"]
     try:
-        shared.hits(data, live.model, as_of)
+        caches.hits(data, live.model, as_of)
     except ModelError as exc:
-        st.error(f"The live revision does not fit the dataset {shared.data_label()!r}: {exc}.")
+        st.error(f"The live revision does not fit the dataset {state.data_label()!r}: {exc}.")
         return
     others = [r for r in revisions if r.number != live.number]
     if not others:
@@ -97,7 +99,7 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         pick = st.selectbox("Candidate to compare with the live revision", labels,
                             index=len(labels) - 1, key="review_candidate")  # fmt: skip
         candidate = others[labels.index(pick)]
-    rep_live = shared.report(data, live.model, as_of)
+    rep_live = caches.report(data, live.model, as_of)
     ratio = replay.ready_to_opportunity(data, rep_live.scores, live.model)
     last = cadence.last_review
     before = last.ready_to_opportunity if last else None
@@ -116,7 +118,7 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         st.dataframe(notes, hide_index=True, width="stretch")
     st.markdown("**3. Replay: live vs candidate** on the same history")
     if candidate is not None:
-        rep_b = shared.report(data, candidate.model, as_of)
+        rep_b = caches.report(data, candidate.model, as_of)
         table = replay.compare_summary(rep_live, rep_b)
         table.index = [f"live {live.label}", f"candidate {candidate.label}", "candidate − live"]
         shares = ["wins in top 10 %", "wins in top 20 %"]
@@ -193,9 +195,9 @@ def _import(store: RevisionStore, author: str) -> None:
 
 
 def main() -> None:
-    shared.require_router()
+    state.require_router()
     st.title("Revisions")
-    store = shared.store()
+    store = caches.store()
     if store is None:
         st.error(f"The revision store cannot be opened: {st.session_state['store_error']}")
         return

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import attribution, charts
-from model.scoring import score
-from pages import shared
+from model import charts
+from model.analysis import attribution
+from model.core.scoring import score
+from ui import caches, state
 
 
 def _taxonomy(data, folder) -> dict[str, str]:
@@ -40,15 +41,15 @@ def _taxonomy(data, folder) -> dict[str, str]:
 
 
 def main() -> None:
-    shared.require_router()
+    state.require_router()
     st.title("Sources")
-    data, model, as_of = shared.dataset(), st.session_state["model"], st.session_state["as_of"]
-    scores = score(shared.fitting_hits(data, model, as_of), model)
+    data, model, as_of = caches.dataset(), st.session_state["model"], st.session_state["as_of"]
+    scores = score(caches.fitting_hits(data, model, as_of), model)
     if "source" not in data.leads.columns:
         st.info("This dataset has no source column: map one on the Data page.")
     else:
         st.subheader("Why leads came: the source taxonomy")
-        taxonomy = _taxonomy(data, shared.dataset_folder())
+        taxonomy = _taxonomy(data, caches.dataset_folder())
         missing = attribution.unmapped(data, taxonomy)
         if missing:
             st.warning("Not in any category yet (shown as their own row, never as 'other'): "

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts, handoff, replay, scoring
-from model.features import Dataset, Hits
-from model.spec import ModelError, ScoringModel, parse_model
-from pages import shared
+from model import charts
+from model.analysis import handoff, replay, summaries
+from model.core import scoring
+from model.core.dataset import Dataset
+from model.core.hits import Hits
+from model.core.spec import ModelError, ScoringModel, parse_model
+from ui import caches, sidebar, state
 
 
 @st.cache_resource(max_entries=4, show_spinner="Replaying every lead's score event by event…")
@@ -42,16 +45,16 @@ def _sweep_row(sweep: pd.DataFrame, t: int) -> pd.Series:
 
 
 def main() -> None:
-    shared.require_router()
+    state.require_router()
     st.title("What-if thresholds")
-    data = shared.dataset()
+    data = caches.dataset()
     as_of = st.session_state["as_of"]
     model = st.session_state["model"]
     st.caption(f"Leads scored {as_of.describe()}, with the model from the Model page. Move a "
                "boundary to see what sales would get before anything goes live.")  # fmt: skip
     proposed = _proposed(model)
     current_t, proposed_t = model.sales_ready_threshold, proposed.sales_ready_threshold
-    hits = shared.fitting_hits(data, model, as_of)
+    hits = caches.fitting_hits(data, model, as_of)
     scores = scoring.score(hits, model)
     sweep = replay.threshold_sweep(data, scores)
     now, then = _sweep_row(sweep, current_t), _sweep_row(sweep, proposed_t)
@@ -94,7 +97,7 @@ def main() -> None:
                    " means sales wins more of what it gets.")  # fmt: skip
     with right:
         counts, won_value = scoring.score_bins(scores.score, data.outcome, data.won_value)
-        bands = scoring.band_table(counts, won_value, proposed)
+        bands = summaries.band_table(counts, won_value, proposed)
         st.markdown("**Bands with the proposed boundaries**")
         shown = bands[["band", "range", "leads", "share", "won", "win_rate", "revenue_won"]]
         st.dataframe(shown.assign(share=bands["share"].map(charts.percent),
@@ -104,7 +107,7 @@ def main() -> None:
         if proposed is not model and st.button(
             "Use these boundaries in the model", key="use_boundaries"
         ):
-            shared.load_into_editor(proposed)
+            state.load_into_editor(proposed)
             st.rerun()
 
     st.subheader("Handoff simulation")
@@ -135,7 +138,7 @@ def main() -> None:
         }, index=list(runs)),
         width="stretch",
     )  # fmt: skip
-    shared.tour_next("Thresholds")
+    sidebar.tour_next("Thresholds")
 
 
 main()

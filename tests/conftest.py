@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model import demo
-from model.features import Dataset, prepare
-from model.spec import ScoringModel, default_model, parse_model
+from model.core.dataset import Dataset, prepare
+from model.core.spec import ScoringModel, default_model, parse_model
+from model.ingest import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

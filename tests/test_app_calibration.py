@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model.calibration import Calibration
-from model.revisions import RevisionStore
+from model.analysis.calibration import Calibration
+from model.store.revisions import RevisionStore
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model.spec import default_model
+from model.core.spec import default_model
 
 EDITOR = "criteria_editor_0"
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model.spec import default_model
+from model.core.spec import default_model
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_fixed_snapshot_replays_only_leads_that_existed(at: AppTest) -> None:
 def test_redrawing_reuses_the_report(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     """A display toggle redraws the page without replaying: at 1M leads a replay report
     takes a third of a second even with the hit matrix cached."""
-    from model import replay
+    from model.analysis import replay
 
     made: list[int] = []
     real = replay.report

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model.revisions import RevisionStore
-from model.spec import default_model, parse_model
+from model.core.spec import default_model, parse_model
+from model.store.revisions import RevisionStore
 
 PRICING_ROW = 15  # pricing_visit in the default model
 

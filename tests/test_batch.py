@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import batch
 from model.cli import main
-from model.features import AsOf, build_hits
-from model.io import DataError, load_dataset
-from model.scoring import score
-from model.spec import DEFAULT_MODEL_PATH, default_model
+from model.core.dataset import AsOf, DataError
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import DEFAULT_MODEL_PATH, default_model
+from model.export import batch
+from model.ingest.catalog import load_dataset
 
 AS_OF = AsOf.parse("created+14d")
 

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import calibration as cal
-from model import forecast as fc
-from model.features import AsOf, build_hits, prepare
-from model.scoring import score
+from model.analysis import calibration as cal
+from model.analysis import forecast as fc
+from model.core.dataset import AsOf, prepare
+from model.core.hits import build_hits
+from model.core.scoring import score
 from tests.conftest import tiny_dataset, tiny_model
 
 AS_OF = AsOf("created_plus_days", days=14)

@@ -10,11 +10,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.cells import TRIGGERS, inert, inert_frame
 from model.cli import main
-from model.revisions import RevisionStore
-from model.spec import default_model, parse_model
-from model.versions import versioned_columns, workbook
+from model.core.cells import TRIGGERS, inert, inert_frame
+from model.core.spec import default_model, parse_model
+from model.store.columns import versioned_columns, workbook
+from model.store.revisions import RevisionStore
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(1)", "\t=1+1",
            "\r=1", "＝1+1"]  # fmt: skip

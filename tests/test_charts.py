@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from model import charts
-from model.features import AsOf, Dataset, build_hits
-from model.scoring import explain, histogram_frame, score
-from model.spec import ScoringModel
+from model.analysis.summaries import histogram_frame
+from model.core.dataset import AsOf, Dataset
+from model.core.hits import build_hits
+from model.core.scoring import explain, score
+from model.core.spec import ScoringModel
 
 
 def test_histogram_is_small_stacked_and_marks_bands(model: ScoringModel) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.spec import DEFAULT_MODEL_PATH, load_model
+from model.core.spec import DEFAULT_MODEL_PATH, load_model
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -194,9 +194,10 @@ def test_suggest_writes_a_model_and_prints_the_aucs(demo_folder, tmp_path, capsy
 def test_export_sql_runs_as_printed_on_duckdb_with_the_demo_csvs(demo_folder, tmp_path, capsys):
     import duckdb
 
-    from model.features import AsOf, build_hits
-    from model.io import load_dataset
-    from model.scoring import score
+    from model.core.dataset import AsOf
+    from model.core.hits import build_hits
+    from model.core.scoring import score
+    from model.ingest.catalog import load_dataset
 
     assert main(["calibrate", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_folder),
                  "--json"]) == 0  # fmt: skip

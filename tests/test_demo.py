@@ -7,10 +7,11 @@ import hashlib
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from model import demo
-from model.features import NS_PER_DAY, AsOf, Dataset, build_hits
-from model.scoring import score
-from model.spec import ScoringModel
+from model.core.dataset import NS_PER_DAY, AsOf, Dataset
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import ScoringModel
+from model.ingest import demo
 
 
 def _digest(path) -> str:

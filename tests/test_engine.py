@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from ui.caches import HitCache
 
-from model import features
-from model.features import AsOf, Dataset, HitCache, attribute_mask, build_hits
-from model.scoring import band_index, explain, score, score_bins
-from model.spec import ModelError, ScoringModel
+from model.core import hits as hits_module
+from model.core.dataset import AsOf, Dataset
+from model.core.hits import attribute_mask, build_hits
+from model.core.scoring import band_index, explain, score, score_bins
+from model.core.spec import ModelError, ScoringModel
 from tests.conftest import tiny_dataset, tiny_model
 
 T0 = "2025-01-01 00:00:00"
@@ -133,7 +135,7 @@ def test_undecayed_counts_widen_to_float64_when_a_lead_could_overflow_uint16(
     data = tiny_dataset(LEADS, EVENTS)
     narrow = build_hits(data, m, AsOf())
     assert narrow.raw_counts.dtype == np.uint16
-    monkeypatch.setattr(features, "RAW16_LIMIT", data.max_lead_events)
+    monkeypatch.setattr(hits_module, "RAW16_LIMIT", data.max_lead_events)
     wide = build_hits(data, m, AsOf())
     assert wide.raw_counts.dtype == np.float64
     np.testing.assert_array_equal(wide.raw_counts, narrow.raw_counts)
@@ -375,7 +377,7 @@ def test_event_type_absent_from_the_data_scores_zero() -> None:
 def test_fixed_snapshot_keeps_only_leads_created_before_it(
     demo_data, demo_dataset: Dataset, model: ScoringModel
 ) -> None:
-    from model.features import existing_at, prepare
+    from model.core.dataset import existing_at, prepare
 
     as_of = AsOf.parse("2025-06-30")
     scoped = existing_at(demo_dataset, as_of)

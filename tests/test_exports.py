@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.io import load_dataset
+from model.ingest.catalog import load_dataset
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import demo
-from model.features import AsOf, build_hits, prepare
-from model.handoff import NEVER, score_timeline, simulate
-from model.scoring import score
-from model.spec import ScoringModel, default_model
+from model.analysis.handoff import NEVER, score_timeline, simulate
+from model.core.dataset import AsOf, prepare
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import ScoringModel, default_model
+from model.ingest import demo
 
 DECAYS = [
     {"mode": "none"},

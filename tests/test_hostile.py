@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.cli import main
-from model.revisions import RevisionStore, StoreError
-from model.spec import default_model
+from model.core.spec import default_model
+from model.store.revisions import RevisionStore, StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,7 +74,7 @@ def test_a_read_only_store_can_be_listed_and_refuses_writes(capsys, tmp_path, mo
     RevisionStore(url).save(default_model(), author="Ann", note="n", parent=None)
     before = (tmp_path / "r.db").read_bytes()
     real = os.access
-    monkeypatch.setattr("model.revisions.os.access",
+    monkeypatch.setattr("model.store.revisions.os.access",
                         lambda p, mode: False if mode == os.W_OK else real(p, mode))  # fmt: skip
     code, out, _ = _cli(capsys, "revisions", "--db", url, "list")
     assert code == 0
@@ -274,7 +274,7 @@ def test_the_heaviest_inputs_are_refused_within_bounded_memory(tmp_path):
 def test_kept_datasets_that_cannot_be_read_are_named_and_the_rest_stay_usable(
     open_app, tmp_path, monkeypatch
 ):
-    from model import importer
+    from model.ingest import catalog
 
     root = tmp_path / "datasets"
     monkeypatch.setenv("LEADSCORE_DATA_DIR", str(root))
@@ -285,8 +285,8 @@ def test_kept_datasets_that_cannot_be_read_are_named_and_the_rest_stay_usable(
     corrupt.mkdir()
     (corrupt / "dataset.json").write_text('{"name": "Corrupt", "has_dates": true}')
     (corrupt / "leads.parquet").write_bytes(b"PAR1 not parquet")
-    assert list(importer.saved_datasets()) == ["Corrupt"]
-    assert len(importer.unreadable_datasets()) == 3
+    assert list(catalog.saved_datasets()) == ["Corrupt"]
+    assert len(catalog.unreadable_datasets()) == 3
     at = open_app("pages/data.py")
     assert sum("it is skipped" in w.value for w in at.warning) == 3
     at.selectbox(key="dataset").set_value("Corrupt").run()
@@ -357,7 +357,7 @@ def model_dicts(draw) -> dict:
 
 
 def _parsed(text: str):
-    from model.spec import ModelError, parse_model
+    from model.core.spec import ModelError, parse_model
 
     try:
         return parse_model(text), ""
@@ -368,8 +368,9 @@ def _parsed(text: str):
 @settings(max_examples=300, deadline=None)
 @given(model_dicts())
 def test_any_model_json_is_refused_naming_a_field_or_scores_within_0_to_100(data):
-    from model.features import AsOf, build_hits, prepare
-    from model.scoring import score
+    from model.core.dataset import AsOf, prepare
+    from model.core.hits import build_hits
+    from model.core.scoring import score
 
     text = json.dumps(data, allow_nan=True)  # NaN and Infinity as JSON's extensions write them
     model, refused = _parsed(text)
@@ -395,7 +396,7 @@ VALUE_TEXT = st.text(
 
 
 def _value_model(values: list[str]):
-    from model.spec import parse_model
+    from model.core.spec import parse_model
 
     return parse_model({
         "criteria": [{"id": f"v{i}", "label": "v", "group": "fit", "points": 1 + i,
@@ -406,8 +407,9 @@ def _value_model(values: list[str]):
 
 
 def _engine_scores(values: list[str], model) -> np.ndarray:
-    from model.features import AsOf, build_hits, prepare
-    from model.scoring import score
+    from model.core.dataset import AsOf, prepare
+    from model.core.hits import build_hits
+    from model.core.scoring import score
 
     leads = pd.DataFrame({"lead_id": [str(i) for i in range(len(values))],
                           "created_at": pd.to_datetime(["2025-01-01"] * len(values)),
@@ -420,7 +422,7 @@ def _engine_scores(values: list[str], model) -> np.ndarray:
 def test_any_criterion_value_round_trips_through_the_sql_export_on_duckdb(values):
     import duckdb
 
-    from model import sqlgen
+    from model.export import sqlgen
 
     model = _value_model(values)
     want, leads = _engine_scores(values, model)
@@ -439,7 +441,7 @@ def test_any_criterion_value_round_trips_through_the_sql_export_on_duckdb(values
 )
 @given(values=st.lists(VALUE_TEXT, min_size=1, max_size=4, unique=True))
 def test_any_criterion_value_round_trips_through_the_sql_export_on_postgres(postgres, values):
-    from model import sqlgen
+    from model.export import sqlgen
     from tests import pg
 
     model = _value_model(values)
@@ -460,8 +462,8 @@ def test_a_model_past_the_parsers_depth_runs_as_sql_on_duckdb():
     minutes: its time grows with the square of the CASE terms.)"""
     import duckdb
 
-    from model import sqlgen
-    from model.spec import parse_model
+    from model.core.spec import parse_model
+    from model.export import sqlgen
 
     model = parse_model({
         "criteria": [{"id": f"c{i}", "label": "c", "group": "fit", "points": 1,

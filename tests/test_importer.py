@@ -13,15 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import importer
-from model.features import AsOf, build_hits
-from model.io import DataError, load_dataset
-from model.replay import WON, summary
-from model.scoring import score
+from model.analysis.replay import WON, summary
+from model.core.dataset import AsOf, DataError
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.ingest import catalog, importer, readers, starter
+from model.ingest.catalog import load_dataset
 
 
 def read(text: str, name: str = "x.csv", encoding: str = "utf-8") -> pd.DataFrame:
-    return importer.read_any(text.encode(encoding), name)
+    return readers.read_any(text.encode(encoding), name)
 
 
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
@@ -39,7 +40,7 @@ def test_excel_and_parquet_keep_their_columns(tmp_path):
     frame.to_excel(tmp_path / "x.xlsx", index=False)
     frame.to_parquet(tmp_path / "x.parquet")
     for name in ("x.xlsx", "x.parquet"):
-        got = importer.read_any(tmp_path / name, name)
+        got = readers.read_any(tmp_path / name, name)
         assert list(got.columns) == ["lead id", "won?"]
         assert got["won?"].tolist() == ["yes", "no"]
 
@@ -55,7 +56,7 @@ def test_excel_and_parquet_keep_their_columns(tmp_path):
 )
 def test_unreadable_files_get_one_clear_message(data, name, message):
     with pytest.raises(DataError, match=message):
-        importer.read_any(data, name)
+        readers.read_any(data, name)
 
 
 def test_duplicate_and_blank_column_names_are_made_unique():
@@ -136,17 +137,17 @@ def test_applied_mapping_speaks_the_app_vocabulary(tmp_path):
     assert pd.isna(mapped["visits"][1])
     assert mapped["vip"].dtype == "boolean"
     assert pd.isna(mapped["plan"][1])
-    folder = importer.save_dataset(mapped, None, name="My CRM", mapping=mapping, folder=tmp_path)
-    again = importer.save_dataset(mapped, None, name="My CRM", mapping=mapping, folder=tmp_path)
+    folder = catalog.save_dataset(mapped, None, name="My CRM", mapping=mapping, folder=tmp_path)
+    again = catalog.save_dataset(mapped, None, name="My CRM", mapping=mapping, folder=tmp_path)
     assert folder != again  # nothing overwritten
-    assert importer.saved_datasets(tmp_path) == {"My CRM": folder, "My CRM (my-crm-2)": again}
+    assert catalog.saved_datasets(tmp_path) == {"My CRM": folder, "My CRM (my-crm-2)": again}
     data = load_dataset(folder)
     assert data.n_leads == 3
     assert list(data.outcome) == [0, 1, 2]
 
 
 def test_starter_model_has_zero_points_per_level_and_range(demo_data):
-    model = importer.starter_model(demo_data.leads)
+    model = starter.starter_model(demo_data.leads)
     ids = [c.id for c in model.criteria]
     assert all(c.points == 0 for c in model.criteria)
     assert "industry_software" in ids
@@ -161,7 +162,7 @@ def test_random_bytes_give_a_report_or_a_clear_error(blob):
     """Nothing escapes to the page: either DataError, or a frame that validates."""
     for name in ("f.csv", "f.xlsx", "f.parquet"):
         try:
-            frame = importer.read_any(blob, name)
+            frame = readers.read_any(blob, name)
         except DataError as exc:
             message = str(exc)
         else:
@@ -181,7 +182,7 @@ def test_random_bytes_give_a_report_or_a_clear_error(blob):
 def test_random_shapes_give_a_report_or_a_clear_error(rows):
     text = "\n".join(",".join(r) for r in rows)
     try:
-        frame = importer.read_any(text.encode(), "shape.csv")
+        frame = readers.read_any(text.encode(), "shape.csv")
     except DataError:
         return
     for role_pick in (0, 1):
@@ -198,7 +199,7 @@ def test_random_shapes_give_a_report_or_a_clear_error(rows):
 
 def test_bank_marketing_imports_through_the_same_path(shared_data: Path):
     path = shared_data / "bank-marketing" / "bank-additional-full.csv"
-    frame = importer.read_any(path, path.name)
+    frame = readers.read_any(path, path.name)
     assert frame.shape == (41_188, 21)
     assert "emp.var.rate" in frame.columns
     mapping = importer.guess_mapping(frame)
@@ -212,9 +213,9 @@ def test_bank_marketing_imports_through_the_same_path(shared_data: Path):
     leads = importer.apply_mapping(frame, mapping)
     assert (leads["outcome"] == "won").sum() == 4_640
     assert leads["job"].isna().sum() == 330  # 'unknown' is missing
-    data = load_dataset(importer.write_folder(leads, None, shared_tmp(), name="bank",
+    data = load_dataset(catalog.write_folder(leads, None, shared_tmp(), name="bank",
                                               mapping=mapping))  # fmt: skip
-    model = importer.starter_model(data.leads)
+    model = starter.starter_model(data.leads)
     scores = score(build_hits(data, model, AsOf("created_plus_days", days=0.0)), model)
     assert summary(scores.score, data.outcome)["auc"] == pytest.approx(0.5)
     assert (data.outcome == WON).mean() == pytest.approx(0.1127, abs=1e-4)
@@ -222,8 +223,8 @@ def test_bank_marketing_imports_through_the_same_path(shared_data: Path):
 
 def test_olist_funnel_imports_through_the_same_path(shared_data: Path, tmp_path):
     folder = shared_data / "olist-funnel"
-    mql = importer.read_any(folder / "olist_marketing_qualified_leads_dataset.csv", "mql.csv")
-    deals = importer.read_any(folder / "olist_closed_deals_dataset.csv", "deals.csv")
+    mql = readers.read_any(folder / "olist_marketing_qualified_leads_dataset.csv", "mql.csv")
+    deals = readers.read_any(folder / "olist_closed_deals_dataset.csv", "deals.csv")
     assert (len(mql), len(deals)) == (8_000, 842)
     joined = mql.merge(deals, on="mql_id", how="left")  # as a user does it in a sheet
     joined["won"] = np.where(joined["seller_id"].notna(), "won", "lost")
@@ -237,7 +238,7 @@ def test_olist_funnel_imports_through_the_same_path(shared_data: Path, tmp_path)
     report = importer.validate(joined, mapping)
     assert report.ok, report.text()
     leads = importer.apply_mapping(joined, mapping)
-    data = load_dataset(importer.write_folder(leads, None, tmp_path / "olist", name="olist",
+    data = load_dataset(catalog.write_folder(leads, None, tmp_path / "olist", name="olist",
                                               mapping=mapping))  # fmt: skip
     assert data.n_leads == 8_000
     assert (data.outcome == WON).sum() == 842
@@ -306,20 +307,20 @@ def test_whatever_the_import_accepts_every_command_runs_on(tmp_path_factory, tex
     """The property of one validator: a file the import accepts loads, gets a starter model,
     scores, replays, calibrates and suggests, or says in words why it cannot (too few
     closed leads), never a traceback."""
-    from model import calibration, replay, suggest
+    from model.analysis import calibration, replay, suggest
 
-    frame = importer.read_any(text.encode(), "export.csv")
+    frame = readers.read_any(text.encode(), "export.csv")
     mapping = importer.guess_mapping(frame)
     mapping.created_policy = policy
     report = importer.validate(frame, mapping, leads_name="export.csv")
     if not report.ok:
         return
     built = importer.build(frame, mapping)
-    folder = importer.write_folder(built.leads, None, tmp_path_factory.mktemp("ds"),
+    folder = catalog.write_folder(built.leads, None, tmp_path_factory.mktemp("ds"),
                                    name="x", mapping=mapping, facts=built.meta())  # fmt: skip
     data = load_dataset(folder)
     assert data.n_leads == len(built.leads)
-    model = importer.starter_model(data.leads)
+    model = starter.starter_model(data.leads)
     as_of = AsOf("created_plus_days", days=0.0 if not data.has_dates else 14.0)
     hits = build_hits(data, model, as_of)
     scores = score(hits, model)

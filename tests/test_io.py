@@ -8,10 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.features import AsOf, build_hits, prepare
-from model.io import DataError, check_leads, load_dataset, read_table
-from model.scoring import score
-from model.spec import parse_model
+from model.core.dataset import AsOf, DataError, prepare
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import parse_model
+from model.ingest.catalog import load_dataset
+from model.ingest.importer import checked
+from model.ingest.readers import read_table
 
 GOOD = 'lead_id,created_at,outcome,value,industry\n007,2025-01-01,Won,"1,200",SaaS\n008,2025-01-02,lost,300,Select\n009,2025-01-03,,,\n'
 
@@ -23,7 +26,7 @@ def _write(tmp_path: Path, text: str, name: str = "leads.csv") -> Path:
 
 
 def test_reads_ids_as_text_and_normalises_outcome_and_value(tmp_path: Path) -> None:
-    leads = check_leads(read_table(_write(tmp_path, GOOD)))
+    leads = checked(read_table(_write(tmp_path, GOOD))).leads
     assert leads["lead_id"].tolist() == ["007", "008", "009"]
     assert leads["outcome"].tolist() == ["won", "lost", "open"]
     assert leads["value"].tolist()[:2] == [1200.0, 300.0]
@@ -132,7 +135,7 @@ def test_olist_funnel_scores_through_the_real_path(shared_data: Path) -> None:
     deals = read_table(folder / "olist_closed_deals_dataset.csv", id_columns=("mql_id",))
     leads = mql.rename(columns={"mql_id": "lead_id", "first_contact_date": "created_at"})
     leads["outcome"] = np.where(leads["lead_id"].isin(deals["mql_id"]), "won", "lost")
-    leads = check_leads(leads, source="olist MQLs")
+    leads = checked(leads, leads_name="olist MQLs").leads
     assert len(leads) == 8_000
     assert leads["lead_id"].str.len().eq(32).all()
     data = prepare(leads, None, name="olist")

@@ -7,10 +7,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.demo import EVENT_TYPES, generate
-from model.features import AsOf, build_hits, prepare
-from model.scoring import score
-from model.spec import ScoringModel, default_model
+from model.core.dataset import AsOf, prepare
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import ScoringModel, default_model
+from model.ingest.demo import EVENT_TYPES, generate
 
 TYPES = sorted(EVENT_TYPES)
 MODEL = default_model()

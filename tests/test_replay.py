@@ -6,21 +6,22 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from model import replay
-from model.features import AsOf, Dataset, build_hits
-from model.scoring import score
-from model.spec import ScoringModel
+from model.analysis import replay, stats, summaries
+from model.core.dataset import AsOf, Dataset
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import ScoringModel
 
 W, L, O = replay.WON, replay.LOST, replay.OPEN
 
 
 def test_wilson_by_hand() -> None:
-    low, high = replay.wilson(5, 10)
+    low, high = stats.wilson(5, 10)
     assert (round(float(low), 4), round(float(high), 4)) == (0.2366, 0.7634)
-    low, high = replay.wilson(0, 10)  # centre (0 + z²/20)/(1 + z²/10) = 0.1388, same half-width
+    low, high = stats.wilson(0, 10)  # centre (0 + z²/20)/(1 + z²/10) = 0.1388, same half-width
     assert float(low) == pytest.approx(0, abs=1e-12)
     assert float(high) == pytest.approx(0.2775, abs=1e-4)
-    low, high = replay.wilson(np.array([0]), np.array([0]))
+    low, high = stats.wilson(np.array([0]), np.array([0]))
     assert np.isnan(low[0])
     assert np.isnan(high[0])
 
@@ -29,14 +30,14 @@ def test_auc_with_ties_by_hand() -> None:
     # won scores 3, 2; lost 2, 1: pairs 3>2, 3>1, 2=2 (one half), 2>1 -> 3.5 / 4
     s = np.array([3.0, 2.0, 2.0, 1.0, 9.0])
     o = np.array([W, W, L, L, O])
-    assert replay.auc(s, o) == 0.875
+    assert stats.auc(s, o) == 0.875
 
 
 def test_auc_matches_scikit_learn(demo_dataset: Dataset, model: ScoringModel) -> None:
     s = score(build_hits(demo_dataset, model, AsOf()), model).score
     o = demo_dataset.outcome
     closed = o != O
-    assert replay.auc(s, o) == pytest.approx(roc_auc_score(o[closed] == W, s[closed]), abs=1e-12)
+    assert stats.auc(s, o) == pytest.approx(roc_auc_score(o[closed] == W, s[closed]), abs=1e-12)
 
 
 def test_lift_and_capture_by_hand() -> None:
@@ -51,20 +52,20 @@ def test_lift_and_capture_by_hand() -> None:
 def test_bucket_table_uses_closed_leads_only() -> None:
     s = np.array([5, 15, 15, 95, 100, 100, 55])
     o = np.array([L, W, L, W, W, L, O])
-    t = replay.bucket_table(s, o, width=10)
+    t = summaries.bucket_table(s, o, width=10)
     assert t["leads"].sum() == 6
     assert t.loc[t["bucket"] == "10–19", ["leads", "won"]].to_numpy().tolist() == [[2, 1]]
     assert t.loc[t["bucket"] == "90–100", ["leads", "won"]].to_numpy().tolist() == [[3, 2]]
     assert t.loc[t["bucket"] == "50–59", "leads"].item() == 0
     with pytest.raises(ValueError, match="width must divide 100"):
-        replay.bucket_table(s, o, width=7)
+        summaries.bucket_table(s, o, width=7)
 
 
 def test_falling_buckets_are_named() -> None:
     s = np.repeat([5.0, 15.0, 25.0], 40)
     o = np.array([L] * 36 + [W] * 4 + [L] * 30 + [W] * 10 + [L] * 38 + [W] * 2)
-    t = replay.bucket_table(s, o, width=10)
-    assert replay.falling_buckets(t) == [("10–19", "20–29")]
+    t = summaries.bucket_table(s, o, width=10)
+    assert summaries.falling_buckets(t) == [("10–19", "20–29")]
 
 
 def test_gains_curve_runs_from_zero_to_one() -> None:
@@ -113,13 +114,13 @@ def test_auc_with_heavy_ties_matches_scikit_learn(seed: int) -> None:
     o = np.where(rng.random(500) < 0.1 + s / 20, W, np.where(rng.random(500) < 0.2, O, L))
     closed = o != O
     expected = roc_auc_score(o[closed] == W, s[closed])
-    assert replay.auc(s, o) == pytest.approx(expected, abs=1e-12)
+    assert stats.auc(s, o) == pytest.approx(expected, abs=1e-12)
 
 
 def test_lift_and_gains_treat_tied_scores_as_random_order():
     """All-zero points (a starter model) rank nobody: lift 1 and a diagonal gains curve,
     whatever the order of the rows."""
-    from model.replay import gains_curve, lift_at
+    from model.analysis.replay import gains_curve, lift_at
 
     outcome = np.array([1] * 900 + [0] * 100)  # wins all at the end of the file
     score = np.zeros(1000)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from model.revisions import Conflict, RevisionStore, StoreError, revisions_table
-from model.spec import ScoringModel, parse_model
+from model.core.spec import ScoringModel, parse_model
+from model.store.revisions import Conflict, RevisionStore, StoreError, revisions_table
 
 
 def edited(model: ScoringModel, **points: float) -> ScoringModel:
@@ -160,7 +160,7 @@ def test_store_is_sqlite_in_wal_mode_at_the_configured_url(store, revision_store
 
 
 def test_default_store_lives_in_the_user_data_folder(monkeypatch):
-    from model.revisions import default_url
+    from model.store.revisions import default_url
 
     monkeypatch.delenv("LEADSCORE_DB_URL")
     assert default_url().startswith("sqlite:///")
@@ -201,8 +201,8 @@ WRITER = textwrap.dedent(
     import random
     import sys
     import time
-    from model.revisions import Conflict, RevisionStore
-    from model.spec import parse_model, default_model
+    from model.store.revisions import Conflict, RevisionStore
+    from model.core.spec import parse_model, default_model
 
     url, who, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = RevisionStore(url)
@@ -258,7 +258,7 @@ def test_two_processes_saving_at_once_lose_nothing(tmp_path):
 
 def test_a_schema_1_store_is_migrated_and_keeps_its_revisions(tmp_path, model):
     """A store written before calibrations existed gains the table and loses nothing."""
-    from model.revisions import calibrations_table, metadata
+    from model.store.revisions import calibrations_table, metadata
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)

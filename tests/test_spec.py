@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from model.spec import DEFAULT_MODEL_PATH, ModelError, ScoringModel, load_model, parse_model
+from model.core.spec import DEFAULT_MODEL_PATH, ModelError, ScoringModel, load_model, parse_model
 from tests.conftest import tiny_model
 
 PRICING = {

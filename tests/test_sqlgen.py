@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import sqlgen
-from model.calibration import calibrate
-from model.features import AsOf, build_hits
-from model.io import load_dataset
-from model.scoring import score
-from model.spec import ScoringModel, parse_model
+from model.analysis.calibration import calibrate
+from model.core.dataset import AsOf
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import ScoringModel, parse_model
+from model.export import sqlgen
+from model.ingest.catalog import load_dataset
 from tests import pg
 
 DECAYS = ("none", "half_life", "linear")

@@ -17,13 +17,14 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder
 
-from model import backtest, suggest
+from model.analysis import backtest, suggest
+from model.analysis.replay import OPEN, WON
 from model.cli import main
-from model.features import AsOf, build_hits, existing_at, prepare
-from model.io import load_dataset
-from model.replay import OPEN, WON
-from model.scoring import score
-from model.spec import load_model, parse_model
+from model.core.dataset import AsOf, existing_at, prepare
+from model.core.hits import build_hits
+from model.core.scoring import score
+from model.core.spec import load_model, parse_model
+from model.ingest.catalog import load_dataset
 from tests.conftest import SHARED_DATA
 
 AS_OF = AsOf("created_plus_days", days=14)
@@ -39,7 +40,7 @@ def _suggest(data, model, as_of=AS_OF, **kw):
 @pytest.fixture(scope="module")
 def demo_suggestion(request):
     data = request.getfixturevalue("demo_dataset")
-    from model.spec import default_model
+    from model.core.spec import default_model
 
     model = default_model()
     return data, model, _suggest(data, model)
@@ -86,7 +87,7 @@ def test_the_suggestion_ranks_like_the_logistic_it_comes_from(demo_suggestion):
 
 
 def test_stage_is_left_out_whole_and_can_be_kept(demo_dataset):
-    from model.spec import default_model
+    from model.core.spec import default_model
 
     model = default_model()
     result = _suggest(demo_dataset, model)
@@ -100,7 +101,7 @@ def test_stage_is_left_out_whole_and_can_be_kept(demo_dataset):
 
 
 def test_a_share_picked_for_sales_ready_moves_the_line(demo_dataset):
-    from model.spec import default_model
+    from model.core.spec import default_model
 
     result = _suggest(demo_dataset, default_model(), sales_ready_share=0.10)
     ready = result.bands[result.bands["sales_ready"]]
@@ -108,7 +109,7 @@ def test_a_share_picked_for_sales_ready_moves_the_line(demo_dataset):
 
 
 def test_boosted_ceiling_in_time_order_and_on_random_folds(demo_dataset):
-    from model.spec import default_model
+    from model.core.spec import default_model
 
     ceiling = suggest.ceiling_auc(demo_dataset, AS_OF, exclude=frozenset({"stage"}))
     assert set(ceiling) == {"time", "random"}

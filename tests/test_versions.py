@@ -7,9 +7,9 @@ import io
 import openpyxl
 import pytest
 
-from model import versions
-from model.revisions import RevisionStore
-from model.spec import parse_model
+from model.core.spec import parse_model
+from model.store import columns as versions
+from model.store.revisions import RevisionStore
 
 
 @pytest.fixture

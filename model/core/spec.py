@@ -39,7 +39,7 @@ Bound = float | date
 
 MAX_POINTS = 1000  # far beyond any sensible weight on a 0-100 score, still finite
 MAX_MODEL_BYTES = 20 * 2**20
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "default_model.json"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "data" / "default_model.json"
 
 
 class ModelError(ValueError):

@@ -8,95 +8,22 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from model.backtest import TEST_SHARE, newest
-from model.features import NS_PER_DAY, Dataset, Hits
-from model.scoring import N_BINS, Scores, band_table, histogram_frame, score, score_bins
-from model.spec import ScoringModel
+from model.analysis.backtest import TEST_SHARE, newest
+from model.analysis.stats import _auc_ranked, _ranked
+from model.analysis.summaries import band_table, bucket_table, falling_buckets, histogram_frame
+from model.core.dataset import NS_PER_DAY, Dataset
+from model.core.hits import Hits
+from model.core.scoring import N_BINS, Scores, score, score_bins
+from model.core.spec import ScoringModel
 
 WON, LOST, OPEN = 0, 1, 2
 OPPORTUNITY_STAGES = frozenset(
     {"opportunity", "negotiation", "proposal", "closed won", "won", "contract", "commit"}
 )
-
-
-def wilson(won: np.ndarray | int, n: np.ndarray | int, *, level: float = 0.95) -> tuple:
-    """Wilson score interval for a win rate of `won` out of `n` (NaN where n is 0).
-
-    >>> [round(x, 4) for x in wilson(5, 10)]
-    [0.2366, 0.7634]
-    """
-    won = np.asarray(won, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = won / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
-
-
-def _ranked(score: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Closed leads' scores and won flags, highest score first (one stable sort)."""
-    closed = outcome != OPEN
-    s = score[closed]
-    order = np.argsort(-s, kind="stable")
-    return s[order], outcome[closed][order] == WON
-
-
-def auc(score: np.ndarray, outcome: np.ndarray) -> float:
-    """ROC AUC of score for won vs lost (open leads ignored); ties count one half."""
-    return _auc_ranked(*_ranked(score, outcome))
-
-
-def _auc_ranked(s: np.ndarray, won: np.ndarray) -> float:
-    """AUC from scores sorted high to low: per group of tied scores, each win beats every
-    loss below the group and half of the losses inside it."""
-    n_won, n_lost = int(won.sum()), int(len(won) - won.sum())
-    if n_won == 0 or n_lost == 0:
-        return float("nan")
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    won_g = np.add.reduceat(won.astype(np.int64), starts)
-    lost_g = np.diff(np.r_[starts, len(s)]) - won_g
-    lost_below = n_lost - np.cumsum(lost_g)
-    return float((won_g * lost_below + 0.5 * won_g * lost_g).sum() / (n_won * n_lost))
-
-
-def bucket_table(score: np.ndarray, outcome: np.ndarray, *, width: int = 10) -> pd.DataFrame:
-    """Closed leads per score bucket: leads, won, win rate and its 95 % Wilson interval."""
-    if width <= 0 or 100 % width:
-        raise ValueError(f"width must divide 100 (e.g. 5 or 10), got {width}")
-    closed = outcome != OPEN
-    idx = np.minimum(score[closed].astype(np.intp) // width, 100 // width - 1)
-    n = np.bincount(idx, minlength=100 // width)
-    won = np.bincount(idx, weights=outcome[closed] == WON, minlength=100 // width)
-    low, high = wilson(won, n)
-    starts = np.arange(0, 100, width)
-    ends = np.where(starts + width >= 100, 100, starts + width - 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = won / n
-    return pd.DataFrame(
-        {
-            "bucket": [f"{a}–{b}" for a, b in zip(starts, ends, strict=True)],
-            "start": starts,
-            "leads": n,
-            "won": won.astype(np.int64),
-            "win_rate": rate,
-            "low": low,
-            "high": high,
-        }
-    )
-
-
-def falling_buckets(buckets: pd.DataFrame, *, min_leads: int = 30) -> list[tuple[str, str]]:
-    """Neighbouring buckets (with enough leads) where the win rate falls as score rises."""
-    kept = buckets[buckets["leads"] >= min_leads]
-    pairs = zip(kept.itertuples(), kept.iloc[1:].itertuples(), strict=False)
-    return [(a.bucket, b.bucket) for a, b in pairs if b.win_rate < a.win_rate]
 
 
 def lift_at(score: np.ndarray, outcome: np.ndarray, top: float) -> tuple[float, float]:

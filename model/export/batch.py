@@ -20,12 +20,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from model import sqlgen
-from model.cells import duckdb_inert, inert_frame
-from model.features import AsOf, Dataset, build_hits, prepare
-from model.io import DataError, check_events, check_leads, unreadable
-from model.scoring import score, scored_frame
-from model.spec import ScoringModel
+from model.core.cells import duckdb_inert, inert_frame
+from model.core.dataset import AsOf, DataError, Dataset, prepare
+from model.core.hits import build_hits
+from model.core.scoring import score, scored_frame
+from model.core.spec import ScoringModel
+from model.export import sqlgen
+from model.ingest import importer
+from model.ingest.readers import unreadable
 
 BYTES_PER_PART = 256 * 2**20
 BLOCK = 64 * 2**20  # CSV bytes per read block: types are inferred from the first one
@@ -130,10 +132,10 @@ def _score_part(model, as_of, leads_part, events_part, leads, events) -> pd.Data
     if leads_part is None:
         return pd.DataFrame(columns=["lead_id", "fit", "engagement", "score", "band"])
     lead_frame = _read_part(leads_part)
-    lead_frame = check_leads(lead_frame, source=str(leads)).reset_index(drop=True)
+    lead_frame = importer.checked(lead_frame, leads_name=str(leads)).leads.reset_index(drop=True)
     event_frame = None
     if events_part is not None:
-        event_frame = check_events(_read_part(events_part), source=str(events))
+        event_frame = importer.checked_events(_read_part(events_part), str(events))
         event_frame = event_frame.reset_index(drop=True)
     data = prepare(lead_frame, event_frame, name=f"{leads.name} part")
     return scored_frame(data.lead_ids, score(build_hits(data, model, as_of), model), model)
@@ -155,7 +157,7 @@ def check_for_duckdb(model: ScoringModel, leads: Path, events: Path | None) -> N
     """The Python engine's validator in front of the SQL engine: the first rows of each
     file through the import's rules and the model's rules (missing columns, bad dates,
     blank ids), so both engines refuse the same files with the same words."""
-    from model.io import flat_columns
+    from model.ingest.readers import flat_columns
 
     head = _head(leads, SAMPLE_ROWS)
     head_events = None if events is None else _head(events, SAMPLE_ROWS)
@@ -183,7 +185,7 @@ def _head(path: Path, rows: int) -> pd.DataFrame:
 
 def prepare_checked(leads: pd.DataFrame, events, leads_path: Path, events_path) -> Dataset:
     """A dataset through the import's validator (what both engines accept)."""
-    from model import importer
+    from model.ingest import importer
 
     built = importer.checked(leads, events, leads_name=str(leads_path),
                              events_name=str(events_path))  # fmt: skip

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.features import NS_PER_DAY, Dataset, Hits
-from model.replay import OPEN, WON
-from model.scoring import attribute_points, points_by_group
-from model.spec import ScoringModel
+from model.analysis.replay import OPEN, WON
+from model.core.dataset import NS_PER_DAY, Dataset
+from model.core.hits import Hits
+from model.core.scoring import attribute_points, points_by_group
+from model.core.spec import ScoringModel
 
 NEVER = np.iinfo(np.int64).min
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.features import NS_PER_DAY
+from model.core.dataset import NS_PER_DAY
 
 SIMULATIONS = 4000
 CHUNK = 2048  # leads per simulation block: bounded memory at any pipeline size

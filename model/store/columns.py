@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from model.cells import inert_frame
-from model.revisions import Revision, stamp
-from model.spec import Criterion, Rule, ScoringModel
+from model.core.cells import inert_frame
+from model.core.spec import Criterion, Rule, ScoringModel
+from model.store.revisions import Revision, stamp
 
 ROW_COLUMNS = ["section", "item", "group", "rule"]
 DECAY_WORDS = {"none": "none", "half_life": "half-life", "linear": "linear"}

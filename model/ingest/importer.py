@@ -1,6 +1,6 @@
-"""Bring your own CRM export: read any CSV / Excel / Parquet, map its columns to the lead
-vocabulary, report every problem before anything is used, and keep the mapped dataset as
-Parquet so it opens instantly next time.
+"""Bring your own CRM export: map its columns to the lead vocabulary and report every
+problem before anything is used (the one validator: whatever the import accepts, every
+command and page accepts).
 
 Nothing here raises on bad data: reading returns a clear DataError, and validation returns
 a report whose errors block and whose warnings let the user go on.
@@ -8,36 +8,23 @@ a report whose errors block and whose warnings let the user go on.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import itertools
-import json
-import os
 import re
-import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
-from platformdirs import user_data_path
 
-from model.features import PLACEHOLDERS
-from model.io import (
-    LOST,
-    OPEN,
-    WON,
-    DataError,
+from model.core.cells import (
+    BOOLEAN_WORDS,
+    DATE_LIKE,
+    PLACEHOLDERS,
     ambiguous_day_month,
-    flat_columns,
-    row_numbers,
     to_dates,
     to_numbers,
 )
+from model.core.dataset import LOST_WORDS, OPEN_WORDS, WON_WORDS, DataError
+from model.core.kinds import excluded_columns, running_number
+from model.ingest.readers import row_numbers
 
 ROLES = ("lead_id", "created_at", "outcome", "value", "stage", "source", "closed_at")
 EVENT_ROLES = ("lead_id", "occurred_at", "event_type")
@@ -57,10 +44,7 @@ NAME_HINTS = {
     "occurred_at": ("occurred_at", "timestamp", "date", "time", "activity date", "event time"),
     "event_type": ("event_type", "event", "activity", "activity type", "type", "action"),
 }  # fmt: skip
-DELIMITERS = ",;\t|"
 MOSTLY_MISSING = 0.95
-# day, month and year with separators: "2026-03-01", "01/03/2026" (not "may", not "5191")
-DATE_LIKE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
 
 
 CREATED_POLICIES = {
@@ -136,231 +120,6 @@ class Report:
 
 
 # ---------------------------------------------------------------------------- reading
-
-
-def read_any(
-    data: bytes | Path,
-    name: str,
-    *,
-    progress: Callable[[float, str], None] | None = None,
-    sheet: str | None = None,
-) -> pd.DataFrame:
-    """A CSV (any common delimiter and encoding, detected), Excel (the first sheet, or
-    `sheet`) or Parquet file as a frame of text columns (Parquet and Excel keep their own
-    types). Raises DataError, never more."""
-    raw = _raw_bytes(data, name)
-    suffix = Path(name).suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = flat_columns(pd.read_parquet(io.BytesIO(raw)), name)
-        elif suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = _read_excel(raw, name, sheet)
-        else:
-            frame = _read_csv(raw, name, progress)
-    except DataError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{name}: cannot read the file ({first})") from None
-    frame.columns = _unique_names(frame.columns)
-    if frame.empty and not len(frame.columns):
-        raise DataError(f"{name}: the file has no columns")
-    return frame
-
-
-MAX_FILE_BYTES = 2 * 2**30  # a bigger export goes through `leadscore score` in parts
-
-
-def _raw_bytes(data: bytes | Path, name: str) -> bytes:
-    """The file's bytes; devices, folders and files past MAX_FILE_BYTES are refused."""
-    if not isinstance(data, Path):
-        return data
-    try:
-        if not data.is_file():
-            raise DataError(f"{name}: not a regular file (a folder, device or missing file)")
-        if data.stat().st_size > MAX_FILE_BYTES:
-            raise DataError(f"{name}: {data.stat().st_size:,} bytes is more than the import "
-                            "reads at once; score it with `leadscore score` instead")  # fmt: skip
-        return data.read_bytes()
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{name}: cannot read the file ({exc})") from None
-
-
-MAX_COLUMNS = 5_000
-
-
-def _longest_line(data: bytes) -> int:
-    """Bytes of the longest line (a quoted newline splits a row, which only shortens it)."""
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    return int(np.diff(ends, prepend=-1, append=len(data)).max(initial=0))
-
-
-def _check_workbook(raw: bytes, name: str) -> None:
-    """Refuse a workbook whose sheets unpack to more than MAX_SHEET_XML (a zip bomb would
-    be read until memory runs out) or declare more columns than MAX_COLUMNS."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as book:
-            sheets = [i for i in book.infolist() if i.filename.startswith("xl/worksheets/")]
-            size = sum(i.file_size for i in sheets)
-            head = b"".join(book.open(i).read(4096) for i in sheets)
-    except zipfile.BadZipFile:
-        raise DataError(f"{name}: not an Excel workbook (.xlsx is a zip file)") from None
-    if size > MAX_SHEET_XML:
-        raise DataError(f"{name}: its sheets unpack to {size / 2**30:.1f} GB; export it as CSV")
-    for ref in re.findall(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)\d+"', head):
-        if _column_number(ref.decode()) > MAX_COLUMNS:
-            raise DataError(f"{name}: a sheet spans {_column_number(ref.decode()):,} columns; a "
-                            f"lead export has at most {MAX_COLUMNS:,}")  # fmt: skip
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def excel_sheets(raw: bytes) -> list[str]:
-    """The sheet names of a workbook, in order ([] when it cannot be read)."""
-    try:
-        return pd.ExcelFile(io.BytesIO(raw)).sheet_names
-    except Exception:  # noqa: BLE001 - an unreadable workbook gets its message on reading
-        return []
-
-
-MAX_SHEET_XML = 1 << 30  # uncompressed: ~1M rows of a wide export; a zip bomb is far more
-
-
-def _read_excel(raw: bytes, name: str, sheet: str | None) -> pd.DataFrame:
-    if name.lower().endswith(".xls"):
-        raise DataError(f"{name}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
-    _check_workbook(raw, name)
-    book = pd.ExcelFile(io.BytesIO(raw))
-    if sheet is not None and sheet not in book.sheet_names:
-        raise DataError(f"{name}: no sheet named {sheet!r} (sheets: {book.sheet_names})")
-    return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
-
-
-def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
-    text, encoding = _decode(raw, name)
-    delimiter = _delimiter(text[:65536])
-    head = io.StringIO(text[: 1 << 20])
-    header = next(csv.reader(head, delimiter=delimiter), [])  # a quoted newline is fine
-    if not any(h.strip() for h in header):
-        raise DataError(f"{name}: the file is empty")
-    if len(header) > MAX_COLUMNS:
-        raise DataError(f"{name}: {len(header):,} columns; a lead export has at most "
-                        f"{MAX_COLUMNS:,} (is the delimiter right?)")  # fmt: skip
-    names = _unique_names(header)
-    body = text[head.tell() :] if "\n" in text[: 1 << 20] else ""
-    if not body.strip():  # a header and no rows: the columns, empty
-        return pd.DataFrame(columns=names, dtype="string")
-    data = body.encode("utf-8")
-    total, done, batches = max(len(raw), 1), 0, []
-    block = max(8 << 20, min(_longest_line(data), 256 << 20) * 2)  # a 20 MB cell fits a block
-    try:
-        reader = pacsv.open_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=block),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
-            ),
-        )
-        for batch in reader:
-            batches.append(batch)
-            done += batch.get_total_buffer_size()
-            if progress:
-                progress(min(done / total, 0.99), f"read {sum(b.num_rows for b in batches):,} rows")
-    except pa.ArrowInvalid as exc:
-        raise DataError(f"{name}: not a well-formed {_delimiter_name(delimiter)}-separated "
-                        f"file ({str(exc).splitlines()[0]})") from None  # fmt: skip
-    table = pa.Table.from_batches(batches, schema=reader.schema)
-    if progress:
-        progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
-    return table.to_pandas()
-
-
-SIGNATURES = (
-    (b"PK\x03\x04", "a zip file (an Excel workbook? name it .xlsx)"),
-    (b"PAR1", "a Parquet file (name it .parquet)"),
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (save it as .xlsx or CSV)"),
-)
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
-
-
-def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    """Text of a CSV: a byte-order mark says the encoding (Excel's "Unicode Text" is UTF-16
-    with one), then strict UTF-8, then charset-normalizer's best guess among the single-byte
-    encodings exports use. NUL bytes outside UTF-16 mean a binary file."""
-    for magic, what in SIGNATURES:
-        if raw.startswith(magic):
-            raise DataError(f"{name}: this is {what}, not a CSV")
-    encoding = next((enc for bom, enc in BOMS if raw.startswith(bom)), None)
-    if encoding is None and raw[:4096].count(b"\x00") > len(raw[:4096]) // 4:
-        encoding = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"  # UTF-16 without a BOM
-    if encoding is None and b"\x00" in raw[:4096]:
-        raise DataError(f"{name}: this looks like a binary file, not a CSV")
-    if encoding is None:
-        try:
-            raw.decode("utf-8")
-            encoding = "utf-8"
-        except UnicodeDecodeError:
-            encoding = _single_byte_encoding(raw)
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        what = "a binary file" if encoding.startswith("utf-16") else f"{encoding} text"
-        raise DataError(f"{name}: this looks like {what}, not a CSV (cannot be read at "
-                        f"byte {exc.start:,})") from None  # fmt: skip
-    if "\x00" in text:
-        raise DataError(f"{name}: this looks like a binary file, not a CSV")
-    start = text.lstrip("\ufeff \t\r\n")[:200].lower()
-    if start.startswith(("<!doctype html", "<html", "<?xml")):
-        raise DataError(f"{name}: this is a web page or XML, not a CSV export")
-    if start.startswith(("{", "[")):
-        raise DataError(f"{name}: this is JSON, not a CSV export")
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
-
-
-def _single_byte_encoding(raw: bytes) -> str:
-    """cp1252 / latin-1 / another single-byte code page, as charset-normalizer reads it."""
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw[: 1 << 20], cp_isolation=SINGLE_BYTE).best()
-    return best.encoding if best is not None else "cp1252"
-
-
-SINGLE_BYTE = ["cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850"]
-
-
-def _delimiter(sample: str) -> str:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        first = sample.split("\n", 1)[0]
-        return max(DELIMITERS, key=first.count)
-
-
-def _delimiter_name(d: str) -> str:
-    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(d, repr(d))
-
-
-def _unique_names(columns) -> list[str]:
-    """Stripped, non-empty and unique column names ('col 3', 'name (2)')."""
-    out: list[str] = []
-    for i, c in enumerate(columns):
-        base = str(c).strip().lstrip("\ufeff") or f"column {i + 1}"
-        name, k = base, 2
-        while name in out:
-            name, k = f"{base} ({k})", k + 1
-        out.append(name)
-    return out
 
 
 # ---------------------------------------------------------------------------- guessing
@@ -450,7 +209,7 @@ def _guess_event_roles(events: pd.DataFrame, mapped: dict[str, str | None]) -> d
 def outcome_words(outcome: pd.Series) -> tuple[list[str], list[str]]:
     """The values of an outcome column that the usual words say mean won, and lost."""
     values = _normalised(outcome).dropna().unique()
-    return sorted(v for v in values if v in WON), sorted(v for v in values if v in LOST)
+    return sorted(v for v in values if v in WON_WORDS), sorted(v for v in values if v in LOST_WORDS)
 
 
 def _guess_role(frame, role, taken, notes) -> tuple[str | None, str]:
@@ -529,9 +288,9 @@ def _misfit(s: pd.Series, role: str) -> str | None:
 def _outcome_like(distinct: set[str]) -> bool:
     """Won and lost words among a few values (the rest open: a deal-stage or lifecycle
     column), or only won / lost / open words."""
-    if len(distinct) > 40 or not distinct & WON:
+    if len(distinct) > 40 or not distinct & WON_WORDS:
         return False
-    return bool(distinct & LOST) or distinct <= WON | LOST | OPEN
+    return bool(distinct & LOST_WORDS) or distinct <= WON_WORDS | LOST_WORDS | OPEN_WORDS
 
 
 def _shown(distinct) -> str:
@@ -574,7 +333,7 @@ def _id_values(values: pd.Series, raw: pd.Series) -> bool:
         return False
     numbers = to_numbers(values)
     if numbers.notna().all():
-        return bool(values.str.len().min() >= 5 or (len(values) >= 20 and _running(numbers)))
+        return bool(values.str.len().min() >= 5 or (len(values) >= 20 and running_number(numbers)))
     return True
 
 
@@ -715,7 +474,7 @@ def _check_outcome(report, s: pd.Series, mapping: Mapping, missing: set[str], wh
     overlap = won & lost
     if overlap:
         report.add("error", where, f"values mean both won and lost: {sorted(overlap)}")
-    known = won | lost | missing | OPEN
+    known = won | lost | missing | OPEN_WORDS
     unknown = ~text.isin(known)
     if unknown.any():
         values = ", ".join(repr(v) for v in s[unknown].astype(str).drop_duplicates().head(6))
@@ -808,83 +567,6 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
         report.add("warning", f"{name}, column {roles['lead_id']!r}", f"{_count(orphan, 'event is', 'events are')}"
                    f" for leads not in the leads file (e.g. {examples}); they are "
                    "left out")  # fmt: skip
-
-
-ID_NAME = re.compile(r"(^|[\s_\-.#])(id|number|no|num|key|uuid|guid|row)$", re.IGNORECASE)
-TEXT_NAME = re.compile(
-    r"\b(e-?mail|phone|mobile|fax|website|url|address|street|notes?|description|comments?|"
-    r"(?:first|last|full|contact|person|lead)\W*name|subject|"
-    r"(?:deal|opportunity|organi[sz]ation|account|company)\W*(?:name|title))\b", re.IGNORECASE)  # fmt: skip
-FREE_TEXT = (
-    ("e-mail addresses", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
-    ("web addresses", r"^(?:https?://|www\.)"),
-    ("phone numbers", r"^\+?\(?\d[\d().\-]*[\s().\-][\d\s().\-]{5,}$"),
-)
-
-
-ID_BY_NAME = "an id column by its name"  # the reason a column named like an id is left out
-
-
-def excluded_columns(leads: pd.DataFrame, used: set[str] = frozenset()) -> dict[str, str]:
-    """Columns left out of criteria by default, with the reason: ids and running numbers
-    (unique per row, or named id / number / key / uuid) and free text (e-mails, names,
-    phones, URLs, notes)."""
-    out: dict[str, str] = {}
-    for column in leads.columns:
-        if column in used or column in RESERVED:
-            continue
-        reason = _exclusion(str(column), leads[column])
-        if reason:
-            out[column] = reason
-    return out
-
-
-def _exclusion(name: str, s: pd.Series) -> str | None:
-    known = s.dropna().head(5000)
-    if known.empty or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-        return None
-    if not pd.api.types.is_numeric_dtype(s):
-        text = known.astype("string").str.strip()
-        text = text[(text != "") & ~text.str.lower().isin(PLACEHOLDERS)]
-        if text.empty or text.str.lower().isin(list(BOOLEAN_WORDS)).all():
-            return None
-        if text.str.contains(FREE_TEXT[2][1], regex=True).mean() >= 0.8 and (
-            not text.str.contains(DATE_LIKE).any()
-        ):
-            return "free text (phone numbers)"
-        numbers = to_numbers(text)
-        if numbers.notna().mean() < 0.95:
-            return _text_exclusion(name, text)
-        known = numbers.dropna()
-    if ID_NAME.search(name.strip()) and not TEXT_NAME.search(name):
-        return ID_BY_NAME
-    known = known[np.isfinite(known.to_numpy(np.float64))]
-    whole = np.all(np.mod(known.to_numpy(np.float64), 1) == 0)
-    unique = known.is_unique and len(known) >= 20 and len(known) >= 0.9 * len(s.head(5000))
-    if whole and unique and _running(known):
-        return "a running number (unique per row)"
-    return None
-
-
-def _running(x: pd.Series) -> bool:
-    """Whole numbers that count up (or down) row by row: an internal row or record number."""
-    steps = np.diff(x.to_numpy(np.float64))
-    return bool(len(steps) and ((steps > 0).mean() > 0.95 or (steps < 0).mean() > 0.95))
-
-
-def _text_exclusion(name: str, text: pd.Series) -> str | None:
-    if text.str.contains(DATE_LIKE).mean() >= 0.8:
-        return None  # dates: not free text (the starter model leaves them to the room)
-    if ID_NAME.search(name.strip()) and not TEXT_NAME.search(name):
-        return ID_BY_NAME
-    for what, pattern in FREE_TEXT:
-        if text.str.contains(pattern, regex=True).mean() >= 0.8:
-            return f"free text ({what})"
-    if TEXT_NAME.search(name):
-        return "free text by its name"
-    if _id_like(text):
-        return "free text or ids (almost every value differs)"
-    return None
 
 
 def _count(mask: pd.Series, one: str, many: str) -> str:
@@ -1129,9 +811,6 @@ def _infinite(text: pd.Series) -> np.ndarray:
     return words.fillna(False).to_numpy(bool) | big.fillna(False).to_numpy(bool)
 
 
-BOOLEAN_WORDS = {"true": True, "yes": True, "y": True, "false": False, "no": False, "n": False}
-
-
 def closing_line(leads: pd.DataFrame) -> str:
     """'1,200 leads (300 closed: 84 won, 28.0 % of closed)': the win rate people read is of
     closed leads, never of all leads with the open ones."""
@@ -1211,235 +890,3 @@ def _account_key(accounts: pd.DataFrame, on: str, wanted: pd.Series, name: str) 
         if values.is_unique and known and len(known & set(values.dropna())) >= 0.5 * len(known):
             return column
     raise DataError(f"{name}: no column matches the leads' {on!r}; name it: --on {on}=COLUMN")
-
-
-# ---------------------------------------------------------------------------- storing
-
-
-def datasets_folder() -> Path:
-    """Where mapped datasets are kept (LEADSCORE_DATA_DIR overrides the user data folder)."""
-    return Path(os.environ.get("LEADSCORE_DATA_DIR") or user_data_path("leadscore") / "datasets")
-
-
-def write_folder(
-    leads: pd.DataFrame,
-    events: pd.DataFrame | None,
-    folder: Path,
-    *,
-    name: str,
-    mapping: Mapping,
-    facts: dict | None = None,
-) -> Path:
-    """Write the mapped dataset into `folder` (created; existing dataset files there are
-    refused, never overwritten)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    taken = [p.name for p in folder.iterdir() if p.name in DATASET_FILES]
-    if taken:
-        raise DataError(f"{folder}: already holds a dataset ({', '.join(taken)}); pick an "
-                        "empty folder, nothing is overwritten")  # fmt: skip
-    leads.to_parquet(folder / "leads.parquet", index=False)
-    if events is not None:
-        events.to_parquet(folder / "events.parquet", index=False)
-    meta = {"name": name, "has_dates": bool(mapping.roles.get("created_at")),
-            "mapping": mapping.to_dict(), "rows": len(leads), **(facts or {})}  # fmt: skip
-    (folder / "dataset.json").write_text(json.dumps(meta, indent=2))
-    return folder
-
-
-DATASET_FILES = ("leads.parquet", "events.parquet", "dataset.json")
-
-
-def save_dataset(
-    leads: pd.DataFrame,
-    events: pd.DataFrame | None,
-    *,
-    name: str,
-    mapping: Mapping,
-    folder: Path | None = None,
-    facts: dict | None = None,
-) -> Path:
-    """Write leads.parquet, events.parquet and dataset.json into a new folder (a name that
-    exists gets a number: nothing saved before is overwritten)."""
-    root = folder or datasets_folder()
-    if root.exists() and not root.is_dir():
-        raise DataError(f"{root}: the datasets folder is a file (LEADSCORE_DATA_DIR?); "
-                        "nothing was saved")  # fmt: skip
-    root.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower())[:60].strip("-") or "dataset"
-    target, k = root / slug, 2
-    while target.exists():
-        target, k = root / f"{slug}-{k}", k + 1
-    tmp = target.with_name(target.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)  # a crashed earlier save, never shown to anyone
-    write_folder(leads, events, tmp, name=name, mapping=mapping, facts=facts)
-    tmp.rename(target)  # appears whole or not at all
-    return target
-
-
-def saved_datasets(root: Path | None = None) -> dict[str, Path]:
-    """Name -> folder of every readable dataset kept by the importer (an unreadable one is
-    skipped here and named by `unreadable_datasets`)."""
-    found: dict[str, Path] = {}
-    for folder, meta in _kept(root):
-        if isinstance(meta, dict):
-            name = meta["name"]
-            found[name if name not in found else f"{name} ({folder.name})"] = folder
-    return found
-
-
-def unreadable_datasets(root: Path | None = None) -> list[str]:
-    """One line per kept dataset whose dataset.json cannot be read, naming it and why."""
-    return [f"{folder}: {meta}; it is skipped" for folder, meta in _kept(root)
-            if isinstance(meta, str)]  # fmt: skip
-
-
-def find_dataset(fingerprint: str, root: Path | None = None) -> Path | None:
-    """The kept dataset made from the same file and mapping, if any."""
-    for folder, meta in _kept(root):
-        if isinstance(meta, dict) and meta.get("fingerprint") == fingerprint:
-            return folder
-    return None
-
-
-def _kept(root: Path | None) -> list[tuple[Path, dict | str]]:
-    """(folder, meta) of every dataset folder; meta is the reason when it is unreadable."""
-    root = root or datasets_folder()
-    try:
-        metas = sorted(root.glob("*/dataset.json")) if root.is_dir() else []
-    except OSError:
-        return []
-    out: list[tuple[Path, dict | str]] = []
-    for path in metas:
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-            ok = isinstance(meta, dict) and isinstance(meta.get("name"), str) and meta["name"]
-            out.append((path.parent, meta if ok else "dataset.json has no name"))
-        except (OSError, ValueError) as exc:
-            out.append((path.parent, f"dataset.json is unreadable ({type(exc).__name__})"))
-    return out
-
-
-def dataset_meta(folder: Path) -> dict:
-    """What the import kept about a dataset folder ({} facts when it has none)."""
-    path = folder / "dataset.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (OSError, ValueError):
-        meta = {}
-    return {"has_dates": True, **meta} if isinstance(meta, dict) else {"has_dates": True}
-
-
-# ---------------------------------------------------------------------------- starter model
-
-RESERVED = frozenset({"lead_id", "created_at", "outcome", "closed_at", "value"})
-
-
-ENGAGEMENT_NAME = re.compile(
-    r"visit|view|session|click|open|download|activit|time on|duration|seconds|minutes|"
-    r"count|number of|num |# of|page|email|web|event|attend|form|chat|call|meeting|"
-    r"administrative|informational|productrelated|bounce|exit|last|recent", re.IGNORECASE)  # fmt: skip
-FIT_NAME = re.compile(r"employee|revenue|size|age\b|income|salary|balance|year|founded",
-                      re.IGNORECASE)  # fmt: skip
-CODE_NAME = re.compile(r"code|type|region|browser|system|os\b|category|class|segment|group|"
-                       r"month|day|week|hour|quarter", re.IGNORECASE)  # fmt: skip
-MAX_CODE_LEVELS = 25  # an integer column with at most this many codes may be categories
-
-
-def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int = 12):
-    """Zero-point criteria from the data's own columns: one per common level of each text
-    column, ranges of each number column, one per true/false column. Counts, durations and
-    visits go to engagement, the rest to fit; integer codes of categories (a browser or
-    region code) are levels, not ranges; ids, free text, constant and mostly-missing columns
-    are skipped. The room fills in points."""
-    from model.spec import parse_model
-
-    left_out = excluded_columns(leads)
-    criteria: list[dict] = []
-    for column in leads.columns:
-        if column in RESERVED or column in left_out:
-            continue
-        criteria.extend(_column_criteria(column, leads[column], most))
-    unique_ids(criteria)
-    return parse_model({
-        "name": name, "criteria": criteria,
-        "bands": [{"name": "A", "min_score": 75, "action": "Senior rep calls within 24 h",
-                   "sales_ready": True},
-                  {"name": "B", "min_score": 50, "action": "SDR qualifies"},
-                  {"name": "C", "min_score": 0, "action": "Nurture email"}],
-    })  # fmt: skip
-
-
-def unique_ids(criteria: list[dict]) -> list[dict]:
-    """Criterion ids made unique in place ('x', 'x_2', 'x_3'...): labels can slug alike."""
-    seen: set[str] = set()
-    for c in criteria:
-        base, k = c["id"], 2
-        while c["id"] in seen:
-            c["id"], k = f"{base}_{k}", k + 1
-        seen.add(c["id"])
-    return criteria
-
-
-def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
-    known = s.dropna()
-    if len(known) < max(len(s) * (1 - MOSTLY_MISSING), 1) or known.nunique() < 2:
-        return []
-    group = _group(column, s)
-    if pd.api.types.is_bool_dtype(s):
-        return [_criterion(column, "is true", {"op": "is_true"}, group)]
-    if pd.api.types.is_numeric_dtype(s):
-        x = known.astype(np.float64)
-        if category_codes(column, x):
-            levels = x.value_counts(normalize=True)
-            return [_criterion(column, f"= {v:g}", {"op": "equals", "value": _plain(v)}, group)
-                    for v in levels[levels >= 0.01].index[:most]]  # fmt: skip
-        return _ranges(column, x, group)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return []  # a date rule would need the decision moment: left to the room
-    shares = known.astype("string").value_counts(normalize=True)
-    return [_criterion(column, f"= {level}", {"op": "equals", "value": str(level)}, group)
-            for level in shares[shares >= 0.01].index[:most]]  # fmt: skip
-
-
-def _group(column: str, s: pd.Series) -> str:
-    """Engagement for behaviour (counts, durations, visits, page views, last activity),
-    fit for firmographic and demographic columns."""
-    if FIT_NAME.search(column):
-        return "fit"
-    return "engagement" if ENGAGEMENT_NAME.search(column) else "fit"
-
-
-def category_codes(column: str, x: pd.Series) -> bool:
-    """Whole numbers naming categories: few distinct values and a name that says code,
-    type, region, browser... (a range of browser codes 2-4 means nothing)."""
-    whole = bool(np.all(np.mod(x.to_numpy(), 1) == 0))
-    return whole and x.nunique() <= MAX_CODE_LEVELS and bool(CODE_NAME.search(column))
-
-
-def _plain(v: float) -> int | float:
-    return int(v) if float(v).is_integer() else float(v)
-
-
-def _ranges(column: str, x: pd.Series, group: str = "fit") -> list[dict]:
-    edges = np.unique(np.quantile(x, [0, 0.25, 0.5, 0.75, 1]))
-    out = []
-    for i, (low, high) in enumerate(itertools.pairwise(edges)):
-        rule = {"op": "between", "low": float(low)}
-        if i < len(edges) - 2:
-            rule["high"] = float(np.nextafter(high, -np.inf))  # [low, high)
-        else:
-            rule["high"] = float(high)
-        out.append(_criterion(column, f"{low:g} to {high:g}", rule, group))
-    return out
-
-
-def _criterion(column: str, what: str, rule: dict, group: str = "fit") -> dict:
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", f"{column}_{what}").strip("_").lower()[:60] or "c"
-    return {"id": slug, "label": f"{column} {what}", "group": group, "points": 0,
-            "rule": {"attribute": column, **rule}}  # fmt: skip
-
-
-def _id_like(known: pd.Series) -> bool:
-    """Mostly distinct values (ids, emails, free text): no level worth a criterion."""
-    distinct = known.nunique()
-    return distinct > 20 and distinct > 0.5 * len(known)

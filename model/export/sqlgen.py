@@ -22,8 +22,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from model.features import PLACEHOLDERS, TRIM, TRUTHY, AsOf
-from model.spec import AttributeRule, Criterion, ScoringModel
+from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
+from model.core.dataset import AsOf
+from model.core.spec import AttributeRule, Criterion, ScoringModel
 
 NS_PER_SECOND = 10**9
 

@@ -260,7 +260,7 @@ def write(data: DemoData, out: str | Path) -> tuple[Path, Path]:
     return leads_path, events_path
 
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 
 def ensure_demo(

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from platformdirs import user_data_path
 from sqlalchemy.engine import Connection, Engine
 
-from model.spec import ModelError, ScoringModel, parse_model
+from model.core.spec import ModelError, ScoringModel, parse_model
 
 SCHEMA_VERSION = 2
 FIRST_REVIEW_DAYS = 60

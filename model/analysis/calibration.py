@@ -20,10 +20,11 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from model import backtest
-from model.features import Dataset
-from model.replay import OPEN, WON, wilson
-from model.scoring import Scores
+from model.analysis import backtest
+from model.analysis.replay import OPEN, WON
+from model.analysis.stats import wilson
+from model.core.dataset import Dataset
+from model.core.scoring import Scores
 
 Method = Literal["isotonic", "logistic"]
 METHODS: tuple[Method, ...] = ("isotonic", "logistic")

@@ -14,289 +14,24 @@ Events at or after a lead's decision moment never count; events before `created_
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 import pandas as pd
 
-from model.spec import AttributeRule, Decay, ModelError, ScoringModel
+from model.core.cells import TRIM, TRUTHY
+from model.core.dataset import NS_PER_DAY, AsOf, Column, Dataset
+from model.core.spec import AttributeRule, Decay, ModelError, ScoringModel
 
-NS_PER_DAY = 86_400 * 10**9
-MAX_AS_OF_DAYS = 3_650
 # The compiled stage 1 and stage 2 loops release the GIL: two threads use both cores.
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
 _CHUNKS = 8  # lead ranges stage 1 counts: more than the workers, to even out their loads
 BITS_PER_CODE = 16
-PLACEHOLDERS: frozenset[str] = frozenset(
-    {"", "select", "n/a", "-", "--", "null", "none", "nan", "-none-", "--none--"}
-)
-TRUTHY: frozenset[str] = frozenset({"true", "yes", "y", "t", "1", "1.0"})
-# What text comparisons trim: ASCII white space and the no-break space exports are full of.
-# The SQL export trims exactly these (SQL's TRIM alone takes only spaces).
-TRIM = " \t\n\r\f\v\xa0"
-OUTCOMES = ("won", "lost", "open")
 # Undecayed counts are whole numbers: uint16 holds them when no lead has this many
 # events (and caps are whole), at a quarter of the memory stage 1 writes and stage 2 reads.
 RAW16_LIMIT = 2**16
-TOUCH_COLUMNS = ("channel", "campaign")  # events that carry one are marketing touches
-
-
-# --------------------------------------------------------------------------- as-of policy
-
-
-@dataclass(frozen=True)
-class AsOf:
-    """The decision moment a lead is scored at: `created+Nd` or a fixed date."""
-
-    kind: Literal["created_plus_days", "fixed", "now"] = "created_plus_days"
-    days: float = 14
-    date: pd.Timestamp | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> AsOf:
-        """Read 'created+14d' or 'YYYY-MM-DD'."""
-        text = text.strip()
-        if text.lower() == "now":
-            return cls.now()
-        match = re.fullmatch(r"created\s*\+\s*(\d+(?:\.\d+)?)\s*d", text)
-        if match:
-            days = float(match.group(1))
-            if days > MAX_AS_OF_DAYS:
-                raise ValueError(f"as-of policy {text!r}: at most created+{MAX_AS_OF_DAYS}d "
-                                 "(ten years after creation)")  # fmt: skip
-            return cls("created_plus_days", days=days)
-        try:
-            date = pd.Timestamp(text).normalize()
-        except (ValueError, OverflowError):
-            date = None
-        if date is not None and 1900 <= date.year <= 2200:
-            return cls("fixed", date=date.as_unit("ns"))
-        if date is not None:
-            raise ValueError(f"as-of date {text!r} is outside 1900-2200")
-        raise ValueError(f"as-of policy must be 'created+Nd' or a date YYYY-MM-DD, got {text!r}")
-
-    @classmethod
-    def now(cls) -> AsOf:
-        """For data without created dates: each lead as it is in the export, every event
-        counted (the import dates every lead at the export moment, after its last event)."""
-        return cls("now", days=0.0)
-
-    def __str__(self) -> str:
-        if self.kind == "now":
-            return "now"
-        if self.kind == "fixed":
-            return f"{self.date:%Y-%m-%d}"
-        return f"created+{self.days:g}d"
-
-    def describe(self) -> str:
-        if self.kind == "now":
-            return "each lead as it is now (no created dates: every event counted)"
-        if self.kind == "fixed":
-            return f"every lead as it was on {self.date:%d %b %Y}"
-        return f"each lead as it was {self.days:g} days after it was created"
-
-    def decision_ns(self, created_ns: np.ndarray) -> np.ndarray:
-        """The decision moment per lead, in int64 nanoseconds."""
-        if self.kind == "fixed":
-            return np.full(created_ns.shape, self.date.value, dtype=np.int64)
-        return created_ns + round(self.days * NS_PER_DAY)
-
-
-# --------------------------------------------------------------------------- dataset
-
-
-@dataclass(eq=False)
-class Dataset:
-    """Leads and their events, prepared once for fast point-in-time scoring.
-
-    Events are sorted by lead and time, `lead_starts[i]:lead_starts[i + 1]` being lead i's,
-    so the events before a lead's decision moment are a prefix of its run and stage 1 is
-    one pass that writes each lead's counts once, in memory order.
-    """
-
-    name: str
-    leads: pd.DataFrame
-    lead_ids: np.ndarray
-    created_ns: np.ndarray
-    event_types: tuple[str, ...]
-    lead_starts: np.ndarray
-    ev_lead: np.ndarray
-    ev_ns: np.ndarray
-    ev_type: np.ndarray  # index into event_types, per event
-    unknown_lead_events: int = 0
-    touch_column: str | None = None
-    touch_codes: np.ndarray | None = None  # per event (in event order), -1 when blank
-    touch_names: tuple[str, ...] = ()
-    has_dates: bool = True  # False: no created dates, every lead scored as it is now
-    notes: tuple[str, ...] = ()  # what loading found and did (warnings, fallbacks)
-    _columns: dict[str, _Column] = field(default_factory=dict, repr=False)
-
-    @property
-    def n_leads(self) -> int:
-        return len(self.lead_ids)
-
-    @property
-    def n_events(self) -> int:
-        return len(self.ev_lead)
-
-    @functools.cached_property
-    def outcome(self) -> np.ndarray:
-        """Per-lead outcome code: 0 won, 1 lost, 2 open (also when there is no outcome)."""
-        codes = np.full(self.n_leads, 2, dtype=np.intp)
-        if "outcome" in self.leads.columns:
-            text = self.leads["outcome"].astype("string").str.strip().str.lower()
-            cat = pd.Categorical(text, categories=OUTCOMES)
-            codes = np.where(cat.codes < 0, 2, cat.codes).astype(np.intp)
-        return codes
-
-    @functools.cached_property
-    def value(self) -> np.ndarray | None:
-        """Per-lead deal value (float64, NaN unknown), or None without a value column."""
-        if "value" not in self.leads.columns:
-            return None
-        return pd.to_numeric(self.leads["value"], errors="coerce").to_numpy(np.float64)
-
-    @functools.cached_property
-    def won_value(self) -> np.ndarray | None:
-        """Per-lead value when won, else 0: summed per score bin for revenue won."""
-        if self.value is None:
-            return None
-        return np.where(self.outcome == 0, np.nan_to_num(self.value), 0.0)
-
-    @functools.cached_property
-    def max_lead_events(self) -> int:
-        """The most events any one lead has."""
-        return int(np.diff(self.lead_starts).max(initial=0))
-
-    @property
-    def attributes(self) -> list[str]:
-        """Lead columns that criteria can use."""
-        return [c for c in self.leads.columns if c != "lead_id"]
-
-    def column(self, name: str) -> _Column:
-        """A lead attribute prepared for vectorised rules (cached)."""
-        if name not in self._columns:
-            if name not in self.leads.columns or name == "lead_id":
-                known = ", ".join(c for c in self.leads.columns if c != "lead_id")
-                raise ModelError(f"attribute '{name}' is not a column of the leads ({known})")
-            self._columns[name] = _Column.of(self.leads[name])
-        return self._columns[name]
-
-
-def prepare(
-    leads: pd.DataFrame,
-    events: pd.DataFrame | None,
-    *,
-    name: str = "data",
-    has_dates: bool = True,
-    notes: tuple[str, ...] = (),
-) -> Dataset:
-    """Index leads and events for stage 1; `leads` needs lead_id and created_at (datetime)."""
-    return dataclasses.replace(_prepare(leads, events, name=name), has_dates=has_dates, notes=notes)
-
-
-def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> Dataset:
-    leads = leads.reset_index(drop=True)
-    lead_ids = leads["lead_id"].astype(str).to_numpy()
-    created_ns = _to_ns(leads["created_at"])
-    if events is None or events.empty:
-        empty = np.zeros(0, dtype=np.int64)
-        return Dataset(
-            name, leads, lead_ids, created_ns, (), np.zeros(len(leads) + 1, np.int64),
-            empty.astype(np.int32), empty, empty.astype(np.int8),
-        )  # fmt: skip
-    ev_lead = pd.Index(lead_ids).get_indexer(events["lead_id"].astype(str))
-    known = ev_lead >= 0
-    types = pd.Categorical(events["event_type"].astype(str).str.strip().to_numpy()[known])
-    ev_ns = _to_ns(events["occurred_at"])[known]
-    ev_lead = ev_lead[known].astype(np.int32)
-    order = np.lexsort((ev_ns, ev_lead))
-    ev_lead = ev_lead[order]
-    touch = next((c for c in TOUCH_COLUMNS if c in events.columns), None)
-    touch_codes, touch_names = None, ()
-    if touch is not None:
-        cat = pd.Categorical(events[touch].astype("string").str.strip().to_numpy()[known])
-        touch_codes = cat.codes.astype(np.int32)[order]
-        touch_names = tuple(str(c) for c in cat.categories)
-    return Dataset(
-        name=name,
-        leads=leads,
-        lead_ids=lead_ids,
-        created_ns=created_ns,
-        event_types=tuple(str(c) for c in types.categories),
-        lead_starts=_lead_starts(ev_lead, len(leads)),
-        ev_lead=ev_lead,
-        ev_ns=ev_ns[order],
-        ev_type=types.codes[order],
-        unknown_lead_events=int((~known).sum()),
-        touch_column=touch,
-        touch_codes=touch_codes,
-        touch_names=touch_names,
-    )
-
-
-def _lead_starts(ev_lead: np.ndarray, n_leads: int) -> np.ndarray:
-    """Where each lead's run starts in events sorted by lead (n_leads + 1 offsets)."""
-    starts = np.zeros(n_leads + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ev_lead, minlength=n_leads), out=starts[1:])
-    return starts
-
-
-def _to_ns(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").view(np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class _Column:
-    """One attribute: numbers (float64, NaN missing), dates (int64 ns), booleans, or text.
-
-    Text is held as category codes with one extra code, `len(categories)`, for missing
-    values (blank, NaN or a placeholder such as "Select"), so a rule is a small table of
-    hit-or-not per code and one gather per lead.
-    """
-
-    kind: Literal["number", "date", "text", "bool"]
-    values: np.ndarray
-    missing: np.ndarray
-    categories: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, s: pd.Series) -> _Column:
-        if pd.api.types.is_bool_dtype(s):
-            return cls("bool", s.fillna(False).to_numpy(dtype=bool), s.isna().to_numpy())
-        if pd.api.types.is_numeric_dtype(s):
-            x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-            return cls("number", x, np.isnan(x))
-        if pd.api.types.is_datetime64_any_dtype(s):
-            ns = _to_ns(s)
-            return cls("date", ns, s.isna().to_numpy())
-        cat = pd.Categorical(s.astype("string").str.strip(TRIM))
-        cats = np.asarray(cat.categories, dtype=object)
-        n = len(cats)
-        placeholder = np.array([str(c).lower() in PLACEHOLDERS for c in cats], dtype=bool)
-        slot = np.append(np.where(placeholder, n, np.arange(n)), n).astype(np.int32)
-        codes = slot[cat.codes].astype(np.intp)
-        return cls("text", codes, codes == n, cats)
-
-    def level_hits(self, wanted: list[object] | None) -> np.ndarray:
-        """Per text code (plus the missing code): equal, case-insensitive and trimmed, to any
-        of `wanted`; `None` asks for the missing code only."""
-        out = np.zeros(len(self.categories) + 1, dtype=bool)
-        if wanted is None:
-            out[-1] = True
-            return out
-        want = {str(w).strip(TRIM).lower() for w in wanted}
-        out[:-1] = [str(c).lower() in want for c in self.categories]
-        return out
 
 
 # --------------------------------------------------------------------------- hits
@@ -341,40 +76,6 @@ class Hits:
             if k in members:
                 return (word[leads] >> members.index(k)) & 1 == 1
         return self.raw_counts[leads, self.event_criteria.index(k)] > 0
-
-
-class HitCache:
-    """Recently built hit matrices within a memory budget, least recently used out first.
-
-    A count-based bound does not fit both ends: 16 matrices are 35 MB at the 20k-lead demo
-    but 1.8 GB at 1M leads. The newest matrix is always kept, whatever its size.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, Hits] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, build: Callable[[], Hits]) -> Hits:
-        """The cached matrix for `key`, or `build()` stored under it."""
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        hits = build()
-        with self._lock:
-            self._entries[key] = hits
-            self._entries.move_to_end(key)
-            while len(self._entries) > 1 and self.nbytes > self.max_bytes:
-                self._entries.popitem(last=False)
-        return hits
-
-    @property
-    def nbytes(self) -> int:
-        return sum(h.nbytes for h in self._entries.values())
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 def unknown_event_types(data: Dataset, model: ScoringModel) -> list[str]:
@@ -513,7 +214,7 @@ def _or_table(code, table, values):  # pragma: no cover
         code[i] |= table[values[i]]
 
 
-def _text_hits(col: _Column, rule: AttributeRule) -> np.ndarray:
+def _text_hits(col: Column, rule: AttributeRule) -> np.ndarray:
     if rule.op == "is_missing":
         return col.level_hits(None)
     if rule.op == "is_filled":
@@ -556,7 +257,7 @@ def attribute_mask(data: Dataset, rule: AttributeRule) -> np.ndarray:
     return np.isin(col.values, nums)
 
 
-def _between(col: _Column, rule: AttributeRule) -> np.ndarray:
+def _between(col: Column, rule: AttributeRule) -> np.ndarray:
     """Inclusive range on a number or date column."""
     if col.kind == "bool":
         raise ModelError(
@@ -627,36 +328,3 @@ def _count_leads(
             if count_raw:
                 raw[i, c] = min(raw[i, c], caps[c])
     return used, excluded
-
-
-def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
-    """The leads that existed at a fixed snapshot (created before it), with their events.
-
-    A lead created after the snapshot date was not there to be scored on that day, so a
-    fixed-date replay leaves it out; `created+Nd` policies keep every lead.
-    """
-    if as_of.kind != "fixed":
-        return data
-    keep = data.created_ns < as_of.date.value
-    if keep.all():
-        return data
-    new_index = np.cumsum(keep) - 1
-    ev_keep = keep[data.ev_lead]
-    ev_lead = new_index[data.ev_lead[ev_keep]].astype(np.int32)
-    return Dataset(
-        name=f"{data.name}@{as_of}",
-        leads=data.leads[keep].reset_index(drop=True),
-        lead_ids=data.lead_ids[keep],
-        created_ns=data.created_ns[keep],
-        event_types=data.event_types,
-        lead_starts=_lead_starts(ev_lead, int(keep.sum())),
-        ev_lead=ev_lead,
-        ev_ns=data.ev_ns[ev_keep],
-        ev_type=data.ev_type[ev_keep],
-        unknown_lead_events=data.unknown_lead_events,
-        touch_column=data.touch_column,
-        touch_codes=None if data.touch_codes is None else data.touch_codes[ev_keep],
-        touch_names=data.touch_names,
-        has_dates=data.has_dates,
-        notes=data.notes,
-    )

@@ -13,8 +13,8 @@ import numba
 import numpy as np
 import pandas as pd
 
-from model.features import OUTCOMES, POOL, Dataset, Hits
-from model.spec import ScoringModel
+from model.core.hits import POOL, Hits
+from model.core.spec import ScoringModel
 
 N_BINS = 101
 _CHUNKS = 2  # one per worker: every lead costs the same here
@@ -244,76 +244,6 @@ def _count_bins(score, outcome, won_value, has_value, counts, value):  # pragma:
         counts[outcome[i], b] += 1
         if has_value:
             value[b] += won_value[i]
-
-
-def band_table(counts: np.ndarray, won_value: np.ndarray, model: ScoringModel) -> pd.DataFrame:
-    """Per band: range, action, leads, share, won, lost, open, win rate of closed, revenue won."""
-    rows = []
-    top = N_BINS
-    total = max(int(counts.sum()), 1)
-    for b in model.bands:
-        part = counts[:, b.min_score : top]
-        won, lost, open_ = (int(x) for x in part.sum(axis=1))
-        leads = won + lost + open_
-        rows.append(
-            {
-                "band": b.name,
-                "range": f"{b.min_score}–{top - 1}",
-                "action": b.action,
-                "sales_ready": b.sales_ready,
-                "leads": leads,
-                "share": leads / total,
-                "won": won,
-                "lost": lost,
-                "open": open_,
-                "win_rate": won / (won + lost) if won + lost else np.nan,
-                "revenue_won": float(won_value[b.min_score : top].sum()),
-            }
-        )
-        top = b.min_score
-    return pd.DataFrame(rows)
-
-
-def histogram_frame(counts: np.ndarray, *, width: int = 5) -> pd.DataFrame:
-    """Leads per score bucket of `width` points and outcome, long format for plotting."""
-    starts = np.arange(0, N_BINS, width)
-    summed = np.add.reduceat(counts, starts, axis=1)
-    frames = [
-        pd.DataFrame({"bucket": starts, "outcome": name, "leads": summed[o]})
-        for o, name in enumerate(OUTCOMES)
-    ]
-    return pd.concat(frames, ignore_index=True)
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What the Model page shows under the editor: band table and score histogram."""
-
-    bands: pd.DataFrame
-    histogram: pd.DataFrame
-    sales_ready: int
-    sales_ready_win_rate: float
-    other_win_rate: float
-
-
-def preview(data: Dataset, scores: Scores, model: ScoringModel, *, width: int = 5) -> Preview:
-    """Band table, histogram and sales-ready summary from one 101-bin count."""
-    counts, won_value = score_bins(scores.score, data.outcome, data.won_value)
-    bands = band_table(counts, won_value, model)
-    ready = counts[:, model.sales_ready_threshold :]
-    rest = counts[:, : model.sales_ready_threshold]
-    return Preview(
-        bands=bands,
-        histogram=histogram_frame(counts, width=width),
-        sales_ready=int(ready.sum()),
-        sales_ready_win_rate=_win_rate(ready),
-        other_win_rate=_win_rate(rest),
-    )
-
-
-def _win_rate(counts: np.ndarray) -> float:
-    won, lost = counts[0].sum(), counts[1].sum()
-    return float(won / (won + lost)) if won + lost else float("nan")
 
 
 def scored_frame(lead_ids: np.ndarray, scores: Scores, model: ScoringModel) -> pd.DataFrame:

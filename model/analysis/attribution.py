@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.features import AsOf, Dataset
-from model.replay import OPEN, WON, wilson
-from model.scoring import Scores
+from model.analysis.replay import OPEN, WON
+from model.analysis.stats import wilson
+from model.core.dataset import AsOf, Dataset
+from model.core.scoring import Scores
 
 RULES = {"first": "first touch", "last": "last touch before the decision",
          "linear": "linear split", "position": "position-based 40/20/40"}  # fmt: skip

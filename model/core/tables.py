@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.spec import ModelError, ScoringModel, parse_model
+from model.core.spec import ModelError, ScoringModel, parse_model
 
 CRITERIA_COLUMNS = [
     "id", "label", "group", "points", "attribute", "op", "value", "low", "high",

@@ -23,13 +23,15 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
-from model import backtest
-from model.backtest import NOISE
-from model.features import AsOf, Dataset, Hits, build_hits
-from model.importer import ID_BY_NAME, RESERVED, category_codes, excluded_columns, unique_ids
-from model.replay import OPEN, WON, auc, wilson
-from model.scoring import band_index, score
-from model.spec import ScoringModel, parse_model
+from model.analysis import backtest
+from model.analysis.backtest import NOISE
+from model.analysis.replay import OPEN, WON
+from model.analysis.stats import auc, wilson
+from model.core.dataset import RESERVED, AsOf, Dataset
+from model.core.hits import Hits, build_hits
+from model.core.kinds import ID_BY_NAME, category_codes, excluded_columns, unique_ids
+from model.core.scoring import band_index, score
+from model.core.spec import ScoringModel, parse_model
 
 MIN_HITS = 30  # closed leads a level or range needs to earn points of its own
 PRIOR = 20  # pseudo-leads at the average win rate in every group's rate: small groups shrink

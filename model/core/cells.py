@@ -1,0 +1,126 @@
+"""What one cell of an export means and how it is written back: placeholder and truthy
+words, numbers and dates as CRMs and spreadsheets write them, and text a spreadsheet would
+run as a formula made inert (OWASP's CSV-injection rule: a cell starting with `=`, `+`,
+`-`, `@`, a tab or a carriage return, or their full-width forms, gets a leading apostrophe;
+text that is a plain number such as "-5" stays as it is)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {"", "select", "n/a", "-", "--", "null", "none", "nan", "-none-", "--none--"}
+)
+# Yes/No words an export writes for a true/false column (a column of them is typed bool).
+BOOLEAN_WORDS = {**dict.fromkeys(("true", "yes", "y"), True), **dict.fromkeys(("false", "no", "n"), False)}  # fmt: skip
+TRUTHY: frozenset[str] = frozenset({w for w, v in BOOLEAN_WORDS.items() if v} | {"t", "1", "1.0"})
+# What text comparisons trim: ASCII white space and the no-break space exports are full of.
+# The SQL export trims exactly these (SQL's TRIM alone takes only spaces).
+TRIM = " \t\n\r\f\v\xa0"
+# day, month and year with separators: "2026-03-01", "01/03/2026" (not "may", not "5191")
+DATE_LIKE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def inert(value: object) -> object:
+    """One cell: text that would start a formula, prefixed with an apostrophe."""
+    text = isinstance(value, str) and value.startswith(TRIGGERS)
+    return "'" + value if text and not PLAIN_NUMBER.fullmatch(value) else value
+
+
+def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell made inert (header included); numbers untouched."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(inert, na_action="ignore")
+    out.columns = [inert(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def duckdb_inert(column: str) -> str:
+    """The same rule as a DuckDB expression over a text column (for the SQL engine)."""
+    return (f"CASE WHEN regexp_matches({column}, '^[=+\\-@\\t\\r\uff1d\uff0b\uff0d\uff20]') "
+            f"AND NOT regexp_matches({column}, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)"
+            f"([eE][+-]?[0-9]+)?$') THEN '''' || {column} ELSE {column} END")  # fmt: skip
+
+
+def to_dates(s: pd.Series) -> pd.Series:
+    """Dates as datetime64[ns], tz-naive (offsets converted to UTC); text that is not a
+    date (or out of range) is NaT. ISO text takes the fast path; other layouts ("03/01/2026",
+    "1 Mar 2026") value by value, day first when a first number past 12 proves it."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        s = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+        return s.astype("datetime64[ns]")
+    text = s.astype("string").str.strip()
+    parsed = _utc_naive(pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True))
+    rest = parsed.isna() & text.notna() & (text != "")
+    if rest.any():
+        other = text.where(rest)
+        day_first = _day_first(other.dropna())
+        other = pd.to_datetime(other, errors="coerce", format="mixed", dayfirst=day_first, utc=True)
+        other = _utc_naive(other)
+        parsed = parsed.mask(rest, other)
+    return parsed
+
+
+def _utc_naive(parsed: pd.Series) -> pd.Series:
+    """UTC instants as tz-naive datetime64[ns]; years outside 1677-2262 are NaT."""
+    naive = parsed.dt.tz_convert(None)
+    ok = (naive >= pd.Timestamp.min) & (naive <= pd.Timestamp.max)
+    return naive.where(ok).astype("datetime64[ns]")
+
+
+def _day_first(text: pd.Series) -> bool:
+    """dd/mm/yyyy when some first number is past 12 and no second one is."""
+    parts = text.head(20_000).str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    return bool((first > 12).any() and not (second > 12).any())
+
+
+def ambiguous_day_month(s: pd.Series) -> bool:
+    """Dates such as 03/04/2025 where no value proves the order (no number past 12 on
+    either side): they are read month first, and the report says so."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return False
+    text = s.astype("string").str.strip().dropna().head(20_000)
+    parts = text.str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    differ = (first != second) & first.notna()
+    return bool(differ.any() and not (first > 12).any() and not (second > 12).any())
+
+
+def to_numbers(s: pd.Series) -> pd.Series:
+    """Numbers as float64 ('1,200' and '$300' allowed); other text is NaN."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(np.float64)
+    text = s.astype("string").str.strip().str.replace(r"[$€£\s]", "", regex=True)
+    if _decimal_comma(text):  # "1.234,56" and "12,5": dots group thousands, a comma decimals
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    x = pd.to_numeric(text, errors="coerce").astype(np.float64)
+    return x.where(np.isfinite(x))  # 'inf' is no amount: not a number
+
+
+EU_NUMBER = r"^[-+]?\d{1,3}(?:\.\d{3})*,\d+$|^[-+]?\d+,\d{1,2}$|^[-+]?\d+,\d{4,}$"
+US_NUMBER = r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^[-+]?\d*\.\d+$"
+
+
+def _decimal_comma(text: pd.Series) -> bool:
+    """A column written with a decimal comma: some value can only be read that way
+    ("1.234,56", "12,5") and none only the other way ("1,234.56", "0.5")."""
+    sample = text.dropna().head(20_000)
+    if not sample.str.contains(",", regex=False).any():
+        return False
+    eu = sample.str.contains(EU_NUMBER, regex=True)
+    us = sample.str.contains(US_NUMBER, regex=True) & ~sample.str.fullmatch(r"[-+]?\d{1,3}\.\d{3}")
+    return bool(eu.any() and not us.any())

@@ -1,0 +1,173 @@
+"""Saved datasets: the mapped leads and events kept as Parquet (with what the import did),
+so a dataset opens instantly next time, and loading one back through the import's checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from platformdirs import user_data_path
+
+from model.core.dataset import DataError, Dataset, prepare
+from model.ingest import importer
+from model.ingest.importer import Mapping
+from model.ingest.readers import read_table
+
+
+def load_dataset(
+    leads_path: str | Path, events_path: str | Path | None = None, *, name: str | None = None
+) -> Dataset:
+    """Read, check and prepare leads (and events) for scoring. `leads_path` may be a dataset
+    folder holding leads.parquet or leads.csv (and events.parquet or events.csv). The checks
+    are the import's own (one validator), so whatever the import wrote loads."""
+    meta: dict = {"has_dates": True}
+    if Path(leads_path).is_dir():
+        meta = dataset_meta(Path(leads_path))
+        leads_path, found = dataset_files(Path(leads_path))
+        events_path = events_path or found
+    leads = read_table(leads_path)
+    events = None if events_path is None else read_table(events_path)
+    built = importer.checked(leads, events, leads_name=str(leads_path),
+                             events_name=str(events_path), has_dates=meta.get("has_dates", True))  # fmt: skip
+    notes = [*built.facts(), *_kept_facts(meta), *built.warnings]
+    return prepare(built.leads, built.events, name=name or Path(leads_path).parent.name,
+                   has_dates=built.has_dates, notes=tuple(dict.fromkeys(notes)))  # fmt: skip
+
+
+def _kept_facts(meta: dict) -> list[str]:
+    """What the import did that loading cannot see again (leads it left out)."""
+    n = int(meta.get("created_left_out") or 0)
+    return [f"{n:,} leads without a created date were left out at import"] if n else []
+
+
+def dataset_files(folder: Path) -> tuple[Path, Path | None]:
+    """The leads and events files of a dataset folder (Parquet preferred over CSV)."""
+
+    def pick(stem: str) -> Path | None:
+        return next((folder / f"{stem}{ext}" for ext in (".parquet", ".csv")
+                     if (folder / f"{stem}{ext}").exists()), None)  # fmt: skip
+
+    leads = pick("leads")
+    if leads is None:
+        raise DataError(f"{folder}: no leads.parquet or leads.csv in this folder")
+    return leads, pick("events")
+
+
+def datasets_folder() -> Path:
+    """Where mapped datasets are kept (LEADSCORE_DATA_DIR overrides the user data folder)."""
+    return Path(os.environ.get("LEADSCORE_DATA_DIR") or user_data_path("leadscore") / "datasets")
+
+
+def write_folder(
+    leads: pd.DataFrame,
+    events: pd.DataFrame | None,
+    folder: Path,
+    *,
+    name: str,
+    mapping: Mapping,
+    facts: dict | None = None,
+) -> Path:
+    """Write the mapped dataset into `folder` (created; existing dataset files there are
+    refused, never overwritten)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = [p.name for p in folder.iterdir() if p.name in DATASET_FILES]
+    if taken:
+        raise DataError(f"{folder}: already holds a dataset ({', '.join(taken)}); pick an "
+                        "empty folder, nothing is overwritten")  # fmt: skip
+    leads.to_parquet(folder / "leads.parquet", index=False)
+    if events is not None:
+        events.to_parquet(folder / "events.parquet", index=False)
+    meta = {"name": name, "has_dates": bool(mapping.roles.get("created_at")),
+            "mapping": mapping.to_dict(), "rows": len(leads), **(facts or {})}  # fmt: skip
+    (folder / "dataset.json").write_text(json.dumps(meta, indent=2))
+    return folder
+
+
+DATASET_FILES = ("leads.parquet", "events.parquet", "dataset.json")
+
+
+def save_dataset(
+    leads: pd.DataFrame,
+    events: pd.DataFrame | None,
+    *,
+    name: str,
+    mapping: Mapping,
+    folder: Path | None = None,
+    facts: dict | None = None,
+) -> Path:
+    """Write leads.parquet, events.parquet and dataset.json into a new folder (a name that
+    exists gets a number: nothing saved before is overwritten)."""
+    root = folder or datasets_folder()
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{root}: the datasets folder is a file (LEADSCORE_DATA_DIR?); "
+                        "nothing was saved")  # fmt: skip
+    root.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower())[:60].strip("-") or "dataset"
+    target, k = root / slug, 2
+    while target.exists():
+        target, k = root / f"{slug}-{k}", k + 1
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)  # a crashed earlier save, never shown to anyone
+    write_folder(leads, events, tmp, name=name, mapping=mapping, facts=facts)
+    tmp.rename(target)  # appears whole or not at all
+    return target
+
+
+def saved_datasets(root: Path | None = None) -> dict[str, Path]:
+    """Name -> folder of every readable dataset kept by the importer (an unreadable one is
+    skipped here and named by `unreadable_datasets`)."""
+    found: dict[str, Path] = {}
+    for folder, meta in _kept(root):
+        if isinstance(meta, dict):
+            name = meta["name"]
+            found[name if name not in found else f"{name} ({folder.name})"] = folder
+    return found
+
+
+def unreadable_datasets(root: Path | None = None) -> list[str]:
+    """One line per kept dataset whose dataset.json cannot be read, naming it and why."""
+    return [f"{folder}: {meta}; it is skipped" for folder, meta in _kept(root)
+            if isinstance(meta, str)]  # fmt: skip
+
+
+def find_dataset(fingerprint: str, root: Path | None = None) -> Path | None:
+    """The kept dataset made from the same file and mapping, if any."""
+    for folder, meta in _kept(root):
+        if isinstance(meta, dict) and meta.get("fingerprint") == fingerprint:
+            return folder
+    return None
+
+
+def _kept(root: Path | None) -> list[tuple[Path, dict | str]]:
+    """(folder, meta) of every dataset folder; meta is the reason when it is unreadable."""
+    root = root or datasets_folder()
+    try:
+        metas = sorted(root.glob("*/dataset.json")) if root.is_dir() else []
+    except OSError:
+        return []
+    out: list[tuple[Path, dict | str]] = []
+    for path in metas:
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            ok = isinstance(meta, dict) and isinstance(meta.get("name"), str) and meta["name"]
+            out.append((path.parent, meta if ok else "dataset.json has no name"))
+        except (OSError, ValueError) as exc:
+            out.append((path.parent, f"dataset.json is unreadable ({type(exc).__name__})"))
+    return out
+
+
+def dataset_meta(folder: Path) -> dict:
+    """What the import kept about a dataset folder ({} facts when it has none)."""
+    path = folder / "dataset.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        meta = {}
+    return {"has_dates": True, **meta} if isinstance(meta, dict) else {"has_dates": True}
+
+
+# ---------------------------------------------------------------------------- starter model

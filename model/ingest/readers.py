@@ -1,0 +1,312 @@
+"""Read any export: CSV in any encoding and delimiter, Excel, Parquet. Every problem is one
+DataError naming the file, the column and the rows (counted as in a spreadsheet: the
+header is row 1), and nothing is dropped silently."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from model.core.dataset import DataError
+
+DELIMITERS = ",;\t|"
+
+
+def read_table(path: str | Path, *, id_columns: tuple[str, ...] = ("lead_id",)) -> pd.DataFrame:
+    """Read a CSV or Parquet file; id columns are kept as text (leading zeros survive)."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            raise DataError(f"{path}: file not found")
+        if not path.is_file():
+            raise DataError(f"{path}: not a regular file (a folder or a device)")
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = flat_columns(pd.read_parquet(path), str(path))
+        else:
+            frame = pd.read_csv(path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string"))
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
+        raise unreadable(path, exc) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for col in id_columns:
+        if col in frame.columns:
+            frame[col] = frame[col].astype("string").str.strip()
+    return frame
+
+
+def row_numbers(mask: pd.Series, limit: int = 5) -> str:
+    """Spreadsheet row numbers (header = row 1) of the first few True values; a frame read in
+    parts keeps each row's original position as its index."""
+    hit = mask.to_numpy(dtype=bool)
+    rows = (mask.index.to_numpy()[hit] + 2).tolist()  # the index is the row's position
+    shown = ", ".join(map(str, rows[:limit]))
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def flat_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Parquet list, struct and map columns as JSON text: a level of a criterion is one
+    value, and the rest of the pipeline hashes values."""
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        sample = frame[column].dropna().head(100)
+        if sample.map(lambda v: isinstance(v, list | tuple | dict | np.ndarray)).any():
+            frame[column] = frame[column].map(_as_text, na_action="ignore").astype("string")
+    return frame
+
+
+def _as_text(value) -> str:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    try:
+        return json.dumps(value, default=str, sort_keys=True)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def unreadable(path: Path, exc: Exception) -> DataError:
+    """The one message for a file a reader failed on (both engines' readers use it)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return DataError(f"{path}: not UTF-8 text (a binary file, or another encoding: "
+                         "`leadscore import` reads any)")  # fmt: skip
+    return DataError(f"{path}: cannot read the file ({_first_line(exc)})")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def read_any(
+    data: bytes | Path,
+    name: str,
+    *,
+    progress: Callable[[float, str], None] | None = None,
+    sheet: str | None = None,
+) -> pd.DataFrame:
+    """A CSV (any common delimiter and encoding, detected), Excel (the first sheet, or
+    `sheet`) or Parquet file as a frame of text columns (Parquet and Excel keep their own
+    types). Raises DataError, never more."""
+    raw = _raw_bytes(data, name)
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = flat_columns(pd.read_parquet(io.BytesIO(raw)), name)
+        elif suffix in (".xlsx", ".xlsm", ".xls"):
+            frame = _read_excel(raw, name, sheet)
+        else:
+            frame = _read_csv(raw, name, progress)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{name}: cannot read the file ({first})") from None
+    frame.columns = _unique_names(frame.columns)
+    if frame.empty and not len(frame.columns):
+        raise DataError(f"{name}: the file has no columns")
+    return frame
+
+
+MAX_FILE_BYTES = 2 * 2**30  # a bigger export goes through `leadscore score` in parts
+
+
+def _raw_bytes(data: bytes | Path, name: str) -> bytes:
+    """The file's bytes; devices, folders and files past MAX_FILE_BYTES are refused."""
+    if not isinstance(data, Path):
+        return data
+    try:
+        if not data.is_file():
+            raise DataError(f"{name}: not a regular file (a folder, device or missing file)")
+        if data.stat().st_size > MAX_FILE_BYTES:
+            raise DataError(f"{name}: {data.stat().st_size:,} bytes is more than the import "
+                            "reads at once; score it with `leadscore score` instead")  # fmt: skip
+        return data.read_bytes()
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{name}: cannot read the file ({exc})") from None
+
+
+MAX_COLUMNS = 5_000
+
+
+def _longest_line(data: bytes) -> int:
+    """Bytes of the longest line (a quoted newline splits a row, which only shortens it)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    return int(np.diff(ends, prepend=-1, append=len(data)).max(initial=0))
+
+
+def _check_workbook(raw: bytes, name: str) -> None:
+    """Refuse a workbook whose sheets unpack to more than MAX_SHEET_XML (a zip bomb would
+    be read until memory runs out) or declare more columns than MAX_COLUMNS."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as book:
+            sheets = [i for i in book.infolist() if i.filename.startswith("xl/worksheets/")]
+            size = sum(i.file_size for i in sheets)
+            head = b"".join(book.open(i).read(4096) for i in sheets)
+    except zipfile.BadZipFile:
+        raise DataError(f"{name}: not an Excel workbook (.xlsx is a zip file)") from None
+    if size > MAX_SHEET_XML:
+        raise DataError(f"{name}: its sheets unpack to {size / 2**30:.1f} GB; export it as CSV")
+    for ref in re.findall(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)\d+"', head):
+        if _column_number(ref.decode()) > MAX_COLUMNS:
+            raise DataError(f"{name}: a sheet spans {_column_number(ref.decode()):,} columns; a "
+                            f"lead export has at most {MAX_COLUMNS:,}")  # fmt: skip
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def excel_sheets(raw: bytes) -> list[str]:
+    """The sheet names of a workbook, in order ([] when it cannot be read)."""
+    try:
+        return pd.ExcelFile(io.BytesIO(raw)).sheet_names
+    except Exception:  # noqa: BLE001 - an unreadable workbook gets its message on reading
+        return []
+
+
+MAX_SHEET_XML = 1 << 30  # uncompressed: ~1M rows of a wide export; a zip bomb is far more
+
+
+def _read_excel(raw: bytes, name: str, sheet: str | None) -> pd.DataFrame:
+    if name.lower().endswith(".xls"):
+        raise DataError(f"{name}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
+    _check_workbook(raw, name)
+    book = pd.ExcelFile(io.BytesIO(raw))
+    if sheet is not None and sheet not in book.sheet_names:
+        raise DataError(f"{name}: no sheet named {sheet!r} (sheets: {book.sheet_names})")
+    return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
+
+
+def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
+    text, encoding = _decode(raw, name)
+    delimiter = _delimiter(text[:65536])
+    head = io.StringIO(text[: 1 << 20])
+    header = next(csv.reader(head, delimiter=delimiter), [])  # a quoted newline is fine
+    if not any(h.strip() for h in header):
+        raise DataError(f"{name}: the file is empty")
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"{name}: {len(header):,} columns; a lead export has at most "
+                        f"{MAX_COLUMNS:,} (is the delimiter right?)")  # fmt: skip
+    names = _unique_names(header)
+    body = text[head.tell() :] if "\n" in text[: 1 << 20] else ""
+    if not body.strip():  # a header and no rows: the columns, empty
+        return pd.DataFrame(columns=names, dtype="string")
+    data = body.encode("utf-8")
+    total, done, batches = max(len(raw), 1), 0, []
+    block = max(8 << 20, min(_longest_line(data), 256 << 20) * 2)  # a 20 MB cell fits a block
+    try:
+        reader = pacsv.open_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=block),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+        for batch in reader:
+            batches.append(batch)
+            done += batch.get_total_buffer_size()
+            if progress:
+                progress(min(done / total, 0.99), f"read {sum(b.num_rows for b in batches):,} rows")
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"{name}: not a well-formed {_delimiter_name(delimiter)}-separated "
+                        f"file ({str(exc).splitlines()[0]})") from None  # fmt: skip
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    if progress:
+        progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
+    return table.to_pandas()
+
+
+SIGNATURES = (
+    (b"PK\x03\x04", "a zip file (an Excel workbook? name it .xlsx)"),
+    (b"PAR1", "a Parquet file (name it .parquet)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (save it as .xlsx or CSV)"),
+)
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+
+
+def _decode(raw: bytes, name: str) -> tuple[str, str]:
+    """Text of a CSV: a byte-order mark says the encoding (Excel's "Unicode Text" is UTF-16
+    with one), then strict UTF-8, then charset-normalizer's best guess among the single-byte
+    encodings exports use. NUL bytes outside UTF-16 mean a binary file."""
+    for magic, what in SIGNATURES:
+        if raw.startswith(magic):
+            raise DataError(f"{name}: this is {what}, not a CSV")
+    encoding = next((enc for bom, enc in BOMS if raw.startswith(bom)), None)
+    if encoding is None and raw[:4096].count(b"\x00") > len(raw[:4096]) // 4:
+        encoding = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"  # UTF-16 without a BOM
+    if encoding is None and b"\x00" in raw[:4096]:
+        raise DataError(f"{name}: this looks like a binary file, not a CSV")
+    if encoding is None:
+        try:
+            raw.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = _single_byte_encoding(raw)
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        what = "a binary file" if encoding.startswith("utf-16") else f"{encoding} text"
+        raise DataError(f"{name}: this looks like {what}, not a CSV (cannot be read at "
+                        f"byte {exc.start:,})") from None  # fmt: skip
+    if "\x00" in text:
+        raise DataError(f"{name}: this looks like a binary file, not a CSV")
+    start = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if start.startswith(("<!doctype html", "<html", "<?xml")):
+        raise DataError(f"{name}: this is a web page or XML, not a CSV export")
+    if start.startswith(("{", "[")):
+        raise DataError(f"{name}: this is JSON, not a CSV export")
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def _single_byte_encoding(raw: bytes) -> str:
+    """cp1252 / latin-1 / another single-byte code page, as charset-normalizer reads it."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[: 1 << 20], cp_isolation=SINGLE_BYTE).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+SINGLE_BYTE = ["cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850"]
+
+
+def _delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        first = sample.split("\n", 1)[0]
+        return max(DELIMITERS, key=first.count)
+
+
+def _delimiter_name(d: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(d, repr(d))
+
+
+def _unique_names(columns) -> list[str]:
+    """Stripped, non-empty and unique column names ('col 3', 'name (2)')."""
+    out: list[str] = []
+    for i, c in enumerate(columns):
+        base = str(c).strip().lstrip("\ufeff") or f"column {i + 1}"
+        name, k = base, 2
+        while name in out:
+            name, k = f"{base} ({k})", k + 1
+        out.append(name)
+    return out

@@ -1,0 +1,98 @@
+"""The starter model: zero-point criteria from a dataset's own columns, for the room to
+fill in points."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pandas as pd
+
+from model.core.dataset import RESERVED
+from model.core.kinds import category_codes, excluded_columns, unique_ids
+from model.core.spec import parse_model
+
+MOSTLY_MISSING = 0.95
+
+ENGAGEMENT_NAME = re.compile(
+    r"visit|view|session|click|open|download|activit|time on|duration|seconds|minutes|"
+    r"count|number of|num |# of|page|email|web|event|attend|form|chat|call|meeting|"
+    r"administrative|informational|productrelated|bounce|exit|last|recent", re.IGNORECASE)  # fmt: skip
+FIT_NAME = re.compile(r"employee|revenue|size|age\b|income|salary|balance|year|founded",
+                      re.IGNORECASE)  # fmt: skip
+
+
+def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int = 12):
+    """Zero-point criteria from the data's own columns: one per common level of each text
+    column, ranges of each number column, one per true/false column. Counts, durations and
+    visits go to engagement, the rest to fit; integer codes of categories (a browser or
+    region code) are levels, not ranges; ids, free text, constant and mostly-missing columns
+    are skipped. The room fills in points."""
+
+    left_out = excluded_columns(leads)
+    criteria: list[dict] = []
+    for column in leads.columns:
+        if column in RESERVED or column in left_out:
+            continue
+        criteria.extend(_column_criteria(column, leads[column], most))
+    unique_ids(criteria)
+    return parse_model({
+        "name": name, "criteria": criteria,
+        "bands": [{"name": "A", "min_score": 75, "action": "Senior rep calls within 24 h",
+                   "sales_ready": True},
+                  {"name": "B", "min_score": 50, "action": "SDR qualifies"},
+                  {"name": "C", "min_score": 0, "action": "Nurture email"}],
+    })  # fmt: skip
+
+
+def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
+    known = s.dropna()
+    if len(known) < max(len(s) * (1 - MOSTLY_MISSING), 1) or known.nunique() < 2:
+        return []
+    group = _group(column, s)
+    if pd.api.types.is_bool_dtype(s):
+        return [_criterion(column, "is true", {"op": "is_true"}, group)]
+    if pd.api.types.is_numeric_dtype(s):
+        x = known.astype(np.float64)
+        if category_codes(column, x):
+            levels = x.value_counts(normalize=True)
+            return [_criterion(column, f"= {v:g}", {"op": "equals", "value": _plain(v)}, group)
+                    for v in levels[levels >= 0.01].index[:most]]  # fmt: skip
+        return _ranges(column, x, group)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return []  # a date rule would need the decision moment: left to the room
+    shares = known.astype("string").value_counts(normalize=True)
+    return [_criterion(column, f"= {level}", {"op": "equals", "value": str(level)}, group)
+            for level in shares[shares >= 0.01].index[:most]]  # fmt: skip
+
+
+def _group(column: str, s: pd.Series) -> str:
+    """Engagement for behaviour (counts, durations, visits, page views, last activity),
+    fit for firmographic and demographic columns."""
+    if FIT_NAME.search(column):
+        return "fit"
+    return "engagement" if ENGAGEMENT_NAME.search(column) else "fit"
+
+
+def _plain(v: float) -> int | float:
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def _ranges(column: str, x: pd.Series, group: str = "fit") -> list[dict]:
+    edges = np.unique(np.quantile(x, [0, 0.25, 0.5, 0.75, 1]))
+    out = []
+    for i, (low, high) in enumerate(itertools.pairwise(edges)):
+        rule = {"op": "between", "low": float(low)}
+        if i < len(edges) - 2:
+            rule["high"] = float(np.nextafter(high, -np.inf))  # [low, high)
+        else:
+            rule["high"] = float(high)
+        out.append(_criterion(column, f"{low:g} to {high:g}", rule, group))
+    return out
+
+
+def _criterion(column: str, what: str, rule: dict, group: str = "fit") -> dict:
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", f"{column}_{what}").strip("_").lower()[:60] or "c"
+    return {"id": slug, "label": f"{column} {what}", "group": group, "points": 0,
+            "rule": {"attribute": column, **rule}}  # fmt: skip

@@ -1,0 +1,2 @@
+"""The revision store (append-only, SQLAlchemy) and its versioned columns. Imports only
+the core."""

@@ -1,0 +1,180 @@
+"""What the pages compute once and share: the revision store, the datasets, the hit
+matrices (stage 1) within a memory budget, replay reports and leak flags."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from model.analysis import replay, suggest
+from model.analysis.replay import Report
+from model.core.dataset import AsOf, DataError, Dataset, existing_at
+from model.core.hits import Hits, build_hits
+from model.core.spec import ModelError, ScoringModel
+from model.ingest import demo
+from model.ingest.catalog import dataset_meta, load_dataset, saved_datasets
+from model.store.revisions import RevisionStore, StoreError, default_url
+from ui.state import DEMO_LABEL, data_label, demo_folder
+
+
+class HitCache:
+    """Recently built hit matrices within a memory budget, least recently used out first.
+
+    A count-based bound does not fit both ends: 16 matrices are 35 MB at the 20k-lead demo
+    but 1.8 GB at 1M leads. The newest matrix is always kept, whatever its size.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, Hits] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], Hits]) -> Hits:
+        """The cached matrix for `key`, or `build()` stored under it."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        hits = build()
+        with self._lock:
+            self._entries[key] = hits
+            self._entries.move_to_end(key)
+            while len(self._entries) > 1 and self.nbytes > self.max_bytes:
+                self._entries.popitem(last=False)
+        return hits
+
+    @property
+    def nbytes(self) -> int:
+        return sum(h.nbytes for h in self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def store() -> RevisionStore | None:
+    """The revision store (LEADSCORE_DB_URL or the user data folder), or None when it cannot
+    be opened; the reason is then in session state for the pages to show."""
+    try:
+        found = _store(default_url())
+    except StoreError as exc:
+        st.session_state["store_error"] = str(exc)
+        return None
+    st.session_state.pop("store_error", None)
+    return found
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> RevisionStore:
+    return RevisionStore(url)
+
+
+def dataset() -> Dataset:
+    """The dataset picked in the sidebar, limited to the leads that existed at a fixed
+    snapshot date; the demo set is generated on first start. A kept dataset that can no
+    longer be read is named, and the page stops there; the sidebar can pick another."""
+    try:
+        full = _full_dataset()
+    except DataError as exc:
+        st.error(f"The dataset {data_label()!r} cannot be read: {exc}. Pick another in the "
+                 "sidebar, or import the export again on the Data page.")  # fmt: skip
+        st.stop()
+    return _scoped(full, full.name, str(st.session_state["as_of"]), st.session_state["as_of"])
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scoped(_data: Dataset, data_name: str, as_of_text: str, _as_of: AsOf) -> Dataset:
+    return existing_at(_data, _as_of)
+
+
+def dataset_folder() -> Path:
+    """The folder of the dataset picked in the sidebar."""
+    name = data_label()
+    return demo_folder() if name == DEMO_LABEL else saved_datasets().get(name, demo_folder())
+
+
+def has_dates() -> bool:
+    """Whether the picked dataset has created dates (imports may not)."""
+    return data_label() == DEMO_LABEL or bool(dataset_meta(dataset_folder()).get("has_dates", True))
+
+
+def _full_dataset() -> Dataset:
+    """Every lead of the picked dataset, loaded once per server; the demo set is generated
+    on first start."""
+    if data_label() != DEMO_LABEL:
+        return _load(str(dataset_folder()))
+    folder = demo_folder()
+    if not (folder / "leads.csv").exists() or not (folder / "events.csv").exists():
+        bar = st.progress(0.0, "Generating the demo data (first start only)…")
+        demo.ensure_demo(folder, progress=lambda f, text: bar.progress(f, text))
+        bar.empty()
+    return _load(str(folder))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading leads and events…")
+def _load(folder: str) -> Dataset:
+    return load_dataset(Path(folder), name=folder)
+
+
+def hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
+    """Stage 1, cached on the rules, decay and as-of policy: points edits never rebuild it."""
+
+    def build() -> Hits:
+        with st.spinner("Replaying events as of each decision moment…"):
+            return build_hits(data, model, as_of)
+
+    return _hit_cache().get((data.name, model.rules_key(), str(as_of)), build)
+
+
+@st.cache_resource(show_spinner=False)
+def _hit_cache() -> HitCache:
+    """One per server, shared by every session, within LEADSCORE_HIT_CACHE_MB (1024)."""
+    return HitCache(int(os.environ.get("LEADSCORE_HIT_CACHE_MB", "1024")) * 2**20)
+
+
+def report(data: Dataset, model: ScoringModel, as_of: AsOf, *, width: int = 10) -> Report:
+    """Every replay figure of one model, cached on the whole model: Replay and the review
+    checklist redraw on each widget change, and at 1M leads a report takes a third of a
+    second even with the hit matrix cached."""
+    return _report(data, data.name, model.to_json(), str(as_of), width, model, as_of)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _report(
+    _data: Dataset,
+    data_name: str,
+    model_json: str,
+    as_of_text: str,
+    width: int,
+    _model: ScoringModel,
+    _as_of: AsOf,
+) -> Report:
+    return replay.report(_data, hits(_data, _model, _as_of), _model, width=width)
+
+
+def leakage(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:
+    """Columns probably recorded at or after the outcome, judged per column (cached on the
+    data and the decision moment: edits of the model do not change them)."""
+    return _leakage(data, data.name, str(as_of), model, as_of)
+
+
+@st.cache_data(max_entries=16, show_spinner="Looking for fields recorded after the outcome…")
+def _leakage(_data, data_name, as_of_text, _model, _as_of) -> pd.DataFrame:
+    return suggest.leakage(_data, hits(_data, _model, _as_of))
+
+
+def fitting_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
+    """The model's hit matrix on the dataset; stops the page with a clear message when the
+    rules do not fit it (e.g. criteria on columns a newly imported dataset lacks)."""
+    try:
+        return hits(data, model, as_of)
+    except ModelError as exc:
+        st.error(f"The model in the editor does not fit the dataset {data_label()!r}: {exc}. "
+                 "Edit its criteria on the Model page, or load the dataset's starter model "
+                 "from the Data page.")  # fmt: skip
+        st.stop()

@@ -1,0 +1,107 @@
+"""Session state the pages share: the model in the editor and the revision it came from,
+the dataset picked, and the widget values kept across pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from model.core.spec import ScoringModel, default_model
+from model.ingest import demo
+from model.store.revisions import Revision, RevisionStore
+
+DEMO_LABEL = "Demo data (B2B inbound)"
+
+
+def demo_folder() -> Path:
+    """Where the demo set lives; LEADSCORE_DEMO_DIR overrides data/demo (tests use it)."""
+    return Path(os.environ.get("LEADSCORE_DEMO_DIR", demo.DEMO_DIR))
+
+
+def init_state(found: RevisionStore | None) -> None:
+    """Defaults for every key the pages read (the editor starts on the live revision in
+    `found`, the revision store); widgets then own their keys."""
+    if "model" not in st.session_state:
+        start = default_model()
+        revision = (found.live(start.name) or found.latest(start.name)) if found else None
+        load_into_editor(revision.model if revision else start, revision)
+    st.session_state.setdefault("dataset", DEMO_LABEL)
+    st.session_state.setdefault("asof_kind", "Days after creation")
+    st.session_state.setdefault("asof_days", 14)
+    st.session_state.setdefault("asof_date", dt.date(2026, 1, 1))
+
+
+def load_into_editor(model: ScoringModel, revision: Revision | None = None) -> None:
+    """Make `model` the one in force and in the editor (new editor keys drop old edits);
+    `revision` is the saved revision it came from, the parent of the next save."""
+    st.session_state["model"] = model
+    st.session_state["editor_parent"] = (revision.model_name, revision.number) if revision else None
+    st.session_state.pop("conflict", None)
+    st.session_state.pop("editor_rows", None)
+    st.session_state.pop("editor_shown", None)
+    st.session_state["editor_base"] = model
+    st.session_state["editor_version"] = st.session_state.get("editor_version", -1) + 1
+    st.session_state["model_name"] = model.name
+    st.session_state["baseline"] = float(model.baseline)
+    st.session_state["cap_fit"] = float(model.caps.fit)
+    st.session_state["cap_engagement"] = float(model.caps.engagement)
+    st.session_state["decay_mode"] = model.decay.mode
+    st.session_state["half_life_days"] = float(model.decay.half_life_days)
+    st.session_state["percent_per_30_days"] = float(model.decay.percent_per_30_days)
+    st.session_state["floor_fraction"] = float(model.decay.floor_fraction)
+
+
+def load_draft(model: ScoringModel) -> None:
+    """Put `model` in the editor as unsaved edits on top of the revision being edited."""
+    parent = st.session_state.get("editor_parent")
+    load_into_editor(model)
+    st.session_state["editor_parent"] = parent
+
+
+def data_label() -> str:
+    return st.session_state.get("dataset", DEMO_LABEL)
+
+
+def require_router() -> None:
+    """Send a page opened without app.py (a deep link to a fresh server) through the router.
+
+    Streamlit runs `pages/x.py` on its own when the very first request of a new server
+    names it, because a folder called `pages/` looks like the old multipage layout; the
+    sidebar and session defaults then never ran. app.py sets `as_of` on every run.
+    """
+    if "as_of" not in st.session_state:
+        st.switch_page("app.py")
+
+
+PERSISTENT = (
+    "asof_kind", "asof_days", "asof_date", "model_name", "baseline", "cap_fit", "cap_engagement",
+    "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
+    "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author", "dataset",
+    "presentation",
+)  # fmt: skip
+
+
+def keep_widget_values() -> None:
+    """Keep widget values when their widget is not drawn (another page, a hidden input).
+
+    Streamlit drops a widget's state at the end of a run that did not draw it; writing the
+    value back as plain session state before the page runs keeps it (the documented way).
+    """
+    for key in list(st.session_state.keys()):
+        if key in PERSISTENT or str(key).startswith("boundary_"):
+            st.session_state[key] = st.session_state[key]
+
+
+def rebase_editor() -> None:
+    """After a page switch the criteria and bands editors have lost their edits (Streamlit
+    drops the state of widgets it did not draw); start new editors from the rows they last
+    showed, so every edit, valid or not, is still on screen, and the revision being edited
+    stays the parent of the next save."""
+    editor = f"criteria_editor_{st.session_state['editor_version']}"
+    shown = st.session_state.get("editor_shown")
+    if editor not in st.session_state and shown is not None:
+        st.session_state["editor_rows"] = shown
+        st.session_state["editor_version"] += 1
