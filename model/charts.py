@@ -6,40 +6,19 @@ revision A and revision B.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from model.core.dataset import OUTCOMES
 from model.core.scoring import Explanation
 from model.core.spec import ScoringModel
+from model.format import human_count, percent
 
-WON, LOST, OPEN = "#1b9e77", "#d95f02", "#a6a6a6"
-OUTCOME_COLOURS = {"won": WON, "lost": LOST, "open": OPEN}
+# One colour per outcome word (core.dataset.OUTCOMES), the same on every chart.
+OUTCOME_COLOURS = dict(zip(OUTCOMES, ("#1b9e77", "#d95f02", "#a6a6a6"), strict=True))
+WON, LOST, OPEN = OUTCOME_COLOURS.values()
 REVISION_A, REVISION_B = "#1f77b4", "#9467bd"
-
-
-def human_count(n: float) -> str:
-    """1234 -> '1.2k', 2_500_000 -> '2.5M'."""
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= size:
-            return f"{n / size:.1f}{suffix}"
-    return f"{n:,.0f}"
-
-
-def money(x: float) -> str:
-    """12_345 -> '$12.3k'; NaN -> '–'."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return ("-$" if x < 0 else "$") + human_count(abs(x))
-
-
-def percent(x: float, digits: int = 1) -> str:
-    """0.1843 -> '18.4 %'; NaN -> '–'."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{100 * x:.{digits}f} %"
 
 
 def figure_score_histogram(hist: pd.DataFrame, model: ScoringModel, *, width: int) -> go.Figure:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from model import charts
+from model import charts, format
 from model.analysis import backtest, calibration, forecast, replay, suggest
 from model.analysis.calibration import Calibration, CalibrationError, CalibrationReport
 from model.core.cells import inert_frame
@@ -155,9 +155,9 @@ def _read_confidence(cal: Calibration) -> None:
         pick = st.selectbox("Stage", options, key="read_stage")
         stage = None if pick == options[0] else np.array([pick])
     p = float(cal.confidence(np.array([value]), stage)[0])
-    st.metric("Lead confidence", charts.percent(p, 0),
+    st.metric("Lead confidence", format.percent(p, 0),
               help="Calibrated probability that a lead with this score is won.")  # fmt: skip
-    st.markdown(f"Leads scoring {value:g} close **{charts.percent(p, 0)}** of the time.")
+    st.markdown(f"Leads scoring {value:g} close **{format.percent(p, 0)}** of the time.")
 
 
 def _save_with_revision(cal: Calibration) -> None:
@@ -199,14 +199,14 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
             groups[name] = data.leads[name].to_numpy()[open_]
     result = _forecast(data.value[open_], p, groups)
     cols = st.columns(4)
-    cols[0].metric("Expected revenue", charts.money(result.expected),
+    cols[0].metric("Expected revenue", format.money(result.expected),
                    help="Σ value × confidence over open leads: a $10,000 lead at 20 % adds "
                    "$2,000.")  # fmt: skip
     cols[1].metric(f"{result.level:.0%} interval",
-                   f"{charts.money(result.low)} – {charts.money(result.high)}",
+                   f"{format.money(result.low)} – {format.money(result.high)}",
                    help="Leads win or lose independently; 4,000 seeded simulations.")  # fmt: skip
-    cols[2].metric("Open pipeline value", charts.money(result.pipeline_value))
-    cols[3].metric("Open leads", charts.human_count(result.open_leads),
+    cols[2].metric("Open pipeline value", format.money(result.pipeline_value))
+    cols[3].metric("Open leads", format.human_count(result.open_leads),
                    f"{result.without_value:,} without a value" if result.without_value else None,
                    delta_color="off", delta_arrow="off")  # fmt: skip
     by = st.radio("Break down by", list(result.groups), horizontal=True, key="forecast_by")
@@ -214,7 +214,7 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
     st.plotly_chart(charts.figure_forecast(table, result.level), width="stretch")
     st.caption("Grey: the value of the open leads; green: the revenue they are expected to "
                "bring at their confidence, with the interval.")  # fmt: skip
-    money = {c: table[c].map(charts.money) for c in ("pipeline_value", "expected", "low", "high")}
+    money = {c: table[c].map(format.money) for c in ("pipeline_value", "expected", "low", "high")}
     st.dataframe(table.assign(**money).rename(columns=FORECAST_COLUMNS | {"group": by}),
                  hide_index=True, width="stretch")  # fmt: skip
     _target(data, result)
@@ -233,15 +233,15 @@ def _target(data: Dataset, result: forecast.Forecast) -> None:
     days = right.number_input("Period (days)", 1, 730, value=90, key="target_days")
     plan = forecast.back_solve(target, days, result, data.created_ns)
     cols = st.columns(4)
-    cols[0].metric("Pipeline needed", charts.money(plan.pipeline_needed),
-                   f"gap {charts.money(plan.pipeline_gap)}", delta_color="off",
+    cols[0].metric("Pipeline needed", format.money(plan.pipeline_needed),
+                   f"gap {format.money(plan.pipeline_gap)}", delta_color="off",
                    delta_arrow="off")  # fmt: skip
-    cols[1].metric("Revenue gap after today's pipeline", charts.money(plan.revenue_gap))
-    cols[2].metric("New leads needed", charts.human_count(plan.leads_needed))
-    cols[3].metric(f"Leads the next {days} days bring", charts.human_count(plan.leads_in_period),
+    cols[1].metric("Revenue gap after today's pipeline", format.money(plan.revenue_gap))
+    cols[2].metric("New leads needed", format.human_count(plan.leads_needed))
+    cols[3].metric(f"Leads the next {days} days bring", format.human_count(plan.leads_in_period),
                    help="At the last 13 weeks' inflow.")  # fmt: skip
     st.caption(f"Each $1 of open pipeline is expected to bring ${plan.yield_per_value:.2f}, and "
-               f"each lead {charts.money(plan.revenue_per_lead)} at today's mix; the pipeline "
+               f"each lead {format.money(plan.revenue_per_lead)} at today's mix; the pipeline "
                "is assumed to close within the period.")  # fmt: skip
 
 
@@ -333,12 +333,12 @@ def _bands_and_criteria(result: suggest.Suggestion) -> None:
         "band": bands["band"], "now from": bands["current_from"],
         "suggested from": bands["suggested_from"],
         "sales-ready": bands["sales_ready"],
-        "share of leads": bands["share"].map(charts.percent),
-        "win rate": bands["win_rate"].map(charts.percent),
+        "share of leads": bands["share"].map(format.percent),
+        "win rate": bands["win_rate"].map(format.percent),
         "closed leads": bands["closed_leads"],
     }), hide_index=True, width="stretch")  # fmt: skip
     st.caption(f"Scores of the suggested model: every lead starts at {result.model.baseline:g} "
-               f"points; {charts.percent(low)} of leads fall below 0 and {charts.percent(high)} "
+               f"points; {format.percent(low)} of leads fall below 0 and {format.percent(high)} "
                "above 100 before the clip. Bands are applied with the points.")  # fmt: skip
     st.subheader("Suggested criteria")
     table = result.table
@@ -347,8 +347,8 @@ def _bands_and_criteria(result: suggest.Suggestion) -> None:
             "criterion": table["label"], "group": table["group"],
             "current": table["current"], "suggested": table["suggested"],
             "closed leads": table["closed_leads"],
-            "win rate": table["win_rate"].map(charts.percent),
-            "95 % interval": [f"{charts.percent(lo)} – {charts.percent(hi)}"
+            "win rate": table["win_rate"].map(format.percent),
+            "95 % interval": [f"{format.percent(lo)} – {format.percent(hi)}"
                               for lo, hi in zip(table["low"], table["high"], strict=True)],
         }),
         hide_index=True, width="stretch", height=480,

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from model import charts
+from model import charts, format
 from model.analysis import summaries
 from model.analysis.calibration import Calibration
 from model.core import scoring, tables
@@ -285,12 +285,12 @@ def _band_display(bands: pd.DataFrame) -> pd.DataFrame:
             "scores": bands["range"],
             "routing action": bands["action"],
             "leads": bands["leads"],
-            "share": bands["share"].map(charts.percent),
+            "share": bands["share"].map(format.percent),
             "won": bands["won"],
             "lost": bands["lost"],
             "open": bands["open"],
-            "win rate (closed)": bands["win_rate"].map(charts.percent),
-            "revenue won": bands["revenue_won"].map(charts.money),
+            "win rate (closed)": bands["win_rate"].map(format.percent),
+            "revenue won": bands["revenue_won"].map(format.money),
         }
     )
 
@@ -410,16 +410,16 @@ def _preview(data, hits, model: ScoringModel) -> None:
 
     st.subheader("Preview on the current data")
     m = st.columns(4)
-    m[0].metric("Leads scored", charts.human_count(data.n_leads))
+    m[0].metric("Leads scored", format.human_count(data.n_leads))
     m[1].metric(
         f"Sales-ready (≥ {model.sales_ready_threshold})",
-        charts.human_count(view.sales_ready),
-        f"{charts.percent(view.sales_ready / max(data.n_leads, 1))} of leads",
+        format.human_count(view.sales_ready),
+        f"{format.percent(view.sales_ready / max(data.n_leads, 1))} of leads",
         delta_color="off",
         delta_arrow="off",
     )
-    m[2].metric("Win rate, sales-ready", charts.percent(view.sales_ready_win_rate))
-    m[3].metric("Win rate, the rest", charts.percent(view.other_win_rate))
+    m[2].metric("Win rate, sales-ready", format.percent(view.sales_ready_win_rate))
+    m[3].metric("Win rate, the rest", format.percent(view.other_win_rate))
     st.plotly_chart(charts.figure_score_histogram(view.histogram, model, width=5), width="stretch")
     st.caption(
         "Leads per 5-point score bucket, stacked by outcome (won, lost, still open); dashed "

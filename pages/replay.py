@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts
+from model import charts, format
 from model.analysis import replay
 from model.core.spec import ModelError
 from ui import caches, components, sidebar, state
@@ -20,14 +20,14 @@ METRIC_HELP = {
 
 
 def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame.assign(**{c: frame[c].map(charts.percent) for c in columns})
+    return frame.assign(**{c: frame[c].map(format.percent) for c in columns})
 
 
 def _bands(rep: replay.Report) -> pd.DataFrame:
     table = _pct(rep.bands, ["share", "win_rate", "to_opportunity"])
     return table.assign(
-        revenue_won=rep.bands["revenue_won"].map(charts.money),
-        avg_deal=rep.bands["avg_deal"].map(charts.money),
+        revenue_won=rep.bands["revenue_won"].map(format.money),
+        avg_deal=rep.bands["avg_deal"].map(format.money),
     ).rename(columns={"win_rate": "win rate", "revenue_won": "revenue won",
                       "avg_deal": "avg deal", "to_opportunity": "reached opportunity"})  # fmt: skip
 
@@ -103,7 +103,7 @@ def main() -> None:
         strict=True,
     ):  # fmt: skip
         value = rep_a.summary[key]
-        text = charts.percent(value) if key.startswith("capture") else f"{value:.2f}"
+        text = format.percent(value) if key.startswith("capture") else f"{value:.2f}"
         delta = None
         if "B" in reports:
             delta = f"B {reports['B'].summary[key] - value:+.2f}"
@@ -141,7 +141,7 @@ def main() -> None:
         moves = replay.band_migration(
             rep_a.scores, reports["B"].scores, data.outcome, model_a, model_b
         )
-        cells = moves["leads"].map("{:,}".format) + " · " + moves["win_rate"].map(charts.percent)
+        cells = moves["leads"].map("{:,}".format) + " · " + moves["win_rate"].map(format.percent)
         grid = pd.DataFrame(
             cells.to_numpy().reshape(len(model_a.bands), len(model_b.bands)),
             index=[f"A: {b.name}" for b in model_a.bands],

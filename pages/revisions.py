@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from model import charts
+from model import format
 from model.analysis import replay
 from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
@@ -105,9 +105,9 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
     before = last.ready_to_opportunity if last else None
     st.markdown("**1. Sales-ready leads that reached opportunity** (live revision, this data)")
     m = st.columns(2)
-    m[0].metric("Now", charts.percent(ratio),
+    m[0].metric("Now", format.percent(ratio),
                 None if before is None else f"{(ratio - before) * 100:+.1f} pts vs last review")  # fmt: skip
-    m[1].metric("At the last review", charts.percent(before) if before is not None else "–")
+    m[1].metric("At the last review", format.percent(before) if before is not None else "–")
     st.markdown("**2. Notes collected from sales per criterion** (since the last review)")
     since = last.reviewed_at if last else None
     notes = versions.notes_frame([r for r in revisions if since is None or r.created_at > since])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts
+from model import charts, format
 from model.analysis import attribution
 from model.core.scoring import score
 from ui import caches, state
@@ -90,10 +90,10 @@ def _display(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "category": table["category"], "leads": table["leads"].round(1),
         "closed": table["closed"].round(1), "won": table["won"].round(1),
-        "win rate": table["win_rate"].map(charts.percent),
-        "95 % interval": [f"{charts.percent(lo)} – {charts.percent(hi)}"
+        "win rate": table["win_rate"].map(format.percent),
+        "95 % interval": [f"{format.percent(lo)} – {format.percent(hi)}"
                           for lo, hi in zip(table["low"], table["high"], strict=True)],
-        "revenue won": table["revenue_won"].map(charts.money),
+        "revenue won": table["revenue_won"].map(format.money),
         "avg score": table["avg_score"].round(1),
     })  # fmt: skip
 

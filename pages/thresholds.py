@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts
+from model import charts, format
 from model.analysis import handoff, replay, summaries
 from model.core import scoring
 from model.core.dataset import Dataset
@@ -67,25 +67,25 @@ def main() -> None:
     m = st.columns(5)
     m[0].metric("Sales-ready leads / week", f"{then['per_week']:.1f}",
                 delta(f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}"))  # fmt: skip
-    m[1].metric("Their win rate", charts.percent(then["win_rate"]),
+    m[1].metric("Their win rate", format.percent(then["win_rate"]),
                 delta(f"{100 * (then['win_rate'] - now['win_rate']):+.1f} pts"))  # fmt: skip
-    m[2].metric("Share of all wins (recall)", charts.percent(then["recall"]),
+    m[2].metric("Share of all wins (recall)", format.percent(then["recall"]),
                 delta(f"{100 * (then['recall'] - now['recall']):+.1f} pts"))  # fmt: skip
     m[3].metric("Wins sent to nurture", f"{int(then['missed_wins']):,}",
                 delta(f"{int(then['missed_wins'] - now['missed_wins']):+,}"),
                 delta_color="inverse")  # fmt: skip
-    m[4].metric("Revenue captured", charts.money(then["revenue_captured"]),
-                delta(charts.money(then["revenue_captured"] - now["revenue_captured"])))  # fmt: skip
+    m[4].metric("Revenue captured", format.money(then["revenue_captured"]),
+                delta(format.money(then["revenue_captured"] - now["revenue_captured"])))  # fmt: skip
 
     table = replay.compare_thresholds(sweep, current_t, proposed_t)
     st.dataframe(
         pd.DataFrame({
             "sales-ready leads": table["sales_ready"].map("{:,.0f}".format),
             "per week": table["per_week"].map("{:.1f}".format),
-            "win rate": table["win_rate"].map(charts.percent),
-            "recall": table["recall"].map(charts.percent),
+            "win rate": table["win_rate"].map(format.percent),
+            "recall": table["recall"].map(format.percent),
             "wins missed": table["missed_wins"].map("{:,.0f}".format),
-            "revenue captured": table["revenue_captured"].map(charts.money),
+            "revenue captured": table["revenue_captured"].map(format.money),
         }, index=table.index),
         width="stretch",
     )  # fmt: skip
@@ -100,9 +100,9 @@ def main() -> None:
         bands = summaries.band_table(counts, won_value, proposed)
         st.markdown("**Bands with the proposed boundaries**")
         shown = bands[["band", "range", "leads", "share", "won", "win_rate", "revenue_won"]]
-        st.dataframe(shown.assign(share=bands["share"].map(charts.percent),
-                                  win_rate=bands["win_rate"].map(charts.percent),
-                                  revenue_won=bands["revenue_won"].map(charts.money)),
+        st.dataframe(shown.assign(share=bands["share"].map(format.percent),
+                                  win_rate=bands["win_rate"].map(format.percent),
+                                  revenue_won=bands["revenue_won"].map(format.money)),
                      hide_index=True, width="stretch")  # fmt: skip
         if proposed is not model and st.button(
             "Use these boundaries in the model", key="use_boundaries"
@@ -134,7 +134,7 @@ def main() -> None:
                                          for r in runs.values()],
             "weeks over capacity": [int((r.per_week["handoffs"] > capacity).sum()) for r in runs.values()],
             "median days to hand-off": [round(r.median_days, 1) for r in runs.values()],
-            "win rate of handed-off (closed)": [charts.percent(r.win_rate) for r in runs.values()],
+            "win rate of handed-off (closed)": [format.percent(r.win_rate) for r in runs.values()],
         }, index=list(runs)),
         width="stretch",
     )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import charts
+from model import charts, format
 from model.analysis.summaries import histogram_frame
 from model.core.dataset import AsOf, Dataset
 from model.core.hits import build_hits
@@ -41,12 +41,12 @@ def test_waterfall_ends_at_the_score(demo_dataset: Dataset, model: ScoringModel)
     [(0, "0", "$0"), (999, "999", "$999"), (1234, "1.2k", "$1.2k"), (2.5e6, "2.5M", "$2.5M")],
 )
 def test_numbers_for_people(value: float, count: str, money: str) -> None:
-    assert charts.human_count(value) == count
-    assert charts.money(value) == money
+    assert format.human_count(value) == count
+    assert format.money(value) == money
 
 
 def test_percent_and_missing_values() -> None:
-    assert charts.percent(0.1843) == "18.4 %"
-    assert charts.percent(float("nan")) == "–"
-    assert charts.money(float("nan")) == "–"
-    assert charts.money(-2_500) == "-$2.5k"
+    assert format.percent(0.1843) == "18.4 %"
+    assert format.percent(float("nan")) == "–"
+    assert format.money(float("nan")) == "–"
+    assert format.money(-2_500) == "-$2.5k"

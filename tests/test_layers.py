@@ -33,7 +33,7 @@ ALLOWED = {
         "model.services",
         "model.format",
         "ui",
-    },  # fmt: skip
+    },
     "pages": {
         "model.core",
         "model.analysis",
@@ -44,7 +44,7 @@ ALLOWED = {
         "model.charts",
         "model.format",
         "ui",
-    },  # fmt: skip
+    },
     "app": {"ui"},
 }
 

@@ -1,0 +1,27 @@
+"""Numbers for people: 1.2k leads, 18.4 %, $2.0M; a dash where there is no number."""
+
+from __future__ import annotations
+
+import math
+
+
+def human_count(n: float) -> str:
+    """1234 -> '1.2k', 2_500_000 -> '2.5M'."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= size:
+            return f"{n / size:.1f}{suffix}"
+    return f"{n:,.0f}"
+
+
+def money(x: float) -> str:
+    """12_345 -> '$12.3k'; NaN -> '–'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return ("-$" if x < 0 else "$") + human_count(abs(x))
+
+
+def percent(x: float, digits: int = 1) -> str:
+    """0.1843 -> '18.4 %'; NaN -> '–'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * x:.{digits}f} %"
