@@ -24,7 +24,6 @@ import plotly.graph_objects as go
 
 from model import charts
 from model.analysis import replay
-from model.analysis.suggest import features
 from model.analysis.summaries import band_table, preview
 from model.core.dataset import AsOf, Dataset, prepare
 from model.core.hits import build_hits
@@ -154,7 +153,8 @@ def glsm_ms_per_lead(hits, model: ScoringModel, sample: int) -> float | None:
     with tempfile.TemporaryDirectory() as tmp:
         spec, matrix = Path(tmp) / "spec.json", Path(tmp) / "hits.npy"
         spec.write_text(json.dumps({"criteria": [[c.id, c.points] for c in model.criteria]}))
-        np.save(matrix, (features(hits, model)[:sample] > 0).astype(np.int8))
+        fired = [hits.fired(k, slice(0, sample)) for k in range(len(model.criteria))]
+        np.save(matrix, np.column_stack(fired).astype(np.int8))
         done = subprocess.run([python, Path(__file__).with_name("glsm_peer.py"), spec, matrix],
                               capture_output=True, text=True, check=True)  # fmt: skip
     return float(done.stdout.split()[-1])

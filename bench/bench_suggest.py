@@ -15,8 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder
 
 from model.analysis import backtest, suggest
-from model.analysis.replay import OPEN, WON
-from model.core.dataset import AsOf, prepare
+from model.core.dataset import OPEN, WON, AsOf, prepare
 from model.core.hits import build_hits
 from model.core.spec import default_model
 from model.ingest import demo

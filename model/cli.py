@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import json
 import os
-import random
 import sys
 import time
 from collections.abc import Sequence
@@ -15,15 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model import services
 from model.analysis import backtest, calibration, replay, suggest
 from model.core.cells import inert_frame
-from model.core.dataset import AsOf, DataError, existing_at
-from model.core.hits import build_hits, unknown_event_types
-from model.core.scoring import score, scored_frame
+from model.core.dataset import AsOf, DataError
+from model.core.hits import build_hits
+from model.core.scoring import score
 from model.core.spec import ModelError, load_model
 from model.export import batch, sqlgen
-from model.ingest import catalog, demo, importer, readers, starter
-from model.ingest.catalog import dataset_files, load_dataset
+from model.ingest import demo, importer, readers, starter
+from model.ingest.catalog import dataset_files
 from model.store import columns as versions
 from model.store.revisions import Conflict, RevisionStore, StoreError, stamp
 
@@ -164,18 +164,17 @@ def _import(args: argparse.Namespace) -> int:
         mapping.lost = _values(args.lost) if args.lost else mapping.lost
     mapping.missing += [m.strip().lower() for m in args.missing]
     mapping.created_policy = args.missing_created
-    report = importer.validate(leads, mapping, events, leads_name=args.leads.name,
-                               events_name=args.events.name if args.events else "events")  # fmt: skip
+    done = services.import_dataset(
+        leads, mapping, events, name=args.name or args.leads.stem, leads_name=args.leads.name,
+        events_name=args.events.name if args.events else "events", out=args.out,
+    )  # fmt: skip
     print(importer.provenance_text(mapping), file=sys.stderr)
-    print(report.text(), file=sys.stderr)
-    if not report.ok:
+    print(done.report.text(), file=sys.stderr)
+    if not done.ok:
         return 2
-    built = importer.build(leads, mapping, events, raw_events=True)
-    folder = catalog.write_folder(built.leads, built.events, args.out, facts=built.meta(),
-                                   name=args.name or args.leads.stem, mapping=mapping)  # fmt: skip
-    for line in built.facts():
+    for line in done.built.facts():
         print(f"note: {line}", file=sys.stderr)
-    print(f"wrote {importer.closing_line(built.leads)} to {folder}", file=sys.stderr)
+    print(f"wrote {importer.closing_line(done.built.leads)} to {done.folder}", file=sys.stderr)
     return 0
 
 
@@ -204,22 +203,20 @@ def _values(text: str) -> list[str]:
 
 def _load(leads: Path, events: Path | None = None):
     """A dataset as every command reads it; what loading found goes to stderr."""
-    data = load_dataset(leads, events)
+    data = services.open_dataset(leads, events)
     for line in data.notes:
         print(f"note: {line}", file=sys.stderr)
     return data
 
 
 def _warn_unknown_events(data, model) -> None:
-    for line in unknown_event_types(data, model):
+    for line in services.model_warnings(data, model):
         print(f"warning: {line}", file=sys.stderr)
 
 
 def _as_of(text: str, data) -> AsOf:
     """The as-of policy asked for; a dataset without created dates is scored as it is now."""
-    if not data.has_dates:
-        return AsOf.now()
-    return AsOf.parse(text)
+    return services.decision_moment(text, data)
 
 
 def _starter(args: argparse.Namespace) -> int:
@@ -285,9 +282,6 @@ def _model_and_data(parser: argparse.ArgumentParser) -> None:
                         help="leads CSV or Parquet, or a dataset folder")  # fmt: skip
     parser.add_argument("--events", type=Path, help="events CSV or Parquet")
     parser.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
-
-
-SAVE_TRIES = 5
 
 
 def _parent(text: str) -> int | str:
@@ -360,8 +354,7 @@ def _score(args: argparse.Namespace) -> int:
     data = _load(leads, events)
     as_of = _as_of(args.as_of, data)
     _warn_unknown_events(data, model)
-    scores = score(build_hits(data, model, as_of), model)
-    frame = scored_frame(data.lead_ids, scores, model)
+    frame = services.score_dataset(data, model, as_of)
     if args.out:
         inert_frame(frame).to_csv(args.out, index=False, lineterminator="\n")
         print(f"scored {len(frame):,} leads ({as_of.describe()}) into {args.out}", file=sys.stderr)
@@ -376,20 +369,20 @@ def _replay(args: argparse.Namespace) -> int:
         models["B"] = load_model(args.compare)
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
-    data = existing_at(full, as_of)
+    data = services.at_decision(full, as_of)
     for m in models.values():
         _warn_unknown_events(full, m)
     reports = {
-        k: replay.report(data, build_hits(data, m, as_of), m, width=args.bucket)
-        for k, m in models.items()
+        k: services.replay_report(data, m, as_of, width=args.bucket) for k, m in models.items()
     }
     out = _replay_json(reports["A"])
     out["leakage"] = _leak_records(suggest.leakage(data, build_hits(data, models["A"], as_of)))
     if "B" in reports:
         out["compare"] = _replay_json(reports["B"])
         out["compare"]["delta_auc"] = out["compare"]["auc"] - out["auc"]
-        if data.has_dates:  # the same two models on the newest closed leads
-            newest = replay.compare_summary(reports["A"], reports["B"], data=data)
+        compared = services.compare(reports["A"], reports["B"], models["A"], models["B"], data)
+        if compared.newest is not None:  # the same two models on the newest closed leads
+            newest = compared.newest
             out["compare"]["newest"] = {"leads": replay.newest_caption(data),
                                         **json.loads(newest.to_json(orient="index"))}  # fmt: skip
     if args.json:
@@ -405,7 +398,7 @@ def _closed_replay(args: argparse.Namespace):
     model = load_model(args.model)
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
-    data = existing_at(full, as_of)
+    data = services.at_decision(full, as_of)
     _warn_unknown_events(full, model)
     return model, data, build_hits(data, model, as_of), as_of
 
@@ -605,20 +598,12 @@ def _rev_save(args: argparse.Namespace) -> int:
             raise ValueError(f"--criterion-note wants ID=TEXT, got {item!r}")
         notes[cid.strip()] = text
     store, model = _store(args), load_model(args.model)
-    for attempt in range(SAVE_TRIES):
-        parent = args.parent
-        if parent == "latest":
-            latest = store.latest(model.name)
-            parent = latest.number if latest else None
-        try:
-            r = store.save(model, author=args.author, note=args.note, parent=parent,
-                           criterion_notes=notes)  # fmt: skip
-            break
-        except Conflict as exc:
-            if args.parent != "latest" or attempt == SAVE_TRIES - 1:
-                hint = "" if args.parent == "latest" else " (or pass --parent latest)"
-                raise Conflict(f"{exc} Run the save again{hint}.", exc.latest) from None
-            time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))  # jittered: racers spread
+    try:
+        r = services.save_revision(store, model, author=args.author, note=args.note,
+                                   parent=args.parent, criterion_notes=notes)  # fmt: skip
+    except Conflict as exc:
+        hint = "" if args.parent == "latest" else " (or pass --parent latest)"
+        raise Conflict(f"{exc} Run the save again{hint}.", exc.latest) from None
     print(f"saved {r.model_name} {r.label} (draft); make it live with "
           f"`leadscore revisions live {r.number} --author NAME`")  # fmt: skip
     return 0
@@ -626,7 +611,7 @@ def _rev_save(args: argparse.Namespace) -> int:
 
 def _rev_live(args: argparse.Namespace) -> int:
     store = _store(args)
-    r = store.make_live(_model_name(store, args.name), args.number, author=args.author)
+    r = services.make_live(store, _model_name(store, args.name), args.number, author=args.author)
     print(f"{r.model_name} {r.label} is live")
     return 0
 

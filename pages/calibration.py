@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from model import charts, format
-from model.analysis import backtest, calibration, forecast, replay, suggest
+from model.analysis import backtest, calibration, forecast, suggest
 from model.analysis.calibration import Calibration, CalibrationError, CalibrationReport
 from model.core.cells import inert_frame
-from model.core.dataset import AsOf, Dataset
+from model.core.dataset import OPEN, AsOf, Dataset
 from model.core.scoring import score
 from model.core.spec import ScoringModel
 from ui import caches, components, sidebar, state
@@ -186,7 +186,7 @@ def _save_with_revision(cal: Calibration) -> None:
 
 
 def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
-    open_ = data.outcome == replay.OPEN
+    open_ = data.outcome == OPEN
     if not open_.any() or data.value is None:
         st.info("A forecast needs open leads with a value column.")
         return

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from model import services
 from model.core import kinds
 from model.core.dataset import DataError
 from model.ingest import catalog, importer, readers, starter
@@ -207,32 +208,29 @@ def _fingerprint(leads: pd.DataFrame, events, mapping: importer.Mapping) -> str:
     return h.hexdigest()
 
 
-def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, with_starter: bool) -> None:
+def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, report: importer.Report,
+           with_starter: bool) -> None:  # fmt: skip
     """Save the mapped dataset (or open the one kept from the same file and mapping), pick
     it in the sidebar, and maybe load its starter model."""
     name = st.session_state["dataset_name"].strip() or "Imported leads"
-    fingerprint = _fingerprint(leads, events, mapping)
-    kept = catalog.find_dataset(fingerprint)
-    built = importer.build(leads, mapping, events, raw_events=True)
     try:
-        folder = kept or catalog.save_dataset(
-            built.leads, built.events, name=name, mapping=mapping,
-            facts={**built.meta(), "fingerprint": fingerprint},
-        )  # fmt: skip
+        done = services.import_dataset(leads, mapping, events, name=name, report=report,
+                                       fingerprint=_fingerprint(leads, events, mapping))  # fmt: skip
     except (DataError, OSError) as exc:
         st.session_state["data_error"] = f"Not saved: {exc}"
         return
+    built, folder, kept = done.built, done.folder, done.kept
     taken = [n for n, f in catalog.saved_datasets().items() if f == folder]
     st.session_state["dataset"] = taken[0] if taken else name
     if with_starter:
         state.load_into_editor(starter.starter_model(built.leads, name=f"Starter model ({name})"))
     said = f"{importer.closing_line(built.leads)} as {st.session_state['dataset']!r} in {folder}"
-    if kept is not None:
+    if kept:
         said = (f"This file, mapped this way, is kept already: opened {st.session_state['dataset']!r}"
                 f" ({folder}); nothing was saved again")  # fmt: skip
     facts = "".join(f" {f[0].upper()}{f[1:]}." for f in built.facts())
     st.session_state["data_message"] = (
-        ("Saved " if kept is None else "") + said + "; it is now the sidebar's dataset"
+        ("" if kept else "Saved ") + said + "; it is now the sidebar's dataset"
         + (", and its starter model is in the editor." if with_starter else ".") + facts
     )  # fmt: skip
 
@@ -290,7 +288,7 @@ def main() -> None:
     st.checkbox("Also load a zero-point starter model built from its columns", key="starter",
                 value=True)  # fmt: skip
     st.button("Use this dataset", key="use_dataset", type="primary", disabled=not report.ok,
-              on_click=_on_use, args=(leads, events, mapping, st.session_state["starter"]),
+              on_click=_on_use, args=(leads, events, mapping, report, st.session_state["starter"]),
               help=None if report.ok else "Fix the errors above first.")  # fmt: skip
     if report.ok:
         preview = importer.build(leads.head(200), mapping).leads.head(20)

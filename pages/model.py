@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
-from model import charts, format
+from model import charts, format, services
 from model.analysis import summaries
 from model.analysis.calibration import Calibration
 from model.core import scoring, tables
 from model.core.hits import unknown_event_types
+from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.export import sqlgen
 from model.store import columns as versions
@@ -122,7 +121,7 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
 def _save(store: RevisionStore, model: ScoringModel, parent: int | None, request: dict) -> None:
     """Save; on a conflict keep the request (and the editor untouched) for a save on top."""
     try:
-        saved = store.save(model, parent=parent, **request)
+        saved = services.save_revision(store, model, parent=parent, **request)
     except Conflict as exc:
         st.session_state["conflict"] = {"message": str(exc), "latest": exc.latest, **request}
         return
@@ -173,7 +172,7 @@ def _make_live(store: RevisionStore, model: ScoringModel, parent, changes: list[
         help_text = "Type your name above first."
     if st.button(f"Make {parent.label} live", key="make_live", disabled=bool(changes) or not author,
                  help=help_text):  # fmt: skip
-        store.make_live(model.name, parent.number, author=author)
+        services.make_live(store, model.name, parent.number, author=author)
         st.rerun()
 
 
@@ -479,9 +478,8 @@ def _files(model) -> None:
     with st.sidebar:
         st.divider()
         st.markdown("**Model file**")
-        slug = re.sub(r"[^a-z0-9]+", "-", model.name.lower()).strip("-") or "model"
         st.download_button(
-            "Download model JSON", model.to_json(), f"{slug}.json", "application/json",
+            "Download model JSON", model.to_json(), f"{slug(model.name, '-', empty='model')}.json", "application/json",
             width="stretch",
         )  # fmt: skip
         st.file_uploader(

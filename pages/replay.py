@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts, format
+from model import charts, format, services
 from model.analysis import replay
+from model.core.dataset import OPEN
 from model.core.spec import ModelError
 from ui import caches, components, sidebar, state
 
@@ -40,11 +41,11 @@ def _evidence(rep: replay.Report) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def _newest(data, rep_a, rep_b) -> None:
+def _newest(data, newest: pd.DataFrame) -> None:
     """A vs B on the newest closed leads: a model that wins on old history may not on the
     leads the team gets now."""
     st.markdown(f"**On {replay.newest_caption(data)}**")
-    table = replay.compare_summary(rep_a, rep_b, data=data).rename(columns=replay.SUMMARY_LABELS)
+    table = newest.rename(columns=replay.SUMMARY_LABELS)
     st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
                  .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch",
                  key="newest_compare")  # fmt: skip
@@ -74,7 +75,7 @@ def main() -> None:
             reports["B"] = caches.report(data, model_b, as_of, width=width)
         except ModelError as exc:
             st.error(f"Model B cannot score this data: {exc}")
-    closed = int((data.outcome != replay.OPEN).sum())
+    closed = int((data.outcome != OPEN).sum())
     scope = (
         " (leads created after it did not exist yet and are left out)"
         if as_of.kind == "fixed"
@@ -89,12 +90,14 @@ def main() -> None:
     components.leak_warnings(caches.leakage(data, model_a, as_of))
 
     st.subheader("Ranking quality")
+    compared = None
     if "B" in reports:
-        table = replay.compare_summary(rep_a, reports["B"]).rename(columns=replay.SUMMARY_LABELS)
+        compared = services.compare(rep_a, reports["B"], model_a, model_b, data)
+        table = compared.summary.rename(columns=replay.SUMMARY_LABELS)
         st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
                      .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch")  # fmt: skip
-        if data.has_dates:
-            _newest(data, rep_a, reports["B"])
+        if compared.newest is not None:
+            _newest(data, compared.newest)
     cols = st.columns(5)
     for col, (key, label) in zip(
         cols,
@@ -138,9 +141,7 @@ def main() -> None:
         col.dataframe(_bands(rep), hide_index=True, width="stretch")
     if "B" in reports:
         st.markdown("**Band migration** (rows: band under A, columns: band under B)")
-        moves = replay.band_migration(
-            rep_a.scores, reports["B"].scores, data.outcome, model_a, model_b
-        )
+        moves = compared.migration
         cells = moves["leads"].map("{:,}".format) + " · " + moves["win_rate"].map(format.percent)
         grid = pd.DataFrame(
             cells.to_numpy().reshape(len(model_a.bands), len(model_b.bands)),

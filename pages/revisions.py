@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from model import format
+from model import format, services
 from model.analysis import replay
 from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
@@ -119,15 +119,16 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
     st.markdown("**3. Replay: live vs candidate** on the same history")
     if candidate is not None:
         rep_b = caches.report(data, candidate.model, as_of)
-        table = replay.compare_summary(rep_live, rep_b)
+        compared = services.compare(rep_live, rep_b, live.model, candidate.model, data)
+        table = compared.summary
         table.index = [f"live {live.label}", f"candidate {candidate.label}", "candidate − live"]
         shares = ["wins in top 10 %", "wins in top 20 %"]
         st.dataframe(table.rename(columns=replay.SUMMARY_LABELS).style.format("{:.3f}")
                      .format("{:.1%}", subset=shares), width="stretch")  # fmt: skip
         st.caption("Ranking quality of closed leads scored as of the sidebar's decision moment."
                    " A candidate worth making live ranks wins higher: more AUC, more lift.")  # fmt: skip
-        if data.has_dates:
-            recent = replay.compare_summary(rep_live, rep_b, data=data)
+        if compared.newest is not None:
+            recent = compared.newest
             recent.index = table.index
             st.markdown(f"On {replay.newest_caption(data)}")
             st.dataframe(recent.rename(columns=replay.SUMMARY_LABELS).style.format("{:.3f}")
@@ -167,7 +168,7 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
             st.rerun()
         if st.button(f"Make {pick} live", key="live_button",
                      disabled=not author or revision.status == "live"):  # fmt: skip
-            store.make_live(name, revision.number, author=author)
+            services.make_live(store, name, revision.number, author=author)
             st.session_state["revisions_message"] = f"{pick} is live."
             st.rerun()
     with mid:
@@ -188,8 +189,8 @@ def _import(store: RevisionStore, author: str) -> None:
     target = f"{model.name} {'v' + str(latest.number + 1) if latest else 'v1'}"
     if st.button(f"Save {file.name} as {target} (draft)", key="import_button",
                  disabled=not author):  # fmt: skip
-        saved = store.save(model, author=author, note=f"Imported from {file.name}",
-                           parent=latest.number if latest else None)  # fmt: skip
+        saved = services.save_revision(store, model, author=author, note=f"Imported from {file.name}",
+                                       parent=latest.number if latest else None)  # fmt: skip
         st.session_state["revisions_message"] = f"Imported {file.name} as {saved.label}."
         st.rerun()
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.analysis.replay import WON, summary
-from model.core.dataset import AsOf, DataError
+from model.analysis.replay import summary
+from model.core.dataset import WON, AsOf, DataError
 from model.core.hits import build_hits
 from model.core.scoring import score
 from model.ingest import catalog, importer, readers, starter

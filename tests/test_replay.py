@@ -7,12 +7,12 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from model.analysis import replay, stats, summaries
-from model.core.dataset import AsOf, Dataset
+from model.core.dataset import LOST, OPEN, WON, AsOf, Dataset
 from model.core.hits import build_hits
 from model.core.scoring import score
 from model.core.spec import ScoringModel
 
-W, L, O = replay.WON, replay.LOST, replay.OPEN
+W, L, O = WON, LOST, OPEN
 
 
 def test_wilson_by_hand() -> None:

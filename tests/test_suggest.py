@@ -18,9 +18,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder
 
 from model.analysis import backtest, suggest
-from model.analysis.replay import OPEN, WON
 from model.cli import main
-from model.core.dataset import AsOf, existing_at, prepare
+from model.core.dataset import OPEN, WON, AsOf, existing_at, prepare
 from model.core.hits import build_hits
 from model.core.scoring import score
 from model.core.spec import load_model, parse_model

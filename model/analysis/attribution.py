@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.analysis.replay import OPEN, WON
 from model.analysis.stats import wilson
-from model.core.dataset import AsOf, Dataset
+from model.core.dataset import OPEN, WON, AsOf, Dataset
 from model.core.scoring import Scores
 
 RULES = {"first": "first touch", "last": "last touch before the decision",

@@ -21,9 +21,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from model.analysis import backtest
-from model.analysis.replay import OPEN, WON
 from model.analysis.stats import wilson
-from model.core.dataset import Dataset
+from model.core.dataset import OPEN, WON, Dataset
 from model.core.scoring import Scores
 
 Method = Literal["isotonic", "logistic"]

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.analysis.replay import OPEN, WON
-from model.core.dataset import NS_PER_DAY, Dataset
+from model.core.dataset import NS_PER_DAY, OPEN, WON, Dataset
 from model.core.hits import Hits
-from model.core.scoring import attribute_points, points_by_group
+from model.core.scoring import attribute_points, combine, points_by_group
 from model.core.spec import ScoringModel
 
 NEVER = np.iinfo(np.int64).min
@@ -51,11 +50,8 @@ def score_timeline(data: Dataset, hits: Hits, model: ScoringModel) -> Timeline:
     cap = np.array([model.criteria[k].rule.max_count or np.inf for k in ev])
     raw = np.minimum(undecayed, cap)
     fit = fit_attr[lead] + raw @ fit_pts
-    eng = np.minimum(eng_attr[lead] + np.minimum(decayed, cap) @ eng_pts, model.caps.engagement)
-    if model.decay.mode != "none":
-        und = np.minimum(eng_attr[lead] + raw @ eng_pts, model.caps.engagement)
-        eng = np.maximum(eng, np.minimum(und, model.floor))
-    total = np.clip(model.baseline + np.minimum(fit, model.caps.fit) + eng, 0.0, 100.0)
+    decayed_points = eng_attr[lead] + np.minimum(decayed, cap) @ eng_pts
+    _, _, total = combine(fit, decayed_points, eng_attr[lead] + raw @ eng_pts, model)
     return Timeline(lead, t, total)
 
 

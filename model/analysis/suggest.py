@@ -25,11 +25,10 @@ from sklearn.model_selection import StratifiedKFold
 
 from model.analysis import backtest
 from model.analysis.backtest import NOISE
-from model.analysis.replay import OPEN, WON
 from model.analysis.stats import auc, wilson
-from model.core.dataset import RESERVED, AsOf, Dataset
+from model.core.dataset import OPEN, RESERVED, WON, AsOf, Dataset
 from model.core.hits import Hits, build_hits
-from model.core.kinds import ID_BY_NAME, category_codes, excluded_columns, unique_ids
+from model.core.kinds import ID_BY_NAME, category_codes, excluded_columns, slug, unique_ids
 from model.core.scoring import band_index, score
 from model.core.spec import ScoringModel, parse_model
 
@@ -516,8 +515,7 @@ def _criterion(b: Binned, bins: list[int], points: float, kind: str) -> dict:
 
 
 def _one(column: str, label: str, rule: dict, points: float, kind: str) -> dict:
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_").lower()[:60] or "c"
-    return {"id": slug, "label": label, "group": kind, "points": points,
+    return {"id": slug(label), "label": label, "group": kind, "points": points,
             "rule": {"attribute": column, **rule}}  # fmt: skip
 
 

@@ -42,7 +42,7 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
     floor = model.decay.mode != "none" and bool(ev)
     event_fit = bool(fit_ev.any())
     offsets, fit_table, eng_table = _code_tables(hits, fit_pts, eng_pts)
-    thresholds = np.array([b.min_score for b in model.bands[:-1]], dtype=np.float64)
+    thresholds = _thresholds(model)
     n = hits.n_leads
     fit, engagement, total = np.empty(n), np.empty(n), np.empty(n)
     band = np.empty(n, dtype=np.int8)
@@ -96,19 +96,58 @@ def _finish(
             for j in range(len(fit_ev)):
                 event_points += raw[i, j] * fit_ev[j]
             f += event_points
-        e = min(decayed + attr, eng_cap)
+        undecayed = 0.0
         if floor:
-            undecayed = 0.0
             for j in range(len(eng_ev)):
                 undecayed += raw[i, j] * eng_ev[j]
-            e = max(e, min(undecayed + attr, floor_cap))
-        f = min(f, fit_cap)
-        s = baseline + f + e
-        s = min(s, 100.0) if s >= 0.0 else 0.0  # NaN falls to 0: bins and bands stay in range
-        b = 0
-        for low in thresholds:
-            b += s < low
-        fit[i], engagement[i], total[i], band[i] = f, e, s, b
+        f, e, s = _lead_score(f, decayed + attr, undecayed + attr, fit_cap, eng_cap, floor_cap,
+                              floor, baseline)  # fmt: skip
+        fit[i], engagement[i], total[i], band[i] = f, e, s, _band(s, thresholds)
+
+
+@numba.njit(nogil=True, cache=True)
+def _lead_score(fit, decayed, undecayed, fit_cap, eng_cap, floor_cap, floor, baseline):
+    """The score formula, the one place it is written (the SQL export says it again in SQL,
+    proven equal by the tests): engagement capped, then held up by the decay floor unless
+    its undecayed points were lower; fit capped; baseline + fit + engagement clipped to
+    0-100 (NaN falls to 0, so bins and bands stay in range)."""  # pragma: no cover
+    e = min(decayed, eng_cap)
+    if floor:
+        e = max(e, min(undecayed, floor_cap))
+    f = min(fit, fit_cap)
+    s = baseline + f + e
+    return f, e, (min(s, 100.0) if s >= 0.0 else 0.0)
+
+
+@numba.njit(nogil=True, cache=True)
+def _band(s, thresholds):  # pragma: no cover
+    """Band index of one score: how many band thresholds (highest first) lie above it."""
+    b = 0
+    for low in thresholds:
+        b += s < low
+    return b
+
+
+@numba.njit(nogil=True, cache=True)
+def _combine(fit, decayed, undecayed, fit_cap, eng_cap, floor_cap, floor, baseline, out):
+    for i in range(len(fit)):  # pragma: no cover
+        out[0, i], out[1, i], out[2, i] = _lead_score(
+            fit[i], decayed[i], undecayed[i], fit_cap, eng_cap, floor_cap, floor, baseline
+        )
+
+
+def combine(
+    fit: np.ndarray, decayed: np.ndarray, undecayed: np.ndarray, model: ScoringModel
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit, engagement and score from points summed another way (per-event timelines):
+    the same formula stage 2 applies, so both can never drift apart."""
+    fit, decayed, undecayed = np.broadcast_arrays(*(np.asarray(x, np.float64) for x in
+                                                    (fit, decayed, undecayed)))  # fmt: skip
+    out = np.empty((3, len(fit)))
+    floor = model.decay.mode != "none"
+    _combine(fit, decayed, undecayed, float(model.caps.fit), float(model.caps.engagement),
+             float(min(model.caps.engagement, model.floor)), floor, float(model.baseline), out)  # fmt: skip
+    return out[0], out[1], out[2]
 
 
 def attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
@@ -121,10 +160,21 @@ def attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.nd
 
 def band_index(score: np.ndarray, model: ScoringModel) -> np.ndarray:
     """Index of each score's band in `model.bands` (highest first); boundaries inclusive."""
-    band = np.zeros(score.shape, dtype=np.int8)
-    for b in model.bands[:-1]:
-        band += score < b.min_score
+    score = np.asarray(score, dtype=np.float64)
+    band = np.empty(score.shape, dtype=np.int8)
+    _bands(score.ravel(), _thresholds(model), band.ravel())
     return band
+
+
+def _thresholds(model: ScoringModel) -> np.ndarray:
+    """Every band's lowest score but the last band's, highest first."""
+    return np.array([b.min_score for b in model.bands[:-1]], dtype=np.float64)
+
+
+@numba.njit(nogil=True, cache=True)
+def _bands(score, thresholds, out):  # pragma: no cover
+    for i in range(len(score)):
+        out[i] = _band(score[i], thresholds)
 
 
 def _check_same_rules(hits: Hits, model: ScoringModel) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
 from platformdirs import user_data_path
 
+from model.core import kinds
 from model.core.dataset import DataError, Dataset, prepare
 from model.ingest import importer
 from model.ingest.importer import Mapping
@@ -106,7 +106,7 @@ def save_dataset(
         raise DataError(f"{root}: the datasets folder is a file (LEADSCORE_DATA_DIR?); "
                         "nothing was saved")  # fmt: skip
     root.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower())[:60].strip("-") or "dataset"
+    slug = kinds.slug(name, "-", empty="dataset")
     target, k = root / slug, 2
     while target.exists():
         target, k = root / f"{slug}-{k}", k + 1

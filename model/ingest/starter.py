@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from model.core.dataset import RESERVED
-from model.core.kinds import category_codes, excluded_columns, unique_ids
+from model.core.kinds import category_codes, excluded_columns, slug, unique_ids
 from model.core.spec import parse_model
 
 MOSTLY_MISSING = 0.95
@@ -93,6 +93,5 @@ def _ranges(column: str, x: pd.Series, group: str = "fit") -> list[dict]:
 
 
 def _criterion(column: str, what: str, rule: dict, group: str = "fit") -> dict:
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", f"{column}_{what}").strip("_").lower()[:60] or "c"
-    return {"id": slug, "label": f"{column} {what}", "group": group, "points": 0,
+    return {"id": slug(f"{column}_{what}"), "label": f"{column} {what}", "group": group, "points": 0,
             "rule": {"attribute": column, **rule}}  # fmt: skip

@@ -1,0 +1,177 @@
+"""The use cases, written once for the `leadscore` command, the app and a future HTTP API.
+
+Each takes plain values (frames, files, models, a revision store, who is acting) and
+returns plain results; printing, widgets and HTTP stay with the callers, and so does
+caching (the app caches these results, the command runs each once).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from model.analysis import replay
+from model.analysis.replay import Report
+from model.core.dataset import AsOf, Dataset, existing_at
+from model.core.hits import Hits, build_hits, unknown_event_types
+from model.core.scoring import score, scored_frame
+from model.core.spec import ScoringModel
+from model.ingest import catalog, importer
+from model.store.revisions import Conflict, Revision, RevisionStore
+
+# ---------------------------------------------------------------------------- datasets
+
+
+def open_dataset(leads: Path, events: Path | None = None) -> Dataset:
+    """A dataset as every command and page reads it: a dataset folder or leads (and events)
+    files, through the import's own checks; what loading found is in `notes`."""
+    return catalog.load_dataset(leads, events)
+
+
+@dataclass
+class Imported:
+    """What importing an export did: the validation report and, when it passed, the
+    mapped dataset and the folder it is kept in (`kept`: the same file, mapped the same
+    way, was kept already and nothing was written again)."""
+
+    report: importer.Report
+    built: importer.Built | None = None
+    folder: Path | None = None
+    kept: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and self.folder is not None
+
+
+def import_dataset(
+    leads: pd.DataFrame,
+    mapping: importer.Mapping,
+    events: pd.DataFrame | None = None,
+    *,
+    name: str,
+    leads_name: str = "leads",
+    events_name: str = "events",
+    out: Path | None = None,
+    fingerprint: str | None = None,
+    report: importer.Report | None = None,
+) -> Imported:
+    """Validate the mapped export and, when nothing blocks, keep it as a dataset: in `out`
+    when given, else among the saved datasets (reusing the one kept under `fingerprint`).
+    `report` is the validation of this very mapping when the caller has shown it already."""
+    if report is None:
+        report = importer.validate(leads, mapping, events, leads_name=leads_name,
+                                   events_name=events_name)  # fmt: skip
+    if not report.ok:
+        return Imported(report)
+    built = importer.build(leads, mapping, events, raw_events=True)
+    kept = catalog.find_dataset(fingerprint) if fingerprint else None
+    facts = built.meta() | ({"fingerprint": fingerprint} if fingerprint else {})
+    if kept is not None:
+        return Imported(report, built, kept, kept=True)
+    if out is not None:
+        folder = catalog.write_folder(built.leads, built.events, out, facts=facts, name=name,
+                                      mapping=mapping)  # fmt: skip
+    else:
+        folder = catalog.save_dataset(built.leads, built.events, name=name, mapping=mapping,
+                                      facts=facts)  # fmt: skip
+    return Imported(report, built, folder)
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def decision_moment(text: str | AsOf, data: Dataset) -> AsOf:
+    """The as-of policy asked for; a dataset without created dates is scored as it is now."""
+    if not data.has_dates:
+        return AsOf.now()
+    return text if isinstance(text, AsOf) else AsOf.parse(text)
+
+
+def at_decision(full: Dataset, as_of: AsOf) -> Dataset:
+    """The leads there were to score at the decision moment (a fixed snapshot leaves out
+    leads created after it)."""
+    return existing_at(full, as_of)
+
+
+def model_warnings(data: Dataset, model: ScoringModel) -> list[str]:
+    """What the user should hear before trusting a model's figures on this data."""
+    return unknown_event_types(data, model)
+
+
+def score_dataset(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:
+    """One row per lead: lead_id, fit, engagement, score, band and its routing action."""
+    return scored_frame(data.lead_ids, score(build_hits(data, model, as_of), model), model)
+
+
+def replay_report(
+    data: Dataset, model: ScoringModel, as_of: AsOf, *, width: int = 10, hits: Hits | None = None
+) -> Report:
+    """Every replay figure of one model on history, as of each lead's decision moment."""
+    return replay.report(data, hits or build_hits(data, model, as_of), model, width=width)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two models on the same history: each one's report, the summary side by side (on
+    every closed lead, and on the newest closed leads when the data has dates) and the
+    leads that change band."""
+
+    a: Report
+    b: Report
+    summary: pd.DataFrame
+    newest: pd.DataFrame | None
+    migration: pd.DataFrame
+
+
+def compare(
+    a: Report, b: Report, model_a: ScoringModel, model_b: ScoringModel, data: Dataset
+) -> Comparison:
+    """Model A against model B, from their reports on the same data and decision moment."""
+    newest = replay.compare_summary(a, b, data=data) if data.has_dates else None
+    migration = replay.band_migration(a.scores, b.scores, data.outcome, model_a, model_b)
+    return Comparison(a, b, replay.compare_summary(a, b), newest, migration)
+
+
+# ---------------------------------------------------------------------------- revisions
+
+SAVE_TRIES = 5  # saves on top of the latest revision retried when another save wins
+
+
+def save_revision(
+    store: RevisionStore,
+    model: ScoringModel,
+    *,
+    author: str,
+    note: str,
+    parent: int | str | None = None,
+    criterion_notes: dict[str, str] | None = None,
+) -> Revision:
+    """Save `model` as a new draft revision by `author`, edited from revision `parent`.
+
+    `parent="latest"` saves on top of whatever is latest when the save runs, retrying a few
+    times when another save wins the race; a numbered parent that is no longer the latest
+    is refused (Conflict), so nobody's revision is silently built on."""
+    notes = criterion_notes or {}
+    for attempt in range(SAVE_TRIES):
+        number = parent
+        if parent == "latest":
+            latest = store.latest(model.name)
+            number = latest.number if latest else None
+        try:
+            return store.save(model, author=author, note=note, parent=number,
+                              criterion_notes=notes)  # fmt: skip
+        except Conflict:
+            if parent != "latest" or attempt == SAVE_TRIES - 1:
+                raise
+            time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))  # jittered: racers spread
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def make_live(store: RevisionStore, model_name: str, number: int, *, author: str) -> Revision:
+    """Make revision `number` of `model_name` the live one, recorded as done by `author`."""
+    return store.make_live(model_name, number, author=author)
