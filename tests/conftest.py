@@ -135,3 +135,11 @@ def postgres():
         pytest.skip(f"no PostgreSQL server could be started on this machine: {exc}")
     yield url
     next(servers, None)
+
+
+def column_format(frame, column: str) -> str | None:
+    """The number format a page gave a column of an AppTest dataframe (None: no format)."""
+    import json
+
+    config = json.loads(frame.proto.columns or "{}").get(column, {})
+    return config.get("type_config", {}).get("format")

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.core.spec import default_model
+from tests.conftest import column_format
 
 EDITOR = "criteria_editor_0"
 
@@ -20,8 +21,12 @@ def at(open_app: Callable[..., AppTest]) -> AppTest:
     return open_app()
 
 
+def _band_frame(at: AppTest):
+    return next(d for d in at.dataframe if "routing action" in d.value.columns)
+
+
 def _bands(at: AppTest) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if "routing action" in d.value.columns)
+    return _band_frame(at).value
 
 
 def _metric(at: AppTest, start: str) -> str:
@@ -39,7 +44,9 @@ def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, app_demo_
     assert bands["band"].tolist() == ["A", "B", "C"]
     assert bands["leads"].sum() == 20_000
     assert _metric(at, "Leads scored") == "20.0k"
-    assert "%" in bands["win rate (closed)"].iloc[0]
+    top = bands.iloc[0]  # numbers stay numbers: a share shows as "18.4 %" yet sorts as one
+    assert top["win rate (closed)"] == pytest.approx(100 * top["won"] / (top["won"] + top["lost"]))
+    assert column_format(_band_frame(at), "win rate (closed)") == "%.1f %%"
     assert not at.error
 
 

@@ -1,0 +1,152 @@
+"""The revision panel on the Model page: where the editor stands against the saved
+revisions; load one, save the edits as a new revision, make one live, and the refused save
+of two people saving at once (whose edits stay on screen)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from model import services
+from model.core.spec import ScoringModel
+from model.store import columns as versions
+from model.store.revisions import Conflict, Revision, RevisionStore
+from ui import caches, state
+
+
+def _on_load(store: RevisionStore, options: dict[str, Revision]) -> None:
+    """Load the picked revision into the editor (unsaved edits there are replaced)."""
+    revision = options[st.session_state["load_revision"]]
+    state.load_into_editor(revision.model, revision)
+    loaded = f"Loaded {revision.model_name} {revision.label} into the editor."
+    st.session_state["upload_message"] = ("success", loaded)
+
+
+def _parent(store: RevisionStore, model: ScoringModel) -> Revision | None:
+    """The revision the editor was loaded from, when it is of the same model name."""
+    parent = st.session_state.get("editor_parent")
+    if parent and parent[0] == model.name:
+        return store.get(*parent)
+    return None
+
+
+def draw(model: ScoringModel, valid: bool) -> None:
+    """Where the editor stands against the saved revisions: load, save as new, make live."""
+    store = caches.store()
+    if store is None:
+        st.error(f"Saving revisions is not available: {st.session_state['store_error']}")
+        return
+    parent = _parent(store, model)
+    latest = store.latest(model.name)
+    base = parent or latest
+    changes = versions.diff_models(base.model, model) if base else []
+    with st.container(border=True):
+        state, load = st.columns([3, 2])
+        if parent is None:
+            state.markdown(f"**{model.name}**: not saved as a revision yet"
+                           + (f" (the store has up to {latest.label})" if latest else "."))  # fmt: skip
+        else:
+            unsaved = f"{len(changes)} unsaved change(s)" if changes else "no unsaved changes"
+            state.markdown(f"Editing **{model.name} {parent.label}** ({parent.status}), "
+                           f"{unsaved}.")  # fmt: skip
+        if changes:
+            state.caption(" · ".join(changes[:6]) + (" · …" if len(changes) > 6 else ""))
+        state.text_input("Your name", key="author", placeholder="who saves or makes live")
+        _load_picker(store, load)
+        _save_form(store, model, parent, base, valid)
+        _make_live(store, model, parent, changes)
+    _conflict(store, model)
+
+
+def _load_picker(store: RevisionStore, where) -> None:
+    options = {
+        f"{r.model_name} {r.label}": r for n in store.model_names() for r in store.revisions(n)
+    }
+    if not options:
+        where.caption("No saved revisions yet.")
+        return
+    labels = {k: f"{k} ({r.status}) {r.note[:40]}" for k, r in options.items()}
+    pick, button = where.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox("Load a revision", list(options)[::-1], format_func=labels.get,
+                   key="load_revision")  # fmt: skip
+    button.button("Load", key="load_button", on_click=_on_load, args=(store, options),
+                  help="Replaces the editor's content, unsaved edits included.")  # fmt: skip
+
+
+def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
+    with st.form("save_revision", clear_on_submit=True, border=False):
+        st.text_input("Note: why this revision", key="note_input",
+                       placeholder="e.g. pricing visits close more often, say the reps")  # fmt: skip
+        changed = versions.changed_criteria(base.model, model) if base else []
+        if changed:
+            st.caption("Sales feedback on the changed criteria (optional)")
+            for c in changed[:12]:
+                st.text_input(c.label, key=f"cnote_{c.id}", placeholder="why it changed")
+        submitted = st.form_submit_button(
+            "Save as new revision", key="save_revision_button", type="primary", disabled=not valid
+        )
+    if not submitted:
+        return
+    request = {
+        "author": st.session_state["author"],
+        "note": st.session_state["note_input"],
+        "criterion_notes": {c.id: st.session_state.get(f"cnote_{c.id}", "") for c in changed},
+    }
+    _save(store, model, parent.number if parent else None, request)
+
+
+def _save(store: RevisionStore, model: ScoringModel, parent: int | None, request: dict) -> None:
+    """Save; on a conflict keep the request (and the editor untouched) for a save on top."""
+    try:
+        saved = services.save_revision(store, model, parent=parent, **request)
+    except Conflict as exc:
+        st.session_state["conflict"] = {"message": str(exc), "latest": exc.latest, **request}
+        return
+    except ValueError as exc:
+        st.error(f"Not saved: {exc}")
+        return
+    st.session_state["editor_parent"] = (saved.model_name, saved.number)
+    st.session_state.pop("conflict", None)
+    st.success(f"Saved {saved.model_name} {saved.label} as a draft. Make it live when the "
+               "room agrees.")  # fmt: skip
+
+
+def _conflict(store: RevisionStore, model: ScoringModel) -> None:
+    """The refused save: who saved what, how your edits differ, and a save on top."""
+    conflict = st.session_state.get("conflict")
+    if not conflict:
+        return
+    latest: Revision = conflict["latest"]
+    st.error(conflict["message"])
+    lines = versions.diff_models(latest.model, model)
+    st.markdown(
+        f"**Your edits against {latest.label}** ("
+        + ("none: the same content" if not lines else f"{len(lines)} differences")
+        + ")"
+    )
+    st.markdown("\n".join(f"- {line}" for line in lines))
+    left, right = st.columns(2)
+    if left.button(f"Save on top of {latest.label}", key="save_on_top", type="primary"):
+        request = {k: conflict[k] for k in ("author", "note", "criterion_notes")}
+        request["criterion_notes"] = {
+            k: v
+            for k, v in request["criterion_notes"].items()
+            if k in {c.id for c in model.criteria}
+        }
+        _save(store, model, latest.number, request)
+        st.rerun()
+    if right.button(f"Discard my edits and load {latest.label}", key="load_latest"):
+        state.load_into_editor(latest.model, latest)
+        st.rerun()
+
+
+def _make_live(store: RevisionStore, model: ScoringModel, parent, changes: list[str]) -> None:
+    if parent is None or parent.status == "live":
+        return
+    author = st.session_state.get("author", "")
+    help_text = "Save your changes first." if changes else "Sales gets leads by this revision."
+    if not author:
+        help_text = "Type your name above first."
+    if st.button(f"Make {parent.label} live", key="make_live", disabled=bool(changes) or not author,
+                 help=help_text):  # fmt: skip
+        services.make_live(store, model.name, parent.number, author=author)
+        st.rerun()
