@@ -214,9 +214,8 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
     st.plotly_chart(charts.figure_forecast(table, result.level), width="stretch")
     st.caption("Grey: the value of the open leads; green: the revenue they are expected to "
                "bring at their confidence, with the interval.")  # fmt: skip
-    money = {c: table[c].map(format.money) for c in ("pipeline_value", "expected", "low", "high")}
-    st.dataframe(table.assign(**money).rename(columns=FORECAST_COLUMNS | {"group": by}),
-                 hide_index=True, width="stretch")  # fmt: skip
+    components.table(table.rename(columns=FORECAST_COLUMNS | {"group": by}), whole=["open leads"],
+                     money=[FORECAST_COLUMNS[c] for c in ("pipeline_value", "expected", "low", "high")])  # fmt: skip
     _target(data, result)
 
 
@@ -329,31 +328,26 @@ def _bands_and_criteria(result: suggest.Suggestion) -> None:
     low, high = result.clipped
     st.subheader("Proposed bands")
     bands = result.bands
-    st.dataframe(pd.DataFrame({
+    components.table(pd.DataFrame({
         "band": bands["band"], "now from": bands["current_from"],
-        "suggested from": bands["suggested_from"],
-        "sales-ready": bands["sales_ready"],
-        "share of leads": bands["share"].map(format.percent),
-        "win rate": bands["win_rate"].map(format.percent),
+        "suggested from": bands["suggested_from"], "sales-ready": bands["sales_ready"],
+        "share of leads": bands["share"], "win rate": bands["win_rate"],
         "closed leads": bands["closed_leads"],
-    }), hide_index=True, width="stretch")  # fmt: skip
+    }), percent=["share of leads", "win rate"])  # fmt: skip
     st.caption(f"Scores of the suggested model: every lead starts at {result.model.baseline:g} "
                f"points; {format.percent(low)} of leads fall below 0 and {format.percent(high)} "
                "above 100 before the clip. Bands are applied with the points.")  # fmt: skip
     st.subheader("Suggested criteria")
     table = result.table
-    st.dataframe(
+    components.table(
         pd.DataFrame({
             "criterion": table["label"], "group": table["group"],
             "current": table["current"], "suggested": table["suggested"],
-            "closed leads": table["closed_leads"],
-            "win rate": table["win_rate"].map(format.percent),
+            "closed leads": table["closed_leads"], "win rate": table["win_rate"],
             "95 % interval": [f"{format.percent(lo)} – {format.percent(hi)}"
                               for lo, hi in zip(table["low"], table["high"], strict=True)],
         }),
-        hide_index=True, width="stretch", height=480,
-        column_config={c: st.column_config.NumberColumn(format="%+g")
-                       for c in ("current", "suggested")},
+        percent=["win rate"], signed=["current", "suggested"], height=480,
     )  # fmt: skip
     st.caption("Each column cut into ranges or levels, merged where win rates do not differ, "
                "ranges monotone unless the data says otherwise, weighed by a logistic "

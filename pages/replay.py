@@ -20,25 +20,13 @@ METRIC_HELP = {
 }
 
 
-def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame.assign(**{c: frame[c].map(format.percent) for c in columns})
+EVIDENCE_LABELS = {"hit": "closed leads hit", "win_rate_hit": "win rate when hit",
+                   "win_rate_not": "win rate when not", "earned": "points earned"}  # fmt: skip
 
 
-def _bands(rep: replay.Report) -> pd.DataFrame:
-    table = _pct(rep.bands, ["share", "win_rate", "to_opportunity"])
-    return table.assign(
-        revenue_won=rep.bands["revenue_won"].map(format.money),
-        avg_deal=rep.bands["avg_deal"].map(format.money),
-    ).rename(columns={"win_rate": "win rate", "revenue_won": "revenue won",
-                      "avg_deal": "avg deal", "to_opportunity": "reached opportunity"})  # fmt: skip
-
-
-def _evidence(rep: replay.Report) -> pd.DataFrame:
-    evidence = _pct(rep.evidence, ["win_rate_hit", "win_rate_not"])
-    return evidence.assign(lift=rep.evidence["lift"].round(2)).rename(
-        columns={"hit": "closed leads hit", "win_rate_hit": "win rate when hit",
-                 "win_rate_not": "win rate when not", "earned": "points earned"}
-    )  # fmt: skip
+def _evidence(rep: replay.Report) -> None:
+    components.table(rep.evidence.rename(columns=EVIDENCE_LABELS),
+                     percent=["win rate when hit", "win rate when not"], decimals={"lift": 2})  # fmt: skip
 
 
 def _newest(data, newest: pd.DataFrame) -> None:
@@ -138,7 +126,8 @@ def main() -> None:
     band_cols = st.columns(len(reports))
     for col, (key, rep) in zip(band_cols, reports.items(), strict=True):
         col.markdown(f"**Model {key}**")
-        col.dataframe(_bands(rep), hide_index=True, width="stretch")
+        with col:
+            components.band_table(rep.bands)
     if "B" in reports:
         st.markdown("**Band migration** (rows: band under A, columns: band under B)")
         moves = compared.migration
@@ -170,7 +159,7 @@ def main() -> None:
     for key, rep in reports.items():
         if len(reports) > 1:
             st.markdown(f"**Model {key}**")
-        st.dataframe(_evidence(rep), hide_index=True, width="stretch")
+        _evidence(rep)
     sidebar.tour_next("Replay")
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from model import charts, format
 from model.analysis import attribution
 from model.core.scoring import score
-from ui import caches, state
+from ui import caches, components, state
 
 
 def _taxonomy(data, folder) -> dict[str, str]:
@@ -59,7 +59,7 @@ def main() -> None:
         st.plotly_chart(charts.figure_group_win_rate(table), width="stretch")
         st.caption("Win rate of the closed leads of each source category, with 95 % Wilson "
                    "intervals (labels: closed leads). Wide bars mean few leads.")  # fmt: skip
-        st.dataframe(_display(table), hide_index=True, width="stretch")
+        _display(table)
         st.plotly_chart(charts.figure_score_by_group(attribution.score_by_group(scores, groups)),
                         width="stretch")  # fmt: skip
         st.caption("How each category's leads score. If a category scores high but wins "
@@ -77,25 +77,25 @@ def _credit(data, scores, as_of) -> None:
                "those before the decision moment count.")  # fmt: skip
     rule = st.radio("Credit rule", list(attribution.RULES), format_func=attribution.RULES.get,
                     horizontal=True, key="credit_rule")  # fmt: skip
-    st.dataframe(_display(attribution.credit_table(data, scores, as_of, rule)), hide_index=True,
-                 width="stretch")  # fmt: skip
+    _display(attribution.credit_table(data, scores, as_of, rule))
     st.markdown("**Every rule side by side** (leads and wins credited to each channel)")
     side = attribution.all_rules(data, scores, as_of)
-    st.dataframe(side.round(1), hide_index=True, width="stretch")
+    components.table(side, decimals={c: 1 for c in side.columns if side[c].dtype.kind == "f"})
     st.caption("A lead's credit sums to 1 under every rule, so each column sums to the leads "
                "(or wins) in the data; rules differ only in how they split a lead's credit.")  # fmt: skip
 
 
-def _display(table: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "category": table["category"], "leads": table["leads"].round(1),
-        "closed": table["closed"].round(1), "won": table["won"].round(1),
-        "win rate": table["win_rate"].map(format.percent),
+def _display(table: pd.DataFrame) -> None:
+    """A category or credit table: leads, closed and won (fractional under split credit),
+    win rate with its interval, revenue won and the average score."""
+    components.table(pd.DataFrame({
+        "category": table["category"], "leads": table["leads"], "closed": table["closed"],
+        "won": table["won"], "win rate": table["win_rate"],
         "95 % interval": [f"{format.percent(lo)} – {format.percent(hi)}"
                           for lo, hi in zip(table["low"], table["high"], strict=True)],
-        "revenue won": table["revenue_won"].map(format.money),
-        "avg score": table["avg_score"].round(1),
-    })  # fmt: skip
+        "revenue won": table["revenue_won"], "avg score": table["avg_score"],
+    }), percent=["win rate"], money=["revenue won"],
+        decimals={"leads": 1, "closed": 1, "won": 1, "avg score": 1})  # fmt: skip
 
 
 main()

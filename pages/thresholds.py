@@ -11,7 +11,7 @@ from model.core import scoring
 from model.core.dataset import Dataset
 from model.core.hits import Hits
 from model.core.spec import ModelError, ScoringModel, parse_model
-from ui import caches, sidebar, state
+from ui import caches, components, sidebar, state
 
 
 @st.cache_resource(max_entries=4, show_spinner="Replaying every lead's score event by event…")
@@ -78,16 +78,13 @@ def main() -> None:
                 delta(format.money(then["revenue_captured"] - now["revenue_captured"])))  # fmt: skip
 
     table = replay.compare_thresholds(sweep, current_t, proposed_t)
-    st.dataframe(
-        pd.DataFrame({
-            "sales-ready leads": table["sales_ready"].map("{:,.0f}".format),
-            "per week": table["per_week"].map("{:.1f}".format),
-            "win rate": table["win_rate"].map(format.percent),
-            "recall": table["recall"].map(format.percent),
-            "wins missed": table["missed_wins"].map("{:,.0f}".format),
-            "revenue captured": table["revenue_captured"].map(format.money),
-        }, index=table.index),
-        width="stretch",
+    components.table(
+        table[["sales_ready", "per_week", "win_rate", "recall", "missed_wins", "revenue_captured"]]
+        .rename(columns={"sales_ready": "sales-ready leads", "per_week": "per week",
+                              "win_rate": "win rate", "missed_wins": "wins missed",
+                              "revenue_captured": "revenue captured"}),
+        percent=["win rate", "recall"], money=["revenue captured"], decimals={"per week": 1},
+        whole=["sales-ready leads", "wins missed"], hide_index=False,
     )  # fmt: skip
     left, right = st.columns(2)
     with left:
@@ -99,11 +96,8 @@ def main() -> None:
         counts, won_value = scoring.score_bins(scores.score, data.outcome, data.won_value)
         bands = summaries.band_table(counts, won_value, proposed)
         st.markdown("**Bands with the proposed boundaries**")
-        shown = bands[["band", "range", "leads", "share", "won", "win_rate", "revenue_won"]]
-        st.dataframe(shown.assign(share=bands["share"].map(format.percent),
-                                  win_rate=bands["win_rate"].map(format.percent),
-                                  revenue_won=bands["revenue_won"].map(format.money)),
-                     hide_index=True, width="stretch")  # fmt: skip
+        components.band_table(bands, columns=["band", "range", "leads", "share", "won",
+                                              "win_rate", "revenue_won"])  # fmt: skip
         if proposed is not model and st.button(
             "Use these boundaries in the model", key="use_boundaries"
         ):
@@ -127,16 +121,16 @@ def main() -> None:
                     width="stretch")  # fmt: skip
     st.caption("Leads handed to sales per week under each threshold; the dashed line is what "
                "the team can take.")  # fmt: skip
-    st.dataframe(
+    components.table(
         pd.DataFrame({
             "handed off": [r.handed_off for r in runs.values()],
-            "per week (last 12 weeks)": [round(r.per_week["handoffs"].tail(12).mean(), 1)
-                                         for r in runs.values()],
+            "per week (last 12 weeks)": [r.per_week["handoffs"].tail(12).mean() for r in runs.values()],
             "weeks over capacity": [int((r.per_week["handoffs"] > capacity).sum()) for r in runs.values()],
-            "median days to hand-off": [round(r.median_days, 1) for r in runs.values()],
-            "win rate of handed-off (closed)": [format.percent(r.win_rate) for r in runs.values()],
+            "median days to hand-off": [r.median_days for r in runs.values()],
+            "win rate of handed-off (closed)": [r.win_rate for r in runs.values()],
         }, index=list(runs)),
-        width="stretch",
+        percent=["win rate of handed-off (closed)"], hide_index=False,
+        decimals={"per week (last 12 weeks)": 1, "median days to hand-off": 1},
     )  # fmt: skip
     sidebar.tour_next("Thresholds")
 

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import column_format
+
 
 @pytest.fixture
 def at(open_app: Callable[..., AppTest]) -> AppTest:
@@ -32,11 +34,16 @@ def test_lowering_the_threshold_sends_more_leads(at: AppTest) -> None:
     assert after > before
     table = _table(at, "sales-ready leads")
     assert list(table.index) == ["current (75)", "proposed (65)", "difference"]
+    assert table["sales-ready leads"].dtype.kind in "if"  # numbers stay numbers: they sort
+    assert 0 < table.loc["current (75)", "win rate"] <= 100  # a share, shown as "18.4 %"
+    frame = next(d for d in at.dataframe if "sales-ready leads" in d.value.columns)
+    assert column_format(frame, "win rate") == "%.1f %%"
+    assert column_format(frame, "revenue captured") == "dollar"
     handed = _table(at, "handed off")
     assert list(handed.index) == ["current (75)", "proposed (65)"]
     assert handed["handed off"].iloc[1] > handed["handed off"].iloc[0]
-    bands = _table(at, "range")
-    assert bands["range"].iloc[0] == "65–100"
+    bands = _table(at, "scores")
+    assert bands["scores"].iloc[0] == "65–100"
 
 
 def test_capacity_inputs_change_weeks_over_capacity(at: AppTest) -> None:
@@ -52,7 +59,7 @@ def test_capacity_inputs_change_weeks_over_capacity(at: AppTest) -> None:
 def test_crossed_boundaries_are_refused_with_a_message(at: AppTest) -> None:
     at.slider(key="boundary_1").set_value(80).run()  # B above A
     assert any("ordered from highest to lowest" in e.value for e in at.error)
-    assert _table(at, "range")["range"].iloc[0] == "75–100"
+    assert _table(at, "scores")["scores"].iloc[0] == "75–100"
 
 
 def test_use_the_proposed_boundaries_in_the_model(at: AppTest) -> None:

@@ -27,12 +27,15 @@ def table(
     money: Iterable[str] = (),
     decimals: dict[str, int] | None = None,
     whole: Iterable[str] = (),
+    signed: Iterable[str] = (),
     hide_index: bool = True,
+    height: int | None = None,
     key: str | None = None,
 ) -> None:
     """Draw a table whose numbers stay numbers (columns sort as numbers and download as
     numbers), each column shown the way people read it. `percent` columns hold shares
-    (0.184) and show as "18.4 %"; `money` as dollars; `decimals` and `whole` fix digits."""
+    (0.184) and show as "18.4 %"; `money` as dollars; `decimals` and `whole` fix digits;
+    `signed` points show their sign (+8, -15)."""
     config: dict[str, st.column_config.Column] = {}
     if isinstance(frame, pd.DataFrame):
         frame = frame.copy()
@@ -45,7 +48,10 @@ def table(
         config[c] = st.column_config.NumberColumn(c, format=f"%.{digits}f")
     for c in whole:
         config[c] = st.column_config.NumberColumn(c, format="localized")
-    st.dataframe(frame, hide_index=hide_index, width="stretch", column_config=config, key=key)
+    for c in signed:
+        config[c] = st.column_config.NumberColumn(c, format="%+g")
+    st.dataframe(frame, hide_index=hide_index, width="stretch", column_config=config, key=key,
+                 **({"height": height} if height else {}))  # fmt: skip
 
 
 BAND_LABELS = {
