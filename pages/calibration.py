@@ -17,6 +17,7 @@ from model.core.spec import ScoringModel
 from ui import caches, components, sidebar, state
 
 METHOD_NAMES = {"isotonic": "Isotonic (monotone)", "logistic": "Logistic (Platt)"}
+VIEWS = ["Confidence", "Forecast", "Suggested points"]
 FORECAST_COLUMNS = {"open_leads": "open leads", "pipeline_value": "pipeline value",
                     "expected": "expected revenue", "low": "low (10 %)", "high": "high (90 %)"}  # fmt: skip
 
@@ -370,21 +371,22 @@ def main() -> None:
     mid.number_input("Folds", 2, 10, key="cal_folds")
     right.toggle("Per pipeline stage", key="cal_by_stage",
                  help="Leads at a later stage close more often at the same score.")  # fmt: skip
-    try:
-        rep = _calibrate(data, data.name, model.model_dump_json(), str(as_of),
-                         st.session_state["cal_method"], st.session_state["cal_folds"],
-                         st.session_state["cal_by_stage"], as_of)  # fmt: skip
-    except CalibrationError as exc:
-        st.error(f"Cannot calibrate on this data: {exc}.")
-        return
+    view = st.radio("Show", VIEWS, horizontal=True, key="cal_view", label_visibility="collapsed")
     leaks = caches.leakage(data, model, as_of)
-    conf, fc_tab, sug = st.tabs(["Confidence", "Forecast", "Suggested points"])
-    with conf:
-        _confidence_tab(rep, leaks)
-    with fc_tab:
-        _forecast_tab(data, model, rep.calibration)
-    with sug:
+    if view == "Suggested points":  # only the view picked runs: each is seconds at 1M leads
         _suggest_tab(data, model, leaks, as_of)
+    else:
+        try:
+            rep = _calibrate(data, data.name, model.model_dump_json(), str(as_of),
+                             st.session_state["cal_method"], st.session_state["cal_folds"],
+                             st.session_state["cal_by_stage"], as_of)  # fmt: skip
+        except CalibrationError as exc:
+            st.error(f"Cannot calibrate on this data: {exc}.")
+            return
+        if view == "Confidence":
+            _confidence_tab(rep, leaks)
+        else:
+            _forecast_tab(data, model, rep.calibration)
     sidebar.tour_next("Calibration")
 
 

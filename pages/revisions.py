@@ -195,6 +195,14 @@ def _import(store: RevisionStore, author: str) -> None:
         st.rerun()
 
 
+VIEWS = {
+    "Versioned columns": lambda store, name, revisions, cadence: _columns_tab(revisions),
+    "Diff": lambda store, name, revisions, cadence: _diff_tab(revisions),
+    "Review checklist": lambda store, name, revisions, cadence: _checklist(store, revisions, cadence),
+    "Restore, make live, import": lambda store, name, revisions, cadence: _actions(store, name, revisions),
+}  # fmt: skip
+
+
 def main() -> None:
     state.require_router()
     st.title("Revisions")
@@ -221,17 +229,11 @@ def main() -> None:
     revisions = store.revisions(name)
     cadence = store.cadence(name)
     _cadence(cadence)
-    columns, diff, review, actions = st.tabs(
-        ["Versioned columns", "Diff", "Review checklist", "Restore, make live, import"]
-    )
-    with columns:
-        _columns_tab(revisions)
-    with diff:
-        _diff_tab(revisions)
-    with review:
-        _checklist(store, revisions, cadence)
-    with actions:
-        _actions(store, name, revisions)
+    view = st.radio("Show", list(VIEWS), horizontal=True, key="revisions_view",
+                    label_visibility="collapsed")  # fmt: skip
+    VIEWS[view](
+        store, name, revisions, cadence
+    )  # only the view picked runs (the checklist replays)
 
 
 main()

@@ -23,6 +23,8 @@ def metric(at: AppTest, label: str) -> str:
 
 def test_calibrated_confidence_beats_the_baseline_and_reads_out(at: AppTest) -> None:
     assert at.title[0].value == "Lead confidence"
+    assert at.radio(key="cal_view").value == "Confidence"
+    assert not [m for m in at.metric if m.label.startswith(("AUC", "Expected revenue"))]  # unrun
     ece = next(m for m in at.metric if m.label == "ECE")
     assert float(ece.value) < 0.02
     assert "vs score/100" in ece.delta
@@ -60,6 +62,7 @@ def test_logistic_fit_and_per_stage_calibration(at: AppTest) -> None:
 
 
 def test_forecast_and_target_back_solve(at: AppTest) -> None:
+    at.radio(key="cal_view").set_value("Forecast").run()  # only the view picked runs
     expected = metric(at, "Expected revenue")
     assert expected.startswith("$")
     low, high = metric(at, "80% interval").split(" – ")
@@ -78,6 +81,7 @@ def test_forecast_and_target_back_solve(at: AppTest) -> None:
 
 
 def test_suggestion_goes_to_the_editor_as_an_unsaved_draft(at: AppTest) -> None:
+    at.radio(key="cal_view").set_value("Suggested points").run()  # only the view picked runs
     current = float(metric(at, "AUC, current points"))
     suggested = float(metric(at, "AUC, suggested model"))
     assert current < suggested
@@ -106,6 +110,7 @@ def test_suggestion_goes_to_the_editor_as_an_unsaved_draft(at: AppTest) -> None:
 
 
 def test_picking_a_sales_ready_share_moves_the_proposed_line(at: AppTest) -> None:
+    at.radio(key="cal_view").set_value("Suggested points").run()  # only the view picked runs
     at.toggle(key="ready_share_on").set_value(True).run()
     at.slider(key="ready_share").set_value(0.1).run()
     bands = next(d.value for d in at.dataframe if "suggested from" in d.value.columns)
@@ -130,6 +135,7 @@ def test_calibration_is_saved_with_the_revision(open_app: Callable[..., AppTest]
 
 
 def test_a_kept_flag_says_so_and_the_column_is_scored(at: AppTest) -> None:
+    at.radio(key="cal_view").set_value("Suggested points").run()  # only the view picked runs
     at.multiselect(key="keep_flagged").set_value(["stage"]).run()
     assert any("'stage'" in w.value and "kept, as you asked" in w.value for w in at.warning)
     criteria = next(d.value for d in at.dataframe if "95 % interval" in d.value.columns)

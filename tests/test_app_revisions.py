@@ -57,6 +57,7 @@ def test_save_a_revision_and_see_it_as_a_new_column_with_its_note(at: AppTest) -
     assert table.loc["Pricing page view", ["v1", "v2"]].tolist() == ["6", "9"]
     assert table.loc["note", "v2"] == "pricing up after the workshop"
     assert table.loc["saved by", "v2"] == "Raj"
+    at.radio(key="revisions_view").set_value("Diff").run()
     diff = "".join(m.value for m in at.markdown)
     assert "Pricing page view 6 → 9 (note: reps say pricing visitors close)" in diff
 
@@ -126,6 +127,7 @@ def reviewed_store() -> RevisionStore:
 
 def test_overdue_review_banner_and_checklist(reviewed_store, open_app) -> None:
     at = open_app("pages/revisions.py")
+    at.radio(key="revisions_view").set_value("Review checklist").run()
     banner = at.warning[0].value
     assert "Model review overdue" in banner
     assert "30 Aug 2026" in banner
@@ -151,6 +153,7 @@ def test_overdue_review_banner_and_checklist(reviewed_store, open_app) -> None:
 
 def test_restore_make_live_and_import_on_the_revisions_page(reviewed_store, open_app) -> None:
     at = open_app("pages/revisions.py")
+    at.radio(key="revisions_view").set_value("Restore, make live, import").run()
     at.text_input(key="author").input("Lee").run()
     at.selectbox(key="action_revision").set_value("v1").run()
     at.button(key="restore_button").click().run()

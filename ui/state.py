@@ -80,7 +80,7 @@ PERSISTENT = (
     "asof_kind", "asof_days", "asof_date", "model_name", "baseline", "cap_fit", "cap_engagement",
     "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
     "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author", "dataset",
-    "presentation",
+    "presentation", "cal_view", "revisions_view",
 )  # fmt: skip
 
 
