@@ -22,19 +22,18 @@ FORECAST_COLUMNS = {"open_leads": "open leads", "pipeline_value": "pipeline valu
                     "expected": "expected revenue", "low": "low (10 %)", "high": "high (90 %)"}  # fmt: skip
 
 
-@st.cache_data(max_entries=8, show_spinner="Calibrating out of fold…")
-def _calibrate(_data: Dataset, data_name: str, model_json: str, as_of_text: str,
-               method: str, folds: int, by_stage: bool, _as_of: AsOf) -> CalibrationReport:  # fmt: skip
-    model = ScoringModel.model_validate_json(model_json)
-    scores = score(caches.hits(_data, model, _as_of), model)
-    return calibration.calibrate(_data, scores, method=method, folds=folds, by_stage=by_stage)
+@st.cache_data(max_entries=8, show_spinner="Calibrating out of fold…", hash_funcs=caches.BY_VALUE)
+def _calibrate(data: Dataset, model: ScoringModel, as_of: AsOf, method: str, folds: int,
+               by_stage: bool) -> CalibrationReport:  # fmt: skip
+    scores = score(caches.hits(data, model, as_of), model)
+    return calibration.calibrate(data, scores, method=method, folds=folds, by_stage=by_stage)
 
 
 def _suggest(data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, ...],
              share: float | None) -> suggest.Suggestion:  # fmt: skip
     """The suggestion, fitted with a progress bar and kept in the session for the last few
     settings (st.cache_data cannot drive a bar drawn outside the cached function)."""
-    key = (data.name, model.model_dump_json(), str(as_of), keep, share)
+    key = (data.name, model.to_json(), as_of, keep, share)
     kept: dict = st.session_state.setdefault("suggestions", {})
     if key not in kept:
         bar = st.progress(0.0, text="Fitting the suggested model on older leads…")
@@ -52,10 +51,10 @@ def _suggest(data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, .
     return kept[key]
 
 
-@st.cache_data(max_entries=4, show_spinner="Training the gradient-boosted ceiling…")
-def _ceiling(_data: Dataset, data_name: str, as_of_text: str, exclude: tuple[str, ...],
-             _as_of: AsOf) -> dict[str, float]:  # fmt: skip
-    return suggest.ceiling_auc(_data, _as_of, exclude=frozenset(exclude))
+@st.cache_data(max_entries=4, show_spinner="Training the gradient-boosted ceiling…",
+               hash_funcs=caches.BY_VALUE)  # fmt: skip
+def _ceiling(data: Dataset, as_of: AsOf, exclude: tuple[str, ...]) -> dict[str, float]:
+    return suggest.ceiling_auc(data, as_of, exclude=frozenset(exclude))
 
 
 def _metrics(rep: CalibrationReport) -> None:
@@ -322,7 +321,7 @@ def _ceiling_figures(data, result, as_of) -> dict[str, float] | None:
     if not st.session_state.get("want_ceiling"):
         return None
     exclude = tuple(sorted(suggest.left_out(result.leaks)))
-    return _ceiling(data, data.name, str(as_of), exclude, as_of)
+    return _ceiling(data, as_of, exclude)
 
 
 def _bands_and_criteria(result: suggest.Suggestion) -> None:
@@ -377,9 +376,8 @@ def main() -> None:
         _suggest_tab(data, model, leaks, as_of)
     else:
         try:
-            rep = _calibrate(data, data.name, model.model_dump_json(), str(as_of),
-                             st.session_state["cal_method"], st.session_state["cal_folds"],
-                             st.session_state["cal_by_stage"], as_of)  # fmt: skip
+            rep = _calibrate(data, model, as_of, st.session_state["cal_method"],
+                             st.session_state["cal_folds"], st.session_state["cal_by_stage"])  # fmt: skip
         except CalibrationError as exc:
             st.error(f"Cannot calibrate on this data: {exc}.")
             return

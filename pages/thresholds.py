@@ -14,12 +14,11 @@ from model.core.spec import ModelError, ScoringModel, parse_model
 from ui import caches, components, sidebar, state
 
 
-@st.cache_resource(max_entries=4, show_spinner="Replaying every lead's score event by event…")
-def _timeline(
-    _data: Dataset, data_name: str, model_json: str, _model: ScoringModel, _hits: Hits
-) -> handoff.Timeline:
+@st.cache_resource(max_entries=4, show_spinner="Replaying every lead's score event by event…",
+                   hash_funcs=caches.BY_VALUE)  # fmt: skip
+def _timeline(data: Dataset, model: ScoringModel, _hits: Hits) -> handoff.Timeline:
     """The live score timeline depends on the whole model (points too), not on as-of."""
-    return handoff.score_timeline(_data, _hits, _model)
+    return handoff.score_timeline(data, _hits, model)
 
 
 def _proposed(model: ScoringModel) -> ScoringModel:
@@ -113,7 +112,7 @@ def main() -> None:
     c1.number_input("Sales reps", 1, 500, key="reps")
     c2.number_input("Leads each rep can take per week", 1, 500, key="per_rep")
     capacity = st.session_state["reps"] * st.session_state["per_rep"]
-    line = _timeline(data, data.name, model.to_json(), model, hits)
+    line = _timeline(data, model, hits)
     runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}
     if proposed_t != current_t:
         runs[f"proposed ({proposed_t})"] = handoff.handoffs(data, line, proposed_t)

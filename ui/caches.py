@@ -22,6 +22,11 @@ from model.ingest.catalog import dataset_meta, load_dataset, saved_datasets
 from model.store.revisions import RevisionStore, StoreError, default_url
 from ui.state import DEMO_LABEL, data_label, demo_folder
 
+# How the caches below tell their arguments apart: a dataset by its name (hashing a million
+# leads on every rerun would cost more than the work cached), a decision moment and a model
+# by value. The one place these keys are written.
+BY_VALUE = {Dataset: lambda d: d.name, AsOf: str, ScoringModel: lambda m: m.to_json()}
+
 
 class HitCache:
     """Recently built hit matrices within a memory budget, least recently used out first.
@@ -84,12 +89,12 @@ def dataset() -> Dataset:
         st.error(f"The dataset {data_label()!r} cannot be read: {exc}. Pick another in the "
                  "sidebar, or import the export again on the Data page.")  # fmt: skip
         st.stop()
-    return _scoped(full, full.name, str(st.session_state["as_of"]), st.session_state["as_of"])
+    return _scoped(full, st.session_state["as_of"])
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _scoped(_data: Dataset, data_name: str, as_of_text: str, _as_of: AsOf) -> Dataset:
-    return existing_at(_data, _as_of)
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_VALUE)
+def _scoped(data: Dataset, as_of: AsOf) -> Dataset:
+    return existing_at(data, as_of)
 
 
 def dataset_folder() -> Path:
@@ -128,7 +133,7 @@ def hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
         with st.spinner("Replaying events as of each decision moment…"):
             return build_hits(data, model, as_of)
 
-    return _hit_cache().get((data.name, model.rules_key(), str(as_of)), build)
+    return _hit_cache().get((data.name, model.rules_key(), as_of), build)
 
 
 @st.cache_resource(show_spinner=False)
@@ -141,31 +146,24 @@ def report(data: Dataset, model: ScoringModel, as_of: AsOf, *, width: int = 10) 
     """Every replay figure of one model, cached on the whole model: Replay and the review
     checklist redraw on each widget change, and at 1M leads a report takes a third of a
     second even with the hit matrix cached."""
-    return _report(data, data.name, model.to_json(), str(as_of), width, model, as_of)
+    return _report(data, model, as_of, width)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _report(
-    _data: Dataset,
-    data_name: str,
-    model_json: str,
-    as_of_text: str,
-    width: int,
-    _model: ScoringModel,
-    _as_of: AsOf,
-) -> Report:
-    return replay.report(_data, hits(_data, _model, _as_of), _model, width=width)
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_VALUE)
+def _report(data: Dataset, model: ScoringModel, as_of: AsOf, width: int) -> Report:
+    return replay.report(data, hits(data, model, as_of), model, width=width)
 
 
 def leakage(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:
     """Columns probably recorded at or after the outcome, judged per column (cached on the
     data and the decision moment: edits of the model do not change them)."""
-    return _leakage(data, data.name, str(as_of), model, as_of)
+    return _leakage(data, as_of, model)
 
 
-@st.cache_data(max_entries=16, show_spinner="Looking for fields recorded after the outcome…")
-def _leakage(_data, data_name, as_of_text, _model, _as_of) -> pd.DataFrame:
-    return suggest.leakage(_data, hits(_data, _model, _as_of))
+@st.cache_data(max_entries=16, show_spinner="Looking for fields recorded after the outcome…",
+               hash_funcs=BY_VALUE)  # fmt: skip
+def _leakage(data: Dataset, as_of: AsOf, _model: ScoringModel) -> pd.DataFrame:
+    return suggest.leakage(data, hits(data, _model, as_of))
 
 
 def fitting_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
