@@ -56,8 +56,9 @@ def run(args: list[str]) -> tuple[float, float]:
     """Wall seconds and peak memory (GiB) of one `leadscore score` process, measured by a
     fresh parent of its own (peak memory of children is kept per parent)."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", MEASURE, *args], check=True,
-                          stdout=subprocess.PIPE, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *args], check=True, stdout=subprocess.PIPE, text=True
+    )
     seconds = time.perf_counter() - start
     return seconds, int(done.stdout.split()[-1]) / 2**20
 
@@ -72,11 +73,19 @@ def main() -> None:
         folder = Path(tmp)
         start = time.perf_counter()
         leads, events = make(folder, args.leads, args.events, args.seed)
-        print(f"data: {args.leads:,} leads, {pq.ParquetFile(events).metadata.num_rows:,} events "
-              f"({(leads.stat().st_size + events.stat().st_size) / 2**30:.1f} GiB Parquet) in "
-              f"{time.perf_counter() - start:.0f} s")  # fmt: skip
-        common = ["--model", str(DEFAULT_MODEL_PATH), "--leads", str(leads), "--events",
-                  str(events)]  # fmt: skip
+        print(
+            f"data: {args.leads:,} leads, {pq.ParquetFile(events).metadata.num_rows:,} events "
+            f"({(leads.stat().st_size + events.stat().st_size) / 2**30:.1f} GiB Parquet) in "
+            f"{time.perf_counter() - start:.0f} s"
+        )
+        common = [
+            "--model",
+            str(DEFAULT_MODEL_PATH),
+            "--leads",
+            str(leads),
+            "--events",
+            str(events),
+        ]
         py_s, py_mem = run([*common, "--out", str(folder / "python.csv")])
         print(f"python engine in parts: {py_s:.0f} s, peak {py_mem:.1f} GiB")
         duck_s, duck_mem = run([*common, "--engine", "duckdb", "--out", str(folder / "duck.csv")])

@@ -53,8 +53,11 @@ def measure(demo_dir: Path, label: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"LEADSCORE_DEMO_DIR": str(demo_dir),
-               "LEADSCORE_DB_URL": f"sqlite:///{tmp}/r.db", "LEADSCORE_DATA_DIR": tmp}  # fmt: skip
+        env = {
+            "LEADSCORE_DEMO_DIR": str(demo_dir),
+            "LEADSCORE_DB_URL": f"sqlite:///{tmp}/r.db",
+            "LEADSCORE_DATA_DIR": tmp,
+        }
         with app_server(env, timeout=600) as url, sync_playwright() as p:
             browser = launch(p)
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -77,8 +80,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         small, large = Path(tmp) / "20k", Path(tmp) / "1m"
         for folder, n in ((small, 20_000), (large, 1_000_000)):
-            subprocess.run([sys.executable, "-m", "model.cli", "demo-data", "--out", str(folder),
-                            "--leads", str(n)], check=True, cwd=ROOT)  # fmt: skip
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "model.cli",
+                    "demo-data",
+                    "--out",
+                    str(folder),
+                    "--leads",
+                    str(n),
+                ],
+                check=True,
+                cwd=ROOT,
+            )
         measure(small, "demo data, 20,000 leads")
         measure(large, "1,000,000 leads, ~15M events")
 

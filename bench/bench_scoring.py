@@ -100,8 +100,10 @@ def _pandas_attribute(leads: pd.DataFrame, rule) -> pd.Series:
 
 def naive_apply(leads: pd.DataFrame, events: pd.DataFrame, model: ScoringModel) -> pd.Series:
     """What a spreadsheet-minded script does: DataFrame.apply(axis=1) with Python loops."""
-    by_lead = {k: list(zip(g["occurred_at"], g["event_type"], strict=True))
-               for k, g in events.groupby("lead_id", observed=True)}  # fmt: skip
+    by_lead = {
+        k: list(zip(g["occurred_at"], g["event_type"], strict=True))
+        for k, g in events.groupby("lead_id", observed=True)
+    }
     h = model.decay.half_life_days
 
     def one(row: pd.Series) -> float:
@@ -109,9 +111,11 @@ def naive_apply(leads: pd.DataFrame, events: pd.DataFrame, model: ScoringModel) 
         fit = eng = und = 0.0
         for c in model.criteria:
             if c.on_events:
-                ws = [0.5 ** ((decision - t).total_seconds() / 86_400 / h)
-                      for t, kind in by_lead.get(row["lead_id"], [])
-                      if kind in c.rule.events and t < decision]  # fmt: skip
+                ws = [
+                    0.5 ** ((decision - t).total_seconds() / 86_400 / h)
+                    for t, kind in by_lead.get(row["lead_id"], [])
+                    if kind in c.rule.events and t < decision
+                ]
                 cap = c.rule.max_count or np.inf
                 eng += c.points * min(sum(ws), cap)
                 und += c.points * min(len(ws), cap)
@@ -155,8 +159,12 @@ def glsm_ms_per_lead(hits, model: ScoringModel, sample: int) -> float | None:
         spec.write_text(json.dumps({"criteria": [[c.id, c.points] for c in model.criteria]}))
         fired = [hits.fired(k, slice(0, sample)) for k in range(len(model.criteria))]
         np.save(matrix, np.column_stack(fired).astype(np.int8))
-        done = subprocess.run([python, Path(__file__).with_name("glsm_peer.py"), spec, matrix],
-                              capture_output=True, text=True, check=True)  # fmt: skip
+        done = subprocess.run(
+            [python, Path(__file__).with_name("glsm_peer.py"), spec, matrix],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return float(done.stdout.split()[-1])
 
 
@@ -169,15 +177,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--targets-only", action="store_true",
-                        help="only the in-app lines that have a target (about a minute)")  # fmt: skip
+    parser.add_argument(
+        "--targets-only",
+        action="store_true",
+        help="only the in-app lines that have a target (about a minute)",
+    )
     args = parser.parse_args()
     scale = args.leads / 1_000_000
 
     t0 = time.perf_counter()
     raw, data = make_data(args.leads, args.events, args.seed)
-    print(f"data: {data.n_leads:,} leads, {data.n_events:,} events "
-          f"(generated and prepared in {time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    print(
+        f"data: {data.n_leads:,} leads, {data.n_events:,} events "
+        f"(generated and prepared in {time.perf_counter() - t0:.1f} s)"
+    )
     model = default_model()
     as_of = AsOf()
     hits = build_hits(data, model, as_of)
@@ -203,8 +216,10 @@ def main() -> None:
         rows.append((name, ms, target, ratio))
         print(f"  {name:<58} {ms:>10,.1f} ms  {target:<10} {ratio}", flush=True)
 
-    print(f"\nmedian of {args.repeat} runs after {WARMUP} warm-ups (in-app) or one (peers); "
-          "ratio = time / in-app engine")  # fmt: skip
+    print(
+        f"\nmedian of {args.repeat} runs after {WARMUP} warm-ups (in-app) or one (peers); "
+        "ratio = time / in-app engine"
+    )
     hits_ms = median_ms(lambda: build_hits(data, model, as_of), repeat=args.repeat, warmup=WARMUP)
     add("in-app: hit matrix (stage 1, created+14d, half-life decay)", hits_ms)
     replay_ms = median_ms(full_replay, repeat=args.repeat, warmup=WARMUP)
@@ -212,8 +227,11 @@ def main() -> None:
     rescore_ms = median_ms(rescore, repeat=args.repeat, warmup=WARMUP)
     add("in-app: points-only re-score incl. band + bucket tables", rescore_ms, "<= 25 ms")
     hist_ms = median_ms(histogram, repeat=args.repeat, warmup=WARMUP)
-    add(f"in-app: histogram figure sent to the page ({len(histogram()) / 1e3:.0f} KB)",
-        hist_ms, "<= 10 ms")  # fmt: skip
+    add(
+        f"in-app: histogram figure sent to the page ({len(histogram()) / 1e3:.0f} KB)",
+        hist_ms,
+        "<= 10 ms",
+    )
 
     if args.targets_only:
         return
@@ -237,14 +255,22 @@ def main() -> None:
     if glsm_ms is None:
         print("  glsm: skipped (make bench creates .venv-glsm with it)")
     else:
-        add("peer: glsm NonPredictive, lead by lead, 5k leads scaled to all",
-            glsm_ms * args.leads, "", rescore_ms)  # fmt: skip
+        add(
+            "peer: glsm NonPredictive, lead by lead, 5k leads scaled to all",
+            glsm_ms * args.leads,
+            "",
+            rescore_ms,
+        )
 
     leads_s = raw.leads.head(sample)
     events_s = raw.events[raw.events["lead_id"].isin(leads_s["lead_id"])]
     apply_ms = median_ms(lambda: naive_apply(leads_s, events_s, model), repeat=1)
-    add(f"peer: naive DataFrame.apply(axis=1), {sample:,} leads scaled to all",
-        apply_ms * args.leads / sample, "", replay_ms)  # fmt: skip
+    add(
+        f"peer: naive DataFrame.apply(axis=1), {sample:,} leads scaled to all",
+        apply_ms * args.leads / sample,
+        "",
+        replay_ms,
+    )
 
     print("\nreplay and thresholds on every generated event (about 15 a lead)")
     raw_full, full = make_data(args.leads, 10**12, args.seed)
@@ -256,29 +282,44 @@ def main() -> None:
     add("in-app: Replay page figures, hit matrix included", report_ms, "", report_ms)
     full_scores = score(full_hits, model)
     proposed = ScoringModel.model_validate(
-        {**model.to_dict(), "bands": [{**b.model_dump(), "min_score": m}
-                                      for b, m in zip(model.bands, (65, 45, 0), strict=True)]}
-    )  # fmt: skip
+        {
+            **model.to_dict(),
+            "bands": [
+                {**b.model_dump(), "min_score": m}
+                for b, m in zip(model.bands, (65, 45, 0), strict=True)
+            ],
+        }
+    )
 
     def threshold_change() -> object:
         counts, won_value = score_bins(full_scores.score, full.outcome, full.won_value)
         return replay.threshold_sweep(full, full_scores), band_table(counts, won_value, proposed)
 
-    add("in-app: threshold change (sweep + band table, no hit matrix)",
-        median_ms(threshold_change, repeat=args.repeat), "", report_ms)  # fmt: skip
+    add(
+        "in-app: threshold change (sweep + band table, no hit matrix)",
+        median_ms(threshold_change, repeat=args.repeat),
+        "",
+        report_ms,
+    )
     full_replay_ms = median_ms(
         lambda: score(build_hits(full, model, as_of), model), repeat=args.repeat
     )
     add("in-app: as-of scores, hit matrix included", full_replay_ms, "", full_replay_ms)
     con = duckdb_connection(raw_full)
     sql = sqlgen.to_sql(model, "duckdb", as_of=as_of) + " ORDER BY lead_id"
-    add("peer: the model as SQL (sqlgen) run by DuckDB, every event",
-        median_ms(lambda: con.execute(sql).fetchnumpy(), repeat=1), "", full_replay_ms)  # fmt: skip
+    add(
+        "peer: the model as SQL (sqlgen) run by DuckDB, every event",
+        median_ms(lambda: con.execute(sql).fetchnumpy(), repeat=1),
+        "",
+        full_replay_ms,
+    )
     _check_equal(con.execute(sql).fetchnumpy(), full, full_scores, model)
 
     summary = {name: round(ms, 1) for name, ms, _, _ in rows}
-    print("\njson:", json.dumps({"leads": args.leads, "events": data.n_events,
-                                 "scale": scale, "ms": summary}))  # fmt: skip
+    print(
+        "\njson:",
+        json.dumps({"leads": args.leads, "events": data.n_events, "scale": scale, "ms": summary}),
+    )
 
 
 def _check_equal(duck: dict, data: Dataset, scores, model: ScoringModel) -> None:

@@ -46,16 +46,29 @@ def figure_score_histogram(hist: pd.DataFrame, model: ScoringModel, *, width: in
     boundaries = model.bands[:-1]
     shapes = [
         {
-            "type": "line", "xref": "x", "yref": "paper", "x0": b.min_score, "x1": b.min_score,
-            "y0": 0, "y1": 1, "line": {"color": "#444", "dash": "solid" if b.sales_ready else "dash"},
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": b.min_score,
+            "x1": b.min_score,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": "#444", "dash": "solid" if b.sales_ready else "dash"},
         }
         for b in boundaries
-    ]  # fmt: skip
+    ]
     notes = [
-        {"x": b.min_score, "y": 1.0, "xref": "x", "yref": "paper", "yanchor": "bottom",
-         "text": f"{b.name} ≥ {b.min_score}", "showarrow": False}
+        {
+            "x": b.min_score,
+            "y": 1.0,
+            "xref": "x",
+            "yref": "paper",
+            "yanchor": "bottom",
+            "text": f"{b.name} ≥ {b.min_score}",
+            "showarrow": False,
+        }
         for b in boundaries
-    ]  # fmt: skip
+    ]
     layout = {
         "barmode": "stack",
         "xaxis": {"title": {"text": "score"}, "range": [0, 101]},
@@ -115,21 +128,27 @@ def figure_outcome_histogram(
                 {
                     "type": "scatter",
                     "mode": "lines",
-                    "line": {"shape": "hvh", "color": OUTCOME_COLOURS[outcome],
-                             "dash": "solid" if i == 0 else "dot", "width": 2},
+                    "line": {
+                        "shape": "hvh",
+                        "color": OUTCOME_COLOURS[outcome],
+                        "dash": "solid" if i == 0 else "dot",
+                        "width": 2,
+                    },
                     "x": (part["bucket"] + width / 2).tolist(),
                     "y": y.tolist(),
                     "name": f"{outcome} ({label})",
                 }
-            )  # fmt: skip
+            )
     layout = {
         "xaxis": {"title": {"text": "score"}, "range": [0, 100]},
-        "yaxis": {"title": {"text": "share of outcome" if normalised else "leads"},
-                  "tickformat": ".0%" if normalised else ","},
+        "yaxis": {
+            "title": {"text": "share of outcome" if normalised else "leads"},
+            "tickformat": ".0%" if normalised else ",",
+        },
         "legend": {"orientation": "h", "y": 1.15},
         "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
         "height": 330,
-    }  # fmt: skip
+    }
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -146,16 +165,19 @@ def figure_bucket_win_rate(tables: dict[str, pd.DataFrame]) -> go.Figure:
                 "y": rate.tolist(),
                 "name": label,
                 "marker": {"color": colours[i % 2]},
-                "error_y": {"type": "data", "symmetric": False,
-                            "array": (t["high"] - rate).fillna(0).tolist(),
-                            "arrayminus": (rate - t["low"]).fillna(0).tolist()},
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (t["high"] - rate).fillna(0).tolist(),
+                    "arrayminus": (rate - t["low"]).fillna(0).tolist(),
+                },
                 "customdata": t["leads"].tolist(),
                 "text": [human_count(n) for n in t["leads"]],
                 "textposition": "inside",
                 "insidetextanchor": "start",
                 "hovertemplate": "%{x}: %{y:.1%} of %{customdata:,} closed leads<extra></extra>",
             }
-        )  # fmt: skip
+        )
     layout = {
         "barmode": "group",
         "xaxis": {"title": {"text": "score bucket"}, "type": "category"},
@@ -199,22 +221,36 @@ def figure_gains(curves: dict[str, pd.DataFrame]) -> go.Figure:
     """Cumulative gains: share of wins captured against share of leads worked, best first."""
     colours = [REVISION_A, REVISION_B]
     traces = [
-        {"type": "scatter", "mode": "lines", "x": [0, 1], "y": [0, 1], "name": "random",
-         "line": {"color": "#999", "dash": "dash"}}
-    ]  # fmt: skip
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [0, 1],
+            "y": [0, 1],
+            "name": "random",
+            "line": {"color": "#999", "dash": "dash"},
+        }
+    ]
     for i, (label, g) in enumerate(curves.items()):
         traces.append(
-            {"type": "scatter", "mode": "lines", "x": g["leads_share"].tolist(),
-             "y": g["wins_share"].tolist(), "name": label, "line": {"color": colours[i % 2]}}
-        )  # fmt: skip
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": g["leads_share"].tolist(),
+                "y": g["wins_share"].tolist(),
+                "name": label,
+                "line": {"color": colours[i % 2]},
+            }
+        )
     layout = {
-        "xaxis": {"title": {"text": "share of closed leads, highest score first"},
-                  "tickformat": ".0%"},
+        "xaxis": {
+            "title": {"text": "share of closed leads, highest score first"},
+            "tickformat": ".0%",
+        },
         "yaxis": {"title": {"text": "share of wins captured"}, "tickformat": ".0%"},
         "legend": {"orientation": "h", "y": 1.15},
         "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
         "height": 330,
-    }  # fmt: skip
+    }
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -222,28 +258,46 @@ def figure_precision_recall(sweep: pd.DataFrame, current: int, proposed: int) ->
     """Win rate (precision) against share of wins reached (recall) over every threshold,
     with the current and the proposed threshold marked."""
     traces = [
-        {"type": "scatter", "mode": "lines", "x": sweep["recall"].tolist(),
-         "y": sweep["win_rate"].tolist(), "name": "every threshold",
-         "line": {"color": "#888"}, "customdata": sweep["threshold"].tolist(),
-         "hovertemplate": "threshold %{customdata}: recall %{x:.0%}, win rate %{y:.1%}"
-                          "<extra></extra>"}
-    ]  # fmt: skip
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": sweep["recall"].tolist(),
+            "y": sweep["win_rate"].tolist(),
+            "name": "every threshold",
+            "line": {"color": "#888"},
+            "customdata": sweep["threshold"].tolist(),
+            "hovertemplate": "threshold %{customdata}: recall %{x:.0%}, win rate %{y:.1%}"
+            "<extra></extra>",
+        }
+    ]
     for label, t, colour in (("current", current, REVISION_A), ("proposed", proposed, REVISION_B)):
         row = sweep.loc[sweep["threshold"] == t].iloc[0]
         traces.append(
-            {"type": "scatter", "mode": "markers+text", "x": [row["recall"]],
-             "y": [row["win_rate"]], "name": f"{label} ({t})", "text": [f"{label} {t}"],
-             "textposition": "top right", "marker": {"size": 12, "color": colour}}
-        )  # fmt: skip
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "x": [row["recall"]],
+                "y": [row["win_rate"]],
+                "name": f"{label} ({t})",
+                "text": [f"{label} {t}"],
+                "textposition": "top right",
+                "marker": {"size": 12, "color": colour},
+            }
+        )
     layout = {
-        "xaxis": {"title": {"text": "share of all wins handed to sales (recall)"},
-                  "tickformat": ".0%", "range": [0, 1.02]},
-        "yaxis": {"title": {"text": "win rate of sales-ready leads (precision)"},
-                  "tickformat": ".0%"},
+        "xaxis": {
+            "title": {"text": "share of all wins handed to sales (recall)"},
+            "tickformat": ".0%",
+            "range": [0, 1.02],
+        },
+        "yaxis": {
+            "title": {"text": "win rate of sales-ready leads (precision)"},
+            "tickformat": ".0%",
+        },
         "legend": {"orientation": "h", "y": 1.15},
         "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
         "height": 340,
-    }  # fmt: skip
+    }
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -251,22 +305,45 @@ def figure_handoffs(weeks: dict[str, pd.DataFrame], capacity: float) -> go.Figur
     """Hand-offs per week for each threshold against the team's weekly capacity."""
     colours = [REVISION_A, REVISION_B]
     traces = [
-        {"type": "scatter", "mode": "lines", "x": w["week"].dt.strftime("%Y-%m-%d").tolist(),
-         "y": w["handoffs"].tolist(), "name": label, "line": {"color": colours[i % 2]}}
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": w["week"].dt.strftime("%Y-%m-%d").tolist(),
+            "y": w["handoffs"].tolist(),
+            "name": label,
+            "line": {"color": colours[i % 2]},
+        }
         for i, (label, w) in enumerate(weeks.items())
-    ]  # fmt: skip
+    ]
     layout = {
         "xaxis": {"title": {"text": "week"}},
         "yaxis": {"title": {"text": "leads handed to sales"}},
-        "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": capacity,
-                    "y1": capacity, "line": {"color": LOST, "dash": "dash"}}],
-        "annotations": [{"xref": "paper", "x": 1, "y": capacity, "xanchor": "right",
-                         "yanchor": "bottom", "text": f"capacity {capacity:g} / week",
-                         "showarrow": False}],
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": capacity,
+                "y1": capacity,
+                "line": {"color": LOST, "dash": "dash"},
+            }
+        ],
+        "annotations": [
+            {
+                "xref": "paper",
+                "x": 1,
+                "y": capacity,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "text": f"capacity {capacity:g} / week",
+                "showarrow": False,
+            }
+        ],
         "legend": {"orientation": "h", "y": 1.15},
         "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
         "height": 340,
-    }  # fmt: skip
+    }
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -274,35 +351,53 @@ def figure_reliability(calibrated: pd.DataFrame, baseline: pd.DataFrame) -> go.F
     """Predicted vs observed win rate per confidence bin, with 95 % Wilson intervals, for
     the calibrated confidence and the score/100 baseline; the diagonal is perfect."""
     traces = [
-        {"type": "scatter", "mode": "lines", "x": [0, 1], "y": [0, 1], "name": "perfect",
-         "line": {"color": "#999", "dash": "dash"}}
-    ]  # fmt: skip
-    for label, frame, colour in (("score / 100", baseline, OPEN),
-                                 ("calibrated (out of fold)", calibrated, REVISION_A)):  # fmt: skip
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [0, 1],
+            "y": [0, 1],
+            "name": "perfect",
+            "line": {"color": "#999", "dash": "dash"},
+        }
+    ]
+    for label, frame, colour in (
+        ("score / 100", baseline, OPEN),
+        ("calibrated (out of fold)", calibrated, REVISION_A),
+    ):
         traces.append(
             {
-                "type": "scatter", "mode": "markers+lines+text", "name": label,
-                "x": frame["predicted"].tolist(), "y": frame["observed"].tolist(),
+                "type": "scatter",
+                "mode": "markers+lines+text",
+                "name": label,
+                "x": frame["predicted"].tolist(),
+                "y": frame["observed"].tolist(),
                 "text": [human_count(n) for n in frame["leads"]],
-                "textposition": "top left", "textfont": {"size": 10, "color": colour},
+                "textposition": "top left",
+                "textfont": {"size": 10, "color": colour},
                 "marker": {"color": colour, "size": 9},
                 "line": {"color": colour},
-                "error_y": {"type": "data", "symmetric": False,
-                            "array": (frame["high"] - frame["observed"]).tolist(),
-                            "arrayminus": (frame["observed"] - frame["low"]).tolist()},
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (frame["high"] - frame["observed"]).tolist(),
+                    "arrayminus": (frame["observed"] - frame["low"]).tolist(),
+                },
                 "customdata": frame["leads"].tolist(),
                 "hovertemplate": "predicted %{x:.1%}<br>observed %{y:.1%}<br>"
-                                 "%{customdata:,} leads<extra></extra>",
+                "%{customdata:,} leads<extra></extra>",
             }
-        )  # fmt: skip
+        )
     layout = {
-        "xaxis": {"title": {"text": "predicted win probability"}, "tickformat": ".0%",
-                  "range": [0, 1]},
+        "xaxis": {
+            "title": {"text": "predicted win probability"},
+            "tickformat": ".0%",
+            "range": [0, 1],
+        },
         "yaxis": {"title": {"text": "observed win rate"}, "tickformat": ".0%", "range": [0, 1]},
         "legend": {"orientation": "h", "y": 1.12},
         "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
         "height": 420,
-    }  # fmt: skip
+    }
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -310,14 +405,27 @@ def figure_forecast(table: pd.DataFrame, level: float) -> go.Figure:
     """Expected revenue per group with its interval, beside the open pipeline value."""
     groups = table["group"].astype(str).tolist()
     traces = [
-        {"type": "bar", "x": groups, "y": table["pipeline_value"].tolist(),
-         "name": "open pipeline value", "marker": {"color": OPEN}},
-        {"type": "bar", "x": groups, "y": table["expected"].tolist(),
-         "name": f"expected revenue ({level:.0%} interval)", "marker": {"color": WON},
-         "error_y": {"type": "data", "symmetric": False,
-                     "array": (table["high"] - table["expected"]).tolist(),
-                     "arrayminus": (table["expected"] - table["low"]).tolist()}},
-    ]  # fmt: skip
+        {
+            "type": "bar",
+            "x": groups,
+            "y": table["pipeline_value"].tolist(),
+            "name": "open pipeline value",
+            "marker": {"color": OPEN},
+        },
+        {
+            "type": "bar",
+            "x": groups,
+            "y": table["expected"].tolist(),
+            "name": f"expected revenue ({level:.0%} interval)",
+            "marker": {"color": WON},
+            "error_y": {
+                "type": "data",
+                "symmetric": False,
+                "array": (table["high"] - table["expected"]).tolist(),
+                "arrayminus": (table["expected"] - table["low"]).tolist(),
+            },
+        },
+    ]
     layout = {
         "barmode": "group",
         "yaxis": {"title": {"text": "revenue"}, "tickprefix": "$"},
@@ -331,29 +439,46 @@ def figure_forecast(table: pd.DataFrame, level: float) -> go.Figure:
 def figure_group_win_rate(table: pd.DataFrame) -> go.Figure:
     """Win rate of closed leads per category with 95 % Wilson intervals, leads as labels."""
     trace = {
-        "type": "bar", "x": table["category"].astype(str).tolist(),
-        "y": table["win_rate"].tolist(), "marker": {"color": WON},
-        "error_y": {"type": "data", "symmetric": False,
-                    "array": (table["high"] - table["win_rate"]).tolist(),
-                    "arrayminus": (table["win_rate"] - table["low"]).tolist()},
-        "text": [human_count(n) for n in table["closed"]], "textposition": "inside",
+        "type": "bar",
+        "x": table["category"].astype(str).tolist(),
+        "y": table["win_rate"].tolist(),
+        "marker": {"color": WON},
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": (table["high"] - table["win_rate"]).tolist(),
+            "arrayminus": (table["win_rate"] - table["low"]).tolist(),
+        },
+        "text": [human_count(n) for n in table["closed"]],
+        "textposition": "inside",
         "insidetextanchor": "start",
         "hovertemplate": "%{x}<br>win rate %{y:.1%}<br>%{text} closed<extra></extra>",
-    }  # fmt: skip
-    layout = {"yaxis": {"title": {"text": "win rate of closed leads"}, "tickformat": ".0%"},
-              "margin": {"t": 20, "b": 40, "l": 60, "r": 10}, "height": 340}  # fmt: skip
+    }
+    layout = {
+        "yaxis": {"title": {"text": "win rate of closed leads"}, "tickformat": ".0%"},
+        "margin": {"t": 20, "b": 40, "l": 60, "r": 10},
+        "height": 340,
+    }
     return go.Figure({"data": [trace], "layout": layout})
 
 
 def figure_score_by_group(shares: pd.DataFrame) -> go.Figure:
     """Score distribution per category (share of its leads per bucket), one line each."""
     traces = [
-        {"type": "scatter", "mode": "lines+markers", "name": str(name),
-         "x": (part["bucket"] + 5).tolist(), "y": part["share"].tolist()}
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": str(name),
+            "x": (part["bucket"] + 5).tolist(),
+            "y": part["share"].tolist(),
+        }
         for name, part in shares.groupby("category", sort=False)
-    ]  # fmt: skip
-    layout = {"xaxis": {"title": {"text": "score"}, "range": [0, 100]},
-              "yaxis": {"title": {"text": "share of the category's leads"}, "tickformat": ".0%"},
-              "legend": {"orientation": "h", "y": 1.2},
-              "margin": {"t": 40, "b": 40, "l": 60, "r": 10}, "height": 360}  # fmt: skip
+    ]
+    layout = {
+        "xaxis": {"title": {"text": "score"}, "range": [0, 100]},
+        "yaxis": {"title": {"text": "share of the category's leads"}, "tickformat": ".0%"},
+        "legend": {"orientation": "h", "y": 1.2},
+        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
+        "height": 360,
+    }
     return go.Figure({"data": traces, "layout": layout})

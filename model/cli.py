@@ -60,11 +60,18 @@ def _parser() -> argparse.ArgumentParser:
     _model_and_data(sc)
     sc.add_argument("--out", type=Path, help="CSV to write (default: stdout); never an input")
     sc.add_argument("--force", action="store_true", help="replace an existing --out file")
-    sc.add_argument("--engine", choices=["python", "duckdb"], default="python",
-                    help="python: the app's engine (in parts when large); duckdb: the SQL "
-                    "export run by DuckDB, spilling to disk")  # fmt: skip
-    sc.add_argument("--parts", type=_positive_int,
-                    help="score in this many parts (default: one per 256 MB of input)")  # fmt: skip
+    sc.add_argument(
+        "--engine",
+        choices=["python", "duckdb"],
+        default="python",
+        help="python: the app's engine (in parts when large); duckdb: the SQL "
+        "export run by DuckDB, spilling to disk",
+    )
+    sc.add_argument(
+        "--parts",
+        type=_positive_int,
+        help="score in this many parts (default: one per 256 MB of input)",
+    )
     sc.set_defaults(run=_score)
 
     rp = sub.add_parser("replay", help="how the model ranks closed leads, as of the decision")
@@ -90,9 +97,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COLUMN",
         help="keep a column flagged as recorded after the outcome (repeatable)",
     )
-    sg.add_argument("--sales-ready-share", type=_share, metavar="SHARE",
-                    help="propose the sales-ready line at this top share of leads (0-1), "
-                         "instead of where win rates reach twice the average")  # fmt: skip
+    sg.add_argument(
+        "--sales-ready-share",
+        type=_share,
+        metavar="SHARE",
+        help="propose the sales-ready line at this top share of leads (0-1), "
+        "instead of where win rates reach twice the average",
+    )
     sg.add_argument("--json", action="store_true", help="print one JSON object")
     sg.set_defaults(run=_suggest)
     sq = sub.add_parser("export-sql", help="the model as one SQL query for your warehouse")
@@ -105,27 +116,53 @@ def _parser() -> argparse.ArgumentParser:
     sq.add_argument("--out", type=Path, help="file to write (default: stdout)")
     sq.set_defaults(run=_export_sql)
     imp = sub.add_parser("import", help="map a CRM export to a dataset the app reads")
-    imp.add_argument("--leads", required=True, type=Path, help="CSV (any delimiter), Excel or "
-                     "Parquet")  # fmt: skip
+    imp.add_argument(
+        "--leads", required=True, type=Path, help="CSV (any delimiter), Excel or Parquet"
+    )
     imp.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
     imp.add_argument("--events", type=Path, help="an activity log (optional)")
-    imp.add_argument("--accounts", type=Path, help="accounts / companies file whose columns "
-                     "are joined onto each lead (with --on)")  # fmt: skip
-    imp.add_argument("--on", metavar="COLUMN[=ACCOUNT_COLUMN]",
-                     help="the leads' account column, and the accounts' key if named otherwise")  # fmt: skip
-    imp.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
-                     help=f"roles: {', '.join(importer.ROLES)}; events: event_lead_id, "
-                     "event_occurred_at, event_type. What you map wins over every guess; "
-                     "ROLE= (nothing after =) leaves the role empty")  # fmt: skip
-    imp.add_argument("--drop", action="append", default=[], metavar="COLUMN",
-                     help="leave a column out of the dataset (repeatable)")  # fmt: skip
+    imp.add_argument(
+        "--accounts",
+        type=Path,
+        help="accounts / companies file whose columns are joined onto each lead (with --on)",
+    )
+    imp.add_argument(
+        "--on",
+        metavar="COLUMN[=ACCOUNT_COLUMN]",
+        help="the leads' account column, and the accounts' key if named otherwise",
+    )
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="ROLE=COLUMN",
+        help=f"roles: {', '.join(importer.ROLES)}; events: event_lead_id, "
+        "event_occurred_at, event_type. What you map wins over every guess; "
+        "ROLE= (nothing after =) leaves the role empty",
+    )
+    imp.add_argument(
+        "--drop",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="leave a column out of the dataset (repeatable)",
+    )
     imp.add_argument("--won", help="outcome values meaning won, comma-separated")
     imp.add_argument("--lost", help="outcome values meaning lost, comma-separated")
-    imp.add_argument("--missing", action="append", default=[], metavar="TEXT",
-                     help="another placeholder that means missing (repeatable)")  # fmt: skip
-    imp.add_argument("--missing-created", choices=list(importer.CREATED_POLICIES),
-                     default="fallback", help="leads without a created date: "
-                     + "; ".join(f"{k}: {v}" for k, v in importer.CREATED_POLICIES.items()))  # fmt: skip
+    imp.add_argument(
+        "--missing",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="another placeholder that means missing (repeatable)",
+    )
+    imp.add_argument(
+        "--missing-created",
+        choices=list(importer.CREATED_POLICIES),
+        default="fallback",
+        help="leads without a created date: "
+        + "; ".join(f"{k}: {v}" for k, v in importer.CREATED_POLICIES.items()),
+    )
     imp.add_argument("--name", help="dataset name (default: the file name)")
     imp.add_argument("--out", required=True, type=Path, help="folder to write")
     imp.set_defaults(run=_import)
@@ -147,14 +184,25 @@ def _import(args: argparse.Namespace) -> int:
             raise ValueError("--accounts needs --on COLUMN: the leads' column naming the account")
         accounts = readers.read_any(args.accounts, args.accounts.name)
         lead_key, _, account_key = args.on.partition("=")
-        joined = importer.join_accounts(leads, accounts, on=lead_key.strip(),
-                                        key=account_key.strip() or None, name=args.accounts.name)  # fmt: skip
+        joined = importer.join_accounts(
+            leads,
+            accounts,
+            on=lead_key.strip(),
+            key=account_key.strip() or None,
+            name=args.accounts.name,
+        )
         leads, account_columns = joined.leads, joined.columns
         for line in joined.messages:
             print(f"warning: {line}", file=sys.stderr)
     roles, event_roles = _mapped_roles(args.map)
-    mapping = importer.guess_mapping(leads, events, mapped=roles, events_mapped=event_roles,
-                                     drop=tuple(args.drop), attributes_only=account_columns)  # fmt: skip
+    mapping = importer.guess_mapping(
+        leads,
+        events,
+        mapped=roles,
+        events_mapped=event_roles,
+        drop=tuple(args.drop),
+        attributes_only=account_columns,
+    )
     unknown = [c for c in args.drop if c not in leads.columns]
     if unknown:
         raise ValueError(f"--drop names columns the file does not have: {unknown}")
@@ -165,9 +213,14 @@ def _import(args: argparse.Namespace) -> int:
     mapping.missing += [m.strip().lower() for m in args.missing]
     mapping.created_policy = args.missing_created
     done = services.import_dataset(
-        leads, mapping, events, name=args.name or args.leads.stem, leads_name=args.leads.name,
-        events_name=args.events.name if args.events else "events", out=args.out,
-    )  # fmt: skip
+        leads,
+        mapping,
+        events,
+        name=args.name or args.leads.stem,
+        leads_name=args.leads.name,
+        events_name=args.events.name if args.events else "events",
+        out=args.out,
+    )
     print(importer.provenance_text(mapping), file=sys.stderr)
     print(done.report.text(), file=sys.stderr)
     if not done.ok:
@@ -189,7 +242,8 @@ def _mapped_roles(items: list[str]) -> tuple[dict[str, str | None], dict[str, st
             raise ValueError(f"--map wants ROLE=COLUMN, got {item!r}")
         if role == "event_type" or role.startswith("event_"):
             events["event_type" if role == "event_type" else role.removeprefix("event_")] = (
-                column or None)  # fmt: skip
+                column or None
+            )
         elif role in importer.ROLES:
             roles[role] = column or None
         else:
@@ -231,11 +285,18 @@ def _export_sql(args: argparse.Namespace) -> int:
     table = None
     if args.calibration:
         if not args.calibration.is_file():
-            raise ValueError(f"{args.calibration}: not a calibration file (missing, a folder "
-                             "or a device)")  # fmt: skip
+            raise ValueError(
+                f"{args.calibration}: not a calibration file (missing, a folder or a device)"
+            )
         table = calibration.Calibration.from_json(args.calibration.read_bytes()).table
-    sql = sqlgen.to_sql(load_model(args.model), args.dialect, args.leads_table,
-                        args.events_table, AsOf.parse(args.as_of), confidence=table)  # fmt: skip
+    sql = sqlgen.to_sql(
+        load_model(args.model),
+        args.dialect,
+        args.leads_table,
+        args.events_table,
+        AsOf.parse(args.as_of),
+        confidence=table,
+    )
     if args.out:
         args.out.write_text(sql)
     else:
@@ -258,10 +319,19 @@ def _revisions_parser(sub) -> None:
     save.add_argument("--model", required=True, type=Path, help="scoring model JSON")
     save.add_argument("--author", required=True)
     save.add_argument("--note", required=True, help="why: what changed and who asked")
-    save.add_argument("--parent", type=_parent, help="the revision it was edited from, or "
-                      "'latest' (retried a few times when another save wins the race)")  # fmt: skip
-    save.add_argument("--criterion-note", action="append", default=[], metavar="ID=TEXT",
-                      help="sales feedback on one criterion (repeatable)")  # fmt: skip
+    save.add_argument(
+        "--parent",
+        type=_parent,
+        help="the revision it was edited from, or "
+        "'latest' (retried a few times when another save wins the race)",
+    )
+    save.add_argument(
+        "--criterion-note",
+        action="append",
+        default=[],
+        metavar="ID=TEXT",
+        help="sales feedback on one criterion (repeatable)",
+    )
     save.set_defaults(run=_rev_save)
     live = verbs.add_parser("live", help="make a revision the live one")
     live.add_argument("number", type=_positive_int)
@@ -278,8 +348,9 @@ def _revisions_parser(sub) -> None:
 def _model_and_data(parser: argparse.ArgumentParser) -> None:
     """The arguments every scoring command shares: model, leads, events, as-of policy."""
     parser.add_argument("--model", required=True, type=Path, help="scoring model JSON")
-    parser.add_argument("--leads", required=True, type=Path,
-                        help="leads CSV or Parquet, or a dataset folder")  # fmt: skip
+    parser.add_argument(
+        "--leads", required=True, type=Path, help="leads CSV or Parquet, or a dataset folder"
+    )
     parser.add_argument("--events", type=Path, help="events CSV or Parquet")
     parser.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
 
@@ -383,8 +454,10 @@ def _replay(args: argparse.Namespace) -> int:
         compared = services.compare(reports["A"], reports["B"], models["A"], models["B"], data)
         if compared.newest is not None:  # the same two models on the newest closed leads
             newest = compared.newest
-            out["compare"]["newest"] = {"leads": replay.newest_caption(data),
-                                        **json.loads(newest.to_json(orient="index"))}  # fmt: skip
+            out["compare"]["newest"] = {
+                "leads": replay.newest_caption(data),
+                **json.loads(newest.to_json(orient="index")),
+            }
     if args.json:
         print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
     else:
@@ -409,23 +482,32 @@ def _calibrate(args: argparse.Namespace) -> int:
     table = calibration.confidence_table(rep.calibration)
     leaks = suggest.leakage(data, hits)
     if args.json:
-        out = {**rep.metrics, "baseline": rep.baseline,
-               "table": table[["scores", "confidence", "closed_leads", "won", "interval", "low",
-                               "high"]].to_dict("records"),
-               "fitted_on": rep.calibration.describe(), "backtests": list(rep.backtests),
-               "leakage": _leak_records(leaks)}  # fmt: skip
+        out = {
+            **rep.metrics,
+            "baseline": rep.baseline,
+            "table": table[
+                ["scores", "confidence", "closed_leads", "won", "interval", "low", "high"]
+            ].to_dict("records"),
+            "fitted_on": rep.calibration.describe(),
+            "backtests": list(rep.backtests),
+            "leakage": _leak_records(leaks),
+        }
         print(json.dumps(_no_nan(out), indent=2, allow_nan=False))
         return 0
-    print(f"Calibration ({rep.calibration.describe()}), {as_of.describe()}; "
-          f"out of fold, {args.folds} folds:")  # fmt: skip
+    print(
+        f"Calibration ({rep.calibration.describe()}), {as_of.describe()}; "
+        f"out of fold, {args.folds} folds:"
+    )
     print(f"{'':<22}{'Brier':>8}{'log loss':>10}{'ECE':>8}")
     for name, m in (("calibrated", rep.metrics), ("baseline score/100", rep.baseline)):
         print(f"{name:<22}{m['brier']:>8.4f}{m['log_loss']:>10.4f}{m['ece']:>8.4f}")
     for b in rep.backtests:
         m = b["metrics"]
-        print(f"  {b['measured']}: Brier {m['brier']:.4f}, log loss {m['log_loss']:.4f}, ECE "
-              f"{m['ece']:.4f} (score/100: Brier {b['baseline']['brier']:.4f}); "
-              f"{b['won']:,} won, {b['lost']:,} lost")  # fmt: skip
+        print(
+            f"  {b['measured']}: Brier {m['brier']:.4f}, log loss {m['log_loss']:.4f}, ECE "
+            f"{m['ece']:.4f} (score/100: Brier {b['baseline']['brier']:.4f}); "
+            f"{b['won']:,} won, {b['lost']:,} lost"
+        )
     print("\nscores  confidence  closed leads  won, 95 % interval")
     for row in table.itertuples():
         print(f"{row.scores:<8}{row.confidence:<12}{row.closed_leads or 0:>12,}  {row.interval}")
@@ -435,8 +517,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _suggest(args: argparse.Namespace) -> int:
     model, data, hits, as_of = _closed_replay(args)
-    result = suggest.suggest(data, hits, model, keep=frozenset(args.keep),
-                             sales_ready_share=args.sales_ready_share)  # fmt: skip
+    result = suggest.suggest(
+        data, hits, model, keep=frozenset(args.keep), sales_ready_share=args.sales_ready_share
+    )
     ceiling = suggest.ceiling_auc(data, as_of, exclude=suggest.left_out(result.leaks))
     if args.out:
         args.out.write_text(result.model.to_json())
@@ -445,23 +528,33 @@ def _suggest(args: argparse.Namespace) -> int:
         return 0
     print(f"Suggested model on closed leads, {as_of.describe()}:")
     for e in result.evaluations:
-        print(f"  AUC {e.description}: current {e.current:.3f}, suggested {e.suggested:.3f} "
-              f"(unrounded fit {e.unrounded:.3f}), boosted ceiling {ceiling.get(e.how, np.nan):.3f}"
-              f"; measured on {e.won:,} won and {e.lost:,} lost")  # fmt: skip
+        print(
+            f"  AUC {e.description}: current {e.current:.3f}, suggested {e.suggested:.3f} "
+            f"(unrounded fit {e.unrounded:.3f}), boosted ceiling {ceiling.get(e.how, np.nan):.3f}"
+            f"; measured on {e.won:,} won and {e.lost:,} lost"
+        )
         if e.noise:
-            print(f"  warning: under {backtest.NOISE} won or lost leads measured on: these "
-                  "figures are noise")  # fmt: skip
+            print(
+                f"  warning: under {backtest.NOISE} won or lost leads measured on: these "
+                "figures are noise"
+            )
     low, high = result.clipped
-    print(f"  baseline {result.model.baseline:g} points; {low:.1%} of leads below 0 and "
-          f"{high:.1%} above 100 before the clip")  # fmt: skip
+    print(
+        f"  baseline {result.model.baseline:g} points; {low:.1%} of leads below 0 and "
+        f"{high:.1%} above 100 before the clip"
+    )
     print("Proposed bands (current start -> suggested start: share of leads, win rate):")
     for b in result.bands.itertuples():
-        print(f"  {b.band:<10} {b.current_from:>3} -> {b.suggested_from:>3}: {b.share:6.1%} of "
-              f"leads, {b.win_rate:6.1%} won{'  (sales-ready)' if b.sales_ready else ''}")  # fmt: skip
+        print(
+            f"  {b.band:<10} {b.current_from:>3} -> {b.suggested_from:>3}: {b.share:6.1%} of "
+            f"leads, {b.win_rate:6.1%} won{'  (sales-ready)' if b.sales_ready else ''}"
+        )
     print("Criteria (current -> suggested points; closed leads hit, win rate, 95 % interval):")
     for r in result.table.itertuples():
-        print(f"  {r.current:>+6g} -> {r.suggested:>+6g}  {r.label}  ({r.closed_leads:,} leads, "
-              f"{r.win_rate:.1%} won, {r.low:.1%}-{r.high:.1%})")  # fmt: skip
+        print(
+            f"  {r.current:>+6g} -> {r.suggested:>+6g}  {r.label}  ({r.closed_leads:,} leads, "
+            f"{r.win_rate:.1%} won, {r.low:.1%}-{r.high:.1%})"
+        )
     for label in result.dropped:
         print(f"  not in the suggestion: {label}")
     _print_leaks(result.leaks)
@@ -473,17 +566,21 @@ def _suggest(args: argparse.Namespace) -> int:
 def _suggest_json(result: suggest.Suggestion, ceiling: dict[str, float]) -> dict:
     head = result.headline
     return {
-        "auc_current": head.current, "auc_suggested": head.suggested,
-        "auc_unrounded": head.unrounded, "auc_ceiling": ceiling.get(head.how),
-        "evaluations": [{**vars(e), "noise": e.noise, "ceiling": ceiling.get(e.how)}
-                        for e in result.evaluations],
+        "auc_current": head.current,
+        "auc_suggested": head.suggested,
+        "auc_unrounded": head.unrounded,
+        "auc_ceiling": ceiling.get(head.how),
+        "evaluations": [
+            {**vars(e), "noise": e.noise, "ceiling": ceiling.get(e.how)} for e in result.evaluations
+        ],
         "baseline": result.model.baseline,
-        "clipped_low": result.clipped[0], "clipped_high": result.clipped[1],
+        "clipped_low": result.clipped[0],
+        "clipped_high": result.clipped[1],
         "bands": result.bands.to_dict("records"),
         "points": result.table.to_dict("records"),
         "dropped": list(result.dropped),
         "leakage": _leak_records(result.leaks),
-    }  # fmt: skip
+    }
 
 
 def _no_nan(value):
@@ -527,13 +624,16 @@ def _replay_json(rep: replay.Report) -> dict:
 def _print_replay(out: dict, as_of: AsOf, n_leads: int) -> None:
     print(f"Replay of {n_leads:,} leads, {as_of.describe()}; win rates of closed leads.")
     for key, figures in [("A", out), *([("B", out["compare"])] if "compare" in out else [])]:
-        print(f"\nModel {key}: AUC {figures['auc']:.3f}, top 10 %: lift "
-              f"{figures['lift_top10']:.2f}, {figures['capture_top10']:.1%} of wins")  # fmt: skip
+        print(
+            f"\nModel {key}: AUC {figures['auc']:.3f}, top 10 %: lift "
+            f"{figures['lift_top10']:.2f}, {figures['capture_top10']:.1%} of wins"
+        )
         print(f"{'band':<8}{'leads':>10}{'won':>8}{'win rate':>10}{'revenue won':>16}")
         for b in figures["bands"]:
             rate = "-" if b["win_rate"] is None else f"{b['win_rate']:.1%}"
-            print(f"{b['band']:<8}{b['leads']:>10,}{b['won']:>8,}{rate:>10}"
-                  f"{b['revenue_won']:>16,.0f}")  # fmt: skip
+            print(
+                f"{b['band']:<8}{b['leads']:>10,}{b['won']:>8,}{rate:>10}{b['revenue_won']:>16,.0f}"
+            )
         print(f"{'bucket':<8}{'closed':>10}{'won':>8}{'win rate':>10}")
         for b in figures["buckets"]:
             rate = "-" if b["win_rate"] is None else f"{b['win_rate']:.1%}"
@@ -566,8 +666,10 @@ def _rev_list(args: argparse.Namespace) -> int:
         print(name)
         for r in store.revisions(name):
             parent = f"from v{r.parent}" if r.parent else "first"
-            print(f"  {r.label:<5}{r.status:<9}{stamp(r.created_at):<22}{r.author:<16}"
-                  f"{parent:<9}{r.note}")  # fmt: skip
+            print(
+                f"  {r.label:<5}{r.status:<9}{stamp(r.created_at):<22}{r.author:<16}"
+                f"{parent:<9}{r.note}"
+            )
     for problem in store.unreadable.values():
         print(f"leadscore revisions: warning: {problem}; listed without it", file=sys.stderr)
     return 0
@@ -599,13 +701,21 @@ def _rev_save(args: argparse.Namespace) -> int:
         notes[cid.strip()] = text
     store, model = _store(args), load_model(args.model)
     try:
-        r = services.save_revision(store, model, author=args.author, note=args.note,
-                                   parent=args.parent, criterion_notes=notes)  # fmt: skip
+        r = services.save_revision(
+            store,
+            model,
+            author=args.author,
+            note=args.note,
+            parent=args.parent,
+            criterion_notes=notes,
+        )
     except Conflict as exc:
         hint = "" if args.parent == "latest" else " (or pass --parent latest)"
         raise Conflict(f"{exc} Run the save again{hint}.", exc.latest) from None
-    print(f"saved {r.model_name} {r.label} (draft); make it live with "
-          f"`leadscore revisions live {r.number} --author NAME`")  # fmt: skip
+    print(
+        f"saved {r.model_name} {r.label} (draft); make it live with "
+        f"`leadscore revisions live {r.number} --author NAME`"
+    )
     return 0
 
 

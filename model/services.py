@@ -64,8 +64,9 @@ def import_dataset(
     when given, else among the saved datasets (reusing the one kept under `fingerprint`).
     `report` is the validation of this very mapping when the caller has shown it already."""
     if report is None:
-        report = importer.validate(leads, mapping, events, leads_name=leads_name,
-                                   events_name=events_name)  # fmt: skip
+        report = importer.validate(
+            leads, mapping, events, leads_name=leads_name, events_name=events_name
+        )
     if not report.ok:
         return Imported(report)
     built = importer.build(leads, mapping, events, raw_events=True)
@@ -74,11 +75,13 @@ def import_dataset(
     if kept is not None:
         return Imported(report, built, kept, kept=True)
     if out is not None:
-        folder = catalog.write_folder(built.leads, built.events, out, facts=facts, name=name,
-                                      mapping=mapping)  # fmt: skip
+        folder = catalog.write_folder(
+            built.leads, built.events, out, facts=facts, name=name, mapping=mapping
+        )
     else:
-        folder = catalog.save_dataset(built.leads, built.events, name=name, mapping=mapping,
-                                      facts=facts)  # fmt: skip
+        folder = catalog.save_dataset(
+            built.leads, built.events, name=name, mapping=mapping, facts=facts
+        )
     return Imported(report, built, folder)
 
 
@@ -163,8 +166,7 @@ def save_revision(
             latest = store.latest(model.name)
             number = latest.number if latest else None
         try:
-            return store.save(model, author=author, note=note, parent=number,
-                              criterion_notes=notes)  # fmt: skip
+            return store.save(model, author=author, note=note, parent=number, criterion_notes=notes)
         except Conflict:
             if parent != "latest" or attempt == SAVE_TRIES - 1:
                 raise

@@ -18,19 +18,26 @@ from ui import caches, components, sidebar, state
 
 METHOD_NAMES = {"isotonic": "Isotonic (monotone)", "logistic": "Logistic (Platt)"}
 VIEWS = ["Confidence", "Forecast", "Suggested points"]
-FORECAST_COLUMNS = {"open_leads": "open leads", "pipeline_value": "pipeline value",
-                    "expected": "expected revenue", "low": "low (10 %)", "high": "high (90 %)"}  # fmt: skip
+FORECAST_COLUMNS = {
+    "open_leads": "open leads",
+    "pipeline_value": "pipeline value",
+    "expected": "expected revenue",
+    "low": "low (10 %)",
+    "high": "high (90 %)",
+}
 
 
 @st.cache_data(max_entries=8, show_spinner="Calibrating out of fold…", hash_funcs=caches.BY_VALUE)
-def _calibrate(data: Dataset, model: ScoringModel, as_of: AsOf, method: str, folds: int,
-               by_stage: bool) -> CalibrationReport:  # fmt: skip
+def _calibrate(
+    data: Dataset, model: ScoringModel, as_of: AsOf, method: str, folds: int, by_stage: bool
+) -> CalibrationReport:
     scores = score(caches.hits(data, model, as_of), model)
     return calibration.calibrate(data, scores, method=method, folds=folds, by_stage=by_stage)
 
 
-def _suggest(data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, ...],
-             share: float | None) -> suggest.Suggestion:  # fmt: skip
+def _suggest(
+    data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, ...], share: float | None
+) -> suggest.Suggestion:
     """The suggestion, fitted with a progress bar and kept in the session for the last few
     settings (st.cache_data cannot drive a bar drawn outside the cached function)."""
     key = (data.name, model.to_json(), as_of, keep, share)
@@ -39,11 +46,15 @@ def _suggest(data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, .
         bar = st.progress(0.0, text="Fitting the suggested model on older leads…")
         try:
             kept[key] = suggest.suggest(
-                data, caches.hits(data, model, as_of), model, keep=frozenset(keep),
+                data,
+                caches.hits(data, model, as_of),
+                model,
+                keep=frozenset(keep),
                 sales_ready_share=share,
-                progress=lambda done, total: bar.progress(done / total,
-                                                          text=f"Fitting: {done} of {total}"),
-            )  # fmt: skip
+                progress=lambda done, total: bar.progress(
+                    done / total, text=f"Fitting: {done} of {total}"
+                ),
+            )
         finally:
             bar.empty()
         for old in list(kept)[:-4]:
@@ -51,8 +62,9 @@ def _suggest(data: Dataset, model: ScoringModel, as_of: AsOf, keep: tuple[str, .
     return kept[key]
 
 
-@st.cache_data(max_entries=4, show_spinner="Training the gradient-boosted ceiling…",
-               hash_funcs=caches.BY_VALUE)  # fmt: skip
+@st.cache_data(
+    max_entries=4, show_spinner="Training the gradient-boosted ceiling…", hash_funcs=caches.BY_VALUE
+)
 def _ceiling(data: Dataset, as_of: AsOf, exclude: tuple[str, ...]) -> dict[str, float]:
     return suggest.ceiling_auc(data, as_of, exclude=frozenset(exclude))
 
@@ -65,29 +77,52 @@ def _metrics(rep: CalibrationReport) -> None:
     for col, key in zip(cols, ("ece", "brier", "log_loss"), strict=True):
         label, help_text = METRIC_HELP[key]
         value, base = head["metrics"][key], head["baseline"][key]
-        col.metric(label, f"{value:.3f}", f"{value - base:+.3f} vs score/100",
-                   delta_color="inverse", help=help_text)  # fmt: skip
+        col.metric(
+            label,
+            f"{value:.3f}",
+            f"{value - base:+.3f} vs score/100",
+            delta_color="inverse",
+            help=help_text,
+        )
 
 
 def _backtest_table(rep: CalibrationReport) -> None:
     """The same metrics measured in time order (first) and on random folds, beside the
     raw score read as a probability on the same leads."""
-    rows = [{"measured": "in time order" if b["how"] == "time" else b["measured"],
-             "ECE": b["metrics"]["ece"], "Brier": b["metrics"]["brier"],
-             "log loss": b["metrics"]["log_loss"], "Brier of score/100": b["baseline"]["brier"],
-             "won": b["won"], "lost": b["lost"]} for b in rep.backtests]  # fmt: skip
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in ("ECE", "Brier", "log loss", "Brier of score/100")})  # fmt: skip
+    rows = [
+        {
+            "measured": "in time order" if b["how"] == "time" else b["measured"],
+            "ECE": b["metrics"]["ece"],
+            "Brier": b["metrics"]["brier"],
+            "log loss": b["metrics"]["log_loss"],
+            "Brier of score/100": b["baseline"]["brier"],
+            "won": b["won"],
+            "lost": b["lost"],
+        }
+        for b in rep.backtests
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.3f")
+            for c in ("ECE", "Brier", "log loss", "Brier of score/100")
+        },
+    )
     head = rep.backtests[0] if rep.backtests else None
     if head and head["how"] == "time":
-        st.caption(f"The cards are in time order: {head['measured']}, as next quarter's "
-                   "leads will be read; random folds beside it usually look better.")  # fmt: skip
+        st.caption(
+            f"The cards are in time order: {head['measured']}, as next quarter's "
+            "leads will be read; random folds beside it usually look better."
+        )
     for b in rep.backtests:
         if min(b["won"], b["lost"]) < backtest.NOISE:
-            st.warning(f"Measured on {b['won']:,} won and {b['lost']:,} lost leads "
-                       f"({b['measured']}): under {backtest.NOISE} of either, these figures "
-                       "are noise.")  # fmt: skip
+            st.warning(
+                f"Measured on {b['won']:,} won and {b['lost']:,} lost leads "
+                f"({b['measured']}): under {backtest.NOISE} of either, these figures "
+                "are noise."
+            )
 
 
 METRIC_HELP = {
@@ -108,36 +143,56 @@ METRIC_HELP = {
 
 def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
     cal = rep.calibration
-    st.caption(f"Fitted {cal.describe()}; measured on leads each fit never saw: in time "
-               f"order when there are dates, and on {st.session_state['cal_folds']} random "
-               "folds (the chart).")  # fmt: skip
+    st.caption(
+        f"Fitted {cal.describe()}; measured on leads each fit never saw: in time "
+        f"order when there are dates, and on {st.session_state['cal_folds']} random "
+        "folds (the chart)."
+    )
     components.leak_warnings(leaks)
     _metrics(rep)
     _backtest_table(rep)
-    st.plotly_chart(charts.figure_reliability(rep.reliability, rep.baseline_reliability),
-                    width="stretch")  # fmt: skip
-    st.caption("Each dot (labelled with its lead count) is the closed leads whose confidence fell in one 10 % bin: how often "
-               "they were predicted to win (across) against how often they won (up), with 95 %"
-               " Wilson intervals. On the dashed diagonal, a confidence of 30 % wins 30 % of "
-               "the time; the grey line reads the raw score as a probability.")  # fmt: skip
+    st.plotly_chart(
+        charts.figure_reliability(rep.reliability, rep.baseline_reliability), width="stretch"
+    )
+    st.caption(
+        "Each dot (labelled with its lead count) is the closed leads whose confidence fell in one 10 % bin: how often "
+        "they were predicted to win (across) against how often they won (up), with 95 %"
+        " Wilson intervals. On the dashed diagonal, a confidence of 30 % wins 30 % of "
+        "the time; the grey line reads the raw score as a probability."
+    )
     for note in rep.stage_notes:
         st.info(note)
     left, right = st.columns([1, 1])
     with left:
         st.markdown("**Score → confidence, to hand to sales**")
         table = calibration.confidence_table(cal)
-        st.dataframe(table[["scores", "confidence", "closed_leads", "interval"]].rename(
-                         columns={"closed_leads": "closed leads",
-                                  "interval": "won, 95 % interval"}),
-                     hide_index=True, width="stretch", height=420)  # fmt: skip
-        st.caption("Each row with the closed leads behind it and the interval of their win "
-                   "rate; no confidence where no closed lead ever scored.")  # fmt: skip
-        st.download_button("Download the table (CSV)", inert_frame(table).to_csv(index=False),
-                           "score-confidence.csv", "text/csv", key="download_confidence")  # fmt: skip
-        st.download_button("Download the calibration (JSON)", cal.to_json(),
-                           "calibration.json", "application/json", key="download_calibration",
-                           help="For `leadscore export-sql --calibration`: a confidence column "
-                           "in the warehouse.")  # fmt: skip
+        st.dataframe(
+            table[["scores", "confidence", "closed_leads", "interval"]].rename(
+                columns={"closed_leads": "closed leads", "interval": "won, 95 % interval"}
+            ),
+            hide_index=True,
+            width="stretch",
+            height=420,
+        )
+        st.caption(
+            "Each row with the closed leads behind it and the interval of their win "
+            "rate; no confidence where no closed lead ever scored."
+        )
+        st.download_button(
+            "Download the table (CSV)",
+            inert_frame(table).to_csv(index=False),
+            "score-confidence.csv",
+            "text/csv",
+            key="download_confidence",
+        )
+        st.download_button(
+            "Download the calibration (JSON)",
+            cal.to_json(),
+            "calibration.json",
+            "application/json",
+            key="download_calibration",
+            help="For `leadscore export-sql --calibration`: a confidence column in the warehouse.",
+        )
     with right:
         _read_confidence(cal)
         _save_with_revision(cal)
@@ -155,8 +210,11 @@ def _read_confidence(cal: Calibration) -> None:
         pick = st.selectbox("Stage", options, key="read_stage")
         stage = None if pick == options[0] else np.array([pick])
     p = float(cal.confidence(np.array([value]), stage)[0])
-    st.metric("Lead confidence", format.percent(p, 0),
-              help="Calibrated probability that a lead with this score is won.")  # fmt: skip
+    st.metric(
+        "Lead confidence",
+        format.percent(p, 0),
+        help="Calibrated probability that a lead with this score is won.",
+    )
     st.markdown(f"Leads scoring {value:g} close **{format.percent(p, 0)}** of the time.")
 
 
@@ -171,16 +229,22 @@ def _save_with_revision(cal: Calibration) -> None:
     saved = store.calibration(*parent)
     if saved:
         kept = Calibration.from_json(saved[0])
-        st.caption(f"Saved with {revision.label} by {saved[1]} on {saved[2]:%d %b %Y}: "
-                   f"{kept.describe()}.")  # fmt: skip
+        st.caption(
+            f"Saved with {revision.label} by {saved[1]} on {saved[2]:%d %b %Y}: {kept.describe()}."
+        )
     if revision.model != model:
-        st.caption(f"The editor has unsaved changes to {revision.label}: save them as a "
-                   "revision before keeping a calibration with it.")  # fmt: skip
+        st.caption(
+            f"The editor has unsaved changes to {revision.label}: save them as a "
+            "revision before keeping a calibration with it."
+        )
         return
     author = st.session_state.get("author", "")
-    if st.button(f"Save this calibration with {revision.label}", key="save_calibration",
-                 disabled=not author, help=None if author else "Type your name on the Model "
-                 "page first."):  # fmt: skip
+    if st.button(
+        f"Save this calibration with {revision.label}",
+        key="save_calibration",
+        disabled=not author,
+        help=None if author else "Type your name on the Model page first.",
+    ):
         store.save_calibration(*parent, cal.to_json(), author=author)
         st.rerun()
 
@@ -199,23 +263,36 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
             groups[name] = data.leads[name].to_numpy()[open_]
     result = _forecast(data.value[open_], p, groups)
     cols = st.columns(4)
-    cols[0].metric("Expected revenue", format.money(result.expected),
-                   help="Σ value × confidence over open leads: a $10,000 lead at 20 % adds "
-                   "$2,000.")  # fmt: skip
-    cols[1].metric(f"{result.level:.0%} interval",
-                   f"{format.money(result.low)} – {format.money(result.high)}",
-                   help="Leads win or lose independently; 4,000 seeded simulations.")  # fmt: skip
+    cols[0].metric(
+        "Expected revenue",
+        format.money(result.expected),
+        help="Σ value × confidence over open leads: a $10,000 lead at 20 % adds $2,000.",
+    )
+    cols[1].metric(
+        f"{result.level:.0%} interval",
+        f"{format.money(result.low)} – {format.money(result.high)}",
+        help="Leads win or lose independently; 4,000 seeded simulations.",
+    )
     cols[2].metric("Open pipeline value", format.money(result.pipeline_value))
-    cols[3].metric("Open leads", format.human_count(result.open_leads),
-                   f"{result.without_value:,} without a value" if result.without_value else None,
-                   delta_color="off", delta_arrow="off")  # fmt: skip
+    cols[3].metric(
+        "Open leads",
+        format.human_count(result.open_leads),
+        f"{result.without_value:,} without a value" if result.without_value else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
     by = st.radio("Break down by", list(result.groups), horizontal=True, key="forecast_by")
     table = result.groups[by]
     st.plotly_chart(charts.figure_forecast(table, result.level), width="stretch")
-    st.caption("Grey: the value of the open leads; green: the revenue they are expected to "
-               "bring at their confidence, with the interval.")  # fmt: skip
-    components.table(table.rename(columns=FORECAST_COLUMNS | {"group": by}), whole=["open leads"],
-                     money=[FORECAST_COLUMNS[c] for c in ("pipeline_value", "expected", "low", "high")])  # fmt: skip
+    st.caption(
+        "Grey: the value of the open leads; green: the revenue they are expected to "
+        "bring at their confidence, with the interval."
+    )
+    components.table(
+        table.rename(columns=FORECAST_COLUMNS | {"group": by}),
+        whole=["open leads"],
+        money=[FORECAST_COLUMNS[c] for c in ("pipeline_value", "expected", "low", "high")],
+    )
     _target(data, result)
 
 
@@ -232,24 +309,37 @@ def _target(data: Dataset, result: forecast.Forecast) -> None:
     days = right.number_input("Period (days)", 1, 730, value=90, key="target_days")
     plan = forecast.back_solve(target, days, result, data.created_ns)
     cols = st.columns(4)
-    cols[0].metric("Pipeline needed", format.money(plan.pipeline_needed),
-                   f"gap {format.money(plan.pipeline_gap)}", delta_color="off",
-                   delta_arrow="off")  # fmt: skip
+    cols[0].metric(
+        "Pipeline needed",
+        format.money(plan.pipeline_needed),
+        f"gap {format.money(plan.pipeline_gap)}",
+        delta_color="off",
+        delta_arrow="off",
+    )
     cols[1].metric("Revenue gap after today's pipeline", format.money(plan.revenue_gap))
     cols[2].metric("New leads needed", format.human_count(plan.leads_needed))
-    cols[3].metric(f"Leads the next {days} days bring", format.human_count(plan.leads_in_period),
-                   help="At the last 13 weeks' inflow.")  # fmt: skip
-    st.caption(f"Each $1 of open pipeline is expected to bring ${plan.yield_per_value:.2f}, and "
-               f"each lead {format.money(plan.revenue_per_lead)} at today's mix; the pipeline "
-               "is assumed to close within the period.")  # fmt: skip
+    cols[3].metric(
+        f"Leads the next {days} days bring",
+        format.human_count(plan.leads_in_period),
+        help="At the last 13 weeks' inflow.",
+    )
+    st.caption(
+        f"Each $1 of open pipeline is expected to bring ${plan.yield_per_value:.2f}, and "
+        f"each lead {format.money(plan.revenue_per_lead)} at today's mix; the pipeline "
+        "is assumed to close within the period."
+    )
 
 
 def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of) -> None:
     warnings = st.container()  # filled once the suggestion says which flags were kept
     flagged = sorted(set(leaks["column"]) - set(leaks.loc[leaks["action"] == "warning", "column"]))
     left, right = st.columns([2, 1])
-    keep = left.multiselect("Keep flagged columns anyway (known when a lead comes in)", flagged,
-                            key="keep_flagged", disabled=not flagged)  # fmt: skip
+    keep = left.multiselect(
+        "Keep flagged columns anyway (known when a lead comes in)",
+        flagged,
+        key="keep_flagged",
+        disabled=not flagged,
+    )
     share = _share_picker(right)
     try:
         result = _suggest(data, model, as_of, tuple(keep), share)
@@ -262,11 +352,14 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
         components.leak_warnings(result.leaks)  # "kept, as you asked" for the ones kept
     _evaluation_figures(data, result, as_of)
     _bands_and_criteria(result)
-    if st.button("Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion",
-                 type="primary"):  # fmt: skip
+    if st.button(
+        "Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion", type="primary"
+    ):
         state.load_draft(result.model)
-        said = ("The suggested model (criteria, points, baseline and bands) is in the editor, "
-                "unsaved: review it, then save a revision.")  # fmt: skip
+        said = (
+            "The suggested model (criteria, points, baseline and bands) is in the editor, "
+            "unsaved: review it, then save a revision."
+        )
         st.session_state["upload_message"] = ("success", said)
         st.switch_page("pages/model.py")
 
@@ -274,47 +367,82 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
 def _share_picker(where) -> float | None:
     """The sales-ready line: where win rates reach twice the average, or a share picked."""
     st.session_state.setdefault("ready_share_on", False)
-    where.toggle("Pick the sales-ready share", key="ready_share_on",
-                 help="Off: the line goes where the top leads win at least twice the average "
-                      "(at least 5 % of leads).")  # fmt: skip
+    where.toggle(
+        "Pick the sales-ready share",
+        key="ready_share_on",
+        help="Off: the line goes where the top leads win at least twice the average "
+        "(at least 5 % of leads).",
+    )
     if not st.session_state["ready_share_on"]:
         return None
-    return where.slider("Share of leads handed to sales", 0.02, 0.6, 0.2, 0.01,
-                        key="ready_share", format="%.2f")  # fmt: skip
+    return where.slider(
+        "Share of leads handed to sales", 0.02, 0.6, 0.2, 0.01, key="ready_share", format="%.2f"
+    )
 
 
 def _evaluation_figures(data: Dataset, result: suggest.Suggestion, as_of) -> None:
     head = result.headline
     ceiling = _ceiling_figures(data, result, as_of)
     cols = st.columns(3)
-    cols[0].metric("AUC, current points", f"{head.current:.3f}",
-                   help="ROC AUC: the chance a won lead outscores a lost one.")  # fmt: skip
-    cols[1].metric("AUC, suggested model", f"{head.suggested:.3f}",
-                   f"{head.suggested - head.current:+.3f}",
-                   help="Measured on leads the fit did not see: " + head.description)  # fmt: skip
-    ceiling_help = ("A gradient-boosted model on the raw attributes and event counts, leak "
-                    "columns left out as from the suggestion: about the best any model could "
-                    "rank these leads.")  # fmt: skip
+    cols[0].metric(
+        "AUC, current points",
+        f"{head.current:.3f}",
+        help="ROC AUC: the chance a won lead outscores a lost one.",
+    )
+    cols[1].metric(
+        "AUC, suggested model",
+        f"{head.suggested:.3f}",
+        f"{head.suggested - head.current:+.3f}",
+        help="Measured on leads the fit did not see: " + head.description,
+    )
+    ceiling_help = (
+        "A gradient-boosted model on the raw attributes and event counts, leak "
+        "columns left out as from the suggestion: about the best any model could "
+        "rank these leads."
+    )
     if ceiling is None:  # a few seconds of training: only when asked, so the page opens at once
-        cols[2].button("Measure the boosted ceiling", key="ceiling_button", help=ceiling_help,
-                       on_click=lambda: st.session_state.update(want_ceiling=True))  # fmt: skip
+        cols[2].button(
+            "Measure the boosted ceiling",
+            key="ceiling_button",
+            help=ceiling_help,
+            on_click=lambda: st.session_state.update(want_ceiling=True),
+        )
     else:
-        cols[2].metric("AUC, boosted ceiling", f"{ceiling.get(head.how, float('nan')):.3f}",
-                       help=ceiling_help)  # fmt: skip
-    rows = [{"measured": "in time order" if e.how == "time" else e.description,
-             "current": e.current, "suggested": e.suggested, "unrounded fit": e.unrounded,
-             **({"boosted ceiling": ceiling.get(e.how, float("nan"))} if ceiling else {}),
-             "won": e.won, "lost": e.lost} for e in result.evaluations]  # fmt: skip
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
-                                ("current", "suggested", "unrounded fit", "boosted ceiling")})  # fmt: skip
+        cols[2].metric(
+            "AUC, boosted ceiling", f"{ceiling.get(head.how, float('nan')):.3f}", help=ceiling_help
+        )
+    rows = [
+        {
+            "measured": "in time order" if e.how == "time" else e.description,
+            "current": e.current,
+            "suggested": e.suggested,
+            "unrounded fit": e.unrounded,
+            **({"boosted ceiling": ceiling.get(e.how, float("nan"))} if ceiling else {}),
+            "won": e.won,
+            "lost": e.lost,
+        }
+        for e in result.evaluations
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.3f")
+            for c in ("current", "suggested", "unrounded fit", "boosted ceiling")
+        },
+    )
     if result.headline.how == "time":
-        st.caption(f"In time order first: {head.description}, as next quarter's leads will be."
-                   " Random folds beside it usually look better.")  # fmt: skip
+        st.caption(
+            f"In time order first: {head.description}, as next quarter's leads will be."
+            " Random folds beside it usually look better."
+        )
     for e in result.evaluations:
         if e.noise:
-            st.warning(f"Measured on {e.won:,} won and {e.lost:,} lost leads ({e.description}): "
-                       f"under {backtest.NOISE} of either, these AUCs are noise.")  # fmt: skip
+            st.warning(
+                f"Measured on {e.won:,} won and {e.lost:,} lost leads ({e.description}): "
+                f"under {backtest.NOISE} of either, these AUCs are noise."
+            )
 
 
 def _ceiling_figures(data, result, as_of) -> dict[str, float] | None:
@@ -328,30 +456,51 @@ def _bands_and_criteria(result: suggest.Suggestion) -> None:
     low, high = result.clipped
     st.subheader("Proposed bands")
     bands = result.bands
-    components.table(pd.DataFrame({
-        "band": bands["band"], "now from": bands["current_from"],
-        "suggested from": bands["suggested_from"], "sales-ready": bands["sales_ready"],
-        "share of leads": bands["share"], "win rate": bands["win_rate"],
-        "closed leads": bands["closed_leads"],
-    }), percent=["share of leads", "win rate"])  # fmt: skip
-    st.caption(f"Scores of the suggested model: every lead starts at {result.model.baseline:g} "
-               f"points; {format.percent(low)} of leads fall below 0 and {format.percent(high)} "
-               "above 100 before the clip. Bands are applied with the points.")  # fmt: skip
+    components.table(
+        pd.DataFrame(
+            {
+                "band": bands["band"],
+                "now from": bands["current_from"],
+                "suggested from": bands["suggested_from"],
+                "sales-ready": bands["sales_ready"],
+                "share of leads": bands["share"],
+                "win rate": bands["win_rate"],
+                "closed leads": bands["closed_leads"],
+            }
+        ),
+        percent=["share of leads", "win rate"],
+    )
+    st.caption(
+        f"Scores of the suggested model: every lead starts at {result.model.baseline:g} "
+        f"points; {format.percent(low)} of leads fall below 0 and {format.percent(high)} "
+        "above 100 before the clip. Bands are applied with the points."
+    )
     st.subheader("Suggested criteria")
     table = result.table
     components.table(
-        pd.DataFrame({
-            "criterion": table["label"], "group": table["group"],
-            "current": table["current"], "suggested": table["suggested"],
-            "closed leads": table["closed_leads"], "win rate": table["win_rate"],
-            "95 % interval": [f"{format.percent(lo)} – {format.percent(hi)}"
-                              for lo, hi in zip(table["low"], table["high"], strict=True)],
-        }),
-        percent=["win rate"], signed=["current", "suggested"], height=480,
-    )  # fmt: skip
-    st.caption("Each column cut into ranges or levels, merged where win rates do not differ, "
-               "ranges monotone unless the data says otherwise, weighed by a logistic "
-               "regression; points are relative to the column's commonest group (0 points).")  # fmt: skip
+        pd.DataFrame(
+            {
+                "criterion": table["label"],
+                "group": table["group"],
+                "current": table["current"],
+                "suggested": table["suggested"],
+                "closed leads": table["closed_leads"],
+                "win rate": table["win_rate"],
+                "95 % interval": [
+                    f"{format.percent(lo)} – {format.percent(hi)}"
+                    for lo, hi in zip(table["low"], table["high"], strict=True)
+                ],
+            }
+        ),
+        percent=["win rate"],
+        signed=["current", "suggested"],
+        height=480,
+    )
+    st.caption(
+        "Each column cut into ranges or levels, merged where win rates do not differ, "
+        "ranges monotone unless the data says otherwise, weighed by a logistic "
+        "regression; points are relative to the column's commonest group (0 points)."
+    )
     if result.dropped:
         st.caption("Current criteria not in the suggestion: " + "; ".join(result.dropped))
 
@@ -365,19 +514,31 @@ def main() -> None:
     st.session_state.setdefault("cal_folds", 5)
     st.session_state.setdefault("cal_by_stage", False)
     left, mid, right = st.columns([2, 1, 1])
-    left.radio("Fit", list(METHOD_NAMES), format_func=METHOD_NAMES.get, key="cal_method",
-               horizontal=True)  # fmt: skip
+    left.radio(
+        "Fit", list(METHOD_NAMES), format_func=METHOD_NAMES.get, key="cal_method", horizontal=True
+    )
     mid.number_input("Folds", 2, 10, key="cal_folds")
-    right.toggle("Per pipeline stage", key="cal_by_stage",
-                 help="Leads at a later stage close more often at the same score.")  # fmt: skip
-    view = st.radio("Show", VIEWS, horizontal=True, key="cal_view", label_visibility="collapsed")
+    right.toggle(
+        "Per pipeline stage",
+        key="cal_by_stage",
+        help="Leads at a later stage close more often at the same score.",
+    )
+    view = st.radio(
+        "Show", VIEWS, horizontal=True, key=state.kept("cal_view"), label_visibility="collapsed"
+    )
     leaks = caches.leakage(data, model, as_of)
     if view == "Suggested points":  # only the view picked runs: each is seconds at 1M leads
         _suggest_tab(data, model, leaks, as_of)
     else:
         try:
-            rep = _calibrate(data, model, as_of, st.session_state["cal_method"],
-                             st.session_state["cal_folds"], st.session_state["cal_by_stage"])  # fmt: skip
+            rep = _calibrate(
+                data,
+                model,
+                as_of,
+                st.session_state["cal_method"],
+                st.session_state["cal_folds"],
+                st.session_state["cal_by_stage"],
+            )
         except CalibrationError as exc:
             st.error(f"Cannot calibrate on this data: {exc}.")
             return

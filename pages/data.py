@@ -35,9 +35,11 @@ def _read(key: str, sheet: str | None = None) -> pd.DataFrame | None:
         bar = st.progress(0.0, f"Reading {file.name}…")
         try:
             cache[token] = readers.read_any(
-                file.getvalue(), file.name, sheet=sheet,
+                file.getvalue(),
+                file.name,
+                sheet=sheet,
                 progress=lambda f, text: bar.progress(f, text),
-            )  # fmt: skip
+            )
         except DataError as exc:
             cache[token] = exc
         bar.empty()
@@ -80,15 +82,18 @@ def _with_accounts(leads: pd.DataFrame) -> tuple[pd.DataFrame, frozenset[str]]:
         st.info("Pick the leads' column that names the account to join the accounts file.")
         return leads, frozenset()
     try:
-        joined = importer.join_accounts(leads, accounts, on=on,
-                                        name=st.session_state["accounts_upload"].name)  # fmt: skip
+        joined = importer.join_accounts(
+            leads, accounts, on=on, name=st.session_state["accounts_upload"].name
+        )
     except DataError as exc:
         st.error(str(exc))
         return leads, frozenset()
     for line in joined.messages:
         st.warning(line)
-    st.caption(f"Joined {len(joined.columns)} account columns onto each lead: "
-               + ", ".join(sorted(joined.columns)))  # fmt: skip
+    st.caption(
+        f"Joined {len(joined.columns)} account columns onto each lead: "
+        + ", ".join(sorted(joined.columns))
+    )
     return joined.leads, joined.columns
 
 
@@ -112,8 +117,9 @@ def _guess(leads, events, token: str, account_columns: frozenset[str]) -> import
         st.session_state.pop("_outcome_for", None)
     drop = tuple(c for c in st.session_state.get("drop_columns", []) if c in leads.columns)
     mapped = {r: _picked(f"map_{r}") for r in _user_roles()}
-    guess = importer.guess_mapping(leads, events, mapped=mapped, drop=drop,
-                                   attributes_only=account_columns)  # fmt: skip
+    guess = importer.guess_mapping(
+        leads, events, mapped=mapped, drop=drop, attributes_only=account_columns
+    )
     for role in importer.ROLES:
         if role not in _user_roles():
             st.session_state[f"map_{role}"] = guess.roles.get(role) or NONE
@@ -129,43 +135,70 @@ def _guess(leads, events, token: str, account_columns: frozenset[str]) -> import
 
 def _mapping_widgets(leads, events, guess: importer.Mapping) -> importer.Mapping:
     st.subheader("2. Map the columns")
-    st.caption("Proposed from the column names and confirmed by their values; what you pick "
-               "wins. Everything not mapped becomes an attribute that criteria can use.")  # fmt: skip
+    st.caption(
+        "Proposed from the column names and confirmed by their values; what you pick "
+        "wins. Everything not mapped becomes an attribute that criteria can use."
+    )
     options = [NONE, *leads.columns]
     cols = st.columns(4)
     for i, role in enumerate(importer.ROLES):
-        cols[i % 4].selectbox(ROLE_LABELS[role], options, key=f"map_{role}",
-                              on_change=_mark, args=(role,))  # fmt: skip
+        cols[i % 4].selectbox(
+            ROLE_LABELS[role], options, key=f"map_{role}", on_change=_mark, args=(role,)
+        )
     mapping = guess
     mapping.roles = {r: _picked(f"map_{r}") for r in importer.ROLES}
     for role in _user_roles():
         mapping.how[role] = "mapped"
     if mapping.roles["outcome"]:
-        values = (leads[mapping.roles["outcome"]].astype("string").str.strip().str.lower()
-                  .dropna().value_counts().index[:60].tolist())  # fmt: skip
+        values = (
+            leads[mapping.roles["outcome"]]
+            .astype("string")
+            .str.strip()
+            .str.lower()
+            .dropna()
+            .value_counts()
+            .index[:60]
+            .tolist()
+        )
         keep = set(values)
         for key in ("won_values", "lost_values"):
             st.session_state[key] = [v for v in st.session_state.get(key, []) if v in keep]
         left, right = st.columns(2)
         left.multiselect("Outcome values meaning won", values, key="won_values")
-        right.multiselect("Outcome values meaning lost", values, key="lost_values",
-                          help="Every other value counts as open.")  # fmt: skip
+        right.multiselect(
+            "Outcome values meaning lost",
+            values,
+            key="lost_values",
+            help="Every other value counts as open.",
+        )
         mapping.won, mapping.lost = st.session_state["won_values"], st.session_state["lost_values"]
-    st.text_input("Values that mean missing (comma-separated)", key="missing_values",
-                  help="Placeholders such as 'Select', 'N/A' or '-' are treated as empty.")  # fmt: skip
-    mapping.missing = [v.strip().lower() for v in st.session_state["missing_values"].split(",")
-                       if v.strip()]  # fmt: skip
+    st.text_input(
+        "Values that mean missing (comma-separated)",
+        key="missing_values",
+        help="Placeholders such as 'Select', 'N/A' or '-' are treated as empty.",
+    )
+    mapping.missing = [
+        v.strip().lower() for v in st.session_state["missing_values"].split(",") if v.strip()
+    ]
     left_out = kinds.excluded_columns(leads, {c for c in mapping.roles.values() if c})
-    st.multiselect("Leave out columns", list(leads.columns), key="drop_columns",
-                   help="Left out of the dataset entirely. Ids and free text ("
-                   + (", ".join(left_out) or "none found")
-                   + ") are kept in the dataset but never turned into criteria.")  # fmt: skip
+    st.multiselect(
+        "Leave out columns",
+        list(leads.columns),
+        key="drop_columns",
+        help="Left out of the dataset entirely. Ids and free text ("
+        + (", ".join(left_out) or "none found")
+        + ") are kept in the dataset but never turned into criteria.",
+    )
     mapping.drop = list(st.session_state["drop_columns"])
     blank = importer.blank_created(leads, mapping)
     if blank:
-        st.radio(f"{blank:,} leads have no created date", list(importer.CREATED_POLICIES),
-                 key="created_policy", format_func=importer.CREATED_POLICIES.get,
-                 horizontal=True)  # fmt: skip
+        st.radio(
+            f"{blank:,} leads have no created date",
+            list(importer.CREATED_POLICIES),
+            key="created_policy",
+            format_func=importer.CREATED_POLICIES.get,
+            horizontal=True,
+        )
     mapping.created_policy = st.session_state["created_policy"]
     if events is not None:
         st.markdown("**Events file**")
@@ -183,10 +216,16 @@ def _picked(key: str) -> str | None:
 
 def _report(report: importer.Report, mapping: importer.Mapping) -> None:
     st.subheader("3. Validation report")
-    st.dataframe(mapping.provenance(), hide_index=True, width="stretch",
-                 column_config={"role": "Role", "column": "Column", "how": "How"})  # fmt: skip
-    st.caption("Per role, the column that plays it and how it was chosen. Only what you "
-               "mapped can block the import; a guess never does.")  # fmt: skip
+    st.dataframe(
+        mapping.provenance(),
+        hide_index=True,
+        width="stretch",
+        column_config={"role": "Role", "column": "Column", "how": "How"},
+    )
+    st.caption(
+        "Per role, the column that plays it and how it was chosen. Only what you "
+        "mapped can block the import; a guess never does."
+    )
     if not report.issues:
         st.success("No problems found.")
         return
@@ -208,14 +247,25 @@ def _fingerprint(leads: pd.DataFrame, events, mapping: importer.Mapping) -> str:
     return h.hexdigest()
 
 
-def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, report: importer.Report,
-           with_starter: bool) -> None:  # fmt: skip
+def _on_use(
+    leads: pd.DataFrame,
+    events,
+    mapping: importer.Mapping,
+    report: importer.Report,
+    with_starter: bool,
+) -> None:
     """Save the mapped dataset (or open the one kept from the same file and mapping), pick
     it in the sidebar, and maybe load its starter model."""
     name = st.session_state["dataset_name"].strip() or "Imported leads"
     try:
-        done = services.import_dataset(leads, mapping, events, name=name, report=report,
-                                       fingerprint=_fingerprint(leads, events, mapping))  # fmt: skip
+        done = services.import_dataset(
+            leads,
+            mapping,
+            events,
+            name=name,
+            report=report,
+            fingerprint=_fingerprint(leads, events, mapping),
+        )
     except (DataError, OSError) as exc:
         st.session_state["data_error"] = f"Not saved: {exc}"
         return
@@ -226,25 +276,36 @@ def _on_use(leads: pd.DataFrame, events, mapping: importer.Mapping, report: impo
         state.load_into_editor(starter.starter_model(built.leads, name=f"Starter model ({name})"))
     said = f"{importer.closing_line(built.leads)} as {st.session_state['dataset']!r} in {folder}"
     if kept:
-        said = (f"This file, mapped this way, is kept already: opened {st.session_state['dataset']!r}"
-                f" ({folder}); nothing was saved again")  # fmt: skip
+        said = (
+            f"This file, mapped this way, is kept already: opened {st.session_state['dataset']!r}"
+            f" ({folder}); nothing was saved again"
+        )
     facts = "".join(f" {f[0].upper()}{f[1:]}." for f in built.facts())
     st.session_state["data_message"] = (
-        ("" if kept else "Saved ") + said + "; it is now the sidebar's dataset"
-        + (", and its starter model is in the editor." if with_starter else ".") + facts
-    )  # fmt: skip
+        ("" if kept else "Saved ")
+        + said
+        + "; it is now the sidebar's dataset"
+        + (", and its starter model is in the editor." if with_starter else ".")
+        + facts
+    )
 
 
 def _uploads() -> None:
     st.subheader("1. Upload")
     left, middle, right = st.columns(3)
-    left.file_uploader("Leads file", type=TYPES, key="leads_upload",
-                       help="CSV with any delimiter and encoding (UTF-16 included), Excel or "
-                       "Parquet")  # fmt: skip
+    left.file_uploader(
+        "Leads file",
+        type=TYPES,
+        key="leads_upload",
+        help="CSV with any delimiter and encoding (UTF-16 included), Excel or Parquet",
+    )
     middle.file_uploader("Events file (optional)", type=TYPES, key="events_upload")
-    right.file_uploader("Accounts file (optional)", type=TYPES, key="accounts_upload",
-                        help="Companies or accounts exported separately; their columns are "
-                        "joined onto each lead.")  # fmt: skip
+    right.file_uploader(
+        "Accounts file (optional)",
+        type=TYPES,
+        key="accounts_upload",
+        help="Companies or accounts exported separately; their columns are joined onto each lead.",
+    )
 
 
 def main() -> None:
@@ -256,9 +317,11 @@ def main() -> None:
     problem = st.session_state.pop("data_error", None)
     if problem:
         st.error(problem)
-    st.caption("Upload a CRM export of leads with a won / lost column (CSV with any delimiter "
-               "and common encodings, Excel or Parquet), and optionally an activity log and "
-               "an accounts file. Nothing is used until the report below says it can be.")  # fmt: skip
+    st.caption(
+        "Upload a CRM export of leads with a won / lost column (CSV with any delimiter "
+        "and common encodings, Excel or Parquet), and optionally an activity log and "
+        "an accounts file. Nothing is used until the report below says it can be."
+    )
     _uploads()
     sheet = _sheet()
     leads = _read("leads_upload", sheet)
@@ -272,24 +335,34 @@ def main() -> None:
         return
     leads, account_columns = _with_accounts(leads)
     st.caption(f"{len(leads):,} rows × {len(leads.columns)} columns.")
-    token = "|".join(str(getattr(st.session_state.get(k), "file_id", ""))
-                     for k in ("leads_upload", "events_upload", "accounts_upload"))  # fmt: skip
+    token = "|".join(
+        str(getattr(st.session_state.get(k), "file_id", ""))
+        for k in ("leads_upload", "events_upload", "accounts_upload")
+    )
     token += f"|{sheet}|{st.session_state.get('accounts_on')}"
     guess = _guess(leads, events, token, account_columns)
     mapping = _mapping_widgets(leads, events, guess)
-    report = importer.validate(leads, mapping, events,
-                               leads_name=st.session_state["leads_upload"].name)  # fmt: skip
+    report = importer.validate(
+        leads, mapping, events, leads_name=st.session_state["leads_upload"].name
+    )
     _report(report, mapping)
     st.subheader("4. Use it")
     st.session_state.setdefault(
         "dataset_name", st.session_state["leads_upload"].name.rsplit(".", 1)[0]
     )
     st.text_input("Dataset name", key="dataset_name", max_chars=120)
-    st.checkbox("Also load a zero-point starter model built from its columns", key="starter",
-                value=True)  # fmt: skip
-    st.button("Use this dataset", key="use_dataset", type="primary", disabled=not report.ok,
-              on_click=_on_use, args=(leads, events, mapping, report, st.session_state["starter"]),
-              help=None if report.ok else "Fix the errors above first.")  # fmt: skip
+    st.checkbox(
+        "Also load a zero-point starter model built from its columns", key="starter", value=True
+    )
+    st.button(
+        "Use this dataset",
+        key="use_dataset",
+        type="primary",
+        disabled=not report.ok,
+        on_click=_on_use,
+        args=(leads, events, mapping, report, st.session_state["starter"]),
+        help=None if report.ok else "Fix the errors above first.",
+    )
     if report.ok:
         preview = importer.build(leads.head(200), mapping).leads.head(20)
         st.dataframe(preview, hide_index=True, width="stretch")

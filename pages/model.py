@@ -86,27 +86,45 @@ def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
     caps_col, decay_col, bands_col = st.columns([1, 1.3, 2])
     with caps_col:
         st.markdown("**Baseline and caps**")
-        st.number_input("Baseline points", -1000.0, 1000.0, step=1.0, format="%g", key="baseline",
-                        help="Points every lead starts with, before the criteria.")  # fmt: skip
-        st.number_input("Fit cap", 0.0, 100.0, step=5.0, format="%g", key="cap_fit")
-        st.number_input("Engagement cap", 0.0, 100.0, step=5.0, format="%g", key="cap_engagement")
-        st.text_input("Model name", key="model_name")
+        st.number_input(
+            "Baseline points",
+            -1000.0,
+            1000.0,
+            step=1.0,
+            format="%g",
+            key=state.kept("baseline"),
+            help="Points every lead starts with, before the criteria.",
+        )
+        st.number_input("Fit cap", 0.0, 100.0, step=5.0, format="%g", key=state.kept("cap_fit"))
+        st.number_input(
+            "Engagement cap", 0.0, 100.0, step=5.0, format="%g", key=state.kept("cap_engagement")
+        )
+        st.text_input("Model name", key=state.kept("model_name"))
     with decay_col:
         st.markdown("**Decay of engagement**")
-        st.selectbox("Mode", list(DECAY_MODES), format_func=DECAY_MODES.get, key="decay_mode")
+        st.selectbox(
+            "Mode", list(DECAY_MODES), format_func=DECAY_MODES.get, key=state.kept("decay_mode")
+        )
         mode = st.session_state["decay_mode"]
         if mode == "half_life":
             st.number_input(
-                "Half-life (days)", 1.0, 3650.0, step=5.0, format="%g", key="half_life_days"
+                "Half-life (days)",
+                1.0,
+                3650.0,
+                step=5.0,
+                format="%g",
+                key=state.kept("half_life_days"),
             )
         elif mode == "linear":
-            st.number_input("Percent lost per 30 days", 1.0, 100.0, key="percent_per_30_days")
+            st.number_input(
+                "Percent lost per 30 days", 1.0, 100.0, key=state.kept("percent_per_30_days")
+            )
         st.number_input(
             "Floor (share of the sales-ready threshold)",
             0.0,
             1.0,
             step=0.05,
-            key="floor_fraction",
+            key=state.kept("floor_fraction"),
             disabled=mode == "none",
             help="Decay never takes engagement below this share of the threshold.",
         )
@@ -157,9 +175,11 @@ def main() -> None:
     try:
         hits = caches.hits(data, model, as_of)
     except ModelError as exc:
-        st.warning(f"No preview: the model does not fit the dataset {state.data_label()!r} "
-                   f"({exc}). Fix the criteria above, or load the dataset's starter model from "
-                   "the Data page.")  # fmt: skip
+        st.warning(
+            f"No preview: the model does not fit the dataset {state.data_label()!r} "
+            f"({exc}). Fix the criteria above, or load the dataset's starter model from "
+            "the Data page."
+        )
         return
     for line in unknown_event_types(data, model):
         st.warning(f"{line[0].upper()}{line[1:]}: it scores nothing.", icon=":material/spellcheck:")
@@ -172,18 +192,24 @@ def main() -> None:
 def _read_only(model: ScoringModel) -> None:
     """Presentation mode: the model as a plain table, no editing controls."""
     st.dataframe(
-        pd.DataFrame({
-            "criterion": [c.label for c in model.criteria],
-            "group": [c.group for c in model.criteria],
-            "points": [c.points for c in model.criteria],
-            "rule": [versions.describe_rule(c.rule) for c in model.criteria],
-        }),
-        hide_index=True, width="stretch", height=420,
+        pd.DataFrame(
+            {
+                "criterion": [c.label for c in model.criteria],
+                "group": [c.group for c in model.criteria],
+                "points": [c.points for c in model.criteria],
+                "rule": [versions.describe_rule(c.rule) for c in model.criteria],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=420,
         column_config={"points": st.column_config.NumberColumn(format="%+g")},
-    )  # fmt: skip
+    )
     bands = ", ".join(f"{b.name} from {b.min_score} ({b.action})" for b in model.bands)
-    st.caption(f"Bands: {bands}. Baseline {model.baseline:g} points. Caps: fit {model.caps.fit:g}, engagement "
-               f"{model.caps.engagement:g}. Turn presentation mode off to edit.")  # fmt: skip
+    st.caption(
+        f"Bands: {bands}. Baseline {model.baseline:g} points. Caps: fit {model.caps.fit:g}, engagement "
+        f"{model.caps.engagement:g}. Turn presentation mode off to edit."
+    )
 
 
 def _editors(data, as_of) -> bool:
@@ -198,9 +224,13 @@ def _editors(data, as_of) -> bool:
     st.session_state["editor_shown"] = {"criteria_rows": criteria, "band_rows": bands}
     try:
         candidate = tables.model_from_tables(
-            criteria, bands, name=st.session_state["model_name"] or "Scoring model",
-            caps=caps, decay=decay, baseline=st.session_state.get("baseline", 0.0),
-        )  # fmt: skip
+            criteria,
+            bands,
+            name=st.session_state["model_name"] or "Scoring model",
+            caps=caps,
+            decay=decay,
+            baseline=st.session_state.get("baseline", 0.0),
+        )
         caches.hits(data, candidate, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = candidate
         return True
@@ -258,30 +288,41 @@ def _sql_export(model: ScoringModel) -> None:
     """The model as SQL for the team's warehouse: pick the dialect, copy or download."""
     with st.expander("Score in your warehouse: the model as SQL"):
         left, mid, right = st.columns(3)
-        dialect = left.selectbox("Dialect", list(SQL_DIALECTS), format_func=SQL_DIALECTS.get,
-                                 key="sql_dialect")  # fmt: skip
+        dialect = left.selectbox(
+            "Dialect", list(SQL_DIALECTS), format_func=SQL_DIALECTS.get, key="sql_dialect"
+        )
         leads = mid.text_input("Leads table", "leads", key="sql_leads_table")
         events = right.text_input("Events table", "events", key="sql_events_table")
         confidence = _saved_confidence(model)
         try:
-            sql = sqlgen.to_sql(model, dialect, leads, events, st.session_state["as_of"],
-                                confidence=confidence)  # fmt: skip
+            sql = sqlgen.to_sql(
+                model, dialect, leads, events, st.session_state["as_of"], confidence=confidence
+            )
         except sqlgen.SqlError as exc:
             st.error(f"No SQL: {exc}")
             return
-        st.caption("One SELECT returning lead_id, fit, engagement, score and band"
-                   + (" and confidence (the calibration saved with this revision)"
-                      if confidence is not None else "")
-                   + f", {st.session_state['as_of'].describe()}. It gives the scores shown "
-                   "here; the tables need the demo data's columns (lead_id, created_at and the "
-                   "attributes; lead_id, occurred_at, event_type).")  # fmt: skip
+        st.caption(
+            "One SELECT returning lead_id, fit, engagement, score and band"
+            + (
+                " and confidence (the calibration saved with this revision)"
+                if confidence is not None
+                else ""
+            )
+            + f", {st.session_state['as_of'].describe()}. It gives the scores shown "
+            "here; the tables need the demo data's columns (lead_id, created_at and the "
+            "attributes; lead_id, occurred_at, event_type)."
+        )
         st.code(sql, language="sql")
-        st.download_button("Download SQL", sql, f"score-{dialect}.sql", "text/plain",
-                           key="download_sql")  # fmt: skip
+        st.download_button(
+            "Download SQL", sql, f"score-{dialect}.sql", "text/plain", key="download_sql"
+        )
 
 
-SQL_DIALECTS = {"duckdb": "DuckDB", "postgres": "PostgreSQL",
-                "ansi": "ANSI (Snowflake, Spark SQL, Databricks)"}  # fmt: skip
+SQL_DIALECTS = {
+    "duckdb": "DuckDB",
+    "postgres": "PostgreSQL",
+    "ansi": "ANSI (Snowflake, Spark SQL, Databricks)",
+}
 
 
 def _saved_confidence(model: ScoringModel):
@@ -300,9 +341,12 @@ def _files(model) -> None:
         st.divider()
         st.markdown("**Model file**")
         st.download_button(
-            "Download model JSON", model.to_json(), f"{slug(model.name, '-', empty='model')}.json", "application/json",
+            "Download model JSON",
+            model.to_json(),
+            f"{slug(model.name, '-', empty='model')}.json",
+            "application/json",
             width="stretch",
-        )  # fmt: skip
+        )
         st.file_uploader(
             "Upload a model JSON", type=["json"], key="model_upload", on_change=_on_upload
         )

@@ -20,13 +20,20 @@ METRIC_HELP = {
 }
 
 
-EVIDENCE_LABELS = {"hit": "closed leads hit", "win_rate_hit": "win rate when hit",
-                   "win_rate_not": "win rate when not", "earned": "points earned"}  # fmt: skip
+EVIDENCE_LABELS = {
+    "hit": "closed leads hit",
+    "win_rate_hit": "win rate when hit",
+    "win_rate_not": "win rate when not",
+    "earned": "points earned",
+}
 
 
 def _evidence(rep: replay.Report) -> None:
-    components.table(rep.evidence.rename(columns=EVIDENCE_LABELS),
-                     percent=["win rate when hit", "win rate when not"], decimals={"lift": 2})  # fmt: skip
+    components.table(
+        rep.evidence.rename(columns=EVIDENCE_LABELS),
+        percent=["win rate when hit", "win rate when not"],
+        decimals={"lift": 2},
+    )
 
 
 def _newest(data, newest: pd.DataFrame) -> None:
@@ -34,9 +41,13 @@ def _newest(data, newest: pd.DataFrame) -> None:
     leads the team gets now."""
     st.markdown(f"**On {replay.newest_caption(data)}**")
     table = newest.rename(columns=replay.SUMMARY_LABELS)
-    st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
-                 .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch",
-                 key="newest_compare")  # fmt: skip
+    st.dataframe(
+        table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :]).format(
+            "{:.3f}", subset=pd.IndexSlice[["A", "B"], :]
+        ),
+        width="stretch",
+        key="newest_compare",
+    )
 
 
 def main() -> None:
@@ -48,10 +59,12 @@ def main() -> None:
     st.session_state.setdefault("bucket_width", 10)
     st.session_state.setdefault("normalised", True)
     left, mid, right = st.columns([2, 1, 1])
-    left.caption("Model A is the one in the editor; pick model B under *Compare with* in the "
-                 "sidebar: the default, any saved revision or a JSON file.")  # fmt: skip
-    mid.radio("Bucket width", [5, 10], key="bucket_width", horizontal=True)
-    right.toggle("Normalised histogram", key="normalised")
+    left.caption(
+        "Model A is the one in the editor; pick model B under *Compare with* in the "
+        "sidebar: the default, any saved revision or a JSON file."
+    )
+    mid.radio("Bucket width", [5, 10], key=state.kept("bucket_width"), horizontal=True)
+    right.toggle("Normalised histogram", key=state.kept("normalised"))
     model_b = sidebar.model_b()
     width = st.session_state["bucket_width"]
 
@@ -82,17 +95,26 @@ def main() -> None:
     if "B" in reports:
         compared = services.compare(rep_a, reports["B"], model_a, model_b, data)
         table = compared.summary.rename(columns=replay.SUMMARY_LABELS)
-        st.dataframe(table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :])
-                     .format("{:.3f}", subset=pd.IndexSlice[["A", "B"], :]), width="stretch")  # fmt: skip
+        st.dataframe(
+            table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :]).format(
+                "{:.3f}", subset=pd.IndexSlice[["A", "B"], :]
+            ),
+            width="stretch",
+        )
         if compared.newest is not None:
             _newest(data, compared.newest)
     cols = st.columns(5)
     for col, (key, label) in zip(
         cols,
-        [("auc", "ROC AUC"), ("lift_top10", "Lift, top 10 %"), ("capture_top10", "Wins in top 10 %"),
-         ("lift_top20", "Lift, top 20 %"), ("capture_top20", "Wins in top 20 %")],
+        [
+            ("auc", "ROC AUC"),
+            ("lift_top10", "Lift, top 10 %"),
+            ("capture_top10", "Wins in top 10 %"),
+            ("lift_top20", "Lift, top 20 %"),
+            ("capture_top20", "Wins in top 20 %"),
+        ],
         strict=True,
-    ):  # fmt: skip
+    ):
         value = rep_a.summary[key]
         text = format.percent(value) if key.startswith("capture") else f"{value:.2f}"
         delta = None
@@ -103,24 +125,32 @@ def main() -> None:
     st.subheader("Score distribution vs outcome")
     frames = {k: r.histogram for k, r in reports.items()}
     st.plotly_chart(
-        charts.figure_outcome_histogram(frames, normalised=st.session_state["normalised"], width=width),
+        charts.figure_outcome_histogram(
+            frames, normalised=st.session_state["normalised"], width=width
+        ),
         width="stretch",
-    )  # fmt: skip
-    st.caption("Scores of won and of lost leads. The further apart the two shapes, the better"
-               " the model separates them (B dotted when comparing).")  # fmt: skip
+    )
+    st.caption(
+        "Scores of won and of lost leads. The further apart the two shapes, the better"
+        " the model separates them (B dotted when comparing)."
+    )
 
     st.subheader("Win rate by score bucket")
     st.plotly_chart(
         charts.figure_bucket_win_rate({k: r.buckets for k, r in reports.items()}), width="stretch"
     )
-    st.caption("Share of closed leads won per bucket (label: closed leads in it), with 95 %"
-               " Wilson intervals: the range the true win rate most likely lies in, wide "
-               "where a bucket has few leads. Win rate should rise with score.")  # fmt: skip
+    st.caption(
+        "Share of closed leads won per bucket (label: closed leads in it), with 95 %"
+        " Wilson intervals: the range the true win rate most likely lies in, wide "
+        "where a bucket has few leads. Win rate should rise with score."
+    )
     for key, rep in reports.items():
         if rep.falling:
             pairs = ", ".join(f"{a} → {b}" for a, b in rep.falling)
-            st.warning(f"Model {key}: win rate falls as score rises between buckets {pairs}; "
-                       "look for a criterion whose points are not earned.")  # fmt: skip
+            st.warning(
+                f"Model {key}: win rate falls as score rises between buckets {pairs}; "
+                "look for a criterion whose points are not earned."
+            )
 
     st.subheader("Per band")
     band_cols = st.columns(len(reports))
@@ -138,24 +168,32 @@ def main() -> None:
             columns=[f"B: {b.name}" for b in model_b.bands],
         )
         st.dataframe(grid, width="stretch")
-        st.caption("Leads · win rate of the closed ones, per pair of bands. Off the diagonal are "
-                   "the leads whose routing would change.")  # fmt: skip
+        st.caption(
+            "Leads · win rate of the closed ones, per pair of bands. Off the diagonal are "
+            "the leads whose routing would change."
+        )
 
     st.subheader("Grade matrix")
     for col, (key, rep) in zip(st.columns(len(reports)), reports.items(), strict=True):
         col.markdown(f"**Model {key}**")
         col.plotly_chart(charts.figure_grade_matrix(rep.grid), width="stretch", key=f"grid_{key}")
-    st.caption("Win rate of closed leads by fit grade (A = top quarter of the fit cap) and "
-               "engagement grade (1 = top quarter), with closed leads per cell.")  # fmt: skip
+    st.caption(
+        "Win rate of closed leads by fit grade (A = top quarter of the fit cap) and "
+        "engagement grade (1 = top quarter), with closed leads per cell."
+    )
 
     st.subheader("Cumulative gains")
     st.plotly_chart(charts.figure_gains({k: r.gains for k, r in reports.items()}), width="stretch")
-    st.caption("Share of all wins found by working leads from the highest score down; the"
-               " dashed line is random order.")  # fmt: skip
+    st.caption(
+        "Share of all wins found by working leads from the highest score down; the"
+        " dashed line is random order."
+    )
 
     st.subheader("Criterion evidence")
-    st.caption("Closed leads each criterion hit, their win rate against the rest, and the lift."
-               " Criteria whose points point the wrong way come first.")  # fmt: skip
+    st.caption(
+        "Closed leads each criterion hit, their win rate against the rest, and the lift."
+        " Criteria whose points point the wrong way come first."
+    )
     for key, rep in reports.items():
         if len(reports) > 1:
             st.markdown(f"**Model {key}**")

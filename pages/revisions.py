@@ -30,25 +30,41 @@ def _cell(value) -> str:
 
 def _columns_tab(revisions: list[Revision]) -> None:
     labels = [r.label for r in revisions]
-    shown = st.multiselect("Revisions to show", labels, default=labels[-SHOW_LAST:],
-                           key="shown_revisions")  # fmt: skip
+    shown = st.multiselect(
+        "Revisions to show", labels, default=labels[-SHOW_LAST:], key="shown_revisions"
+    )
     picked = [r for r in revisions if r.label in shown] or revisions[-1:]
     columns = versions.versioned_columns(picked)
     table = columns.table.drop(columns="section").map(_cell)
     styles = pd.DataFrame("", index=table.index, columns=table.columns)
     styles[columns.revision_columns] = columns.changed.replace({True: CHANGED, False: ""})
-    st.dataframe(table.style.apply(lambda _: styles, axis=None), hide_index=True,
-                 width="stretch", height=min(38 + 35 * len(table), 1400))  # fmt: skip
-    st.caption("One row per criterion and setting, one column per revision (newest right): the "
-               "points each revision gives. Highlighted cells changed from the column to their "
-               "left; a blank cell means the revision did not have that criterion.")  # fmt: skip
+    st.dataframe(
+        table.style.apply(lambda _: styles, axis=None),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(table), 1400),
+    )
+    st.caption(
+        "One row per criterion and setting, one column per revision (newest right): the "
+        "points each revision gives. Highlighted cells changed from the column to their "
+        "left; a blank cell means the revision did not have that criterion."
+    )
     slug = re.sub(r"[^a-z0-9]+", "-", picked[0].model_name.lower()).strip("-") or "model"
     left, right = st.columns(2)
-    left.download_button("Download workbook (Excel)", versions.workbook(columns),
-                         f"{slug}-revisions.xlsx", key="download_xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-    right.download_button("Download columns (CSV)", inert_frame(columns.table).to_csv(index=False),
-                          f"{slug}-revisions.csv", "text/csv", key="download_csv")  # fmt: skip
+    left.download_button(
+        "Download workbook (Excel)",
+        versions.workbook(columns),
+        f"{slug}-revisions.xlsx",
+        key="download_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    right.download_button(
+        "Download columns (CSV)",
+        inert_frame(columns.table).to_csv(index=False),
+        f"{slug}-revisions.csv",
+        "text/csv",
+        key="download_csv",
+    )
 
 
 def _diff_tab(revisions: list[Revision]) -> None:
@@ -58,8 +74,9 @@ def _diff_tab(revisions: list[Revision]) -> None:
     new = right.selectbox("To", labels, index=len(labels) - 1, key="diff_to")
     a, b = (revisions[labels.index(x)] for x in (old, new))
     lines = versions.diff_models(a.model, b.model, b.criterion_notes)
-    st.markdown(f"**{a.label} → {b.label}**: {b.note or 'no note'} ({b.author}, "
-                f"{stamp(b.created_at)})")  # fmt: skip
+    st.markdown(
+        f"**{a.label} → {b.label}**: {b.note or 'no note'} ({b.author}, {stamp(b.created_at)})"
+    )
     st.markdown("\n".join(f"- {line}" for line in lines) if lines else "No differences.")
 
 
@@ -69,20 +86,27 @@ def _cadence(cadence: Cadence) -> None:
     cols[0].metric("Live revision", live.label if live else "none")
     cols[1].metric("Live since", f"{live.live_since:%d %b %Y}" if live else "–")
     due = f"{cadence.next_due:%d %b %Y}" if cadence.next_due else "–"
-    cols[2].metric("Next review due", due,
-                   f"{cadence.overdue_days} days overdue" if cadence.overdue_days else None,
-                   delta_color="inverse")  # fmt: skip
+    cols[2].metric(
+        "Next review due",
+        due,
+        f"{cadence.overdue_days} days overdue" if cadence.overdue_days else None,
+        delta_color="inverse",
+    )
     last = cadence.last_review
     cols[3].metric("Last review", f"{last.reviewed_at:%d %b %Y}" if last else "none yet")
-    st.caption("Reviews fall due 60 days after the first revision goes live, then 90 days "
-               "after each review held.")  # fmt: skip
+    st.caption(
+        "Reviews fall due 60 days after the first revision goes live, then 90 days "
+        "after each review held."
+    )
 
 
 def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence) -> None:
     live = cadence.live
     if live is None:
-        st.info("No revision is live yet, so there is nothing to review. Make one live below "
-                "or on the Model page.")  # fmt: skip
+        st.info(
+            "No revision is live yet, so there is nothing to review. Make one live below "
+            "or on the Model page."
+        )
         return
     data, as_of = caches.dataset(), st.session_state["as_of"]
     try:
@@ -96,8 +120,12 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         candidate = None
     else:
         labels = [r.label for r in others]
-        pick = st.selectbox("Candidate to compare with the live revision", labels,
-                            index=len(labels) - 1, key="review_candidate")  # fmt: skip
+        pick = st.selectbox(
+            "Candidate to compare with the live revision",
+            labels,
+            index=len(labels) - 1,
+            key="review_candidate",
+        )
         candidate = others[labels.index(pick)]
     rep_live = caches.report(data, live.model, as_of)
     ratio = replay.ready_to_opportunity(data, rep_live.scores, live.model)
@@ -105,8 +133,11 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
     before = last.ready_to_opportunity if last else None
     st.markdown("**1. Sales-ready leads that reached opportunity** (live revision, this data)")
     m = st.columns(2)
-    m[0].metric("Now", format.percent(ratio),
-                None if before is None else f"{(ratio - before) * 100:+.1f} pts vs last review")  # fmt: skip
+    m[0].metric(
+        "Now",
+        format.percent(ratio),
+        None if before is None else f"{(ratio - before) * 100:+.1f} pts vs last review",
+    )
     m[1].metric("At the last review", format.percent(before) if before is not None else "–")
     st.markdown("**2. Notes collected from sales per criterion** (since the last review)")
     since = last.reviewed_at if last else None
@@ -123,19 +154,28 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         table = compared.summary
         table.index = [f"live {live.label}", f"candidate {candidate.label}", "candidate − live"]
         shares = ["wins in top 10 %", "wins in top 20 %"]
-        st.dataframe(table.rename(columns=replay.SUMMARY_LABELS).style.format("{:.3f}")
-                     .format("{:.1%}", subset=shares), width="stretch")  # fmt: skip
-        st.caption("Ranking quality of closed leads scored as of the sidebar's decision moment."
-                   " A candidate worth making live ranks wins higher: more AUC, more lift.")  # fmt: skip
+        st.dataframe(
+            table.rename(columns=replay.SUMMARY_LABELS)
+            .style.format("{:.3f}")
+            .format("{:.1%}", subset=shares),
+            width="stretch",
+        )
+        st.caption(
+            "Ranking quality of closed leads scored as of the sidebar's decision moment."
+            " A candidate worth making live ranks wins higher: more AUC, more lift."
+        )
         if compared.newest is not None:
             recent = compared.newest
             recent.index = table.index
             st.markdown(f"On {replay.newest_caption(data)}")
-            st.dataframe(recent.rename(columns=replay.SUMMARY_LABELS).style.format("{:.3f}")
-                         .format("{:.1%}", subset=shares), width="stretch")  # fmt: skip
+            st.dataframe(
+                recent.rename(columns=replay.SUMMARY_LABELS)
+                .style.format("{:.3f}")
+                .format("{:.1%}", subset=shares),
+                width="stretch",
+            )
     with st.form("record_review", clear_on_submit=True):
-        st.text_input("Review note", key="review_note",
-                      placeholder="what the room decided and why")  # fmt: skip
+        st.text_input("Review note", key="review_note", placeholder="what the room decided and why")
         if st.form_submit_button("Record this review", key="record_review_button"):
             _record(store, live, ratio)
 
@@ -143,10 +183,11 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
 def _record(store: RevisionStore, live: Revision, ratio: float) -> None:
     try:
         store.record_review(
-            live.model_name, reviewer=st.session_state.get("author", ""),
+            live.model_name,
+            reviewer=st.session_state.get("author", ""),
             note=st.session_state["review_note"],
             ready_to_opportunity=None if math.isnan(ratio) else ratio,
-        )  # fmt: skip
+        )
     except ValueError as exc:
         st.error(f"Not recorded: {exc} (type it in *Your name* at the top of the page).")
         return
@@ -160,14 +201,18 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
     with left:
         pick = st.selectbox("Revision", labels[::-1], key="action_revision")
         revision = revisions[labels.index(pick)]
-        if st.button(f"Restore {pick} as a new revision", key="restore_button",
-                     disabled=not author, help="Saves a new revision equal to this one."):  # fmt: skip
-            saved = store.restore(name, revision.number, author=author,
-                                  parent=revisions[-1].number)  # fmt: skip
+        if st.button(
+            f"Restore {pick} as a new revision",
+            key="restore_button",
+            disabled=not author,
+            help="Saves a new revision equal to this one.",
+        ):
+            saved = store.restore(name, revision.number, author=author, parent=revisions[-1].number)
             st.session_state["revisions_message"] = f"Saved {saved.label}: {saved.note}."
             st.rerun()
-        if st.button(f"Make {pick} live", key="live_button",
-                     disabled=not author or revision.status == "live"):  # fmt: skip
+        if st.button(
+            f"Make {pick} live", key="live_button", disabled=not author or revision.status == "live"
+        ):
             services.make_live(store, name, revision.number, author=author)
             st.session_state["revisions_message"] = f"{pick} is live."
             st.rerun()
@@ -176,8 +221,9 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
 
 
 def _import(store: RevisionStore, author: str) -> None:
-    file = st.file_uploader("Import a model JSON as a new draft", type=["json"],
-                            key="import_upload")  # fmt: skip
+    file = st.file_uploader(
+        "Import a model JSON as a new draft", type=["json"], key="import_upload"
+    )
     if file is None:
         return
     try:
@@ -187,10 +233,14 @@ def _import(store: RevisionStore, author: str) -> None:
         return
     latest = store.latest(model.name)
     target = f"{model.name} {'v' + str(latest.number + 1) if latest else 'v1'}"
-    if st.button(f"Save {file.name} as {target} (draft)", key="import_button",
-                 disabled=not author):  # fmt: skip
-        saved = services.save_revision(store, model, author=author, note=f"Imported from {file.name}",
-                                       parent=latest.number if latest else None)  # fmt: skip
+    if st.button(f"Save {file.name} as {target} (draft)", key="import_button", disabled=not author):
+        saved = services.save_revision(
+            store,
+            model,
+            author=author,
+            note=f"Imported from {file.name}",
+            parent=latest.number if latest else None,
+        )
         st.session_state["revisions_message"] = f"Imported {file.name} as {saved.label}."
         st.rerun()
 
@@ -210,27 +260,47 @@ def main() -> None:
     if store is None:
         st.error(f"The revision store cannot be opened: {st.session_state['store_error']}")
         return
-    st.caption(f"Every saved revision is kept, append-only, in `{store.location}` (set "
-               "LEADSCORE_DB_URL to share one with your team, e.g. on PostgreSQL).")  # fmt: skip
+    st.caption(
+        f"Every saved revision is kept, append-only, in `{store.location}` (set "
+        "LEADSCORE_DB_URL to share one with your team, e.g. on PostgreSQL)."
+    )
     message = st.session_state.pop("revisions_message", None)
     if message:
         st.success(message)
-    author = st.text_input("Your name", key="author", placeholder="who records, restores, "
-                           "imports or makes live")  # fmt: skip
+    author = st.text_input(
+        "Your name",
+        key=state.kept("author"),
+        placeholder="who records, restores, imports or makes live",
+    )
     names = store.model_names()
     if not names:
-        st.info("No revisions yet. Save one from the Model page (*Save as new revision*) or "
-                "import a model JSON below.")  # fmt: skip
+        st.info(
+            "No revisions yet. Save one from the Model page (*Save as new revision*) or "
+            "import a model JSON below."
+        )
         _import(store, author)
         return
     current = st.session_state["model"].name
-    name = st.selectbox("Model", names, index=names.index(current) if current in names else 0,
-                        key="revisions_model") if len(names) > 1 else names[0]  # fmt: skip
+    name = (
+        st.selectbox(
+            "Model",
+            names,
+            index=names.index(current) if current in names else 0,
+            key="revisions_model",
+        )
+        if len(names) > 1
+        else names[0]
+    )
     revisions = store.revisions(name)
     cadence = store.cadence(name)
     _cadence(cadence)
-    view = st.radio("Show", list(VIEWS), horizontal=True, key="revisions_view",
-                    label_visibility="collapsed")  # fmt: skip
+    view = st.radio(
+        "Show",
+        list(VIEWS),
+        horizontal=True,
+        key=state.kept("revisions_view"),
+        label_visibility="collapsed",
+    )
     VIEWS[view](
         store, name, revisions, cadence
     )  # only the view picked runs (the checklist replays)

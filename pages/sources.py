@@ -19,16 +19,29 @@ def _taxonomy(data, folder) -> dict[str, str]:
     guess = attribution.guess_taxonomy(list(values.index))
     start = {v: saved.get(v) or guess.get(v) or "" for v in values.index}
     edited = st.data_editor(
-        pd.DataFrame({"source value": values.index, "leads": values.to_numpy(),
-                      "category": list(start.values())}),
+        pd.DataFrame(
+            {
+                "source value": values.index,
+                "leads": values.to_numpy(),
+                "category": list(start.values()),
+            }
+        ),
         key=f"taxonomy_editor_{st.session_state.get('taxonomy_version', 0)}",
-        hide_index=True, width="stretch", disabled=["source value", "leads"],
-        column_config={"category": st.column_config.TextColumn(
-            "category", help="Several values may share a category: 'trade show' and "
-            "'congress' -> Events.")},
-    )  # fmt: skip
-    taxonomy = {str(r["source value"]): str(r["category"]).strip()
-                for r in edited.to_dict("records") if str(r["category"] or "").strip()}  # fmt: skip
+        hide_index=True,
+        width="stretch",
+        disabled=["source value", "leads"],
+        column_config={
+            "category": st.column_config.TextColumn(
+                "category",
+                help="Several values may share a category: 'trade show' and 'congress' -> Events.",
+            )
+        },
+    )
+    taxonomy = {
+        str(r["source value"]): str(r["category"]).strip()
+        for r in edited.to_dict("records")
+        if str(r["category"] or "").strip()
+    }
     left, right = st.columns([1, 3])
     if left.button("Save the taxonomy with the dataset", key="save_taxonomy"):
         path = attribution.save_taxonomy(
@@ -52,50 +65,80 @@ def main() -> None:
         taxonomy = _taxonomy(data, caches.dataset_folder())
         missing = attribution.unmapped(data, taxonomy)
         if missing:
-            st.warning("Not in any category yet (shown as their own row, never as 'other'): "
-                       + ", ".join(repr(v) for v in missing))  # fmt: skip
+            st.warning(
+                "Not in any category yet (shown as their own row, never as 'other'): "
+                + ", ".join(repr(v) for v in missing)
+            )
         groups = attribution.categories(data, taxonomy)
         table = attribution.group_table(data, scores, groups)
         st.plotly_chart(charts.figure_group_win_rate(table), width="stretch")
-        st.caption("Win rate of the closed leads of each source category, with 95 % Wilson "
-                   "intervals (labels: closed leads). Wide bars mean few leads.")  # fmt: skip
+        st.caption(
+            "Win rate of the closed leads of each source category, with 95 % Wilson "
+            "intervals (labels: closed leads). Wide bars mean few leads."
+        )
         _display(table)
-        st.plotly_chart(charts.figure_score_by_group(attribution.score_by_group(scores, groups)),
-                        width="stretch")  # fmt: skip
-        st.caption("How each category's leads score. If a category scores high but wins "
-                   "little (table above), the model favours a source that does not close.")  # fmt: skip
+        st.plotly_chart(
+            charts.figure_score_by_group(attribution.score_by_group(scores, groups)),
+            width="stretch",
+        )
+        st.caption(
+            "How each category's leads score. If a category scores high but wins "
+            "little (table above), the model favours a source that does not close."
+        )
     _credit(data, scores, as_of)
 
 
 def _credit(data, scores, as_of) -> None:
     st.subheader("How leads reached us: credit for the touches")
     if data.touch_codes is None:
-        st.info("The events carry no channel or campaign column, so there are no touches to "
-                "credit.")  # fmt: skip
+        st.info(
+            "The events carry no channel or campaign column, so there are no touches to credit."
+        )
         return
-    st.caption(f"Touches are events with a {data.touch_column!r}, {as_of.describe()}: only "
-               "those before the decision moment count.")  # fmt: skip
-    rule = st.radio("Credit rule", list(attribution.RULES), format_func=attribution.RULES.get,
-                    horizontal=True, key="credit_rule")  # fmt: skip
+    st.caption(
+        f"Touches are events with a {data.touch_column!r}, {as_of.describe()}: only "
+        "those before the decision moment count."
+    )
+    rule = st.radio(
+        "Credit rule",
+        list(attribution.RULES),
+        format_func=attribution.RULES.get,
+        horizontal=True,
+        key="credit_rule",
+    )
     _display(attribution.credit_table(data, scores, as_of, rule))
     st.markdown("**Every rule side by side** (leads and wins credited to each channel)")
     side = attribution.all_rules(data, scores, as_of)
     components.table(side, decimals={c: 1 for c in side.columns if side[c].dtype.kind == "f"})
-    st.caption("A lead's credit sums to 1 under every rule, so each column sums to the leads "
-               "(or wins) in the data; rules differ only in how they split a lead's credit.")  # fmt: skip
+    st.caption(
+        "A lead's credit sums to 1 under every rule, so each column sums to the leads "
+        "(or wins) in the data; rules differ only in how they split a lead's credit."
+    )
 
 
 def _display(table: pd.DataFrame) -> None:
     """A category or credit table: leads, closed and won (fractional under split credit),
     win rate with its interval, revenue won and the average score."""
-    components.table(pd.DataFrame({
-        "category": table["category"], "leads": table["leads"], "closed": table["closed"],
-        "won": table["won"], "win rate": table["win_rate"],
-        "95 % interval": [f"{format.percent(lo)} – {format.percent(hi)}"
-                          for lo, hi in zip(table["low"], table["high"], strict=True)],
-        "revenue won": table["revenue_won"], "avg score": table["avg_score"],
-    }), percent=["win rate"], money=["revenue won"],
-        decimals={"leads": 1, "closed": 1, "won": 1, "avg score": 1})  # fmt: skip
+    components.table(
+        pd.DataFrame(
+            {
+                "category": table["category"],
+                "leads": table["leads"],
+                "closed": table["closed"],
+                "won": table["won"],
+                "win rate": table["win_rate"],
+                "95 % interval": [
+                    f"{format.percent(lo)} – {format.percent(hi)}"
+                    for lo, hi in zip(table["low"], table["high"], strict=True)
+                ],
+                "revenue won": table["revenue_won"],
+                "avg score": table["avg_score"],
+            }
+        ),
+        percent=["win rate"],
+        money=["revenue won"],
+        decimals={"leads": 1, "closed": 1, "won": 1, "avg score": 1},
+    )
 
 
 main()

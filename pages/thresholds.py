@@ -14,8 +14,11 @@ from model.core.spec import ModelError, ScoringModel, parse_model
 from ui import caches, components, sidebar, state
 
 
-@st.cache_resource(max_entries=4, show_spinner="Replaying every lead's score event by event…",
-                   hash_funcs=caches.BY_VALUE)  # fmt: skip
+@st.cache_resource(
+    max_entries=4,
+    show_spinner="Replaying every lead's score event by event…",
+    hash_funcs=caches.BY_VALUE,
+)
 def _timeline(data: Dataset, model: ScoringModel, _hits: Hits) -> handoff.Timeline:
     """The live score timeline depends on the whole model (points too), not on as-of."""
     return handoff.score_timeline(data, _hits, model)
@@ -26,10 +29,11 @@ def _proposed(model: ScoringModel) -> ScoringModel:
     cols = st.columns(len(model.bands) - 1)
     bands = model.to_dict()["bands"]
     for i, (col, band) in enumerate(zip(cols, model.bands[:-1], strict=True)):
-        key = f"boundary_{i}"
+        key = state.kept(f"boundary_{i}")
         st.session_state.setdefault(key, band.min_score)
-        label = f"{band.name} from" + (" (sales-ready threshold)" if band.min_score ==
-                                        model.sales_ready_threshold else "")  # fmt: skip
+        label = f"{band.name} from" + (
+            " (sales-ready threshold)" if band.min_score == model.sales_ready_threshold else ""
+        )
         col.slider(label, 1, 100, key=key)
         bands[i]["min_score"] = st.session_state[key]
     try:
@@ -49,8 +53,10 @@ def main() -> None:
     data = caches.dataset()
     as_of = st.session_state["as_of"]
     model = st.session_state["model"]
-    st.caption(f"Leads scored {as_of.describe()}, with the model from the Model page. Move a "
-               "boundary to see what sales would get before anything goes live.")  # fmt: skip
+    st.caption(
+        f"Leads scored {as_of.describe()}, with the model from the Model page. Move a "
+        "boundary to see what sales would get before anything goes live."
+    )
     proposed = _proposed(model)
     current_t, proposed_t = model.sales_ready_threshold, proposed.sales_ready_threshold
     hits = caches.fitting_hits(data, model, as_of)
@@ -64,39 +70,68 @@ def main() -> None:
         return text if moved else None
 
     m = st.columns(5)
-    m[0].metric("Sales-ready leads / week", f"{then['per_week']:.1f}",
-                delta(f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}"))  # fmt: skip
-    m[1].metric("Their win rate", format.percent(then["win_rate"]),
-                delta(f"{100 * (then['win_rate'] - now['win_rate']):+.1f} pts"))  # fmt: skip
-    m[2].metric("Share of all wins (recall)", format.percent(then["recall"]),
-                delta(f"{100 * (then['recall'] - now['recall']):+.1f} pts"))  # fmt: skip
-    m[3].metric("Wins sent to nurture", f"{int(then['missed_wins']):,}",
-                delta(f"{int(then['missed_wins'] - now['missed_wins']):+,}"),
-                delta_color="inverse")  # fmt: skip
-    m[4].metric("Revenue captured", format.money(then["revenue_captured"]),
-                delta(format.money(then["revenue_captured"] - now["revenue_captured"])))  # fmt: skip
+    m[0].metric(
+        "Sales-ready leads / week",
+        f"{then['per_week']:.1f}",
+        delta(f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}"),
+    )
+    m[1].metric(
+        "Their win rate",
+        format.percent(then["win_rate"]),
+        delta(f"{100 * (then['win_rate'] - now['win_rate']):+.1f} pts"),
+    )
+    m[2].metric(
+        "Share of all wins (recall)",
+        format.percent(then["recall"]),
+        delta(f"{100 * (then['recall'] - now['recall']):+.1f} pts"),
+    )
+    m[3].metric(
+        "Wins sent to nurture",
+        f"{int(then['missed_wins']):,}",
+        delta(f"{int(then['missed_wins'] - now['missed_wins']):+,}"),
+        delta_color="inverse",
+    )
+    m[4].metric(
+        "Revenue captured",
+        format.money(then["revenue_captured"]),
+        delta(format.money(then["revenue_captured"] - now["revenue_captured"])),
+    )
 
     table = replay.compare_thresholds(sweep, current_t, proposed_t)
     components.table(
-        table[["sales_ready", "per_week", "win_rate", "recall", "missed_wins", "revenue_captured"]]
-        .rename(columns={"sales_ready": "sales-ready leads", "per_week": "per week",
-                              "win_rate": "win rate", "missed_wins": "wins missed",
-                              "revenue_captured": "revenue captured"}),
-        percent=["win rate", "recall"], money=["revenue captured"], decimals={"per week": 1},
-        whole=["sales-ready leads", "wins missed"], hide_index=False,
-    )  # fmt: skip
+        table[
+            ["sales_ready", "per_week", "win_rate", "recall", "missed_wins", "revenue_captured"]
+        ].rename(
+            columns={
+                "sales_ready": "sales-ready leads",
+                "per_week": "per week",
+                "win_rate": "win rate",
+                "missed_wins": "wins missed",
+                "revenue_captured": "revenue captured",
+            }
+        ),
+        percent=["win rate", "recall"],
+        money=["revenue captured"],
+        decimals={"per week": 1},
+        whole=["sales-ready leads", "wins missed"],
+        hide_index=False,
+    )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.figure_precision_recall(sweep, current_t, proposed_t),
-                        width="stretch")  # fmt: skip
-        st.caption("Each point is a threshold: further right reaches more of the wins, higher"
-                   " means sales wins more of what it gets.")  # fmt: skip
+        st.plotly_chart(
+            charts.figure_precision_recall(sweep, current_t, proposed_t), width="stretch"
+        )
+        st.caption(
+            "Each point is a threshold: further right reaches more of the wins, higher"
+            " means sales wins more of what it gets."
+        )
     with right:
         counts, won_value = scoring.score_bins(scores.score, data.outcome, data.won_value)
         bands = summaries.band_table(counts, won_value, proposed)
         st.markdown("**Bands with the proposed boundaries**")
-        components.band_table(bands, columns=["band", "range", "leads", "share", "won",
-                                              "win_rate", "revenue_won"])  # fmt: skip
+        components.band_table(
+            bands, columns=["band", "range", "leads", "share", "won", "win_rate", "revenue_won"]
+        )
         if proposed is not model and st.button(
             "Use these boundaries in the model", key="use_boundaries"
         ):
@@ -104,33 +139,46 @@ def main() -> None:
             st.rerun()
 
     st.subheader("Handoff simulation")
-    st.caption("Each lead's score replayed after every event, with decay; a lead is handed to "
-               "sales the first time it reaches the threshold.")  # fmt: skip
+    st.caption(
+        "Each lead's score replayed after every event, with decay; a lead is handed to "
+        "sales the first time it reaches the threshold."
+    )
     c1, c2 = st.columns(2)
     st.session_state.setdefault("reps", 4)
     st.session_state.setdefault("per_rep", 10)
-    c1.number_input("Sales reps", 1, 500, key="reps")
-    c2.number_input("Leads each rep can take per week", 1, 500, key="per_rep")
+    c1.number_input("Sales reps", 1, 500, key=state.kept("reps"))
+    c2.number_input("Leads each rep can take per week", 1, 500, key=state.kept("per_rep"))
     capacity = st.session_state["reps"] * st.session_state["per_rep"]
     line = _timeline(data, model, hits)
     runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}
     if proposed_t != current_t:
         runs[f"proposed ({proposed_t})"] = handoff.handoffs(data, line, proposed_t)
-    st.plotly_chart(charts.figure_handoffs({k: r.per_week for k, r in runs.items()}, capacity),
-                    width="stretch")  # fmt: skip
-    st.caption("Leads handed to sales per week under each threshold; the dashed line is what "
-               "the team can take.")  # fmt: skip
+    st.plotly_chart(
+        charts.figure_handoffs({k: r.per_week for k, r in runs.items()}, capacity), width="stretch"
+    )
+    st.caption(
+        "Leads handed to sales per week under each threshold; the dashed line is what "
+        "the team can take."
+    )
     components.table(
-        pd.DataFrame({
-            "handed off": [r.handed_off for r in runs.values()],
-            "per week (last 12 weeks)": [r.per_week["handoffs"].tail(12).mean() for r in runs.values()],
-            "weeks over capacity": [int((r.per_week["handoffs"] > capacity).sum()) for r in runs.values()],
-            "median days to hand-off": [r.median_days for r in runs.values()],
-            "win rate of handed-off (closed)": [r.win_rate for r in runs.values()],
-        }, index=list(runs)),
-        percent=["win rate of handed-off (closed)"], hide_index=False,
+        pd.DataFrame(
+            {
+                "handed off": [r.handed_off for r in runs.values()],
+                "per week (last 12 weeks)": [
+                    r.per_week["handoffs"].tail(12).mean() for r in runs.values()
+                ],
+                "weeks over capacity": [
+                    int((r.per_week["handoffs"] > capacity).sum()) for r in runs.values()
+                ],
+                "median days to hand-off": [r.median_days for r in runs.values()],
+                "win rate of handed-off (closed)": [r.win_rate for r in runs.values()],
+            },
+            index=list(runs),
+        ),
+        percent=["win rate of handed-off (closed)"],
+        hide_index=False,
         decimals={"per week (last 12 weeks)": 1, "median days to hand-off": 1},
-    )  # fmt: skip
+    )
     sidebar.tour_next("Thresholds")
 
 

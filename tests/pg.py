@@ -46,34 +46,61 @@ def server() -> Iterator[str]:
 def _serve(folder: Path) -> Iterator[str]:
     bindir = binaries()
     if bindir is None:
-        raise RuntimeError("no PostgreSQL server binaries (initdb) on this machine; "
-                           "`apt-get install postgresql` provides them")  # fmt: skip
+        raise RuntimeError(
+            "no PostgreSQL server binaries (initdb) on this machine; "
+            "`apt-get install postgresql` provides them"
+        )
     run_as: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         run_as = ["runuser", "-u", "postgres", "--"]
         shutil.chown(folder, "postgres")
     data, port = folder / "data", _free_port()
-    _run([*run_as, bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E",
-          "UTF8", "--no-sync"])  # fmt: skip
+    _run(
+        [
+            *run_as,
+            bindir / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]
+    )
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    _run([*run_as, bindir / "pg_ctl", "-D", data, "-o", options, "-w", "-l", folder / "log",
-          "start"])  # fmt: skip
+    _run(
+        [*run_as, bindir / "pg_ctl", "-D", data, "-o", options, "-w", "-l", folder / "log", "start"]
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*run_as, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True, check=False)  # fmt: skip
+        subprocess.run(
+            [*run_as, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+        )
 
 
 def _run(command: list) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
-        raise RuntimeError(f"{Path(command[-1 if len(command) < 5 else 4]).name} failed: "
-                           f"{(done.stderr or done.stdout).strip()[-300:]}")  # fmt: skip
+        raise RuntimeError(
+            f"{Path(command[-1 if len(command) < 5 else 4]).name} failed: "
+            f"{(done.stderr or done.stdout).strip()[-300:]}"
+        )
 
 
-PG_TYPES = {"object": "TEXT", "string": "TEXT", "str": "TEXT", "category": "TEXT", "int64": "BIGINT",
-            "float64": "DOUBLE PRECISION", "bool": "BOOLEAN"}  # fmt: skip
+PG_TYPES = {
+    "object": "TEXT",
+    "string": "TEXT",
+    "str": "TEXT",
+    "category": "TEXT",
+    "int64": "BIGINT",
+    "float64": "DOUBLE PRECISION",
+    "bool": "BOOLEAN",
+}
 
 
 def load_frame(url: str, name: str, frame: pd.DataFrame) -> None:
@@ -90,8 +117,9 @@ def load_frame(url: str, name: str, frame: pd.DataFrame) -> None:
         conn.execute(f'CREATE TABLE "{name}" ({", ".join(columns)})')
         with conn.cursor().copy(f'COPY "{name}" FROM STDIN WITH (FORMAT csv, HEADER true)') as cp:
             # \r\n lines: fields holding a lone \r or \n are then quoted, as COPY wants
-            cp.write(frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S.%f",
-                                  lineterminator="\r\n"))  # fmt: skip
+            cp.write(
+                frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S.%f", lineterminator="\r\n")
+            )
 
 
 def query(url: str, sql: str) -> pd.DataFrame:

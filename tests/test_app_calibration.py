@@ -43,8 +43,9 @@ def test_calibrated_confidence_beats_the_baseline_and_reads_out(at: AppTest) -> 
     low = int(metric(at, "Lead confidence").rstrip(" %"))
     assert high > low
     assert any(f"Leads scoring 20 close **{low} %**" in m.value for m in at.markdown)
-    assert any("'stage' separates outcomes" in w.value and "left out" in w.value
-               for w in at.warning)  # fmt: skip
+    assert any(
+        "'stage' separates outcomes" in w.value and "left out" in w.value for w in at.warning
+    )
 
 
 def test_logistic_fit_and_per_stage_calibration(at: AppTest) -> None:
@@ -68,8 +69,11 @@ def test_forecast_and_target_back_solve(at: AppTest) -> None:
     low, high = metric(at, "80% interval").split(" – ")
     assert low.startswith("$")
     assert high.startswith("$")
-    bands = next(d.value for d in at.dataframe if "band" in d.value.columns
-                 and "expected revenue" in d.value.columns)  # fmt: skip
+    bands = next(
+        d.value
+        for d in at.dataframe
+        if "band" in d.value.columns and "expected revenue" in d.value.columns
+    )
     assert sorted(bands["band"]) == ["A", "B", "C"]
     at.radio(key="forecast_by").set_value("source").run()
     sources = next(d.value for d in at.dataframe if "source" in d.value.columns)

@@ -85,8 +85,10 @@ def test_caps_bands_and_decay_controls_drive_the_preview(at: AppTest) -> None:
     at.number_input(key="cap_fit").set_value(20.0).run()
     assert _bands(at)["leads"].iloc[0] < before[0]
     at.session_state["bands_editor_0"] = {
-        "edited_rows": {0: {"min_score": 80}}, "added_rows": [], "deleted_rows": []
-    }  # fmt: skip
+        "edited_rows": {0: {"min_score": 80}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     assert _bands(at)["scores"].iloc[0] == "80–100"
     assert any(m.label == "Sales-ready (≥ 80)" for m in at.metric)
@@ -96,8 +98,15 @@ def test_caps_bands_and_decay_controls_drive_the_preview(at: AppTest) -> None:
 
 
 def test_added_and_deleted_criteria(at: AppTest) -> None:
-    new = {"id": "is_software", "label": "Software", "group": "fit", "points": 5,
-           "attribute": "industry", "op": "equals", "value": "Software"}  # fmt: skip
+    new = {
+        "id": "is_software",
+        "label": "Software",
+        "group": "fit",
+        "points": 5,
+        "attribute": "industry",
+        "op": "equals",
+        "value": "Software",
+    }
     at.session_state[EDITOR] = {"edited_rows": {}, "added_rows": [new], "deleted_rows": [0]}
     at.run()
     assert not at.error
@@ -190,8 +199,7 @@ def test_first_run_welcome_names_the_data_and_the_tour(open_app) -> None:
     assert "Welcome to Lead Scoring Studio" in welcome
     assert any("20,000 leads" in c.value and "Demo data" in c.value for c in at.caption)
     links = [link.label for link in at.get("page_link")]
-    assert links[:5] == ["1. Model", "2. Replay", "3. Thresholds", "4. Calibration",
-                         "5. Revisions"]  # fmt: skip
+    assert links[:5] == ["1. Model", "2. Replay", "3. Thresholds", "4. Calibration", "5. Revisions"]
     at.button(key="welcome_done_button").click().run()
     assert "Welcome to Lead Scoring Studio" not in " ".join(m.value for m in at.markdown)
 

@@ -40,8 +40,10 @@ def test_replay_shows_ranking_bands_and_evidence(at: AppTest) -> None:
 def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     at.switch_page("pages/model.py").run()
     at.session_state["criteria_editor_0"] = {
-        "edited_rows": {18: {"points": 30}}, "added_rows": [], "deleted_rows": []
-    }  # fmt: skip
+        "edited_rows": {18: {"points": 30}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     at.switch_page("pages/replay.py").run()
     at.selectbox(key="compare_with").set_value("default").run()
@@ -119,3 +121,16 @@ def test_redrawing_reuses_the_report(at: AppTest, monkeypatch: pytest.MonkeyPatc
     drawn = len(made)
     at.radio(key="bucket_width").set_value(first).run()
     assert len(made) == drawn  # the first width's report is still cached
+
+
+def test_widget_values_declared_kept_survive_other_pages(at: AppTest) -> None:
+    """A page declares which of its widgets outlive a page switch (ui.state.kept), and the
+    sidebar's decision moment too: both come back as they were left."""
+    at.radio(key="bucket_width").set_value(5).run()
+    at.number_input(key="asof_days").set_value(30).run()
+    at.switch_page("pages/model.py").run()
+    at.switch_page("pages/replay.py").run()
+    assert not at.exception
+    assert at.radio(key="bucket_width").value == 5
+    assert at.number_input(key="asof_days").value == 30
+    assert "30 days" in " ".join(c.value for c in at.sidebar.caption)

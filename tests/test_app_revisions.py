@@ -19,8 +19,11 @@ PRICING_ROW = 15  # pricing_visit in the default model
 
 def edit_points(at: AppTest, row: int, points: float) -> None:
     key = f"criteria_editor_{at.session_state['editor_version']}"
-    at.session_state[key] = {"edited_rows": {row: {"points": points}}, "added_rows": [],
-                             "deleted_rows": []}  # fmt: skip
+    at.session_state[key] = {
+        "edited_rows": {row: {"points": points}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
 
 
@@ -47,8 +50,9 @@ def test_save_a_revision_and_see_it_as_a_new_column_with_its_note(at: AppTest) -
     assert "Saved B2B inbound v1" in at.success[0].value
     edit_points(at, PRICING_ROW, 9)
     assert "1 unsaved change(s)" in "".join(m.value for m in at.markdown)
-    save(at, "Raj", "pricing up after the workshop",
-         pricing_visit="reps say pricing visitors close")  # fmt: skip
+    save(
+        at, "Raj", "pricing up after the workshop", pricing_visit="reps say pricing visitors close"
+    )
     assert "Saved B2B inbound v2" in at.success[0].value
     at.switch_page("pages/revisions.py").run()
     assert not at.exception
@@ -120,8 +124,13 @@ def reviewed_store() -> RevisionStore:
     store.make_live(model.name, 1, author="Ann")
     data = model.to_dict()
     data["criteria"][PRICING_ROW]["points"] = 8
-    store.save(parse_model(data), author="Raj", note="pricing", parent=1,
-               criterion_notes={"pricing_visit": "reps asked"})  # fmt: skip
+    store.save(
+        parse_model(data),
+        author="Raj",
+        note="pricing",
+        parent=1,
+        criterion_notes={"pricing_visit": "reps asked"},
+    )
     return store
 
 

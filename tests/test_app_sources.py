@@ -21,8 +21,11 @@ def test_sources_page_shows_categories_and_credit(at, app_demo_dir) -> None:
     assert credit["leads"].sum() == pytest.approx(20_000, abs=1)
     side = next(d.value for d in at.dataframe if "first touch: leads" in d.value.columns)
     assert side["linear split: leads"].sum() == pytest.approx(20_000, abs=1)
-    at.session_state["taxonomy_editor_0"] = {"edited_rows": {0: {"category": "Search"}}, "added_rows": [],
-                             "deleted_rows": []}  # fmt: skip
+    at.session_state["taxonomy_editor_0"] = {
+        "edited_rows": {0: {"category": "Search"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     at.button(key="save_taxonomy").click().run()
     assert not at.exception

@@ -23,8 +23,8 @@ def test_credit_rules_on_hand_worked_touches():
         [1, 0.5, 0.5, 0.2, 0.2, 0.2, 0.2, 0.2]
     )
     assert attribution.credit(lead, "position") == pytest.approx(
-        [1, .5, .5, .4, .2 / 3, .2 / 3, .2 / 3, .4]
-    )  # fmt: skip
+        [1, 0.5, 0.5, 0.4, 0.2 / 3, 0.2 / 3, 0.2 / 3, 0.4]
+    )
     for rule in attribution.RULES:
         assert np.bincount(lead, attribution.credit(lead, rule)) == pytest.approx([1, 1, 1])
     with pytest.raises(ValueError, match="credit rule must be one of"):
@@ -34,14 +34,23 @@ def test_credit_rules_on_hand_worked_touches():
 def _touched():
     """Three leads created 1 Jan; a touches web then email (and an event after its decision
     on 15 Jan), b touches web, c is never touched."""
-    leads = pd.DataFrame({"lead_id": ["a", "b", "c"], "outcome": ["won", "lost", "open"],
-                          "created_at": pd.to_datetime(["2026-01-01"] * 3),
-                          "value": [100, 50, 10]})  # fmt: skip
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c"],
+            "outcome": ["won", "lost", "open"],
+            "created_at": pd.to_datetime(["2026-01-01"] * 3),
+            "value": [100, 50, 10],
+        }
+    )
     events = pd.DataFrame(
-        [("a", "2026-01-02", "visit", "web"), ("a", "2026-01-03", "click", "email"),
-         ("b", "2026-01-02", "visit", "web"), ("a", "2026-02-01", "visit", "event")],
+        [
+            ("a", "2026-01-02", "visit", "web"),
+            ("a", "2026-01-03", "click", "email"),
+            ("b", "2026-01-02", "visit", "web"),
+            ("a", "2026-02-01", "visit", "event"),
+        ],
         columns=["lead_id", "occurred_at", "event_type", "channel"],
-    ).assign(occurred_at=lambda e: pd.to_datetime(e["occurred_at"]))  # fmt: skip
+    ).assign(occurred_at=lambda e: pd.to_datetime(e["occurred_at"]))
     return prepare(leads, events, name="touched")
 
 
@@ -70,8 +79,9 @@ def test_taxonomy_guess_and_unmapped_values(demo_dataset, model):
     taxonomy.pop("press")
     assert attribution.unmapped(demo_dataset, taxonomy) == ["press"]
     scores = score(build_hits(demo_dataset, model, AS_OF), model)
-    table = attribution.group_table(demo_dataset, scores,
-                                    attribution.categories(demo_dataset, taxonomy))  # fmt: skip
+    table = attribution.group_table(
+        demo_dataset, scores, attribution.categories(demo_dataset, taxonomy)
+    )
     assert table["leads"].sum() == demo_dataset.n_leads
     assert attribution.UNMAPPED in set(table["category"])
     assert ((table["low"] <= table["win_rate"]) & (table["win_rate"] <= table["high"])).all()

@@ -33,14 +33,16 @@ def expected(files) -> pd.DataFrame:
     data = load_dataset(*files)
     model = default_model()
     s = score(build_hits(data, model, AS_OF), model)
-    return pd.DataFrame({"lead_id": data.lead_ids, "score": s.score,
-                         "band": s.band_names(model)}).set_index("lead_id")  # fmt: skip
+    return pd.DataFrame(
+        {"lead_id": data.lead_ids, "score": s.score, "band": s.band_names(model)}
+    ).set_index("lead_id")
 
 
 def test_scoring_in_parts_equals_scoring_at_once(files, expected, model):
     out, seen = io.StringIO(), []
-    n = batch.score_in_parts(model, *files, AS_OF, out, parts=7,
-                             progress=lambda f, text: seen.append(f))  # fmt: skip
+    n = batch.score_in_parts(
+        model, *files, AS_OF, out, parts=7, progress=lambda f, text: seen.append(f)
+    )
     got = pd.read_csv(io.StringIO(out.getvalue()), dtype={"lead_id": str}).set_index("lead_id")
     assert n == len(expected) == len(got)
     assert got.index.is_unique
@@ -66,13 +68,21 @@ def test_errors_in_parts_name_the_original_row(tmp_path, demo_data, model):
     path = tmp_path / "leads.csv"
     leads.to_csv(path, index=False)
     with pytest.raises(DataError, match=r"created_at.*'the 5th of never' at rows 323"):
-        batch.score_in_parts(model, path, None, AS_OF, io.StringIO(), parts=3,
-                             progress=lambda f, t: None)  # fmt: skip
+        batch.score_in_parts(
+            model, path, None, AS_OF, io.StringIO(), parts=3, progress=lambda f, t: None
+        )
 
 
 def test_score_command_with_duckdb_and_in_parts(files, expected, tmp_path, capsys):
-    common = ["score", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(files[0]),
-              "--events", str(files[1])]  # fmt: skip
+    common = [
+        "score",
+        "--model",
+        str(DEFAULT_MODEL_PATH),
+        "--leads",
+        str(files[0]),
+        "--events",
+        str(files[1]),
+    ]
     for extra in (["--engine", "duckdb"], ["--parts", "3"]):
         out = tmp_path / "scores.csv"
         assert main([*common, *extra, "--out", str(out), "--force"]) == 0

@@ -89,8 +89,12 @@ def test_per_stage_calibration_uses_leads_that_got_that_far_and_falls_back(demo_
 
 
 def test_too_few_outcomes_to_calibrate_is_said():
-    data = tiny_dataset([{"lead_id": str(i), "created_at": "2026-01-01",
-                          "outcome": "won" if i < 2 else "lost"} for i in range(20)])  # fmt: skip
+    data = tiny_dataset(
+        [
+            {"lead_id": str(i), "created_at": "2026-01-01", "outcome": "won" if i < 2 else "lost"}
+            for i in range(20)
+        ]
+    )
     scores = score(build_hits(data, _empty_model(), AS_OF), _empty_model())
     with pytest.raises(cal.CalibrationError, match=r"at least 5 won and 5 lost.*2 won"):
         cal.calibrate(data, scores)

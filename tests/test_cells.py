@@ -16,14 +16,26 @@ from model.core.spec import default_model, parse_model
 from model.store.columns import versioned_columns, workbook
 from model.store.revisions import RevisionStore
 
-HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(1)", "\t=1+1",
-           "\r=1", "＝1+1"]  # fmt: skip
+HOSTILE = [
+    '=HYPERLINK("http://x","y")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1)",
+    "\t=1+1",
+    "\r=1",
+    "＝1+1",
+]
 
 
 def test_owasp_triggers_get_an_apostrophe_and_numbers_stay_numbers():
     assert [inert(v) for v in HOSTILE] == ["'" + v for v in HOSTILE]
     assert [inert(v) for v in ("-5", "+6", "3.5", "Software", "a=b")] == [
-        "-5", "+6", "3.5", "Software", "a=b"]  # fmt: skip
+        "-5",
+        "+6",
+        "3.5",
+        "Software",
+        "a=b",
+    ]
     frame = inert_frame(pd.DataFrame({"=x": ["=1", "ok"], "n": [-1, 2]}))
     assert list(frame.columns) == ["'=x", "n"]
     assert frame["n"].tolist() == [-1, 2]
@@ -61,25 +73,57 @@ def test_the_revisions_workbook_and_csv_hold_no_live_formula(tmp_path: Path):
         main(["revisions", "--db", f"sqlite:///{tmp_path / 'r.db'}", "export", "--csv", str(out)])
         == 0
     )
-    assert not [v for v in pd.read_csv(out, dtype=str).to_numpy().ravel() if str(v).startswith(TRIGGERS)
-                and not v.lstrip("+-").replace(".", "", 1).isdigit()]  # fmt: skip
+    assert not [
+        v
+        for v in pd.read_csv(out, dtype=str).to_numpy().ravel()
+        if str(v).startswith(TRIGGERS) and not v.lstrip("+-").replace(".", "", 1).isdigit()
+    ]
 
 
 def test_scored_csv_from_both_engines_neutralises_lead_ids_and_band_names(tmp_path: Path):
     leads = tmp_path / "leads.csv"
-    leads.write_text('lead_id,created_at,industry\n"=HYPERLINK(""x"")",2025-01-01,Software\n'
-                     "@SUM(1),2025-01-02,Retail\n")  # fmt: skip
+    leads.write_text(
+        'lead_id,created_at,industry\n"=HYPERLINK(""x"")",2025-01-01,Software\n'
+        "@SUM(1),2025-01-02,Retail\n"
+    )
     model = tmp_path / "m.json"
-    model.write_text(parse_model({
-        "criteria": [{"id": "sw", "label": "=1", "group": "fit", "points": 80,
-                      "rule": {"attribute": "industry", "op": "equals", "value": "Software"}}],
-        "bands": [{"name": "@SUM(1)", "min_score": 50, "sales_ready": True},
-                  {"name": "C", "min_score": 0}],
-    }).to_json())  # fmt: skip
+    model.write_text(
+        parse_model(
+            {
+                "criteria": [
+                    {
+                        "id": "sw",
+                        "label": "=1",
+                        "group": "fit",
+                        "points": 80,
+                        "rule": {"attribute": "industry", "op": "equals", "value": "Software"},
+                    }
+                ],
+                "bands": [
+                    {"name": "@SUM(1)", "min_score": 50, "sales_ready": True},
+                    {"name": "C", "min_score": 0},
+                ],
+            }
+        ).to_json()
+    )
     for engine in ("python", "duckdb"):
         out = tmp_path / f"{engine}.csv"
-        assert main(["score", "--model", str(model), "--leads", str(leads), "--engine", engine,
-                     "--out", str(out)]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "score",
+                    "--model",
+                    str(model),
+                    "--leads",
+                    str(leads),
+                    "--engine",
+                    engine,
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         cells = pd.read_csv(out, dtype=str).to_numpy().ravel().tolist()
         assert '\'=HYPERLINK("x")' in cells, engine
         assert "'@SUM(1)" in cells, engine

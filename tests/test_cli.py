@@ -38,8 +38,15 @@ def test_demo_data_writes_both_files(demo_dir: Path) -> None:
 
 
 def test_score_to_stdout_and_file(demo_dir: Path, tmp_path: Path) -> None:
-    args = ["score", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_dir / "leads.csv"),
-            "--events", str(demo_dir / "events.csv")]  # fmt: skip
+    args = [
+        "score",
+        "--model",
+        str(DEFAULT_MODEL_PATH),
+        "--leads",
+        str(demo_dir / "leads.csv"),
+        "--events",
+        str(demo_dir / "events.csv"),
+    ]
     done = _run(*args)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -79,8 +86,15 @@ def test_bad_leads_file_error_names_it(tmp_path: Path) -> None:
 
 
 def test_replay_text_and_json(demo_dir: Path, tmp_path: Path) -> None:
-    base = ["replay", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_dir / "leads.csv"),
-            "--events", str(demo_dir / "events.csv")]  # fmt: skip
+    base = [
+        "replay",
+        "--model",
+        str(DEFAULT_MODEL_PATH),
+        "--leads",
+        str(demo_dir / "leads.csv"),
+        "--events",
+        str(demo_dir / "events.csv"),
+    ]
     done = _run(*base)
     assert done.returncode == 0, done.stderr
     assert "Model A: AUC 0." in done.stdout
@@ -110,8 +124,16 @@ def test_replay_with_a_bad_model_names_it(demo_dir: Path, tmp_path: Path) -> Non
 def test_replay_at_a_fixed_snapshot_leaves_out_later_leads(demo_dir: Path) -> None:
     leads = pd.read_csv(demo_dir / "leads.csv", parse_dates=["created_at"])
     existed = int((leads["created_at"] < pd.Timestamp("2025-06-01")).sum())
-    done = _run("replay", "--model", str(DEFAULT_MODEL_PATH), "--leads",
-                str(demo_dir / "leads.csv"), "--as-of", "2025-06-01", "--json")  # fmt: skip
+    done = _run(
+        "replay",
+        "--model",
+        str(DEFAULT_MODEL_PATH),
+        "--leads",
+        str(demo_dir / "leads.csv"),
+        "--as-of",
+        "2025-06-01",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     assert sum(b["leads"] for b in json.loads(done.stdout)["bands"]) == existed < 800
 
@@ -121,8 +143,9 @@ def test_revisions_commands_save_list_show_live_and_export(tmp_path, capsys, mod
 
     path = tmp_path / "model.json"
     path.write_text(model.to_json())
-    assert main(["revisions", "save", "--model", str(path), "--author", "Ann",
-                 "--note", "first"]) == 0  # fmt: skip
+    assert (
+        main(["revisions", "save", "--model", str(path), "--author", "Ann", "--note", "first"]) == 0
+    )
     data = model.to_dict()
     data["criteria"][15]["points"] = 9
     path.write_text(json.dumps(data))
@@ -180,8 +203,16 @@ def test_calibrate_prints_metrics_against_the_baseline_and_the_table(demo_folder
 
 def test_suggest_writes_a_model_and_prints_the_aucs(demo_folder, tmp_path, capsys):
     out_file = tmp_path / "suggested.json"
-    args = ["suggest", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_folder),
-            "--out", str(out_file), "--json"]  # fmt: skip
+    args = [
+        "suggest",
+        "--model",
+        str(DEFAULT_MODEL_PATH),
+        "--leads",
+        str(demo_folder),
+        "--out",
+        str(out_file),
+        "--json",
+    ]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"auc_current", "auc_suggested", "auc_ceiling", "leakage"}
@@ -199,8 +230,12 @@ def test_export_sql_runs_as_printed_on_duckdb_with_the_demo_csvs(demo_folder, tm
     from model.core.scoring import score
     from model.ingest.catalog import load_dataset
 
-    assert main(["calibrate", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_folder),
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            ["calibrate", "--model", str(DEFAULT_MODEL_PATH), "--leads", str(demo_folder), "--json"]
+        )
+        == 0
+    )
     capsys.readouterr()
     out = tmp_path / "score.sql"
     assert main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--out", str(out)]) == 0
@@ -216,18 +251,34 @@ def test_export_sql_runs_as_printed_on_duckdb_with_the_demo_csvs(demo_folder, tm
         main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "oracle"])
     bad = tmp_path / "cal.json"
     bad.write_text('{"method": "isotonic"}')
-    assert main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--calibration",
-                 str(bad)]) == 2  # fmt: skip
+    assert main(["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--calibration", str(bad)]) == 2
     assert "not a calibration file" in capsys.readouterr().err
 
 
 def test_import_maps_a_crm_export_and_starter_model_reads_it(tmp_path, capsys):
     crm = tmp_path / "crm.csv"
-    crm.write_text("Ref;Opened;Result;Plan\nA1;2026-01-02;Deal;Pro\nA2;2026-01-03;No deal;Free\n"
-                   "A3;2026-01-04;;Pro\nA4;2026-01-05;No deal;Select\n")  # fmt: skip
+    crm.write_text(
+        "Ref;Opened;Result;Plan\nA1;2026-01-02;Deal;Pro\nA2;2026-01-03;No deal;Free\n"
+        "A3;2026-01-04;;Pro\nA4;2026-01-05;No deal;Select\n"
+    )
     out = tmp_path / "ds"
-    args = ["import", "--leads", str(crm), "--map", "lead_id=Ref", "--map", "created_at=Opened",
-            "--map", "outcome=Result", "--won", "Deal", "--lost", "no deal", "--out", str(out)]  # fmt: skip
+    args = [
+        "import",
+        "--leads",
+        str(crm),
+        "--map",
+        "lead_id=Ref",
+        "--map",
+        "created_at=Opened",
+        "--map",
+        "outcome=Result",
+        "--won",
+        "Deal",
+        "--lost",
+        "no deal",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     assert "wrote 4 leads (3 closed: 1 won, 33.3% of closed)" in capsys.readouterr().err
     leads = pd.read_parquet(out / "leads.parquet")

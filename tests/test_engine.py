@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from ui.caches import HitCache
 
 from model.core import hits as hits_module
 from model.core.dataset import AsOf, Dataset
@@ -13,6 +12,7 @@ from model.core.hits import attribute_mask, build_hits
 from model.core.scoring import band_index, explain, score, score_bins
 from model.core.spec import ModelError, ScoringModel
 from tests.conftest import tiny_dataset, tiny_model
+from ui.caches import HitCache
 
 T0 = "2025-01-01 00:00:00"
 LEADS = [
@@ -384,9 +384,9 @@ def test_fixed_snapshot_keeps_only_leads_created_before_it(
     before = demo_data.leads["created_at"] < pd.Timestamp("2025-06-30")
     assert scoped.n_leads == int(before.sum()) < demo_dataset.n_leads
     rebuilt = prepare(
-        demo_data.leads[before], demo_data.events[demo_data.events["lead_id"].isin(
-            demo_data.leads.loc[before, "lead_id"])]
-    )  # fmt: skip
+        demo_data.leads[before],
+        demo_data.events[demo_data.events["lead_id"].isin(demo_data.leads.loc[before, "lead_id"])],
+    )
     assert scoped.n_events == rebuilt.n_events
     np.testing.assert_array_equal(
         score(build_hits(scoped, model, as_of), model).score,

@@ -33,8 +33,19 @@ CASES = {
 }  # fmt: skip
 
 
-FREE_TEXT = {"Email", "Email Address", "Person - Email", "First Name", "Last Name", "Phone",
-             "Deal - Title", "Full Name", "Opportunity Name", "Lead Name", "Topic"}  # fmt: skip
+FREE_TEXT = {
+    "Email",
+    "Email Address",
+    "Person - Email",
+    "First Name",
+    "Last Name",
+    "Phone",
+    "Deal - Title",
+    "Full Name",
+    "Opportunity Name",
+    "Lead Name",
+    "Topic",
+}
 
 
 def run(capsys, *args: str) -> tuple[str, str]:
@@ -58,8 +69,9 @@ def pipeline(capsys, tmp_path: Path, leads: Path, *extra: str) -> dict:
     figures["calibrate"] = json.loads(run(capsys, "calibrate", *common, "--json")[0])
     figures["data"] = load_dataset(folder)
     figures["model"] = json.loads(model.read_text())
-    figures["suggested"] = json.loads(run(capsys, "replay", "--model", str(suggested),
-                                          "--leads", str(folder), "--json")[0])  # fmt: skip
+    figures["suggested"] = json.loads(
+        run(capsys, "replay", "--model", str(suggested), "--leads", str(folder), "--json")[0]
+    )
     return figures
 
 
@@ -93,8 +105,9 @@ def test_a_crm_export_goes_from_import_to_calibration(name, capsys, tmp_path):
     used = {c["rule"]["attribute"] for c in suggested["criteria"]}
     assert not used & FREE_TEXT
     ranges = {c["id"] for c in suggested["criteria"] if c["rule"].get("op") == "between"}
-    assert all(p["closed_leads"] >= 30 for p in got["suggest"]["points"]
-               if p["criterion"] in ranges)  # fmt: skip
+    assert all(
+        p["closed_leads"] >= 30 for p in got["suggest"]["points"] if p["criterion"] in ranges
+    )
 
 
 def test_the_crm_fixtures_name_their_roles_as_each_product_does(capsys, tmp_path):
@@ -108,30 +121,50 @@ def test_the_crm_fixtures_name_their_roles_as_each_product_does(capsys, tmp_path
     got = pipeline(capsys, opp, EXPORTS / "salesforce_opportunities.csv")
     assert "role stage: empty" in got["import"]  # the Stage column is the outcome
     assert "leads have no created date" in got["import"]
-    assert "took their first event's date or the closed date minus the median cycle" in (
-        got["import"])  # fmt: skip
-    engagement = {c["rule"]["attribute"] for c in got["model"]["criteria"]
-                  if c["group"] == "engagement"}  # fmt: skip
+    assert (
+        "took their first event's date or the closed date minus the median cycle" in (got["import"])
+    )
+    engagement = {
+        c["rule"]["attribute"] for c in got["model"]["criteria"] if c["group"] == "engagement"
+    }
     assert engagement == set()  # an opportunity export holds no behaviour
     deals = tmp_path / "deals"
     deals.mkdir()
     got = pipeline(capsys, deals, EXPORTS / "pipedrive_deals.csv")
-    engagement = {c["rule"]["attribute"] for c in got["model"]["criteria"]
-                  if c["group"] == "engagement"}  # fmt: skip
+    engagement = {
+        c["rule"]["attribute"] for c in got["model"]["criteria"] if c["group"] == "engagement"
+    }
     assert engagement >= {"Deal - Activities", "Deal - Email messages count"}
 
 
 def test_a_mapped_stage_column_releases_the_guess(capsys, tmp_path):
     """`--map outcome=Stage` on an opportunities export: the user's word wins."""
-    _, err = run(capsys, "import", "--leads", str(EXPORTS / "salesforce_opportunities.csv"),
-                 "--map", "outcome=Stage", "--map", "source=", "--out", str(tmp_path / "ds"))  # fmt: skip
+    _, err = run(
+        capsys,
+        "import",
+        "--leads",
+        str(EXPORTS / "salesforce_opportunities.csv"),
+        "--map",
+        "outcome=Stage",
+        "--map",
+        "source=",
+        "--out",
+        str(tmp_path / "ds"),
+    )
     assert "role outcome: 'Stage' (mapped by you)" in err
     assert "role source: empty" in err
 
 
 def test_bank_marketing_without_duration(capsys, tmp_path, shared_data):
-    got = pipeline(capsys, tmp_path, shared_data / "bank-marketing" / "bank-additional-full.csv",
-                   "--drop", "duration", "--missing", "unknown")  # fmt: skip
+    got = pipeline(
+        capsys,
+        tmp_path,
+        shared_data / "bank-marketing" / "bank-additional-full.csv",
+        "--drop",
+        "duration",
+        "--missing",
+        "unknown",
+    )
     assert "wrote 41,188 leads (41,188 closed: 4,640 won, 11.3% of closed)" in got["import"]
     assert not got["data"].has_dates
     attributes = {c["rule"]["attribute"] for c in got["model"]["criteria"]}

@@ -74,8 +74,10 @@ def test_a_read_only_store_can_be_listed_and_refuses_writes(capsys, tmp_path, mo
     RevisionStore(url).save(default_model(), author="Ann", note="n", parent=None)
     before = (tmp_path / "r.db").read_bytes()
     real = os.access
-    monkeypatch.setattr("model.store.revisions.os.access",
-                        lambda p, mode: False if mode == os.W_OK else real(p, mode))  # fmt: skip
+    monkeypatch.setattr(
+        "model.store.revisions.os.access",
+        lambda p, mode: False if mode == os.W_OK else real(p, mode),
+    )
     code, out, _ = _cli(capsys, "revisions", "--db", url, "list")
     assert code == 0
     assert "Ann" in out
@@ -108,8 +110,18 @@ def test_save_on_top_of_latest_retries_and_conflicts_say_how_to_go_on(capsys, tm
     url = f"sqlite:///{tmp_path / 'r.db'}"
     model = tmp_path / "m.json"
     model.write_text(default_model().to_json())
-    base = ["revisions", "--db", url, "save", "--model", str(model), "--author", "Ann",
-            "--note", "n"]  # fmt: skip
+    base = [
+        "revisions",
+        "--db",
+        url,
+        "save",
+        "--model",
+        str(model),
+        "--author",
+        "Ann",
+        "--note",
+        "n",
+    ]
     assert _cli(capsys, *base)[0] == 0
     assert _cli(capsys, *base, "--parent", "latest")[0] == 0
     code, _, err = _cli(capsys, *base, "--parent", "1")
@@ -172,8 +184,16 @@ def test_hostile_leads_files_through_the_command(capsys, tmp_path, entry):
 def test_hostile_events_files_through_the_command(capsys, tmp_path, entry):
     leads = tmp_path / "leads.csv"
     leads.write_text(LEADS)
-    code, _, err = _cli(capsys, "import", "--leads", str(leads), "--events",
-                        str(CORPUS / entry["file"]), "--out", str(tmp_path / "ds"))  # fmt: skip
+    code, _, err = _cli(
+        capsys,
+        "import",
+        "--leads",
+        str(leads),
+        "--events",
+        str(CORPUS / entry["file"]),
+        "--out",
+        str(tmp_path / "ds"),
+    )
     assert code in (0, 2)
     _said(code, err, entry)
 
@@ -183,9 +203,18 @@ def test_hostile_model_files_through_the_command(capsys, tmp_path, entry):
     (tmp_path / "leads.csv").write_text(LEADS)
     (tmp_path / "events.csv").write_text(EVENTS)
     out = tmp_path / "scores.csv"
-    code, _, err = _cli(capsys, "score", "--model", str(CORPUS / entry["file"]), "--leads",
-                        str(tmp_path / "leads.csv"), "--events", str(tmp_path / "events.csv"),
-                        "--out", str(out))  # fmt: skip
+    code, _, err = _cli(
+        capsys,
+        "score",
+        "--model",
+        str(CORPUS / entry["file"]),
+        "--leads",
+        str(tmp_path / "leads.csv"),
+        "--events",
+        str(tmp_path / "events.csv"),
+        "--out",
+        str(out),
+    )
     _said(code, err, entry)
     if code == 0:
         scores = pd.read_csv(out)
@@ -194,8 +223,14 @@ def test_hostile_model_files_through_the_command(capsys, tmp_path, entry):
 
 @pytest.mark.parametrize("entry", _entries("calibration"), ids=lambda e: e["file"])
 def test_hostile_calibration_files_through_the_export(capsys, tmp_path, entry):
-    code, out, err = _cli(capsys, "export-sql", "--model", str(CORPUS / "formula_label.json"),
-                          "--calibration", str(CORPUS / entry["file"]))  # fmt: skip
+    code, out, err = _cli(
+        capsys,
+        "export-sql",
+        "--model",
+        str(CORPUS / "formula_label.json"),
+        "--calibration",
+        str(CORPUS / entry["file"]),
+    )
     _said(code, err, entry)
     if code == 0:
         assert "AS confidence" in out
@@ -235,8 +270,15 @@ def _bounded(*args: str) -> subprocess.CompletedProcess:
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
 
-    return subprocess.run([sys.executable, "-m", "model.cli", *args], check=False, capture_output=True,
-                          text=True, timeout=300, preexec_fn=cap, cwd=ROOT)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "model.cli", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=cap,
+        cwd=ROOT,
+    )
 
 
 def _zip_bomb(path: Path) -> None:
@@ -255,10 +297,12 @@ def _zip_bomb(path: Path) -> None:
 def test_the_heaviest_inputs_are_refused_within_bounded_memory(tmp_path):
     bomb = tmp_path / "bomb.xlsx"
     _zip_bomb(bomb)
-    for args in (["import", "--leads", str(bomb), "--out", str(tmp_path / "a")],
-                 ["import", "--leads", str(CORPUS / "wide_dimension.xlsx"), "--out", str(tmp_path / "b")],
-                 ["import", "--leads", "/dev/zero", "--out", str(tmp_path / "c")],
-                 ["score", "--model", str(CORPUS / "formula_label.json"), "--leads", "/dev/zero"]):  # fmt: skip
+    for args in (
+        ["import", "--leads", str(bomb), "--out", str(tmp_path / "a")],
+        ["import", "--leads", str(CORPUS / "wide_dimension.xlsx"), "--out", str(tmp_path / "b")],
+        ["import", "--leads", "/dev/zero", "--out", str(tmp_path / "c")],
+        ["score", "--model", str(CORPUS / "formula_label.json"), "--leads", "/dev/zero"],
+    ):
         done = _bounded(*args)
         assert done.returncode == 2, (args, done.stderr[-800:])
         assert "Traceback" not in done.stderr
@@ -332,8 +376,11 @@ def test_a_column_named_like_the_scorers_own_row_number_is_refused_in_parts(caps
 
 # ------------------------------------------------------------------ properties
 
-NUMBERS = (st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6)
-           | st.sampled_from(["ten", None, True, [], {}]))  # fmt: skip
+NUMBERS = (
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers(-(10**6), 10**6)
+    | st.sampled_from(["ten", None, True, [], {}])
+)
 
 
 @st.composite
@@ -341,19 +388,42 @@ def model_dicts(draw) -> dict:
     """Model-shaped JSON with any numbers (NaN, infinity, huge, text) in any numeric field."""
     criteria = []
     for i in range(draw(st.integers(0, 4))):
-        rule = draw(st.sampled_from([
-            {"attribute": "industry", "op": "equals", "value": draw(st.text(max_size=5))},
-            {"attribute": "visits", "op": "between", "low": draw(NUMBERS), "high": draw(NUMBERS)},
-            {"events": ["visit"], "op": "count", "max_count": draw(NUMBERS)},
-        ]))  # fmt: skip
-        criteria.append({"id": f"c{i}", "label": "x", "group": draw(st.sampled_from(["fit", "engagement"])),
-                         "points": draw(NUMBERS), "rule": rule})  # fmt: skip
-    return {"criteria": criteria,
-            "caps": {"fit": draw(NUMBERS), "engagement": draw(NUMBERS)},
-            "decay": {"mode": draw(st.sampled_from(["none", "half_life", "linear"])),
-                      "half_life_days": draw(NUMBERS), "floor_fraction": draw(NUMBERS)},
-            "bands": [{"name": "A", "min_score": draw(NUMBERS), "sales_ready": True},
-                      {"name": "C", "min_score": 0}]}  # fmt: skip
+        rule = draw(
+            st.sampled_from(
+                [
+                    {"attribute": "industry", "op": "equals", "value": draw(st.text(max_size=5))},
+                    {
+                        "attribute": "visits",
+                        "op": "between",
+                        "low": draw(NUMBERS),
+                        "high": draw(NUMBERS),
+                    },
+                    {"events": ["visit"], "op": "count", "max_count": draw(NUMBERS)},
+                ]
+            )
+        )
+        criteria.append(
+            {
+                "id": f"c{i}",
+                "label": "x",
+                "group": draw(st.sampled_from(["fit", "engagement"])),
+                "points": draw(NUMBERS),
+                "rule": rule,
+            }
+        )
+    return {
+        "criteria": criteria,
+        "caps": {"fit": draw(NUMBERS), "engagement": draw(NUMBERS)},
+        "decay": {
+            "mode": draw(st.sampled_from(["none", "half_life", "linear"])),
+            "half_life_days": draw(NUMBERS),
+            "floor_fraction": draw(NUMBERS),
+        },
+        "bands": [
+            {"name": "A", "min_score": draw(NUMBERS), "sales_ready": True},
+            {"name": "C", "min_score": 0},
+        ],
+    }
 
 
 def _parsed(text: str):
@@ -377,10 +447,21 @@ def test_any_model_json_is_refused_naming_a_field_or_scores_within_0_to_100(data
     if model is None:  # refused: the message names the field
         assert re.search(r"(criterion|band|caps|decay)[^:]*: |bands|criteria", refused), refused
         return
-    leads = pd.DataFrame({"lead_id": ["1", "2", "3"], "created_at": pd.to_datetime(["2025-01-01"] * 3),
-                          "industry": ["a", "", "Software"], "visits": [0.0, 5.0, None]})  # fmt: skip
-    events = pd.DataFrame({"lead_id": ["1", "1", "2"], "event_type": ["visit"] * 3,
-                           "occurred_at": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-05"])})  # fmt: skip
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["1", "2", "3"],
+            "created_at": pd.to_datetime(["2025-01-01"] * 3),
+            "industry": ["a", "", "Software"],
+            "visits": [0.0, 5.0, None],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "lead_id": ["1", "1", "2"],
+            "event_type": ["visit"] * 3,
+            "occurred_at": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-05"]),
+        }
+    )
     ds = prepare(leads, events, name="p")
     s = score(build_hits(ds, model, AsOf()), model)
     assert np.isfinite(s.score).all()
@@ -389,21 +470,36 @@ def test_any_model_json_is_refused_naming_a_field_or_scores_within_0_to_100(data
 
 
 VALUE_TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_characters="\x00",
-                           exclude_categories=("Lu", "Ll", "Lt", "Cs")) | st.sampled_from(list("aBzZ'\";-")),
-    min_size=1, max_size=10,
-)  # fmt: skip  # letters with case only in ASCII: case folding of others is the database's
+    alphabet=st.characters(
+        codec="utf-8", exclude_characters="\x00", exclude_categories=("Lu", "Ll", "Lt", "Cs")
+    )
+    | st.sampled_from(list("aBzZ'\";-")),
+    min_size=1,
+    max_size=10,
+)  # letters with case only in ASCII: case folding of others is the database's
 
 
 def _value_model(values: list[str]):
     from model.core.spec import parse_model
 
-    return parse_model({
-        "criteria": [{"id": f"v{i}", "label": "v", "group": "fit", "points": 1 + i,
-                      "rule": {"attribute": "attr", "op": "equals", "value": v}}
-                     for i, v in enumerate(values)],
-        "bands": [{"name": "A", "min_score": 1, "sales_ready": True}, {"name": "C", "min_score": 0}],
-    })  # fmt: skip
+    return parse_model(
+        {
+            "criteria": [
+                {
+                    "id": f"v{i}",
+                    "label": "v",
+                    "group": "fit",
+                    "points": 1 + i,
+                    "rule": {"attribute": "attr", "op": "equals", "value": v},
+                }
+                for i, v in enumerate(values)
+            ],
+            "bands": [
+                {"name": "A", "min_score": 1, "sales_ready": True},
+                {"name": "C", "min_score": 0},
+            ],
+        }
+    )
 
 
 def _engine_scores(values: list[str], model) -> np.ndarray:
@@ -411,9 +507,13 @@ def _engine_scores(values: list[str], model) -> np.ndarray:
     from model.core.hits import build_hits
     from model.core.scoring import score
 
-    leads = pd.DataFrame({"lead_id": [str(i) for i in range(len(values))],
-                          "created_at": pd.to_datetime(["2025-01-01"] * len(values)),
-                          "attr": values})  # fmt: skip
+    leads = pd.DataFrame(
+        {
+            "lead_id": [str(i) for i in range(len(values))],
+            "created_at": pd.to_datetime(["2025-01-01"] * len(values)),
+            "attr": values,
+        }
+    )
     return score(build_hits(prepare(leads, None, name="v"), model, AsOf()), model).score, leads
 
 
@@ -447,9 +547,17 @@ def test_any_criterion_value_round_trips_through_the_sql_export_on_postgres(post
     model = _value_model(values)
     want, leads = _engine_scores(values, model)
     pg.load_frame(postgres, "leads", leads.astype({"attr": "string"}))
-    pg.load_frame(postgres, "events", pd.DataFrame({"lead_id": pd.Series([], dtype="string"),
-                  "occurred_at": pd.Series([], dtype="datetime64[ns]"),
-                  "event_type": pd.Series([], dtype="string")}))  # fmt: skip
+    pg.load_frame(
+        postgres,
+        "events",
+        pd.DataFrame(
+            {
+                "lead_id": pd.Series([], dtype="string"),
+                "occurred_at": pd.Series([], dtype="datetime64[ns]"),
+                "event_type": pd.Series([], dtype="string"),
+            }
+        ),
+    )
     got = pg.query(postgres, sqlgen.to_sql(model, "postgres"))
     got = got.set_index("lead_id").loc[leads["lead_id"]]
     np.testing.assert_allclose(got["score"].to_numpy(np.float64), want, atol=1e-9)
@@ -465,15 +573,29 @@ def test_a_model_past_the_parsers_depth_runs_as_sql_on_duckdb():
     from model.core.spec import parse_model
     from model.export import sqlgen
 
-    model = parse_model({
-        "criteria": [{"id": f"c{i}", "label": "c", "group": "fit", "points": 1,
-                      "rule": {"attribute": "n", "op": "between", "low": i, "high": i}}
-                     for i in range(1_050)],
-        "bands": [{"name": "A", "min_score": 1, "sales_ready": True}, {"name": "C", "min_score": 0}],
-    })  # fmt: skip
+    model = parse_model(
+        {
+            "criteria": [
+                {
+                    "id": f"c{i}",
+                    "label": "c",
+                    "group": "fit",
+                    "points": 1,
+                    "rule": {"attribute": "n", "op": "between", "low": i, "high": i},
+                }
+                for i in range(1_050)
+            ],
+            "bands": [
+                {"name": "A", "min_score": 1, "sales_ready": True},
+                {"name": "C", "min_score": 0},
+            ],
+        }
+    )
     con = duckdb.connect()
-    con.execute("CREATE TABLE leads AS SELECT CAST(range AS VARCHAR) AS lead_id, "
-                "TIMESTAMP '2025-01-01' AS created_at, range * 1.0 AS n FROM range(3)")  # fmt: skip
+    con.execute(
+        "CREATE TABLE leads AS SELECT CAST(range AS VARCHAR) AS lead_id, "
+        "TIMESTAMP '2025-01-01' AS created_at, range * 1.0 AS n FROM range(3)"
+    )
     con.execute("CREATE TABLE events (lead_id VARCHAR, occurred_at TIMESTAMP, event_type VARCHAR)")
     got = con.execute(sqlgen.to_sql(model, "duckdb")).df()
     assert got["score"].tolist() == [1.0, 1.0, 1.0]

@@ -88,14 +88,16 @@ def test_guesses_roles_and_outcome_values_from_names():
     assert any("'Created' looked like the created date by its name" in n for n in mapping.notes)
     assert mapping.roles["outcome"] == "Status"
     assert mapping.roles["value"] is None  # 'lots' among 4 amounts
-    assert any("'Amount' looked like the deal value by its name, but holds" in n
-               for n in mapping.notes)  # fmt: skip
+    assert any(
+        "'Amount' looked like the deal value by its name, but holds" in n for n in mapping.notes
+    )
     assert (mapping.won, mapping.lost) == (["won"], ["lost"])
 
 
 def test_every_validation_message_names_the_column_and_rows():
-    mapping = importer.guess_mapping(CRM, mapped={"lead_id": "Lead ID", "created_at": "Created",
-                                                  "value": "Amount"})  # fmt: skip
+    mapping = importer.guess_mapping(
+        CRM, mapped={"lead_id": "Lead ID", "created_at": "Created", "value": "Amount"}
+    )
     report = importer.validate(CRM, mapping, leads_name="crm.csv")
     text = report.text()
     assert "error: crm.csv, column 'Lead ID': 1 row has no lead id, at rows 6" in text
@@ -113,11 +115,19 @@ def test_missing_roles_and_events_problems():
     mapping = importer.Mapping(roles={"lead_id": "Lead ID"})
     assert "no column is mapped as 'outcome'" in importer.validate(CRM, mapping).text()
     leads = pd.DataFrame({"id": ["a", "b"], "y": ["yes", "no"]})
-    events = pd.DataFrame({"who": ["a", "zz", "b"], "at": ["2026-01-01", "x", "2026-01-02"],
-                           "what": ["visit", "click", ""]})  # fmt: skip
-    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["yes"],
-                               lost=["no"], events={"lead_id": "who", "occurred_at": "at",
-                                                     "event_type": "what"})  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "who": ["a", "zz", "b"],
+            "at": ["2026-01-01", "x", "2026-01-02"],
+            "what": ["visit", "click", ""],
+        }
+    )
+    mapping = importer.Mapping(
+        roles={"lead_id": "id", "outcome": "y"},
+        won=["yes"],
+        lost=["no"],
+        events={"lead_id": "who", "occurred_at": "at", "event_type": "what"},
+    )
     text = importer.validate(leads, mapping, events, events_name="log.csv").text()
     assert "error: log.csv, column 'at': 1 value is not a date, e.g. 'x' at rows 3" in text
     assert "error: log.csv, column 'what': 1 event has no type, at rows 4" in text
@@ -125,11 +135,19 @@ def test_missing_roles_and_events_problems():
 
 
 def test_applied_mapping_speaks_the_app_vocabulary(tmp_path):
-    leads = pd.DataFrame({"id": [" 007", "008", "009"], "when": ["2026-01-01"] * 3,
-                          "y": ["Yes", "no", "later"], "visits": ["3", "N/A", "12"],
-                          "vip": ["true", "false", ""], "plan": ["Pro", "Select", "Free"]})  # fmt: skip
-    mapping = importer.Mapping(roles={"lead_id": "id", "created_at": "when", "outcome": "y"},
-                               won=["yes"], lost=["no"])  # fmt: skip
+    leads = pd.DataFrame(
+        {
+            "id": [" 007", "008", "009"],
+            "when": ["2026-01-01"] * 3,
+            "y": ["Yes", "no", "later"],
+            "visits": ["3", "N/A", "12"],
+            "vip": ["true", "false", ""],
+            "plan": ["Pro", "Select", "Free"],
+        }
+    )
+    mapping = importer.Mapping(
+        roles={"lead_id": "id", "created_at": "when", "outcome": "y"}, won=["yes"], lost=["no"]
+    )
     mapped = importer.apply_mapping(leads, mapping)
     assert mapped["lead_id"].tolist() == ["007", "008", "009"]
     assert mapped["outcome"].tolist() == ["won", "lost", "open"]
@@ -177,8 +195,7 @@ def test_random_bytes_give_a_report_or_a_clear_error(blob):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.text(max_size=6), min_size=1, max_size=5), min_size=1,
-                max_size=12))  # fmt: skip
+@given(st.lists(st.lists(st.text(max_size=6), min_size=1, max_size=5), min_size=1, max_size=12))
 def test_random_shapes_give_a_report_or_a_clear_error(rows):
     text = "\n".join(",".join(r) for r in rows)
     try:
@@ -187,8 +204,9 @@ def test_random_shapes_give_a_report_or_a_clear_error(rows):
         return
     for role_pick in (0, 1):
         columns = list(frame.columns)
-        mapping = importer.Mapping(roles={"lead_id": columns[0], "outcome": columns[-1]
-                                          if role_pick else None}, won=["a"])  # fmt: skip
+        mapping = importer.Mapping(
+            roles={"lead_id": columns[0], "outcome": columns[-1] if role_pick else None}, won=["a"]
+        )
         report = importer.validate(frame, mapping)
         if report.ok:
             importer.apply_mapping(frame, mapping)
@@ -213,8 +231,9 @@ def test_bank_marketing_imports_through_the_same_path(shared_data: Path):
     leads = importer.apply_mapping(frame, mapping)
     assert (leads["outcome"] == "won").sum() == 4_640
     assert leads["job"].isna().sum() == 330  # 'unknown' is missing
-    data = load_dataset(catalog.write_folder(leads, None, shared_tmp(), name="bank",
-                                              mapping=mapping))  # fmt: skip
+    data = load_dataset(
+        catalog.write_folder(leads, None, shared_tmp(), name="bank", mapping=mapping)
+    )
     model = starter.starter_model(data.leads)
     scores = score(build_hits(data, model, AsOf("created_plus_days", days=0.0)), model)
     assert summary(scores.score, data.outcome)["auc"] == pytest.approx(0.5)
@@ -238,8 +257,9 @@ def test_olist_funnel_imports_through_the_same_path(shared_data: Path, tmp_path)
     report = importer.validate(joined, mapping)
     assert report.ok, report.text()
     leads = importer.apply_mapping(joined, mapping)
-    data = load_dataset(catalog.write_folder(leads, None, tmp_path / "olist", name="olist",
-                                              mapping=mapping))  # fmt: skip
+    data = load_dataset(
+        catalog.write_folder(leads, None, tmp_path / "olist", name="olist", mapping=mapping)
+    )
     assert data.n_leads == 8_000
     assert (data.outcome == WON).sum() == 842
     assert leads["source"].isna().sum() == 60  # blank origins are missing, 'unknown' kept
@@ -253,10 +273,10 @@ def shared_tmp() -> Path:
 
 
 def test_mostly_missing_columns_and_events_without_a_mapping_are_reported():
-    leads = pd.DataFrame({"id": [str(i) for i in range(40)], "y": ["yes", "no"] * 20,
-                          "budget": [""] * 39 + ["123"]})  # fmt: skip
-    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["yes"],
-                               lost=["no"])  # fmt: skip
+    leads = pd.DataFrame(
+        {"id": [str(i) for i in range(40)], "y": ["yes", "no"] * 20, "budget": [""] * 39 + ["123"]}
+    )
+    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["yes"], lost=["no"])
     events = pd.DataFrame({"id": ["1"], "t": ["2026-01-01"]})
     text = importer.validate(leads, mapping, events, events_name="log.csv").text()
     assert "column 'budget': 98% missing: little to score on" in text
@@ -264,8 +284,14 @@ def test_mostly_missing_columns_and_events_without_a_mapping_are_reported():
 
 
 def test_roles_are_guessed_from_contents_when_names_say_nothing():
-    frame = pd.DataFrame({"ref": ["x1", "x2", "x3"], "when": ["2026-01-01", "2026-02-03", ""],
-                          "result_code": ["Yes", "no", "No"], "notes": ["a", "b", "a"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "ref": ["x1", "x2", "x3"],
+            "when": ["2026-01-01", "2026-02-03", ""],
+            "result_code": ["Yes", "no", "No"],
+            "notes": ["a", "b", "a"],
+        }
+    )
     mapping = importer.guess_mapping(frame)
     assert mapping.roles["lead_id"] == "ref"
     assert mapping.roles["created_at"] == "when"
@@ -276,8 +302,18 @@ def test_roles_are_guessed_from_contents_when_names_say_nothing():
 # ------------------------------------------------------------------ one validator
 
 WORDS = st.sampled_from(["won", "Closed Won", "lost", "closed lost", "open", "", "maybe", "Select"])
-DATES = st.sampled_from(["2025-01-03", "2025-02-17 10:00", "03/04/2025", "", "N/A", "soon",
-                         "2025-03-01T09:00:00Z", "0000-01-01"])  # fmt: skip
+DATES = st.sampled_from(
+    [
+        "2025-01-03",
+        "2025-02-17 10:00",
+        "03/04/2025",
+        "",
+        "N/A",
+        "soon",
+        "2025-03-01T09:00:00Z",
+        "0000-01-01",
+    ]
+)
 TEXT = st.sampled_from(["Software", "Retail", "", "Select", "-None-", "Zürich"])
 
 
@@ -286,12 +322,16 @@ def exports(draw) -> str:
     """A small CSV export: ids (maybe repeated or blank), dates, outcome words, values and
     attributes with blanks and placeholders, the columns in any order."""
     n = draw(st.integers(1, 40))
-    rows = [[draw(st.sampled_from([f"L{i}", f"L{i}", "", "L0"])) for i in range(n)],
-            draw(st.lists(DATES, min_size=n, max_size=n)),
-            draw(st.lists(WORDS, min_size=n, max_size=n)),
-            draw(st.lists(st.sampled_from(["1,200", "300", "", "lots", "inf"]), min_size=n, max_size=n)),
-            draw(st.lists(TEXT, min_size=n, max_size=n)),
-            draw(st.lists(st.sampled_from(["3", "0", "", "12"]), min_size=n, max_size=n))]  # fmt: skip
+    rows = [
+        [draw(st.sampled_from([f"L{i}", f"L{i}", "", "L0"])) for i in range(n)],
+        draw(st.lists(DATES, min_size=n, max_size=n)),
+        draw(st.lists(WORDS, min_size=n, max_size=n)),
+        draw(
+            st.lists(st.sampled_from(["1,200", "300", "", "lots", "inf"]), min_size=n, max_size=n)
+        ),
+        draw(st.lists(TEXT, min_size=n, max_size=n)),
+        draw(st.lists(st.sampled_from(["3", "0", "", "12"]), min_size=n, max_size=n)),
+    ]
     names = ["Lead ID", "Create Date", "Lead Status", "Amount", "Industry", "Page Views"]
     order = draw(st.permutations(range(len(names))))
     out = io.StringIO()
@@ -316,8 +356,14 @@ def test_whatever_the_import_accepts_every_command_runs_on(tmp_path_factory, tex
     if not report.ok:
         return
     built = importer.build(frame, mapping)
-    folder = catalog.write_folder(built.leads, None, tmp_path_factory.mktemp("ds"),
-                                   name="x", mapping=mapping, facts=built.meta())  # fmt: skip
+    folder = catalog.write_folder(
+        built.leads,
+        None,
+        tmp_path_factory.mktemp("ds"),
+        name="x",
+        mapping=mapping,
+        facts=built.meta(),
+    )
     data = load_dataset(folder)
     assert data.n_leads == len(built.leads)
     model = starter.starter_model(data.leads)
@@ -327,8 +373,10 @@ def test_whatever_the_import_accepts_every_command_runs_on(tmp_path_factory, tex
     assert np.isfinite(scores.score).all()
     replay.report(data, hits, model)
     enough = min((data.outcome == 0).sum(), (data.outcome == 1).sum()) >= 5
-    for run in (lambda: calibration.calibrate(data, scores),
-                lambda: suggest.suggest(data, hits, model)):  # fmt: skip
+    for run in (
+        lambda: calibration.calibrate(data, scores),
+        lambda: suggest.suggest(data, hits, model),
+    ):
         if enough:
             run()
         else:  # too few closed leads: said in words

@@ -67,8 +67,10 @@ def test_loading_follows_the_import_rules_for_blank_dates_and_unknown_outcomes(
 ) -> None:
     """One validator: a blank created date takes the fallback (or is left out, counted) and
     an unknown outcome word counts as open, with a note, as at import."""
-    text = ("lead_id,created_at,closed_at,outcome\n1,2025-01-01,2025-01-11,won\n"
-            "2,,2025-02-11,lost\n3,,,maybe\n")  # fmt: skip
+    text = (
+        "lead_id,created_at,closed_at,outcome\n1,2025-01-01,2025-01-11,won\n"
+        "2,,2025-02-11,lost\n3,,,maybe\n"
+    )
     data = load_dataset(_write(tmp_path, text))
     assert data.lead_ids.tolist() == ["1", "2"]
     assert data.leads["created_at"].tolist()[1] == pd.Timestamp("2025-02-01")  # 10-day cycle
@@ -83,8 +85,11 @@ def test_loading_follows_the_import_rules_for_blank_dates_and_unknown_outcomes(
 
 def test_a_file_without_created_dates_is_scored_as_it_is_now(tmp_path: Path) -> None:
     leads = _write(tmp_path, "lead_id,outcome\n1,won\n2,lost\n")
-    events = _write(tmp_path, "lead_id,occurred_at,event_type\n1,2025-03-01,visit\n"
-                    "2,2025-03-05,visit\n", "ev.csv")  # fmt: skip
+    events = _write(
+        tmp_path,
+        "lead_id,occurred_at,event_type\n1,2025-03-01,visit\n2,2025-03-05,visit\n",
+        "ev.csv",
+    )
     data = load_dataset(leads, events)
     assert not data.has_dates
     assert (data.created_ns > data.ev_ns.max()).all()  # every event is before the moment
@@ -143,15 +148,27 @@ def test_olist_funnel_scores_through_the_real_path(shared_data: Path) -> None:
     model = parse_model(
         {
             "criteria": [
-                {"id": "organic", "label": "Organic search", "group": "fit", "points": 20,
-                 "rule": {"attribute": "origin", "op": "equals", "value": "organic_search"}},
-                {"id": "no_origin", "label": "Origin missing", "group": "fit", "points": 5,
-                 "rule": {"attribute": "origin", "op": "is_missing"}},
+                {
+                    "id": "organic",
+                    "label": "Organic search",
+                    "group": "fit",
+                    "points": 20,
+                    "rule": {"attribute": "origin", "op": "equals", "value": "organic_search"},
+                },
+                {
+                    "id": "no_origin",
+                    "label": "Origin missing",
+                    "group": "fit",
+                    "points": 5,
+                    "rule": {"attribute": "origin", "op": "is_missing"},
+                },
             ],
-            "bands": [{"name": "A", "min_score": 20, "sales_ready": True},
-                      {"name": "B", "min_score": 0}],
+            "bands": [
+                {"name": "A", "min_score": 20, "sales_ready": True},
+                {"name": "B", "min_score": 0},
+            ],
         }
-    )  # fmt: skip
+    )
     s = score(build_hits(data, model, AsOf()), model)
     assert (s.score == 20).sum() == (leads["origin"] == "organic_search").sum()
     assert (s.score == 5).sum() == 60  # the blank origins; "unknown" is a real value here

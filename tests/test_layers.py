@@ -31,6 +31,7 @@ ALLOWED = {
         "model.ingest",
         "model.store",
         "model.services",
+        "model.charts",
         "model.format",
         "ui",
     },

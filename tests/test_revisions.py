@@ -42,11 +42,15 @@ def store(revision_store_url: str) -> RevisionStore:
 def test_saves_number_revisions_per_model_and_keep_their_content(store, model):
     first = store.save(model, author="Ann", note="first model", parent=None)
     second = store.save(
-        edited(model, pricing_visit=8), author="Raj", note="pricing up", parent=1,
+        edited(model, pricing_visit=8),
+        author="Raj",
+        note="pricing up",
+        parent=1,
         criterion_notes={"pricing_visit": "reps say pricing visitors close", "webinar": " "},
-    )  # fmt: skip
-    other = store.save(model.model_copy(update={"name": "Partner leads"}), author="Ann",
-                       note="", parent=None)  # fmt: skip
+    )
+    other = store.save(
+        model.model_copy(update={"name": "Partner leads"}), author="Ann", note="", parent=None
+    )
     assert (first.number, second.number, other.number) == (1, 2, 1)
     assert store.model_names() == ["B2B inbound", "Partner leads"]
     stored = store.revisions(model.name)
@@ -263,14 +267,22 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_revisions(tmp_path, model):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        metadata.create_all(conn, tables=[t for t in metadata.sorted_tables
-                                          if t is not calibrations_table])  # fmt: skip
+        metadata.create_all(
+            conn, tables=[t for t in metadata.sorted_tables if t is not calibrations_table]
+        )
         conn.exec_driver_sql("INSERT INTO leadscore_meta VALUES ('schema_version', '1')")
-        conn.execute(revisions_table.insert().values(
-            model_name=model.name, number=1, parent=None, author="Ann",
-            created_at="2026-01-01T00:00:00+00:00", model_json=model.to_json(), note="old",
-            criterion_notes="{}",
-        ))  # fmt: skip
+        conn.execute(
+            revisions_table.insert().values(
+                model_name=model.name,
+                number=1,
+                parent=None,
+                author="Ann",
+                created_at="2026-01-01T00:00:00+00:00",
+                model_json=model.to_json(),
+                note="old",
+                criterion_notes="{}",
+            )
+        )
     store = RevisionStore(url)
     assert store.get(model.name, 1).note == "old"
     store.save_calibration(model.name, 1, '{"x": 1}', author="Ann")

@@ -54,8 +54,9 @@ def test_import_refused_by_the_report_writes_nothing(tmp_path: Path) -> None:
 def test_a_dataset_without_dates_is_scored_as_it_is_now(shared_data: Path, tmp_path: Path) -> None:
     path = shared_data / "bank-marketing" / "bank-additional-full.csv"
     leads = readers.read_any(path, path.name)
-    done = services.import_dataset(leads, importer.guess_mapping(leads), name="bank",
-                                   out=tmp_path / "bank")  # fmt: skip
+    done = services.import_dataset(
+        leads, importer.guess_mapping(leads), name="bank", out=tmp_path / "bank"
+    )
     assert done.ok
     assert not done.built.has_dates
     data = services.open_dataset(done.folder)

@@ -66,8 +66,9 @@ def assert_same(sql_scores: pd.DataFrame, data, model: ScoringModel, as_of: AsOf
 @pytest.mark.parametrize("dialect", ["duckdb", "ansi"])
 @pytest.mark.parametrize("mode", DECAYS)
 @pytest.mark.parametrize("as_of", ["created+14d", "created+2.5d", "2026-03-01"])
-def test_sql_on_duckdb_equals_the_engine_on_demo_data(duck, demo_loaded, model, dialect, mode,
-                                                      as_of):  # fmt: skip
+def test_sql_on_duckdb_equals_the_engine_on_demo_data(
+    duck, demo_loaded, model, dialect, mode, as_of
+):
     m, a = with_decay(model, mode), AsOf.parse(as_of)
     sql = sqlgen.to_sql(m, dialect, as_of=a)
     assert_same(duck.execute(sql).df(), demo_loaded, m, a)
@@ -77,9 +78,15 @@ def test_a_baseline_and_is_filled_score_the_same_in_sql(duck, demo_loaded, model
     """A suggested model's baseline and its 'is filled in' rule, in the engine and the SQL."""
     data = model.to_dict()
     data["baseline"] = -37.0
-    data["criteria"].append({"id": "function_filled", "label": "job_function is filled in",
-                             "group": "fit", "points": 55,
-                             "rule": {"attribute": "job_function", "op": "is_filled"}})  # fmt: skip
+    data["criteria"].append(
+        {
+            "id": "function_filled",
+            "label": "job_function is filled in",
+            "group": "fit",
+            "points": 55,
+            "rule": {"attribute": "job_function", "op": "is_filled"},
+        }
+    )
     m = parse_model(data)
     sql = sqlgen.to_sql(m, "duckdb", as_of=AsOf.parse("created+14d"))
     assert_same(duck.execute(sql).df(), demo_loaded, m, AsOf.parse("created+14d"))
@@ -104,9 +111,15 @@ def test_confidence_column_is_the_calibration_table(duck, demo_loaded, model):
 def test_values_are_data_never_sql(duck, model):
     nasty = "O'Brien; DROP TABLE leads; --"
     data = model.to_dict()
-    data["criteria"].append({"id": "obrien", "label": "x", "group": "fit", "points": 3,
-                             "rule": {"attribute": "country", "op": "in",
-                                      "values": [nasty, 'say "hi"']}})  # fmt: skip
+    data["criteria"].append(
+        {
+            "id": "obrien",
+            "label": "x",
+            "group": "fit",
+            "points": 3,
+            "rule": {"attribute": "country", "op": "in", "values": [nasty, 'say "hi"']},
+        }
+    )
     data["bands"][0]["name"] = "A'); DROP TABLE events; --"
     sql = sqlgen.to_sql(parse_model(data), "duckdb")
     assert "'o''brien; drop table leads; --'" in sql  # compared case-blind, as data
@@ -121,8 +134,12 @@ def test_identifiers_and_table_names_are_quoted():
     with pytest.raises(sqlgen.SqlError, match="empty part"):
         sqlgen.table_name("crm..leads")
     with pytest.raises(sqlgen.SqlError, match="dialect must be one of"):
-        sqlgen.to_sql(parse_model({"criteria": [], "bands": [
-            {"name": "A", "min_score": 0, "sales_ready": True}]}), "oracle")  # fmt: skip
+        sqlgen.to_sql(
+            parse_model(
+                {"criteria": [], "bands": [{"name": "A", "min_score": 0, "sales_ready": True}]}
+            ),
+            "oracle",
+        )
 
 
 # ------------------------------------------------------------------ random models and data
@@ -138,53 +155,81 @@ def scenarios(draw):
     n = draw(st.integers(5, 40))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     created = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90 * 86400, n), "s")
-    leads = pd.DataFrame({
-        "lead_id": [f"L{i:03d}" for i in range(n)],
-        "created_at": created,
-        "segment": rng.choice(TEXT_LEVELS, n),
-        "size": np.where(rng.random(n) < 0.2, np.nan, rng.integers(1, 1000, n).astype(float)),
-        "flag": rng.random(n) < 0.5,
-    })  # fmt: skip
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:03d}" for i in range(n)],
+            "created_at": created,
+            "segment": rng.choice(TEXT_LEVELS, n),
+            "size": np.where(rng.random(n) < 0.2, np.nan, rng.integers(1, 1000, n).astype(float)),
+            "flag": rng.random(n) < 0.5,
+        }
+    )
     m = int(rng.integers(0, 6 * n))
     who = rng.integers(0, n, m)
     occurred = created[who] + pd.to_timedelta(rng.integers(-5 * 86400, 40 * 86400, m), "s")
-    events = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy()[who],
-                           "occurred_at": occurred, "event_type": rng.choice(TYPES, m)})  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"].to_numpy()[who],
+            "occurred_at": occurred,
+            "event_type": rng.choice(TYPES, m),
+        }
+    )
     criteria = []
     for k in range(draw(st.integers(1, 6))):
         group = draw(st.sampled_from(["fit", "engagement"]))
         points = draw(st.sampled_from([-12.0, -5, 3, 7.5, 10, 20, 35]))
-        rule = draw(st.sampled_from([
-            {"attribute": "segment", "op": "equals", "value": "software"},
-            {"attribute": "segment", "op": "in", "values": ["Retail", "O'Brien", "N/A"]},
-            {"attribute": "segment", "op": "is_missing"},
-            {"attribute": "size", "op": "between", "low": 100, "high": 600},
-            {"attribute": "size", "op": "between", "low": 500},
-            {"attribute": "size", "op": "is_missing"},
-            {"attribute": "size", "op": "equals", "value": 5},
-            {"attribute": "flag", "op": "is_true"},
-            {"attribute": "created_at", "op": "between", "low": "2026-02-01",
-             "high": "2026-02-28"},
-            {"events": ["visit"], "op": "count"},
-            {"events": ["click", "demo"], "op": "count", "max_count": 2},
-            {"events": ["demo"], "op": "count", "max_count": 1},
-        ]))  # fmt: skip
-        criteria.append({"id": f"c{k}", "label": f"c{k}", "group": group, "points": points,
-                         "rule": rule})  # fmt: skip
-    decay = {"mode": draw(st.sampled_from(DECAYS)), "half_life_days": draw(st.sampled_from(
-        [3.0, 30.0])), "percent_per_30_days": 40.0, "floor_fraction": 0.5}  # fmt: skip
-    model = parse_model({
-        "criteria": criteria, "decay": decay,
-        "caps": {"fit": draw(st.sampled_from([20.0, 50.0])), "engagement": 30.0},
-        "bands": [{"name": "hot", "min_score": 40, "sales_ready": True},
-                  {"name": "cold", "min_score": 0}],
-    })  # fmt: skip
+        rule = draw(
+            st.sampled_from(
+                [
+                    {"attribute": "segment", "op": "equals", "value": "software"},
+                    {"attribute": "segment", "op": "in", "values": ["Retail", "O'Brien", "N/A"]},
+                    {"attribute": "segment", "op": "is_missing"},
+                    {"attribute": "size", "op": "between", "low": 100, "high": 600},
+                    {"attribute": "size", "op": "between", "low": 500},
+                    {"attribute": "size", "op": "is_missing"},
+                    {"attribute": "size", "op": "equals", "value": 5},
+                    {"attribute": "flag", "op": "is_true"},
+                    {
+                        "attribute": "created_at",
+                        "op": "between",
+                        "low": "2026-02-01",
+                        "high": "2026-02-28",
+                    },
+                    {"events": ["visit"], "op": "count"},
+                    {"events": ["click", "demo"], "op": "count", "max_count": 2},
+                    {"events": ["demo"], "op": "count", "max_count": 1},
+                ]
+            )
+        )
+        criteria.append(
+            {"id": f"c{k}", "label": f"c{k}", "group": group, "points": points, "rule": rule}
+        )
+    decay = {
+        "mode": draw(st.sampled_from(DECAYS)),
+        "half_life_days": draw(st.sampled_from([3.0, 30.0])),
+        "percent_per_30_days": 40.0,
+        "floor_fraction": 0.5,
+    }
+    model = parse_model(
+        {
+            "criteria": criteria,
+            "decay": decay,
+            "caps": {"fit": draw(st.sampled_from([20.0, 50.0])), "engagement": 30.0},
+            "bands": [
+                {"name": "hot", "min_score": 40, "sales_ready": True},
+                {"name": "cold", "min_score": 0},
+            ],
+        }
+    )
     as_of = draw(st.sampled_from(["created+14d", "created+0.5d", "2026-02-15"]))
     return leads, events, model, AsOf.parse(as_of)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(scenario=scenarios())
 def test_random_models_and_data_score_the_same_in_duckdb(scenario, tmp_path):
     leads, events, model, as_of = scenario
@@ -192,8 +237,10 @@ def test_random_models_and_data_score_the_same_in_duckdb(scenario, tmp_path):
     events.to_csv(tmp_path / "events.csv", index=False)
     data = load_dataset(tmp_path / "leads.csv", tmp_path / "events.csv")
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE leads AS SELECT * FROM read_csv('{tmp_path / 'leads.csv'}', "
-                "auto_type_candidates=['BOOLEAN','BIGINT','DOUBLE','TIMESTAMP','VARCHAR'])")  # fmt: skip
+    con.execute(
+        f"CREATE TABLE leads AS SELECT * FROM read_csv('{tmp_path / 'leads.csv'}', "
+        "auto_type_candidates=['BOOLEAN','BIGINT','DOUBLE','TIMESTAMP','VARCHAR'])"
+    )
     con.execute(f"CREATE TABLE events AS SELECT * FROM read_csv_auto('{tmp_path / 'events.csv'}')")
     assert_same(con.execute(sqlgen.to_sql(model, "duckdb", as_of=as_of)).df(), data, model, as_of)
 

@@ -131,9 +131,16 @@ def _frame(n: int, seed: int, **columns) -> pd.DataFrame:
 
 
 def _model():
-    return parse_model({"criteria": [], "bands": [
-        {"name": "A", "min_score": 70, "sales_ready": True}, {"name": "B", "min_score": 40},
-        {"name": "C", "min_score": 0}]})  # fmt: skip
+    return parse_model(
+        {
+            "criteria": [],
+            "bands": [
+                {"name": "A", "min_score": 70, "sales_ready": True},
+                {"name": "B", "min_score": 40},
+                {"name": "C", "min_score": 0},
+            ],
+        }
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -143,9 +150,13 @@ def test_a_noisy_copy_of_the_outcome_over_12_levels_is_flagged_as_a_column(seed)
     won = rng.random(n) < 0.12
     said = np.where(rng.random(n) < 0.03, ~won, won)  # 3 % noise
     level = np.where(said, rng.integers(0, 6, n), rng.integers(6, 12, n))
-    leads = _frame(n, seed, quality=[f"Q{k}" for k in level],
-                   industry=rng.choice(["a", "b", "c"], n),
-                   outcome=np.where(won, "won", "lost"))  # fmt: skip
+    leads = _frame(
+        n,
+        seed,
+        quality=[f"Q{k}" for k in level],
+        industry=rng.choice(["a", "b", "c"], n),
+        outcome=np.where(won, "won", "lost"),
+    )
     data = prepare(leads, None, name="leak")
     flags = suggest.leakage(data, build_hits(data, _model(), AS_OF)).set_index("column")
     assert flags.loc["quality", "action"] == "left out"
@@ -231,19 +242,25 @@ def _reference(data, exclude: frozenset[str], splits) -> float:
     deciles, blanks as a level), pooled over the same splits as the suggestion."""
     closed = np.flatnonzero(data.outcome != OPEN)
     y = data.outcome[closed] == WON
-    drop = [c for c in data.leads.columns
-            if c in suggest.RESERVED or c in exclude or c == "lead_id"]  # fmt: skip
+    drop = [
+        c for c in data.leads.columns if c in suggest.RESERVED or c in exclude or c == "lead_id"
+    ]
     frame = data.leads.iloc[closed].drop(columns=drop)
     frame = frame.drop(columns=[c for c in frame if pd.api.types.is_datetime64_any_dtype(frame[c])])
-    levels = [c for c in frame if not pd.api.types.is_numeric_dtype(frame[c])
-              or frame[c].nunique() <= 25]  # fmt: skip
+    levels = [
+        c for c in frame if not pd.api.types.is_numeric_dtype(frame[c]) or frame[c].nunique() <= 25
+    ]
     numbers = [c for c in frame if c not in levels]
     frame[levels] = frame[levels].astype(str)
-    deciles = make_pipeline(SimpleImputer(strategy="median"),
-                            KBinsDiscretizer(10, encode="onehot", strategy="quantile"))  # fmt: skip
-    encode = ColumnTransformer([("levels", OneHotEncoder(handle_unknown="ignore",
-                                                         min_frequency=30), levels),
-                                ("numbers", deciles, numbers)])  # fmt: skip
+    deciles = make_pipeline(
+        SimpleImputer(strategy="median"), KBinsDiscretizer(10, encode="onehot", strategy="quantile")
+    )
+    encode = ColumnTransformer(
+        [
+            ("levels", OneHotEncoder(handle_unknown="ignore", min_frequency=30), levels),
+            ("numbers", deciles, numbers),
+        ]
+    )
     pipe = make_pipeline(encode, LogisticRegression(max_iter=2000))
     p = np.empty(len(closed))
     with warnings.catch_warnings():
@@ -265,8 +282,9 @@ def _shared():
 def _imported(tmp_path_factory, name: str, leads, *extra: str):
     folder = tmp_path_factory.mktemp(name)
     assert main(["import", "--leads", str(leads), *extra, "--out", str(folder / "ds")]) == 0
-    assert main(["starter-model", "--data", str(folder / "ds"),
-                 "--out", str(folder / "m.json")]) == 0  # fmt: skip
+    assert (
+        main(["starter-model", "--data", str(folder / "ds"), "--out", str(folder / "m.json")]) == 0
+    )
     full = load_dataset(folder / "ds")
     as_of = AS_OF if full.has_dates else AsOf.now()
     return existing_at(full, as_of), load_model(folder / "m.json"), as_of
@@ -275,15 +293,23 @@ def _imported(tmp_path_factory, name: str, leads, *extra: str):
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory):
     shared = _shared()
-    return _imported(tmp_path_factory, "bank", shared / "bank-marketing" /
-                     "bank-additional-full.csv", "--drop", "duration", "--missing", "unknown")  # fmt: skip
+    return _imported(
+        tmp_path_factory,
+        "bank",
+        shared / "bank-marketing" / "bank-additional-full.csv",
+        "--drop",
+        "duration",
+        "--missing",
+        "unknown",
+    )
 
 
 @pytest.fixture(scope="module")
 def shoppers(tmp_path_factory):
     shared = _shared()
-    return _imported(tmp_path_factory, "shop", shared / "online-shoppers" /
-                     "online_shoppers_intention.csv")  # fmt: skip
+    return _imported(
+        tmp_path_factory, "shop", shared / "online-shoppers" / "online_shoppers_intention.csv"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -293,8 +319,9 @@ def olist(tmp_path_factory):
     mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv", dtype=str)
     deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv", dtype=str)
     mqls["won"] = mqls["mql_id"].isin(deals["mql_id"]).map({True: "yes", False: "no"})
-    joined = mqls.merge(deals.drop(columns=["won_date", "declared_monthly_revenue"]),
-                        on="mql_id", how="left")  # fmt: skip
+    joined = mqls.merge(
+        deals.drop(columns=["won_date", "declared_monthly_revenue"]), on="mql_id", how="left"
+    )
     path = tmp_path_factory.mktemp("olist_csv") / "mqls_with_deals.csv"
     joined.to_csv(path, index=False)
     return _imported(tmp_path_factory, "olist", path)
@@ -331,8 +358,10 @@ def _no_flips_without_evidence(result) -> None:
         for a, b in itertools.pairwise(ranges):
             if a.points * b.points < 0:
                 ra, rb = table.loc[a.id], table.loc[b.id]
-                assert not (ra["low"] <= rb["win_rate"] <= ra["high"]
-                            and rb["low"] <= ra["win_rate"] <= rb["high"]), (a.label, b.label)  # fmt: skip
+                assert not (
+                    ra["low"] <= rb["win_rate"] <= ra["high"]
+                    and rb["low"] <= ra["win_rate"] <= rb["high"]
+                ), (a.label, b.label)
 
 
 def test_bank_marketing_without_duration(bank):
@@ -344,8 +373,13 @@ def test_bank_marketing_without_duration(bank):
 
 
 def test_bank_marketing_duration_is_flagged_as_a_column(tmp_path_factory):
-    data, _, _ = _imported(tmp_path_factory, "bankdur", _shared() / "bank-marketing" /
-                           "bank-additional-full.csv", "--missing", "unknown")  # fmt: skip
+    data, _, _ = _imported(
+        tmp_path_factory,
+        "bankdur",
+        _shared() / "bank-marketing" / "bank-additional-full.csv",
+        "--missing",
+        "unknown",
+    )
     flags = suggest.leakage(data).set_index("column")
     assert flags.loc["duration", "action"] == "left out"
     assert set(flags.index) == {"duration"}
@@ -361,9 +395,19 @@ def test_online_shoppers_page_values_flagged(shoppers):
 
 def test_olist_deal_columns_flagged_and_the_rest_scored(olist):
     data, model, as_of = olist
-    deal_columns = {"seller_id", "sdr_id", "sr_id", "business_segment", "lead_type",
-                    "lead_behaviour_profile", "has_company", "has_gtin", "average_stock",
-                    "business_type", "declared_product_catalog_size"}  # fmt: skip
+    deal_columns = {
+        "seller_id",
+        "sdr_id",
+        "sr_id",
+        "business_segment",
+        "lead_type",
+        "lead_behaviour_profile",
+        "has_company",
+        "has_gtin",
+        "average_stock",
+        "business_type",
+        "declared_product_catalog_size",
+    }
     result = _check_real(data, model, as_of, must_flag=deal_columns)
     assert result.headline.how == "time"
     assert "source" not in suggest.left_out(result.leaks)

@@ -22,13 +22,23 @@ def three_revisions(model) -> list:
     data["criteria"] = [c for c in data["criteria"] if c["id"] != "webinar"]
     next(c for c in data["criteria"] if c["id"] == "pricing_visit")["points"] = 8
     data["criteria"].append(
-        {"id": "trial", "label": "Trial started", "group": "engagement", "points": 12,
-         "rule": {"events": ["demo_request"], "op": "count", "max_count": 1}}
-    )  # fmt: skip
+        {
+            "id": "trial",
+            "label": "Trial started",
+            "group": "engagement",
+            "points": 12,
+            "rule": {"events": ["demo_request"], "op": "count", "max_count": 1},
+        }
+    )
     data["bands"][0]["min_score"] = 70
     v2 = parse_model(data)
-    store.save(v2, author="Raj", note="after the workshop", parent=1,
-               criterion_notes={"pricing_visit": "reps say pricing visitors close"})  # fmt: skip
+    store.save(
+        v2,
+        author="Raj",
+        note="after the workshop",
+        parent=1,
+        criterion_notes={"pricing_visit": "reps say pricing visitors close"},
+    )
     next(c for c in data["criteria"] if c["id"] == "pricing_visit")["rule"]["max_count"] = 5
     store.save(parse_model(data), author="Lee", note="more pricing views", parent=2)
     store.make_live(model.name, 2, author="Raj")
@@ -75,8 +85,9 @@ def test_diff_in_words_names_points_notes_additions_and_settings(three_revisions
 def test_changed_criteria_are_the_ones_that_deserve_a_note(three_revisions):
     v1, v2, _ = three_revisions
     assert [c.id for c in versions.changed_criteria(v1.model, v2.model)] == [
-        "pricing_visit", "trial",
-    ]  # fmt: skip
+        "pricing_visit",
+        "trial",
+    ]
     assert len(versions.changed_criteria(None, v1.model)) == len(v1.model.criteria)
 
 

@@ -86,8 +86,10 @@ def dataset() -> Dataset:
     try:
         full = _full_dataset()
     except DataError as exc:
-        st.error(f"The dataset {data_label()!r} cannot be read: {exc}. Pick another in the "
-                 "sidebar, or import the export again on the Data page.")  # fmt: skip
+        st.error(
+            f"The dataset {data_label()!r} cannot be read: {exc}. Pick another in the "
+            "sidebar, or import the export again on the Data page."
+        )
         st.stop()
     return _scoped(full, st.session_state["as_of"])
 
@@ -160,8 +162,11 @@ def leakage(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:
     return _leakage(data, as_of, model)
 
 
-@st.cache_data(max_entries=16, show_spinner="Looking for fields recorded after the outcome…",
-               hash_funcs=BY_VALUE)  # fmt: skip
+@st.cache_data(
+    max_entries=16,
+    show_spinner="Looking for fields recorded after the outcome…",
+    hash_funcs=BY_VALUE,
+)
 def _leakage(data: Dataset, as_of: AsOf, _model: ScoringModel) -> pd.DataFrame:
     return suggest.leakage(data, hits(data, _model, as_of))
 
@@ -172,7 +177,9 @@ def fitting_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     try:
         return hits(data, model, as_of)
     except ModelError as exc:
-        st.error(f"The model in the editor does not fit the dataset {data_label()!r}: {exc}. "
-                 "Edit its criteria on the Model page, or load the dataset's starter model "
-                 "from the Data page.")  # fmt: skip
+        st.error(
+            f"The model in the editor does not fit the dataset {data_label()!r}: {exc}. "
+            "Edit its criteria on the Model page, or load the dataset's starter model "
+            "from the Data page."
+        )
         st.stop()

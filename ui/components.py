@@ -15,6 +15,7 @@ from model.core.dataset import OUTCOMES, Dataset
 from model.core.hits import Hits
 from model.core.scoring import Scores
 from model.core.spec import ScoringModel
+from ui import state
 
 PERCENT = "%.1f %%"  # a share shown as "18.4 %", as format.percent writes it
 MONEY = "dollar"  # "$12,345.00": sorts as money, where "$12.3k" would sort as text
@@ -50,8 +51,14 @@ def table(
         config[c] = st.column_config.NumberColumn(c, format="localized")
     for c in signed:
         config[c] = st.column_config.NumberColumn(c, format="%+g")
-    st.dataframe(frame, hide_index=hide_index, width="stretch", column_config=config, key=key,
-                 **({"height": height} if height else {}))  # fmt: skip
+    st.dataframe(
+        frame,
+        hide_index=hide_index,
+        width="stretch",
+        column_config=config,
+        key=key,
+        **({"height": height} if height else {}),
+    )
 
 
 BAND_LABELS = {
@@ -86,7 +93,9 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
     ids = data.lead_ids
     ready = scores.score >= model.sales_ready_threshold
     st.session_state.setdefault("lookup_id", str(ids[ready.argmax()] if ready.any() else ids[0]))
-    wanted = st.text_input("Lead id", key="lookup_id", help="Paste a lead_id from your data.")
+    wanted = st.text_input(
+        "Lead id", key=state.kept("lookup_id"), help="Paste a lead_id from your data."
+    )
     where = (ids == wanted.strip()).nonzero()[0]
     if not len(where):
         st.warning(f"No lead with id {wanted!r} in this dataset.")

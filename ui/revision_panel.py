@@ -40,17 +40,22 @@ def draw(model: ScoringModel, valid: bool) -> None:
     base = parent or latest
     changes = versions.diff_models(base.model, model) if base else []
     with st.container(border=True):
-        state, load = st.columns([3, 2])
+        standing, load = st.columns([3, 2])
         if parent is None:
-            state.markdown(f"**{model.name}**: not saved as a revision yet"
-                           + (f" (the store has up to {latest.label})" if latest else "."))  # fmt: skip
+            standing.markdown(
+                f"**{model.name}**: not saved as a revision yet"
+                + (f" (the store has up to {latest.label})" if latest else ".")
+            )
         else:
             unsaved = f"{len(changes)} unsaved change(s)" if changes else "no unsaved changes"
-            state.markdown(f"Editing **{model.name} {parent.label}** ({parent.status}), "
-                           f"{unsaved}.")  # fmt: skip
+            standing.markdown(
+                f"Editing **{model.name} {parent.label}** ({parent.status}), {unsaved}."
+            )
         if changes:
-            state.caption(" · ".join(changes[:6]) + (" · …" if len(changes) > 6 else ""))
-        state.text_input("Your name", key="author", placeholder="who saves or makes live")
+            standing.caption(" · ".join(changes[:6]) + (" · …" if len(changes) > 6 else ""))
+        standing.text_input(
+            "Your name", key=state.kept("author"), placeholder="who saves or makes live"
+        )
         _load_picker(store, load)
         _save_form(store, model, parent, base, valid)
         _make_live(store, model, parent, changes)
@@ -66,16 +71,25 @@ def _load_picker(store: RevisionStore, where) -> None:
         return
     labels = {k: f"{k} ({r.status}) {r.note[:40]}" for k, r in options.items()}
     pick, button = where.columns([3, 1], vertical_alignment="bottom")
-    pick.selectbox("Load a revision", list(options)[::-1], format_func=labels.get,
-                   key="load_revision")  # fmt: skip
-    button.button("Load", key="load_button", on_click=_on_load, args=(store, options),
-                  help="Replaces the editor's content, unsaved edits included.")  # fmt: skip
+    pick.selectbox(
+        "Load a revision", list(options)[::-1], format_func=labels.get, key="load_revision"
+    )
+    button.button(
+        "Load",
+        key="load_button",
+        on_click=_on_load,
+        args=(store, options),
+        help="Replaces the editor's content, unsaved edits included.",
+    )
 
 
 def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
     with st.form("save_revision", clear_on_submit=True, border=False):
-        st.text_input("Note: why this revision", key="note_input",
-                       placeholder="e.g. pricing visits close more often, say the reps")  # fmt: skip
+        st.text_input(
+            "Note: why this revision",
+            key="note_input",
+            placeholder="e.g. pricing visits close more often, say the reps",
+        )
         changed = versions.changed_criteria(base.model, model) if base else []
         if changed:
             st.caption("Sales feedback on the changed criteria (optional)")
@@ -106,8 +120,9 @@ def _save(store: RevisionStore, model: ScoringModel, parent: int | None, request
         return
     st.session_state["editor_parent"] = (saved.model_name, saved.number)
     st.session_state.pop("conflict", None)
-    st.success(f"Saved {saved.model_name} {saved.label} as a draft. Make it live when the "
-               "room agrees.")  # fmt: skip
+    st.success(
+        f"Saved {saved.model_name} {saved.label} as a draft. Make it live when the room agrees."
+    )
 
 
 def _conflict(store: RevisionStore, model: ScoringModel) -> None:
@@ -146,7 +161,11 @@ def _make_live(store: RevisionStore, model: ScoringModel, parent, changes: list[
     help_text = "Save your changes first." if changes else "Sales gets leads by this revision."
     if not author:
         help_text = "Type your name above first."
-    if st.button(f"Make {parent.label} live", key="make_live", disabled=bool(changes) or not author,
-                 help=help_text):  # fmt: skip
+    if st.button(
+        f"Make {parent.label} live",
+        key="make_live",
+        disabled=bool(changes) or not author,
+        help=help_text,
+    ):
         services.make_live(store, model.name, parent.number, author=author)
         st.rerun()

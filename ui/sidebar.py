@@ -9,6 +9,7 @@ import streamlit as st
 from model.core.dataset import AsOf, Dataset
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.ingest.catalog import dataset_meta, saved_datasets
+from ui import state
 from ui.caches import dataset_folder, has_dates, store
 from ui.state import DEMO_LABEL, data_label
 
@@ -36,14 +37,19 @@ def welcome(data: Dataset) -> None:
         )
         won = int((data.outcome == 0).sum())
         span = pd.to_datetime(data.created_ns[[data.created_ns.argmin(), data.created_ns.argmax()]])
-        st.caption(f"Data in use: **{data_label()}**, {data.n_leads:,} leads created "
-                   f"{span[0]:%b %Y} to {span[1]:%b %Y}, {won:,} won; pick another or bring "
-                   "your own CRM export on the Data page.")  # fmt: skip
+        st.caption(
+            f"Data in use: **{data_label()}**, {data.n_leads:,} leads created "
+            f"{span[0]:%b %Y} to {span[1]:%b %Y}, {won:,} won; pick another or bring "
+            "your own CRM export on the Data page."
+        )
         cols = st.columns(len(TOUR) + 1)
         for i, (col, (path, title, _)) in enumerate(zip(cols, TOUR, strict=False)):
             col.page_link(path, label=f"{i + 1}. {title}", icon=":material/arrow_forward:")
-        cols[-1].button("Got it", key="welcome_done_button",
-                        on_click=lambda: st.session_state.update(welcome_done=True))  # fmt: skip
+        cols[-1].button(
+            "Got it",
+            key="welcome_done_button",
+            on_click=lambda: st.session_state.update(welcome_done=True),
+        )
 
 
 def tour_next(current: str) -> None:
@@ -76,33 +82,42 @@ def presentation() -> bool:
 def draw() -> None:
     """Dataset and as-of policy, drawn before the page so they keep their values."""
     with st.sidebar:
-        st.toggle("Presentation mode", key="presentation",
-                  help="For the projector: larger type, editing controls hidden.")  # fmt: skip
+        st.toggle(
+            "Presentation mode",
+            key=state.kept("presentation"),
+            help="For the projector: larger type, editing controls hidden.",
+        )
         names = [DEMO_LABEL, *saved_datasets()]
         if st.session_state["dataset"] not in names:
             st.session_state["dataset"] = DEMO_LABEL
-        st.selectbox("Dataset", names, key="dataset",
-                     help="The demo set, or a CRM export mapped on the Data page.")  # fmt: skip
+        st.selectbox(
+            "Dataset",
+            names,
+            key=state.kept("dataset"),
+            help="The demo set, or a CRM export mapped on the Data page.",
+        )
         dated = has_dates()
         st.radio(
             "Score each lead as of",
             ["Days after creation", "Fixed date"],
-            key="asof_kind",
+            key=state.kept("asof_kind"),
             disabled=not dated,
             help="The decision moment: only events before it count, so the outcome cannot leak.",
         )
         _dataset_facts()
         if not dated:
-            st.caption("This dataset has no created dates, so every lead is scored as it is "
-                       "now, with every event counted; the as-of policies need dates.")  # fmt: skip
+            st.caption(
+                "This dataset has no created dates, so every lead is scored as it is "
+                "now, with every event counted; the as-of policies need dates."
+            )
             st.session_state["as_of"] = AsOf.now()
             _compare_picker()
             return
         if st.session_state["asof_kind"] == "Fixed date":
-            st.date_input("Snapshot date", key="asof_date")
+            st.date_input("Snapshot date", key=state.kept("asof_date"))
             as_of = AsOf.parse(st.session_state["asof_date"].isoformat())
         else:
-            st.number_input("Days after created_at", 0, 365, step=1, key="asof_days")
+            st.number_input("Days after created_at", 0, 365, step=1, key=state.kept("asof_days"))
             as_of = AsOf("created_plus_days", days=float(st.session_state["asof_days"]))
         st.session_state["as_of"] = as_of
         st.caption(f"Scoring {as_of.describe()}.")
@@ -118,8 +133,10 @@ def _dataset_facts() -> None:
     if left:
         st.caption(f"{left:,} leads without a created date were left out of this dataset.")
     if filled:
-        st.caption(f"{filled:,} leads without a created date are dated by their first event "
-                   "or closed date minus the median cycle.")  # fmt: skip
+        st.caption(
+            f"{filled:,} leads without a created date are dated by their first event "
+            "or closed date minus the median cycle."
+        )
 
 
 def _compare_picker() -> None:
@@ -134,7 +151,12 @@ def _compare_picker() -> None:
     st.session_state.setdefault("compare_with", "none")
     if st.session_state["compare_with"] not in labels:
         st.session_state["compare_with"] = "none"
-    st.selectbox("Compare with (model B)", list(labels), format_func=labels.get, key="compare_with")
+    st.selectbox(
+        "Compare with (model B)",
+        list(labels),
+        format_func=labels.get,
+        key=state.kept("compare_with"),
+    )
     if st.session_state["compare_with"] == "upload":
         st.file_uploader("Model B (JSON)", type=["json"], key="compare_upload")
 
@@ -166,8 +188,9 @@ def review_banner() -> None:
         st.error(f"Revisions are not available: {st.session_state['store_error']}")
         return
     for problem in found.unreadable.values():
-        st.warning(f"{problem}; the other revisions are shown without it.",
-                   icon=":material/broken_image:")  # fmt: skip
+        st.warning(
+            f"{problem}; the other revisions are shown without it.", icon=":material/broken_image:"
+        )
     for name in found.model_names():
         cadence = found.cadence(name)
         if cadence.overdue_days:

@@ -76,12 +76,14 @@ def require_router() -> None:
         st.switch_page("app.py")
 
 
-PERSISTENT = (
-    "asof_kind", "asof_days", "asof_date", "model_name", "baseline", "cap_fit", "cap_engagement",
-    "decay_mode", "half_life_days", "percent_per_30_days", "floor_fraction", "lookup_id",
-    "compare_with", "bucket_width", "normalised", "reps", "per_rep", "author", "dataset",
-    "presentation", "cal_view", "revisions_view",
-)  # fmt: skip
+_KEPT: set[str] = set()  # names of widget keys only (no user data): one set per server
+
+
+def kept(key: str) -> str:
+    """Declare, where a widget is drawn, that its value outlives the widget (another page,
+    a hidden input); returns the key. No list of every page's keys is kept by hand."""
+    _KEPT.add(key)
+    return key
 
 
 def keep_widget_values() -> None:
@@ -91,7 +93,7 @@ def keep_widget_values() -> None:
     value back as plain session state before the page runs keeps it (the documented way).
     """
     for key in list(st.session_state.keys()):
-        if key in PERSISTENT or str(key).startswith("boundary_"):
+        if key in _KEPT:
             st.session_state[key] = st.session_state[key]
 
 

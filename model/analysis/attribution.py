@@ -19,8 +19,12 @@ from model.analysis.stats import wilson
 from model.core.dataset import OPEN, WON, AsOf, Dataset
 from model.core.scoring import Scores
 
-RULES = {"first": "first touch", "last": "last touch before the decision",
-         "linear": "linear split", "position": "position-based 40/20/40"}  # fmt: skip
+RULES = {
+    "first": "first touch",
+    "last": "last touch before the decision",
+    "linear": "linear split",
+    "position": "position-based 40/20/40",
+}
 NO_TOUCH = "(no touch before the decision)"
 UNMAPPED = "(not in the taxonomy)"
 KEYWORDS = [
@@ -117,8 +121,10 @@ def credit_table(data: Dataset, scores: Scores, as_of: AsOf, rule: str) -> pd.Da
     names = np.array(data.touch_names, dtype=object)
     untouched = np.setdiff1d(np.arange(data.n_leads), lead)
     all_lead = np.r_[lead, untouched]
-    groups = np.r_[names[code] if len(code) else np.zeros(0, object),
-                   np.full(len(untouched), NO_TOUCH, dtype=object)]  # fmt: skip
+    groups = np.r_[
+        names[code] if len(code) else np.zeros(0, object),
+        np.full(len(untouched), NO_TOUCH, dtype=object),
+    ]
     weights = np.r_[share, np.ones(len(untouched))]
     return _weighted_table(data, scores, all_lead, groups, weights)
 
@@ -133,12 +139,19 @@ def _weighted_table(data, scores, lead, groups, weights) -> pd.DataFrame:
     won = np.bincount(codes, weights * (outcome == WON), minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         low, high = wilson(np.round(won).astype(np.int64), np.round(closed).astype(np.int64))
-        frame = pd.DataFrame({
-            "category": names, "leads": leads, "closed": closed, "won": won,
-            "win_rate": won / closed, "low": low, "high": high,
-            "revenue_won": np.bincount(codes, weights * won_value, minlength=n),
-            "avg_score": np.bincount(codes, weights * scores.score[lead], minlength=n) / leads,
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "category": names,
+                "leads": leads,
+                "closed": closed,
+                "won": won,
+                "win_rate": won / closed,
+                "low": low,
+                "high": high,
+                "revenue_won": np.bincount(codes, weights * won_value, minlength=n),
+                "avg_score": np.bincount(codes, weights * scores.score[lead], minlength=n) / leads,
+            }
+        )
     return frame.sort_values("leads", ascending=False).reset_index(drop=True)
 
 
@@ -154,8 +167,11 @@ def all_rules(data: Dataset, scores: Scores, as_of: AsOf) -> pd.DataFrame:
 def score_by_group(scores: Scores, groups: np.ndarray, *, width: int = 10) -> pd.DataFrame:
     """Share of each group's leads per score bucket: does the model favour a source?"""
     bucket = np.minimum(scores.score // width, 100 // width - 1).astype(np.intp)
-    frame = pd.crosstab(pd.Series(groups, name="category"), pd.Series(bucket * width,
-                        name="bucket"), normalize="index")  # fmt: skip
+    frame = pd.crosstab(
+        pd.Series(groups, name="category"),
+        pd.Series(bucket * width, name="bucket"),
+        normalize="index",
+    )
     return frame.reset_index().melt(id_vars="category", var_name="bucket", value_name="share")
 
 
@@ -167,8 +183,9 @@ def save_taxonomy(folder: Path, taxonomy: dict[str, str], *, author: str = "") -
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = folder / f"taxonomy-{stamp}.json"
-    path.write_text(json.dumps({"author": author, "taxonomy": taxonomy}, indent=2,
-                               ensure_ascii=False))  # fmt: skip
+    path.write_text(
+        json.dumps({"author": author, "taxonomy": taxonomy}, indent=2, ensure_ascii=False)
+    )
     return path
 
 

@@ -56,6 +56,8 @@ def newest(created_ns: np.ndarray, share: float = TEST_SHARE) -> np.ndarray:
 def describe(how: str, first_created: str, n_windows: int, folds: int) -> str:
     """How a split plan measured, in a sentence."""
     if how == "time":
-        return (f"fitted on older leads, measured on the newest {TEST_SHARE:.0%} "
-                f"(created from {first_created}, {n_windows} rolling windows)")  # fmt: skip
+        return (
+            f"fitted on older leads, measured on the newest {TEST_SHARE:.0%} "
+            f"(created from {first_created}, {n_windows} rolling windows)"
+        )
     return f"{folds} random folds"

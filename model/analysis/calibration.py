@@ -72,8 +72,11 @@ class Calibration:
 
     def describe(self) -> str:
         """'isotonic, fitted on 16,500 closed leads (1,650 won) created 2024-11-02 to ...'."""
-        span = (f"created {self.first_created} to {self.last_created}" if self.first_created
-                else "without created dates")  # fmt: skip
+        span = (
+            f"created {self.first_created} to {self.last_created}"
+            if self.first_created
+            else "without created dates"
+        )
         return (
             f"{self.method}, fitted on {self.n_closed:,} closed leads ({self.n_won:,} won) {span}"
         )
@@ -153,8 +156,12 @@ def _counts(values: Any, key: str) -> tuple[int, ...]:
         counts = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise CalibrationError(f"calibration: {key} must be a list of lead counts") from None
-    if counts.size and (counts.shape != (101,) or not np.all(np.isfinite(counts))
-                        or (counts < 0).any() or not np.all(counts == np.round(counts))):  # fmt: skip
+    if counts.size and (
+        counts.shape != (101,)
+        or not np.all(np.isfinite(counts))
+        or (counts < 0).any()
+        or not np.all(counts == np.round(counts))
+    ):
         raise CalibrationError(f"calibration: {key} must be 101 whole, non-negative counts")
     return tuple(int(c) for c in counts)
 
@@ -166,13 +173,16 @@ def _confidences(values: Any, key: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise CalibrationError(f"calibration: {key} must be 101 numbers") from None
     if table.shape != (101,):
-        raise CalibrationError(f"calibration: {key} must hold 101 confidences (scores 0-100), "
-                               f"got {table.size}")  # fmt: skip
+        raise CalibrationError(
+            f"calibration: {key} must hold 101 confidences (scores 0-100), got {table.size}"
+        )
     bad = ~np.isfinite(table) | (table < 0) | (table > 1)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise CalibrationError(f"calibration: {key} holds {table[k]:g} for score {k}; a "
-                               "confidence is a probability from 0 to 1")  # fmt: skip
+        raise CalibrationError(
+            f"calibration: {key} holds {table[k]:g} for score {k}; a "
+            "confidence is a probability from 0 to 1"
+        )
     return table
 
 
@@ -313,10 +323,16 @@ def _backtests(
         test = np.concatenate([t for _, t in splits])
         first = f"{pd.Timestamp(int(created_ns[test].min())):%Y-%m-%d}" if how == "time" else ""
         n_won = int(won[test].sum())
-        rows.append({"how": how, "measured": backtest.describe(how, first, len(splits), folds),
-                     "metrics": metrics(p[test], won[test]),
-                     "baseline": metrics(base[test], won[test]),
-                     "won": n_won, "lost": len(test) - n_won})  # fmt: skip
+        rows.append(
+            {
+                "how": how,
+                "measured": backtest.describe(how, first, len(splits), folds),
+                "metrics": metrics(p[test], won[test]),
+                "baseline": metrics(base[test], won[test]),
+                "won": n_won,
+                "lost": len(test) - n_won,
+            }
+        )
         if how == "random":
             oof = p
     return tuple(rows), oof
@@ -337,16 +353,23 @@ def confidence_table(cal: Calibration, *, width: int = 5) -> pd.DataFrame:
         lo, hi = round(100 * p.min()), round(100 * p.max())
         shown = f"{lo} %" if lo == hi else f"{lo}–{hi} %"
         interval = wilson(w, n) if n else (np.nan, np.nan)
-        rows.append({
-            "scores": f"{start}–{stop}" if stop > start else f"{start}",
-            "confidence": shown if n or not known else "—",
-            "closed_leads": n if known else None,
-            "won": w if known else None,
-            "interval": (f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f} %" if n
-                         else "no closed lead scored here" if known else ""),
-            "low": float(p.min()),
-            "high": float(p.max()),
-        })  # fmt: skip
+        rows.append(
+            {
+                "scores": f"{start}–{stop}" if stop > start else f"{start}",
+                "confidence": shown if n or not known else "—",
+                "closed_leads": n if known else None,
+                "won": w if known else None,
+                "interval": (
+                    f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f} %"
+                    if n
+                    else "no closed lead scored here"
+                    if known
+                    else ""
+                ),
+                "low": float(p.min()),
+                "high": float(p.max()),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -59,8 +59,9 @@ def gains_curve(score: np.ndarray, outcome: np.ndarray, *, points: int = 100) ->
 def _gains_ranked(s: np.ndarray, won: np.ndarray, points: int = 100) -> pd.DataFrame:
     at = np.linspace(0, len(won), points + 1).round().astype(np.intp)
     wins = _wins_within(s, won, at) if len(won) else np.zeros(len(at))
-    return pd.DataFrame({"leads_share": at / max(len(won), 1),
-                         "wins_share": wins / max(int(won.sum()), 1)})  # fmt: skip
+    return pd.DataFrame(
+        {"leads_share": at / max(len(won), 1), "wins_share": wins / max(int(won.sum()), 1)}
+    )
 
 
 def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFrame:
@@ -78,10 +79,21 @@ def band_report(data: Dataset, scores: Scores, model: ScoringModel) -> pd.DataFr
         to_opp = np.bincount(scores.band, np.where(known, opp, 0), minlength=n_bands) / (
             np.bincount(scores.band, known, minlength=n_bands)
         )
-    return table.assign(closed=table["won"] + table["lost"], avg_deal=avg_deal, to_opportunity=to_opp)[
-        ["band", "leads", "share", "won", "closed", "win_rate", "revenue_won",
-         "avg_deal", "to_opportunity"]
-    ]  # fmt: skip
+    return table.assign(
+        closed=table["won"] + table["lost"], avg_deal=avg_deal, to_opportunity=to_opp
+    )[
+        [
+            "band",
+            "leads",
+            "share",
+            "won",
+            "closed",
+            "win_rate",
+            "revenue_won",
+            "avg_deal",
+            "to_opportunity",
+        ]
+    ]
 
 
 def reached_opportunity(data: Dataset) -> np.ndarray:
@@ -161,8 +173,16 @@ def criterion_evidence(hits: Hits, model: ScoringModel, outcome: np.ndarray) -> 
                 "lift": rate_hit / (n_won / n_closed) if n_won else np.nan,
             }
         )
-    columns = ["criterion", "label", "group", "points", "hit", "win_rate_hit", "win_rate_not",
-               "lift"]  # fmt: skip
+    columns = [
+        "criterion",
+        "label",
+        "group",
+        "points",
+        "hit",
+        "win_rate_hit",
+        "win_rate_not",
+        "lift",
+    ]
     frame = pd.DataFrame(rows, columns=columns)  # a model without criteria: no rows
     frame["earned"] = np.sign(frame["points"]) == np.sign(
         frame["win_rate_hit"] - frame["win_rate_not"]

@@ -90,8 +90,13 @@ def bin_column(data: Dataset, name: str, closed: np.ndarray) -> Binned | None:
         binned = _text_bins(name, col, closed)
     elif col.kind == "bool":
         values = np.where(col.missing, 2, col.values.astype(np.intp))
-        binned = _level_bins(name, values, [1, 0], ["is true", "is false"],
-                             [{"op": "is_true"}, {"op": "equals", "value": False}])  # fmt: skip
+        binned = _level_bins(
+            name,
+            values,
+            [1, 0],
+            ["is true", "is false"],
+            [{"op": "is_true"}, {"op": "equals", "value": False}],
+        )
     else:
         known = col.values[~col.missing & closed]
         if known.size and category_codes(name, pd.Series(known)):
@@ -190,8 +195,16 @@ def _range_bins(name: str, col, closed: np.ndarray) -> Binned | None:
         codes = np.where(col.missing, missing, codes)
         labels.append("is blank")
         rules.append({"op": "is_missing"})
-    return Binned(name, codes.astype(np.intp), tuple(labels), tuple(rules), True, missing,
-                  tuple(float(s) for s in starts), whole)  # fmt: skip
+    return Binned(
+        name,
+        codes.astype(np.intp),
+        tuple(labels),
+        tuple(rules),
+        True,
+        missing,
+        tuple(float(s) for s in starts),
+        whole,
+    )
 
 
 def _enough_per_range(values, counts, starts: np.ndarray) -> np.ndarray:
@@ -200,8 +213,9 @@ def _enough_per_range(values, counts, starts: np.ndarray) -> np.ndarray:
     neighbour."""
     starts = list(starts)
     while len(starts) > 1:
-        held = np.bincount(np.searchsorted(starts, values, side="right") - 1, weights=counts,
-                           minlength=len(starts))  # fmt: skip
+        held = np.bincount(
+            np.searchsorted(starts, values, side="right") - 1, weights=counts, minlength=len(starts)
+        )
         small = int(np.argmin(held))
         if held[small] >= MIN_HITS:
             break
@@ -319,9 +333,11 @@ def group_bins(b: Binned, n: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _place_blank(blocks, missing: int, n, w) -> list[list[int]]:
     """Blanks join the group they are most alike, or stay a group of their own."""
-    alike = [(abs(w[blk].sum() / max(n[blk].sum(), 1) - w[missing] / n[missing]), i)
-             for i, blk in enumerate(blocks)
-             if _alike(n[blk].sum(), w[blk].sum(), n[missing], w[missing])]  # fmt: skip
+    alike = [
+        (abs(w[blk].sum() / max(n[blk].sum(), 1) - w[missing] / n[missing]), i)
+        for i, blk in enumerate(blocks)
+        if _alike(n[blk].sum(), w[blk].sum(), n[missing], w[missing])
+    ]
     if not alike:
         return [*blocks, [missing]]
     blocks = [list(blk) for blk in blocks]
@@ -355,9 +371,13 @@ class Scorecard:
 
 
 def fit_scorecard(
-    columns: list[Binned], counts: np.ndarray, events: list[int], won_all: np.ndarray,
-    train: np.ndarray, seed: int = 0,
-) -> Scorecard:  # fmt: skip
+    columns: list[Binned],
+    counts: np.ndarray,
+    events: list[int],
+    won_all: np.ndarray,
+    train: np.ndarray,
+    seed: int = 0,
+) -> Scorecard:
     """Group each column's bins on the `train` leads (closed), weigh the groups and event
     counts by a logistic regression whose C is chosen by inner cross-validation, keeping
     only columns whose weight follows their evidence (a positive coefficient)."""
@@ -423,9 +443,14 @@ def _logistic(x: np.ndarray, won: np.ndarray, seed: int) -> tuple[np.ndarray, fl
     sd = np.where(sd > 0, sd, 1.0)
     z = (x - mean) / sd
     if min(int(won.sum()), int(len(won) - won.sum())) >= 3:
-        fit = LogisticRegressionCV(Cs=CS, cv=StratifiedKFold(3, shuffle=True, random_state=seed),
-                                   scoring="neg_log_loss", max_iter=500, l1_ratios=(0.0,),
-                                   use_legacy_attributes=False).fit(z, won)  # fmt: skip
+        fit = LogisticRegressionCV(
+            Cs=CS,
+            cv=StratifiedKFold(3, shuffle=True, random_state=seed),
+            scoring="neg_log_loss",
+            max_iter=500,
+            l1_ratios=(0.0,),
+            use_legacy_attributes=False,
+        ).fit(z, won)
     else:
         fit = LogisticRegression(max_iter=500).fit(z, won)
     coef = fit.coef_[0] / sd
@@ -457,8 +482,11 @@ def to_model(card: Scorecard, base: ScoringModel, counts: np.ndarray) -> Scoring
         criteria.append(c)
     criteria = unique_ids([c for c in criteria if c["points"] != 0])
     data = base.model_dump(mode="json", exclude_none=True)
-    data.update(criteria=criteria, baseline=baseline if baseline is not None else 0.0,
-                caps={"fit": 100, "engagement": 100})  # fmt: skip
+    data.update(
+        criteria=criteria,
+        baseline=baseline if baseline is not None else 0.0,
+        caps={"fit": 100, "engagement": 100},
+    )
     return parse_model(data)
 
 
@@ -491,8 +519,9 @@ def _column_criteria(b: Binned, group, weights, ref, scale, kind: str) -> list[d
     if len(weights) == 2 and b.missing is not None and group[b.missing] == ref and out:
         known_all = [i for i in range(len(b.labels)) if i != b.missing and b.rules[i] is not None]
         if {*known_all} <= {*np.flatnonzero(group != ref)}:  # every level alike: filled in
-            return [_one(b.name, f"{b.name} is filled in", {"op": "is_filled"},
-                         out[0]["points"], kind)]  # fmt: skip
+            return [
+                _one(b.name, f"{b.name} is filled in", {"op": "is_filled"}, out[0]["points"], kind)
+            ]
     return out
 
 
@@ -500,8 +529,11 @@ def _criterion(b: Binned, bins: list[int], points: float, kind: str) -> dict:
     rules = [b.rules[i] for i in bins]
     if b.ordered:
         low, high = rules[0].get("low"), rules[-1].get("high")
-        rule = {"op": "between", **({"low": low} if low is not None else {}),
-                **({"high": high} if high is not None else {})}  # fmt: skip
+        rule = {
+            "op": "between",
+            **({"low": low} if low is not None else {}),
+            **({"high": high} if high is not None else {}),
+        }
         label = b.range_label(bins[0], bins[-1])
         return _one(b.name, f"{b.name} {label}", rule, points, kind)
     if len(rules) == 1:
@@ -515,8 +547,13 @@ def _criterion(b: Binned, bins: list[int], points: float, kind: str) -> dict:
 
 
 def _one(column: str, label: str, rule: dict, points: float, kind: str) -> dict:
-    return {"id": slug(label), "label": label, "group": kind, "points": points,
-            "rule": {"attribute": column, **rule}}  # fmt: skip
+    return {
+        "id": slug(label),
+        "label": label,
+        "group": kind,
+        "points": points,
+        "rule": {"attribute": column, **rule},
+    }
 
 
 # --------------------------------------------------------------------------- leakage
@@ -526,8 +563,13 @@ CALL_DURATION = re.compile(r"(?i)^\s*duration\s*$|(call|talk|conversation)[ _]*(
 SAFE_NAME = re.compile(r"(?i)marital|employment|family|relationship|tax|vat|legal|marriage")
 
 
-def leakage(data: Dataset, hits: Hits | None = None, *, keep=frozenset(),
-            bins: dict[str, Binned] | None = None) -> pd.DataFrame:  # fmt: skip
+def leakage(
+    data: Dataset,
+    hits: Hits | None = None,
+    *,
+    keep=frozenset(),
+    bins: dict[str, Binned] | None = None,
+) -> pd.DataFrame:
     """Columns probably recorded at or after the outcome, judged per column: left out of
     suggestions and ceilings whole, unless kept. A lead source that wins often is
     plausible: it is a warning, not left out. `hits` gives the decision moments; `bins`
@@ -544,8 +586,9 @@ def leakage(data: Dataset, hits: Hits | None = None, *, keep=frozenset(),
             action = (
                 "kept by you" if name in keep else "warning" if name == "source" else "left out"
             )
-            rows.append({"column": name, "reason": found[0], "evidence": found[1],
-                         "action": action})  # fmt: skip
+            rows.append(
+                {"column": name, "reason": found[0], "evidence": found[1], "action": action}
+            )
     return pd.DataFrame(rows, columns=LEAK_COLUMNS)
 
 
@@ -556,12 +599,15 @@ def left_out(leaks: pd.DataFrame) -> frozenset[str]:
 
 def leak_lines(flags: pd.DataFrame) -> list[str]:
     """One sentence per flagged column: why, the evidence, and what was done."""
-    done = {"left out": "left out of suggestions and the ceiling (keep it if it is known "
-                        "when a lead comes in)",
-            "warning": "kept: check it was known when the lead came in",
-            "kept by you": "kept, as you asked"}  # fmt: skip
-    return [f"'{r.column}' {r.reason} ({r.evidence}): {done[r.action]}."
-            for r in flags.itertuples()]  # fmt: skip
+    done = {
+        "left out": "left out of suggestions and the ceiling (keep it if it is known "
+        "when a lead comes in)",
+        "warning": "kept: check it was known when the lead came in",
+        "kept by you": "kept, as you asked",
+    }
+    return [
+        f"'{r.column}' {r.reason} ({r.evidence}): {done[r.action]}." for r in flags.itertuples()
+    ]
 
 
 def _leak_evidence(data, name, b, closed, won, decision) -> tuple[str, str] | None:
@@ -572,8 +618,9 @@ def _leak_evidence(data, name, b, closed, won, decision) -> tuple[str, str] | No
         if after >= 0.5:
             return "holds dates after the decision moment", f"{after:.0%} of its dates"
     found = _bin_leak(b, closed, won) if b is not None else None
-    if found is None and (CALL_DURATION.search(name) or
-                          (LEAK_NAME.search(name) and not SAFE_NAME.search(name))):  # fmt: skip
+    if found is None and (
+        CALL_DURATION.search(name) or (LEAK_NAME.search(name) and not SAFE_NAME.search(name))
+    ):
         return "is by its name recorded at or after the outcome", f"name '{name}'"
     return found
 
@@ -591,16 +638,22 @@ def _bin_leak(b: Binned, closed, won) -> tuple[str, str] | None:
         if (rate[i] >= LEAK_HIGH and share >= LEAK_HIGH_SHARE) or (
             rate[i] <= min(LEAK_LOW, base / 5) and share >= LEAK_LOW_SHARE
         ):
-            return ("separates outcomes almost perfectly",
-                    f"'{b.labels[i]}': {rate[i]:.0%} of {int(n[i]):,} closed leads won")  # fmt: skip
+            return (
+                "separates outcomes almost perfectly",
+                f"'{b.labels[i]}': {rate[i]:.0%} of {int(n[i]):,} closed leads won",
+            )
     all_won = (rate == 1) & (n >= 3)
     if all_won.any() and n[all_won].sum() * np.log(max(base, 1e-9)) < LEAK_ALL_WON_LOG:
-        return ("has small levels whose leads all won",
-                f"{int(all_won.sum())} levels, {int(n[all_won].sum()):,} closed leads, all won")  # fmt: skip
+        return (
+            "has small levels whose leads all won",
+            f"{int(all_won.sum())} levels, {int(n[all_won].sum()):,} closed leads, all won",
+        )
     single = single_column_auc(b, closed, won)
     if single >= LEAK_AUC:
-        return ("alone ranks closed leads nearly perfectly",
-                f"out-of-fold AUC {single:.3f}, cut-off {LEAK_AUC:.2f}")  # fmt: skip
+        return (
+            "alone ranks closed leads nearly perfectly",
+            f"out-of-fold AUC {single:.3f}, cut-off {LEAK_AUC:.2f}",
+        )
     return None
 
 
@@ -678,8 +731,10 @@ def need_closed(won: np.ndarray, folds: int, what: str) -> None:
     """Refuse, in words, history too small for `folds`-fold evaluation of `what`."""
     n_won, n_lost = int(won.sum()), int(len(won) - won.sum())
     if min(n_won, n_lost) < folds:
-        raise SuggestError(f"{what} need at least {folds} won and {folds} lost closed leads; "
-                           f"this data has {n_won} won and {n_lost} lost")  # fmt: skip
+        raise SuggestError(
+            f"{what} need at least {folds} won and {folds} lost closed leads; "
+            f"this data has {n_won} won and {n_lost} lost"
+        )
 
 
 def suggest(
@@ -722,8 +777,9 @@ def suggest(
             done += 1
             if progress:
                 progress(done, total)
-        evaluations.append(_evaluation(how, splits, test_all, data, closed, current, s_oof,
-                                       u_oof, folds))  # fmt: skip
+        evaluations.append(
+            _evaluation(how, splits, test_all, data, closed, current, s_oof, u_oof, folds)
+        )
     card = fit_scorecard(columns, counts, events, won_all, closed, seed)
     suggested = to_model(card, model, counts)
     final_hits = build_hits(data, suggested, hits.as_of)  # bands do not change the rules
@@ -746,8 +802,11 @@ def _dropped(current: ScoringModel, suggested: ScoringModel) -> tuple[str, ...]:
     """Labels of the current attribute criteria worth points whose rule the suggestion has
     not (a starter model's zero-point criteria say nothing when dropped)."""
     rules = {c.rule.model_dump_json() for c in suggested.criteria}
-    return tuple(c.label for c in current.criteria if not c.on_events and c.points
-                 and c.rule.model_dump_json() not in rules)  # fmt: skip
+    return tuple(
+        c.label
+        for c in current.criteria
+        if not c.on_events and c.points and c.rule.model_dump_json() not in rules
+    )
 
 
 def _clipped(s, model: ScoringModel) -> tuple[float, float]:
@@ -774,9 +833,15 @@ def _usable(data: Dataset, bins: dict[str, Binned], leaking: frozenset[str]) -> 
     no running number; a text column named like an id stays (landing_page_id is a category
     whose common levels earn points, its rare ones pool)."""
     skipped = excluded_columns(data.leads)  # ids, running numbers, free text
-    return [b for name, b in bins.items() if name not in leaking
-            and (name not in skipped or (skipped[name] == ID_BY_NAME
-                                         and data.column(name).kind == "text"))]  # fmt: skip
+    return [
+        b
+        for name, b in bins.items()
+        if name not in leaking
+        and (
+            name not in skipped
+            or (skipped[name] == ID_BY_NAME and data.column(name).kind == "text")
+        )
+    ]
 
 
 def _plans(data: Dataset, closed: np.ndarray, won: np.ndarray, folds: int, seed: int):
@@ -788,8 +853,15 @@ def _evaluation(how, splits, test, data, closed, current, s_oof, u_oof, folds) -
     n_won = int(np.count_nonzero(outcome == WON))
     first = f"{pd.Timestamp(int(data.created_ns[closed[test]].min())):%Y-%m-%d}"
     text = backtest.describe(how, first, len(splits), folds)
-    return Evaluation(how, text, auc(current[closed[test]], outcome), auc(s_oof[test], outcome),
-                      auc(u_oof[test], outcome), n_won, len(test) - n_won)  # fmt: skip
+    return Evaluation(
+        how,
+        text,
+        auc(current[closed[test]], outcome),
+        auc(s_oof[test], outcome),
+        auc(u_oof[test], outcome),
+        n_won,
+        len(test) - n_won,
+    )
 
 
 def _table(hits: Hits, suggested: ScoringModel, current: ScoringModel, closed, won) -> pd.DataFrame:
@@ -801,28 +873,55 @@ def _table(hits: Hits, suggested: ScoringModel, current: ScoringModel, closed, w
         fired = hits.fired(k)[closed]
         n, w = int(fired.sum()), int((fired & won).sum())
         lo, hi = wilson(w, n)
-        rows.append({"criterion": c.id, "label": c.label, "group": c.group,
-                     "current": by_rule.get(c.rule.model_dump_json(), 0.0),
-                     "suggested": c.points, "closed_leads": n,
-                     "win_rate": w / n if n else np.nan, "low": float(lo), "high": float(hi)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["criterion", "label", "group", "current", "suggested",
-                                       "closed_leads", "win_rate", "low", "high"])  # fmt: skip
+        rows.append(
+            {
+                "criterion": c.id,
+                "label": c.label,
+                "group": c.group,
+                "current": by_rule.get(c.rule.model_dump_json(), 0.0),
+                "suggested": c.points,
+                "closed_leads": n,
+                "win_rate": w / n if n else np.nan,
+                "low": float(lo),
+                "high": float(hi),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "criterion",
+            "label",
+            "group",
+            "current",
+            "suggested",
+            "closed_leads",
+            "win_rate",
+            "low",
+            "high",
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- bands
 
 
-def propose_bands(model: ScoringModel, scores: np.ndarray, closed: np.ndarray, won: np.ndarray,
-                  share: float | None = None) -> tuple[ScoringModel, pd.DataFrame]:  # fmt: skip
+def propose_bands(
+    model: ScoringModel,
+    scores: np.ndarray,
+    closed: np.ndarray,
+    won: np.ndarray,
+    share: float | None = None,
+) -> tuple[ScoringModel, pd.DataFrame]:
     """The model with band boundaries from the data (names and actions kept), and a table
     of them beside the current ones. Sales-ready = the largest top share (at least 5 % of
     leads) whose closed leads win at least twice the average, or the top `share` the user
     picks; bands above and below split their leads evenly."""
     n_ready = sum(b.sales_ready for b in model.bands)
     line = _sales_ready_line(scores, closed, won, share)
-    mins = _strictly_falling(_splits(scores[scores >= line], n_ready, line, 101)
-                             + _splits(scores[scores < line], len(model.bands) - n_ready, 0,
-                                       line))  # fmt: skip
+    mins = _strictly_falling(
+        _splits(scores[scores >= line], n_ready, line, 101)
+        + _splits(scores[scores < line], len(model.bands) - n_ready, 0, line)
+    )
     data = model.model_dump(mode="json", exclude_none=True)
     for b, m in zip(data["bands"], mins, strict=True):
         b["min_score"] = m
@@ -832,11 +931,17 @@ def propose_bands(model: ScoringModel, scores: np.ndarray, closed: np.ndarray, w
     for k, (old, new) in enumerate(zip(model.bands, banded.bands, strict=True)):
         here = band == k
         c = here[closed]
-        rows.append({"band": new.name, "current_from": old.min_score,
-                     "suggested_from": new.min_score, "sales_ready": new.sales_ready,
-                     "share": float(here.mean()),
-                     "win_rate": float(won[c].mean()) if c.any() else np.nan,
-                     "closed_leads": int(c.sum())})  # fmt: skip
+        rows.append(
+            {
+                "band": new.name,
+                "current_from": old.min_score,
+                "suggested_from": new.min_score,
+                "sales_ready": new.sales_ready,
+                "share": float(here.mean()),
+                "win_rate": float(won[c].mean()) if c.any() else np.nan,
+                "closed_leads": int(c.sum()),
+            }
+        )
     return banded, pd.DataFrame(rows)
 
 
@@ -872,8 +977,7 @@ def _strictly_falling(mins: list[int]) -> list[int]:
     out[-1] = 0
     for i in range(len(out) - 2, -1, -1):
         out[i] = max(out[i], out[i + 1] + 1)
-    return [min(m, 100 - (len(out) - 1 - i)) if i < len(out) - 1 else 0
-            for i, m in enumerate(out)]  # fmt: skip
+    return [min(m, 100 - (len(out) - 1 - i)) if i < len(out) - 1 else 0 for i, m in enumerate(out)]
 
 
 # --------------------------------------------------------------------------- ceiling
@@ -903,9 +1007,11 @@ def ceiling_auc(
         p = np.empty(len(closed))
         for train, test in splits:
             booster = HistGradientBoostingClassifier(
-                max_iter=100, learning_rate=0.1, categorical_features="from_dtype",
+                max_iter=100,
+                learning_rate=0.1,
+                categorical_features="from_dtype",
                 random_state=seed,
-            )  # fmt: skip
+            )
             if len(np.unique(won[train])) < 2:
                 p[test] = won[train].mean()
                 continue
@@ -944,13 +1050,18 @@ def _raw_features(data: Dataset, as_of: AsOf) -> pd.DataFrame:
         counting = parse_model(
             {
                 "criteria": [
-                    {"id": f"e{i}", "label": t, "group": "engagement", "points": 0,
-                     "rule": {"events": [t], "op": "count"}}
+                    {
+                        "id": f"e{i}",
+                        "label": t,
+                        "group": "engagement",
+                        "points": 0,
+                        "rule": {"events": [t], "op": "count"},
+                    }
                     for i, t in enumerate(data.event_types)
                 ],
                 "bands": [{"name": "all", "min_score": 0, "sales_ready": True}],
             }
-        )  # fmt: skip
+        )
         counts = build_hits(data, counting, as_of).raw_counts
         for i, t in enumerate(data.event_types):
             out[f"events: {t}"] = counts[:, i]

@@ -15,7 +15,10 @@ PLACEHOLDERS: frozenset[str] = frozenset(
     {"", "select", "n/a", "-", "--", "null", "none", "nan", "-none-", "--none--"}
 )
 # Yes/No words an export writes for a true/false column (a column of them is typed bool).
-BOOLEAN_WORDS = {**dict.fromkeys(("true", "yes", "y"), True), **dict.fromkeys(("false", "no", "n"), False)}  # fmt: skip
+BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "yes", "y"), True),
+    **dict.fromkeys(("false", "no", "n"), False),
+}
 TRUTHY: frozenset[str] = frozenset({w for w, v in BOOLEAN_WORDS.items() if v} | {"t", "1", "1.0"})
 # What text comparisons trim: ASCII white space and the no-break space exports are full of.
 # The SQL export trims exactly these (SQL's TRIM alone takes only spaces).
@@ -46,9 +49,11 @@ def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def duckdb_inert(column: str) -> str:
     """The same rule as a DuckDB expression over a text column (for the SQL engine)."""
-    return (f"CASE WHEN regexp_matches({column}, '^[=+\\-@\\t\\r\uff1d\uff0b\uff0d\uff20]') "
-            f"AND NOT regexp_matches({column}, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)"
-            f"([eE][+-]?[0-9]+)?$') THEN '''' || {column} ELSE {column} END")  # fmt: skip
+    return (
+        f"CASE WHEN regexp_matches({column}, '^[=+\\-@\\t\\r\uff1d\uff0b\uff0d\uff20]') "
+        f"AND NOT regexp_matches({column}, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)"
+        f"([eE][+-]?[0-9]+)?$') THEN '''' || {column} ELSE {column} END"
+    )
 
 
 def to_dates(s: pd.Series) -> pd.Series:

@@ -22,12 +22,43 @@ WON, LOST, OPEN = 0, 1, 2  # per-lead outcome codes (Dataset.outcome), in OUTCOM
 # Won and lost words, CRMs' defaults included: Salesforce's "Closed Won" and "Closed -
 # Converted", HubSpot's "closedwon", Dynamics' "Qualified" / "Disqualified" lead status,
 # Zoho's "Lost Lead" / "Junk Lead", HubSpot's "Open Deal" / "Unqualified" lead status.
-WON_WORDS = frozenset({"won", "win", "closed won", "closed-won", "closedwon", "closed - won",
-                       "closed - converted", "converted", "qualified", "customer", "open deal",
-                       *TRUTHY} - {"t", "1.0"})  # fmt: skip
-LOST_WORDS = frozenset({"lost", "loss", "closed lost", "closed-lost", "closedlost", "closed - lost",
-                        "closed - not converted", "not converted", "disqualified", "unqualified",
-                        "lost lead", "junk lead", "no", "n", "false", "0"})  # fmt: skip
+WON_WORDS = frozenset(
+    {
+        "won",
+        "win",
+        "closed won",
+        "closed-won",
+        "closedwon",
+        "closed - won",
+        "closed - converted",
+        "converted",
+        "qualified",
+        "customer",
+        "open deal",
+        *TRUTHY,
+    }
+    - {"t", "1.0"}
+)
+LOST_WORDS = frozenset(
+    {
+        "lost",
+        "loss",
+        "closed lost",
+        "closed-lost",
+        "closedlost",
+        "closed - lost",
+        "closed - not converted",
+        "not converted",
+        "disqualified",
+        "unqualified",
+        "lost lead",
+        "junk lead",
+        "no",
+        "n",
+        "false",
+        "0",
+    }
+)
 OPEN_WORDS = frozenset({"open", "", "pending", "in progress"})
 # Columns of the vocabulary that are never criteria (a lead's id, dates, outcome, value).
 RESERVED = frozenset({"lead_id", "created_at", "outcome", "closed_at", "value"})
@@ -59,8 +90,10 @@ class AsOf:
         if match:
             days = float(match.group(1))
             if days > MAX_AS_OF_DAYS:
-                raise ValueError(f"as-of policy {text!r}: at most created+{MAX_AS_OF_DAYS}d "
-                                 "(ten years after creation)")  # fmt: skip
+                raise ValueError(
+                    f"as-of policy {text!r}: at most created+{MAX_AS_OF_DAYS}d "
+                    "(ten years after creation)"
+                )
             return cls("created_plus_days", days=days)
         try:
             date = pd.Timestamp(text).normalize()
@@ -199,9 +232,16 @@ def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> 
     if events is None or events.empty:
         empty = np.zeros(0, dtype=np.int64)
         return Dataset(
-            name, leads, lead_ids, created_ns, (), np.zeros(len(leads) + 1, np.int64),
-            empty.astype(np.int32), empty, empty.astype(np.int8),
-        )  # fmt: skip
+            name,
+            leads,
+            lead_ids,
+            created_ns,
+            (),
+            np.zeros(len(leads) + 1, np.int64),
+            empty.astype(np.int32),
+            empty,
+            empty.astype(np.int8),
+        )
     ev_lead = pd.Index(lead_ids).get_indexer(events["lead_id"].astype(str))
     known = ev_lead >= 0
     types = pd.Categorical(events["event_type"].astype(str).str.strip().to_numpy()[known])

@@ -90,8 +90,10 @@ def unknown_event_types(data: Dataset, model: ScoringModel) -> list[str]:
         if missing:
             near = [_nearest(t, known) for t in missing]
             hint = "; ".join(f"did you mean {n!r}?" for n in near if n)
-            out.append(f"criterion {c.id!r} counts {', '.join(map(repr, missing))}, which no "
-                       f"event in the data has{': ' + hint if hint else ''}")  # fmt: skip
+            out.append(
+                f"criterion {c.id!r} counts {', '.join(map(repr, missing))}, which no "
+                f"event in the data has{': ' + hint if hint else ''}"
+            )
     return out
 
 
@@ -147,9 +149,21 @@ def _event_counts(
 
     def chunk(c: int) -> tuple[int, int]:
         return _count_leads(
-            cuts[c], cuts[c + 1], data.lead_starts, data.ev_type, data.ev_ns, decision_ns,
-            col_starts, cols, caps, mode, factor, counts, raw, raw is not counts,
-        )  # fmt: skip
+            cuts[c],
+            cuts[c + 1],
+            data.lead_starts,
+            data.ev_type,
+            data.ev_ns,
+            decision_ns,
+            col_starts,
+            cols,
+            caps,
+            mode,
+            factor,
+            counts,
+            raw,
+            raw is not counts,
+        )
 
     used, excluded = np.sum(list(POOL.map(chunk, range(_CHUNKS))), axis=0, dtype=np.int64)
     return counts, raw, int(used), int(excluded)
@@ -289,9 +303,21 @@ def _decay_factor(decay: Decay) -> float:
 
 @numba.njit(nogil=True, cache=True)
 def _count_leads(
-    lo, hi, starts, ev_type, ev_ns, decision, col_starts, cols, caps, mode, factor,
-    out, raw, count_raw,
-):  # fmt: skip  # pragma: no cover
+    lo,
+    hi,
+    starts,
+    ev_type,
+    ev_ns,
+    decision,
+    col_starts,
+    cols,
+    caps,
+    mode,
+    factor,
+    out,
+    raw,
+    count_raw,
+):  # pragma: no cover
     """Leads lo..hi in one pass: each event before its lead's decision moment adds its
     decay weight to the lead's row of `out` (and 1 to `raw`) for every column its type
     counts towards; then the caps. Each row is written once, while it is in cache: a

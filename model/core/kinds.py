@@ -16,7 +16,9 @@ ID_NAME = re.compile(r"(^|[\s_\-.#])(id|number|no|num|key|uuid|guid|row)$", re.I
 TEXT_NAME = re.compile(
     r"\b(e-?mail|phone|mobile|fax|website|url|address|street|notes?|description|comments?|"
     r"(?:first|last|full|contact|person|lead)\W*name|subject|"
-    r"(?:deal|opportunity|organi[sz]ation|account|company)\W*(?:name|title))\b", re.IGNORECASE)  # fmt: skip
+    r"(?:deal|opportunity|organi[sz]ation|account|company)\W*(?:name|title))\b",
+    re.IGNORECASE,
+)
 FREE_TEXT = (
     ("e-mail addresses", r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
     ("web addresses", r"^(?:https?://|www\.)"),
@@ -89,8 +91,11 @@ def _text_exclusion(name: str, text: pd.Series) -> str | None:
     return None
 
 
-CODE_NAME = re.compile(r"code|type|region|browser|system|os\b|category|class|segment|group|"
-                       r"month|day|week|hour|quarter", re.IGNORECASE)  # fmt: skip
+CODE_NAME = re.compile(
+    r"code|type|region|browser|system|os\b|category|class|segment|group|"
+    r"month|day|week|hour|quarter",
+    re.IGNORECASE,
+)
 MAX_CODE_LEVELS = 25  # an integer column with at most this many codes may be categories
 
 

@@ -50,11 +50,28 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
 
     def chunk(c: int) -> None:
         _finish(
-            cuts[c], cuts[c + 1], hits.codes, offsets, fit_table, eng_table, hits.counts,
-            hits.raw_counts, fit_ev, eng_ev, float(model.caps.fit),
-            float(model.caps.engagement), float(min(model.caps.engagement, model.floor)),
-            floor, event_fit, thresholds, float(model.baseline), fit, engagement, total, band,
-        )  # fmt: skip
+            cuts[c],
+            cuts[c + 1],
+            hits.codes,
+            offsets,
+            fit_table,
+            eng_table,
+            hits.counts,
+            hits.raw_counts,
+            fit_ev,
+            eng_ev,
+            float(model.caps.fit),
+            float(model.caps.engagement),
+            float(min(model.caps.engagement, model.floor)),
+            floor,
+            event_fit,
+            thresholds,
+            float(model.baseline),
+            fit,
+            engagement,
+            total,
+            band,
+        )
 
     list(POOL.map(chunk, range(_CHUNKS)))
     return Scores(fit, engagement, total, band)
@@ -73,10 +90,28 @@ def _code_tables(
 
 @numba.njit(nogil=True, cache=True)
 def _finish(
-    lo, hi, codes, offsets, fit_table, eng_table, counts, raw, fit_ev, eng_ev,
-    fit_cap, eng_cap, floor_cap, floor, event_fit, thresholds, baseline, fit, engagement, total,
+    lo,
+    hi,
+    codes,
+    offsets,
+    fit_table,
+    eng_table,
+    counts,
+    raw,
+    fit_ev,
+    eng_ev,
+    fit_cap,
+    eng_cap,
+    floor_cap,
+    floor,
+    event_fit,
+    thresholds,
+    baseline,
+    fit,
+    engagement,
+    total,
     band,
-):  # fmt: skip  # pragma: no cover
+):  # pragma: no cover
     """Per lead lo..hi, in one pass over its row of counts: attribute points by code lookup,
     event points (criteria in model order), caps, decay floor, clipping and band. One
     pass reads the counts once; matrix-vector products and a dozen whole-array steps
@@ -100,8 +135,9 @@ def _finish(
         if floor:
             for j in range(len(eng_ev)):
                 undecayed += raw[i, j] * eng_ev[j]
-        f, e, s = _lead_score(f, decayed + attr, undecayed + attr, fit_cap, eng_cap, floor_cap,
-                              floor, baseline)  # fmt: skip
+        f, e, s = _lead_score(
+            f, decayed + attr, undecayed + attr, fit_cap, eng_cap, floor_cap, floor, baseline
+        )
         fit[i], engagement[i], total[i], band[i] = f, e, s, _band(s, thresholds)
 
 
@@ -141,12 +177,22 @@ def combine(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit, engagement and score from points summed another way (per-event timelines):
     the same formula stage 2 applies, so both can never drift apart."""
-    fit, decayed, undecayed = np.broadcast_arrays(*(np.asarray(x, np.float64) for x in
-                                                    (fit, decayed, undecayed)))  # fmt: skip
+    fit, decayed, undecayed = np.broadcast_arrays(
+        *(np.asarray(x, np.float64) for x in (fit, decayed, undecayed))
+    )
     out = np.empty((3, len(fit)))
     floor = model.decay.mode != "none"
-    _combine(fit, decayed, undecayed, float(model.caps.fit), float(model.caps.engagement),
-             float(min(model.caps.engagement, model.floor)), floor, float(model.baseline), out)  # fmt: skip
+    _combine(
+        fit,
+        decayed,
+        undecayed,
+        float(model.caps.fit),
+        float(model.caps.engagement),
+        float(min(model.caps.engagement, model.floor)),
+        floor,
+        float(model.baseline),
+        out,
+    )
     return out[0], out[1], out[2]
 
 

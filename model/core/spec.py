@@ -252,8 +252,9 @@ def _one_per_place(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     our own check's words first ('holds a NUL character' over 'must be a number')."""
     found: dict[tuple, dict[str, Any]] = {}
     for err in errors:
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (
-            p in UNION_TAGS or "[" in p)))  # fmt: skip
+        loc = tuple(
+            p for p in err["loc"] if not (isinstance(p, str) and (p in UNION_TAGS or "[" in p))
+        )
         err = {**err, "loc": loc}
         if loc not in found or (err["type"] == "value_error" != found[loc]["type"]):
             found[loc] = err

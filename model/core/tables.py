@@ -71,8 +71,14 @@ def model_from_tables(
     crit = [_criterion(row, i) for i, row in enumerate(_records(criteria)) if _filled(row)]
     band_rows = [_band(row) for row in _records(bands) if _filled(row)]
     band_rows.sort(key=lambda b: -b["min_score"] if isinstance(b["min_score"], int) else 0)
-    data = {"name": name, "criteria": crit, "baseline": baseline, "caps": caps, "decay": decay,
-            "bands": band_rows}  # fmt: skip
+    data = {
+        "name": name,
+        "criteria": crit,
+        "baseline": baseline,
+        "caps": caps,
+        "decay": decay,
+        "bands": band_rows,
+    }
     return parse_model(data)
 
 

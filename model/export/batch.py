@@ -46,8 +46,12 @@ def text_progress(fraction: float, text: str) -> None:
     """A one-line progress bar on stderr."""
     filled = round(30 * fraction)
     end = "\n" if fraction >= 1 else ""
-    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {text:<50}", end=end,
-          file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {text:<50}",
+        end=end,
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def score_in_parts(
@@ -86,14 +90,17 @@ def split(path: Path, stem: Path, parts: int) -> list[Path]:
     try:
         for batch in _batches(path):
             if ROW in batch.schema.names:
-                raise DataError(f"{path}: has a column named {ROW!r}, which the scorer uses "
-                                "itself; rename it")  # fmt: skip
+                raise DataError(
+                    f"{path}: has a column named {ROW!r}, which the scorer uses itself; rename it"
+                )
             ids = batch.column("lead_id").to_pandas().astype("string").str.strip()
             part = (pd.util.hash_array(ids.fillna("").to_numpy(object)) % parts).astype(np.intp)
             order = np.argsort(part, kind="stable")
-            table = pa.Table.from_batches([batch]).append_column(
-                ROW, pa.array(np.arange(row, row + batch.num_rows))
-            ).take(order)  # fmt: skip
+            table = (
+                pa.Table.from_batches([batch])
+                .append_column(ROW, pa.array(np.arange(row, row + batch.num_rows)))
+                .take(order)
+            )
             bounds = np.searchsorted(part[order], np.arange(parts + 1))
             for p in range(parts):
                 if bounds[p + 1] > bounds[p]:
@@ -162,8 +169,10 @@ def check_for_duckdb(model: ScoringModel, leads: Path, events: Path | None) -> N
     head = _head(leads, SAMPLE_ROWS)
     head_events = None if events is None else _head(events, SAMPLE_ROWS)
     if "created_at" not in head.columns:
-        raise DataError(f"{leads}: the DuckDB engine needs a 'created_at' column; import the "
-                        "file first (leadscore import) or score it with --engine python")  # fmt: skip
+        raise DataError(
+            f"{leads}: the DuckDB engine needs a 'created_at' column; import the "
+            "file first (leadscore import) or score it with --engine python"
+        )
     data = prepare_checked(flat_columns(head, str(leads)), head_events, leads, events)
     build_hits(data, model, AsOf())  # the model's attributes and rules fit the columns
 
@@ -187,8 +196,9 @@ def prepare_checked(leads: pd.DataFrame, events, leads_path: Path, events_path) 
     """A dataset through the import's validator (what both engines accept)."""
     from model.ingest import importer
 
-    built = importer.checked(leads, events, leads_name=str(leads_path),
-                             events_name=str(events_path))  # fmt: skip
+    built = importer.checked(
+        leads, events, leads_name=str(leads_path), events_name=str(events_path)
+    )
     return prepare(built.leads, built.events, name=str(leads_path))
 
 
@@ -208,9 +218,11 @@ def _full_checks(con, leads: Path) -> None:
     if undated:
         problems.append(f"{undated:,} leads have no created date (or not a date)")
     if problems:
-        raise DataError(f"{leads}: {'; '.join(problems)}; the DuckDB engine scores only clean "
-                        "files: import it first (leadscore import), which dates or leaves "
-                        "such leads out, or use --engine python")  # fmt: skip
+        raise DataError(
+            f"{leads}: {'; '.join(problems)}; the DuckDB engine scores only clean "
+            "files: import it first (leadscore import), which dates or leaves "
+            "such leads out, or use --engine python"
+        )
 
 
 def score_with_duckdb(
@@ -239,19 +251,23 @@ def _duckdb_score(model, leads, events, as_of, out) -> int:
         con.execute("SET preserve_insertion_order = false")
         con.execute(f"CREATE VIEW leads AS SELECT * FROM {_scan(leads)}")
         if events is None:
-            con.execute("CREATE TABLE events (lead_id VARCHAR, occurred_at TIMESTAMP, "
-                        "event_type VARCHAR)")  # fmt: skip
+            con.execute(
+                "CREATE TABLE events (lead_id VARCHAR, occurred_at TIMESTAMP, event_type VARCHAR)"
+            )
         else:
             con.execute(f"CREATE VIEW events AS SELECT * FROM {_scan(events)}")
         _full_checks(con, leads)
         query = sqlgen.to_sql(model, "duckdb", as_of=as_of)
-        query = (f"SELECT * REPLACE ({duckdb_inert('lead_id')} AS lead_id, "
-                 f"{duckdb_inert('band')} AS band) FROM ({query})")  # fmt: skip
+        query = (
+            f"SELECT * REPLACE ({duckdb_inert('lead_id')} AS lead_id, "
+            f"{duckdb_inert('band')} AS band) FROM ({query})"
+        )
         if out is None:
             result, n = con.execute(query), 0
             while len(chunk := result.fetch_df_chunk(64)):
-                inert_frame(chunk).to_csv(sys.stdout, index=False, header=n == 0,
-                                          lineterminator="\n")  # fmt: skip
+                inert_frame(chunk).to_csv(
+                    sys.stdout, index=False, header=n == 0, lineterminator="\n"
+                )
                 n += len(chunk)
             return n
         con.execute(f"COPY ({query}) TO {sqlgen.literal(str(out))} (HEADER, DELIMITER ',')")

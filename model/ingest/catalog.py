@@ -31,11 +31,21 @@ def load_dataset(
         events_path = events_path or found
     leads = read_table(leads_path)
     events = None if events_path is None else read_table(events_path)
-    built = importer.checked(leads, events, leads_name=str(leads_path),
-                             events_name=str(events_path), has_dates=meta.get("has_dates", True))  # fmt: skip
+    built = importer.checked(
+        leads,
+        events,
+        leads_name=str(leads_path),
+        events_name=str(events_path),
+        has_dates=meta.get("has_dates", True),
+    )
     notes = [*built.facts(), *_kept_facts(meta), *built.warnings]
-    return prepare(built.leads, built.events, name=name or Path(leads_path).parent.name,
-                   has_dates=built.has_dates, notes=tuple(dict.fromkeys(notes)))  # fmt: skip
+    return prepare(
+        built.leads,
+        built.events,
+        name=name or Path(leads_path).parent.name,
+        has_dates=built.has_dates,
+        notes=tuple(dict.fromkeys(notes)),
+    )
 
 
 def _kept_facts(meta: dict) -> list[str]:
@@ -48,8 +58,14 @@ def dataset_files(folder: Path) -> tuple[Path, Path | None]:
     """The leads and events files of a dataset folder (Parquet preferred over CSV)."""
 
     def pick(stem: str) -> Path | None:
-        return next((folder / f"{stem}{ext}" for ext in (".parquet", ".csv")
-                     if (folder / f"{stem}{ext}").exists()), None)  # fmt: skip
+        return next(
+            (
+                folder / f"{stem}{ext}"
+                for ext in (".parquet", ".csv")
+                if (folder / f"{stem}{ext}").exists()
+            ),
+            None,
+        )
 
     leads = pick("leads")
     if leads is None:
@@ -76,13 +92,20 @@ def write_folder(
     folder.mkdir(parents=True, exist_ok=True)
     taken = [p.name for p in folder.iterdir() if p.name in DATASET_FILES]
     if taken:
-        raise DataError(f"{folder}: already holds a dataset ({', '.join(taken)}); pick an "
-                        "empty folder, nothing is overwritten")  # fmt: skip
+        raise DataError(
+            f"{folder}: already holds a dataset ({', '.join(taken)}); pick an "
+            "empty folder, nothing is overwritten"
+        )
     leads.to_parquet(folder / "leads.parquet", index=False)
     if events is not None:
         events.to_parquet(folder / "events.parquet", index=False)
-    meta = {"name": name, "has_dates": bool(mapping.roles.get("created_at")),
-            "mapping": mapping.to_dict(), "rows": len(leads), **(facts or {})}  # fmt: skip
+    meta = {
+        "name": name,
+        "has_dates": bool(mapping.roles.get("created_at")),
+        "mapping": mapping.to_dict(),
+        "rows": len(leads),
+        **(facts or {}),
+    }
     (folder / "dataset.json").write_text(json.dumps(meta, indent=2))
     return folder
 
@@ -103,8 +126,9 @@ def save_dataset(
     exists gets a number: nothing saved before is overwritten)."""
     root = folder or datasets_folder()
     if root.exists() and not root.is_dir():
-        raise DataError(f"{root}: the datasets folder is a file (LEADSCORE_DATA_DIR?); "
-                        "nothing was saved")  # fmt: skip
+        raise DataError(
+            f"{root}: the datasets folder is a file (LEADSCORE_DATA_DIR?); nothing was saved"
+        )
     root.mkdir(parents=True, exist_ok=True)
     slug = kinds.slug(name, "-", empty="dataset")
     target, k = root / slug, 2
@@ -130,8 +154,9 @@ def saved_datasets(root: Path | None = None) -> dict[str, Path]:
 
 def unreadable_datasets(root: Path | None = None) -> list[str]:
     """One line per kept dataset whose dataset.json cannot be read, naming it and why."""
-    return [f"{folder}: {meta}; it is skipped" for folder, meta in _kept(root)
-            if isinstance(meta, str)]  # fmt: skip
+    return [
+        f"{folder}: {meta}; it is skipped" for folder, meta in _kept(root) if isinstance(meta, str)
+    ]
 
 
 def find_dataset(fingerprint: str, root: Path | None = None) -> Path | None:

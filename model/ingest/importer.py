@@ -69,16 +69,28 @@ class Mapping:
     created_policy: str = "fallback"
 
     def to_dict(self) -> dict:
-        return {"roles": self.roles, "won": self.won, "lost": self.lost,
-                "missing": self.missing, "events": self.events, "how": self.how,
-                "drop": self.drop, "created_policy": self.created_policy}  # fmt: skip
+        return {
+            "roles": self.roles,
+            "won": self.won,
+            "lost": self.lost,
+            "missing": self.missing,
+            "events": self.events,
+            "how": self.how,
+            "drop": self.drop,
+            "created_policy": self.created_policy,
+        }
 
     def provenance(self) -> pd.DataFrame:
         """Per role: the column and whether it was mapped, guessed from its name or its
         values, or left empty."""
-        rows = [{"role": ROLE_WORDS[r], "column": c or "",
-                 "how": HOW.get(self.how.get(r, ""), "mapped by you") if c else "empty"}
-                for r, c in ((r, self.roles.get(r)) for r in ROLES)]  # fmt: skip
+        rows = [
+            {
+                "role": ROLE_WORDS[r],
+                "column": c or "",
+                "how": HOW.get(self.how.get(r, ""), "mapped by you") if c else "empty",
+            }
+            for r, c in ((r, self.roles.get(r)) for r in ROLES)
+        ]
         return pd.DataFrame(rows, columns=["role", "column", "how"])
 
     def blocks(self, role: str) -> bool:
@@ -124,8 +136,11 @@ class Report:
 
 # ---------------------------------------------------------------------------- guessing
 
-HOW = {"mapped": "mapped by you", "name": "guessed from its name",
-       "content": "guessed from its values"}  # fmt: skip
+HOW = {
+    "mapped": "mapped by you",
+    "name": "guessed from its name",
+    "content": "guessed from its values",
+}
 # Roles in the order they are guessed: the outcome before the stage, so a deal-stage
 # column holding won and lost words becomes the outcome and not the stage.
 GUESS_ORDER = ("lead_id", "outcome", "created_at", "closed_at", "value", "stage", "source")
@@ -168,9 +183,11 @@ def guess_mapping(
     mapped = {r: (c or None) for r, c in (mapped or {}).items()}
     unknown = sorted({c for c in mapped.values() if c and c not in leads.columns})
     if unknown:
-        raise DataError(f"--map names column{'s' if len(unknown) > 1 else ''} "
-                        f"{', '.join(map(repr, unknown))} that the file does not have "
-                        f"(columns: {', '.join(map(str, leads.columns[:20]))})")  # fmt: skip
+        raise DataError(
+            f"--map names column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))} that the file does not have "
+            f"(columns: {', '.join(map(str, leads.columns[:20]))})"
+        )
     mapping = Mapping(drop=[c for c in drop if c in leads.columns])
     taken = set(mapping.drop) | set(attributes_only) | {c for c in mapped.values() if c}
     for role in GUESS_ORDER:
@@ -219,15 +236,23 @@ def _guess_role(frame, role, taken, notes) -> tuple[str | None, str]:
         problem = _misfit(frame[column], role)
         if problem is None:
             return column, "name"
-        notes.append(f"{column!r} looked like the {ROLE_WORDS[role]} by its name, but "
-                     f"{problem}: kept as an attribute")  # fmt: skip
+        notes.append(
+            f"{column!r} looked like the {ROLE_WORDS[role]} by its name, but "
+            f"{problem}: kept as an attribute"
+        )
     found = _guess_by_content(frame, role, taken)
     return found, "content"
 
 
-ROLE_WORDS = {"lead_id": "lead id", "created_at": "created date", "outcome": "outcome",
-              "value": "deal value", "stage": "stage", "source": "source",
-              "closed_at": "closed date"}  # fmt: skip
+ROLE_WORDS = {
+    "lead_id": "lead id",
+    "created_at": "created date",
+    "outcome": "outcome",
+    "value": "deal value",
+    "stage": "stage",
+    "source": "source",
+    "closed_at": "closed date",
+}
 
 
 def _name_candidates(frame: pd.DataFrame, role: str, taken: set[str]) -> list[str]:
@@ -265,8 +290,9 @@ def _misfit(s: pd.Series, role: str) -> str | None:
     distinct = values.str.lower().unique()
     shown = _shown(distinct)
     if role == "lead_id":
-        return None if values.is_unique and len(values) >= 0.9 * len(sample) else (
-            "its values repeat")  # fmt: skip
+        return (
+            None if values.is_unique and len(values) >= 0.9 * len(sample) else ("its values repeat")
+        )
     if role in ("created_at", "closed_at"):
         if pd.api.types.is_datetime64_any_dtype(s):
             return None
@@ -385,22 +411,42 @@ def validate(
     if "lead_id" in roles:
         _check_ids(report, leads, roles["lead_id"], leads_name)
     else:
-        report.add("warning", leads_name, "no lead id column: each lead is named by its row "
-                   "(row-2, row-3, …), so events cannot be matched to leads")  # fmt: skip
+        report.add(
+            "warning",
+            leads_name,
+            "no lead id column: each lead is named by its row "
+            "(row-2, row-3, …), so events cannot be matched to leads",
+        )
     if full:
         copies = leads.duplicated()
         if copies.any():
-            report.add("warning", leads_name, f"{int(copies.sum())} rows are exact copies of "
-                       f"an earlier row (rows {row_numbers(copies)}); they are kept as separate "
-                       "leads")  # fmt: skip
+            report.add(
+                "warning",
+                leads_name,
+                f"{int(copies.sum())} rows are exact copies of "
+                f"an earlier row (rows {row_numbers(copies)}); they are kept as separate "
+                "leads",
+            )
     if "outcome" in roles:
-        _check_outcome(report, leads[roles["outcome"]], mapping, missing,
-                       f"{leads_name}, column {roles['outcome']!r}")  # fmt: skip
+        _check_outcome(
+            report,
+            leads[roles["outcome"]],
+            mapping,
+            missing,
+            f"{leads_name}, column {roles['outcome']!r}",
+        )
     for role, what in (("created_at", "dates"), ("closed_at", "dates"), ("value", "numbers")):
         if role in roles:
             level = "error" if mapping.blocks(role) and role != "closed_at" else "warning"
-            _check_parsed(report, leads[roles[role]], missing, what, level,
-                          f"{leads_name}, column {roles[role]!r}", mapping.how.get(role))  # fmt: skip
+            _check_parsed(
+                report,
+                leads[roles[role]],
+                missing,
+                what,
+                level,
+                f"{leads_name}, column {roles[role]!r}",
+                mapping.how.get(role),
+            )
     _check_dates(report, leads, mapping, missing, leads_name)
     if full:
         _check_attributes(report, leads, set(used) | set(mapping.drop), missing, leads_name)
@@ -423,47 +469,77 @@ def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
     closed before created."""
     column = mapping.roles.get("created_at")
     if not column:
-        report.add("warning", name, "no created date: every lead is scored as it is now, "
-                   "with every event counted; as-of policies need dates")  # fmt: skip
+        report.add(
+            "warning",
+            name,
+            "no created date: every lead is scored as it is now, "
+            "with every event counted; as-of policies need dates",
+        )
         return
     created = _parse(_blank(leads[column], missing), "dates")
     where = f"{name}, column {column!r}"
     if ambiguous_day_month(leads[column]):
-        report.add("warning", where, "dates such as 03/04/2025 could be day or month first "
-                   "and no value proves which: they are read month first (3 April would be "
-                   "read as 4 March); if they are day first, export them as YYYY-MM-DD")  # fmt: skip
+        report.add(
+            "warning",
+            where,
+            "dates such as 03/04/2025 could be day or month first "
+            "and no value proves which: they are read month first (3 April would be "
+            "read as 4 March); if they are day first, export them as YYYY-MM-DD",
+        )
     blank = created.isna()
     if blank.all():
-        report.add("error" if mapping.blocks("created_at") else "warning", where,
-                   "no row has a created date")  # fmt: skip
+        report.add(
+            "error" if mapping.blocks("created_at") else "warning",
+            where,
+            "no row has a created date",
+        )
     elif blank.any():
-        report.add("warning", where, f"{_count(blank, 'lead has', 'leads have')} no created "
-                   f"date (rows {row_numbers(blank)}); the import will "
-                   f"{CREATED_POLICIES[mapping.created_policy]}")  # fmt: skip
+        report.add(
+            "warning",
+            where,
+            f"{_count(blank, 'lead has', 'leads have')} no created "
+            f"date (rows {row_numbers(blank)}); the import will "
+            f"{CREATED_POLICIES[mapping.created_policy]}",
+        )
     future = created > pd.Timestamp.now() + pd.Timedelta(days=1)
     if future.any():
-        report.add("warning", where, f"{_count(future, 'created date is', 'created dates are')}"
-                   f" in the future (rows {row_numbers(future)})")  # fmt: skip
+        report.add(
+            "warning",
+            where,
+            f"{_count(future, 'created date is', 'created dates are')}"
+            f" in the future (rows {row_numbers(future)})",
+        )
     closed_col = mapping.roles.get("closed_at")
     if closed_col and closed_col in leads.columns:
         closed = _parse(_blank(leads[closed_col], missing), "dates")
         early = closed < created
         if early.any():
-            report.add("warning", f"{name}, column {closed_col!r}", f"{_count(early, 'lead is', 'leads are')}"
-                       f" closed before it was created (rows {row_numbers(early)})")  # fmt: skip
+            report.add(
+                "warning",
+                f"{name}, column {closed_col!r}",
+                f"{_count(early, 'lead is', 'leads are')}"
+                f" closed before it was created (rows {row_numbers(early)})",
+            )
 
 
 def _check_ids(report: Report, leads: pd.DataFrame, column: str, name: str) -> None:
     ids = leads[column].astype("string").str.strip()
     blank = ids.isna() | (ids == "")
     if blank.any():
-        report.add("error", f"{name}, column {column!r}", f"{_count(blank, 'row has', 'rows have')} no "
-                   f"lead id, at rows {row_numbers(blank)}")  # fmt: skip
+        report.add(
+            "error",
+            f"{name}, column {column!r}",
+            f"{_count(blank, 'row has', 'rows have')} no lead id, at rows {row_numbers(blank)}",
+        )
     dupes = ids.duplicated(keep=False) & ~blank
     if dupes.any():
         examples = ", ".join(repr(v) for v in ids[dupes].drop_duplicates().head(3))
-        report.add("error", f"{name}, column {column!r}", f"{int(ids[~blank].duplicated().sum())}"
-                   f" duplicate lead ids, e.g. {examples} at rows {row_numbers(dupes)}")  # fmt: skip
+        report.add(
+            "error",
+            f"{name}, column {column!r}",
+            f"{int(ids[~blank].duplicated().sum())}"
+            f" duplicate lead ids, e.g. {examples} at rows {row_numbers(dupes)}",
+        )
 
 
 def _check_outcome(report, s: pd.Series, mapping: Mapping, missing: set[str], where) -> None:
@@ -478,9 +554,13 @@ def _check_outcome(report, s: pd.Series, mapping: Mapping, missing: set[str], wh
     unknown = ~text.isin(known)
     if unknown.any():
         values = ", ".join(repr(v) for v in s[unknown].astype(str).drop_duplicates().head(6))
-        report.add("warning", where, f"{int(unknown.sum())} rows have outcome values that are "
-                   f"neither won nor lost: {values} (rows {row_numbers(unknown)}); they count as "
-                   "open unless you map them")  # fmt: skip
+        report.add(
+            "warning",
+            where,
+            f"{int(unknown.sum())} rows have outcome values that are "
+            f"neither won nor lost: {values} (rows {row_numbers(unknown)}); they count as "
+            "open unless you map them",
+        )
 
 
 def _check_parsed(report, s, missing, what, level, where, how=None) -> None:
@@ -499,8 +579,12 @@ def _check_parsed(report, s, missing, what, level, where, how=None) -> None:
         outcome = "this blocks the import" if level == "error" else "they are treated as missing"
         if how in ("name", "content"):
             outcome += f" (the role was {HOW[how]}: map another column, or none)"
-        report.add(level, where, f"{_count(bad, f'value is not a {what[:-1]}', f'values are not {what}')}, e.g. {examples} at "
-                   f"rows {row_numbers(bad)}; {outcome}")  # fmt: skip
+        report.add(
+            level,
+            where,
+            f"{_count(bad, f'value is not a {what[:-1]}', f'values are not {what}')}, e.g. {examples} at "
+            f"rows {row_numbers(bad)}; {outcome}",
+        )
 
 
 def _parse(s: pd.Series, what: str) -> pd.Series:
@@ -510,8 +594,11 @@ def _parse(s: pd.Series, what: str) -> pd.Series:
 def _check_attributes(report, leads, used, missing, name) -> None:
     left_out = excluded_columns(leads, used)
     for column, reason in left_out.items():
-        report.add("warning", f"{name}, column {column!r}", f"{reason}: not turned into "
-                   "criteria (a column you map or keep is still used)")  # fmt: skip
+        report.add(
+            "warning",
+            f"{name}, column {column!r}",
+            f"{reason}: not turned into criteria (a column you map or keep is still used)",
+        )
     for column in leads.columns:
         if column in used or column in left_out:
             continue
@@ -521,13 +608,20 @@ def _check_attributes(report, leads, used, missing, name) -> None:
         where = f"{name}, column {column!r}"
         if placeholder.any():
             values = ", ".join(repr(v) for v in text[placeholder].drop_duplicates().head(3))
-            report.add("warning", where, f"{int(placeholder.sum())} placeholder values ({values})"
-                       " are treated as missing")  # fmt: skip
+            report.add(
+                "warning",
+                where,
+                f"{int(placeholder.sum())} placeholder values ({values}) are treated as missing",
+            )
         if len(leads) and gone.mean() >= MOSTLY_MISSING:
             report.add("warning", where, f"{gone.mean():.0%} missing: little to score on")
         elif len(leads) and (kept := text[~gone]).eq(kept.iloc[0]).all():
-            report.add("warning", where, f"the same value ({text[~gone].iloc[0]!r}) in every "
-                       "row: it cannot tell leads apart")  # fmt: skip
+            report.add(
+                "warning",
+                where,
+                f"the same value ({text[~gone].iloc[0]!r}) in every "
+                "row: it cannot tell leads apart",
+            )
 
 
 def checked_events(events: pd.DataFrame, source: str = "events") -> pd.DataFrame:
@@ -548,25 +642,41 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
             report.add("error", name, f"no column is mapped as {role!r}")
     if not all(roles.get(r) in events.columns for r in EVENT_ROLES):
         return
-    _check_parsed(report, events[roles["occurred_at"]], missing, "dates", "error",
-                  f"{name}, column {roles['occurred_at']!r}")  # fmt: skip
+    _check_parsed(
+        report,
+        events[roles["occurred_at"]],
+        missing,
+        "dates",
+        "error",
+        f"{name}, column {roles['occurred_at']!r}",
+    )
     ids = events[roles["lead_id"]].astype("string").str.strip()
     no_id = ids.isna() | (ids == "")
     if no_id.any():
-        report.add("error", f"{name}, column {roles['lead_id']!r}",
-                   f"{_count(no_id, 'event has', 'events have')} no lead id, at rows {row_numbers(no_id)}")  # fmt: skip
+        report.add(
+            "error",
+            f"{name}, column {roles['lead_id']!r}",
+            f"{_count(no_id, 'event has', 'events have')} no lead id, at rows {row_numbers(no_id)}",
+        )
     kind = events[roles["event_type"]].astype("string").str.strip()
     blank = kind.isna() | (kind == "")
     if blank.any():
-        report.add("error", f"{name}, column {roles['event_type']!r}",
-                   f"{_count(blank, 'event has', 'events have')} no type, at rows {row_numbers(blank)}")  # fmt: skip
+        report.add(
+            "error",
+            f"{name}, column {roles['event_type']!r}",
+            f"{_count(blank, 'event has', 'events have')} no type, at rows {row_numbers(blank)}",
+        )
     known = set(lead_ids.astype("string").str.strip().dropna())
     orphan = ~ids.isin(known) & ~no_id
     if orphan.any():
         examples = ", ".join(repr(v) for v in ids[orphan].drop_duplicates().head(3))
-        report.add("warning", f"{name}, column {roles['lead_id']!r}", f"{_count(orphan, 'event is', 'events are')}"
-                   f" for leads not in the leads file (e.g. {examples}); they are "
-                   "left out")  # fmt: skip
+        report.add(
+            "warning",
+            f"{name}, column {roles['lead_id']!r}",
+            f"{_count(orphan, 'event is', 'events are')}"
+            f" for leads not in the leads file (e.g. {examples}); they are "
+            "left out",
+        )
 
 
 def _count(mask: pd.Series, one: str, many: str) -> str:
@@ -600,18 +710,25 @@ class Built:
 
     def meta(self) -> dict:
         """What dataset.json keeps of the import."""
-        return {"has_dates": self.has_dates, "created_filled": self.created_filled,
-                "created_left_out": self.created_left_out}  # fmt: skip
+        return {
+            "has_dates": self.has_dates,
+            "created_filled": self.created_filled,
+            "created_left_out": self.created_left_out,
+        }
 
     def facts(self) -> list[str]:
         """What the report and every page say about the dates."""
         out = []
         if not self.has_dates:
-            out.append("no created dates: every lead is scored as it is now, with every "
-                       "event counted; as-of policies need dates")  # fmt: skip
+            out.append(
+                "no created dates: every lead is scored as it is now, with every "
+                "event counted; as-of policies need dates"
+            )
         if self.created_filled:
-            out.append(f"{self.created_filled:,} leads without a created date took their "
-                       "first event's date or the closed date minus the median cycle")  # fmt: skip
+            out.append(
+                f"{self.created_filled:,} leads without a created date took their "
+                "first event's date or the closed date minus the median cycle"
+            )
         if self.created_left_out:
             out.append(f"{self.created_left_out:,} leads without a created date are left out")
         return out
@@ -678,8 +795,15 @@ def checked(
         mapping.won, mapping.lost = sorted({*won, "won"}), sorted({*lost, "lost"})
     if events is not None:
         mapping.events = {r: r for r in EVENT_ROLES}
-    report = validate(leads, mapping, events, leads_name=leads_name, events_name=events_name,
-                      required=(), full=False)  # fmt: skip
+    report = validate(
+        leads,
+        mapping,
+        events,
+        leads_name=leads_name,
+        events_name=events_name,
+        required=(),
+        full=False,
+    )
     if not report.ok:
         raise DataError("; ".join(f"{i.where}: {i.message}" for i in report.errors))
     built = _checked_build(leads, mapping, events, has_dates)
@@ -693,8 +817,9 @@ def checked(
 
 def _checked_build(leads, mapping, events, has_dates: bool) -> Built:
     if not has_dates:
-        built = build(leads.drop(columns="created_at", errors="ignore"), mapping, events,
-                      raw_events="keep")  # fmt: skip
+        built = build(
+            leads.drop(columns="created_at", errors="ignore"), mapping, events, raw_events="keep"
+        )
         built.leads["created_at"] = _keep_moment(leads, built.leads)
         return built
     return build(leads, mapping, events, raw_events="keep")
@@ -753,11 +878,13 @@ def apply_events(
     """Events renamed to lead_id, occurred_at, event_type (+ the rest), orphans left out
     (or kept, for loading to count them)."""
     roles = mapping.events
-    out = pd.DataFrame({
-        "lead_id": events[roles["lead_id"]].astype("string").str.strip(),
-        "occurred_at": _parse(events[roles["occurred_at"]], "dates").astype("datetime64[ns]"),
-        "event_type": events[roles["event_type"]].astype("string").str.strip(),
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "lead_id": events[roles["lead_id"]].astype("string").str.strip(),
+            "occurred_at": _parse(events[roles["occurred_at"]], "dates").astype("datetime64[ns]"),
+            "event_type": events[roles["event_type"]].astype("string").str.strip(),
+        }
+    )
     for column in events.columns:
         if column not in roles.values() and column not in out.columns:
             out[column] = events[column].astype("string").str.strip()
@@ -771,8 +898,7 @@ def lead_ids(leads: pd.DataFrame, mapping: Mapping) -> pd.Series:
     column = mapping.roles.get("lead_id")
     if column:
         return leads[column].astype("string").str.strip()
-    return pd.Series([f"row-{i + 2}" for i in range(len(leads))], index=leads.index,
-                     dtype="string")  # fmt: skip
+    return pd.Series([f"row-{i + 2}" for i in range(len(leads))], index=leads.index, dtype="string")
 
 
 def _blank(s: pd.Series, missing: set[str]) -> pd.Series:
@@ -824,8 +950,10 @@ def closing_line(leads: pd.DataFrame) -> str:
 def provenance_text(mapping: Mapping) -> str:
     """Per role, one line: the column and how it was chosen."""
     rows = mapping.provenance()
-    return "\n".join(f"role {r.role}: {repr(r.column) + ' (' + r.how + ')' if r.column else 'empty'}"
-                     for r in rows.itertuples())  # fmt: skip
+    return "\n".join(
+        f"role {r.role}: {repr(r.column) + ' (' + r.how + ')' if r.column else 'empty'}"
+        for r in rows.itertuples()
+    )
 
 
 # ---------------------------------------------------------------------------- accounts
@@ -853,8 +981,10 @@ def join_accounts(
     contacts and companies, as two files). `key` is the accounts' own column for `on`:
     by default the column of the same name, else the first whose values cover the leads'."""
     if on not in leads.columns:
-        raise DataError(f"leads: no column {on!r} to join accounts on (columns: "
-                        f"{', '.join(map(str, leads.columns[:20]))})")  # fmt: skip
+        raise DataError(
+            f"leads: no column {on!r} to join accounts on (columns: "
+            f"{', '.join(map(str, leads.columns[:20]))})"
+        )
     wanted = leads[on].astype("string").str.strip()
     key = key or _account_key(accounts, on, wanted, name)
     if key not in accounts.columns:
@@ -864,8 +994,10 @@ def join_accounts(
     ids = accounts[key].astype("string").str.strip()
     dupes = ids.duplicated(keep=False) & ids.notna()
     if dupes.any():
-        raise DataError(f"{name}, column {key!r}: {int(ids.duplicated().sum())} accounts appear "
-                        f"twice, e.g. {ids[dupes].iloc[0]!r} at rows {row_numbers(dupes)}")  # fmt: skip
+        raise DataError(
+            f"{name}, column {key!r}: {int(ids.duplicated().sum())} accounts appear "
+            f"twice, e.g. {ids[dupes].iloc[0]!r} at rows {row_numbers(dupes)}"
+        )
     extra = accounts.drop(columns=[key]).set_axis(ids.to_numpy())
     renamed = {c: (c if c not in leads.columns else f"{c} (account)") for c in extra.columns}
     extra = extra.rename(columns=renamed)
@@ -875,9 +1007,11 @@ def join_accounts(
     found = wanted.isin(set(ids.dropna()))
     messages = []
     if (~found).any():
-        messages.append(f"{name}: {_count(~found, 'lead has', 'leads have')} no account in the "
-                        f"file (column {on!r}, rows {row_numbers(~found)}); their account "
-                        "columns are empty")  # fmt: skip
+        messages.append(
+            f"{name}: {_count(~found, 'lead has', 'leads have')} no account in the "
+            f"file (column {on!r}, rows {row_numbers(~found)}); their account "
+            "columns are empty"
+        )
     return Joined(joined, frozenset(extra.columns), messages)
 
 

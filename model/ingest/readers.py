@@ -78,8 +78,10 @@ def _as_text(value) -> str:
 def unreadable(path: Path, exc: Exception) -> DataError:
     """The one message for a file a reader failed on (both engines' readers use it)."""
     if isinstance(exc, UnicodeDecodeError):
-        return DataError(f"{path}: not UTF-8 text (a binary file, or another encoding: "
-                         "`leadscore import` reads any)")  # fmt: skip
+        return DataError(
+            f"{path}: not UTF-8 text (a binary file, or another encoding: "
+            "`leadscore import` reads any)"
+        )
     return DataError(f"{path}: cannot read the file ({_first_line(exc)})")
 
 
@@ -128,8 +130,10 @@ def _raw_bytes(data: bytes | Path, name: str) -> bytes:
         if not data.is_file():
             raise DataError(f"{name}: not a regular file (a folder, device or missing file)")
         if data.stat().st_size > MAX_FILE_BYTES:
-            raise DataError(f"{name}: {data.stat().st_size:,} bytes is more than the import "
-                            "reads at once; score it with `leadscore score` instead")  # fmt: skip
+            raise DataError(
+                f"{name}: {data.stat().st_size:,} bytes is more than the import "
+                "reads at once; score it with `leadscore score` instead"
+            )
         return data.read_bytes()
     except (OSError, ValueError) as exc:
         raise DataError(f"{name}: cannot read the file ({exc})") from None
@@ -160,8 +164,10 @@ def _check_workbook(raw: bytes, name: str) -> None:
         raise DataError(f"{name}: its sheets unpack to {size / 2**30:.1f} GB; export it as CSV")
     for ref in re.findall(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)\d+"', head):
         if _column_number(ref.decode()) > MAX_COLUMNS:
-            raise DataError(f"{name}: a sheet spans {_column_number(ref.decode()):,} columns; a "
-                            f"lead export has at most {MAX_COLUMNS:,}")  # fmt: skip
+            raise DataError(
+                f"{name}: a sheet spans {_column_number(ref.decode()):,} columns; a "
+                f"lead export has at most {MAX_COLUMNS:,}"
+            )
 
 
 def _column_number(letters: str) -> int:
@@ -200,8 +206,10 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
     if not any(h.strip() for h in header):
         raise DataError(f"{name}: the file is empty")
     if len(header) > MAX_COLUMNS:
-        raise DataError(f"{name}: {len(header):,} columns; a lead export has at most "
-                        f"{MAX_COLUMNS:,} (is the delimiter right?)")  # fmt: skip
+        raise DataError(
+            f"{name}: {len(header):,} columns; a lead export has at most "
+            f"{MAX_COLUMNS:,} (is the delimiter right?)"
+        )
     names = _unique_names(header)
     body = text[head.tell() :] if "\n" in text[: 1 << 20] else ""
     if not body.strip():  # a header and no rows: the columns, empty
@@ -224,8 +232,10 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
             if progress:
                 progress(min(done / total, 0.99), f"read {sum(b.num_rows for b in batches):,} rows")
     except pa.ArrowInvalid as exc:
-        raise DataError(f"{name}: not a well-formed {_delimiter_name(delimiter)}-separated "
-                        f"file ({str(exc).splitlines()[0]})") from None  # fmt: skip
+        raise DataError(
+            f"{name}: not a well-formed {_delimiter_name(delimiter)}-separated "
+            f"file ({str(exc).splitlines()[0]})"
+        ) from None
     table = pa.Table.from_batches(batches, schema=reader.schema)
     if progress:
         progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
@@ -239,8 +249,11 @@ SIGNATURES = (
     (b"\x89PNG", "a PNG image"),
     (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (save it as .xlsx or CSV)"),
 )
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
@@ -265,8 +278,9 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         what = "a binary file" if encoding.startswith("utf-16") else f"{encoding} text"
-        raise DataError(f"{name}: this looks like {what}, not a CSV (cannot be read at "
-                        f"byte {exc.start:,})") from None  # fmt: skip
+        raise DataError(
+            f"{name}: this looks like {what}, not a CSV (cannot be read at byte {exc.start:,})"
+        ) from None
     if "\x00" in text:
         raise DataError(f"{name}: this looks like a binary file, not a CSV")
     start = text.lstrip("\ufeff \t\r\n")[:200].lower()

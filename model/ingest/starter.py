@@ -18,9 +18,12 @@ MOSTLY_MISSING = 0.95
 ENGAGEMENT_NAME = re.compile(
     r"visit|view|session|click|open|download|activit|time on|duration|seconds|minutes|"
     r"count|number of|num |# of|page|email|web|event|attend|form|chat|call|meeting|"
-    r"administrative|informational|productrelated|bounce|exit|last|recent", re.IGNORECASE)  # fmt: skip
-FIT_NAME = re.compile(r"employee|revenue|size|age\b|income|salary|balance|year|founded",
-                      re.IGNORECASE)  # fmt: skip
+    r"administrative|informational|productrelated|bounce|exit|last|recent",
+    re.IGNORECASE,
+)
+FIT_NAME = re.compile(
+    r"employee|revenue|size|age\b|income|salary|balance|year|founded", re.IGNORECASE
+)
 
 
 def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int = 12):
@@ -37,13 +40,22 @@ def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int
             continue
         criteria.extend(_column_criteria(column, leads[column], most))
     unique_ids(criteria)
-    return parse_model({
-        "name": name, "criteria": criteria,
-        "bands": [{"name": "A", "min_score": 75, "action": "Senior rep calls within 24 h",
-                   "sales_ready": True},
-                  {"name": "B", "min_score": 50, "action": "SDR qualifies"},
-                  {"name": "C", "min_score": 0, "action": "Nurture email"}],
-    })  # fmt: skip
+    return parse_model(
+        {
+            "name": name,
+            "criteria": criteria,
+            "bands": [
+                {
+                    "name": "A",
+                    "min_score": 75,
+                    "action": "Senior rep calls within 24 h",
+                    "sales_ready": True,
+                },
+                {"name": "B", "min_score": 50, "action": "SDR qualifies"},
+                {"name": "C", "min_score": 0, "action": "Nurture email"},
+            ],
+        }
+    )
 
 
 def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
@@ -57,14 +69,18 @@ def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
         x = known.astype(np.float64)
         if category_codes(column, x):
             levels = x.value_counts(normalize=True)
-            return [_criterion(column, f"= {v:g}", {"op": "equals", "value": _plain(v)}, group)
-                    for v in levels[levels >= 0.01].index[:most]]  # fmt: skip
+            return [
+                _criterion(column, f"= {v:g}", {"op": "equals", "value": _plain(v)}, group)
+                for v in levels[levels >= 0.01].index[:most]
+            ]
         return _ranges(column, x, group)
     if pd.api.types.is_datetime64_any_dtype(s):
         return []  # a date rule would need the decision moment: left to the room
     shares = known.astype("string").value_counts(normalize=True)
-    return [_criterion(column, f"= {level}", {"op": "equals", "value": str(level)}, group)
-            for level in shares[shares >= 0.01].index[:most]]  # fmt: skip
+    return [
+        _criterion(column, f"= {level}", {"op": "equals", "value": str(level)}, group)
+        for level in shares[shares >= 0.01].index[:most]
+    ]
 
 
 def _group(column: str, s: pd.Series) -> str:
@@ -93,5 +109,10 @@ def _ranges(column: str, x: pd.Series, group: str = "fit") -> list[dict]:
 
 
 def _criterion(column: str, what: str, rule: dict, group: str = "fit") -> dict:
-    return {"id": slug(f"{column}_{what}"), "label": f"{column} {what}", "group": group, "points": 0,
-            "rule": {"attribute": column, **rule}}  # fmt: skip
+    return {
+        "id": slug(f"{column}_{what}"),
+        "label": f"{column} {what}",
+        "group": group,
+        "points": 0,
+        "rule": {"attribute": column, **rule},
+    }

@@ -73,8 +73,12 @@ def versioned_columns(revisions: list[Revision]) -> VersionedColumns:
         rows.append(_row("setting", item, "", ""))
         rows[-1].update({r.label: v for r, v in zip(revisions, values, strict=True)})
         keys.append(values)
-    for item, get in (("saved by", lambda r: r.author), ("saved at", lambda r: stamp(r.created_at)),
-                      ("status", lambda r: r.status), ("note", lambda r: r.note)):  # fmt: skip
+    for item, get in (
+        ("saved by", lambda r: r.author),
+        ("saved at", lambda r: stamp(r.created_at)),
+        ("status", lambda r: r.status),
+        ("note", lambda r: r.note),
+    ):
         rows.append(_row("revision", item, "", ""))
         rows[-1].update({r.label: get(r) for r in revisions})
         keys.append([None] * len(revisions))
@@ -124,8 +128,9 @@ def workbook(columns: VersionedColumns) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         inert_frame(columns.table).to_excel(writer, sheet_name="Revisions", index=False)
-        inert_frame(notes_frame(columns.revisions)).to_excel(writer, sheet_name="Notes",
-                                                             index=False)  # fmt: skip
+        inert_frame(notes_frame(columns.revisions)).to_excel(
+            writer, sheet_name="Notes", index=False
+        )
         sheet = writer.sheets["Revisions"]
         fill = PatternFill("solid", fgColor="FFE699")
         first = len(ROW_COLUMNS) + 1
@@ -146,8 +151,13 @@ def notes_frame(revisions: list[Revision]) -> pd.DataFrame:
     """One row per revision note and per criterion note (sales feedback), oldest first."""
     rows = []
     for r in revisions:
-        base = {"revision": r.label, "status": r.status, "author": r.author,
-                "saved at": stamp(r.created_at), "parent": f"v{r.parent}" if r.parent else ""}  # fmt: skip
+        base = {
+            "revision": r.label,
+            "status": r.status,
+            "author": r.author,
+            "saved at": stamp(r.created_at),
+            "parent": f"v{r.parent}" if r.parent else "",
+        }
         rows.append({**base, "criterion": "", "note": r.note})
         labels = {c.id: c.label for c in r.model.criteria}
         rows.extend(

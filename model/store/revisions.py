@@ -279,8 +279,11 @@ class RevisionStore:
         author = _required(author, "author")
         note = _clean(note, "note")
         _clean(model.name, "model name", limit=NAME_LIMIT)
-        notes = {k: _clean(v, f"note on {k}").strip()
-                 for k, v in (criterion_notes or {}).items() if v and v.strip()}  # fmt: skip
+        notes = {
+            k: _clean(v, f"note on {k}").strip()
+            for k, v in (criterion_notes or {}).items()
+            if v and v.strip()
+        }
         unknown = sorted(set(notes) - {c.id for c in model.criteria})
         if unknown:
             raise ValueError(f"criterion notes name criteria not in the model: {unknown}")
@@ -419,8 +422,10 @@ class RevisionStore:
                     f"{version}, this one reads up to {SCHEMA_VERSION}); it was left untouched"
                 )
             if version < SCHEMA_VERSION and self.read_only:
-                raise StoreError(f"{self.location} is read-only and needs an upgrade to schema "
-                                 f"{SCHEMA_VERSION}; open it once where it can be written")  # fmt: skip
+                raise StoreError(
+                    f"{self.location} is read-only and needs an upgrade to schema "
+                    f"{SCHEMA_VERSION}; open it once where it can be written"
+                )
             if version < SCHEMA_VERSION:
                 with self._write() as conn:
                     self._upgrade(conn, self._schema_version(conn) if version else 0)
@@ -473,8 +478,9 @@ class RevisionStore:
         """One transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE) so
         that reading the latest number and inserting the next one cannot interleave."""
         if self.read_only:
-            raise StoreError(f"{self.location} is read-only: it can be listed and shown, "
-                             "not written")  # fmt: skip
+            raise StoreError(
+                f"{self.location} is read-only: it can be listed and shown, not written"
+            )
         with self.engine.begin() as conn:
             yield conn
 
@@ -621,14 +627,17 @@ def _engine(url: str) -> tuple[Engine, bool]:
             "postgresql+psycopg://user@host/db (LEADSCORE_DB_URL or --db)"
         ) from None
     except (sa.exc.NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
-        raise StoreError(f"{shown}: this database's driver is not installed ({exc}); "
-                         "PostgreSQL (psycopg) and SQLite are") from None  # fmt: skip
+        raise StoreError(
+            f"{shown}: this database's driver is not installed ({exc}); "
+            "PostgreSQL (psycopg) and SQLite are"
+        ) from None
     database = parsed.database
     read_only = False
     if database and database != ":memory:":
         path = Path(database).expanduser()
-        read_only = path.exists() and not (os.access(path, os.W_OK)
-                                           and os.access(path.parent, os.W_OK))  # fmt: skip
+        read_only = path.exists() and not (
+            os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        )
         if read_only:
             url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
         else:

@@ -31,13 +31,27 @@ def free_port() -> int:
 def app_server(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port with `env`; yields its URL, stops it."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-               "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     log = open(env.get("LEADSCORE_SERVER_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        command, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -170,8 +184,12 @@ def arrow_to(page, grid, col: int, row: int) -> None:
         at_col, at_row = int(match[1]), int(match[2])
         if (at_col, at_row) == (col, row):
             return
-        keys = (["ArrowRight"] * (col - at_col) + ["ArrowLeft"] * (at_col - col)
-                + ["ArrowDown"] * (row - at_row) + ["ArrowUp"] * (at_row - row))  # fmt: skip
+        keys = (
+            ["ArrowRight"] * (col - at_col)
+            + ["ArrowLeft"] * (at_col - col)
+            + ["ArrowDown"] * (row - at_row)
+            + ["ArrowUp"] * (at_row - row)
+        )
         for key in keys:
             page.keyboard.press(key)
         page.wait_for_timeout(400)

@@ -40,19 +40,33 @@ def _base(seed: int) -> pd.DataFrame:
     created += pd.to_timedelta(rng.integers(8 * 60, 18 * 60, N), unit="min")
     cycle = pd.to_timedelta(rng.integers(5, 90, N), unit="D")
     first, last = rng.choice(FIRST, N), rng.choice(LAST, N)
-    return pd.DataFrame({
-        "n": np.arange(1, N + 1), "industry": industry, "employees": employees,
-        "visits": visits, "sessions": visits + rng.integers(0, 3, N), "source": source,
-        "won": won, "closed": closed, "created": created, "closed_at": created + cycle,
-        "first": first, "last": last, "country": rng.choice(COUNTRIES, N),
-        "forms": rng.poisson(1, N), "revenue": employees * rng.integers(40, 200, N) * 1000,
-        "amount": rng.integers(20, 400, N) * 100, "rng": [rng] * N,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "n": np.arange(1, N + 1),
+            "industry": industry,
+            "employees": employees,
+            "visits": visits,
+            "sessions": visits + rng.integers(0, 3, N),
+            "source": source,
+            "won": won,
+            "closed": closed,
+            "created": created,
+            "closed_at": created + cycle,
+            "first": first,
+            "last": last,
+            "country": rng.choice(COUNTRIES, N),
+            "forms": rng.poisson(1, N),
+            "revenue": employees * rng.integers(40, 200, N) * 1000,
+            "amount": rng.integers(20, 400, N) * 100,
+            "rng": [rng] * N,
+        }
+    )
 
 
 def _email(b: pd.DataFrame) -> pd.Series:
-    return (b["first"].str.lower() + "." + b["last"].str.lower() + b["n"].astype(str)
-            + "@example.com")  # fmt: skip
+    return (
+        b["first"].str.lower() + "." + b["last"].str.lower() + b["n"].astype(str) + "@example.com"
+    )
 
 
 def hubspot_contacts() -> None:
@@ -61,26 +75,45 @@ def hubspot_contacts() -> None:
     'updates'; 'Became a Customer Date' filled only after a win."""
     b = _base(1)
     rng = b["rng"][0]
-    status = np.where(~b["closed"], rng.choice(["New", "Open", "In progress", "Attempted to contact"], N),
-                      np.where(b["won"], "Open deal", rng.choice(["Unqualified", "Bad timing"], N)))  # fmt: skip
-    stage = np.where(b["closed"] & b["won"], "Customer",
-                     rng.choice(["Subscriber", "Lead", "Marketing Qualified Lead"], N))  # fmt: skip
-    frame = pd.DataFrame({
-        "Record ID": (b["n"] + 50_000).astype(str), "First Name": b["first"], "Last Name": b["last"],
-        "Email": _email(b), "Phone Number": "+1 555 01" + b["n"].astype(str).str.zfill(2),
-        "Company Name": "Company " + b["n"].astype(str), "Industry": b["industry"],
-        "Number of Employees": b["employees"], "Annual Revenue": b["revenue"],
-        "Job Title": rng.choice(["CEO", "Marketing Manager", "Student", "Developer"], N),
-        "Country/Region": b["country"], "Lifecycle Stage": stage, "Lead Status": status,
-        "Original Source": rng.choice(["Organic Search", "Paid Search", "Direct Traffic",
-                                       "Referrals", "Offline Sources"], N),
-        "Create Date": b["created"].dt.strftime("%Y-%m-%d %H:%M"),
-        "Number of Pageviews": b["visits"] * 3, "Number of Sessions": b["sessions"],
-        "Number of Form Submissions": b["forms"],
-        "Would you like to receive updates about new features?": rng.choice(["Yes", "No"], N),
-        "Became a Customer Date": np.where(stage == "Customer",
-                                           b["closed_at"].dt.strftime("%Y-%m-%d %H:%M"), ""),
-    })  # fmt: skip
+    status = np.where(
+        ~b["closed"],
+        rng.choice(["New", "Open", "In progress", "Attempted to contact"], N),
+        np.where(b["won"], "Open deal", rng.choice(["Unqualified", "Bad timing"], N)),
+    )
+    stage = np.where(
+        b["closed"] & b["won"],
+        "Customer",
+        rng.choice(["Subscriber", "Lead", "Marketing Qualified Lead"], N),
+    )
+    frame = pd.DataFrame(
+        {
+            "Record ID": (b["n"] + 50_000).astype(str),
+            "First Name": b["first"],
+            "Last Name": b["last"],
+            "Email": _email(b),
+            "Phone Number": "+1 555 01" + b["n"].astype(str).str.zfill(2),
+            "Company Name": "Company " + b["n"].astype(str),
+            "Industry": b["industry"],
+            "Number of Employees": b["employees"],
+            "Annual Revenue": b["revenue"],
+            "Job Title": rng.choice(["CEO", "Marketing Manager", "Student", "Developer"], N),
+            "Country/Region": b["country"],
+            "Lifecycle Stage": stage,
+            "Lead Status": status,
+            "Original Source": rng.choice(
+                ["Organic Search", "Paid Search", "Direct Traffic", "Referrals", "Offline Sources"],
+                N,
+            ),
+            "Create Date": b["created"].dt.strftime("%Y-%m-%d %H:%M"),
+            "Number of Pageviews": b["visits"] * 3,
+            "Number of Sessions": b["sessions"],
+            "Number of Form Submissions": b["forms"],
+            "Would you like to receive updates about new features?": rng.choice(["Yes", "No"], N),
+            "Became a Customer Date": np.where(
+                stage == "Customer", b["closed_at"].dt.strftime("%Y-%m-%d %H:%M"), ""
+            ),
+        }
+    )
     (HERE / "hubspot_contacts.csv").write_bytes(b"\xef\xbb\xbf" + _csv(frame).encode("utf-8"))
 
 
@@ -89,33 +122,51 @@ def salesforce_leads() -> None:
     Converted / Closed - Not Converted, 'No. of Employees', Rating set by sales."""
     b = _base(2)
     rng = b["rng"][0]
-    status = np.where(~b["closed"], rng.choice(["Open - Not Contacted", "Working - Contacted"], N),
-                      np.where(b["won"], "Closed - Converted", "Closed - Not Converted"))  # fmt: skip
-    frame = pd.DataFrame({
-        "Lead ID": ["00Q5e00000" + f"{i:08d}" for i in b["n"]],
-        "First Name": b["first"], "Last Name": b["last"],
-        "Title": rng.choice(["VP Sales", "Director", "Analyst", "Student"], N),
-        "Company": "Firma " + b["n"].astype(str), "Email": _email(b),
-        "Phone": "(555) 010-" + b["n"].astype(str).str.zfill(4), "Lead Source": b["source"],
-        "Lead Status": status, "Industry": b["industry"],
-        "Rating": rng.choice(["Hot", "Warm", "Cold", ""], N),
-        "Annual Revenue": b["revenue"].map(lambda v: f"${v:,.0f}"),
-        "No. of Employees": b["employees"], "Country": b["country"],
-        "Create Date": b["created"].dt.strftime("%-m/%-d/%Y"),
-        "Last Activity": b["closed_at"].dt.strftime("%-m/%-d/%Y"),
-        "Lead Owner": rng.choice(["Zoë Ørsted", "René Lévesque"], N),
-    })  # fmt: skip
+    status = np.where(
+        ~b["closed"],
+        rng.choice(["Open - Not Contacted", "Working - Contacted"], N),
+        np.where(b["won"], "Closed - Converted", "Closed - Not Converted"),
+    )
+    frame = pd.DataFrame(
+        {
+            "Lead ID": ["00Q5e00000" + f"{i:08d}" for i in b["n"]],
+            "First Name": b["first"],
+            "Last Name": b["last"],
+            "Title": rng.choice(["VP Sales", "Director", "Analyst", "Student"], N),
+            "Company": "Firma " + b["n"].astype(str),
+            "Email": _email(b),
+            "Phone": "(555) 010-" + b["n"].astype(str).str.zfill(4),
+            "Lead Source": b["source"],
+            "Lead Status": status,
+            "Industry": b["industry"],
+            "Rating": rng.choice(["Hot", "Warm", "Cold", ""], N),
+            "Annual Revenue": b["revenue"].map(lambda v: f"${v:,.0f}"),
+            "No. of Employees": b["employees"],
+            "Country": b["country"],
+            "Create Date": b["created"].dt.strftime("%-m/%-d/%Y"),
+            "Last Activity": b["closed_at"].dt.strftime("%-m/%-d/%Y"),
+            "Lead Owner": rng.choice(["Zoë Ørsted", "René Lévesque"], N),
+        }
+    )
     (HERE / "salesforce_leads.csv").write_bytes(_csv(frame).encode("cp1252"))
 
 
-SF_OPEN = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition",
-           "Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote",
-           "Negotiation/Review"]  # fmt: skip
+SF_OPEN = [
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+]
 
 
 def _sf_stage(b: pd.DataFrame, rng) -> np.ndarray:
-    return np.where(~b["closed"], rng.choice(SF_OPEN, N),
-                    np.where(b["won"], "Closed Won", "Closed Lost"))  # fmt: skip
+    return np.where(
+        ~b["closed"], rng.choice(SF_OPEN, N), np.where(b["won"], "Closed Won", "Closed Lost")
+    )
 
 
 def salesforce_opportunities() -> None:
@@ -127,17 +178,28 @@ def salesforce_opportunities() -> None:
     stage = _sf_stage(b, rng)
     created = b["created"].dt.strftime("%Y-%m-%d")
     created = created.where(b["closed"] | (rng.random(N) < 0.7), "")
-    probability = np.where(stage == "Closed Won", 100, np.where(stage == "Closed Lost", 0, rng.choice([10, 20, 50, 75], N)))  # fmt: skip
-    frame = pd.DataFrame({
-        "Opportunity ID": ["0065e00000" + f"{i:08d}" for i in b["n"]],
-        "Opportunity Name": "Deal " + b["n"].astype(str),
-        "Account Name": "Account " + (b["n"] % 150).astype(str), "Amount": b["amount"],
-        "Close Date": b["closed_at"].dt.strftime("%Y-%m-%d"), "Created Date": created,
-        "Stage": stage, "Probability (%)": probability, "Lead Source": b["source"],
-        "Type": rng.choice(["New Customer", "Existing Customer - Upgrade"], N),
-        "Industry": b["industry"], "Employees": b["employees"],
-        "Opportunity Owner": rng.choice(["Ana Lima", "Tom Lee"], N),
-    })  # fmt: skip
+    probability = np.where(
+        stage == "Closed Won",
+        100,
+        np.where(stage == "Closed Lost", 0, rng.choice([10, 20, 50, 75], N)),
+    )
+    frame = pd.DataFrame(
+        {
+            "Opportunity ID": ["0065e00000" + f"{i:08d}" for i in b["n"]],
+            "Opportunity Name": "Deal " + b["n"].astype(str),
+            "Account Name": "Account " + (b["n"] % 150).astype(str),
+            "Amount": b["amount"],
+            "Close Date": b["closed_at"].dt.strftime("%Y-%m-%d"),
+            "Created Date": created,
+            "Stage": stage,
+            "Probability (%)": probability,
+            "Lead Source": b["source"],
+            "Type": rng.choice(["New Customer", "Existing Customer - Upgrade"], N),
+            "Industry": b["industry"],
+            "Employees": b["employees"],
+            "Opportunity Owner": rng.choice(["Ana Lima", "Tom Lee"], N),
+        }
+    )
     (HERE / "salesforce_opportunities.csv").write_text(_csv(frame), encoding="utf-8")
 
 
@@ -147,20 +209,35 @@ def pipedrive_deals() -> None:
     b = _base(4)
     rng = b["rng"][0]
     status = np.where(~b["closed"], "open", np.where(b["won"], "won", "lost"))
-    frame = pd.DataFrame({
-        "Deal - ID": b["n"], "Deal - Title": "Deal with " + b["last"],
-        "Deal - Value": b["amount"], "Deal - Currency": "EUR",
-        "Deal - Status": status, "Deal - Stage": rng.choice(["Qualified", "Contact Made",
-                                                             "Proposal Made", "Negotiations Started"], N),
-        "Deal - Pipeline": "Sales", "Deal - Owner": rng.choice(["Lars", "Priya"], N),
-        "Deal - Deal created": b["created"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "Deal - Won time": np.where(status == "won", b["closed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"), ""),
-        "Deal - Lost reason": np.where(status == "lost", rng.choice(["Price", "Timing", "Competitor"], N), ""),
-        "Deal - Source channel": b["source"], "Organization - Name": "Org " + b["n"].astype(str),
-        "Organization - Industry": b["industry"], "Organization - Employees": b["employees"],
-        "Person - Name": b["first"] + " " + b["last"], "Person - Email": _email(b),
-        "Deal - Activities": b["visits"], "Deal - Email messages count": b["forms"] * 2,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Deal - ID": b["n"],
+            "Deal - Title": "Deal with " + b["last"],
+            "Deal - Value": b["amount"],
+            "Deal - Currency": "EUR",
+            "Deal - Status": status,
+            "Deal - Stage": rng.choice(
+                ["Qualified", "Contact Made", "Proposal Made", "Negotiations Started"], N
+            ),
+            "Deal - Pipeline": "Sales",
+            "Deal - Owner": rng.choice(["Lars", "Priya"], N),
+            "Deal - Deal created": b["created"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "Deal - Won time": np.where(
+                status == "won", b["closed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"), ""
+            ),
+            "Deal - Lost reason": np.where(
+                status == "lost", rng.choice(["Price", "Timing", "Competitor"], N), ""
+            ),
+            "Deal - Source channel": b["source"],
+            "Organization - Name": "Org " + b["n"].astype(str),
+            "Organization - Industry": b["industry"],
+            "Organization - Employees": b["employees"],
+            "Person - Name": b["first"] + " " + b["last"],
+            "Person - Email": _email(b),
+            "Deal - Activities": b["visits"],
+            "Deal - Email messages count": b["forms"] * 2,
+        }
+    )
     (HERE / "pipedrive_deals.csv").write_text(_csv(frame), encoding="utf-8")
 
 
@@ -169,22 +246,37 @@ def zoho_leads() -> None:
     day-first dates; Lead Status has Lost Lead / Junk Lead but no won word (map it)."""
     b = _base(5)
     rng = b["rng"][0]
-    status = np.where(~b["closed"], rng.choice(["Not Contacted", "Attempted to Contact", "Contacted"], N),
-                      np.where(b["won"], "Pre-Qualified", rng.choice(["Lost Lead", "Junk Lead", "Not Qualified"], N)))  # fmt: skip
-    frame = pd.DataFrame({
-        "Record Id": ["zcrm_" + f"{4876000000000 + i}" for i in b["n"]],
-        "Lead Owner": "Chloé Martin", "Company": "Empresa " + b["n"].astype(str),
-        "First Name": b["first"], "Last Name": b["last"],
-        "Designation": rng.choice(["Manager", "CTO", "Student", "-None-"], N),
-        "Email": _email(b), "Mobile": "+44 7700 9" + b["n"].astype(str).str.zfill(5),
-        "Lead Source": rng.choice(["Advertisement", "Cold Call", "Web Download", "-None-"], N),
-        "Lead Status": status, "Industry": b["industry"], "No of Employees": b["employees"],
-        "Created Time": b["created"].dt.strftime("%d/%m/%Y %H:%M"),
-        "Modified Time": b["closed_at"].dt.strftime("%d/%m/%Y %H:%M"),
-        "City": rng.choice(["São Paulo", "Zürich", "Kraków", "Lyon"], N),
-        "Email Opt Out": rng.choice(["true", "false"], N),
-        "Description": "Met at " + rng.choice(["the fair", "a webinar"], N) + " #" + b["n"].astype(str),
-    })  # fmt: skip
+    status = np.where(
+        ~b["closed"],
+        rng.choice(["Not Contacted", "Attempted to Contact", "Contacted"], N),
+        np.where(
+            b["won"], "Pre-Qualified", rng.choice(["Lost Lead", "Junk Lead", "Not Qualified"], N)
+        ),
+    )
+    frame = pd.DataFrame(
+        {
+            "Record Id": ["zcrm_" + f"{4876000000000 + i}" for i in b["n"]],
+            "Lead Owner": "Chloé Martin",
+            "Company": "Empresa " + b["n"].astype(str),
+            "First Name": b["first"],
+            "Last Name": b["last"],
+            "Designation": rng.choice(["Manager", "CTO", "Student", "-None-"], N),
+            "Email": _email(b),
+            "Mobile": "+44 7700 9" + b["n"].astype(str).str.zfill(5),
+            "Lead Source": rng.choice(["Advertisement", "Cold Call", "Web Download", "-None-"], N),
+            "Lead Status": status,
+            "Industry": b["industry"],
+            "No of Employees": b["employees"],
+            "Created Time": b["created"].dt.strftime("%d/%m/%Y %H:%M"),
+            "Modified Time": b["closed_at"].dt.strftime("%d/%m/%Y %H:%M"),
+            "City": rng.choice(["São Paulo", "Zürich", "Kraków", "Lyon"], N),
+            "Email Opt Out": rng.choice(["true", "false"], N),
+            "Description": "Met at "
+            + rng.choice(["the fair", "a webinar"], N)
+            + " #"
+            + b["n"].astype(str),
+        }
+    )
     text = _csv(frame, delimiter="\t")
     (HERE / "zoho_leads_unicode.txt").write_bytes(text.encode("utf-16"))  # BOM + LE
 
@@ -195,25 +287,46 @@ def dynamics_leads() -> None:
     b = _base(6)
     rng = b["rng"][0]
     status = np.where(~b["closed"], "Open", np.where(b["won"], "Qualified", "Disqualified"))
-    reason = np.where(status == "Open", rng.choice(["New", "Contacted"], N),
-                      np.where(status == "Qualified", "Qualified", rng.choice(["Lost", "Cannot Contact", "No Longer Interested"], N)))  # fmt: skip
-    frame = pd.DataFrame({
-        "(Do Not Modify) Lead": [f"{i:08x}-5e2b-ef11-8409-000d3a{i:06x}" for i in b["n"]],
-        "(Do Not Modify) Row Checksum": [f"Xk{i * 7919:09d}Zq==" for i in b["n"]],
-        "(Do Not Modify) Modified On": b["closed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "Name": b["first"] + " " + b["last"], "Topic": "Interested in " + rng.choice(["licences", "a demo"], N),
-        "Status": status, "Status Reason": reason, "Company Name": "Contoso " + b["n"].astype(str),
-        "Business Phone": "555-01" + b["n"].astype(str).str.zfill(2), "Email": _email(b),
-        "Lead Source": rng.choice(["Advertisement", "Employee Referral", "Web", "Trade Show"], N),
-        "Rating": rng.choice(["Hot", "Warm", "Cold"], N), "Industry": b["industry"],
-        "No. of Employees": b["employees"], "Budget Amount": b["amount"],
-        "Purchase Timeframe": rng.choice(["Immediate", "This Quarter", "Next Quarter", "Unknown"], N),
-        "Created On": b["created"].dt.strftime("%Y-%m-%d %H:%M:%S"), "Owner": "Lars Øster",
-    })  # fmt: skip
+    reason = np.where(
+        status == "Open",
+        rng.choice(["New", "Contacted"], N),
+        np.where(
+            status == "Qualified",
+            "Qualified",
+            rng.choice(["Lost", "Cannot Contact", "No Longer Interested"], N),
+        ),
+    )
+    frame = pd.DataFrame(
+        {
+            "(Do Not Modify) Lead": [f"{i:08x}-5e2b-ef11-8409-000d3a{i:06x}" for i in b["n"]],
+            "(Do Not Modify) Row Checksum": [f"Xk{i * 7919:09d}Zq==" for i in b["n"]],
+            "(Do Not Modify) Modified On": b["closed_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "Name": b["first"] + " " + b["last"],
+            "Topic": "Interested in " + rng.choice(["licences", "a demo"], N),
+            "Status": status,
+            "Status Reason": reason,
+            "Company Name": "Contoso " + b["n"].astype(str),
+            "Business Phone": "555-01" + b["n"].astype(str).str.zfill(2),
+            "Email": _email(b),
+            "Lead Source": rng.choice(
+                ["Advertisement", "Employee Referral", "Web", "Trade Show"], N
+            ),
+            "Rating": rng.choice(["Hot", "Warm", "Cold"], N),
+            "Industry": b["industry"],
+            "No. of Employees": b["employees"],
+            "Budget Amount": b["amount"],
+            "Purchase Timeframe": rng.choice(
+                ["Immediate", "This Quarter", "Next Quarter", "Unknown"], N
+            ),
+            "Created On": b["created"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "Owner": "Lars Øster",
+        }
+    )
     with pd.ExcelWriter(HERE / "dynamics_leads.xlsx", engine="openpyxl") as book:
         frame.to_excel(book, sheet_name="Leads", index=False)
         pd.DataFrame({"entity": ["lead"], "version": ["9.2"]}).to_excel(
-            book, sheet_name="hiddenSheet", index=False)  # fmt: skip
+            book, sheet_name="hiddenSheet", index=False
+        )
         book.book["hiddenSheet"].sheet_state = "hidden"
 
 
@@ -222,21 +335,33 @@ def marketo_leads() -> None:
     Lead Status Qualified / Converted / Unqualified, Behavior Score."""
     b = _base(7)
     rng = b["rng"][0]
-    status = np.where(~b["closed"], rng.choice(["Open", "Working", "Nurture"], N),
-                      np.where(b["won"], rng.choice(["Qualified", "Converted"], N), "Unqualified"))  # fmt: skip
+    status = np.where(
+        ~b["closed"],
+        rng.choice(["Open", "Working", "Nurture"], N),
+        np.where(b["won"], rng.choice(["Qualified", "Converted"], N), "Unqualified"),
+    )
     stamp = b["created"].dt.strftime("%Y-%m-%dT%H:%M:%S")
     stamp = stamp + np.where(b["n"] % 3 == 0, "+01:00", "Z")
-    frame = pd.DataFrame({
-        "Id": b["n"] + 1_000_000, "First Name": b["first"], "Last Name": b["last"],
-        "Email Address": _email(b), "Company Name": "Acme " + b["n"].astype(str),
-        "Job Title": rng.choice(["Head of IT", "Intern", "Buyer"], N), "Industry": b["industry"],
-        "Number of Employees": b["employees"], "Lead Source": b["source"],
-        "Lead Status": status, "Behavior Score": b["visits"] * 5,
-        "Demographic Score": rng.integers(0, 40, N), "Created At": stamp,
-        "Updated At": b["closed_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "Unsubscribed": rng.choice(["true", "false"], N, p=[0.1, 0.9]),
-        "Acquisition Program": rng.choice(["2025 Webinar", "Ebook Q2", "Select"], N),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Id": b["n"] + 1_000_000,
+            "First Name": b["first"],
+            "Last Name": b["last"],
+            "Email Address": _email(b),
+            "Company Name": "Acme " + b["n"].astype(str),
+            "Job Title": rng.choice(["Head of IT", "Intern", "Buyer"], N),
+            "Industry": b["industry"],
+            "Number of Employees": b["employees"],
+            "Lead Source": b["source"],
+            "Lead Status": status,
+            "Behavior Score": b["visits"] * 5,
+            "Demographic Score": rng.integers(0, 40, N),
+            "Created At": stamp,
+            "Updated At": b["closed_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Unsubscribed": rng.choice(["true", "false"], N, p=[0.1, 0.9]),
+            "Acquisition Program": rng.choice(["2025 Webinar", "Ebook Q2", "Select"], N),
+        }
+    )
     (HERE / "marketo_leads.csv").write_text(_csv(frame), encoding="utf-8")
 
 
@@ -246,21 +371,30 @@ def opportunities_and_accounts() -> None:
     b = _base(8)
     rng = b["rng"][0]
     account = "001" + (b["n"] % 120).astype(str).str.zfill(6)
-    opps = pd.DataFrame({
-        "Opportunity ID": ["006" + f"{i:07d}" for i in b["n"]], "Account ID": account,
-        "Stage": _sf_stage(b, rng), "Amount": b["amount"],
-        "Created Date": b["created"].dt.strftime("%Y-%m-%d"),
-        "Close Date": b["closed_at"].dt.strftime("%Y-%m-%d"), "Lead Source": b["source"],
-    })  # fmt: skip
+    opps = pd.DataFrame(
+        {
+            "Opportunity ID": ["006" + f"{i:07d}" for i in b["n"]],
+            "Account ID": account,
+            "Stage": _sf_stage(b, rng),
+            "Amount": b["amount"],
+            "Created Date": b["created"].dt.strftime("%Y-%m-%d"),
+            "Close Date": b["closed_at"].dt.strftime("%Y-%m-%d"),
+            "Lead Source": b["source"],
+        }
+    )
     ids = sorted(set(account))[5:]
     firm = rng.choice(INDUSTRIES, len(ids))
-    accounts = pd.DataFrame({
-        "Account ID": ids, "Account Name": [f"Account {i}" for i in ids], "Industry": firm,
-        "Employees": rng.choice([10, 200, 3000], len(ids)),
-        "Billing Country": rng.choice(COUNTRIES, len(ids)),
-        "Type": rng.choice(["Customer", "Prospect", "Partner"], len(ids)),
-        "Created Date": "2024-01-15",
-    })  # fmt: skip
+    accounts = pd.DataFrame(
+        {
+            "Account ID": ids,
+            "Account Name": [f"Account {i}" for i in ids],
+            "Industry": firm,
+            "Employees": rng.choice([10, 200, 3000], len(ids)),
+            "Billing Country": rng.choice(COUNTRIES, len(ids)),
+            "Type": rng.choice(["Customer", "Prospect", "Partner"], len(ids)),
+            "Created Date": "2024-01-15",
+        }
+    )
     (HERE / "opportunities.csv").write_text(_csv(opps), encoding="utf-8")
     (HERE / "accounts.csv").write_text(_csv(accounts), encoding="utf-8")
 
@@ -272,7 +406,14 @@ def _csv(frame: pd.DataFrame, delimiter: str = ",") -> str:
 
 
 if __name__ == "__main__":
-    for write in (hubspot_contacts, salesforce_leads, salesforce_opportunities,
-                  pipedrive_deals, zoho_leads, dynamics_leads, marketo_leads,
-                  opportunities_and_accounts):  # fmt: skip
+    for write in (
+        hubspot_contacts,
+        salesforce_leads,
+        salesforce_opportunities,
+        pipedrive_deals,
+        zoho_leads,
+        dynamics_leads,
+        marketo_leads,
+        opportunities_and_accounts,
+    ):
         write()
