@@ -505,6 +505,24 @@ def _bands_and_criteria(result: suggest.Suggestion) -> None:
         st.caption("Current criteria not in the suggestion: " + "; ".join(result.dropped))
 
 
+def _fit_controls() -> None:
+    """How the confidence is fitted; kept while the Suggested points view hides them."""
+    left, mid, right = st.columns([2, 1, 1])
+    left.radio(
+        "Fit",
+        list(METHOD_NAMES),
+        format_func=METHOD_NAMES.get,
+        key=state.kept("cal_method"),
+        horizontal=True,
+    )
+    mid.number_input("Folds", 2, 10, key=state.kept("cal_folds"))
+    right.toggle(
+        "Per pipeline stage",
+        key=state.kept("cal_by_stage"),
+        help="Leads at a later stage close more often at the same score.",
+    )
+
+
 def main() -> None:
     state.require_router()
     st.title("Lead confidence")
@@ -513,19 +531,11 @@ def main() -> None:
     st.session_state.setdefault("cal_method", "isotonic")
     st.session_state.setdefault("cal_folds", 5)
     st.session_state.setdefault("cal_by_stage", False)
-    left, mid, right = st.columns([2, 1, 1])
-    left.radio(
-        "Fit", list(METHOD_NAMES), format_func=METHOD_NAMES.get, key="cal_method", horizontal=True
-    )
-    mid.number_input("Folds", 2, 10, key="cal_folds")
-    right.toggle(
-        "Per pipeline stage",
-        key="cal_by_stage",
-        help="Leads at a later stage close more often at the same score.",
-    )
     view = st.radio(
         "Show", VIEWS, horizontal=True, key=state.kept("cal_view"), label_visibility="collapsed"
     )
+    if view != "Suggested points":  # how the confidence is fitted: not what suggestions use
+        _fit_controls()
     leaks = caches.leakage(data, model, as_of)
     if view == "Suggested points":  # only the view picked runs: each is seconds at 1M leads
         _suggest_tab(data, model, leaks, as_of)

@@ -60,6 +60,11 @@ def test_logistic_fit_and_per_stage_calibration(at: AppTest) -> None:
     anywhere = metric(at, "Lead confidence")
     at.selectbox(key="read_stage").set_value("negotiation").run()
     assert metric(at, "Lead confidence") != anywhere
+    at.radio(key="cal_view").set_value("Suggested points").run()
+    assert not [r for r in at.radio if r.key == "cal_method"]  # fit controls: not for suggestions
+    at.radio(key="cal_view").set_value("Confidence").run()
+    assert at.radio(key="cal_method").value == "logistic"  # kept while hidden
+    assert at.toggle(key="cal_by_stage").value
 
 
 def test_forecast_and_target_back_solve(at: AppTest) -> None:

@@ -18,7 +18,7 @@ from model.core.spec import ScoringModel
 from ui import state
 
 PERCENT = "%.1f %%"  # a share shown as "18.4 %", as format.percent writes it
-MONEY = "dollar"  # "$12,345.00": sorts as money, where "$12.3k" would sort as text
+MONEY = "dollar"  # "$12,345" (whole dollars: step=1): sorts as money, where "$12.3k" sorts as text
 
 
 def table(
@@ -44,7 +44,7 @@ def table(
             frame[c] = pd.to_numeric(frame[c], errors="coerce") * 100
             config[c] = st.column_config.NumberColumn(c, format=PERCENT)
     for c in money:
-        config[c] = st.column_config.NumberColumn(c, format=MONEY)
+        config[c] = st.column_config.NumberColumn(c, format=MONEY, step=1)
     for c, digits in (decimals or {}).items():
         config[c] = st.column_config.NumberColumn(c, format=f"%.{digits}f")
     for c in whole:
@@ -78,6 +78,7 @@ def band_table(bands: pd.DataFrame, *, columns: Iterable[str] | None = None) -> 
         shown,
         percent=[BAND_LABELS[c] for c in ("share", "win_rate", "to_opportunity") if c in keep],
         money=[BAND_LABELS[c] for c in ("revenue_won", "avg_deal") if c in keep],
+        whole=[BAND_LABELS[c] for c in ("leads", "won", "lost", "open") if c in keep],
     )
 
 
