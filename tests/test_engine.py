@@ -60,6 +60,28 @@ def test_attribute_rules(rule: dict, expected: list[str]) -> None:
     assert _fired(rule) == expected
 
 
+def test_days_since_counts_back_from_each_leads_decision_moment() -> None:
+    """A date 10 days before creation is 24 days old at created+14d and 10 days old at
+    created+0d; a date after the decision moment was not known then; blank never counts."""
+    touch = ["2024-12-22", "2024-11-01", "2025-01-20", None]
+    data = tiny_dataset([{**lead, "touch": pd.Timestamp(t) if t else pd.NaT}
+                         for lead, t in zip(LEADS, touch, strict=True)])  # fmt: skip
+    recent = {"attribute": "touch", "op": "days_since", "high": 30}
+    older = {"attribute": "touch", "op": "days_since", "low": 30}
+    m = tiny_model([_crit("recent", 5, recent), _crit("older", 3, older)])
+
+    def fired(as_of: str) -> list[list[str]]:
+        hits = build_hits(data, m, AsOf.parse(as_of))
+        return [list(data.lead_ids[hits.fired(k)]) for k in (0, 1)]
+
+    assert fired("created+14d") == [["a"], ["b"]]
+    assert fired("created+0d") == [["a"], ["b"]]  # c's date is after the decision either way
+    assert fired("created+25d") == [["c"], ["a", "b"]]  # 35 days old: a moved on; c known
+    assert fired("2025-01-21") == [["c"], ["a", "b"]]  # a fixed snapshot counts alike
+    with pytest.raises(ModelError, match="'days_since' needs a date attribute"):
+        build_hits(data, tiny_model([_crit("x", 1, {**recent, "attribute": "employees"})]), AsOf())
+
+
 def test_rule_on_unknown_attribute_names_criterion_and_columns() -> None:
     m = tiny_model([_crit("size", 5, {"attribute": "headcount", "op": "between", "low": 1})])
     with pytest.raises(ModelError, match=r"criterion 'size': attribute 'headcount' is not a"):

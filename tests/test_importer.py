@@ -174,6 +174,35 @@ def test_starter_model_has_zero_points_per_level_and_range(demo_data):
     assert len(ids) == len(set(ids))
 
 
+def test_starter_model_reads_dates_known_at_creation_as_days_since(tmp_path):
+    """A HubSpot contacts export with its 'First Conversion Date' (before the contact came
+    in) and 'Became a Customer Date' (after: the outcome): the first becomes "days since"
+    ranges that score, the second none."""
+    path = Path(__file__).parent / "data" / "exports" / "hubspot_contacts.csv"
+    leads = readers.read_any(path, path.name)
+    created = pd.to_datetime(leads["Create Date"])
+    rng = np.random.default_rng(3)
+    leads["First Conversion Date"] = (
+        created - pd.to_timedelta(rng.integers(0, 120, len(leads)), unit="D")
+    ).dt.strftime("%Y-%m-%d %H:%M")
+    mapping = importer.guess_mapping(leads)
+    built = importer.build(leads, mapping)
+    model = starter.starter_model(built.leads)
+    dated = [c for c in model.criteria if c.rule.op == "days_since"]
+    assert {c.rule.attribute for c in dated} == {"First Conversion Date"}
+    assert dated[0].rule.low is None
+    assert dated[-1].rule.high is None
+    assert all(float(c.rule.high).is_integer() for c in dated[:-1])  # whole days people read
+    assert "days before" in dated[0].label
+    catalog.write_folder(built.leads, built.events, tmp_path / "hs", name="hs", mapping=mapping,
+                         facts=built.meta())  # fmt: skip
+    data = load_dataset(tmp_path / "hs")
+    hits = build_hits(data, model, AsOf())
+    fired = [int(hits.fired(model.criteria.index(c)).sum()) for c in dated]
+    assert sum(fired) == data.n_leads  # the ranges cover every lead, once
+    assert min(fired) > 0
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
 def test_random_bytes_give_a_report_or_a_clear_error(blob):

@@ -68,6 +68,15 @@ def test_defaults_fill_caps_and_decay() -> None:
             r"op 'equals' does not use 'values'",
         ),
         ({"rule": {"events": ["x"], "max_count": 0}}, r"rule.max_count"),
+        (
+            {"rule": {"attribute": "last_touch", "op": "days_since", "low": "2025-01-01"}},
+            r"'days_since' counts days: 'low' and 'high' are numbers of days",
+        ),
+        (
+            {"rule": {"attribute": "last_touch", "op": "days_since", "low": -3}},
+            r"'days_since' counts days before the decision moment: 0 or more",
+        ),
+        ({"rule": {"attribute": "last_touch", "op": "days_since"}}, r"needs 'low', 'high'"),
     ],
 )
 def test_validation_errors_name_criterion_and_field(change: dict, message: str) -> None:
@@ -184,3 +193,17 @@ def test_a_device_or_folder_is_not_read_as_a_model(tmp_path) -> None:
         load_model(tmp_path)
     with pytest.raises(ModelError, match="not a model file"):
         load_model("/dev/zero")
+
+
+def test_a_days_since_rule_round_trips_through_the_editor_tables() -> None:
+    """The Model page's tables read and write a 'days since' rule as they do a range."""
+    from model.core import tables
+    from model.store.columns import describe_rule
+
+    rule = {"attribute": "First Conversion Date", "op": "days_since", "low": 30, "high": 90}
+    model = parse_model(_with({**PRICING, "rule": rule}))
+    criteria = tables.criteria_table(model)
+    back = tables.model_from_tables(criteria, tables.bands_table(model), name=model.name or "m",
+                                    caps=model.caps.model_dump(), decay=model.decay.model_dump())  # fmt: skip
+    assert back.criteria == model.criteria
+    assert describe_rule(back.criteria[0].rule) == "First Conversion Date 30–90 days ago"

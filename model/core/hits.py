@@ -110,7 +110,9 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     attr = [k for k, c in enumerate(model.criteria) if not c.on_events]
     words = [attr[i : i + BITS_PER_CODE] for i in range(0, len(attr), BITS_PER_CODE)]
     codes = np.empty((len(words), data.n_leads), dtype=np.uint16)
-    packed = [POOL.submit(_pack, data, model, w, codes[i]) for i, w in enumerate(words)]
+    packed = [
+        POOL.submit(_pack, data, model, w, codes[i], decision_ns) for i, w in enumerate(words)
+    ]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
     counts, raw, used, excluded = _event_counts(data, model, decision_ns, ev)
     for job in packed:
@@ -190,7 +192,9 @@ def _columns_by_type(
     return col_starts, np.array([j for p in per_type for j in p], dtype=np.int64)
 
 
-def _pack(data: Dataset, model: ScoringModel, members: list[int], code: np.ndarray) -> None:
+def _pack(
+    data: Dataset, model: ScoringModel, members: list[int], code: np.ndarray, decision_ns
+) -> None:
     """Write the code: bit j = criterion members[j] fired; one gather per text attribute."""
     code[:] = 0
     text_tables: dict[str, np.ndarray] = {}
@@ -203,7 +207,7 @@ def _pack(data: Dataset, model: ScoringModel, members: list[int], code: np.ndarr
                 table = text_tables.setdefault(criterion.rule.attribute, np.zeros_like(hits))
                 table |= hits
             else:
-                _or_bit(code, attribute_mask(data, criterion.rule), bit)
+                _or_bit(code, attribute_mask(data, criterion.rule, decision_ns), bit)
         except ModelError as exc:
             raise ModelError(f"criterion '{criterion.id}': {exc}") from exc
     for attribute, table in text_tables.items():
@@ -242,9 +246,14 @@ def _text_hits(col: Column, rule: AttributeRule) -> np.ndarray:
     return col.level_hits([rule.value] if rule.op == "equals" else list(rule.values or []))
 
 
-def attribute_mask(data: Dataset, rule: AttributeRule) -> np.ndarray:
-    """Per-lead boolean of one attribute rule; missing values never match (but is_missing)."""
+def attribute_mask(
+    data: Dataset, rule: AttributeRule, decision_ns: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-lead boolean of one attribute rule; missing values never match (but is_missing).
+    `decision_ns` (each lead's decision moment) is what `days_since` counts back from."""
     col = data.column(rule.attribute)
+    if rule.op == "days_since":
+        return _days_since(col, rule, decision_ns)
     if col.kind == "text":
         return _text_hits(col, rule)[col.values]
     if rule.op == "is_missing":
@@ -269,6 +278,23 @@ def attribute_mask(data: Dataset, rule: AttributeRule) -> np.ndarray:
     if col.kind == "date":
         return np.isin(col.values, [pd.Timestamp(w).value for w in wanted]) & ~col.missing
     return np.isin(col.values, nums)
+
+
+def _days_since(col: Column, rule: AttributeRule, decision_ns: np.ndarray | None) -> np.ndarray:
+    """The date lies before the decision moment, `low` days or more and fewer than `high`
+    days before it; counted in whole nanoseconds, as the SQL export counts them."""
+    if col.kind != "date":
+        raise ModelError(f"'days_since' needs a date attribute, but '{rule.attribute}' holds "
+                         f"{col.kind}s")  # fmt: skip
+    if decision_ns is None:
+        raise ModelError("'days_since' needs each lead's decision moment")
+    age = decision_ns - col.values
+    out = ~col.missing & (age > 0)
+    if rule.low is not None:
+        out &= age >= round(rule.low * NS_PER_DAY)
+    if rule.high is not None:
+        out &= age < round(rule.high * NS_PER_DAY)
+    return out
 
 
 def _between(col: Column, rule: AttributeRule) -> np.ndarray:

@@ -33,7 +33,7 @@ def _no_nul(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 Group = Literal["fit", "engagement"]
-AttributeOp = Literal["equals", "in", "between", "is_true", "is_missing", "is_filled"]
+AttributeOp = Literal["equals", "in", "between", "days_since", "is_true", "is_missing", "is_filled"]
 Scalar = Text | int | float | bool
 Bound = float | date
 
@@ -53,7 +53,10 @@ class _Strict(BaseModel):
 
 
 class AttributeRule(_Strict):
-    """A rule on one lead attribute: equals / in / between / is_true / is_missing / is_filled."""
+    """A rule on one lead attribute: equals / in / between / days_since / is_true / is_missing /
+    is_filled. `days_since` reads a date column against each lead's decision moment: the
+    date lies before it, `low` days or more and fewer than `high` days (either may be left
+    out); a date at or after the decision moment was not known then and never matches."""
 
     attribute: Annotated[Text, Field(min_length=1)]
     op: AttributeOp
@@ -68,6 +71,7 @@ class AttributeRule(_Strict):
             "equals": ("value",),
             "in": ("values",),
             "between": (),
+            "days_since": (),
             "is_true": (),
             "is_missing": (),
             "is_filled": (),
@@ -77,16 +81,20 @@ class AttributeRule(_Strict):
                 raise ValueError(f"op '{self.op}' needs '{name}'")
         if self.op == "in" and not self.values:
             raise ValueError("op 'in' needs at least one value in 'values'")
-        if self.op == "between":
+        if self.op == "days_since" and (isinstance(self.low, date) or isinstance(self.high, date)):
+            raise ValueError("op 'days_since' counts days: 'low' and 'high' are numbers of days")
+        if self.op == "days_since" and any(x is not None and x < 0 for x in (self.low, self.high)):
+            raise ValueError("op 'days_since' counts days before the decision moment: 0 or more")
+        if self.op in ("between", "days_since"):
             if self.low is None and self.high is None:
-                raise ValueError("op 'between' needs 'low', 'high' or both")
+                raise ValueError(f"op '{self.op}' needs 'low', 'high' or both")
             if self.low is not None and self.high is not None:
                 if isinstance(self.low, date) != isinstance(self.high, date):
                     raise ValueError("'low' and 'high' must both be numbers or both be dates")
                 if self.low > self.high:
                     raise ValueError(f"'low' ({self.low}) is above 'high' ({self.high})")
         unused = {"value", "values", "low", "high"} - set(need)
-        if self.op == "between":
+        if self.op in ("between", "days_since"):
             unused -= {"low", "high"}
         extra = [n for n in sorted(unused) if getattr(self, n) is not None]
         if extra:

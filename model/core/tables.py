@@ -19,7 +19,7 @@ CRITERIA_COLUMNS = [
     "events", "max_count", "note",
 ]  # fmt: skip
 BAND_COLUMNS = ["name", "min_score", "action", "sales_ready"]
-OPS = ["equals", "in", "between", "is_true", "is_missing", "is_filled", "count"]
+OPS = ["equals", "in", "between", "days_since", "is_true", "is_missing", "is_filled", "count"]
 
 
 def criteria_table(model: ScoringModel) -> pd.DataFrame:
@@ -126,7 +126,7 @@ def _criterion(row: dict[str, Any], i: int) -> dict[str, Any]:
             rule["value"] = _scalar(row.get("value"))
         elif op == "in":
             rule["values"] = [_scalar(v) for v in _split(row.get("value"))]
-        elif op == "between":
+        elif op in ("between", "days_since"):
             for side in ("low", "high"):
                 if row.get(side) is not None:
                     rule[side] = _bound(row[side], f"{where}: {side}")

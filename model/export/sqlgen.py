@@ -103,8 +103,8 @@ def to_sql(
     events = [(j, c) for j, c in enumerate(model.criteria) if c.on_events]
     attrs = [c for c in model.criteria if not c.on_events]
     counts = _counts_cte(d, model, events, leads_table, events_table, as_of)
-    fit_attr = _sum([_attribute_term(d, c) for c in attrs if c.group == "fit"])
-    eng_attr = _sum([_attribute_term(d, c) for c in attrs if c.group == "engagement"])
+    fit_attr = _sum([_attribute_term(d, c, as_of) for c in attrs if c.group == "fit"])
+    eng_attr = _sum([_attribute_term(d, c, as_of) for c in attrs if c.group == "engagement"])
     raw_fit = _sum(
         [f"{literal(c.points)} * COALESCE(c.r{j}, 0)" for j, c in events if c.group == "fit"]
     )
@@ -161,13 +161,16 @@ def _sum(terms: list[str]) -> str:
 # ------------------------------------------------------------------------ attributes
 
 
-def _attribute_term(d: Dialect, c: Criterion) -> str:
-    return f"CASE WHEN {condition(d, c.rule)} THEN {literal(c.points)} ELSE 0 END"
+def _attribute_term(d: Dialect, c: Criterion, as_of: AsOf) -> str:
+    return f"CASE WHEN {condition(d, c.rule, as_of)} THEN {literal(c.points)} ELSE 0 END"
 
 
-def condition(d: Dialect, rule: AttributeRule) -> str:
-    """The rule as a SQL condition that is never true on a missing value (but is_missing)."""
+def condition(d: Dialect, rule: AttributeRule, as_of: AsOf | None = None) -> str:
+    """The rule as a SQL condition that is never true on a missing value (but is_missing);
+    `as_of` is the decision moment `days_since` counts back from."""
     col = f"l.{_quote_ident(rule.attribute)}"
+    if rule.op == "days_since":
+        return _days_since(d, col, rule, as_of or AsOf())
     text = f"LOWER(TRIM(BOTH {literal(TRIM)} FROM CAST({col} AS {d.text_type})))"
     if rule.op in ("is_missing", "is_filled"):
         missing = f"({col} IS NULL OR {text} IN ({_list(sorted(PLACEHOLDERS))}))"
@@ -199,6 +202,24 @@ def _between(d: Dialect, col: str, rule: AttributeRule) -> str:
         parts.append(f"{x} >= {literal(rule.low)}")
     if rule.high is not None:
         parts.append(f"{x} <= {literal(rule.high)}")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _days_since(d: Dialect, col: str, rule: AttributeRule, as_of: AsOf) -> str:
+    """Nanoseconds from the date to the decision moment, compared as the engine does."""
+    when = f"CAST({col} AS TIMESTAMP)"
+    if as_of.kind == "fixed":
+        age = d.ns_between(when, _timestamp(as_of.date))
+    elif as_of.kind == "now":
+        raise SqlError("'days_since' needs a decision moment: export with created+Nd or a date")
+    else:
+        offset = d.ns_between(_as_timestamp("l", "created_at"), when)
+        age = f"({literal(round(as_of.days * 86_400 * NS_PER_SECOND))} - {offset})"
+    parts = [f"{col} IS NOT NULL", f"{age} > 0"]
+    if rule.low is not None:
+        parts.append(f"{age} >= {literal(round(rule.low * 86_400 * NS_PER_SECOND))}")
+    if rule.high is not None:
+        parts.append(f"{age} < {literal(round(rule.high * 86_400 * NS_PER_SECOND))}")
     return "(" + " AND ".join(parts) + ")"
 
 

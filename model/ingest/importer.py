@@ -910,8 +910,8 @@ def _blank(s: pd.Series, missing: set[str]) -> pd.Series:
 
 
 def typed(s: pd.Series) -> pd.Series:
-    """An attribute as numbers, true/false or text, whichever all its values are (decided on
-    the distinct values, so a million rows of a few levels cost a few checks)."""
+    """An attribute as numbers, true/false, dates or text, whichever all its values are
+    (decided on the distinct values, so a million rows of a few levels cost a few checks)."""
     if s.dtype != object and not pd.api.types.is_string_dtype(s):
         return s
     distinct = pd.Series(s.dropna().unique()).astype("string")
@@ -927,7 +927,17 @@ def typed(s: pd.Series) -> pd.Series:
         return x.astype("Int64") if whole else x
     if (finite.notna().to_numpy() | _infinite(distinct)).all():  # 'inf' among numbers: missing
         return to_numbers(s)
+    if _all_dates(distinct):
+        return to_dates(s)  # a date attribute: "days since" rules count back from the decision
     return s.astype("string")
+
+
+def _all_dates(distinct: pd.Series) -> bool:
+    """Text whose every value is a date ('2026-03-01', '01/03/2026 14:05'), tried on a
+    sample first so that other text columns cost one regex pass."""
+    if not distinct.head(200).str.match(DATE_LIKE).all():
+        return False
+    return bool(distinct.str.match(DATE_LIKE).all() and to_dates(distinct).notna().all())
 
 
 def _infinite(text: pd.Series) -> np.ndarray:

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from model.core.dataset import RESERVED
+from model.core.dataset import RESERVED, AsOf
 from model.core.kinds import category_codes, excluded_columns, slug, unique_ids
 from model.core.spec import parse_model
 
@@ -28,15 +28,19 @@ FIT_NAME = re.compile(
 
 def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int = 12):
     """Zero-point criteria from the data's own columns: one per common level of each text
-    column, ranges of each number column, one per true/false column. Counts, durations and
-    visits go to engagement, the rest to fit; integer codes of categories (a browser or
-    region code) are levels, not ranges; ids, free text, constant and mostly-missing columns
-    are skipped. The room fills in points."""
+    column, ranges of each number column, one per true/false column, "days since" ranges of
+    each date column known when the lead came in. Counts, durations and visits go to
+    engagement, the rest to fit; integer codes of categories (a browser or region code) are
+    levels, not ranges; ids, free text, constant and mostly-missing columns are skipped.
+    The room fills in points."""
 
     left_out = excluded_columns(leads)
     criteria: list[dict] = []
     for column in leads.columns:
         if column in RESERVED or column in left_out:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(leads[column]):
+            criteria.extend(_days_ranges(column, leads[column], leads.get("created_at")))
             continue
         criteria.extend(_column_criteria(column, leads[column], most))
     unique_ids(criteria)
@@ -74,13 +78,43 @@ def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
                 for v in levels[levels >= 0.01].index[:most]
             ]
         return _ranges(column, x, group)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return []  # a date rule would need the decision moment: left to the room
     shares = known.astype("string").value_counts(normalize=True)
     return [
         _criterion(column, f"= {level}", {"op": "equals", "value": str(level)}, group)
         for level in shares[shares >= 0.01].index[:most]
     ]
+
+
+KNOWN_AT_CREATION = 0.5  # share of a date column's dates before the lead came in
+
+
+def _days_ranges(column: str, s: pd.Series, created: pd.Series | None) -> list[dict]:
+    """Whole-day "days since" ranges (quarters of the leads) of a date column, counted back
+    from the decision moment. A column whose dates mostly fall after the lead came in (a
+    closed or last-stage date) was not known then: it gets no criteria."""
+    if created is None or not pd.api.types.is_datetime64_any_dtype(created):
+        return []
+    # days before the default decision moment (created + 14 days), as the rule will count
+    days = (created - s).dt.total_seconds().to_numpy() / 86_400 + AsOf().days
+    known = days[~np.isnan(days)]
+    if (
+        len(known) < max(len(s) * (1 - MOSTLY_MISSING), 1)
+        or np.mean(known > AsOf().days) < KNOWN_AT_CREATION
+    ):
+        return []
+    cuts = np.unique(np.floor(np.quantile(known[known > 0], [0.25, 0.5, 0.75])))
+    cuts = cuts[cuts > 0]
+    if not len(cuts):
+        return []
+    group = _group(column, s)
+    out = [_criterion(column, f"under {cuts[0]:g} days before",
+                      {"op": "days_since", "high": float(cuts[0])}, group)]  # fmt: skip
+    for low, high in itertools.pairwise(cuts):
+        rule = {"op": "days_since", "low": float(low), "high": float(high)}
+        out.append(_criterion(column, f"{low:g}–{high:g} days before", rule, group))
+    last = {"op": "days_since", "low": float(cuts[-1])}
+    out.append(_criterion(column, f"{cuts[-1]:g}+ days before", last, group))
+    return out
 
 
 def _group(column: str, s: pd.Series) -> str:

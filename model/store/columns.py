@@ -53,6 +53,13 @@ def describe_rule(rule: Rule) -> str:
         if high is None:
             return f"{attribute} ≥ {_num(low)}"
         return f"{attribute} {_num(low)}–{_num(high)}"
+    if r["op"] == "days_since":
+        low, high = r.get("low"), r.get("high")
+        if low is None:
+            return f"{attribute} under {_num(high)} days ago"
+        if high is None:
+            return f"{attribute} {_num(low)}+ days ago"
+        return f"{attribute} {_num(low)}–{_num(high)} days ago"
     return f"{attribute} {r['op'].replace('_', ' ')}"
 
 
