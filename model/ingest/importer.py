@@ -22,7 +22,7 @@ from model.core.cells import (
     to_dates,
     to_numbers,
 )
-from model.core.dataset import LOST_WORDS, OPEN_WORDS, WON_WORDS, DataError
+from model.core.dataset import LOST_WORDS, OPEN_WORDS, WON_WORDS, DataError, index_in
 from model.core.kinds import excluded_columns, running_number
 from model.ingest.readers import row_numbers
 
@@ -666,8 +666,8 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
             f"{name}, column {roles['event_type']!r}",
             f"{_count(blank, 'event has', 'events have')} no type, at rows {row_numbers(blank)}",
         )
-    known = set(lead_ids.astype("string").str.strip().dropna())
-    orphan = ~ids.isin(known) & ~no_id
+    known = lead_ids.astype("string").str.strip().dropna()
+    orphan = pd.Series(index_in(ids.fillna(""), known) < 0, index=ids.index) & ~no_id
     if orphan.any():
         examples = ", ".join(repr(v) for v in ids[orphan].drop_duplicates().head(3))
         report.add(
