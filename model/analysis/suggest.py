@@ -82,7 +82,9 @@ class Binned:
 
 def bin_column(data: Dataset, name: str, closed: np.ndarray) -> Binned | None:
     """Levels of a text, true/false or code column, ranges of a number column; None for
-    dates (a rule cannot say "days since") and columns with one bin."""
+    columns with one bin and for dates: their "days since" ranges (in the starter model)
+    leave the leads whose date came after the decision moment in no bin, which a scorecard
+    cannot weigh."""
     col = data.column(name)
     if col.kind == "date":
         return None
