@@ -10,22 +10,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+# Light at the top (`--help` needs no numpy or pandas; listing revisions or writing SQL
+# never loads the engine's numba, scikit-learn or plotly): each command imports what it runs.
+from model.core import words
 
-from model import services
-from model.analysis import backtest, calibration, replay, suggest
-from model.core.cells import inert_frame
-from model.core.dataset import AsOf, DataError
-from model.core.hits import build_hits
-from model.core.scoring import score
-from model.core.spec import ModelError, load_model
-from model.export import batch, sqlgen
-from model.ingest import demo, importer, readers, starter
-from model.ingest.catalog import dataset_files
-from model.store import columns as versions
-from model.store.revisions import Conflict, RevisionStore, StoreError, stamp
+if TYPE_CHECKING:  # names in signatures only
+    from model.analysis import replay, suggest
+    from model.core.dataset import AsOf
+    from model.store.revisions import RevisionStore
 
 CONFLICT_EXIT = 3
 
@@ -38,12 +32,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `leadscore score ... | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
-    except Conflict as exc:
-        print(f"leadscore {args.command}: {exc}", file=sys.stderr)
+    except (ValueError, OSError, RuntimeError) as exc:  # data, model, SQL, store errors
+        return _failed(args.command, exc)
+
+
+def _failed(command: str, exc: Exception) -> int:
+    """One clear line on stderr: exit 3 when a save was refused because another came first,
+    2 for bad input or an unusable store; any other RuntimeError is a bug and raises."""
+    from model.store.revisions import Conflict, StoreError
+
+    if isinstance(exc, Conflict):
+        print(f"leadscore {command}: {exc}", file=sys.stderr)
         return CONFLICT_EXIT
-    except (ModelError, DataError, StoreError, ValueError, OSError) as exc:  # incl. SqlError
-        print(f"leadscore {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    if isinstance(exc, RuntimeError) and not isinstance(exc, StoreError):
+        raise exc
+    print(f"leadscore {command}: error: {exc}", file=sys.stderr)
+    return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.set_defaults(run=_replay)
     cal = sub.add_parser("calibrate", help="scores -> calibrated confidence, out of fold")
     _model_and_data(cal)
-    cal.add_argument("--method", choices=calibration.METHODS, default="isotonic")
+    cal.add_argument("--method", choices=words.METHODS, default="isotonic")
     cal.add_argument("--folds", type=_positive_int, default=5)
     cal.add_argument("--json", action="store_true", help="print one JSON object")
     cal.set_defaults(run=_calibrate)
@@ -108,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     sg.set_defaults(run=_suggest)
     sq = sub.add_parser("export-sql", help="the model as one SQL query for your warehouse")
     sq.add_argument("--model", required=True, type=Path, help="scoring model JSON")
-    sq.add_argument("--dialect", choices=list(sqlgen.DIALECTS), default="duckdb")
+    sq.add_argument("--dialect", choices=list(words.DIALECTS), default="duckdb")
     sq.add_argument("--leads-table", default="leads", help="table of leads (schema.name ok)")
     sq.add_argument("--events-table", default="events", help="table of events")
     sq.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
@@ -136,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ROLE=COLUMN",
-        help=f"roles: {', '.join(importer.ROLES)}; events: event_lead_id, "
+        help=f"roles: {', '.join(words.ROLES)}; events: event_lead_id, "
         "event_occurred_at, event_type. What you map wins over every guess; "
         "ROLE= (nothing after =) leaves the role empty",
     )
@@ -158,10 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument(
         "--missing-created",
-        choices=list(importer.CREATED_POLICIES),
+        choices=list(words.CREATED_POLICIES),
         default="fallback",
         help="leads without a created date: "
-        + "; ".join(f"{k}: {v}" for k, v in importer.CREATED_POLICIES.items()),
+        + "; ".join(f"{k}: {v}" for k, v in words.CREATED_POLICIES.items()),
     )
     imp.add_argument("--name", help="dataset name (default: the file name)")
     imp.add_argument("--out", required=True, type=Path, help="folder to write")
@@ -176,6 +180,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from model import services
+    from model.ingest import importer, readers
+
     leads = readers.read_any(args.leads, args.leads.name, sheet=args.sheet)
     events = readers.read_any(args.events, args.events.name) if args.events else None
     account_columns: frozenset[str] = frozenset()
@@ -244,10 +251,10 @@ def _mapped_roles(items: list[str]) -> tuple[dict[str, str | None], dict[str, st
             events["event_type" if role == "event_type" else role.removeprefix("event_")] = (
                 column or None
             )
-        elif role in importer.ROLES:
+        elif role in words.ROLES:
             roles[role] = column or None
         else:
-            raise ValueError(f"--map: unknown role {role!r} (roles: {', '.join(importer.ROLES)})")
+            raise ValueError(f"--map: unknown role {role!r} (roles: {', '.join(words.ROLES)})")
     return roles, events
 
 
@@ -257,6 +264,8 @@ def _values(text: str) -> list[str]:
 
 def _load(leads: Path, events: Path | None = None):
     """A dataset as every command reads it; what loading found goes to stderr."""
+    from model import services
+
     data = services.open_dataset(leads, events)
     for line in data.notes:
         print(f"note: {line}", file=sys.stderr)
@@ -264,16 +273,22 @@ def _load(leads: Path, events: Path | None = None):
 
 
 def _warn_unknown_events(data, model) -> None:
+    from model import services
+
     for line in services.model_warnings(data, model):
         print(f"warning: {line}", file=sys.stderr)
 
 
 def _as_of(text: str, data) -> AsOf:
     """The as-of policy asked for; a dataset without created dates is scored as it is now."""
+    from model import services
+
     return services.decision_moment(text, data)
 
 
 def _starter(args: argparse.Namespace) -> int:
+    from model.ingest import starter
+
     data = _load(args.data)
     model = starter.starter_model(data.leads, name=f"Starter model ({args.data.name})")
     args.out.write_text(model.to_json())
@@ -282,6 +297,11 @@ def _starter(args: argparse.Namespace) -> int:
 
 
 def _export_sql(args: argparse.Namespace) -> int:
+    from model.analysis import calibration
+    from model.core.dataset import AsOf
+    from model.core.spec import load_model
+    from model.export import sqlgen
+
     table = None
     if args.calibration:
         if not args.calibration.is_file():
@@ -310,6 +330,7 @@ def _revisions_parser(sub) -> None:
     rev.add_argument("--db", help="SQLAlchemy URL (default: LEADSCORE_DB_URL or the user store)")
     verbs = rev.add_subparsers(dest="verb", required=True)
     ls = verbs.add_parser("list", help="every revision, oldest first")
+    ls.add_argument("--json", action="store_true", help="one JSON object per model, for scripts")
     ls.set_defaults(run=_rev_list)
     show = verbs.add_parser("show", help="one revision: its notes and what changed")
     show.add_argument("number", type=_positive_int)
@@ -382,6 +403,8 @@ def _stdout():
 
 
 def _demo_data(args: argparse.Namespace) -> int:
+    from model.ingest import demo
+
     start = time.perf_counter()
     data = demo.generate(args.leads, seed=args.seed)
     leads_path, events_path = demo.write(data, args.out)
@@ -406,6 +429,13 @@ def _check_out(out: Path | None, inputs: list[Path | None], force: bool) -> None
 
 
 def _score(args: argparse.Namespace) -> int:
+    from model import services
+    from model.core.cells import inert_frame
+    from model.core.dataset import AsOf
+    from model.core.spec import load_model
+    from model.export import batch
+    from model.ingest.catalog import dataset_files
+
     _check_out(args.out, [args.leads, args.events, args.model], args.force)
     model = load_model(args.model)
     as_of = AsOf.parse(args.as_of)
@@ -435,6 +465,13 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from model import services
+    from model.analysis import replay, suggest
+    from model.core.hits import build_hits
+    from model.core.spec import load_model
+
     models = {"A": load_model(args.model)}
     if args.compare:
         models["B"] = load_model(args.compare)
@@ -468,6 +505,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _closed_replay(args: argparse.Namespace):
     """Model, data scoped to the as-of policy, and its hits: what calibrate and suggest use."""
+    from model import services
+    from model.core.hits import build_hits
+    from model.core.spec import load_model
+
     model = load_model(args.model)
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
@@ -477,6 +518,9 @@ def _closed_replay(args: argparse.Namespace):
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    from model.analysis import calibration, suggest
+    from model.core.scoring import score
+
     model, data, hits, as_of = _closed_replay(args)
     rep = calibration.calibrate(data, score(hits, model), method=args.method, folds=args.folds)
     table = calibration.confidence_table(rep.calibration)
@@ -516,6 +560,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _suggest(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from model.analysis import backtest, suggest
+
     model, data, hits, as_of = _closed_replay(args)
     result = suggest.suggest(
         data, hits, model, keep=frozenset(args.keep), sales_ready_share=args.sales_ready_share
@@ -564,6 +612,7 @@ def _suggest(args: argparse.Namespace) -> int:
 
 
 def _suggest_json(result: suggest.Suggestion, ceiling: dict[str, float]) -> dict:
+
     head = result.headline
     return {
         "auc_current": head.current,
@@ -585,6 +634,8 @@ def _suggest_json(result: suggest.Suggestion, ceiling: dict[str, float]) -> dict
 
 def _no_nan(value):
     """JSON has no NaN: a figure that cannot be computed is null."""
+    import numpy as np
+
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, dict):
@@ -599,6 +650,8 @@ def _leak_records(leaks) -> list[dict]:
 
 
 def _print_leaks(leaks) -> None:
+    from model.analysis import suggest
+
     for line in suggest.leak_lines(leaks):
         print(f"warning: {line}")
 
@@ -622,6 +675,7 @@ def _replay_json(rep: replay.Report) -> dict:
 
 
 def _print_replay(out: dict, as_of: AsOf, n_leads: int) -> None:
+
     print(f"Replay of {n_leads:,} leads, {as_of.describe()}; win rates of closed leads.")
     for key, figures in [("A", out), *([("B", out["compare"])] if "compare" in out else [])]:
         print(
@@ -643,11 +697,14 @@ def _print_replay(out: dict, as_of: AsOf, n_leads: int) -> None:
 
 
 def _store(args: argparse.Namespace) -> RevisionStore:
+    from model.store.revisions import RevisionStore
+
     return RevisionStore(args.db)
 
 
 def _model_name(store: RevisionStore, name: str | None) -> str:
     """The --name given, or the only model in the store."""
+
     names = store.model_names()
     if name:
         if name not in names:
@@ -661,8 +718,14 @@ def _model_name(store: RevisionStore, name: str | None) -> str:
 
 
 def _rev_list(args: argparse.Namespace) -> int:
+    from model.store.revisions import stamp
+
     store = _store(args)
-    for name in [args.name] if args.name else store.model_names():
+    names = [args.name] if args.name else store.model_names()
+    if args.json:
+        print(json.dumps([_revisions_json(store, name) for name in names], indent=2))
+        names = []
+    for name in names:
         print(name)
         for r in store.revisions(name):
             parent = f"from v{r.parent}" if r.parent else "first"
@@ -675,7 +738,22 @@ def _rev_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _revisions_json(store: RevisionStore, name: str) -> dict:
+    """One model's revisions as plain values: what `revisions list` prints, for scripts."""
+    return {
+        "model": name,
+        "revisions": [
+            {"number": r.number, "status": r.status, "author": r.author, "parent": r.parent,
+             "created_at": r.created_at.isoformat(), "note": r.note,
+             "live_since": r.live_since.isoformat() if r.live_since else None}
+            for r in store.revisions(name)
+        ],
+    }  # fmt: skip
+
+
 def _rev_show(args: argparse.Namespace) -> int:
+    from model.store import columns as versions
+
     store = _store(args)
     r = store.get(_model_name(store, args.name), args.number)
     if args.json:
@@ -693,6 +771,10 @@ def _rev_show(args: argparse.Namespace) -> int:
 
 
 def _rev_save(args: argparse.Namespace) -> int:
+    from model import services
+    from model.core.spec import load_model
+    from model.store.revisions import Conflict
+
     notes = {}
     for item in args.criterion_note:
         cid, sep, text = item.partition("=")
@@ -720,6 +802,8 @@ def _rev_save(args: argparse.Namespace) -> int:
 
 
 def _rev_live(args: argparse.Namespace) -> int:
+    from model import services
+
     store = _store(args)
     r = services.make_live(store, _model_name(store, args.name), args.number, author=args.author)
     print(f"{r.model_name} {r.label} is live")
@@ -727,6 +811,9 @@ def _rev_live(args: argparse.Namespace) -> int:
 
 
 def _rev_export(args: argparse.Namespace) -> int:
+    from model.core.cells import inert_frame
+    from model.store import columns as versions
+
     if not args.xlsx and not args.csv:
         raise ValueError("say where to write: --xlsx FILE and/or --csv FILE")
     store = _store(args)

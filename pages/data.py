@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from model import services
-from model.core import kinds
+from model.core import kinds, words
 from model.core.dataset import DataError
 from model.ingest import catalog, importer, readers, starter
 from ui import state
@@ -120,11 +120,11 @@ def _guess(leads, events, token: str, account_columns: frozenset[str]) -> import
     guess = importer.guess_mapping(
         leads, events, mapped=mapped, drop=drop, attributes_only=account_columns
     )
-    for role in importer.ROLES:
+    for role in words.ROLES:
         if role not in _user_roles():
             st.session_state[f"map_{role}"] = guess.roles.get(role) or NONE
     if st.session_state.get("_mapped_for") != token:
-        for role in importer.EVENT_ROLES:
+        for role in words.EVENT_ROLES:
             st.session_state[f"map_event_{role}"] = guess.events.get(role) or NONE
     if st.session_state.get("_outcome_for") != guess.roles.get("outcome"):
         st.session_state["won_values"], st.session_state["lost_values"] = guess.won, guess.lost
@@ -141,12 +141,12 @@ def _mapping_widgets(leads, events, guess: importer.Mapping) -> importer.Mapping
     )
     options = [NONE, *leads.columns]
     cols = st.columns(4)
-    for i, role in enumerate(importer.ROLES):
+    for i, role in enumerate(words.ROLES):
         cols[i % 4].selectbox(
             ROLE_LABELS[role], options, key=f"map_{role}", on_change=_mark, args=(role,)
         )
     mapping = guess
-    mapping.roles = {r: _picked(f"map_{r}") for r in importer.ROLES}
+    mapping.roles = {r: _picked(f"map_{r}") for r in words.ROLES}
     for role in _user_roles():
         mapping.how[role] = "mapped"
     if mapping.roles["outcome"]:
@@ -194,18 +194,18 @@ def _mapping_widgets(leads, events, guess: importer.Mapping) -> importer.Mapping
     if blank:
         st.radio(
             f"{blank:,} leads have no created date",
-            list(importer.CREATED_POLICIES),
+            list(words.CREATED_POLICIES),
             key="created_policy",
-            format_func=importer.CREATED_POLICIES.get,
+            format_func=words.CREATED_POLICIES.get,
             horizontal=True,
         )
     mapping.created_policy = st.session_state["created_policy"]
     if events is not None:
         st.markdown("**Events file**")
         ecols = st.columns(3)
-        for col, role in zip(ecols, importer.EVENT_ROLES, strict=True):
+        for col, role in zip(ecols, words.EVENT_ROLES, strict=True):
             col.selectbox(EVENT_LABELS[role], [NONE, *events.columns], key=f"map_event_{role}")
-        mapping.events = {r: _picked(f"map_event_{r}") for r in importer.EVENT_ROLES}
+        mapping.events = {r: _picked(f"map_event_{r}") for r in words.EVENT_ROLES}
     return mapping
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -159,6 +160,14 @@ def test_revisions_commands_save_list_show_live_and_export(tmp_path, capsys, mod
     listing = capsys.readouterr().out
     assert "v1   draft" in listing
     assert "v2   live" in listing
+    assert main(["revisions", "list", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["model"] == model.name
+    assert [(r["number"], r["status"], r["parent"]) for r in listed["revisions"]] == [
+        (1, "draft", None),
+        (2, "live", 1),
+    ]
+    assert listed["revisions"][1]["author"] == "Raj"
     assert main(["revisions", "show", "2"]) == 0
     assert "Pricing page view 6 → 9 (note: reps asked)" in capsys.readouterr().out
     assert main(["revisions", "show", "1", "--json"]) == 0
@@ -169,6 +178,50 @@ def test_revisions_commands_save_list_show_live_and_export(tmp_path, capsys, mod
     assert "Pricing page view" in csv.read_text()
     assert main(["revisions", "show", "7"]) == 2
     assert "no revision 7 (it has: v1, v2)" in capsys.readouterr().err
+
+
+HEAVY = ("sklearn", "numba", "plotly", "scipy")
+
+LIGHT_COMMANDS = [
+    ["--help"],
+    ["revisions", "list"],
+    ["revisions", "list", "--json"],
+    ["revisions", "show", "1"],
+    ["revisions", "export", "--csv", "{tmp}/columns.csv"],
+    ["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "postgres"],
+]
+
+
+@pytest.mark.parametrize("command", LIGHT_COMMANDS, ids=" ".join)
+def test_light_commands_never_load_the_engine(command, tmp_path, revision_store_url):
+    """What a command imports, not how long it takes (speed lives in bench/): listing
+    revisions or writing SQL never loads numba, scikit-learn, SciPy or plotly."""
+    seed = [
+        "revisions",
+        "save",
+        "--model",
+        str(DEFAULT_MODEL_PATH),
+        "--author",
+        "Ann",
+        "--note",
+        "x",
+    ]
+    assert main(seed) == 0
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    probe = (
+        "import sys, json\n"
+        "from model.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"print(json.dumps([code, sorted(m for m in {HEAVY!r} if m in sys.modules)]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False, env={**os.environ, "LEADSCORE_DB_URL": revision_store_url})  # fmt: skip
+    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0, done.stderr
+    assert loaded == []
 
 
 def test_revisions_on_a_corrupt_store_fail_cleanly(tmp_path, capsys):

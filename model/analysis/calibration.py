@@ -13,20 +13,20 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from model.analysis import backtest
 from model.analysis.stats import wilson
 from model.core.dataset import OPEN, WON, Dataset
-from model.core.scoring import Scores
+from model.core.words import METHODS
+
+if TYPE_CHECKING:
+    from model.core.scoring import Scores
 
 Method = Literal["isotonic", "logistic"]
-METHODS: tuple[Method, ...] = ("isotonic", "logistic")
 SCORES = np.arange(101)
 CLIP = (0.001, 0.999)  # never promise 0 % or 100 %
 STAGE_ORDER = (
@@ -192,7 +192,11 @@ def score_index(score: np.ndarray) -> np.ndarray:
 
 
 def fit_table(idx: np.ndarray, won: np.ndarray, method: Method) -> np.ndarray:
-    """Fit whole score -> P(won) and evaluate it at every whole score 0-100."""
+    """Fit whole score -> P(won) and evaluate it at every whole score 0-100 (scikit-learn is
+    imported here: commands that only read a saved calibration never load it)."""
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     if method == "isotonic":
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
         table = iso.fit(idx.astype(np.float64), won.astype(np.float64)).predict(SCORES)

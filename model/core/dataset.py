@@ -16,10 +16,10 @@ import pyarrow.compute as pc
 
 from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
 from model.core.spec import ModelError
+from model.core.words import OUTCOMES
 
 NS_PER_DAY = 86_400 * 10**9
 MAX_AS_OF_DAYS = 3_650
-OUTCOMES = ("won", "lost", "open")  # the vocabulary's words; their codes follow
 WON, LOST, OPEN = 0, 1, 2  # per-lead outcome codes (Dataset.outcome), in OUTCOMES' order
 # Won and lost words, CRMs' defaults included: Salesforce's "Closed Won" and "Closed -
 # Converted", HubSpot's "closedwon", Dynamics' "Qualified" / "Disqualified" lead status,

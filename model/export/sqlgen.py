@@ -22,6 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from model.core import words
 from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
 from model.core.dataset import AsOf
 from model.core.spec import AttributeRule, Criterion, ScoringModel
@@ -44,19 +45,27 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-DIALECTS = {
-    "duckdb": Dialect("VARCHAR", "DOUBLE", lambda a, b: f"(epoch_ns({b}) - epoch_ns({a}))"),
-    "postgres": Dialect(
-        "TEXT",
-        "DOUBLE PRECISION",
-        lambda a, b: f"(EXTRACT(EPOCH FROM ({b} - {a})) * 1000000000)",
-    ),
-    "ansi": Dialect(
-        "VARCHAR",
-        "DOUBLE PRECISION",
-        lambda a, b: f"(CAST(TIMESTAMPDIFF(SECOND, {a}, {b}) AS DOUBLE PRECISION) * 1000000000)",
-    ),
-}
+DIALECTS = dict(
+    zip(
+        words.DIALECTS,
+        (
+            Dialect("VARCHAR", "DOUBLE", lambda a, b: f"(epoch_ns({b}) - epoch_ns({a}))"),
+            Dialect(
+                "TEXT",
+                "DOUBLE PRECISION",
+                lambda a, b: f"(EXTRACT(EPOCH FROM ({b} - {a})) * 1000000000)",
+            ),
+            Dialect(
+                "VARCHAR",
+                "DOUBLE PRECISION",
+                lambda a, b: (
+                    f"(CAST(TIMESTAMPDIFF(SECOND, {a}, {b}) AS DOUBLE PRECISION) * 1000000000)"
+                ),
+            ),
+        ),
+        strict=True,
+    )
+)
 
 
 class SqlError(ValueError):

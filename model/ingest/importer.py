@@ -24,10 +24,9 @@ from model.core.cells import (
 )
 from model.core.dataset import LOST_WORDS, OPEN_WORDS, WON_WORDS, DataError, index_in
 from model.core.kinds import excluded_columns, running_number
+from model.core.words import CREATED_POLICIES, EVENT_ROLES, ROLES
 from model.ingest.readers import row_numbers
 
-ROLES = ("lead_id", "created_at", "outcome", "value", "stage", "source", "closed_at")
-EVENT_ROLES = ("lead_id", "occurred_at", "event_type")
 REQUIRED = ("outcome",)
 NAME_HINTS = {
     "lead_id": ("lead_id", "leadid", "lead id", "id", "mql_id", "contact_id", "record id",
@@ -45,12 +44,6 @@ NAME_HINTS = {
     "event_type": ("event_type", "event", "activity", "activity type", "type", "action"),
 }  # fmt: skip
 MOSTLY_MISSING = 0.95
-
-
-CREATED_POLICIES = {
-    "fallback": "take the first event's date, else the closed date minus the median cycle",
-    "leave_out": "leave them out of the dataset",
-}
 
 
 @dataclass
