@@ -50,6 +50,16 @@ def edit_to_update_ms(page, value: str) -> float:
 
 
 def measure(demo_dir: Path, label: str) -> None:
+    first, times = edits(demo_dir)
+    print(
+        f"  {label:<30} first page {first:5.1f} s; points edit -> updated page: median "
+        f"{statistics.median(times):5.0f} ms (min {min(times):.0f}, max {max(times):.0f}; goal "
+        "<= 150 ms at 20k, 250 ms at 1M)"
+    )
+
+
+def edits(demo_dir: Path) -> tuple[float, list[float]]:
+    """Seconds to the first page, and nine points edits' milliseconds after three warm-ups."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,22 +74,25 @@ def measure(demo_dir: Path, label: str) -> None:
             start = time.perf_counter()
             open_app(page, url)
             first = time.perf_counter() - start
-            times = [edit_to_update_ms(page, v) for v in ("40", "5", "30", "12", "25")]
+            values = ("40", "5", "30", "12", "25", "8", "33", "14", "21", "9", "27", "16")
+            times = [edit_to_update_ms(page, v) for v in values][3:]
             browser.close()
-    print(
-        f"  {label:<34} first page {first:6.1f} s   points edit -> updated page: median "
-        f"{statistics.median(times):6.0f} ms (min {min(times):.0f}, max {max(times):.0f})"
-    )
+    return first, times
 
 
 def main() -> None:
     if not CHROMIUM.exists():
         print(f"browser timing skipped: {CHROMIUM} is absent (apt-get install chromium)")
         return
-    print("\nin the browser (chromium, headless), five points edits each")
+    print("\nin the browser (chromium, headless), median of nine points edits after three")
     with tempfile.TemporaryDirectory() as tmp:
         small, large = Path(tmp) / "20k", Path(tmp) / "1m"
-        for folder, n in ((small, 20_000), (large, 1_000_000)):
+        sizes = (
+            ((small, 20_000),)
+            if "--demo-only" in sys.argv
+            else ((small, 20_000), (large, 1_000_000))
+        )
+        for folder, n in sizes:
             subprocess.run(
                 [
                     sys.executable,
@@ -95,7 +108,8 @@ def main() -> None:
                 cwd=ROOT,
             )
         measure(small, "demo data, 20,000 leads")
-        measure(large, "1,000,000 leads, ~15M events")
+        if "--demo-only" not in sys.argv:
+            measure(large, "1,000,000 leads, ~15M events")
 
 
 if __name__ == "__main__":

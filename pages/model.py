@@ -171,7 +171,7 @@ def main() -> None:
     model = st.session_state["model"]
     if not presenting:
         revision_panel.draw(model, valid)
-        _files(model)  # before the preview: a model that does not fit can be replaced
+        _files()  # before the preview: a model that does not fit can be replaced
     try:
         hits = caches.hits(data, model, as_of)
     except ModelError as exc:
@@ -285,8 +285,12 @@ def _preview(data, hits, model: ScoringModel) -> None:
 
 
 def _sql_export(model: ScoringModel) -> None:
-    """The model as SQL for the team's warehouse: pick the dialect, copy or download."""
-    with st.expander("Score in your warehouse: the model as SQL"):
+    """The model as SQL for the team's warehouse: pick the dialect, copy or download. Built
+    only while shown (a toggle, not an expander, whose body runs hidden too), and then on
+    every edit, so what is shown is the model in force."""
+    if not st.toggle("Score in your warehouse: the model as SQL", key=state.kept("show_sql")):
+        return
+    with st.container(border=True):
         left, mid, right = st.columns(3)
         dialect = left.selectbox(
             "Dialect", list(SQL_DIALECTS), format_func=SQL_DIALECTS.get, key="sql_dialect"
@@ -336,7 +340,10 @@ def _saved_confidence(model: ScoringModel):
     return Calibration.from_json(saved[0]).table if saved else None
 
 
-def _files(model) -> None:
+def _files() -> None:
+    """The model file in the sidebar: download the model in force, upload one, or reset to
+    the default."""
+    model = st.session_state["model"]
     with st.sidebar:
         st.divider()
         st.markdown("**Model file**")

@@ -185,12 +185,16 @@ def test_edits_survive_a_page_switch(at: AppTest) -> None:
 
 def test_sql_export_shows_the_model_for_the_chosen_dialect(open_app) -> None:
     at = open_app()
+    assert not at.code  # built only when asked: not on every edit
+    at.toggle(key="show_sql").set_value(True).run()
     at.selectbox(key="sql_dialect").set_value("postgres").run()
     at.text_input(key="sql_leads_table").input("crm.leads").run()
     sql = at.code[0].value
     assert 'JOIN "crm"."leads" l' in sql
     assert "EXTRACT(EPOCH FROM" in sql
     assert "confidence" not in sql
+    _edit(at, {16: {"points": 11}})  # an edit: the SQL shown is the model in force
+    assert "11.0 * COALESCE" in at.code[0].value or "11 * COALESCE" in at.code[0].value
 
 
 def test_first_run_welcome_names_the_data_and_the_tour(open_app) -> None:
