@@ -18,10 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-from sklearn.model_selection import StratifiedKFold
 
 from model.analysis import backtest
 from model.analysis.backtest import NOISE
@@ -34,7 +30,10 @@ from model.core.spec import ScoringModel, parse_model
 
 MIN_HITS = 30  # closed leads a level or range needs to earn points of its own
 PRIOR = 20  # pseudo-leads at the average win rate in every group's rate: small groups shrink
-TURN = float(chi2.ppf(0.999, 1))  # evidence a range's turn needs to stay (p < 0.001)
+# Evidence a range's turn needs to stay (p < 0.001): scipy.stats.chi2.ppf(0.999, 1), written
+# out so that every page (which imports this module for its leak warnings) starts without
+# SciPy; scikit-learn is imported where a fit runs, for the same reason.
+TURN = 10.827566170662733
 BINS = 10  # a number column is first cut into tenths of its leads
 MOST_LEVELS = 40  # text levels with their own points; rarer ones share one group
 MAX_RARE = 2000  # rare levels a rule may list; past that they earn the baseline
@@ -439,6 +438,9 @@ CS = np.logspace(-3, 1, 5)
 def _logistic(x: np.ndarray, won: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
     """Coefficients on x's own scale, fitted on standardised columns with C chosen by
     3-fold inner cross-validation on log loss."""
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
     if x.shape[1] == 0:
         return np.zeros(0), float(_logit(np.clip(won.mean(), 1e-6, 1 - 1e-6)))
     mean, sd = x.mean(axis=0), x.std(axis=0)
@@ -661,6 +663,8 @@ def _bin_leak(b: Binned, closed, won) -> tuple[str, str] | None:
 
 def single_column_auc(b: Binned, closed, won, folds: int = 5) -> float:
     """Out-of-fold AUC of one column's bins alone (either direction)."""
+    from sklearn.model_selection import StratifiedKFold
+
     idx = np.flatnonzero(closed)
     y = won[idx]
     if min(int(y.sum()), int(len(y) - y.sum())) < folds:
@@ -997,6 +1001,8 @@ def ceiling_auc(
     per-type event counts (as of the decision moment): about the best any model could
     rank these leads. Leak columns (`exclude`) are left out, as from the suggestion, so
     the two compare. In time order when dates exist ("time"), and on random folds."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     closed = np.flatnonzero(data.outcome != OPEN)
     won = data.outcome[closed] == WON
     need_closed(won, folds, "the boosted ceiling")
