@@ -66,6 +66,24 @@ def test_save_a_revision_and_see_it_as_a_new_column_with_its_note(at: AppTest) -
     assert "Pricing page view 6 → 9 (note: reps say pricing visitors close)" in diff
 
 
+def test_after_a_save_the_panel_agrees_with_itself(at: AppTest) -> None:
+    """The panel right after a save says what was saved and offers to make it live; an
+    unchanged model is not saved as a copy; a refused save keeps the note typed."""
+    save(at, "Ann", "kick-off model")
+    panel = "".join(m.value for m in at.markdown)
+    assert "Editing **B2B inbound v1** (draft), no unsaved changes." in panel
+    assert "not saved as a revision yet" not in panel
+    assert at.button(key="make_live").label == "Make v1 live"
+    assert at.text_input(key="note_input").value == ""  # the note went with v1
+    save(at, "Ann", "the same again")
+    assert "Nothing to save: the editor holds B2B inbound v1 unchanged." in at.info[0].value
+    assert [r.number for r in RevisionStore().revisions("B2B inbound")] == [1]
+    edit_points(at, PRICING_ROW, 8)
+    save(at, "", "a note worth keeping")  # no name: refused
+    assert "Not saved" in at.error[0].value
+    assert at.text_input(key="note_input").value == "a note worth keeping"
+
+
 def test_stale_parent_shows_the_conflict_and_keeps_the_edits(at: AppTest) -> None:
     save(at, "Ann", "kick-off model")
     other = default_model().to_dict()

@@ -39,6 +39,9 @@ def draw(model: ScoringModel, valid: bool) -> None:
     latest = store.latest(model.name)
     base = parent or latest
     changes = versions.diff_models(base.model, model) if base else []
+    said = st.session_state.pop("save_message", None)  # the last save, after its rerun
+    if said:
+        getattr(st, said[0])(said[1])
     with st.container(border=True):
         standing, load = st.columns([3, 2])
         if parent is None:
@@ -84,7 +87,10 @@ def _load_picker(store: RevisionStore, where) -> None:
 
 
 def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
-    with st.form("save_revision", clear_on_submit=True, border=False):
+    """The note, sales feedback on the changed criteria, and the save. The save runs in the
+    button's callback, before the page is drawn again, so the panel then says what was
+    saved (and offers to make it live); a refused save keeps what was typed."""
+    with st.form("save_revision", clear_on_submit=False, border=False):
         st.text_input(
             "Note: why this revision",
             key="note_input",
@@ -95,34 +101,53 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
             st.caption("Sales feedback on the changed criteria (optional)")
             for c in changed[:12]:
                 st.text_input(c.label, key=f"cnote_{c.id}", placeholder="why it changed")
-        submitted = st.form_submit_button(
-            "Save as new revision", key="save_revision_button", type="primary", disabled=not valid
+        st.form_submit_button(
+            "Save as new revision",
+            key="save_revision_button",
+            type="primary",
+            disabled=not valid,
+            on_click=_on_save,
+            args=(store, model, parent, [c.id for c in changed]),
         )
-    if not submitted:
+
+
+def _on_save(store: RevisionStore, model: ScoringModel, parent, changed: list[str]) -> None:
+    """Save the model in force on top of `parent`; an unchanged model is not saved again."""
+    if parent is not None and parent.model == model:
+        st.session_state["save_message"] = (
+            "info",
+            f"Nothing to save: the editor holds {model.name} {parent.label} unchanged.",
+        )
         return
     request = {
-        "author": st.session_state["author"],
-        "note": st.session_state["note_input"],
-        "criterion_notes": {c.id: st.session_state.get(f"cnote_{c.id}", "") for c in changed},
+        "author": st.session_state.get("author", ""),
+        "note": st.session_state.get("note_input", ""),
+        "criterion_notes": {c: st.session_state.get(f"cnote_{c}", "") for c in changed},
     }
-    _save(store, model, parent.number if parent else None, request)
+    if _save(store, model, parent.number if parent else None, request):
+        st.session_state["note_input"] = ""  # typed notes go with the saved revision
+        for c in changed:
+            st.session_state.pop(f"cnote_{c}", None)
 
 
-def _save(store: RevisionStore, model: ScoringModel, parent: int | None, request: dict) -> None:
-    """Save; on a conflict keep the request (and the editor untouched) for a save on top."""
+def _save(store: RevisionStore, model: ScoringModel, parent: int | None, request: dict) -> bool:
+    """Save; on a conflict keep the request (and the editor untouched) for a save on top.
+    What happened is said on the next draw of the panel."""
     try:
         saved = services.save_revision(store, model, parent=parent, **request)
     except Conflict as exc:
         st.session_state["conflict"] = {"message": str(exc), "latest": exc.latest, **request}
-        return
+        return False
     except ValueError as exc:
-        st.error(f"Not saved: {exc}")
-        return
+        st.session_state["save_message"] = ("error", f"Not saved: {exc}. What you typed is kept.")
+        return False
     st.session_state["editor_parent"] = (saved.model_name, saved.number)
     st.session_state.pop("conflict", None)
-    st.success(
-        f"Saved {saved.model_name} {saved.label} as a draft. Make it live when the room agrees."
+    st.session_state["save_message"] = (
+        "success",
+        f"Saved {saved.model_name} {saved.label} as a draft. Make it live when the room agrees.",
     )
+    return True
 
 
 def _conflict(store: RevisionStore, model: ScoringModel) -> None:
