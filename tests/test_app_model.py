@@ -164,6 +164,10 @@ def test_lead_lookup_explains_a_lead(at: AppTest) -> None:
     at.text_input(key="lookup_id").set_value("nobody").run()
     assert any("No lead with id 'nobody'" in w.value for w in at.warning)
     assert 0 <= score <= 100
+    at.session_state["lookup_for"] = "another dataset"  # as after a switch in the sidebar
+    at.run()
+    assert at.text_input(key="lookup_id").value.startswith("L")  # one of this dataset's leads
+    assert not any("No lead with id" in w.value for w in at.warning)
 
 
 def test_edits_survive_a_page_switch(at: AppTest) -> None:

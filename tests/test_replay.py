@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from model.analysis import replay, stats, summaries
-from model.core.dataset import LOST, OPEN, WON, AsOf, Dataset
+from model.core.dataset import LOST, OPEN, WON, AsOf, Dataset, prepare
 from model.core.hits import build_hits
 from model.core.scoring import score
 from model.core.spec import ScoringModel
@@ -147,3 +147,12 @@ def test_a_comparison_on_the_newest_leads_measures_only_them(
     assert frame.loc["A", "auc"] != pytest.approx(a.summary["auc"], abs=1e-4)
     assert (frame.loc["B − A"] == 0).all()
     assert "newest 30% of closed leads (5,073, created from" in replay.newest_caption(demo_dataset)
+
+
+def test_without_a_stage_column_reaching_opportunity_is_unknown(demo_data, model) -> None:
+    """Without a stage column nobody knows which leads reached opportunity: the share is
+    unknown, not the 100 % that counting the wins alone would give."""
+    data = prepare(demo_data.leads.drop(columns="stage"), demo_data.events, name="no-stage")
+    scores = score(build_hits(data, model, AsOf()), model)
+    assert np.isnan(replay.ready_to_opportunity(data, scores, model))
+    assert replay.band_report(data, scores, model)["to_opportunity"].isna().all()

@@ -93,7 +93,9 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
     st.subheader("Why does a lead have its score?")
     ids = data.lead_ids
     ready = scores.score >= model.sales_ready_threshold
-    st.session_state.setdefault("lookup_id", str(ids[ready.argmax()] if ready.any() else ids[0]))
+    if st.session_state.get("lookup_for") != data.name:  # a new dataset: one of its own leads
+        st.session_state["lookup_for"] = data.name
+        st.session_state["lookup_id"] = str(ids[ready.argmax()] if ready.any() else ids[0])
     wanted = st.text_input(
         "Lead id", key=state.kept("lookup_id"), help="Paste a lead_id from your data."
     )

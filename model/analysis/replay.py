@@ -115,8 +115,8 @@ def ready_to_opportunity(data: Dataset, scores: Scores, model: ScoringModel) -> 
 
 
 def _reached_opportunity(data: Dataset) -> np.ndarray:
-    if "stage" not in data.leads.columns:
-        return np.where(data.outcome == WON, 1.0, np.nan)
+    if "stage" not in data.leads.columns:  # unknown: a share of the wins alone reads 100 %
+        return np.full(data.n_leads, np.nan)
     stage = data.leads["stage"].astype("string").str.strip().str.lower()
     return (stage.isin(OPPORTUNITY_STAGES).to_numpy(bool) | (data.outcome == WON)).astype(float)
 
