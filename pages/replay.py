@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from model import charts, format, services
-from model.analysis import replay
+from model.analysis import replay, verdicts
 from model.core.dataset import OPEN
 from model.core.spec import ModelError
 from ui import caches, components, sidebar, state
@@ -92,8 +92,13 @@ def main() -> None:
 
     st.subheader("Ranking quality")
     compared = None
+    if "B" not in reports:
+        st.info(verdicts.single(rep_a), icon=":material/gavel:")
     if "B" in reports:
         compared = services.compare(rep_a, reports["B"], model_a, model_b, data)
+        st.info(
+            verdicts.compare(data, rep_a, model_a, reports["B"], model_b), icon=":material/gavel:"
+        )
         table = compared.summary.rename(columns=replay.SUMMARY_LABELS)
         st.dataframe(
             table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :]).format(
@@ -116,7 +121,11 @@ def main() -> None:
         strict=True,
     ):
         value = rep_a.summary[key]
-        text = format.percent(value) if key.startswith("capture") else f"{value:.2f}"
+        text = (
+            format.percent(value)
+            if key.startswith("capture")
+            else f"{value:.{3 if key == 'auc' else 2}f}"
+        )
         delta = None
         if "B" in reports:
             delta = f"B {reports['B'].summary[key] - value:+.2f}"

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from model import format, services
-from model.analysis import replay
+from model.analysis import replay, verdicts
 from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
@@ -151,6 +151,11 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
     if candidate is not None:
         rep_b = caches.report(data, candidate.model, as_of)
         compared = services.compare(rep_live, rep_b, live.model, candidate.model, data)
+        names = (f"live {live.label}", f"candidate {candidate.label}")
+        st.info(
+            verdicts.compare(data, rep_live, live.model, rep_b, candidate.model, names=names),
+            icon=":material/gavel:",
+        )
         table = compared.summary
         table.index = [f"live {live.label}", f"candidate {candidate.label}", "candidate − live"]
         shares = ["wins in top 10 %", "wins in top 20 %"]

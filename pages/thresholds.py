@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from model import charts, format
-from model.analysis import handoff, replay, summaries
+from model.analysis import handoff, replay, summaries, verdicts
 from model.core import scoring
 from model.core.dataset import Dataset
 from model.core.hits import Hits
@@ -65,6 +65,7 @@ def main() -> None:
     now, then = _sweep_row(sweep, current_t), _sweep_row(sweep, proposed_t)
 
     moved = proposed_t != current_t
+    st.info(verdicts.thresholds(sweep, current_t, proposed_t), icon=":material/gavel:")
 
     def delta(text: str) -> str | None:
         return text if moved else None

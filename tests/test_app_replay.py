@@ -25,6 +25,8 @@ def test_replay_shows_ranking_bands_and_evidence(at: AppTest) -> None:
     assert at.title[0].value == "Replay"
     auc = float(next(m.value for m in at.metric if m.label == "ROC AUC"))
     assert 0.65 < auc < 0.85
+    verdict = next(i.value for i in at.info if "A won lead outscores a lost one" in i.value)
+    assert f"(AUC {auc:.3f}" in verdict  # a figure read aloud is the one on the page
     bands = _table(at, "reached opportunity")
     assert len(bands) == 1
     assert bands[0]["leads"].sum() == 20_000

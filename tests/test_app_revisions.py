@@ -130,6 +130,9 @@ def test_sidebar_compares_with_a_saved_revision(at: AppTest) -> None:
     summary = next(d.value for d in at.dataframe if "ROC AUC" in d.value.columns)
     assert list(summary.index) == ["A", "B", "B − A"]
     assert summary.loc["B − A", "ROC AUC"] != 0
+    verdict = next(i.value for i in at.info if "rank" in i.value)
+    assert "the closed leads" in verdict
+    assert "leads a week to sales" in verdict
 
 
 @pytest.fixture
@@ -166,6 +169,9 @@ def test_overdue_review_banner_and_checklist(reviewed_store, open_app) -> None:
     assert notes["note"].tolist() == ["reps asked"]
     replay_table, newest = [d.value for d in at.dataframe if "ROC AUC" in d.value.columns]
     assert list(replay_table.index) == ["live v1", "candidate v2", "candidate − live"]
+    verdict = next(i.value for i in at.info if "rank" in i.value)
+    assert "live v1" in verdict
+    assert "candidate v2" in verdict
     assert list(newest.index) == list(replay_table.index)  # the newest leads, beside
     assert any(m.value.startswith("On the newest 30% of closed leads") for m in at.markdown)
     at.text_input(key="author").input("Dana").run()

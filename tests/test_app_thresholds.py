@@ -36,6 +36,9 @@ def test_lowering_the_threshold_sends_more_leads(at: AppTest) -> None:
     assert list(table.index) == ["current (75)", "proposed (65)", "difference"]
     assert table["sales-ready leads"].dtype.kind in "if"  # numbers stay numbers: they sort
     assert 0 < table.loc["current (75)", "win rate"] <= 100  # a share, shown as "18.4 %"
+    verdict = next(i.value for i in at.info if i.value.startswith("Moving the line"))
+    assert "from 75 to 65 sends" in verdict
+    assert "more leads a week to sales" in verdict
     frame = next(d for d in at.dataframe if "sales-ready leads" in d.value.columns)
     assert column_format(frame, "win rate") == "%.1f %%"
     assert column_format(frame, "revenue captured") == "dollar"

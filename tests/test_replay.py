@@ -156,3 +156,54 @@ def test_without_a_stage_column_reaching_opportunity_is_unknown(demo_data, model
     scores = score(build_hits(data, model, AsOf()), model)
     assert np.isnan(replay.ready_to_opportunity(data, scores, model))
     assert replay.band_report(data, scores, model)["to_opportunity"].isna().all()
+
+
+def _bootstrap_sd(a, b, outcome, rounds=400, seed=1) -> float:
+    """Slow, obviously right: the spread of the AUC difference over resampled leads."""
+    rng = np.random.default_rng(seed)
+    closed = np.flatnonzero(outcome != OPEN)
+    diffs = []
+    for _ in range(rounds):
+        pick = rng.choice(closed, len(closed))
+        diffs.append(stats.auc(b[pick], outcome[pick]) - stats.auc(a[pick], outcome[pick]))
+    return float(np.std(diffs))
+
+
+def test_auc_difference_is_paired_and_its_interval_matches_a_bootstrap() -> None:
+    rng = np.random.default_rng(4)
+    n = 3000
+    outcome = rng.choice([WON, LOST, OPEN], n, p=[0.2, 0.6, 0.2])
+    signal = (outcome == WON) * 1.0
+    a = np.round(signal + rng.normal(0, 1.2, n), 1)  # ties, as whole-ish scores have
+    b = a + 0.4 * signal + rng.normal(0, 0.3, n)  # B: A plus a little more signal
+    diff, low, high = stats.auc_difference(a, b, outcome)
+    assert diff == pytest.approx(stats.auc(b, outcome) - stats.auc(a, outcome), abs=1e-12)
+    assert low < diff < high
+    assert (high - low) / (2 * 1.959964) == pytest.approx(_bootstrap_sd(a, b, outcome), rel=0.15)
+    assert low > 0  # B is better beyond noise
+    same = stats.auc_difference(a, a, outcome)
+    assert same[0] == 0
+    assert same[1] == pytest.approx(0)
+    assert same[2] == pytest.approx(0)
+
+
+def test_verdicts_say_which_model_is_better_in_words(demo_dataset, model) -> None:
+    from model.analysis import verdicts
+
+    worse = model.model_copy(update={"criteria": [c for c in model.criteria if c.group == "fit"]})
+    a, b = (
+        replay.report(demo_dataset, build_hits(demo_dataset, m, AsOf()), m) for m in (model, worse)
+    )
+    text = verdicts.compare(demo_dataset, a, model, b, worse)
+    assert text.startswith("A ranks the closed leads better than B: AUC ")
+    assert f"{a.summary['auc']:.3f} against {b.summary['auc']:.3f}" in text
+    assert "leads a week to sales" in text
+    alike = verdicts.compare(demo_dataset, a, model, a, model, names=("live v1", "candidate v2"))
+    assert alike.startswith("live v1 and candidate v2 rank the closed leads alike")
+    assert "both send" in alike
+    sweep = replay.threshold_sweep(demo_dataset, a.scores)
+    moved = verdicts.thresholds(sweep, 75, 65)
+    at = sweep.set_index("threshold")
+    assert moved.startswith("Moving the line from 75 to 65 sends ")
+    assert f"({at.loc[65, 'per_week']:.1f} instead of {at.loc[75, 'per_week']:.1f})" in moved
+    assert "fewer wins go to nurture" in moved
