@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -159,7 +160,7 @@ def test_rules_key_ignores_bands_so_threshold_moves_reuse_hits(model: ScoringMod
 )
 def test_non_finite_numbers_are_refused_naming_the_field(bad, path, where) -> None:
     """Infinity or NaN points once aborted the server (the kernels index bins by score)."""
-    data = _with(PRICING)
+    data = _with(copy.deepcopy(PRICING))  # the shared criterion stays as it is
     node = data
     for key in path[:-1]:
         node = node.setdefault(key, {}) if isinstance(key, str) else node[key]
