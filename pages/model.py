@@ -31,8 +31,30 @@ def _on_upload() -> None:
         st.session_state["upload_message"] = ("error", f"{file.name} was not loaded: {exc}")
 
 
+def _reset_button() -> None:
+    """Reset to the default model, asked twice when it would throw edits away."""
+    if not st.session_state.get("confirm_reset"):
+        st.button(
+            "Reset to the default model",
+            key="reset",
+            width="stretch",
+            on_click=lambda: st.session_state.update(confirm_reset=True),
+        )
+        return
+    st.warning("Reset throws away the model in the editor, edits included (Undo brings it back).")
+    yes, no = st.columns(2)
+    yes.button("Reset", key="reset_confirmed", type="primary", on_click=_on_reset, width="stretch")
+    no.button(
+        "Keep it",
+        key="reset_cancelled",
+        width="stretch",
+        on_click=lambda: st.session_state.update(confirm_reset=False),
+    )
+
+
 def _on_reset() -> None:
     state.load_into_editor(default_model())
+    st.session_state["confirm_reset"] = False
     st.session_state["upload_message"] = ("success", "Back to the default model.")
 
 
@@ -212,6 +234,40 @@ def _read_only(model: ScoringModel) -> None:
     )
 
 
+def _history_buttons() -> None:
+    """Undo, redo and discard, above the tables they act on (Streamlit has no Ctrl+Z for
+    a whole page: these are the room's)."""
+    step, of = state.steps()
+    origin = st.session_state.get("editor_origin", (None, None))[0]
+    undo, redo, discard, where = st.columns([1, 1, 1.6, 3], vertical_alignment="center")
+    undo.button(
+        "Undo",
+        key="undo",
+        on_click=state.undo,
+        disabled=step <= 1,
+        icon=":material/undo:",
+        width="stretch",
+    )
+    redo.button(
+        "Redo",
+        key="redo",
+        on_click=state.redo,
+        disabled=step >= of,
+        icon=":material/redo:",
+        width="stretch",
+    )
+    discard.button(
+        "Discard my edits",
+        key="discard",
+        on_click=state.discard,
+        disabled=origin is None or origin == st.session_state["model"],
+        help="Back to the model as it was loaded (a revision, a file or the default).",
+        width="stretch",
+    )
+    if of > 1:
+        where.caption(f"Step {step} of {of} valid versions of the model in this session.")
+
+
 def _editors(data, as_of) -> bool:
     """The criteria, settings and bands editors; the edited model becomes the one in force
     when it is valid (returns whether it was)."""
@@ -219,6 +275,7 @@ def _editors(data, as_of) -> bool:
         "Edit points, rules, caps, decay and bands. On every edit the preview below scores "
         f"all {data.n_leads:,} leads, {as_of.describe()}."
     )
+    history = st.container()  # above the tables, drawn once this edit is in the history
     criteria = _criteria_editor(data.attributes, data.event_types)
     bands, caps, decay = _settings_and_bands()
     st.session_state["editor_shown"] = {"criteria_rows": criteria, "band_rows": bands}
@@ -233,10 +290,14 @@ def _editors(data, as_of) -> bool:
         )
         caches.hits(data, candidate, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = candidate
-        return True
+        state.remember(candidate)
+        valid = True
     except ModelError as exc:
         st.error(f"Not applied: {exc}. The preview below still shows the last valid model.")
-        return False
+        valid = False
+    with history:
+        _history_buttons()
+    return valid
 
 
 def _preview(data, hits, model: ScoringModel) -> None:
@@ -360,7 +421,7 @@ def _files() -> None:
         message = st.session_state.pop("upload_message", None)
         if message:
             (st.success if message[0] == "success" else st.error)(message[1])
-        st.button("Reset to the default model", on_click=_on_reset, width="stretch")
+        _reset_button()
 
 
 main()

@@ -248,3 +248,46 @@ def test_an_invalid_edit_and_the_revision_being_edited_survive_a_page_switch(at:
     assert table.loc[0, "value"] in ("", None)
     assert any("Not applied" in e.value for e in at.error)  # the invalid one too
     assert at.session_state["editor_parent"] == ("B2B inbound", 1)  # still editing v1
+
+
+def _edit_now(at: AppTest, rows: dict[int, dict]) -> AppTest:
+    """An edit in the criteria editor as it is now (undo and discard start a new one)."""
+    key = f"criteria_editor_{at.session_state['editor_version']}"
+    at.session_state[key] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def test_undo_redo_and_discard_my_edits(at: AppTest) -> None:
+    """Every valid model is a step: undo and redo walk them, discard goes back to what was
+    loaded, and reset asks first (undo brings the edits back)."""
+    loaded = at.session_state["model"]
+    assert at.button(key="undo").disabled
+    _edit_now(at, {0: {"points": 40}})
+    _edit_now(at, {0: {"points": 41}})
+    assert at.session_state["model"].criteria[0].points == 41
+    at.button(key="undo").click().run()
+    assert at.session_state["model"].criteria[0].points == 40
+    assert any("Step 2 of 3" in c.value for c in at.caption)
+    at.button(key="redo").click().run()
+    assert at.session_state["model"].criteria[0].points == 41
+    at.button(key="undo").click().run()
+    at.button(key="undo").click().run()
+    assert at.session_state["model"] == loaded
+    at.button(key="redo").click().run()
+    _edit_now(at, {1: {"points": 9}})  # a new edit after a step back drops the steps ahead
+    assert at.button(key="redo").disabled
+    at.button(key="discard").click().run()
+    assert at.session_state["model"] == loaded
+    assert at.button(key="discard").disabled
+    _edit_now(at, {0: {"points": 33}})
+    at.button(key="reset").click().run()
+    assert at.session_state["model"].criteria[0].points == 33  # not yet: asked first
+    assert any("Reset throws away" in w.value for w in at.warning)
+    at.button(key="reset_cancelled").click().run()
+    assert at.session_state["model"].criteria[0].points == 33
+    at.button(key="reset").click().run()
+    at.button(key="reset_confirmed").click().run()
+    assert at.session_state["model"] == loaded  # the default model, as it was loaded
+    at.button(key="undo").click().run()
+    assert at.session_state["model"].criteria[0].points == 33  # undo brings the edits back
+    assert not at.exception

@@ -34,9 +34,14 @@ def init_state(found: RevisionStore | None) -> None:
     st.session_state.setdefault("asof_date", dt.date(2026, 1, 1))
 
 
-def load_into_editor(model: ScoringModel, revision: Revision | None = None) -> None:
+def load_into_editor(
+    model: ScoringModel, revision: Revision | None = None, *, origin: bool = True
+) -> None:
     """Make `model` the one in force and in the editor (new editor keys drop old edits);
-    `revision` is the saved revision it came from, the parent of the next save."""
+    `revision` is the saved revision it came from, the parent of the next save. With
+    `origin`, it is also what "Discard my edits" goes back to."""
+    if origin:
+        st.session_state["editor_origin"] = (model, revision)
     st.session_state["model"] = model
     st.session_state["editor_parent"] = (revision.model_name, revision.number) if revision else None
     st.session_state.pop("conflict", None)
@@ -57,8 +62,53 @@ def load_into_editor(model: ScoringModel, revision: Revision | None = None) -> N
 def load_draft(model: ScoringModel) -> None:
     """Put `model` in the editor as unsaved edits on top of the revision being edited."""
     parent = st.session_state.get("editor_parent")
-    load_into_editor(model)
+    load_into_editor(model, origin=False)
     st.session_state["editor_parent"] = parent
+
+
+HISTORY = 50  # valid models the editor can step back through
+
+
+def remember(model: ScoringModel) -> None:
+    """Record the valid model in force as the newest step of the editor's history; after
+    a step back, a new edit drops the steps ahead, as in any editor."""
+    history: list[ScoringModel] = st.session_state.setdefault("history", [])
+    at = st.session_state.get("history_at", len(history) - 1)
+    if history and 0 <= at < len(history) and history[at] == model:
+        return
+    del history[at + 1 :]
+    history.append(model)
+    del history[:-HISTORY]
+    st.session_state["history_at"] = len(history) - 1
+
+
+def steps() -> tuple[int, int]:
+    """Where the editor stands in its history: (step, of steps), counted from 1."""
+    return st.session_state.get("history_at", 0) + 1, len(st.session_state.get("history", []))
+
+
+def undo() -> None:
+    """Back to the previous valid model (a button's callback: before the editors draw)."""
+    _step(-1)
+
+
+def redo() -> None:
+    """Forward again to the model undone last."""
+    _step(+1)
+
+
+def _step(by: int) -> None:
+    history = st.session_state.get("history", [])
+    at = st.session_state.get("history_at", len(history) - 1) + by
+    if 0 <= at < len(history):
+        st.session_state["history_at"] = at
+        load_draft(history[at])
+
+
+def discard() -> None:
+    """Back to what was last loaded (a revision, a file, the default), edits thrown away."""
+    model, revision = st.session_state["editor_origin"]
+    load_into_editor(model, revision)
 
 
 def data_label() -> str:
