@@ -17,7 +17,7 @@ import pandas as pd
 from model.analysis import replay
 from model.analysis.replay import Report
 from model.core.dataset import AsOf, Dataset, existing_at
-from model.core.hits import Hits, build_hits, unknown_event_types
+from model.core.hits import Hits, build_hits, unknown_event_types, unknown_levels
 from model.core.scoring import score, scored_frame
 from model.core.spec import ScoringModel
 from model.ingest import catalog, importer
@@ -102,8 +102,9 @@ def at_decision(full: Dataset, as_of: AsOf) -> Dataset:
 
 
 def model_warnings(data: Dataset, model: ScoringModel) -> list[str]:
-    """What the user should hear before trusting a model's figures on this data."""
-    return unknown_event_types(data, model)
+    """What the user should hear before trusting a model's figures on this data: event
+    types and attribute levels its rules name that the data does not have."""
+    return unknown_event_types(data, model) + unknown_levels(data, model)
 
 
 def score_dataset(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts, format
+from model import charts, format, services
 from model.analysis import summaries
 from model.analysis.calibration import Calibration
 from model.core import scoring, tables
-from model.core.hits import unknown_event_types
 from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.export import sqlgen
@@ -203,7 +202,7 @@ def main() -> None:
             "the Data page."
         )
         return
-    for line in unknown_event_types(data, model):
+    for line in services.model_warnings(data, model):
         st.warning(f"{line[0].upper()}{line[1:]}: it scores nothing.", icon=":material/spellcheck:")
     _preview(data, hits, model)
     if not presenting:

@@ -291,3 +291,10 @@ def test_undo_redo_and_discard_my_edits(at: AppTest) -> None:
     at.button(key="undo").click().run()
     assert at.session_state["model"].criteria[0].points == 33  # undo brings the edits back
     assert not at.exception
+
+
+def test_a_level_no_lead_has_is_a_warning_on_the_page(at: AppTest) -> None:
+    _edit(at, {0: {"value": "Sofware, SaaS"}})
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "Sofware" in w.value)
+    assert "which no lead has: did you mean 'Software'?: it scores nothing." in warning

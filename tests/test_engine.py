@@ -8,7 +8,7 @@ import pytest
 
 from model.core import hits as hits_module
 from model.core.dataset import AsOf, Dataset
-from model.core.hits import attribute_mask, build_hits
+from model.core.hits import attribute_mask, build_hits, unknown_levels
 from model.core.scoring import band_index, explain, score, score_bins
 from model.core.spec import ModelError, ScoringModel
 from tests.conftest import tiny_dataset, tiny_model
@@ -507,3 +507,13 @@ def test_non_finite_scores_stay_inside_the_bins() -> None:
     assert counts[0].sum() == 5
     assert counts[0, 0] == 2  # NaN and -inf
     assert counts[0, 100] == 2  # inf and 100
+
+
+def test_a_level_no_lead_has_is_named_with_the_nearest_one() -> None:
+    """'Sofware' never matches and would score nothing in silence: named, with a guess."""
+    rule = {"attribute": "industry", "op": "in", "values": ["Sofware", " SAAS ", "Select"]}
+    m = tiny_model([_crit("soft", 5, rule), _crit("n", 1, {"attribute": "employees",
+                                                          "op": "equals", "value": 7})])  # fmt: skip
+    (line,) = unknown_levels(tiny_dataset(LEADS), m)
+    assert line == ("criterion 'soft' asks for industry 'Sofware', 'Select', which no lead has: "
+                    "did you mean 'Software'?")  # fmt: skip

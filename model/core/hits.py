@@ -21,7 +21,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from model.core.cells import TRIM, TRUTHY
+from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
 from model.core.dataset import NS_PER_DAY, AsOf, Column, Dataset
 from model.core.spec import AttributeRule, Decay, ModelError, ScoringModel
 
@@ -93,6 +93,36 @@ def unknown_event_types(data: Dataset, model: ScoringModel) -> list[str]:
             out.append(
                 f"criterion {c.id!r} counts {', '.join(map(repr, missing))}, which no "
                 f"event in the data has{': ' + hint if hint else ''}"
+            )
+    return out
+
+
+def unknown_levels(data: Dataset, model: ScoringModel) -> list[str]:
+    """One line per criterion asking a text attribute for levels no lead has ('Sofware'
+    for 'Software'): such a level never matches, and nothing else would say so. Levels are
+    compared as the rules compare them: trimmed, case-insensitive; placeholders are blanks."""
+    out = []
+    for c in model.criteria:
+        rule = c.rule
+        if c.on_events or rule.op not in ("equals", "in") or rule.attribute not in data.leads:
+            continue
+        col = data.column(rule.attribute)
+        if col.kind != "text":
+            continue
+        known = {
+            str(v).strip(TRIM).lower(): str(v)
+            for v in col.categories
+            if str(v).strip(TRIM).lower() not in PLACEHOLDERS
+        }
+        wanted = [rule.value] if rule.op == "equals" else list(rule.values or [])
+        missing = [str(w) for w in wanted if str(w).strip(TRIM).lower() not in known]
+        if missing:
+            near = [_nearest(m.strip(TRIM).lower(), set(known)) for m in missing]
+            hint = "; ".join(f"did you mean {known[n]!r}?" for n in near if n)
+            out.append(
+                f"criterion {c.id!r} asks for {rule.attribute} "
+                f"{', '.join(map(repr, missing))}, which no lead has"
+                f"{': ' + hint if hint else ''}"
             )
     return out
 
