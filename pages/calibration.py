@@ -101,14 +101,9 @@ def _backtest_table(rep: CalibrationReport) -> None:
         }
         for b in rep.backtests
     ]
-    st.dataframe(
+    components.table(
         pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in ("ECE", "Brier", "log loss", "Brier of score/100")
-        },
+        decimals=dict.fromkeys(("ECE", "Brier", "log loss", "Brier of score/100"), 3),
     )
     head = rep.backtests[0] if rep.backtests else None
     if head and head["how"] == "time":
@@ -423,15 +418,9 @@ def _evaluation_figures(data: Dataset, result: suggest.Suggestion, as_of) -> Non
         }
         for e in result.evaluations
     ]
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in ("current", "suggested", "unrounded fit", "boosted ceiling")
-        },
-    )
+    shown = pd.DataFrame(rows)
+    measured = ("current", "suggested", "unrounded fit", "boosted ceiling")
+    components.table(shown, decimals=dict.fromkeys([c for c in measured if c in shown], 3))
     if result.headline.how == "time":
         st.caption(
             f"In time order first: {head.description}, as next quarter's leads will be."

@@ -46,21 +46,19 @@ def describe_rule(rule: Rule) -> str:
         return f"{attribute} = {r['value']}"
     if r["op"] == "in":
         return f"{attribute} in {', '.join(str(v) for v in r['values'])}"
-    if r["op"] == "between":
+    if r["op"] in RANGE_WORDS:
         low, high = r.get("low"), r.get("high")
-        if low is None:
-            return f"{attribute} ≤ {_num(high)}"
-        if high is None:
-            return f"{attribute} ≥ {_num(low)}"
-        return f"{attribute} {_num(low)}–{_num(high)}"
-    if r["op"] == "days_since":
-        low, high = r.get("low"), r.get("high")
-        if low is None:
-            return f"{attribute} under {_num(high)} days ago"
-        if high is None:
-            return f"{attribute} {_num(low)}+ days ago"
-        return f"{attribute} {_num(low)}–{_num(high)} days ago"
+        up_to, from_, both = RANGE_WORDS[r["op"]]
+        words = both if low is not None and high is not None else from_ if high is None else up_to
+        return f"{attribute} " + words.format(low=_num(low), high=_num(high))
     return f"{attribute} {r['op'].replace('_', ' ')}"
+
+
+# How a range reads with only a high bound, only a low one, or both.
+RANGE_WORDS = {
+    "between": ("≤ {high}", "≥ {low}", "{low}–{high}"),
+    "days_since": ("under {high} days ago", "{low}+ days ago", "{low}–{high} days ago"),
+}
 
 
 def versioned_columns(revisions: list[Revision]) -> VersionedColumns:
