@@ -60,9 +60,7 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
             hits.raw_counts,
             fit_ev,
             eng_ev,
-            float(model.caps.fit),
-            float(model.caps.engagement),
-            float(min(model.caps.engagement, model.floor)),
+            *_limits(model),
             floor,
             event_fit,
             thresholds,
@@ -186,9 +184,7 @@ def combine(
         fit,
         decayed,
         undecayed,
-        float(model.caps.fit),
-        float(model.caps.engagement),
-        float(min(model.caps.engagement, model.floor)),
+        *_limits(model),
         floor,
         float(model.baseline),
         out,
@@ -210,6 +206,15 @@ def band_index(score: np.ndarray, model: ScoringModel) -> np.ndarray:
     band = np.empty(score.shape, dtype=np.int8)
     _bands(score.ravel(), _thresholds(model), band.ravel())
     return band
+
+
+def _limits(model: ScoringModel) -> tuple[float, float, float]:
+    """The fit cap, the engagement cap and what the decay floor holds engagement up to."""
+    return (
+        float(model.caps.fit),
+        float(model.caps.engagement),
+        float(min(model.caps.engagement, model.floor)),
+    )
 
 
 def _thresholds(model: ScoringModel) -> np.ndarray:
