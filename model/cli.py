@@ -272,7 +272,8 @@ def _load(leads: Path, events: Path | None = None):
     return data
 
 
-def _warn_unknown_events(data, model) -> None:
+def _warn_model(data, model) -> None:
+    """Event types and attribute levels the model names that the data lacks, on stderr."""
     from model import services
 
     for line in services.model_warnings(data, model):
@@ -454,7 +455,7 @@ def _score(args: argparse.Namespace) -> int:
         return 0
     data = _load(leads, events)
     as_of = _as_of(args.as_of, data)
-    _warn_unknown_events(data, model)
+    _warn_model(data, model)
     frame = services.score_dataset(data, model, as_of)
     if args.out:
         inert_frame(frame).to_csv(args.out, index=False, lineterminator="\n")
@@ -479,7 +480,7 @@ def _replay(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of, full)
     data = services.at_decision(full, as_of)
     for m in models.values():
-        _warn_unknown_events(full, m)
+        _warn_model(full, m)
     reports = {
         k: services.replay_report(data, m, as_of, width=args.bucket) for k, m in models.items()
     }
@@ -513,7 +514,7 @@ def _closed_replay(args: argparse.Namespace):
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
     data = services.at_decision(full, as_of)
-    _warn_unknown_events(full, model)
+    _warn_model(full, model)
     return model, data, build_hits(data, model, as_of), as_of
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.analysis import replay
+from model.analysis import replay, verdicts
 from model.analysis.replay import Report
 from model.core.dataset import AsOf, Dataset, existing_at
 from model.core.hits import Hits, build_hits, unknown_event_types, unknown_levels
@@ -122,23 +122,32 @@ def replay_report(
 @dataclass(frozen=True)
 class Comparison:
     """Two models on the same history: each one's report, the summary side by side (on
-    every closed lead, and on the newest closed leads when the data has dates) and the
-    leads that change band."""
+    every closed lead, and on the newest closed leads when the data has dates), the leads
+    that change band, and the verdict in words."""
 
     a: Report
     b: Report
     summary: pd.DataFrame
     newest: pd.DataFrame | None
     migration: pd.DataFrame
+    verdict: str
 
 
 def compare(
-    a: Report, b: Report, model_a: ScoringModel, model_b: ScoringModel, data: Dataset
+    a: Report,
+    b: Report,
+    model_a: ScoringModel,
+    model_b: ScoringModel,
+    data: Dataset,
+    *,
+    names: tuple[str, str] = ("A", "B"),
 ) -> Comparison:
-    """Model A against model B, from their reports on the same data and decision moment."""
+    """Model A against model B, from their reports on the same data and decision moment
+    (`names`: what the verdict calls them)."""
     newest = replay.compare_summary(a, b, data=data) if data.has_dates else None
     migration = replay.band_migration(a.scores, b.scores, data.outcome, model_a, model_b)
-    return Comparison(a, b, replay.compare_summary(a, b), newest, migration)
+    said = verdicts.compare(data, a, model_a, b, model_b, names=names)
+    return Comparison(a, b, replay.compare_summary(a, b), newest, migration, said)
 
 
 # ---------------------------------------------------------------------------- revisions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model import charts, format, services
+from model import charts, format
 from model.analysis import replay, verdicts
 from model.core.dataset import OPEN
 from model.core.spec import ModelError
@@ -95,10 +95,8 @@ def main() -> None:
     if "B" not in reports:
         st.info(verdicts.single(rep_a), icon=":material/gavel:")
     if "B" in reports:
-        compared = services.compare(rep_a, reports["B"], model_a, model_b, data)
-        st.info(
-            verdicts.compare(data, rep_a, model_a, reports["B"], model_b), icon=":material/gavel:"
-        )
+        compared = caches.comparison(data, model_a, model_b, as_of, width=width)
+        st.info(compared.verdict, icon=":material/gavel:")
         table = compared.summary.rename(columns=replay.SUMMARY_LABELS)
         st.dataframe(
             table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :]).format(

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from model import format, services
-from model.analysis import replay, verdicts
+from model.analysis import replay
 from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
@@ -149,14 +149,10 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         st.dataframe(notes, hide_index=True, width="stretch")
     st.markdown("**3. Replay: live vs candidate** on the same history")
     if candidate is not None:
-        rep_b = caches.report(data, candidate.model, as_of)
-        compared = services.compare(rep_live, rep_b, live.model, candidate.model, data)
         names = (f"live {live.label}", f"candidate {candidate.label}")
-        st.info(
-            verdicts.compare(data, rep_live, live.model, rep_b, candidate.model, names=names),
-            icon=":material/gavel:",
-        )
-        table = compared.summary
+        compared = caches.comparison(data, live.model, candidate.model, as_of, names=names)
+        st.info(compared.verdict, icon=":material/gavel:")
+        table = compared.summary.copy()  # cached: relabelled on a copy
         table.index = [f"live {live.label}", f"candidate {candidate.label}", "candidate − live"]
         shares = ["wins in top 10 %", "wins in top 20 %"]
         st.dataframe(
@@ -170,7 +166,7 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
             " A candidate worth making live ranks wins higher: more AUC, more lift."
         )
         if compared.newest is not None:
-            recent = compared.newest
+            recent = compared.newest.copy()
             recent.index = table.index
             st.markdown(f"On {replay.newest_caption(data)}")
             st.dataframe(

@@ -83,6 +83,7 @@ def test_compare_two_models_on_the_demo(demo_dataset) -> None:
     )
     assert got.newest is not None  # the demo has dates: the newest closed leads too
     assert int(got.migration["leads"].sum()) == demo_dataset.n_leads
+    assert f"{rep_a.summary['auc']:.3f}" in got.verdict  # the sentence names the page's figures
 
 
 def test_score_dataset_gives_one_row_per_lead(demo_dataset) -> None:
