@@ -65,7 +65,10 @@ def main() -> None:
     now, then = _sweep_row(sweep, current_t), _sweep_row(sweep, proposed_t)
 
     moved = proposed_t != current_t
-    st.info(verdicts.thresholds(sweep, current_t, proposed_t), icon=":material/gavel:")
+    st.info(
+        verdicts.thresholds(sweep, current_t, proposed_t, weekly=data.has_dates),
+        icon=":material/gavel:",
+    )
 
     def delta(text: str) -> str | None:
         return text if moved else None

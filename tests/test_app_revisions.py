@@ -170,7 +170,7 @@ def test_overdue_review_banner_and_checklist(reviewed_store, open_app) -> None:
     replay_table, newest = [d.value for d in at.dataframe if "ROC AUC" in d.value.columns]
     assert list(replay_table.index) == ["live v1", "candidate v2", "candidate − live"]
     verdict = next(i.value for i in at.info if "rank" in i.value)
-    assert "live v1" in verdict
+    assert "live v1" in verdict.lower()
     assert "candidate v2" in verdict
     assert list(newest.index) == list(replay_table.index)  # the newest leads, beside
     assert any(m.value.startswith("On the newest 30% of closed leads") for m in at.markdown)

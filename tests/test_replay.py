@@ -199,7 +199,7 @@ def test_verdicts_say_which_model_is_better_in_words(demo_dataset, model) -> Non
     assert f"{a.summary['auc']:.3f} against {b.summary['auc']:.3f}" in text
     assert "leads a week to sales" in text
     alike = verdicts.compare(demo_dataset, a, model, a, model, names=("live v1", "candidate v2"))
-    assert alike.startswith("live v1 and candidate v2 rank the closed leads alike")
+    assert alike.startswith("Live v1 and candidate v2 rank the closed leads alike")
     assert "both send" in alike
     sweep = replay.threshold_sweep(demo_dataset, a.scores)
     moved = verdicts.thresholds(sweep, 75, 65)
@@ -207,3 +207,28 @@ def test_verdicts_say_which_model_is_better_in_words(demo_dataset, model) -> Non
     assert moved.startswith("Moving the line from 75 to 65 sends ")
     assert f"({at.loc[65, 'per_week']:.1f} instead of {at.loc[75, 'per_week']:.1f})" in moved
     assert "fewer wins go to nurture" in moved
+
+
+def test_verdicts_on_data_without_dates_count_leads_in_all(demo_dataset, model) -> None:
+    """Without created dates there is no pace a week (the bank marketing set): the verdict
+    counts the leads sent in all, with thousands separators, and says when one model sends
+    none rather than comparing a win rate with a dash."""
+    import dataclasses
+
+    from model.analysis import verdicts
+
+    data = dataclasses.replace(demo_dataset, has_dates=False)
+    silent = model.model_copy(  # zero points: every lead scores 0, none goes to sales
+        update={"criteria": [c.model_copy(update={"points": 0}) for c in model.criteria]}
+    )
+    a, b = (replay.report(data, build_hits(data, m, AsOf()), m) for m in (silent, model))
+    text = verdicts.compare(
+        data, a, silent, b, model, names=("the starter model", "the suggested model")
+    )
+    assert text.startswith("The suggested model ranks")  # a sentence starts with a capital
+    assert "leads in all to sales" in text
+    assert "a week" not in text
+    sent = int((b.scores.score >= model.sales_ready_threshold).sum())
+    assert f"({sent:,} against 0)" in text
+    assert "; the suggested model wins " in text
+    assert "against –" not in text

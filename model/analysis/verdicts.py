@@ -41,24 +41,32 @@ def compare(
             f"{max(auc_a, auc_b):.3f} against {min(auc_a, auc_b):.3f} (95 % interval of "
             f"{names[1]} − {names[0]}: {_signed(low)} to {_signed(high)})."
         )
-    return f"{ranking} {_routing(data, a, model_a, b, model_b, names)}"
+    return f"{ranking[0].upper()}{ranking[1:]} {_routing(data, a, model_a, b, model_b, names)}"
 
 
 def _routing(data, a, model_a, b, model_b, names) -> str:
-    ra = _at_line(data, a, model_a)
-    rb = _at_line(data, b, model_b)
-    more = rb["per_week"] - ra["per_week"]
+    weekly = data.has_dates
+    ra, rb = _at_line(data, a, model_a), _at_line(data, b, model_b)
+    (na, unit), (nb, _) = _volume(ra, weekly), _volume(rb, weekly)
+    more = nb - na
     if abs(more) < 0.05:
-        volume = f"both send {ra['per_week']:.1f} leads a week to sales"
+        volume = f"both send {_leads(na, weekly)} leads {unit} to sales"
     else:
         volume = (
-            f"{names[1]} sends {abs(more):.1f} {'more' if more > 0 else 'fewer'} leads a week to "
-            f"sales than {names[0]} ({rb['per_week']:.1f} against {ra['per_week']:.1f})"
+            f"{names[1]} sends {_leads(abs(more), weekly)} {'more' if more > 0 else 'fewer'} "
+            f"leads {unit} to sales than {names[0]} ({_leads(nb, weekly)} against "
+            f"{_leads(na, weekly)})"
         )
+    if na and nb:
+        wins = f", winning {percent(rb['win_rate'])} of them against {percent(ra['win_rate'])}"
+    elif na or nb:
+        sender, row = (names[1], rb) if nb else (names[0], ra)
+        wins = f"; {sender} wins {percent(row['win_rate'])} of those it sends"
+    else:
+        wins = ""
     return (
         f"At their sales-ready lines ({model_a.sales_ready_threshold} and "
-        f"{model_b.sales_ready_threshold}) {volume}, winning {percent(rb['win_rate'])} of "
-        f"them against {percent(ra['win_rate'])}."
+        f"{model_b.sales_ready_threshold}) {volume}{wins}."
     )
 
 
@@ -67,21 +75,33 @@ def _at_line(data: Dataset, rep: Report, model: ScoringModel) -> pd.Series:
     return sweep.set_index("threshold").loc[model.sales_ready_threshold]
 
 
-def thresholds(sweep: pd.DataFrame, current: int, proposed: int) -> str:
-    """What moving the sales-ready line from `current` to `proposed` changes, in words."""
+def _volume(row: pd.Series, weekly: bool) -> tuple[float, str]:
+    """Leads sent to sales at a line: a week when the data has dates (so a pace exists),
+    else in all."""
+    return (float(row["per_week"]), "a week") if weekly else (float(row["sales_ready"]), "in all")
+
+
+def _leads(x: float, weekly: bool) -> str:
+    return f"{x:,.1f}" if weekly else f"{x:,.0f}"
+
+
+def thresholds(sweep: pd.DataFrame, current: int, proposed: int, *, weekly: bool = True) -> str:
+    """What moving the sales-ready line from `current` to `proposed` changes, in words
+    (`weekly`: the data has dates, so leads are counted a week, else in all)."""
     rows = sweep.set_index("threshold")
     now, then = rows.loc[current], rows.loc[proposed]
+    (n_now, unit), (n_then, _) = _volume(now, weekly), _volume(then, weekly)
     if current == proposed:
         return (
-            f"At {current}, sales gets {now['per_week']:.1f} leads a week and wins "
+            f"At {current}, sales gets {_leads(n_now, weekly)} leads {unit} and wins "
             f"{percent(now['win_rate'])} of them; {int(now['missed_wins']):,} wins go to nurture."
         )
     lower = proposed < current
     wins = int(now["missed_wins"] - then["missed_wins"])
     return (
         f"Moving the line from {current} to {proposed} sends "
-        f"{abs(then['per_week'] - now['per_week']):.1f} {'more' if lower else 'fewer'} leads a "
-        f"week to sales ({then['per_week']:.1f} instead of {now['per_week']:.1f}), winning "
+        f"{_leads(abs(n_then - n_now), weekly)} {'more' if lower else 'fewer'} leads {unit} to "
+        f"sales ({_leads(n_then, weekly)} instead of {_leads(n_now, weekly)}), winning "
         f"{percent(then['win_rate'])} of them instead of {percent(now['win_rate'])}; "
         + (
             f"{abs(wins):,} {'fewer' if wins > 0 else 'more'} wins go to nurture."
