@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from model import charts, format, services
-from model.analysis import summaries
+from model.analysis import picks, summaries
 from model.analysis.calibration import Calibration
 from model.core import scoring, tables
 from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.export import sqlgen
 from model.store import columns as versions
-from ui import caches, components, revision_panel, sidebar, state
+from ui import caches, components, revision_panel, rule_builder, sidebar, state
 
 DECAY_MODES = {"none": "No decay", "half_life": "Half-life", "linear": "Linear"}
 
@@ -64,9 +64,12 @@ def _rows(key: str, table, base: ScoringModel) -> pd.DataFrame:
     return kept[key] if key in kept else table(base)
 
 
-def _criteria_editor(attributes: list[str], event_types: tuple[str, ...]) -> pd.DataFrame:
+def _criteria_editor(data) -> pd.DataFrame:
+    """The criteria table; attributes and event types are picked from the data's own."""
     base = st.session_state["editor_base"]
     used = {c.rule.attribute for c in base.criteria if not c.on_events}
+    used_events = [t for c in base.criteria if c.on_events for t in c.rule.events]
+    attributes, events = data.attributes, picks.event_counts(data)
     return st.data_editor(
         _rows("criteria_rows", tables.criteria_table, base),
         height=460,
@@ -90,10 +93,11 @@ def _criteria_editor(attributes: list[str], event_types: tuple[str, ...]) -> pd.
             ),
             "low": st.column_config.TextColumn("low", help="between: a number or YYYY-MM-DD"),
             "high": st.column_config.TextColumn("high", help="between: a number or YYYY-MM-DD"),
-            "events": st.column_config.TextColumn(
+            "events": st.column_config.MultiselectColumn(
                 "events",
-                help="count: event types separated by commas. In this data: "
-                + ", ".join(event_types),
+                options=list(dict.fromkeys([*events, *used_events])),
+                format_func=lambda t: f"{t} ({events[t]:,})" if t in events else f"{t} (none)",
+                help="count: the event types it counts (events of each in this data)",
             ),
             "max_count": st.column_config.NumberColumn(
                 "max count", min_value=0, help="count at most this many (after decay)"
@@ -275,11 +279,12 @@ def _editors(data, as_of) -> bool:
         f"all {data.n_leads:,} leads, {as_of.describe()}."
     )
     history = st.container()  # above the tables, drawn once this edit is in the history
-    criteria = _criteria_editor(data.attributes, data.event_types)
+    rule_builder.draw(data, st.session_state["model"], as_of)
+    criteria = _criteria_editor(data)
     bands, caps, decay = _settings_and_bands()
     st.session_state["editor_shown"] = {"criteria_rows": criteria, "band_rows": bands}
     try:
-        candidate = tables.model_from_tables(
+        draft = tables.draft_from_tables(
             criteria,
             bands,
             name=st.session_state["model_name"] or "Scoring model",
@@ -287,13 +292,19 @@ def _editors(data, as_of) -> bool:
             decay=decay,
             baseline=st.session_state.get("baseline", 0.0),
         )
-        caches.hits(data, candidate, as_of)  # rules on unknown columns fail here
-        st.session_state["model"] = candidate
-        state.remember(candidate)
-        valid = True
+        caches.hits(data, draft.model, as_of)  # rules on unknown columns fail here
+        st.session_state["model"] = draft.model
+        state.remember(draft.model)
+        valid = not draft.left_out
     except ModelError as exc:
         st.error(f"Not applied: {exc}. The preview below still shows the last valid model.")
-        valid = False
+        draft, valid = None, False
+    for line in draft.left_out if draft else ():
+        st.warning(
+            f"{line[0].upper()}{line[1:]}. The other edits apply; saving waits until this "
+            "row is complete or deleted.",
+            icon=":material/edit_note:",
+        )
     with history:
         _history_buttons()
     return valid

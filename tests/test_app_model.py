@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from model.analysis import picks
 from model.core.spec import default_model
+from model.ingest.catalog import load_dataset
 from tests.conftest import column_format
 
 EDITOR = "criteria_editor_0"
@@ -61,18 +63,55 @@ def test_points_edit_changes_band_counts(at: AppTest) -> None:
     assert at.session_state["model"].criteria[0].points == 40
 
 
-def test_invalid_edit_shows_error_and_keeps_last_valid_model(at: AppTest) -> None:
-    _edit(at, {0: {"points": 40}})
-    valid = _bands(at)
+def test_an_invalid_row_is_left_out_and_blocks_nothing_but_the_save(at: AppTest) -> None:
     _edit(at, {0: {"points": 40}, 2: {"op": "between", "low": "5000", "high": "200"}})
     assert not at.exception
-    assert len(at.error) == 1
+    assert not at.error
+    warning = next(w.value for w in at.warning if "is left out" in w.value)
+    assert warning.startswith("Criterion '200-5,000 employees' is left out until it is complete")
+    assert "'low' (5000.0) is above 'high' (200.0)" in warning
+    model = at.session_state["model"]
+    assert model.criteria[0].points == 40  # the other edit applies,
+    assert "mid_market" not in [c.id for c in model.criteria]  # without the row left out
+    assert at.button(key="save_revision_button").disabled  # which a save would lose
+
+
+def test_a_model_wide_error_keeps_the_last_valid_model(at: AppTest) -> None:
+    _edit(at, {0: {"points": 40}})
+    valid = _bands(at)
+    at.session_state["bands_editor_0"] = {
+        "edited_rows": {1: {"min_score": 75}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
     message = at.error[0].value
-    assert "criterion 'mid_market'" in message
-    assert "'low' (5000.0) is above 'high' (200.0)" in message
+    assert "bands 'A' and 'B' both start at 75" in message
     assert "last valid model" in message
     pd.testing.assert_frame_equal(_bands(at), valid)
     assert at.session_state["model"].criteria[0].points == 40
+
+
+def test_half_filled_new_rows_say_what_they_lack_in_words(at: AppTest) -> None:
+    rows = [
+        {"id": "webinar", "label": "Webinar", "group": "engagement", "points": 5},
+        {"id": "size", "label": "Size", "group": "fit", "points": 5, "op": "between"},
+        {"label": "Demo", "group": "engagement", "points": 9, "op": "count"},
+    ]
+    at.session_state[EDITOR] = {
+        "edited_rows": {0: {"points": 33}},
+        "added_rows": rows,
+        "deleted_rows": [],
+    }
+    at.run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "'Webinar' is left out until it is complete: pick what it reads" in warnings
+    assert "'Size' is left out until it is complete: pick the attribute it reads" in warnings
+    assert "'Demo' is left out until it is complete: pick the event types it counts" in warnings
+    assert "List should have" not in warnings
+    assert at.session_state["model"].criteria[0].points == 33
+    assert not at.error
 
 
 def test_unknown_attribute_is_named(at: AppTest) -> None:
@@ -239,14 +278,14 @@ def test_an_invalid_edit_and_the_revision_being_edited_survive_a_page_switch(at:
     at.text_input(key="note_input").input("first")
     at.button(key="save_revision_button").click().run()
     _edit(at, {0: {"value": ""}, 1: {"points": 7}})
-    assert any("Not applied" in e.value for e in at.error)
+    assert any("is left out until it is complete" in w.value for w in at.warning)
     at.switch_page("pages/replay.py").run()
     at.switch_page("pages/model.py").run()
     assert not at.exception
     table = at.data_editor[0].value
     assert table.loc[1, "points"] == 7  # the edits are still on screen,
     assert table.loc[0, "value"] in ("", None)
-    assert any("Not applied" in e.value for e in at.error)  # the invalid one too
+    assert any("is left out" in w.value for w in at.warning)  # the invalid one too
     assert at.session_state["editor_parent"] == ("B2B inbound", 1)  # still editing v1
 
 
@@ -298,3 +337,58 @@ def test_a_level_no_lead_has_is_a_warning_on_the_page(at: AppTest) -> None:
     assert not at.exception
     warning = next(w.value for w in at.warning if "Sofware" in w.value)
     assert "which no lead has: did you mean 'Software'?: it scores nothing." in warning
+
+
+def test_the_rule_builder_adds_one_complete_criterion(at: AppTest) -> None:
+    """Pick-lists come from the data with counts; the live count is the leads the rule
+    hits and their win rate; the new row lands complete, the other edits untouched."""
+    _edit(at, {0: {"points": 33}})
+    at.button(key="builder_open_button").click().run()
+    assert at.button(key="builder_add").disabled  # nothing picked yet
+    at.radio(key="add_reads").set_value("events").run()
+    events = at.multiselect(key="add_events")
+    assert events.options[0].startswith("email_open_info (")  # most frequent first, counted
+    events.set_value(["pricing_page_view"]).run()
+    at.text_input(key="add_label").input("Visited pricing").run()
+    at.number_input(key="add_points").set_value(12).run()
+    live = next(i.value for i in at.info if i.value.startswith("Hits"))
+    assert "of 20,000 leads" in live
+    assert "were won, against" in live
+    at.button(key="builder_add").click().run()
+    assert not at.exception
+    model = at.session_state["model"]
+    added = model.criteria[-1]
+    assert (added.id, added.label, added.group, added.points) == (
+        "visited_pricing",
+        "Visited pricing",
+        "engagement",
+        12,
+    )
+    assert added.rule.events == ["pricing_page_view"]
+    assert model.criteria[0].points == 33  # the edit made before is still there
+    assert any("Added 'Visited pricing' (+12 points)" in s.value for s in at.success)
+    table = at.data_editor[0].value
+    assert table.iloc[-1]["events"] == ["pricing_page_view"]
+
+
+def test_the_rule_builder_offers_levels_with_counts_and_counts_the_hits(
+    at: AppTest, app_demo_dir: Path
+) -> None:
+
+    at.button(key="builder_open_button").click().run()
+    at.selectbox(key="add_attribute").set_value("industry").run()
+    at.selectbox(key="add_op_text").set_value("in").run()
+    levels = at.multiselect(key="add_levels_industry")
+    assert any(o.startswith("Software (") and o.endswith(")") for o in levels.options)
+    levels.set_value(["Software", "SaaS"]).run()
+    live = next(i.value for i in at.info if i.value.startswith("Hits"))
+    data = load_dataset(app_demo_dir)
+    hit = int(live.split("**")[1].replace(",", ""))
+    counts = picks.level_counts(data, "industry")
+    assert hit == counts["Software"] + counts["SaaS"]  # an attribute rule ignores the as-of
+    at.button(key="builder_add").click().run()
+    added = at.session_state["model"].criteria[-1]
+    assert added.rule.op == "in"
+    assert added.rule.values == ["Software", "SaaS"]
+    assert added.group == "fit"
+    assert added.label == "industry is one of"

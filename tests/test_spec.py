@@ -98,10 +98,13 @@ def test_unknown_top_level_field_is_refused() -> None:
             [{"name": "A", "min_score": 0}, {"name": "B", "min_score": 50, "sales_ready": True}],
             "ordered from highest to lowest",
         ),
-        ([{"name": "A", "min_score": 60}, {"name": "B", "min_score": 0}], "sales_ready"),
+        (
+            [{"name": "A", "min_score": 60}, {"name": "B", "min_score": 0}],
+            "mark at least one band as sales-ready",
+        ),
         (
             [{"name": "A", "min_score": 60}, {"name": "B", "min_score": 0, "sales_ready": True}],
-            "above a sales_ready band",
+            "is above the sales-ready band 'B'",
         ),
         (
             [{"name": "A", "min_score": 101, "sales_ready": True}, {"name": "B", "min_score": 0}],

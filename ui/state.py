@@ -7,9 +7,11 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from model.core.spec import ScoringModel, default_model
+from model.core import tables
+from model.core.spec import ScoringModel, default_model, parse_model
 from model.ingest import demo
 from model.store.revisions import Revision, RevisionStore
 
@@ -157,3 +159,29 @@ def rebase_editor() -> None:
     if editor not in st.session_state and shown is not None:
         st.session_state["editor_rows"] = shown
         st.session_state["editor_version"] += 1
+
+
+def shown_criterion_ids() -> set[str]:
+    """The ids in the criteria table as last drawn, complete rows or not."""
+    shown = st.session_state.get("editor_shown") or {}
+    rows = shown.get("criteria_rows")
+    return set() if rows is None else {str(i) for i in rows["id"].dropna()}
+
+
+def add_criterion_row(criterion: dict) -> None:
+    """Append one complete criterion to the criteria table as the room sees it (its other
+    rows, edits and half-filled ones included, stay as they are)."""
+    one = parse_model(
+        {"criteria": [criterion], "bands": [{"name": "all", "min_score": 0, "sales_ready": True}]}
+    )
+    base = st.session_state["editor_base"]
+    shown = st.session_state.get("editor_shown") or {
+        "criteria_rows": tables.criteria_table(base),
+        "band_rows": tables.bands_table(base),
+    }
+    rows = pd.concat([shown["criteria_rows"], tables.criteria_table(one)], ignore_index=True)
+    st.session_state["editor_rows"] = st.session_state["editor_shown"] = {
+        **shown,
+        "criteria_rows": rows,
+    }
+    st.session_state["editor_version"] += 1

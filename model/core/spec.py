@@ -194,15 +194,28 @@ class ScoringModel(_Strict):
         if len(set(names)) != len(names):
             raise ValueError("band names must be unique")
         mins = [b.min_score for b in self.bands]
-        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+        same = sorted({m for m in mins if mins.count(m) > 1})
+        if same:
+            both = [f"'{b.name}'" for b in self.bands if b.min_score == same[0]]
+            raise ValueError(
+                f"bands {' and '.join(both)} both start at {same[0]}: each band needs a "
+                "score of its own (bands are ordered from highest to lowest)"
+            )
+        if mins != sorted(mins, reverse=True):
             raise ValueError(f"bands must be ordered from highest to lowest min_score, got {mins}")
         if mins[-1] != 0:
             raise ValueError(f"the lowest band must start at 0, got {mins[-1]}")
         ready = [b.sales_ready for b in self.bands]
         if not any(ready):
-            raise ValueError("mark at least one band as sales_ready")
+            raise ValueError("mark at least one band as sales-ready (the ones handed to sales)")
         if ready != sorted(ready, reverse=True):
-            raise ValueError("every band above a sales_ready band must be sales_ready too")
+            low = next(b for b in reversed(self.bands) if b.sales_ready)
+            high = next(b for b in self.bands if not b.sales_ready)
+            raise ValueError(
+                f"band '{high.name}' (from {high.min_score}) is above the sales-ready band "
+                f"'{low.name}' (from {low.min_score}) but is not sales-ready itself: mark it "
+                f"sales-ready, or give it a score below {low.min_score}"
+            )
         return self
 
     @property

@@ -7,6 +7,7 @@ validated ScoringModel or raises ModelError naming the criterion and the field.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,7 +24,8 @@ OPS = ["equals", "in", "between", "days_since", "is_true", "is_missing", "is_fil
 
 
 def criteria_table(model: ScoringModel) -> pd.DataFrame:
-    """One row per criterion; list values and event types as comma-separated text."""
+    """One row per criterion; list values as comma-separated text, event types as a list
+    (the editor's multiselect)."""
     rows = []
     for c in model.criteria:
         r = c.rule.model_dump(mode="json")
@@ -41,13 +43,13 @@ def criteria_table(model: ScoringModel) -> pd.DataFrame:
                 "value": None if value is None else str(value),
                 "low": _text(r.get("low")),
                 "high": _text(r.get("high")),
-                "events": ", ".join(r["events"]) if "events" in r else None,
+                "events": list(r.get("events", [])),
                 "max_count": r.get("max_count"),
                 "note": c.note,
             }
         )
     frame = pd.DataFrame(rows, columns=CRITERIA_COLUMNS)
-    text = ["attribute", "op", "value", "low", "high", "events", "note"]
+    text = ["attribute", "op", "value", "low", "high", "note"]
     frame[text] = frame[text].fillna("").astype(object)  # blank cells, not "None"
     frame["points"] = frame["points"].astype("float64")
     frame["max_count"] = frame["max_count"].astype("float64")
@@ -56,6 +58,66 @@ def criteria_table(model: ScoringModel) -> pd.DataFrame:
 
 def bands_table(model: ScoringModel) -> pd.DataFrame:
     return pd.DataFrame([b.model_dump() for b in model.bands], columns=BAND_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The model the edited tables make, and the criterion rows left out of it because they
+    are not complete yet (one sentence each), so that a half-filled row blocks nothing."""
+
+    model: ScoringModel
+    left_out: tuple[str, ...] = ()
+
+
+def draft_from_tables(criteria: pd.DataFrame, bands: pd.DataFrame, **settings: Any) -> Draft:
+    """The model from the complete rows; each incomplete or invalid criterion row is left
+    out with a sentence saying what it lacks. Band and model-wide errors still raise."""
+    kept, left_out = [], []
+    for i, row in enumerate(_records(criteria)):
+        if not _filled(row):
+            continue
+        problem = _row_problem(row, i)
+        if problem:
+            left_out.append(problem)
+        else:
+            kept.append(row)
+    frame = pd.DataFrame(kept, columns=CRITERIA_COLUMNS)
+    return Draft(model_from_tables(frame, bands, **settings), tuple(left_out))
+
+
+def _row_problem(row: dict[str, Any], i: int) -> str | None:
+    """Why one criterion row cannot score yet, in the room's words, or None."""
+    name = row.get("label") or row.get("id") or f"row {i + 1}"
+    lacking = _lacking(row)
+    if lacking is None:
+        try:
+            parse_model({"criteria": [_criterion(row, i)], "bands": [_ANY_BAND]})
+        except ModelError as exc:
+            lacking = str(exc).split(": ", 1)[-1]
+    if lacking is None:
+        return None
+    return f"criterion '{name}' is left out until it is complete: {lacking}"
+
+
+_ANY_BAND = {"name": "all", "min_score": 0, "sales_ready": True}
+
+
+def _lacking(row: dict[str, Any]) -> str | None:
+    """What a half-filled row still needs, before pydantic would say it less plainly."""
+    op = row.get("op") or ("count" if row.get("events") else None)
+    if op is None:
+        return "pick what it reads: an attribute and an op, or the events it counts"
+    if op == "count":
+        return None if _split(row.get("events")) else "pick the event types it counts"
+    if not row.get("attribute"):
+        return f"pick the attribute it reads with '{op}'"
+    if op == "equals" and row.get("value") is None:
+        return "type the value the attribute equals"
+    if op == "in" and not _split(row.get("value")):
+        return "type the values it is in, separated by commas"
+    if op in ("between", "days_since") and row.get("low") is None and row.get("high") is None:
+        return "give a low bound, a high bound or both"
+    return None
 
 
 def model_from_tables(
@@ -87,9 +149,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _clean(value: Any) -> Any:
-    """Blank cells (None, NaN, empty or whitespace text) become None."""
+    """Blank cells (None, NaN, empty or whitespace text, an empty pick) become None; a
+    multiselect cell becomes a list of text."""
     if value is None:
         return None
+    if hasattr(value, "__len__") and not isinstance(value, str | bytes | dict):
+        return [str(v) for v in value] or None
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, str):
@@ -145,9 +210,11 @@ def _band(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _split(text: Any) -> list[str]:
+    """Comma-separated text, or a list from a multiselect cell, as clean parts."""
     if text is None:
         return []
-    return [part.strip() for part in str(text).split(",") if part.strip()]
+    parts = text if isinstance(text, list | tuple) else str(text).split(",")
+    return [str(part).strip() for part in parts if str(part).strip()]
 
 
 def _scalar(text: Any) -> Any:
