@@ -2,9 +2,18 @@
 
 import streamlit as st
 
-from ui import caches, sidebar, state
+st.set_page_config(
+    page_title="Lead Scoring Studio",
+    page_icon=":dart:",
+    layout="wide",
+    # folded away while presenting: the room sees the page, the arrow opens the sidebar
+    initial_sidebar_state="collapsed" if st.session_state.get("presentation") else "auto",
+)
+# On a cold server the first imports (numba, pandas, plotly) take seconds: say so at once
+# instead of a grey page.
+with st.spinner("Starting the scoring engine (the first visit after a start only)…"):
+    from ui import caches, sidebar, state
 
-st.set_page_config(page_title="Lead Scoring Studio", page_icon=":dart:", layout="wide")
 state.init_state(caches.store())
 state.keep_widget_values()
 page = st.navigation(

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from model.core.dataset import OUTCOMES
 from model.core.scoring import Explanation
 from model.core.spec import ScoringModel
-from model.format import human_count, percent
+from model.format import count, percent
 
 # One colour per outcome word (core.dataset.OUTCOMES), the same on every chart.
 OUTCOME_COLOURS = dict(zip(OUTCOMES, ("#1b9e77", "#d95f02", "#a6a6a6"), strict=True))
@@ -172,7 +172,7 @@ def figure_bucket_win_rate(tables: dict[str, pd.DataFrame]) -> go.Figure:
                     "arrayminus": (rate - t["low"]).fillna(0).tolist(),
                 },
                 "customdata": t["leads"].tolist(),
-                "text": [human_count(n) for n in t["leads"]],
+                "text": [count(n) for n in t["leads"]],
                 "textposition": "inside",
                 "insidetextanchor": "start",
                 "hovertemplate": "%{x}: %{y:.1%} of %{customdata:,} closed leads<extra></extra>",
@@ -189,13 +189,14 @@ def figure_bucket_win_rate(tables: dict[str, pd.DataFrame]) -> go.Figure:
     return go.Figure({"data": bars, "layout": layout})
 
 
-def figure_grade_matrix(grid: pd.DataFrame) -> go.Figure:
-    """Fit grade x engagement grade heat map of win rate, with closed-lead counts."""
+def figure_grade_matrix(grid: pd.DataFrame, *, zmax: float | None = None) -> go.Figure:
+    """Fit grade x engagement grade heat map of win rate, with closed-lead counts; two
+    matrices shown side by side pass the same `zmax` so one colour means one win rate."""
     fits, engs = grid["fit"].unique(), grid["engagement"].unique()
     rate = grid["win_rate"].to_numpy().reshape(len(fits), len(engs))  # rows come fit-major
     leads = grid["leads"].to_numpy().reshape(len(fits), len(engs))
     text = [
-        [f"{percent(r)}<br>{human_count(n)} leads" for r, n in zip(rr, nn, strict=True)]
+        [f"{percent(r)}<br>{count(n)} leads" for r, n in zip(rr, nn, strict=True)]
         for rr, nn in zip(rate, leads, strict=True)
     ]
     heat = {
@@ -206,6 +207,8 @@ def figure_grade_matrix(grid: pd.DataFrame) -> go.Figure:
         "text": text,
         "texttemplate": "%{text}",
         "colorscale": "Greens",
+        "zmin": 0,
+        "zmax": zmax if zmax else None,
         "colorbar": {"title": {"text": "win rate"}, "tickformat": ".0%"},
         "hoverinfo": "text",
     }
@@ -371,7 +374,7 @@ def figure_reliability(calibrated: pd.DataFrame, baseline: pd.DataFrame) -> go.F
                 "name": label,
                 "x": frame["predicted"].tolist(),
                 "y": frame["observed"].tolist(),
-                "text": [human_count(n) for n in frame["leads"]],
+                "text": [count(n) for n in frame["leads"]],
                 "textposition": "top left",
                 "textfont": {"size": 10, "color": colour},
                 "marker": {"color": colour, "size": 9},
@@ -449,7 +452,7 @@ def figure_group_win_rate(table: pd.DataFrame) -> go.Figure:
             "array": (table["high"] - table["win_rate"]).tolist(),
             "arrayminus": (table["win_rate"] - table["low"]).tolist(),
         },
-        "text": [human_count(n) for n in table["closed"]],
+        "text": [count(n) for n in table["closed"]],
         "textposition": "inside",
         "insidetextanchor": "start",
         "hovertemplate": "%{x}<br>win rate %{y:.1%}<br>%{text} closed<extra></extra>",

@@ -1,8 +1,14 @@
-"""Numbers for people: 1.2k leads, 18.4 %, $2.0M; a dash where there is no number."""
+"""Numbers for people: 20,000 leads, 18.4 %, $2.0M; a dash where there is no number."""
 
 from __future__ import annotations
 
 import math
+
+
+def count(n: float) -> str:
+    """A count of leads or events as people read it aloud: 20000 -> '20,000', the same
+    on every card, table and chart."""
+    return f"{n:,.0f}"
 
 
 def human_count(n: float) -> str:

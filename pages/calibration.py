@@ -146,7 +146,7 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
     components.leak_warnings(leaks)
     _metrics(rep)
     _backtest_table(rep)
-    st.plotly_chart(
+    components.chart(
         charts.figure_reliability(rep.reliability, rep.baseline_reliability), width="stretch"
     )
     st.caption(
@@ -271,14 +271,14 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
     cols[2].metric("Open pipeline value", format.money(result.pipeline_value))
     cols[3].metric(
         "Open leads",
-        format.human_count(result.open_leads),
+        format.count(result.open_leads),
         f"{result.without_value:,} without a value" if result.without_value else None,
         delta_color="off",
         delta_arrow="off",
     )
     by = st.radio("Break down by", list(result.groups), horizontal=True, key="forecast_by")
     table = result.groups[by]
-    st.plotly_chart(charts.figure_forecast(table, result.level), width="stretch")
+    components.chart(charts.figure_forecast(table, result.level), width="stretch")
     st.caption(
         "Grey: the value of the open leads; green: the revenue they are expected to "
         "bring at their confidence, with the interval."
@@ -312,10 +312,10 @@ def _target(data: Dataset, result: forecast.Forecast) -> None:
         delta_arrow="off",
     )
     cols[1].metric("Revenue gap after today's pipeline", format.money(plan.revenue_gap))
-    cols[2].metric("New leads needed", format.human_count(plan.leads_needed))
+    cols[2].metric("New leads needed", format.count(plan.leads_needed))
     cols[3].metric(
         f"Leads the next {days} days bring",
-        format.human_count(plan.leads_in_period),
+        format.count(plan.leads_in_period),
         help="At the last 13 weeks' inflow.",
     )
     st.caption(

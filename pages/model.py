@@ -77,9 +77,10 @@ def _criteria_editor(data) -> pd.DataFrame:
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
+        column_order=["label", *(c for c in tables.CRITERIA_COLUMNS if c != "label")],
         column_config={
             "id": st.column_config.TextColumn("id", required=True, width="small"),
-            "label": st.column_config.TextColumn("label", width="medium"),
+            "label": st.column_config.TextColumn("label", width="medium", pinned=True),
             "group": st.column_config.SelectboxColumn(
                 "group", options=["fit", "engagement"], required=True
             ),
@@ -187,7 +188,7 @@ def main() -> None:
     data = caches.dataset()
     as_of = st.session_state["as_of"]
     sidebar.welcome(data)
-    presenting = bool(st.session_state.get("presentation"))
+    presenting = sidebar.read_only()
     if presenting:
         _read_only(st.session_state["model"])
         valid = True
@@ -215,7 +216,7 @@ def main() -> None:
 
 
 def _read_only(model: ScoringModel) -> None:
-    """Presentation mode: the model as a plain table, no editing controls."""
+    """The read-only screen: the model as a plain table, no editing controls."""
     st.dataframe(
         pd.DataFrame(
             {
@@ -233,7 +234,7 @@ def _read_only(model: ScoringModel) -> None:
     bands = ", ".join(f"{b.name} from {b.min_score} ({b.action})" for b in model.bands)
     st.caption(
         f"Bands: {bands}. Baseline {model.baseline:g} points. Caps: fit {model.caps.fit:g}, engagement "
-        f"{model.caps.engagement:g}. Turn presentation mode off to edit."
+        f"{model.caps.engagement:g}. Turn 'Read-only' off in the sidebar to edit."
     )
 
 
@@ -242,33 +243,30 @@ def _history_buttons() -> None:
     a whole page: these are the room's)."""
     step, of = state.steps()
     origin = st.session_state.get("editor_origin", (None, None))[0]
-    undo, redo, discard, where = st.columns([1, 1, 1.6, 3], vertical_alignment="center")
-    undo.button(
+    row = st.container(horizontal=True, vertical_alignment="center")  # wraps on a narrow screen
+    row.button(
         "Undo",
         key="undo",
         on_click=state.undo,
         disabled=step <= 1,
         icon=":material/undo:",
-        width="stretch",
     )
-    redo.button(
+    row.button(
         "Redo",
         key="redo",
         on_click=state.redo,
         disabled=step >= of,
         icon=":material/redo:",
-        width="stretch",
     )
-    discard.button(
+    row.button(
         "Discard my edits",
         key="discard",
         on_click=state.discard,
         disabled=origin is None or origin == st.session_state["model"],
         help="Back to the model as it was loaded (a revision, a file or the default).",
-        width="stretch",
     )
     if of > 1:
-        where.caption(f"Step {step} of {of} valid versions of the model in this session.")
+        row.caption(f"Step {step} of {of} valid versions of the model in this session.")
 
 
 def _editors(data, as_of) -> bool:
@@ -317,17 +315,17 @@ def _preview(data, hits, model: ScoringModel) -> None:
 
     st.subheader("Preview on the current data")
     m = st.columns(4)
-    m[0].metric("Leads scored", format.human_count(data.n_leads))
+    m[0].metric("Leads scored", format.count(data.n_leads))
     m[1].metric(
         f"Sales-ready (≥ {model.sales_ready_threshold})",
-        format.human_count(view.sales_ready),
+        format.count(view.sales_ready),
         f"{format.percent(view.sales_ready / max(data.n_leads, 1))} of leads",
         delta_color="off",
         delta_arrow="off",
     )
     m[2].metric("Win rate, sales-ready", format.percent(view.sales_ready_win_rate))
     m[3].metric("Win rate, the rest", format.percent(view.other_win_rate))
-    st.plotly_chart(charts.figure_score_histogram(view.histogram, model, width=5), width="stretch")
+    components.chart(charts.figure_score_histogram(view.histogram, model, width=5), width="stretch")
     st.caption(
         "Leads per 5-point score bucket, stacked by outcome (won, lost, still open); dashed "
         "lines are band boundaries, the solid one the sales-ready threshold. A good model "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -131,7 +132,7 @@ def main() -> None:
 
     st.subheader("Score distribution vs outcome")
     frames = {k: r.histogram for k, r in reports.items()}
-    st.plotly_chart(
+    components.chart(
         charts.figure_outcome_histogram(
             frames, normalised=st.session_state["normalised"], width=width
         ),
@@ -143,7 +144,7 @@ def main() -> None:
     )
 
     st.subheader("Win rate by score bucket")
-    st.plotly_chart(
+    components.chart(
         charts.figure_bucket_win_rate({k: r.buckets for k, r in reports.items()}), width="stretch"
     )
     st.caption(
@@ -181,16 +182,18 @@ def main() -> None:
         )
 
     st.subheader("Grade matrix")
+    top = max(float(np.nanmax(r.grid["win_rate"].to_numpy(), initial=0)) for r in reports.values())
     for col, (key, rep) in zip(st.columns(len(reports)), reports.items(), strict=True):
         col.markdown(f"**Model {key}**")
-        col.plotly_chart(charts.figure_grade_matrix(rep.grid), width="stretch", key=f"grid_{key}")
+        with col:
+            components.chart(charts.figure_grade_matrix(rep.grid, zmax=top), key=f"grid_{key}")
     st.caption(
         "Win rate of closed leads by fit grade (A = top quarter of the fit cap) and "
         "engagement grade (1 = top quarter), with closed leads per cell."
     )
 
     st.subheader("Cumulative gains")
-    st.plotly_chart(charts.figure_gains({k: r.gains for k, r in reports.items()}), width="stretch")
+    components.chart(charts.figure_gains({k: r.gains for k, r in reports.items()}), width="stretch")
     st.caption(
         "Share of all wins found by working leads from the highest score down; the"
         " dashed line is random order."

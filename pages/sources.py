@@ -71,13 +71,13 @@ def main() -> None:
             )
         groups = attribution.categories(data, taxonomy)
         table = attribution.group_table(data, scores, groups)
-        st.plotly_chart(charts.figure_group_win_rate(table), width="stretch")
+        components.chart(charts.figure_group_win_rate(table), width="stretch")
         st.caption(
             "Win rate of the closed leads of each source category, with 95 % Wilson "
             "intervals (labels: closed leads). Wide bars mean few leads."
         )
         _display(table)
-        st.plotly_chart(
+        components.chart(
             charts.figure_score_by_group(attribution.score_by_group(scores, groups)),
             width="stretch",
         )

@@ -122,7 +122,7 @@ def main() -> None:
     )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(
+        components.chart(
             charts.figure_precision_recall(sweep, current_t, proposed_t), width="stretch"
         )
         st.caption(
@@ -157,7 +157,7 @@ def main() -> None:
     runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}
     if proposed_t != current_t:
         runs[f"proposed ({proposed_t})"] = handoff.handoffs(data, line, proposed_t)
-    st.plotly_chart(
+    components.chart(
         charts.figure_handoffs({k: r.per_week for k, r in runs.items()}, capacity), width="stretch"
     )
     st.caption(

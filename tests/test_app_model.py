@@ -45,7 +45,7 @@ def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, app_demo_
     bands = _bands(at)
     assert bands["band"].tolist() == ["A", "B", "C"]
     assert bands["leads"].sum() == 20_000
-    assert _metric(at, "Leads scored") == "20.0k"
+    assert _metric(at, "Leads scored") == "20,000"  # counts read alike on cards and tables
     top = bands.iloc[0]  # numbers stay numbers: a share shows as "18.4 %" yet sorts as one
     assert top["win rate (closed)"] == pytest.approx(100 * top["won"] / (top["won"] + top["lost"]))
     assert column_format(_band_frame(at), "win rate (closed)") == "%.1f %%"
@@ -251,21 +251,35 @@ def test_first_run_welcome_names_the_data_and_the_tour(open_app) -> None:
     assert "Welcome to Lead Scoring Studio" not in " ".join(m.value for m in at.markdown)
 
 
-def test_presentation_mode_hides_the_editing_controls(open_app) -> None:
+def test_presentation_mode_keeps_the_editors_and_read_only_hides_them(open_app) -> None:
+    """The room edits at the projector: larger type, tables zoomed, charts with larger
+    text, sidebar folded; 'Read-only' is for a screen shown outside the room."""
     at = open_app()
-    assert editable_tables(at) == 2  # criteria and bands
     at.toggle(key="presentation").set_value(True).run()
     assert not at.exception
+    assert editable_tables(at) == 2  # the room can still edit
+    css = " ".join(m.value for m in at.markdown)
+    assert "font-size: 19px" in css
+    bands = next(t.value for t in at.table if "routing action" in t.value.columns)
+    assert bands["band"].tolist() == ["A", "B", "C"]  # read-only tables as HTML, which scale
+    assert not [d for d in at.dataframe if "routing action" in d.value.columns]
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert chart["layout"]["font"]["size"] == 18
+    _edit(at, {0: {"points": 40}})
+    assert at.session_state["model"].criteria[0].points == 40
+    at.toggle(key="show_only").set_value(True).run()
     assert editable_tables(at) == 0
     assert not [b for b in at.button if b.label == "Reset to the default model"]
-    assert "font-size: 19px" in " ".join(m.value for m in at.markdown)
     table = next(d.value for d in at.dataframe if "rule" in d.value.columns)
     assert len(table) == 25
     at.switch_page("pages/replay.py").run()  # larger type on every page
     assert "font-size: 19px" in " ".join(m.value for m in at.markdown)
     at.switch_page("pages/model.py").run()
+    assert editable_tables(at) == 0  # still read-only after the page switch
     at.toggle(key="presentation").set_value(False).run()
     assert editable_tables(at) == 2
+    assert "font-size: 19px" not in " ".join(m.value for m in at.markdown)
+    assert any("routing action" in d.value.columns for d in at.dataframe)
 
 
 def editable_tables(at) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from model import charts
@@ -19,6 +20,25 @@ from ui import state
 
 PERCENT = "%.1f %%"  # a share shown as "18.4 %", as format.percent writes it
 MONEY = "dollar"  # "$12,345" (whole dollars: step=1): sorts as money, where "$12.3k" sorts as text
+
+
+ROOM_FONT = 18  # chart text in presentation mode, readable from the back of a room
+
+
+def chart(figure, *, key: str | None = None, width: str = "stretch") -> None:
+    """Draw a plotly figure; in presentation mode with larger text and a taller plot
+    (on a copy: a cached figure is never changed)."""
+    if st.session_state.get("presentation"):
+        figure = go.Figure(figure)
+        height = figure.layout.height
+        figure.update_layout(
+            template="plotly_white",
+            font={"size": ROOM_FONT, "family": "Source Sans 3, Source Sans Pro, sans-serif"},
+            height=int(height * 1.25) if height else None,
+        )
+    # Streamlit's own chart theme resets font sizes, so the room's figure goes without it
+    theme = None if st.session_state.get("presentation") else "streamlit"
+    st.plotly_chart(figure, width=width, key=key, theme=theme)
 
 
 def table(
@@ -51,6 +71,9 @@ def table(
         config[c] = st.column_config.NumberColumn(c, format="localized")
     for c in signed:
         config[c] = st.column_config.NumberColumn(c, format="%+g")
+    if st.session_state.get("presentation") and isinstance(frame, pd.DataFrame):
+        _room_table(frame, config, hide_index)
+        return
     st.dataframe(
         frame,
         hide_index=hide_index,
@@ -59,6 +82,29 @@ def table(
         key=key,
         **({"height": height} if height else {}),
     )
+
+
+ROOM_FORMATS = {PERCENT: "{:.1f} %", MONEY: "${:,.0f}", "localized": "{:,.0f}", "%+g": "{:+g}"}
+
+
+def _room_table(frame: pd.DataFrame, config: dict, hide_index: bool) -> None:
+    """Presentation mode: the same table as HTML, which grows with the room's larger type
+    (the interactive grid is drawn on a canvas at a fixed size), formatted alike."""
+    formats = {}
+    for column, spec in config.items():
+        fmt = spec.get("type_config", {}).get("format")
+        formats[column] = ROOM_FORMATS.get(fmt) or _printf(fmt)
+    for column in frame.columns:
+        if not formats.get(column) and pd.api.types.is_numeric_dtype(frame[column]):
+            whole = pd.api.types.is_integer_dtype(frame[column])
+            formats[column] = "{:,.0f}" if whole else "{:,.2f}"
+    styled = frame.style.format({c: f for c, f in formats.items() if f}, na_rep="–")
+    st.table(styled.hide() if hide_index else styled)
+
+
+def _printf(fmt: str | None) -> str | None:
+    """'%.2f' -> '{:.2f}' (the NumberColumn formats the tables use)."""
+    return "{:" + fmt[1:] + "}" if fmt and fmt.startswith("%") and "%" not in fmt[1:] else None
 
 
 BAND_LABELS = {
@@ -112,7 +158,7 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
     cols[2].metric("Fit", f"{e.fit:.1f}")
     cols[3].metric("Engagement", f"{e.engagement:.1f}")
     cols[4].metric("Outcome", outcome)
-    st.plotly_chart(charts.figure_waterfall(e), width="stretch")
+    chart(charts.figure_waterfall(e), width="stretch")
     st.caption(
         "Each bar is one criterion that fired (decayed points for engagement), then what the"
         " caps, the decay floor and the 0–100 clip did; the last bar is the score."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from model.core.dataset import AsOf, Dataset
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
@@ -24,9 +25,41 @@ TOUR = (
 )  # fmt: skip
 
 
+WELCOME_COOKIE = "leadscore_welcome"
+
+
+def welcome_seen() -> bool:
+    """Whether this browser dismissed the welcome before: a cookie set on 'Got it' (read
+    back through st.context.cookies), or `?welcome=off` in the address for a shared link."""
+    if st.session_state.get("welcome_done"):
+        return True
+    seen = st.context.cookies.get(WELCOME_COOKIE) == "seen"
+    seen = seen or st.query_params.get("welcome") == "off"
+    if seen:
+        st.session_state["welcome_done"] = True
+    return seen
+
+
+def _remember_welcome() -> None:
+    """Set the cookie once, from a zero-height component (Streamlit can read cookies but
+    has no call to write one)."""
+    if st.session_state.pop("welcome_cookie_pending", False):
+        components.html(
+            f"<script>document.cookie = '{WELCOME_COOKIE}=seen; path=/; "
+            "max-age=31536000; SameSite=Lax';</script>",
+            height=0,
+        )
+
+
+def _dismiss_welcome() -> None:
+    st.session_state.update(welcome_done=True, welcome_cookie_pending=True)
+
+
 def welcome(data: Dataset) -> None:
-    """The first-run welcome: what the tool does, the data in use, and the tour."""
-    if st.session_state.get("welcome_done") or st.session_state.get("presentation"):
+    """The first-run welcome: what the tool does, the data in use, and the tour; once
+    dismissed, this browser does not see it again."""
+    _remember_welcome()
+    if welcome_seen() or st.session_state.get("presentation"):
         return
     with st.container(border=True):
         st.markdown(
@@ -42,14 +75,10 @@ def welcome(data: Dataset) -> None:
             f"{span[0]:%b %Y} to {span[1]:%b %Y}, {won:,} won; pick another or bring "
             "your own CRM export on the Data page."
         )
-        cols = st.columns(len(TOUR) + 1)
-        for i, (col, (path, title, _)) in enumerate(zip(cols, TOUR, strict=False)):
-            col.page_link(path, label=f"{i + 1}. {title}", icon=":material/arrow_forward:")
-        cols[-1].button(
-            "Got it",
-            key="welcome_done_button",
-            on_click=lambda: st.session_state.update(welcome_done=True),
-        )
+        row = st.container(horizontal=True, vertical_alignment="center")  # wraps when narrow
+        for i, (path, title, _) in enumerate(TOUR):
+            row.page_link(path, label=f"{i + 1}. {title}", icon=":material/arrow_forward:")
+        row.button("Got it", key="welcome_done_button", on_click=_dismiss_welcome)
 
 
 def tour_next(current: str) -> None:
@@ -62,21 +91,45 @@ def tour_next(current: str) -> None:
     st.page_link(path, label=f"Next in the tour: {title}: {why}", icon=":material/arrow_forward:")
 
 
+# Always: metric values and labels wrap instead of being cut ("$25.…") on a narrow screen.
+WRAP_CSS = """
+<style>
+@media (max-width: 1000px) {
+  section[data-testid="stSidebar"] { width: 220px !important; min-width: 220px !important; }
+}
+[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p {
+  white-space: normal; overflow-wrap: anywhere; text-overflow: clip;
+}
+</style>
+"""
+
+# Presentation: larger type everywhere. Text scales with the root font size; read-only
+# tables are drawn as HTML tables then (components.table), which scale with it too, and
+# charts get larger text from their layout (components.chart). The editors stay grids.
 PRESENTATION_CSS = """
 <style>
 html { font-size: 19px; }
-[data-testid="stMetricValue"] { font-size: 2.6rem; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; }
 [data-testid="stCaptionContainer"] { font-size: 1rem; }
+[data-testid="stTable"] table { font-size: 1rem; }
 </style>
 """
 
 
 def presentation() -> bool:
-    """Presentation mode for the projector: larger type, editing controls hidden."""
+    """Presentation mode for the projector: larger type on every page, the sidebar
+    folded away (the arrow at the top left opens it); the editors stay unless the screen is
+    shown read-only to people outside the room."""
+    st.markdown(WRAP_CSS, unsafe_allow_html=True)
     if st.session_state.get("presentation"):
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
         return True
     return False
+
+
+def read_only() -> bool:
+    """The 'show' screen: presentation mode with every editing control hidden."""
+    return bool(st.session_state.get("presentation") and st.session_state.get("show_only"))
 
 
 def draw() -> None:
@@ -85,8 +138,15 @@ def draw() -> None:
         st.toggle(
             "Presentation mode",
             key=state.kept("presentation"),
-            help="For the projector: larger type, editing controls hidden.",
+            help="For the projector: larger type on every page and the sidebar folded "
+            "away; the room can still edit.",
         )
+        if st.session_state.get("presentation"):
+            st.toggle(
+                "Read-only (a screen shown outside the room)",
+                key=state.kept("show_only"),
+                help="Hides every editing control: the model is shown as a plain table.",
+            )
         names = [DEMO_LABEL, *saved_datasets()]
         if st.session_state["dataset"] not in names:
             st.session_state["dataset"] = DEMO_LABEL

@@ -147,9 +147,15 @@ def edit_cell(page, grid_index: int, row: int, column: int, text: str) -> None:
     target = f"glide-cell-{column + 1}-{row}"  # column 0 of the grid is the row marker
     for _ in range(3):
         settle(page)
-        grid.scroll_into_view_if_needed()
+        # centred, not at the top edge, where the app's fixed header would take the click
+        grid.evaluate("g => g.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(200)
         box = grid.bounding_box()
-        page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
+        for _ in range(3):  # a first click after a toggle elsewhere may only take focus
+            page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
+            if wait_until(page, lambda: grid.locator('td[aria-selected="true"]').count() > 0):
+                break
+            page.wait_for_timeout(600)  # not a double click, which would open the cell
         arrow_to(page, grid, column + 1, row)
         page.keyboard.press("Enter")  # opens the cell's editor
         editor = page.locator("input.gdg-input, textarea.gdg-input")
