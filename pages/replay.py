@@ -41,13 +41,27 @@ def _newest(data, newest: pd.DataFrame) -> None:
     """A vs B on the newest closed leads: a model that wins on old history may not on the
     leads the team gets now."""
     st.markdown(f"**On {replay.newest_caption(data)}**")
-    table = newest.rename(columns=replay.SUMMARY_LABELS)
-    st.dataframe(
-        table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :]).format(
-            "{:.3f}", subset=pd.IndexSlice[["A", "B"], :]
-        ),
-        width="stretch",
-        key="newest_compare",
+    st.dataframe(_summary_table(newest), width="stretch", key="newest_compare")
+
+
+def _summary_table(summary: pd.DataFrame):
+    """A, B and B − A in one table: AUC to three decimals, lifts as '×', the shares of wins
+    in the top as percentages and their difference in percentage points."""
+    table = summary.rename(columns=replay.SUMMARY_LABELS)
+    shares = [replay.SUMMARY_LABELS[c] for c in ("capture_top10", "capture_top20")]
+    lifts = [replay.SUMMARY_LABELS[c] for c in ("lift_top10", "lift_top20")]
+    level = {
+        "ROC AUC": "{:.3f}",
+        **dict.fromkeys(lifts, "{:.2f}×"),
+        **dict.fromkeys(shares, format.percent),
+    }
+    change = {
+        "ROC AUC": "{:+.3f}",
+        **dict.fromkeys(lifts, "{:+.2f}"),
+        **dict.fromkeys(shares, lambda x: f"{100 * x:+.1f} pts"),
+    }
+    return table.style.format(level, subset=pd.IndexSlice[["A", "B"], :]).format(
+        change, subset=pd.IndexSlice["B − A", :]
     )
 
 
@@ -98,13 +112,7 @@ def main() -> None:
     if "B" in reports:
         compared = caches.comparison(data, model_a, model_b, as_of, width=width)
         st.info(compared.verdict, icon=":material/gavel:")
-        table = compared.summary.rename(columns=replay.SUMMARY_LABELS)
-        st.dataframe(
-            table.style.format("{:+.3f}", subset=pd.IndexSlice["B − A", :]).format(
-                "{:.3f}", subset=pd.IndexSlice[["A", "B"], :]
-            ),
-            width="stretch",
-        )
+        st.dataframe(_summary_table(compared.summary), width="stretch")
         if compared.newest is not None:
             _newest(data, compared.newest)
     cols = st.columns(5)
@@ -127,7 +135,12 @@ def main() -> None:
         )
         delta = None
         if "B" in reports:
-            delta = f"B {reports['B'].summary[key] - value:+.2f}"
+            diff = reports["B"].summary[key] - value
+            delta = (
+                f"B − A: {100 * diff:+.1f} pts"
+                if key.startswith("capture")
+                else f"B − A: {diff:+.{3 if key == 'auc' else 2}f}"
+            )
         col.metric(label, text, delta, delta_color="off", help=METRIC_HELP[key])
 
     st.subheader("Score distribution vs outcome")
@@ -167,19 +180,7 @@ def main() -> None:
         with col:
             components.band_table(rep.bands)
     if "B" in reports:
-        st.markdown("**Band migration** (rows: band under A, columns: band under B)")
-        moves = compared.migration
-        cells = moves["leads"].map("{:,}".format) + " · " + moves["win_rate"].map(format.percent)
-        grid = pd.DataFrame(
-            cells.to_numpy().reshape(len(model_a.bands), len(model_b.bands)),
-            index=[f"A: {b.name}" for b in model_a.bands],
-            columns=[f"B: {b.name}" for b in model_b.bands],
-        )
-        st.dataframe(grid, width="stretch")
-        st.caption(
-            "Leads · win rate of the closed ones, per pair of bands. Off the diagonal are "
-            "the leads whose routing would change."
-        )
+        _migration(compared, model_a, model_b, data.n_leads)
 
     st.subheader("Grade matrix")
     top = max(float(np.nanmax(r.grid["win_rate"].to_numpy(), initial=0)) for r in reports.values())
@@ -209,6 +210,38 @@ def main() -> None:
             st.markdown(f"**Model {key}**")
         _evidence(rep)
     sidebar.tour_next("Replay")
+
+
+MOVED, REROUTED = "background-color: #fff1d6", "background-color: #f9c784; font-weight: 600"
+
+
+def _migration(compared, model_a, model_b, n_leads: int) -> None:
+    """Band under A x band under B, the cells off the diagonal marked, and how many leads
+    change band and routing: what the room asks first about a new model."""
+    st.markdown("**Band migration** (rows: band under A, columns: band under B)")
+    moves = compared.migration
+    cells = moves["leads"].map("{:,}".format) + " · " + moves["win_rate"].map(format.percent)
+    shape = (len(model_a.bands), len(model_b.bands))
+    grid = pd.DataFrame(
+        cells.to_numpy().reshape(shape),
+        index=[f"A: {b.name}" for b in model_a.bands],
+        columns=[f"B: {b.name}" for b in model_b.bands],
+    )
+    look = np.full(shape, "", dtype=object)
+    for i, a in enumerate(model_a.bands):
+        for j, b in enumerate(model_b.bands):
+            if a.sales_ready != b.sales_ready:
+                look[i, j] = REROUTED
+            elif a.name != b.name:
+                look[i, j] = MOVED
+    st.dataframe(grid.style.apply(lambda _: look, axis=None), width="stretch")
+    routing = replay.routing_changes(moves, model_a, model_b)
+    st.caption(
+        f"Leads · win rate of the closed ones, per pair of bands. {routing.moved:,} leads "
+        f"({format.percent(routing.moved / max(n_leads, 1))}) change band (shaded); "
+        f"{routing.rerouted:,} change routing (dark): {routing.only_b:,} would be handed to "
+        f"sales under B only and {routing.only_a:,} under A only."
+    )
 
 
 main()

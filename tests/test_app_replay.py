@@ -41,7 +41,7 @@ def test_replay_shows_ranking_bands_and_evidence(at: AppTest) -> None:
 
 def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     at.switch_page("pages/model.py").run()
-    at.session_state["criteria_editor_0"] = {
+    at.session_state[f"criteria_editor_{at.session_state['editor_version']}"] = {
         "edited_rows": {18: {"points": 30}},
         "added_rows": [],
         "deleted_rows": [],
@@ -55,7 +55,16 @@ def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     assert list(moves.index) == ["A: A", "A: B", "A: C"]
     leads = moves.map(lambda cell: int(cell.split(" · ")[0].replace(",", "")))
     assert leads.to_numpy().sum() == 20_000
-    assert leads.loc["A: A", "B: C"] == 0
+    moved = leads.to_numpy().sum() - sum(leads.iloc[i, i] for i in range(3))  # off the diagonal
+    rerouted = leads.loc["A: A", "B: B"] + leads.loc["A: A", "B: C"]  # A is sales-ready
+    rerouted += leads.loc["A: B", "B: A"] + leads.loc["A: C", "B: A"]
+    routing = next(c.value for c in at.caption if "change band" in c.value)
+    assert f"{moved:,} leads" in routing
+    assert f"{rerouted:,} change routing" in routing
+    assert moved > 0
+    delta = next(m.delta for m in at.metric if m.label == "Wins in top 10 %")
+    assert delta.startswith("B − A: ")
+    assert delta.endswith(" pts")
     summary, newest = [d.value for d in at.dataframe if "ROC AUC" in d.value.columns][:2]
     assert list(summary.index) == ["A", "B", "B − A"]
     assert list(newest.index) == ["A", "B", "B − A"]

@@ -214,6 +214,34 @@ def band_migration(
     )
 
 
+@dataclass(frozen=True)
+class Routing:
+    """What a band migration changes for sales: leads in another band (by name), and
+    leads sent to sales under one model only."""
+
+    moved: int
+    only_b: int  # sales-ready under B, not under A
+    only_a: int
+
+    @property
+    def rerouted(self) -> int:
+        return self.only_a + self.only_b
+
+
+def routing_changes(
+    migration: pd.DataFrame, model_a: ScoringModel, model_b: ScoringModel
+) -> Routing:
+    """Count the leads whose band or routing differs between two models."""
+    ready_a = migration["band_a"].map({x.name: x.sales_ready for x in model_a.bands})
+    ready_b = migration["band_b"].map({x.name: x.sales_ready for x in model_b.bands})
+    leads = migration["leads"]
+    return Routing(
+        moved=int(leads[migration["band_a"] != migration["band_b"]].sum()),
+        only_b=int(leads[ready_b & ~ready_a].sum()),
+        only_a=int(leads[ready_a & ~ready_b].sum()),
+    )
+
+
 def summary(score: np.ndarray, outcome: np.ndarray) -> dict[str, float]:
     """Headline ranking figures: AUC, lift and capture in the top 10 % and 20 %."""
     return _summary_ranked(*_ranked(score, outcome))
