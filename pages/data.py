@@ -12,7 +12,7 @@ from model import services
 from model.core import kinds, words
 from model.core.dataset import DataError
 from model.ingest import catalog, importer, readers, starter
-from ui import state
+from ui import caches, components, state
 
 NONE = "(none)"
 ROLE_LABELS = {
@@ -256,7 +256,8 @@ def _on_use(
 ) -> None:
     """Save the mapped dataset (or open the one kept from the same file and mapping), pick
     it in the sidebar, and maybe load its starter model."""
-    name = st.session_state["dataset_name"].strip() or "Imported leads"
+    wanted = st.session_state["dataset_name"].strip() or "Imported leads"
+    name = catalog.free_name(wanted)
     try:
         done = services.import_dataset(
             leads,
@@ -275,6 +276,8 @@ def _on_use(
     if with_starter:
         state.load_into_editor(starter.starter_model(built.leads, name=f"Starter model ({name})"))
     said = f"{importer.closing_line(built.leads)} as {st.session_state['dataset']!r} in {folder}"
+    if name != wanted and not kept:
+        said += f" (a dataset named {wanted!r} is kept already, from another file or mapping)"
     if kept:
         said = (
             f"This file, mapped this way, is kept already: opened {st.session_state['dataset']!r}"
@@ -288,6 +291,14 @@ def _on_use(
         + (", and its starter model is in the editor." if with_starter else ".")
         + facts
     )
+
+
+def _starter_for_picked() -> None:
+    """The starter model of the dataset picked in the sidebar, at any time, not only while
+    uploading it."""
+    if state.data_label() == state.DEMO_LABEL:
+        return
+    components.starter_button(caches.dataset(), key="starter_for_picked")
 
 
 def _uploads() -> None:
@@ -329,6 +340,7 @@ def main() -> None:
     saved = catalog.saved_datasets()
     if saved:
         st.caption("Kept datasets (pick one in the sidebar): " + ", ".join(saved))
+    _starter_for_picked()
     for problem in catalog.unreadable_datasets():
         st.warning(problem)
     if leads is None:
@@ -351,6 +363,13 @@ def main() -> None:
         "dataset_name", st.session_state["leads_upload"].name.rsplit(".", 1)[0]
     )
     st.text_input("Dataset name", key="dataset_name", max_chars=120)
+    wanted = st.session_state["dataset_name"].strip()
+    if wanted and wanted in saved:
+        st.caption(
+            f"A kept dataset is named {wanted!r} already. The same file mapped the same way "
+            f"opens it again; otherwise this one is kept beside it as "
+            f"{catalog.free_name(wanted)!r}, unless you name it."
+        )
     st.checkbox(
         "Also load a zero-point starter model built from its columns", key="starter", value=True
     )
@@ -364,9 +383,15 @@ def main() -> None:
         help=None if report.ok else "Fix the errors above first.",
     )
     if report.ok:
-        preview = importer.build(leads.head(200), mapping).leads.head(20)
+        built = importer.build(leads.head(200), mapping)
+        preview = built.leads.head(20)
+        if not built.has_dates:  # a stand-in moment, not a date anyone entered
+            preview = preview.drop(columns="created_at")
         st.dataframe(preview, hide_index=True, width="stretch")
-        st.caption("The first rows as the app will read them.")
+        st.caption(
+            "The first rows as the app will read them."
+            + ("" if built.has_dates else " No created dates: every lead is scored as it is now.")
+        )
 
 
 main()

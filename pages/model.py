@@ -203,9 +203,9 @@ def main() -> None:
     except ModelError as exc:
         st.warning(
             f"No preview: the model does not fit the dataset {state.data_label()!r} "
-            f"({exc}). Fix the criteria above, or load the dataset's starter model from "
-            "the Data page."
+            f"({exc}). Fix the criteria above, or start from the dataset's own columns."
         )
+        components.starter_button(data, key="starter_for_dataset")
         return
     for line in services.model_warnings(data, model):
         st.warning(f"{line[0].upper()}{line[1:]}: it scores nothing.", icon=":material/spellcheck:")

@@ -160,3 +160,42 @@ def test_a_workbook_with_a_hidden_sheet_reads_the_first(at: AppTest) -> None:
     at.selectbox(key="leads_sheet").set_value("hiddenSheet").run()
     assert not at.exception
     assert any("no column is mapped as 'outcome'" in e.value for e in at.error)
+
+
+def test_the_same_file_mapped_another_way_is_kept_under_its_own_name(at: AppTest) -> None:
+    upload(at, CRM)
+    at.button(key="use_dataset").click().run()
+    upload(at, CRM)
+    assert any("A kept dataset is named 'crm' already" in c.value for c in at.caption)
+    at.selectbox(key="map_source").set_value("(none)").run()  # another mapping
+    at.button(key="use_dataset").click().run()
+    message = at.success[0].value
+    assert "as 'crm (2)'" in message
+    assert "a dataset named 'crm' is kept already, from another file or mapping" in message
+    assert at.selectbox(key="dataset").value == "crm (2)"
+    assert {"crm", "crm (2)"} <= set(at.selectbox(key="dataset").options)
+
+
+def test_the_starter_model_of_a_kept_dataset_loads_at_any_time(at: AppTest) -> None:
+    upload(at, CRM)
+    at.checkbox(key="starter").uncheck().run()
+    at.button(key="use_dataset").click().run()
+    at.switch_page("pages/model.py").run()  # the default model does not fit: a way out
+    assert any("does not fit the dataset 'crm'" in w.value for w in at.warning)
+    at.button(key="starter_for_dataset").click().run()
+    assert at.session_state["model"].name == "Starter model (crm)"
+    assert any(m.label == "Leads scored" for m in at.metric)
+    at.switch_page("pages/data.py").run()  # and from the Data page, with no upload
+    assert at.button(key="starter_for_picked").label == "Load the starter model of 'crm'"
+
+
+def test_an_undated_export_previews_without_a_stand_in_created_date(at: AppTest) -> None:
+    undated = "\n".join(";".join(r.split(";")[:1] + r.split(";")[2:]) for r in CRM.splitlines())
+    upload(at, undated)
+    preview = next(
+        d.value
+        for d in at.dataframe
+        if "Lead Status" in d.value.columns or "outcome" in d.value.columns
+    )
+    assert "created_at" not in preview.columns
+    assert any("No created dates: every lead is scored as it is now" in c.value for c in at.caption)

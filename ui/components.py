@@ -16,6 +16,7 @@ from model.core.dataset import OUTCOMES, Dataset
 from model.core.hits import Hits
 from model.core.scoring import Scores
 from model.core.spec import ScoringModel
+from model.ingest import starter
 from ui import state
 
 PERCENT = "%.1f %%"  # a share shown as "18.4 %", as format.percent writes it
@@ -173,3 +174,24 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
             "points now": st.column_config.NumberColumn(format="%.1f"),
         },
     )
+
+
+def starter_button(data: Dataset, *, key: str) -> None:
+    """Load the zero-point starter model built from the dataset's own columns (the Model
+    page says it was loaded in the sidebar, beside the model file, wherever it was asked)."""
+    label = state.data_label()
+    st.button(
+        f"Load the starter model of {label!r}",
+        key=key,
+        icon=":material/auto_fix_high:",
+        on_click=_load_starter,
+        args=(data, f"Starter model ({label})"),
+        help="Zero-point criteria from this dataset's columns; replaces the editor's model "
+        "(Undo on the Model page brings it back).",
+    )
+
+
+def _load_starter(data: Dataset, name: str) -> None:
+    state.load_into_editor(starter.starter_model(data.leads, name=name))
+    st.session_state["upload_message"] = ("success", f"{name} is in the editor.")
+    st.toast(f"{name} is in the editor: give its criteria points on the Model page.")

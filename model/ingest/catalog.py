@@ -152,6 +152,15 @@ def saved_datasets(root: Path | None = None) -> dict[str, Path]:
     return found
 
 
+def free_name(name: str, root: Path | None = None) -> str:
+    """`name`, or 'name (2)', 'name (3)'... when a kept dataset is called that already, so
+    two datasets from one file mapped two ways are told apart by name in the sidebar."""
+    taken, candidate, n = set(saved_datasets(root)), name, 2
+    while candidate in taken:
+        candidate, n = f"{name} ({n})", n + 1
+    return candidate
+
+
 def unreadable_datasets(root: Path | None = None) -> list[str]:
     """One line per kept dataset whose dataset.json cannot be read, naming it and why."""
     return [
