@@ -92,3 +92,18 @@ def test_taxonomy_versions_are_kept(tmp_path):
     attribution.save_taxonomy(tmp_path, {"a": "Y"})
     assert len(list(tmp_path.glob("taxonomy-*.json"))) == 2
     assert attribution.load_taxonomy(tmp_path) == {"a": "Y"}
+
+
+def test_score_by_group_draws_the_largest_categories_and_the_rest_as_one():
+    from model.core.scoring import Scores
+
+    groups = np.array([*list("aaaaabbbbcccdde"), "f", "g", "h"])
+    s = np.linspace(0, 99, len(groups))
+    scores = Scores(s, s, s, np.zeros(len(groups), dtype=np.int8))
+    shares = attribution.score_by_group(scores, groups, top=3)
+    lines = shares["category"].unique().tolist()
+    assert sorted(lines) == ["a", "b", "c", "the other 5 categories"]
+    rest = shares[shares["category"] == "the other 5 categories"]
+    assert rest["share"].sum() == pytest.approx(1.0)  # one line for d, d, e, f, g, h
+    few = attribution.score_by_group(scores, groups[:12], top=3)  # a, b, c: nothing grouped
+    assert sorted(few["category"].unique()) == ["a", "b", "c"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 from pathlib import Path
 
@@ -172,6 +173,24 @@ def test_starter_model_has_zero_points_per_level_and_range(demo_data):
     assert sum(i.startswith("employees_") for i in ids) == 4
     assert not any(i.startswith("lead_id") for i in ids)  # ids are not criteria
     assert len(ids) == len(set(ids))
+
+
+def test_starter_ranges_are_cut_at_the_datas_precision(demo_data):
+    """Ranges of whole numbers have whole bounds that meet without a gap or an overlap
+    ('200 to 499', '500 to 999'), never 31.9999999; one-decimal values get one decimal."""
+    model = starter.starter_model(demo_data.leads)
+    ranges = [c.rule for c in model.criteria if c.id.startswith("employees_")]
+    for rule in ranges:
+        assert float(rule.low).is_integer()
+        assert float(rule.high).is_integer()
+    for before, after in itertools.pairwise(ranges):
+        assert after.low == before.high + 1
+    rating = pd.DataFrame(
+        {"lead_id": list("abcdefgh"), "rating": [1.5, 2.3, 2.8, 3.1, 3.3, 4.0, 4.4, 4.9]}
+    )
+    rules = [c.rule for c in starter.starter_model(rating).criteria if c.id.startswith("rating_")]
+    assert all(round(r.low, 1) == r.low and round(r.high, 1) == r.high for r in rules)
+    assert [r.low for r in rules[1:]] == [round(r.high + 0.1, 1) for r in rules[:-1]]
 
 
 def test_starter_model_reads_dates_known_at_creation_as_days_since(tmp_path):

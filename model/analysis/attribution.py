@@ -164,9 +164,18 @@ def all_rules(data: Dataset, scores: Scores, as_of: AsOf) -> pd.DataFrame:
     return pd.concat(parts, axis=1).fillna(0).reset_index()
 
 
-def score_by_group(scores: Scores, groups: np.ndarray, *, width: int = 10) -> pd.DataFrame:
-    """Share of each group's leads per score bucket: does the model favour a source?"""
+def score_by_group(
+    scores: Scores, groups: np.ndarray, *, width: int = 10, top: int = 5
+) -> pd.DataFrame:
+    """Share of each group's leads per score bucket: does the model favour a source? The
+    `top` largest groups each get a line, the rest one line together (a chart of nine
+    overlapping lines reads as none)."""
     bucket = np.minimum(scores.score // width, 100 // width - 1).astype(np.intp)
+    sizes = pd.Series(groups).value_counts()
+    if len(sizes) > top + 1:
+        rest = sizes.index[top:]
+        label = f"the other {len(rest)} categories"
+        groups = np.where(pd.Series(groups).isin(rest), label, groups)
     frame = pd.crosstab(
         pd.Series(groups, name="category"),
         pd.Series(bucket * width, name="bucket"),

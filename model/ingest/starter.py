@@ -130,16 +130,29 @@ def _plain(v: float) -> int | float:
 
 
 def _ranges(column: str, x: pd.Series, group: str = "fit") -> list[dict]:
-    edges = np.unique(np.quantile(x, [0, 0.25, 0.5, 0.75, 1]))
+    """Quartile ranges, cut at the data's own precision: whole numbers give '12 to 31'
+    and '32 to 80', never a bound of 31.9999999 that nobody can read aloud."""
+    digits = _precision(x)
+    step = 10.0**-digits
+    edges = np.unique(np.round(np.quantile(x, [0, 0.25, 0.5, 0.75, 1]), digits))
     out = []
     for i, (low, high) in enumerate(itertools.pairwise(edges)):
-        rule = {"op": "between", "low": float(low)}
-        if i < len(edges) - 2:
-            rule["high"] = float(np.nextafter(high, -np.inf))  # [low, high)
-        else:
-            rule["high"] = float(high)
-        out.append(_criterion(column, f"{low:g} to {high:g}", rule, group))
+        top = high if i == len(edges) - 2 else round(high - step, digits)  # [low, high)
+        if top < low:
+            continue
+        rule = {"op": "between", "low": _plain(low), "high": _plain(top)}
+        out.append(_criterion(column, f"{low:g} to {top:g}", rule, group))
     return out
+
+
+def _precision(x: pd.Series, most: int = 6) -> int:
+    """The decimals the column's values are written with (0 for whole numbers)."""
+    sample = x.to_numpy(dtype=float)[:10_000]
+    for digits in range(most):
+        scaled = sample * 10.0**digits
+        if np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-6):
+            return digits
+    return most
 
 
 def _criterion(column: str, what: str, rule: dict, group: str = "fit") -> dict:
