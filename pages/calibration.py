@@ -281,7 +281,7 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
     components.chart(charts.figure_forecast(table, result.level), width="stretch")
     st.caption(
         "Grey: the value of the open leads; green: the revenue they are expected to "
-        "bring at their confidence, with the interval."
+        "bring at their confidence, with the interval. " + _stage_words(cal, data)
     )
     components.table(
         table.rename(columns=FORECAST_COLUMNS | {"group": by}),
@@ -289,6 +289,23 @@ def _forecast_tab(data: Dataset, model: ScoringModel, cal: Calibration) -> None:
         money=[FORECAST_COLUMNS[c] for c in ("pipeline_value", "expected", "low", "high")],
     )
     _target(data, result)
+
+
+def _stage_words(cal: Calibration, data: Dataset) -> str:
+    """Why the forecast moves when 'Per pipeline stage' is switched: say it beside it."""
+    if cal.stage_tables:
+        return (
+            "Confidence is read per pipeline stage: an open lead at a late stage gets the "
+            "win rate of closed leads that reached that stage at its score, far above what "
+            "its score alone says, so this forecast is higher than one from scores alone."
+        )
+    if "stage" in data.leads.columns:
+        return (
+            "Confidence comes from the score alone; 'Per pipeline stage' (Confidence view) "
+            "reads each open lead at its stage instead, which raises the forecast where "
+            "late-stage leads are many."
+        )
+    return ""
 
 
 @st.cache_data(max_entries=8, show_spinner="Simulating the pipeline…")

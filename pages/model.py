@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from model import charts, format, services
-from model.analysis import picks, summaries
+from model.analysis import picks, summaries, verdicts
 from model.analysis.calibration import Calibration
 from model.core import scoring, tables
 from model.core.kinds import slug
@@ -314,6 +314,12 @@ def _preview(data, hits, model: ScoringModel) -> None:
     view = summaries.preview(data, scores, model)
 
     st.subheader("Preview on the current data")
+    st.info(
+        verdicts.preview(
+            view.sales_ready, data.n_leads, view.sales_ready_win_rate, view.other_win_rate
+        ),
+        icon=":material/gavel:",
+    )
     m = st.columns(4)
     m[0].metric("Leads scored", format.count(data.n_leads))
     m[1].metric(

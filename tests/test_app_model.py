@@ -406,3 +406,17 @@ def test_the_rule_builder_offers_levels_with_counts_and_counts_the_hits(
     assert added.rule.values == ["Software", "SaaS"]
     assert added.group == "fit"
     assert added.label == "industry is one of"
+
+
+def test_the_preview_opens_with_a_verdict_computed_from_its_band_table(at: AppTest) -> None:
+    bands = _bands(at)
+    ready = bands.iloc[0]  # A is the only sales-ready band of the default model
+    rest = bands.iloc[1:]
+    rate = ready["won"] / (ready["won"] + ready["lost"])
+    other = rest["won"].sum() / (rest["won"].sum() + rest["lost"].sum())
+    verdict = next(i.value for i in at.info if i.value.startswith("This model hands"))
+    assert f"hands {ready['leads']:,} of 20,000 leads" in verdict
+    assert (
+        f"{100 * rate:.1f} % of those that closed were won, against {100 * other:.1f} %" in verdict
+    )
+    assert f"{rate / other:.1f} times as often" in verdict

@@ -232,3 +232,12 @@ def test_verdicts_on_data_without_dates_count_leads_in_all(demo_dataset, model) 
     assert f"({sent:,} against 0)" in text
     assert "; the suggested model wins " in text
     assert "against –" not in text
+
+
+def test_the_preview_verdict_says_when_the_line_sends_nobody_or_wins_no_more():
+    from model.analysis import verdicts
+
+    assert verdicts.preview(0, 100, float("nan"), 0.1).startswith("This model hands no lead")
+    flat = verdicts.preview(10, 100, 0.1, 0.2)
+    assert "do not win more often" in flat
+    assert "too few of them have closed" in verdicts.preview(10, 100, float("nan"), 0.2)

@@ -125,3 +125,22 @@ def single(rep: Report) -> str:
         f"{s['auc']:.3f}); the top 10 % of scores win {s['lift_top10']:.2f} times the average "
         f"and hold {percent(s['capture_top10'], 0)} of the wins."
     )
+
+
+def preview(sales_ready: int, n_leads: int, ready_rate: float, other_rate: float) -> str:
+    """The Model page's first sentence: what the model in force hands to sales and how
+    those leads closed against the rest."""
+    if not sales_ready:
+        return "This model hands no lead to sales: no lead reaches the sales-ready line."
+    said = (
+        f"This model hands {sales_ready:,} of {n_leads:,} leads "
+        f"({percent(sales_ready / max(n_leads, 1))}) to sales"
+    )
+    if np.isnan(ready_rate) or np.isnan(other_rate):
+        return said + "; too few of them have closed to give a win rate."
+    said += f"; {percent(ready_rate)} of those that closed were won, against {percent(other_rate)} of the rest"
+    if other_rate > 0 and ready_rate > other_rate:
+        said += f": {ready_rate / other_rate:.1f} times as often"
+    elif ready_rate <= other_rate:
+        said += ": the sales-ready leads do not win more often, so the points need another look"
+    return said + "."
