@@ -513,16 +513,16 @@ def _bands_and_criteria(result: suggest.Suggestion) -> None:
 
 def _fit_controls() -> None:
     """How the confidence is fitted; kept while the Suggested points view hides them."""
-    left, mid, right = st.columns([2, 1, 1])
-    left.radio(
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="large")  # wraps
+    row.radio(
         "Fit",
         list(METHOD_NAMES),
         format_func=METHOD_NAMES.get,
         key=state.kept("cal_method"),
         horizontal=True,
     )
-    mid.number_input("Folds", 2, 10, key=state.kept("cal_folds"))
-    right.toggle(
+    row.number_input("Folds", 2, 10, key=state.kept("cal_folds"), width=140)
+    row.toggle(
         "Per pipeline stage",
         key=state.kept("cal_by_stage"),
         help="Leads at a later stage close more often at the same score.",

@@ -239,8 +239,8 @@ def _read_only(model: ScoringModel) -> None:
 
 
 def _history_buttons() -> None:
-    """Undo, redo and discard, above the tables they act on (Streamlit has no Ctrl+Z for
-    a whole page: these are the room's)."""
+    """Undo, redo and discard, above the tables they act on; Ctrl/Cmd+Z and
+    Ctrl/Cmd+Shift+Z press the first two (Streamlit's button shortcuts)."""
     step, of = state.steps()
     origin = st.session_state.get("editor_origin", (None, None))[0]
     row = st.container(horizontal=True, vertical_alignment="center")  # wraps on a narrow screen
@@ -250,6 +250,7 @@ def _history_buttons() -> None:
         on_click=state.undo,
         disabled=step <= 1,
         icon=":material/undo:",
+        shortcut="Mod+Z",
     )
     row.button(
         "Redo",
@@ -257,6 +258,7 @@ def _history_buttons() -> None:
         on_click=state.redo,
         disabled=step >= of,
         icon=":material/redo:",
+        shortcut="Mod+Shift+Z",
     )
     row.button(
         "Discard my edits",

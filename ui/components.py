@@ -72,6 +72,10 @@ def table(
         config[c] = st.column_config.NumberColumn(c, format="localized")
     for c in signed:
         config[c] = st.column_config.NumberColumn(c, format="%+g")
+    data = frame if isinstance(frame, pd.DataFrame) else frame.data  # a Styler holds its data
+    for c in data.columns:  # counts with thousands separators, wherever they are
+        if c not in config and pd.api.types.is_integer_dtype(data[c]):
+            config[c] = st.column_config.NumberColumn(c, format="localized")
     if st.session_state.get("presentation") and isinstance(frame, pd.DataFrame):
         _room_table(frame, config, hide_index)
         return

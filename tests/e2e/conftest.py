@@ -53,3 +53,23 @@ def page(browser, request):
     yield p
     p.shot("last")
     context.close()
+
+
+@pytest.fixture
+def sized(browser, request):
+    """`sized(width, height)`: a fresh browser session at that viewport (a projector, a
+    narrow window), with `shot` like `page`'s."""
+    contexts = []
+    folder = ARTIFACTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def make(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        p = context.new_page()
+        p.shot = lambda name: p.screenshot(path=str(folder / f"{name}-{width}x{height}.png"))
+        return p
+
+    yield make
+    for context in contexts:
+        context.close()

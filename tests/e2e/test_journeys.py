@@ -20,7 +20,7 @@ POINTS, DEMO_REQUEST = 3, 17  # column and row of the criteria table
 def test_open_the_app_on_demo_data(page, app_url):
     open_app(page, app_url)
     assert page.locator("h1").first.inner_text() == "Scoring model"
-    assert metric(page, "Leads scored") == "20.0k"
+    assert metric(page, "Leads scored") == "20,000"
     assert selected(page, "Dataset") == "Demo data (B2B inbound)"
     page.shot("model")
 
@@ -175,3 +175,48 @@ def test_upload_opportunities_and_accounts_map_nothing_and_open_every_page(page,
     assert selected(page, "Outcome (won / lost)") == "Stage"
     page.shot("joined")
     _use_and_open_every_page(page)
+
+
+def test_presentation_at_a_1280x720_projector_edits_and_reads_the_band_table(sized, app_url):
+    """The room edits at the projector: the sidebar folds away, the editors stay, the band
+    table is the larger HTML table and follows the edit, Ctrl+Z takes the edit back."""
+    page = sized(1280, 720)
+    open_app(page, app_url)
+    page.get_by_text("Presentation mode").click()
+    settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert wait_until(page, lambda: sidebar.get_attribute("data-collapsed") == "true")
+    bands = page.locator('[data-testid="stTable"]').first
+    before = bands.inner_text()
+    ready = metric(page, "Sales-ready")
+    edit_cell(page, 0, DEMO_REQUEST, POINTS, "40")
+    settle(page)
+    assert wait_until(page, lambda: bands.inner_text() != before)
+    assert metric(page, "Sales-ready") != ready
+    size = bands.locator("td").first.evaluate("c => parseFloat(getComputedStyle(c).fontSize)")
+    assert size >= 18  # larger type in the table too (14 px at a desk)
+    bands.evaluate("t => t.scrollIntoView({block: 'center'})")
+    page.shot("edited")
+    page.get_by_text("Edit points, rules, caps").click()  # focus off the grid
+    page.keyboard.press("Control+z")
+    settle(page)
+    assert wait_until(page, lambda: bands.inner_text() == before)
+    assert metric(page, "Sales-ready") == ready
+
+
+def test_an_800px_window_wraps_instead_of_cutting_and_remembers_the_welcome(sized, app_url):
+    page = sized(800, 900)
+    open_app(page, app_url)
+    assert page.get_by_text("Welcome to Lead Scoring Studio").count() == 1
+    page.shot("model")
+    for value in page.locator('[data-testid="stMetricValue"]').all():  # no "$25.…"
+        assert value.evaluate("v => v.scrollWidth <= v.clientWidth + 1"), value.inner_text()
+    page.get_by_role("button", name="Got it").click()
+    settle(page)
+    go(page, "Calibration")
+    page.get_by_text("Score → confidence, to hand to sales").wait_for(timeout=60_000)
+    page.shot("calibration")
+    again = page.context.new_page()  # a reload in the same browser: no welcome again
+    open_app(again, app_url)
+    assert again.get_by_text("Welcome to Lead Scoring Studio").count() == 0
+    again.close()
