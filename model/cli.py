@@ -358,6 +358,11 @@ def _revisions_parser(sub) -> None:
     live = verbs.add_parser("live", help="make a revision the live one")
     live.add_argument("number", type=_positive_int)
     live.add_argument("--author", required=True)
+    live.add_argument("--leads", type=Path, help="history for the gate: leads or a dataset folder")
+    live.add_argument("--events", type=Path, help="events CSV or Parquet")
+    live.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+    live.add_argument("--since", help="compare on leads created since YYYY-MM-DD (90 days)")
+    live.add_argument("--override", help="make it live although the gate refuses: the reason")
     live.set_defaults(run=_rev_live)
     export = verbs.add_parser("export", help="the versioned columns as a workbook or CSV")
     export.add_argument("--xlsx", type=Path, help="Excel workbook to write")
@@ -802,13 +807,55 @@ def _rev_save(args: argparse.Namespace) -> int:
     return 0
 
 
+GATE_EXIT = 4  # the gate refused: the candidate is worse than the live revision
+
+
 def _rev_live(args: argparse.Namespace) -> int:
+    """Make a revision live through the gate: with a live revision already, the candidate
+    is compared with it on the history given (--leads), refused with exit 4 and the
+    figures when worse beyond its interval, unless --override gives a reason."""
+    import pandas as pd
+
     from model import services
+    from model.analysis import challenge
 
     store = _store(args)
-    r = services.make_live(store, _model_name(store, args.name), args.number, author=args.author)
-    print(f"{r.model_name} {r.label} is live")
+    name = _model_name(store, args.name)
+    if store.live(name) is not None and args.leads is None and not args.override:
+        print(
+            f"{name} {store.live(name).label} is live: the gate compares the candidate with it "
+            "on history; pass --leads (and --events), or --override REASON",
+            file=sys.stderr,
+        )
+        return 2
+    data = _load(args.leads, args.events) if args.leads else None
+    if data is None:
+        r = store.make_live(
+            name, args.number, author=args.author, decision=_override(args.override)
+        )
+        print(f"{r.model_name} {r.label} is live (override: {args.override})")
+        return 0
+    as_of = _as_of(args.as_of, data)
+    since = pd.Timestamp(args.since) if args.since else challenge.default_since(data)
+    try:
+        r, found = services.gated_make_live(
+            store, data, name, args.number, author=args.author, as_of=as_of, since=since,
+            override=args.override,
+        )  # fmt: skip
+    except services.GateRefused as refused:
+        print(json.dumps(refused.challenge.to_dict(), indent=2))
+        print(f"Not made live: {refused}. Use --override REASON to go ahead.", file=sys.stderr)
+        return GATE_EXIT
+    if found is not None:
+        print(json.dumps(found.to_dict(), indent=2))
+    print(f"{r.model_name} {r.label} is live", file=sys.stderr if found else sys.stdout)
     return 0
+
+
+def _override(reason: str | None):
+    from model.store.revisions import Decision
+
+    return Decision("override", reason, {}) if reason else None
 
 
 def _rev_export(args: argparse.Namespace) -> int:

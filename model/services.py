@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.analysis import replay, verdicts
+from model.analysis import challenge, replay, verdicts
 from model.analysis.replay import Report
 from model.core.dataset import AsOf, Dataset, existing_at
 from model.core.hits import Hits, build_hits, unknown_event_types, unknown_levels
 from model.core.scoring import score, scored_frame
 from model.core.spec import ScoringModel
 from model.ingest import catalog, importer
-from model.store.revisions import Conflict, Revision, RevisionStore
+from model.store.revisions import Conflict, Decision, Revision, RevisionStore
 
 # ---------------------------------------------------------------------------- datasets
 
@@ -187,3 +187,57 @@ def save_revision(
 def make_live(store: RevisionStore, model_name: str, number: int, *, author: str) -> Revision:
     """Make revision `number` of `model_name` the live one, recorded as done by `author`."""
     return store.make_live(model_name, number, author=author)
+
+
+class GateRefused(RuntimeError):
+    """The candidate is worse than the live revision beyond its interval."""
+
+    def __init__(self, found: challenge.Challenge) -> None:
+        super().__init__("; ".join(found.refusals))
+        self.challenge = found
+
+
+def challenge_live(
+    store: RevisionStore,
+    data: Dataset,
+    model_name: str,
+    candidate: ScoringModel,
+    as_of: AsOf,
+    since: pd.Timestamp | None,
+) -> challenge.Challenge | None:
+    """The live revision against `candidate` on the closed leads created since `since`;
+    None when no revision is live yet."""
+    live = store.live(model_name)
+    if live is None:
+        return None
+    data = at_decision(data, as_of)
+    sides = [(m, score(build_hits(data, m, as_of), m)) for m in (live.model, candidate)]
+    return challenge.challenge(data, sides[0], sides[1], since)
+
+
+def gated_make_live(
+    store: RevisionStore,
+    data: Dataset,
+    model_name: str,
+    number: int,
+    *,
+    author: str,
+    as_of: AsOf,
+    since: pd.Timestamp | None,
+    override: str | None = None,
+) -> tuple[Revision, challenge.Challenge | None]:
+    """Make a revision live through the gate: compared with the live revision on recent
+    history, refused (GateRefused) when worse beyond its interval unless `override` gives
+    a reason; the verdict, the reason and the figures are kept with the decision."""
+    candidate = store.get(model_name, number)
+    found = challenge_live(store, data, model_name, candidate.model, as_of, since)
+    override = (override or "").strip()
+    if found is None:
+        decision = Decision("no_live", override, {})
+    elif found.passed:
+        decision = Decision("passed", override, found.to_dict())
+    elif override:
+        decision = Decision("override", override, found.to_dict())
+    else:
+        raise GateRefused(found)
+    return store.make_live(model_name, number, author=author, decision=decision), found

@@ -378,3 +378,49 @@ def test_score_never_overwrites_an_input_or_an_existing_file(demo_dir: Path, tmp
     assert out.read_text() == "keep me"
     assert _run(*base, "--out", str(out), "--force").returncode == 0
     assert out.read_text().startswith("lead_id,")
+
+
+def test_revisions_live_passes_the_gate_or_exits_4_with_the_figures(
+    demo_folder, tmp_path, capsys, revision_store_url, model
+):
+    """With v1 live, a candidate with its fit points upside down is refused (exit 4, the
+    figures on stdout); --override records the reason with the figures; the way back to
+    the better model passes. Every decision is kept, none updated."""
+    from model.cli import GATE_EXIT
+    from model.store.revisions import RevisionStore
+
+    path = tmp_path / "model.json"
+    path.write_text(model.to_json())
+    save = ["revisions", "save", "--model", str(path), "--author", "Ann", "--note", "n"]
+    assert main(save) == 0
+    assert main(["revisions", "live", "1", "--author", "Ann"]) == 0  # nothing live: no gate
+    worse = model.to_dict()
+    for c in worse["criteria"]:
+        c["points"] = -c["points"] if c["group"] == "fit" else c["points"]
+    path.write_text(json.dumps(worse))
+    assert main([*save, "--parent", "1"]) == 0
+    capsys.readouterr()
+    assert main(["revisions", "live", "2", "--author", "Raj"]) == 2  # no history given
+    assert "pass --leads" in capsys.readouterr().err
+    gate = ["revisions", "live", "2", "--author", "Raj", "--leads", str(demo_folder)]
+    assert main([*gate, "--since", "2026-01-01"]) == GATE_EXIT
+    out = capsys.readouterr()
+    figures = json.loads(out.out)
+    assert figures["passed"] is False
+    assert figures["figures"]["auc"]["high"] < 0
+    assert "Not made live: it ranks the closed leads worse" in out.err
+    store = RevisionStore(revision_store_url)
+    assert store.live(model.name).number == 1
+    assert main([*gate, "--since", "2026-01-01", "--override", "pilot in one region"]) == 0
+    assert store.live(model.name).number == 2
+    path.write_text(model.to_json())
+    assert main([*save, "--parent", "2"]) == 0
+    assert main(["revisions", "live", "3", "--author", "Ann", "--leads", str(demo_folder)]) == 0
+    decisions = store.decisions(model.name)
+    assert [(d.number, d.verdict, d.live_before) for d in decisions] == [
+        (2, "override", 1),
+        (3, "passed", 2),
+    ]
+    assert decisions[0].reason == "pilot in one region"
+    assert decisions[0].figures["figures"]["auc"]["high"] < 0
+    assert decisions[0].author == "Raj"

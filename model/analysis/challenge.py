@@ -105,6 +105,16 @@ class Challenge:
         }
 
 
+RECENT_DAYS = 90  # the period a review looks at when no date is given
+
+
+def default_since(data: Dataset, days: int = RECENT_DAYS) -> pd.Timestamp | None:
+    """`days` before the newest lead was created (None without created dates)."""
+    if not data.has_dates or not data.n_leads:
+        return None
+    return pd.Timestamp(int(data.created_ns.max())).normalize() - pd.Timedelta(days=days)
+
+
 def recent(data: Dataset, since: pd.Timestamp | None) -> np.ndarray:
     """Indices of the closed leads created since `since` (all closed leads without it, or
     without created dates)."""

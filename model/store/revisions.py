@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from model.core.spec import ModelError, ScoringModel, parse_model
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FIRST_REVIEW_DAYS = 60
 REVIEW_EVERY_DAYS = 90
 PREFIX = "leadscore_"
@@ -81,13 +81,33 @@ calibrations_table = sa.Table(
 )
 
 
+decisions_table = sa.Table(
+    f"{PREFIX}decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("live_before", sa.Integer),
+    sa.Column("verdict", sa.String(16), nullable=False),  # passed / override / no_live
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("figures", sa.Text, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("decided_at", sa.String(40), nullable=False),
+)
+
+
+def _add_decisions(conn: Connection) -> None:
+    """Schema 3: each go-live decision with the gate's figures, verdict and reason."""
+    decisions_table.create(conn)
+
+
 def _add_calibrations(conn: Connection) -> None:
     """Schema 2: calibrations saved with the revision they were fitted for."""
     calibrations_table.create(conn)
 
 
 # version -> the function that upgrades a store from the version before it
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_calibrations}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_calibrations, 3: _add_decisions}
 
 
 class StoreError(RuntimeError):
@@ -125,6 +145,20 @@ class Revision:
         """'v4 (live) by Dana, 2026-11-23 10:04 UTC: raise pricing'."""
         note = f": {self.note}" if self.note else ""
         return f"{self.label} ({self.status}) by {self.author}, {stamp(self.created_at)}{note}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why a revision went live: the gate's verdict (passed, override, or no_live when
+    nothing was live to compare with), the reason given for an override, the figures."""
+
+    verdict: str
+    reason: str = ""
+    figures: dict = field(default_factory=dict)
+    number: int | None = None
+    live_before: int | None = None
+    author: str = ""
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -319,10 +353,16 @@ class RevisionStore:
             criterion_notes=old.criterion_notes,
         )
 
-    def make_live(self, model_name: str, number: int, *, author: str) -> Revision:
-        """Make a revision the live one; the one live before is retired by the same row."""
+    def make_live(
+        self, model_name: str, number: int, *, author: str, decision: Decision | None = None
+    ) -> Revision:
+        """Make a revision the live one; the one live before is retired by the same row.
+        `decision` (the gate's figures, verdict and reason) is kept with it, in the same
+        transaction."""
         author = _required(author, "author")
         self.get(model_name, number)
+        before = self.live(model_name)
+        now = self.clock().isoformat()
         with self._write() as conn:
             conn.execute(
                 status_table.insert().values(
@@ -330,10 +370,44 @@ class RevisionStore:
                     number=number,
                     status="live",
                     author=author,
-                    changed_at=self.clock().isoformat(),
+                    changed_at=now,
                 )
             )
+            if decision is not None:
+                conn.execute(
+                    decisions_table.insert().values(
+                        model_name=model_name,
+                        number=number,
+                        live_before=before.number if before else None,
+                        verdict=decision.verdict,
+                        reason=_clean(decision.reason, "reason"),
+                        figures=json.dumps(decision.figures, sort_keys=True),
+                        author=author,
+                        decided_at=now,
+                    )
+                )
         return self.get(model_name, number)
+
+    def decisions(self, model_name: str) -> list[Decision]:
+        """Every go-live decision of a model, oldest first (never updated or deleted)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(decisions_table)
+                .where(decisions_table.c.model_name == model_name)
+                .order_by(decisions_table.c.id)
+            ).mappings()
+            return [
+                Decision(
+                    r["verdict"],
+                    r["reason"],
+                    json.loads(r["figures"]),
+                    number=r["number"],
+                    live_before=r["live_before"],
+                    author=r["author"],
+                    decided_at=datetime.fromisoformat(r["decided_at"]),
+                )
+                for r in rows
+            ]
 
     def record_review(
         self, model_name: str, *, reviewer: str, note: str, ready_to_opportunity: float | None
