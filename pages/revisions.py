@@ -14,7 +14,7 @@ from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
 from model.store.revisions import Cadence, Revision, RevisionStore, stamp
-from ui import caches, state
+from ui import caches, components, gate, state
 
 SHOW_LAST = 8
 CHANGED = "background-color: #ffe699; color: #1f1f1f"
@@ -78,6 +78,37 @@ def _diff_tab(revisions: list[Revision]) -> None:
         f"**{a.label} → {b.label}**: {b.note or 'no note'} ({b.author}, {stamp(b.created_at)})"
     )
     st.markdown("\n".join(f"- {line}" for line in lines) if lines else "No differences.")
+
+
+VERDICTS = {"passed": "passed the gate", "override": "overrode the gate", "no_live": "first live"}
+
+
+def _decisions(store, name: str) -> None:
+    """Every go-live decision: who made which revision live, what the gate said, and why."""
+    made = store.decisions(name)
+    if not made:
+        return
+    rows = [
+        {
+            "went live": f"v{d.number}",
+            "replacing": f"v{d.live_before}" if d.live_before else "–",
+            "gate": VERDICTS.get(d.verdict, d.verdict),
+            "reason": d.reason or "–",
+            "AUC, candidate − live": (d.figures.get("figures", {}).get("auc", {}) or {}).get(
+                "difference"
+            ),
+            "closed leads compared": d.figures.get("closed_leads"),
+            "by": d.author,
+            "when": stamp(d.decided_at),
+        }
+        for d in made[::-1]
+    ]
+    with st.expander(f"Go-live decisions ({len(made)})", expanded=False):
+        components.table(
+            pd.DataFrame(rows),
+            decimals={"AUC, candidate − live": 3},
+            whole=["closed leads compared"],
+        )
 
 
 def _cadence(cadence: Cadence) -> None:
@@ -211,12 +242,15 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
             saved = store.restore(name, revision.number, author=author, parent=revisions[-1].number)
             st.session_state["revisions_message"] = f"Saved {saved.label}: {saved.note}."
             st.rerun()
-        if st.button(
-            f"Make {pick} live", key="live_button", disabled=not author or revision.status == "live"
-        ):
-            services.make_live(store, name, revision.number, author=author)
-            st.session_state["revisions_message"] = f"{pick} is live."
-            st.rerun()
+        gate.make_live_button(
+            store,
+            name,
+            revision,
+            key="live_button",
+            disabled=not author or revision.status == "live",
+            help="Compared with the live revision on recent closed leads first.",
+        )
+        gate.message()
     with mid:
         _import(store, author)
 
@@ -295,6 +329,7 @@ def main() -> None:
     revisions = store.revisions(name)
     cadence = store.cadence(name)
     _cadence(cadence)
+    _decisions(store, name)
     view = st.radio(
         "Show",
         list(VIEWS),

@@ -222,3 +222,43 @@ def test_a_corrupt_store_is_named_and_the_app_still_works(tmp_path, monkeypatch,
     assert not at.exception
     assert any("cannot be opened" in e.value for e in at.error)
     assert bad.read_bytes() == b"garbage" * 500
+
+
+def test_make_live_passes_the_gate_or_shows_its_figures_and_asks_a_reason(at: AppTest) -> None:
+    """v1 goes live with nothing to compare; v2 with its fit points upside down is refused
+    with the figures, and goes live only with a reason, which is kept with the decision."""
+    save(at, "Ann", "first")
+    at.button(key="make_live").click().run()
+    assert "nothing was live before it" in at.success[0].value
+    key = f"criteria_editor_{at.session_state['editor_version']}"
+    model = at.session_state["model"]
+    flipped = {i: {"points": -c.points} for i, c in enumerate(model.criteria) if c.group == "fit"}
+    at.session_state[key] = {"edited_rows": flipped, "added_rows": [], "deleted_rows": []}
+    at.run()
+    save(at, "Ann", "fit upside down")
+    at.button(key="make_live").click().run()
+    assert not at.exception
+    refusal = next(e.value for e in at.error if "The gate refused v2" in e.value)
+    assert "it ranks the closed leads worse: AUC" in refusal
+    figures = next(d.value for d in at.dataframe if "candidate − live" in d.value.columns)
+    assert figures["figure"].tolist()[0] == "ROC AUC"
+    assert figures.loc[0, "95 % interval, high"] < 0
+    store = RevisionStore()
+    assert store.live("B2B inbound").number == 1  # refused: v1 stays live
+    assert at.button(key="make_live_override").disabled  # no reason, no override
+    at.text_input(key="make_live_reason").input("a pilot for one region").run()
+    at.button(key="make_live_override").click().run()
+    assert store.live("B2B inbound").number == 2
+    assert "overriding the gate: a pilot for one region" in at.success[0].value
+    (_, decision) = store.decisions("B2B inbound")
+    assert (decision.verdict, decision.reason, decision.author) == (
+        "override",
+        "a pilot for one region",
+        "Ann",
+    )
+    assert decision.figures["figures"]["auc"]["high"] < 0
+    at.switch_page("pages/revisions.py").run()
+    history = next(d.value for d in at.dataframe if "went live" in d.value.columns)
+    assert history["gate"].tolist() == ["overrode the gate", "first live"]
+    assert history["reason"].tolist()[0] == "a pilot for one region"
+    assert history["AUC, candidate − live"].iloc[0] < 0

@@ -10,7 +10,7 @@ from model import services
 from model.core.spec import ScoringModel
 from model.store import columns as versions
 from model.store.revisions import Conflict, Revision, RevisionStore
-from ui import caches, state
+from ui import caches, gate, state
 
 
 def _on_load(store: RevisionStore, options: dict[str, Revision]) -> None:
@@ -180,17 +180,18 @@ def _conflict(store: RevisionStore, model: ScoringModel) -> None:
 
 
 def _make_live(store: RevisionStore, model: ScoringModel, parent, changes: list[str]) -> None:
+    gate.message()
     if parent is None or parent.status == "live":
         return
     author = st.session_state.get("author", "")
     help_text = "Save your changes first." if changes else "Sales gets leads by this revision."
     if not author:
         help_text = "Type your name above first."
-    if st.button(
-        f"Make {parent.label} live",
+    gate.make_live_button(
+        store,
+        model.name,
+        parent,
         key="make_live",
         disabled=bool(changes) or not author,
-        help=help_text,
-    ):
-        services.make_live(store, model.name, parent.number, author=author)
-        st.rerun()
+        help=help_text + " It is compared with the live revision on recent closed leads first.",
+    )
