@@ -176,6 +176,19 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--out", required=True, type=Path, help="model JSON to write")
     st.set_defaults(run=_starter)
     _revisions_parser(sub)
+    cmp = sub.add_parser(
+        "compare", help="the live revision against a candidate on recent, closed leads"
+    )
+    cmp.add_argument("--live", action="store_true", required=True, help="compare with the live one")
+    cmp.add_argument("--candidate", required=True, type=_positive_int, help="revision number")
+    cmp.add_argument("--leads", required=True, type=Path, help="leads or a dataset folder")
+    cmp.add_argument("--events", type=Path, help="events CSV or Parquet")
+    cmp.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+    cmp.add_argument("--since", help="leads created since YYYY-MM-DD (default: 90 days)")
+    cmp.add_argument("--name", help="model name (needed when the store holds several)")
+    cmp.add_argument("--db", help="SQLAlchemy URL (default: LEADSCORE_DB_URL or the user store)")
+    cmp.add_argument("--json", action="store_true", help="the figures as JSON")
+    cmp.set_defaults(run=_compare)
     return parser
 
 
@@ -808,6 +821,35 @@ def _rev_save(args: argparse.Namespace) -> int:
 
 
 GATE_EXIT = 4  # the gate refused: the candidate is worse than the live revision
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Champion vs challenger: exit 0 when the candidate would pass the gate, 4 when not."""
+    import pandas as pd
+
+    from model import services
+    from model.analysis import challenge
+
+    store = _store(args)
+    name = _model_name(store, args.name)
+    if store.live(name) is None:
+        print(f"no revision of {name} is live: nothing to compare with", file=sys.stderr)
+        return 2
+    data = _load(args.leads, args.events)
+    since = pd.Timestamp(args.since) if args.since else challenge.default_since(data)
+    candidate = store.get(name, args.candidate).model
+    found = services.challenge_live(store, data, name, candidate, _as_of(args.as_of, data), since)
+    if args.json:
+        print(json.dumps(found.to_dict(), indent=2))
+    else:
+        print(found.table().to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        print("; ".join(found.refusals) or "the candidate passes the gate")
+    if not found.enough:
+        print(
+            f"only {found.leads:,} closed leads in the period: the figures are noise",
+            file=sys.stderr,
+        )
+    return 0 if found.passed else GATE_EXIT
 
 
 def _rev_live(args: argparse.Namespace) -> int:

@@ -411,6 +411,9 @@ def test_revisions_live_passes_the_gate_or_exits_4_with_the_figures(
     assert "Not made live: it ranks the closed leads worse" in out.err
     store = RevisionStore(revision_store_url)
     assert store.live(model.name).number == 1
+    compare = ["compare", "--live", "--candidate", "2", "--leads", str(demo_folder), "--json"]
+    assert main([*compare, "--since", "2026-01-01"]) == GATE_EXIT
+    assert json.loads(capsys.readouterr().out)["figures"] == figures["figures"]  # the same
     assert main([*gate, "--since", "2026-01-01", "--override", "pilot in one region"]) == 0
     assert store.live(model.name).number == 2
     path.write_text(model.to_json())
