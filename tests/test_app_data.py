@@ -117,6 +117,19 @@ def test_a_hubspot_export_imports_with_no_mapping_and_every_page_opens(at: AppTe
     assert how["deal value"] == "empty"
     assert not at.error
     use_and_open_every_page(at)
+    at.switch_page("pages/model.py").run()  # the rule builder on a HubSpot export's columns
+    at.button(key="builder_open_button").click().run()
+    assert "Lead Status" not in at.selectbox(key="add_attribute").options  # the outcome
+    text = "Industry"
+    assert text in at.selectbox(key="add_attribute").options
+    at.selectbox(key="add_attribute").set_value(text).run()
+    levels = at.multiselect(key=f"add_levels_{text}")
+    levels.set_value([levels.options[0].rsplit(" (", 1)[0]]).run()
+    assert not at.exception
+    live = next(i.value for i in at.info if i.value.startswith("Hits"))
+    assert "leads" in live
+    at.button(key="builder_add").click().run()
+    assert at.session_state["model"].criteria[-1].rule.attribute == text
 
 
 def test_the_utf16_zoho_export_with_only_its_outcome_mapped(at: AppTest) -> None:
