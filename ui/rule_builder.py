@@ -10,6 +10,7 @@ import streamlit as st
 
 from model import format
 from model.analysis import picks
+from model.core import tables
 from model.core.dataset import AsOf, Dataset
 from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel
@@ -137,8 +138,10 @@ def _live_count(data: Dataset, model: ScoringModel, as_of: AsOf, criterion: dict
     rule = {k: v for k, v in criterion["rule"].items() if v not in (None, [])}
     try:
         probe = picks.probe({"id": "probe", **criterion, "rule": rule}, model)
-    except ModelError:
-        st.caption(_what_is_missing(rule))
+    except ModelError as exc:
+        row = {**rule, "value": rule.get("value", rule.get("values"))}
+        lacking = tables.lacking_words(row) or str(exc).split(": ", 1)[-1]
+        st.caption(f"{lacking[0].upper()}{lacking[1:]}.")
         return False
     found = picks.reach(data, probe, as_of, hits=caches.hits(data, probe, as_of))
     closed = found.won + found.lost
@@ -154,16 +157,6 @@ def _live_count(data: Dataset, model: ScoringModel, as_of: AsOf, criterion: dict
         icon=":material/filter_alt:",
     )
     return True
-
-
-def _what_is_missing(rule: dict[str, Any]) -> str:
-    if "events" in rule or rule.get("op") == "count":
-        return "Pick at least one event type to count."
-    if rule.get("op") in ("in", "equals"):
-        return "Pick the levels it matches."
-    if rule.get("op") in ("between", "days_since"):
-        return "Give a lower bound, an upper bound or both (the lower one at most the upper)."
-    return "Pick what the criterion reads."
 
 
 def _on_add(criterion: dict[str, Any], model: ScoringModel) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from model.core import tables
-from model.core.spec import ScoringModel, default_model, parse_model
+from model.core.spec import ScoringModel, criteria_only, default_model
 from model.ingest import demo
 from model.store.revisions import Revision, RevisionStore
 
@@ -171,9 +171,7 @@ def shown_criterion_ids() -> set[str]:
 def add_criterion_row(criterion: dict) -> None:
     """Append one complete criterion to the criteria table as the room sees it (its other
     rows, edits and half-filled ones included, stay as they are)."""
-    one = parse_model(
-        {"criteria": [criterion], "bands": [{"name": "all", "min_score": 0, "sales_ready": True}]}
-    )
+    one = criteria_only([criterion])
     base = st.session_state["editor_base"]
     shown = st.session_state.get("editor_shown") or {
         "criteria_rows": tables.criteria_table(base),

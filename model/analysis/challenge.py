@@ -8,7 +8,7 @@ an interval of its own, much narrower than the two separate intervals would sugg
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -150,9 +150,9 @@ def challenge(
         finite = diff[np.isfinite(diff)]
         low, high = np.percentile(finite, [2.5, 97.5]) if len(finite) else (np.nan, np.nan)
         figures[key] = Figure(float(point[0]), float(point[1]), float(low), float(high))
-    sub = Scores(*(getattr(s_live, a)[rows] for a in ("fit", "engagement", "score", "band")))
-    sub_c = Scores(*(getattr(s_cand, a)[rows] for a in ("fit", "engagement", "score", "band")))
-    migration = replay.band_migration(sub, sub_c, data.outcome[rows], m_live, m_cand)
+    migration = replay.band_migration(
+        _rows(s_live, rows), _rows(s_cand, rows), data.outcome[rows], m_live, m_cand
+    )
     span = data.created_ns[rows] if len(rows) else np.zeros(1, dtype=np.int64)
     weeks = max((span.max() - span.min()) / NS_PER_DAY / 7, 1.0) if data.has_dates else 1.0
     made = Challenge(
@@ -164,7 +164,12 @@ def challenge(
         migration=migration,
         routing=replay.routing_changes(migration, m_live, m_cand),
     )
-    return Challenge(**{**made.__dict__, "refusals": gate(made)})
+    return replace(made, refusals=gate(made))
+
+
+def _rows(scores: Scores, rows: np.ndarray) -> Scores:
+    """The scores of some leads only."""
+    return Scores(scores.fit[rows], scores.engagement[rows], scores.score[rows], scores.band[rows])
 
 
 def gate(found: Challenge) -> tuple[str, ...]:

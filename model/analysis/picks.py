@@ -14,7 +14,7 @@ import numpy as np
 from model.core.dataset import LOST, RESERVED, WON, AsOf, Dataset
 from model.core.hits import build_hits
 from model.core.scoring import score
-from model.core.spec import ScoringModel, parse_model
+from model.core.spec import ScoringModel, criteria_only
 
 OPS_BY_KIND = {
     "text": ("in", "equals", "is_missing", "is_filled"),
@@ -93,14 +93,7 @@ class Reach:
 def probe(criterion: dict[str, Any], model: ScoringModel) -> ScoringModel:
     """A one-criterion model worth 1 point, with `model`'s decay: a lead scores above 0
     exactly when the criterion hits it. Raises ModelError when the criterion is invalid."""
-    return parse_model(
-        {
-            "name": "probe",
-            "criteria": [{**criterion, "points": 1}],
-            "decay": model.decay.model_dump(),
-            "bands": [{"name": "all", "min_score": 0, "sales_ready": True}],
-        }
-    )
+    return criteria_only([{**criterion, "points": 1}], decay=model.decay.model_dump())
 
 
 def reach(data: Dataset, probe_model: ScoringModel, as_of: AsOf, hits=None) -> Reach:

@@ -301,6 +301,13 @@ def load_model(path: str | Path) -> ScoringModel:
         raise ModelError(f"{path}: {exc}") from exc
 
 
+def criteria_only(criteria: list[dict[str, Any]], **fields: Any) -> ScoringModel:
+    """A model of just these criteria and one band that takes every score: what a single
+    rule is validated, probed or counted with (raises ModelError like parse_model)."""
+    bands = [{"name": "all", "min_score": 0, "sales_ready": True}]
+    return parse_model({"name": "criteria", **fields, "criteria": criteria, "bands": bands})
+
+
 def default_model() -> ScoringModel:
     return load_model(DEFAULT_MODEL_PATH)
 

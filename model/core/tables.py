@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.core.spec import ModelError, ScoringModel, parse_model
+from model.core.spec import ModelError, ScoringModel, criteria_only, parse_model
 
 CRITERIA_COLUMNS = [
     "id", "label", "group", "points", "attribute", "op", "value", "low", "high",
@@ -88,10 +88,10 @@ def draft_from_tables(criteria: pd.DataFrame, bands: pd.DataFrame, **settings: A
 def _row_problem(row: dict[str, Any], i: int) -> str | None:
     """Why one criterion row cannot score yet, in the room's words, or None."""
     name = row.get("label") or row.get("id") or f"row {i + 1}"
-    lacking = _lacking(row)
+    lacking = lacking_words(row)
     if lacking is None:
         try:
-            parse_model({"criteria": [_criterion(row, i)], "bands": [_ANY_BAND]})
+            criteria_only([_criterion(row, i)])
         except ModelError as exc:
             lacking = str(exc).split(": ", 1)[-1]
     if lacking is None:
@@ -99,11 +99,9 @@ def _row_problem(row: dict[str, Any], i: int) -> str | None:
     return f"criterion '{name}' is left out until it is complete: {lacking}"
 
 
-_ANY_BAND = {"name": "all", "min_score": 0, "sales_ready": True}
-
-
-def _lacking(row: dict[str, Any]) -> str | None:
-    """What a half-filled row still needs, before pydantic would say it less plainly."""
+def lacking_words(row: dict[str, Any]) -> str | None:
+    """What a half-filled criterion row (or rule) still needs, before pydantic would say
+    it less plainly; the table and the rule builder say it in the same words."""
     op = row.get("op") or ("count" if row.get("events") else None)
     if op is None:
         return "pick what it reads: an attribute and an op, or the events it counts"
