@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.analysis import challenge, replay, verdicts
+from model.analysis import challenge, feedback, replay, verdicts
 from model.analysis.replay import Report
 from model.core.dataset import AsOf, Dataset, existing_at
 from model.core.hits import Hits, build_hits, unknown_event_types, unknown_levels
 from model.core.scoring import score, scored_frame
 from model.core.spec import ScoringModel
-from model.ingest import catalog, importer
+from model.ingest import catalog, importer, readers
 from model.store.revisions import Conflict, Decision, Revision, RevisionStore
 
 # ---------------------------------------------------------------------------- datasets
@@ -241,3 +241,18 @@ def gated_make_live(
     else:
         raise GateRefused(found)
     return store.make_live(model_name, number, author=author, decision=decision), found
+
+
+# ---------------------------------------------------------------------------- feedback
+
+
+def import_feedback(
+    store: RevisionStore, model_name: str, raw: bytes | Path, name: str, *, author: str
+) -> int:
+    """Append the verdicts of a feedback export (CSV, Excel) to the store, all or none;
+    a rep named in the file is kept as its author, else the person importing it."""
+    frame = readers.read_any(raw, name)
+    rows = feedback.read_feedback(frame, store.feedback_reasons(model_name), name)
+    if not rows:
+        raise feedback.FeedbackError(f"{name} holds no feedback rows")
+    return store.add_feedback(model_name, rows, author=author)

@@ -160,7 +160,7 @@ def test_store_is_sqlite_in_wal_mode_at_the_configured_url(store, revision_store
         version = conn.execute(
             "SELECT value FROM leadscore_meta WHERE key = 'schema_version'"
         ).fetchone()
-    assert version == ("3",)
+    assert version == ("4",)
 
 
 def test_default_store_lives_in_the_user_data_folder(monkeypatch):
@@ -261,18 +261,17 @@ def test_two_processes_saving_at_once_lose_nothing(tmp_path):
 
 
 def test_a_schema_1_store_is_migrated_and_keeps_its_revisions(tmp_path, model):
-    """A store written before calibrations and go-live decisions existed gains their
-    tables and loses nothing."""
-    from model.store.revisions import Decision, calibrations_table, decisions_table, metadata
+    """A store written before calibrations, go-live decisions, shadow runs and feedback
+    existed gains their tables and loses nothing."""
+    from model.core.feedback import Feedback
+    from model.store.revisions import Decision, meta_table, metadata, reviews_table, status_table
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         metadata.create_all(
             conn,
-            tables=[
-                t for t in metadata.sorted_tables if t not in (calibrations_table, decisions_table)
-            ],
+            tables=[meta_table, revisions_table, status_table, reviews_table],
         )
         conn.exec_driver_sql("INSERT INTO leadscore_meta VALUES ('schema_version', '1')")
         conn.execute(
@@ -293,8 +292,10 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_revisions(tmp_path, model):
     assert store.calibration(model.name, 1)[0] == '{"x": 1}'
     store.make_live(model.name, 1, author="Ann", decision=Decision("no_live"))
     assert [d.verdict for d in store.decisions(model.name)] == ["no_live"]
+    store.add_feedback(model.name, [Feedback("L1", "accepted")], author="Ann")
+    assert [f.live_number for f in store.feedback(model.name)] == [1]
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT value FROM leadscore_meta").scalar() == "3"
+        assert conn.exec_driver_sql("SELECT value FROM leadscore_meta").scalar() == "4"
 
 
 def test_calibrations_are_kept_per_revision_newest_first(store, model):

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from platformdirs import user_data_path
 from sqlalchemy.engine import Connection, Engine
 
+from model.core.feedback import DEFAULT_REASONS, VERDICTS, Feedback
 from model.core.spec import ModelError, ScoringModel, parse_model
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FIRST_REVIEW_DAYS = 60
 REVIEW_EVERY_DAYS = 90
 PREFIX = "leadscore_"
@@ -96,6 +97,46 @@ decisions_table = sa.Table(
 )
 
 
+shadows_table = sa.Table(
+    f"{PREFIX}shadows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("number", sa.Integer),  # NULL: the shadow run was stopped
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("changed_at", sa.String(40), nullable=False),
+)
+feedback_table = sa.Table(
+    f"{PREFIX}feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("lead_id", sa.String(200), nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=False),  # accepted / rejected
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("live_number", sa.Integer),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("given_at", sa.String(40), nullable=False),
+    sa.Column("entered_at", sa.String(40), nullable=False),
+)
+reasons_table = sa.Table(
+    f"{PREFIX}feedback_reasons",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),  # the whole list, newest row wins
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("changed_at", sa.String(40), nullable=False),
+)
+
+
+def _add_feedback(conn: Connection) -> None:
+    """Schema 4: shadow runs, sales feedback on handed-off leads and its reason list."""
+    for table in (shadows_table, feedback_table, reasons_table):
+        table.create(conn)
+
+
 def _add_decisions(conn: Connection) -> None:
     """Schema 3: each go-live decision with the gate's figures, verdict and reason."""
     decisions_table.create(conn)
@@ -107,7 +148,11 @@ def _add_calibrations(conn: Connection) -> None:
 
 
 # version -> the function that upgrades a store from the version before it
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_calibrations, 3: _add_decisions}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _add_calibrations,
+    3: _add_decisions,
+    4: _add_feedback,
+}
 
 
 class StoreError(RuntimeError):
@@ -388,6 +433,99 @@ class RevisionStore:
                 )
         return self.get(model_name, number)
 
+    def shadow(self, model_name: str) -> Revision | None:
+        """The revision running in shadow beside the live one, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(shadows_table.c.number)
+                .where(shadows_table.c.model_name == model_name)
+                .order_by(shadows_table.c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None or row[0] is None else self.get(model_name, row[0])
+
+    def set_shadow(self, model_name: str, number: int | None, *, author: str) -> None:
+        """Run revision `number` in shadow (None stops the shadow run); a new row each time."""
+        author = _required(author, "author")
+        if number is not None:
+            revision = self.get(model_name, number)
+            if revision.status == "live":
+                raise ValueError(f"{revision.label} is live: only a candidate runs in shadow")
+        with self._write() as conn:
+            conn.execute(
+                shadows_table.insert().values(
+                    model_name=model_name,
+                    number=number,
+                    author=author,
+                    changed_at=self.clock().isoformat(),
+                )
+            )
+
+    def add_feedback(self, model_name: str, rows: list[Feedback], *, author: str) -> int:
+        """Append reps' verdicts (one transaction, all or none); a later verdict on a lead
+        is added beside the earlier one, never over it. Returns the rows added."""
+        author = _required(author, "author")
+        now = self.clock()
+        live = self.live(model_name)
+        values = [_feedback_row(model_name, f, author, now, live) for f in rows]
+        if values:
+            with self._write() as conn:
+                conn.execute(feedback_table.insert(), values)
+        return len(values)
+
+    def feedback(self, model_name: str) -> list[Feedback]:
+        """Every verdict entered for a model, oldest first (never updated or deleted)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(feedback_table)
+                .where(feedback_table.c.model_name == model_name)
+                .order_by(feedback_table.c.id)
+            ).mappings()
+            return [
+                Feedback(
+                    r["lead_id"],
+                    r["verdict"],
+                    r["reason"],
+                    r["note"],
+                    r["author"],
+                    datetime.fromisoformat(r["given_at"]),
+                    r["live_number"],
+                    datetime.fromisoformat(r["entered_at"]),
+                )
+                for r in rows
+            ]
+
+    def feedback_reasons(self, model_name: str) -> list[str]:
+        """The reasons a rep picks from: the team's latest list, else the defaults."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(reasons_table.c.reasons)
+                .where(reasons_table.c.model_name == model_name)
+                .order_by(reasons_table.c.id.desc())
+                .limit(1)
+            ).first()
+        return json.loads(row[0]) if row else list(DEFAULT_REASONS)
+
+    def set_feedback_reasons(
+        self, model_name: str, reasons: list[str], *, author: str
+    ) -> list[str]:
+        """Keep a new reason list (added as a row; verdicts already given keep their words)."""
+        author = _required(author, "author")
+        cleaned = list(dict.fromkeys(_clean(r, "reason", limit=200).strip() for r in reasons))
+        cleaned = [r for r in cleaned if r]
+        if not cleaned:
+            raise ValueError("the reason list needs at least one reason")
+        with self._write() as conn:
+            conn.execute(
+                reasons_table.insert().values(
+                    model_name=model_name,
+                    reasons=json.dumps(cleaned),
+                    author=author,
+                    changed_at=self.clock().isoformat(),
+                )
+            )
+        return cleaned
+
     def decisions(self, model_name: str) -> list[Decision]:
         """Every go-live decision of a model, oldest first (never updated or deleted)."""
         with self._read() as conn:
@@ -661,6 +799,35 @@ def _revision(row: sa.RowMapping) -> Revision:
         raise StoreError(
             f"revision {row['number']} of {row['model_name']!r} cannot be read: {exc}"
         ) from None
+
+
+def _feedback_row(
+    model_name: str, f: Feedback, author: str, now: datetime, live: Revision | None
+) -> dict:
+    """One feedback row to insert, checked: a known verdict, a lead id, a reason to reject."""
+    lead_id = _clean(str(f.lead_id), "lead id", limit=NAME_LIMIT).strip()
+    if not lead_id:
+        raise ValueError("a feedback row has no lead id")
+    if f.verdict not in VERDICTS:
+        raise ValueError(
+            f"lead {lead_id}: verdict {f.verdict!r} is not one of {', '.join(VERDICTS)}"
+        )
+    reason = _clean(f.reason, "reason", limit=200).strip()
+    if f.verdict == "rejected" and not reason:
+        raise ValueError(f"lead {lead_id}: a rejection needs a reason")
+    given = f.given_at or now
+    given = given if given.tzinfo else given.replace(tzinfo=UTC)
+    return {
+        "model_name": model_name,
+        "lead_id": lead_id,
+        "verdict": f.verdict,
+        "reason": reason,
+        "note": _clean(f.note, "note").strip(),
+        "live_number": f.live_number if f.live_number is not None else (live and live.number),
+        "author": _required(f.author or author, "author"),
+        "given_at": given.astimezone(UTC).isoformat(),
+        "entered_at": now.isoformat(),
+    }
 
 
 def _required(text: str, what: str) -> str:
