@@ -485,3 +485,56 @@ def figure_score_by_group(shares: pd.DataFrame) -> go.Figure:
         "height": 360,
     }
     return go.Figure({"data": traces, "layout": layout})
+
+
+def figure_score_history(rows: pd.DataFrame, model: ScoringModel) -> go.Figure:
+    """One lead's score over time: a step after each event (decay drawn as the slope to
+    the next row), with each band's lower boundary as a line."""
+    x = rows["when"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    trace = {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "x": x,
+        "y": rows["score"].round(1).tolist(),
+        "text": rows["what"].tolist(),
+        "hovertemplate": "%{x}<br>%{text}<br>score %{y}<extra></extra>",
+        "line": {"color": REVISION_A},
+        "name": "score",
+    }
+    shapes, notes = [], []
+    for band in model.bands:
+        if band.min_score <= 0:
+            continue
+        colour = WON if band.sales_ready else OPEN
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": band.min_score,
+                "y1": band.min_score,
+                "line": {"color": colour, "dash": "dash"},
+            }
+        )
+        notes.append(
+            {
+                "xref": "paper",
+                "x": 0,
+                "y": band.min_score,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": f"{band.name} from {band.min_score:g}",
+                "showarrow": False,
+            }
+        )
+    layout = {
+        "xaxis": {"title": {"text": "when"}},
+        "yaxis": {"title": {"text": "score"}, "range": [0, 100]},
+        "shapes": shapes,
+        "annotations": notes,
+        "showlegend": False,
+        "margin": {"t": 20, "b": 40, "l": 60, "r": 10},
+        "height": 320,
+    }
+    return go.Figure({"data": [trace], "layout": layout})

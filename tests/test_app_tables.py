@@ -11,7 +11,17 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGES = ["model", "replay", "thresholds", "calibration", "revisions", "sources", "data"]
+PAGES = [
+    "model",
+    "replay",
+    "thresholds",
+    "calibration",
+    "revisions",
+    "leads",
+    "feedback",
+    "sources",
+    "data",
+]
 NUMBER = re.compile(r"^[-+−]?\$?[\d,]*\.?\d+\s*(%|pts|×|k|M)?$")
 CODE_NAME = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")  # win_rate, revenue_won
 EDITOR_COLUMNS = {"max_count", "min_score", "sales_ready"}  # model fields the editors edit

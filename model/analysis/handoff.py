@@ -21,20 +21,32 @@ from model.core.scoring import attribute_points, combine, points_by_group
 from model.core.spec import ScoringModel
 
 NEVER = np.iinfo(np.int64).min
+CREATED, PROBE = -1, -2  # row kinds beside the event type codes
 
 
 @dataclass(frozen=True, eq=False)
 class Timeline:
-    """Every (lead, moment) row and the lead's score just after it."""
+    """Every (lead, moment) row and the lead's score just after it; `kind` is the event
+    type code, CREATED, or PROBE (a moment asked for, scored with decay up to it)."""
 
     lead: np.ndarray
     time_ns: np.ndarray
     score: np.ndarray
+    kind: np.ndarray | None = None
 
 
-def score_timeline(data: Dataset, hits: Hits, model: ScoringModel) -> Timeline:
-    """The score of each lead at its creation and just after each of its events."""
-    lead, t, kind = _rows(data)
+def score_timeline(
+    data: Dataset,
+    hits: Hits,
+    model: ScoringModel,
+    *,
+    probes: tuple[np.ndarray, np.ndarray] | None = None,
+    leads: np.ndarray | None = None,
+) -> Timeline:
+    """The score of each lead at its creation and just after each of its events, plus at
+    each (lead, moment) of `probes` (before an event at the same moment); `leads` limits
+    the rows to those leads (one lead's history without replaying everyone)."""
+    lead, t, kind = _rows(data, probes, leads)
     start = np.searchsorted(lead, np.arange(data.n_leads))
     rank = np.arange(len(lead)) - start[lead]
     ev = [k for k, c in enumerate(model.criteria) if c.on_events]
@@ -52,15 +64,30 @@ def score_timeline(data: Dataset, hits: Hits, model: ScoringModel) -> Timeline:
     fit = fit_attr[lead] + raw @ fit_pts
     decayed_points = eng_attr[lead] + np.minimum(decayed, cap) @ eng_pts
     _, _, total = combine(fit, decayed_points, eng_attr[lead] + raw @ eng_pts, model)
-    return Timeline(lead, t, total)
+    return Timeline(lead, t, total, kind)
 
 
-def _rows(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lead, time, event type code or -1 for creation), sorted by lead, time, creation last."""
-    lead = np.concatenate([data.ev_lead, np.arange(data.n_leads)])
-    t = np.concatenate([data.ev_ns, data.created_ns])
-    kind = np.concatenate([data.ev_type, np.full(data.n_leads, -1)])
-    order = np.lexsort((kind == -1, t, lead))
+def _rows(
+    data: Dataset,
+    probes: tuple[np.ndarray, np.ndarray] | None = None,
+    leads: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lead, time, event type code, CREATED or PROBE), sorted by lead and time; at one
+    moment a probe comes first and the creation last."""
+    ev = np.arange(data.n_events)
+    created = np.arange(data.n_leads)
+    if leads is not None:
+        runs = [np.arange(data.lead_starts[i], data.lead_starts[i + 1]) for i in leads]
+        ev = np.concatenate([*runs, np.zeros(0, np.int64)])
+        created = np.asarray(leads, dtype=np.int64)
+    p_lead, p_t = probes if probes is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    lead = np.concatenate([data.ev_lead[ev], created, p_lead]).astype(np.int64)
+    t = np.concatenate([data.ev_ns[ev], data.created_ns[created], p_t]).astype(np.int64)
+    kind = np.concatenate(
+        [data.ev_type[ev], np.full(len(created), CREATED), np.full(len(p_lead), PROBE)]
+    ).astype(np.int64)
+    tie = np.select([kind == PROBE, kind == CREATED], [0, 2], 1)
+    order = np.lexsort((tie, t, lead))
     return lead[order], t[order], kind[order]
 
 
