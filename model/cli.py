@@ -76,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         help="score in this many parts (default: one per 256 MB of input)",
     )
+    sc.add_argument(
+        "--shadow",
+        type=_positive_int,
+        metavar="N",
+        help="also score with revision N of the same model from the store, beside --model "
+        "(shadow_score, shadow_band, shadow_revision); it routes nothing",
+    )
+    sc.add_argument(
+        "--db", help="SQLAlchemy URL of the store for --shadow (default: LEADSCORE_DB_URL)"
+    )
     sc.set_defaults(run=_score)
 
     rp = sub.add_parser("replay", help="how the model ranks closed leads, as of the decision")
@@ -377,11 +387,16 @@ def _revisions_parser(sub) -> None:
     live.add_argument("--since", help="compare on leads created since YYYY-MM-DD (90 days)")
     live.add_argument("--override", help="make it live although the gate refuses: the reason")
     live.set_defaults(run=_rev_live)
+    shadow = verbs.add_parser("shadow", help="run a candidate in shadow beside the live one")
+    shadow.add_argument("number", type=_positive_int, nargs="?", help="the candidate revision")
+    shadow.add_argument("--stop", action="store_true", help="stop the shadow run")
+    shadow.add_argument("--author", required=True)
+    shadow.set_defaults(run=_rev_shadow)
     export = verbs.add_parser("export", help="the versioned columns as a workbook or CSV")
     export.add_argument("--xlsx", type=Path, help="Excel workbook to write")
     export.add_argument("--csv", type=Path, help="CSV of the versioned columns to write")
     export.set_defaults(run=_rev_export)
-    for verb in (ls, show, live, export):
+    for verb in (ls, show, live, shadow, export):
         verb.add_argument("--name", help="model name (needed when the store holds several)")
 
 
@@ -462,11 +477,15 @@ def _score(args: argparse.Namespace) -> int:
     if leads.is_dir():
         leads, found = dataset_files(leads)
         events = events or found
+    if args.shadow and (args.engine == "duckdb" or (args.parts or 1) > 1):
+        raise ValueError(
+            "--shadow scores with the python engine in one part: drop --engine/--parts"
+        )
     if args.engine == "duckdb":
         n = batch.score_with_duckdb(model, leads, events, as_of, args.out)
         print(f"scored {n:,} leads with DuckDB ({as_of.describe()})", file=sys.stderr)
         return 0
-    parts = args.parts or batch.parts_for(leads, events)
+    parts = 1 if args.shadow else args.parts or batch.parts_for(leads, events)
     if parts > 1:
         with open(args.out, "w", newline="") if args.out else _stdout() as out:
             batch.score_in_parts(model, leads, events, as_of, out, parts=parts)
@@ -475,6 +494,8 @@ def _score(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of, data)
     _warn_model(data, model)
     frame = services.score_dataset(data, model, as_of)
+    if args.shadow:
+        frame = services.with_shadow(frame, data, _store(args), model, args.shadow, as_of)
     if args.out:
         inert_frame(frame).to_csv(args.out, index=False, lineterminator="\n")
         print(f"scored {len(frame):,} leads ({as_of.describe()}) into {args.out}", file=sys.stderr)
@@ -860,6 +881,7 @@ def _rev_live(args: argparse.Namespace) -> int:
 
     from model import services
     from model.analysis import challenge
+    from model.store.revisions import Decision
 
     store = _store(args)
     name = _model_name(store, args.name)
@@ -872,10 +894,13 @@ def _rev_live(args: argparse.Namespace) -> int:
         return 2
     data = _load(args.leads, args.events) if args.leads else None
     if data is None:
+        first = store.live(name) is None  # recorded as the app records it: a first go-live
+        decision = Decision("no_live", args.override or "", {}) if first else None
         r = store.make_live(
-            name, args.number, author=args.author, decision=_override(args.override)
+            name, args.number, author=args.author, decision=decision or _override(args.override)
         )
-        print(f"{r.model_name} {r.label} is live (override: {args.override})")
+        why = f"override: {args.override}" if args.override else "nothing was live to compare with"
+        print(f"{r.model_name} {r.label} is live ({why})")
         return 0
     as_of = _as_of(args.as_of, data)
     since = pd.Timestamp(args.since) if args.since else challenge.default_since(data)
@@ -891,6 +916,17 @@ def _rev_live(args: argparse.Namespace) -> int:
     if found is not None:
         print(json.dumps(found.to_dict(), indent=2))
     print(f"{r.model_name} {r.label} is live", file=sys.stderr if found else sys.stdout)
+    return 0
+
+
+def _rev_shadow(args: argparse.Namespace) -> int:
+    """Mark a candidate as shadow (it scores beside the live revision), or --stop."""
+    if (args.number is None) == (not args.stop):
+        raise ValueError("give the revision to run in shadow, or --stop (not both)")
+    store = _store(args)
+    name = _model_name(store, args.name)
+    store.set_shadow(name, None if args.stop else args.number, author=args.author)
+    print(f"{name}: shadow run stopped" if args.stop else f"{name} v{args.number} runs in shadow")
     return 0
 
 

@@ -112,6 +112,28 @@ def score_dataset(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFra
     return scored_frame(data.lead_ids, score(build_hits(data, model, as_of), model), model)
 
 
+def with_shadow(
+    frame: pd.DataFrame,
+    data: Dataset,
+    store: RevisionStore,
+    model: ScoringModel,
+    number: int,
+    as_of: AsOf,
+) -> pd.DataFrame:
+    """The scored frame of `model` with revision `number` of the same model scored beside
+    it (shadow_score, shadow_band, shadow_revision) and `revision`: the stored revision
+    equal to `model`, blank when it was never saved."""
+    shadow = store.get(model.name, number)
+    same = [r.number for r in store.revisions(model.name) if r.model == model]
+    scored = score_dataset(data, shadow.model, as_of)
+    return frame.assign(
+        revision=same[-1] if same else pd.NA,
+        shadow_revision=shadow.number,
+        shadow_score=scored["score"].to_numpy(),
+        shadow_band=scored["band"].to_numpy(),
+    )
+
+
 def replay_report(
     data: Dataset, model: ScoringModel, as_of: AsOf, *, width: int = 10, hits: Hits | None = None
 ) -> Report:

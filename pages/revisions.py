@@ -14,7 +14,7 @@ from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
 from model.store.revisions import Cadence, Revision, RevisionStore, stamp
-from ui import caches, components, gate, state
+from ui import caches, components, gate, review, state
 
 SHOW_LAST = 8
 CHANGED = "background-color: #ffe699; color: #1f1f1f"
@@ -206,6 +206,15 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
                 .format("{:.1%}", subset=shares),
                 width="stretch",
             )
+        st.markdown(
+            f"**Gate: {candidate.label} against live {live.label} on recent history** "
+            "(what *Make live* would read)"
+        )
+        review.gate_figures(data, live, candidate, as_of)
+    st.markdown("**4. What sales said about the hand-offs** (since the last review)")
+    review.feedback_section(store, data, live, as_of, since)
+    st.markdown("**5. Shadow run**")
+    review.shadow_section(store, data, live, as_of)
     with st.form("record_review", clear_on_submit=True):
         st.text_input("Review note", key="review_note", placeholder="what the room decided and why")
         if st.form_submit_button("Record this review", key="record_review_button"):
@@ -251,8 +260,33 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
             help="Compared with the live revision on recent closed leads first.",
         )
         gate.message()
+        _shadow_buttons(store, name, revision, author)
     with mid:
         _import(store, author)
+
+
+def _shadow_buttons(store: RevisionStore, name: str, revision: Revision, author: str) -> None:
+    """Run the picked candidate in shadow beside the live revision, or stop the run."""
+    running = store.shadow(name)
+    if running is not None:
+        st.caption(f"{running.label} runs in shadow beside the live revision.")
+    offered = running is None or running.number != revision.number
+    if offered and st.button(
+        f"Run {revision.label} in shadow",
+        key="shadow_button",
+        disabled=not author or revision.status == "live",
+        help="It scores new leads beside the live revision without routing them; the "
+        "review compares the two on the leads that close.",
+    ):
+        store.set_shadow(name, revision.number, author=author)
+        st.session_state["revisions_message"] = f"{revision.label} runs in shadow."
+        st.rerun()
+    if running is not None and st.button(
+        f"Stop the shadow run of {running.label}", key="shadow_stop", disabled=not author
+    ):
+        store.set_shadow(name, None, author=author)
+        st.session_state["revisions_message"] = f"The shadow run of {running.label} stopped."
+        st.rerun()
 
 
 def _import(store: RevisionStore, author: str) -> None:

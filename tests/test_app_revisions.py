@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from model.core.feedback import Feedback
 from model.core.spec import default_model, parse_model
 from model.store.revisions import RevisionStore
 
@@ -182,6 +183,44 @@ def test_overdue_review_banner_and_checklist(reviewed_store, open_app) -> None:
     reviews = reviewed_store.reviews("B2B inbound")
     assert reviews[-1].reviewer == "Dana"
     assert 0 < reviews[-1].ready_to_opportunity <= 1
+
+
+def test_the_review_reads_the_gate_sales_feedback_and_the_shadow_run(reviewed_store, open_app):
+    """v2 in shadow since 1 July, and reps' verdicts on 39 leads: the checklist shows the
+    gate's recent figures, acceptance by band with the reasons, and how the shadow and the
+    live revision ranked the leads that closed since the run began."""
+    name = "B2B inbound"
+    reviewed_store.set_shadow(name, 2, author="Raj")
+    verdicts = [
+        Feedback(f"L{i:07d}", "rejected" if i % 3 == 0 else "accepted", "Student" * (i % 3 == 0))
+        for i in range(1, 40)
+    ]
+    reviewed_store.add_feedback(name, verdicts, author="Sam")
+    at = open_app("pages/revisions.py")
+    at.radio(key="revisions_view").set_value("Review checklist").run()
+    assert not at.exception
+    text = "".join(m.value for m in at.markdown)
+    assert "would pass the gate" in text or "would be refused by the gate" in text
+    gate_table = next(d.value for d in at.dataframe if "candidate v2" in d.value.columns)
+    assert "AUC" in " ".join(gate_table["figure"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Leads judged by sales"] == "39"
+    assert metrics["Accepted"] == "66.7 %"
+    reasons = next(d.value for d in at.dataframe if "rejected leads" in d.value.columns)
+    assert reasons.to_dict("records") == [{"reason": "Student", "rejected leads": 13}]
+    assert "v2 has run in shadow since 01 Jul 2026" in text
+    shadow = next(d.value for d in at.dataframe if "shadow v2" in d.value.columns)
+    assert shadow["live v1"].notna().all()
+    assert at.get("download_button")  # both scores per lead, for the leads since
+    at.radio(key="revisions_view").set_value("Restore, make live, import").run()
+    at.text_input(key="author").input("Lee").run()
+    at.button(key="shadow_stop").click().run()
+    assert not at.exception
+    assert reviewed_store.shadow(name) is None
+    assert "The shadow run of v2 stopped." in at.success[0].value
+    at.selectbox(key="action_revision").set_value("v2").run()
+    at.button(key="shadow_button").click().run()
+    assert reviewed_store.shadow(name).number == 2
 
 
 def test_restore_make_live_and_import_on_the_revisions_page(reviewed_store, open_app) -> None:

@@ -421,9 +421,49 @@ def test_revisions_live_passes_the_gate_or_exits_4_with_the_figures(
     assert main(["revisions", "live", "3", "--author", "Ann", "--leads", str(demo_folder)]) == 0
     decisions = store.decisions(model.name)
     assert [(d.number, d.verdict, d.live_before) for d in decisions] == [
+        (1, "no_live", None),  # a first go-live is recorded as the app records it
         (2, "override", 1),
         (3, "passed", 2),
     ]
-    assert decisions[0].reason == "pilot in one region"
-    assert decisions[0].figures["figures"]["auc"]["high"] < 0
-    assert decisions[0].author == "Raj"
+    assert decisions[1].reason == "pilot in one region"
+    assert decisions[1].figures["figures"]["auc"]["high"] < 0
+    assert decisions[1].author == "Raj"
+
+
+def test_score_with_a_shadow_revision_keeps_both_scores_per_lead(
+    demo_folder, tmp_path, capsys, model
+):
+    """v1 live, v2 (pricing worth more) in shadow: `score --shadow 2` writes both scores
+    with their revision numbers, the shadow's equal to scoring v2 alone."""
+    path = tmp_path / "model.json"
+    path.write_text(model.to_json())
+    save = ["revisions", "save", "--model", str(path), "--author", "Ann", "--note", "n"]
+    assert main(save) == 0
+    assert main(["revisions", "live", "1", "--author", "Ann"]) == 0
+    changed = model.to_dict()
+    changed["criteria"][15]["points"] += 10
+    other = tmp_path / "v2.json"
+    other.write_text(json.dumps(changed))
+    again = ["revisions", "save", "--model", str(other), "--author", "Raj", "--note", "m"]
+    assert main([*again, "--parent", "1"]) == 0
+    assert main(["revisions", "shadow", "1", "--author", "Raj"]) == 2  # live: not a candidate
+    assert "only a candidate runs in shadow" in capsys.readouterr().err
+    assert main(["revisions", "shadow", "2", "--author", "Raj"]) == 0
+    capsys.readouterr()
+    base = ["score", "--model", str(path), "--leads", str(demo_folder)]
+    out, alone = tmp_path / "both.csv", tmp_path / "v2-scores.csv"
+    assert main([*base, "--shadow", "2", "--out", str(out)]) == 0
+    assert (
+        main(["score", "--model", str(other), "--leads", str(demo_folder), "--out", str(alone)])
+        == 0
+    )
+    both, v2 = pd.read_csv(out), pd.read_csv(alone)
+    assert list(both.columns[-4:]) == ["revision", "shadow_revision", "shadow_score", "shadow_band"]
+    assert set(both["revision"]) == {1}
+    assert set(both["shadow_revision"]) == {2}
+    np.testing.assert_allclose(both["shadow_score"], v2["score"])
+    assert (both["shadow_band"] == v2["band"]).all()
+    assert (both["shadow_score"] >= both["score"]).all()
+    assert (both["shadow_score"] > both["score"]).any()
+    assert main(["revisions", "shadow", "--stop", "--author", "Raj"]) == 0
+    assert "shadow run stopped" in capsys.readouterr().out

@@ -14,9 +14,12 @@ import streamlit as st
 
 from model import services
 from model.analysis import replay, suggest
+from model.analysis.challenge import Challenge
+from model.analysis.challenge import challenge as challenge_of
 from model.analysis.replay import Report
 from model.core.dataset import AsOf, DataError, Dataset, existing_at
 from model.core.hits import Hits, build_hits
+from model.core.scoring import score
 from model.core.spec import ModelError, ScoringModel
 from model.ingest import demo
 from model.ingest.catalog import dataset_meta, load_dataset, saved_datasets
@@ -204,3 +207,22 @@ def fitting_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
             "from the Data page."
         )
         st.stop()
+
+
+def challenge(
+    data: Dataset,
+    live: ScoringModel,
+    candidate: ScoringModel,
+    as_of: AsOf,
+    since: pd.Timestamp | None,
+) -> Challenge:
+    """Live vs candidate on the closed leads created since `since`, as the gate reads them;
+    cached, as the review redraws on every widget change and the bootstrap takes a while."""
+    return _challenge(data, live, candidate, as_of, str(since))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Comparing on recent history…", hash_funcs=BY_VALUE)
+def _challenge(data, live, candidate, as_of, since: str) -> Challenge:
+    at = None if since == "None" else pd.Timestamp(since)
+    sides = [(m, score(hits(data, m, as_of), m)) for m in (live, candidate)]
+    return challenge_of(data, sides[0], sides[1], at)  # data: already as of the decision

@@ -435,14 +435,21 @@ class RevisionStore:
 
     def shadow(self, model_name: str) -> Revision | None:
         """The revision running in shadow beside the live one, or None."""
+        run = self.shadow_run(model_name)
+        return run[0] if run else None
+
+    def shadow_run(self, model_name: str) -> tuple[Revision, datetime] | None:
+        """The shadow revision and when its run began, or None when none runs."""
         with self._read() as conn:
             row = conn.execute(
-                sa.select(shadows_table.c.number)
+                sa.select(shadows_table.c.number, shadows_table.c.changed_at)
                 .where(shadows_table.c.model_name == model_name)
                 .order_by(shadows_table.c.id.desc())
                 .limit(1)
             ).first()
-        return None if row is None or row[0] is None else self.get(model_name, row[0])
+        if row is None or row[0] is None:
+            return None
+        return self.get(model_name, row[0]), datetime.fromisoformat(row[1])
 
     def set_shadow(self, model_name: str, number: int | None, *, author: str) -> None:
         """Run revision `number` in shadow (None stops the shadow run); a new row each time."""
