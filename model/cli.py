@@ -517,7 +517,7 @@ def _replay(args: argparse.Namespace) -> int:
         models["B"] = load_model(args.compare)
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
-    data = services.at_decision(full, as_of)
+    data = services.at_decision(full, as_of, models["A"])
     for m in models.values():
         _warn_model(full, m)
     reports = {
@@ -552,7 +552,7 @@ def _closed_replay(args: argparse.Namespace):
     model = load_model(args.model)
     full = _load(args.leads, args.events)
     as_of = _as_of(args.as_of, full)
-    data = services.at_decision(full, as_of)
+    data = services.at_decision(full, as_of, model)
     _warn_model(full, model)
     return model, data, build_hits(data, model, as_of), as_of
 

@@ -20,6 +20,7 @@ from model.core.dataset import AsOf, Dataset, existing_at
 from model.core.hits import Hits, build_hits, unknown_event_types, unknown_levels
 from model.core.scoring import score, scored_frame
 from model.core.spec import ScoringModel
+from model.core.target import retarget
 from model.ingest import catalog, importer, readers
 from model.store.revisions import Conflict, Decision, Revision, RevisionStore
 
@@ -95,10 +96,11 @@ def decision_moment(text: str | AsOf, data: Dataset) -> AsOf:
     return text if isinstance(text, AsOf) else AsOf.parse(text)
 
 
-def at_decision(full: Dataset, as_of: AsOf) -> Dataset:
+def at_decision(full: Dataset, as_of: AsOf, model: ScoringModel | None = None) -> Dataset:
     """The leads there were to score at the decision moment (a fixed snapshot leaves out
-    leads created after it)."""
-    return existing_at(full, as_of)
+    leads created after it), their outcome read against `model`'s target when given."""
+    data = existing_at(full, as_of)
+    return retarget(data, model.target) if model is not None else data
 
 
 def model_warnings(data: Dataset, model: ScoringModel) -> list[str]:
@@ -232,7 +234,7 @@ def challenge_live(
     live = store.live(model_name)
     if live is None:
         return None
-    data = at_decision(data, as_of)
+    data = at_decision(data, as_of, candidate)  # both read against the candidate's target
     sides = [(m, score(build_hits(data, m, as_of), m)) for m in (live.model, candidate)]
     return challenge.challenge(data, sides[0], sides[1], since)
 

@@ -14,7 +14,7 @@ from model.core.cells import inert_frame
 from model.core.dataset import OPEN, AsOf, Dataset
 from model.core.scoring import score
 from model.core.spec import ScoringModel
-from ui import caches, components, sidebar, state
+from ui import caches, components, sidebar, state, target
 
 METHOD_NAMES = {"isotonic": "Isotonic (monotone)", "logistic": "Logistic (Platt)"}
 VIEWS = ["Confidence", "Forecast", "Suggested points"]
@@ -532,6 +532,7 @@ def _fit_controls() -> None:
 def main() -> None:
     state.require_router()
     st.title("Lead confidence")
+    target.note()
     data, model, as_of = caches.dataset(), st.session_state["model"], st.session_state["as_of"]
     caches.fitting_hits(data, model, as_of)  # stops the page when the model does not fit
     st.session_state.setdefault("cal_method", "isotonic")

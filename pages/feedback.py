@@ -12,7 +12,7 @@ from model.core.dataset import DataError
 from model.core.feedback import VERDICTS, Feedback
 from model.core.scoring import score
 from model.store.revisions import RevisionStore, stamp
-from ui import caches, components, state
+from ui import caches, components, state, target
 
 
 def _judged_model(store: RevisionStore, name: str):
@@ -154,6 +154,7 @@ def _history(rows: list[Feedback]) -> None:
 def main() -> None:
     state.require_router()
     st.title("Sales feedback")
+    target.note()
     store = caches.store()
     if store is None:
         st.error(f"The revision store cannot be opened: {st.session_state.get('store_error')}.")

@@ -14,18 +14,19 @@ from model import charts, format
 from model.analysis import history
 from model.core.cells import inert_frame
 from model.core.dataset import NS_PER_DAY
-from ui import caches, components, state
+from ui import caches, components, state, target
 
 ROUND = ["score then", "score now", "days from creation"]
 
 
 def _scored_by(store, name: str):
     """The model whose scores are shown: the editor's, the live or the shadow revision."""
-    options = {"the model in the editor": st.session_state["model"]}
+    options = {}  # the live revision first: it is the one that hands leads to sales
     if store is not None:
         for what, revision in (("live", store.live(name)), ("shadow", store.shadow(name))):
             if revision is not None:
                 options[f"{what} revision {revision.label}"] = revision.model
+    options["the model in the editor"] = st.session_state["model"]
     pick = st.selectbox("Scored by", list(options), key=state.kept("leads_scored_by"))
     return options[pick], pick
 
@@ -125,6 +126,7 @@ def _lead(data, hits, model, suggested: str | None) -> None:
 def main() -> None:
     state.require_router()
     st.title("Leads")
+    target.note()
     data, as_of = caches.dataset(), st.session_state["as_of"]
     if not data.has_dates:
         st.info(

@@ -13,7 +13,7 @@ from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.export import sqlgen
 from model.store import columns as versions
-from ui import caches, components, revision_panel, rule_builder, sidebar, state
+from ui import caches, components, revision_panel, rule_builder, sidebar, state, target
 
 DECAY_MODES = {"none": "No decay", "half_life": "Half-life", "linear": "Linear"}
 
@@ -195,6 +195,7 @@ def main() -> None:
     else:
         valid = _editors(data, as_of)
     model = st.session_state["model"]
+    data = caches.dataset()  # read against the target just edited
     if not presenting:
         revision_panel.draw(model, valid)
         _files()  # before the preview: a model that does not fit can be replaced
@@ -282,6 +283,7 @@ def _editors(data, as_of) -> bool:
     rule_builder.draw(data, st.session_state["model"], as_of)
     criteria = _criteria_editor(data)
     bands, caps, decay = _settings_and_bands()
+    goal = target.editor(data)
     st.session_state["editor_shown"] = {"criteria_rows": criteria, "band_rows": bands}
     try:
         draft = tables.draft_from_tables(
@@ -291,6 +293,7 @@ def _editors(data, as_of) -> bool:
             caps=caps,
             decay=decay,
             baseline=st.session_state.get("baseline", 0.0),
+            target=goal,
         )
         caches.hits(data, draft.model, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = draft.model

@@ -10,7 +10,7 @@ from model import charts, format
 from model.analysis import replay, verdicts
 from model.core.dataset import OPEN
 from model.core.spec import ModelError
-from ui import caches, components, sidebar, state
+from ui import caches, components, sidebar, state, target
 
 METRIC_HELP = {
     "auc": "ROC AUC: the chance that a won lead scores higher than a lost one (0.5 is a coin, 1 is perfect).",
@@ -68,6 +68,7 @@ def _summary_table(summary: pd.DataFrame):
 def main() -> None:
     state.require_router()
     st.title("Replay")
+    target.note()
     data = caches.dataset()
     as_of = st.session_state["as_of"]
     model_a = st.session_state["model"]

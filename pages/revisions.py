@@ -14,7 +14,7 @@ from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
 from model.store.revisions import Cadence, Revision, RevisionStore, stamp
-from ui import caches, components, gate, review, state
+from ui import caches, components, gate, review, state, target
 
 SHOW_LAST = 8
 CHANGED = "background-color: #ffe699; color: #1f1f1f"
@@ -325,6 +325,7 @@ VIEWS = {
 def main() -> None:
     state.require_router()
     st.title("Revisions")
+    target.note()
     store = caches.store()
     if store is None:
         st.error(f"The revision store cannot be opened: {st.session_state['store_error']}")

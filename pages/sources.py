@@ -9,7 +9,7 @@ import streamlit as st
 from model import charts, format
 from model.analysis import attribution
 from model.core.scoring import score
-from ui import caches, components, state
+from ui import caches, components, state, target
 
 
 def _taxonomy(data, folder) -> dict[str, str]:
@@ -56,6 +56,7 @@ def _taxonomy(data, folder) -> dict[str, str]:
 def main() -> None:
     state.require_router()
     st.title("Sources")
+    target.note()
     data, model, as_of = caches.dataset(), st.session_state["model"], st.session_state["as_of"]
     scores = score(caches.fitting_hits(data, model, as_of), model)
     if "source" not in data.leads.columns:

@@ -11,7 +11,7 @@ from model.core import scoring
 from model.core.dataset import Dataset
 from model.core.hits import Hits
 from model.core.spec import ModelError, ScoringModel, parse_model
-from ui import caches, components, sidebar, state
+from ui import caches, components, sidebar, state, target
 
 
 @st.cache_resource(
@@ -50,6 +50,7 @@ def _sweep_row(sweep: pd.DataFrame, t: int) -> pd.Series:
 def main() -> None:
     state.require_router()
     st.title("What-if thresholds")
+    target.note()
     data = caches.dataset()
     as_of = st.session_state["as_of"]
     model = st.session_state["model"]

@@ -20,7 +20,8 @@ from model.analysis.replay import Report
 from model.core.dataset import AsOf, DataError, Dataset, existing_at
 from model.core.hits import Hits, build_hits
 from model.core.scoring import score
-from model.core.spec import ModelError, ScoringModel
+from model.core.spec import ModelError, ScoringModel, Target
+from model.core.target import retarget
 from model.ingest import demo
 from model.ingest.catalog import dataset_meta, load_dataset, saved_datasets
 from model.store.revisions import RevisionStore, StoreError, default_url
@@ -95,7 +96,21 @@ def dataset() -> Dataset:
             "sidebar, or import the export again on the Data page."
         )
         st.stop()
-    return _scoped(full, st.session_state["as_of"])
+    scoped = _scoped(full, st.session_state["as_of"])
+    goal = st.session_state["model"].target if "model" in st.session_state else None
+    if goal is None or goal.outcome == "won":
+        return scoped
+    try:
+        return _retargeted(scoped, goal.model_dump_json(), goal)
+    except DataError as exc:
+        st.warning(f"Read against won deals instead: {exc}.")
+        return scoped
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_VALUE)
+def _retargeted(data: Dataset, key: str, _goal: Target) -> Dataset:
+    """The dataset's outcome read against a stage target (cached per dataset and target)."""
+    return retarget(data, _goal)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_VALUE)

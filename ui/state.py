@@ -59,6 +59,9 @@ def load_into_editor(
     st.session_state["half_life_days"] = float(model.decay.half_life_days)
     st.session_state["percent_per_30_days"] = float(model.decay.percent_per_30_days)
     st.session_state["floor_fraction"] = float(model.decay.floor_fraction)
+    st.session_state["target_outcome"] = model.target.outcome
+    st.session_state["target_stage"] = model.target.stage
+    st.session_state["target_order"] = "\n".join(model.target.stage_order)
 
 
 def load_draft(model: ScoringModel) -> None:

@@ -172,6 +172,36 @@ class Band(_Strict):
     sales_ready: StrictBool = False
 
 
+class Target(_Strict):
+    """What the model is tuned against: won deals, or reaching `stage` (or a later one in
+    `stage_order`, earliest first), which is known weeks before the deal closes."""
+
+    outcome: Literal["won", "stage"] = "won"
+    stage: Text | None = None
+    stage_order: list[Text] = []
+
+    @model_validator(mode="after")
+    def _stage_known(self) -> Target:
+        if self.outcome == "won":
+            if self.stage is not None:
+                raise ValueError("a target of 'won' takes no stage: set outcome to 'stage'")
+            return self
+        if not self.stage:
+            raise ValueError("a target of 'stage' needs the stage to reach (e.g. 'Opportunity')")
+        lower = [s.strip().lower() for s in self.stage_order]
+        if len(set(lower)) != len(lower):
+            raise ValueError("the stage order names a stage twice")
+        if self.stage.strip().lower() not in lower:
+            raise ValueError(
+                f"stage {self.stage!r} is not in the stage order ({', '.join(self.stage_order)})"
+            )
+        return self
+
+    def describe(self) -> str:
+        """'won deals' or "reaching 'Opportunity' or later"."""
+        return "won deals" if self.outcome == "won" else f"reaching {self.stage!r} or later"
+
+
 class ScoringModel(_Strict):
     """Criteria + caps + decay + bands: one revision of a scoring model."""
 
@@ -183,6 +213,7 @@ class ScoringModel(_Strict):
     caps: Caps = Caps()
     decay: Decay = Decay()
     bands: Annotated[list[Band], Field(min_length=1)]
+    target: Target = Target()
 
     @model_validator(mode="after")
     def _consistent(self) -> ScoringModel:
@@ -237,7 +268,12 @@ class ScoringModel(_Strict):
         return json.dumps(parts, sort_keys=True)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        """The model as JSON data; the default target (won) is left out, so a model saved
+        before targets existed keeps its exact text."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        if self.target == Target():
+            data.pop("target")
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"

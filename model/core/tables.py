@@ -126,6 +126,7 @@ def model_from_tables(
     caps: dict[str, float],
     decay: dict[str, Any],
     baseline: float = 0.0,
+    target: dict[str, Any] | None = None,
 ) -> ScoringModel:
     """Build and validate a model from edited tables; blank rows are ignored."""
     crit = [_criterion(row, i) for i, row in enumerate(_records(criteria)) if _filled(row)]
@@ -138,6 +139,7 @@ def model_from_tables(
         "caps": caps,
         "decay": decay,
         "bands": band_rows,
+        **({"target": target} if target else {}),
     }
     return parse_model(data)
 

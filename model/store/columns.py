@@ -192,6 +192,7 @@ def _criterion_order(models: list[ScoringModel]) -> list[str]:
 def _setting_rows(models: list[ScoringModel]) -> dict[str, list[Any]]:
     """Caps, decay and band boundaries per model; bands are matched by name."""
     rows: dict[str, list[Any]] = {
+        "tuned against": [m.target.describe() for m in models],
         "baseline points": [m.baseline for m in models],
         "fit cap": [m.caps.fit for m in models],
         "engagement cap": [m.caps.engagement for m in models],

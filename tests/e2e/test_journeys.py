@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.e2e.browser import (
     ROOT,
     edit_cell,
@@ -220,3 +222,94 @@ def test_an_800px_window_wraps_instead_of_cutting_and_remembers_the_welcome(size
     open_app(again, app_url)
     assert again.get_by_text("Welcome to Lead Scoring Studio").count() == 0
     again.close()
+
+
+def _view(page, name: str) -> None:
+    """Pick a view of the Revisions page."""
+    page.get_by_role("radiogroup", name="Show").get_by_text(name, exact=True).click()
+    settle(page)
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose `option` in the select box labelled `label`."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def _button(page, starts: str):
+    """The first button whose label starts with `starts` (labels carry revision numbers)."""
+    return page.locator("button").filter(has_text=re.compile(f"^{re.escape(starts)}")).first
+
+
+def test_a_whole_review_hand_offs_history_feedback_shadow_and_the_gate(page, app_url, tmp_path):
+    """A 90-day review as the marketing-ops lead runs it: a live revision, the hand-off
+    list and one lead's history, reps' verdicts imported from a CRM export, a candidate in
+    shadow, the checklist reading all of it, the review recorded and the candidate made
+    live through the gate."""
+    open_app(page, app_url)
+    page.get_by_label("Your name").fill("Dana")
+    page.get_by_label("Your name").press("Enter")
+    settle(page)
+    page.get_by_label("Note: why this revision").fill("the model we run")
+    page.get_by_role("button", name="Save as new revision").click()
+    settle(page)
+    live = _button(page, "Make v")
+    if live.count():  # a journey before this one may have made it live already
+        live.click()
+        settle(page)
+    go(page, "Leads")
+    main = page.locator('[data-testid="stMain"]')
+    assert "Leads that crossed the sales-ready line" in main.inner_text()
+    cells = table_cells(page, 0)
+    ids = [c for c in cells if re.fullmatch(r"L\d{7}", c)]
+    assert len(ids) >= 6
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the hand-off list (CSV)").click()
+    assert download.value.suggested_filename.startswith("handoffs-")
+    page.get_by_label("Lead id").fill(ids[0])
+    page.get_by_label("Lead id").press("Enter")
+    settle(page)
+    assert wait_until(page, lambda: "Band crossings:" in main.inner_text())
+    assert metric(page, "Score now")
+    page.shot("lead-history")
+    export = tmp_path / "hubspot-lead-status.csv"
+    rows = [f"{i},{'Open Deal' if k % 3 else 'Unqualified'},{'' if k % 3 else 'No budget'}"
+            for k, i in enumerate(ids[:6])]  # fmt: skip
+    export.write_text("Record ID,Lead Status,Rejection Reason\n" + "\n".join(rows) + "\n")
+    go(page, "Feedback")
+    page.locator("input[type=file]").first.set_input_files(str(export))
+    settle(page)
+    assert "Imported 6 verdicts from hubspot-lead-status.csv." in main.inner_text()
+    assert metric(page, "Leads judged") == "6"
+    page.shot("feedback")
+    go(page, "Revisions")
+    _view(page, "Restore, make live, import")
+    restore = _button(page, "Restore v")
+    restore.click()  # the candidate: a copy of the newest revision
+    settle(page)
+    candidate = re.search(r"Saved (v\d+)", main.inner_text()).group(1)
+    _view(page, "Review checklist")
+    _view(page, "Restore, make live, import")
+    _pick(page, "Revision", candidate)
+    _button(page, f"Run {candidate} in shadow").click()
+    settle(page)
+    assert "runs in shadow" in main.inner_text()
+    _view(page, "Review checklist")
+    text = main.inner_text()
+    assert "4. What sales said about the hand-offs" in text
+    assert metric(page, "Leads judged by sales") == "6"
+    assert "has run in shadow since" in text
+    assert "would pass the gate" in text or "would be refused by the gate" in text
+    page.shot("checklist")
+    page.get_by_label("Review note").fill("keep the live revision; shadow a quarter more")
+    page.get_by_role("button", name="Record this review").click()
+    settle(page)
+    _view(page, "Restore, make live, import")
+    _pick(page, "Revision", candidate)
+    _button(page, f"Make {candidate} live").click()
+    settle(page)
+    assert wait_until(
+        page, lambda: " is live" in main.inner_text() or "refused" in main.inner_text()
+    )
+    page.shot("made-live")
