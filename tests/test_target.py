@@ -92,6 +92,7 @@ def test_the_model_page_tunes_against_a_stage_and_every_page_says_so(open_app) -
     at.radio(key="target_outcome").set_value("stage").run()
     assert not at.exception
     assert at.selectbox(key="target_stage").value == "Opportunity"
+    assert any("reaching 'Opportunity' or later" in e.label for e in at.expander)
     assert at.text_area(key="target_order").value.splitlines()[0] == "New"
     model = at.session_state["model"]
     assert model.target.stage == "Opportunity"

@@ -10,7 +10,7 @@ from model import services
 from model.analysis import challenge
 from model.core.spec import ModelError
 from model.store.revisions import Revision, RevisionStore
-from ui import caches, components
+from ui import caches, components, review
 
 
 def make_live_button(
@@ -76,13 +76,7 @@ def _refusal(store, name: str, revision: Revision, found, key: str) -> None:
         f"{found.leads:,} leads created {since} whose outcome is known).",
         icon=":material/block:",
     )
-    components.table(
-        found.table(),
-        decimals=dict.fromkeys(
-            ["live", "candidate", "candidate − live", "95 % interval, low", "95 % interval, high"],
-            3,
-        ),
-    )
+    components.table(review.figures_styler(found.table()))
     reason = st.text_input(
         "Reason to make it live anyway (kept with the decision)", key=f"{key}_reason"
     )

@@ -15,20 +15,27 @@ from model.core.scoring import score
 from model.store.revisions import Revision, RevisionStore
 from ui import caches, components
 
-FIGURE_COLUMNS = [
-    "live",
-    "candidate",
-    "candidate − live",
-    "95 % interval, low",
-    "95 % interval, high",
-]
-
 
 def figures_table(found: challenge.Challenge, names: tuple[str, str]) -> None:
     """The gate's figures with their paired intervals, columns named after the revisions."""
     table = found.table().rename(columns={"live": names[0], "candidate": names[1]})
-    digits = dict.fromkeys([names[0], names[1], *FIGURE_COLUMNS[2:]], 3)
-    components.table(table, decimals=digits)
+    components.table(figures_styler(table))
+
+
+COUNTS = [challenge.FIGURES["ready_leads"], challenge.FIGURES["nurtured_wins"]]
+
+
+def figures_styler(table: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """Counts as whole numbers, the AUC and the win rate with three decimals: the rows
+    of one table hold both."""
+    numbers = [c for c in table.columns if c != "figure"]
+    counts = table.index[table["figure"].isin(COUNTS)]
+    rates = table.index[~table["figure"].isin(COUNTS)]
+    return (
+        table.style.format("{:,.0f}", subset=pd.IndexSlice[counts, numbers], na_rep="–")
+        .format("{:.3f}", subset=pd.IndexSlice[rates, numbers], na_rep="–")
+        .hide(axis="index")
+    )
 
 
 def gate_figures(data: Dataset, live: Revision, candidate: Revision, as_of) -> None:
@@ -63,9 +70,9 @@ def feedback_section(
     m = st.columns(3)
     m[0].metric("Leads judged by sales", format.count(found.judged))
     m[1].metric("Accepted", format.percent(found.rate))
+    m[2].metric("Verdicts on leads not in this data", format.count(found.unmatched))
     worst = found.by_criterion.dropna(subset=["rejected − accepted"])
     top = worst[worst["rejected − accepted"] > 0].head(3)
-    m[2].metric("Most present in rejections", top["criterion"].iloc[0] if len(top) else "–")
     left, right = st.columns(2)
     with left:
         components.table(found.by_band, percent=["acceptance"])

@@ -19,6 +19,8 @@ def editor(data: Dataset) -> dict | None:
     """Won deals, or a stage with its order (from the data, editable); the target for the
     draft, None for won."""
     model = st.session_state["model"]
+    if st.session_state.get("target_outcome") == "stage" and stages(data):
+        _prefill(data)  # before the label, which names the stage
     with st.expander(f"**Tuned against:** {_picked_words()}"):
         outcome = st.radio(
             "Tune the model against",
@@ -35,17 +37,14 @@ def editor(data: Dataset) -> dict | None:
                 "tuned against won deals. Map a stage column at import to use one."
             )
             return None
-        if not (st.session_state.get("target_order") or "").strip():
-            st.session_state["target_order"] = "\n".join(default_order(data))
+        _prefill(data)
         st.text_area(
             "Stage order, earliest first (one per line)",
             key=state.kept("target_order"),
             help="Taken from the data's stage column; stages that only say a lead ended "
             "(closed lost, disqualified) are left out. Edit the order to match your funnel.",
         )
-        order = [s.strip() for s in st.session_state["target_order"].splitlines() if s.strip()]
-        if st.session_state.get("target_stage") not in order:
-            st.session_state["target_stage"] = _suggested(order)
+        order = _order()
         stage = st.selectbox("Stage to reach", order, key=state.kept("target_stage"))
         missing = unordered(data, model.target) if model.target.outcome == "stage" else []
         if missing:
@@ -58,6 +57,18 @@ def editor(data: Dataset) -> dict | None:
             "as lost when it closed without; open otherwise. Every page reads this."
         )
         return {"outcome": "stage", "stage": stage, "stage_order": order}
+
+
+def _order() -> list[str]:
+    return [s.strip() for s in st.session_state.get("target_order", "").splitlines() if s.strip()]
+
+
+def _prefill(data: Dataset) -> None:
+    """The data's stage order and the opportunity stage, when none is picked yet."""
+    if not (st.session_state.get("target_order") or "").strip():
+        st.session_state["target_order"] = "\n".join(default_order(data))
+    if st.session_state.get("target_stage") not in _order():
+        st.session_state["target_stage"] = _suggested(_order())
 
 
 def _picked_words() -> str:
