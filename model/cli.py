@@ -186,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--out", required=True, type=Path, help="model JSON to write")
     st.set_defaults(run=_starter)
     _revisions_parser(sub)
+    _feedback_parser(sub)
     cmp = sub.add_parser(
         "compare", help="the live revision against a candidate on recent, closed leads"
     )
@@ -345,6 +346,53 @@ def _export_sql(args: argparse.Namespace) -> int:
         args.out.write_text(sql)
     else:
         print(sql, end="")
+    return 0
+
+
+def _feedback_parser(sub) -> None:
+    """`leadscore feedback import|list`: reps' verdicts on handed-off leads, append-only."""
+    fb = sub.add_parser("feedback", help="sales feedback on handed-off leads (append-only)")
+    fb.add_argument("--db", help="SQLAlchemy URL (default: LEADSCORE_DB_URL or the user store)")
+    verbs = fb.add_subparsers(dest="verb", required=True)
+    imp = verbs.add_parser("import", help="add the verdicts of a CRM export (all or none)")
+    imp.add_argument("file", type=Path, help="CSV or Excel: lead id, verdict, reason, ...")
+    imp.add_argument("--author", required=True, help="who imports (a rep named in the file wins)")
+    imp.set_defaults(run=_feedback_import)
+    ls = verbs.add_parser("list", help="every verdict entered, oldest first")
+    ls.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+    ls.set_defaults(run=_feedback_list)
+    for verb in (imp, ls):
+        verb.add_argument("--name", help="model name (needed when the store holds several)")
+
+
+def _feedback_import(args: argparse.Namespace) -> int:
+    from model import services
+
+    store = _store(args)
+    name = _model_name(store, args.name)
+    added = services.import_feedback(store, name, args.file, args.file.name, author=args.author)
+    print(f"{name}: {added:,} verdicts added from {args.file}")
+    return 0
+
+
+def _feedback_list(args: argparse.Namespace) -> int:
+    from model.store.revisions import stamp
+
+    store = _store(args)
+    rows = store.feedback(_model_name(store, args.name))
+    if args.json:
+        keys = ("lead_id", "verdict", "reason", "note", "author", "live_number")
+        out = [
+            {**{k: getattr(f, k) for k in keys}, "given_at": f.given_at.isoformat(),
+             "entered_at": f.entered_at.isoformat()}
+            for f in rows
+        ]  # fmt: skip
+        print(json.dumps(out, indent=2))
+        return 0
+    for f in rows:
+        print(
+            f"{f.lead_id:<16}{f.verdict:<10}{f.reason or '-':<22}{f.author:<16}{stamp(f.given_at)}"
+        )
     return 0
 
 

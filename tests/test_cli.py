@@ -188,6 +188,7 @@ LIGHT_COMMANDS = [
     ["revisions", "list", "--json"],
     ["revisions", "show", "1"],
     ["revisions", "export", "--csv", "{tmp}/columns.csv"],
+    ["feedback", "list", "--json"],
     ["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "postgres"],
 ]
 
@@ -467,3 +468,30 @@ def test_score_with_a_shadow_revision_keeps_both_scores_per_lead(
     assert (both["shadow_score"] > both["score"]).any()
     assert main(["revisions", "shadow", "--stop", "--author", "Raj"]) == 0
     assert "shadow run stopped" in capsys.readouterr().out
+
+
+def test_feedback_import_and_list_from_the_command(tmp_path, capsys, revision_store_url):
+    """A Salesforce lead export with its Lead Status words: imported whole, listed as JSON;
+    a file with one unknown status adds nothing and names the row."""
+    seed = ["revisions", "save", "--model", str(DEFAULT_MODEL_PATH), "--author", "A", "--note", "x"]
+    assert main(seed) == 0
+    export = tmp_path / "sf.csv"
+    export.write_bytes(
+        "Lead ID,Lead Status,Rejection Reason,Lead Owner\r\n"
+        "00Q1,Working - Contacted,,Zoë Rep\r\n00Q2,Closed - Not Converted,Student,Zoë Rep\r\n".encode(
+            "cp1252"
+        )
+    )
+    assert main(["feedback", "import", str(export), "--author", "Ops"]) == 0
+    assert "2 verdicts added" in capsys.readouterr().out
+    assert main(["feedback", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["lead_id"], r["verdict"], r["reason"], r["author"]) for r in rows] == [
+        ("00Q1", "accepted", "", "Zoë Rep"),
+        ("00Q2", "rejected", "Student", "Zoë Rep"),
+    ]
+    export.write_text("Lead ID,Lead Status\n00Q3,Working - Contacted\n00Q4,Nurture\n")
+    assert main(["feedback", "import", str(export), "--author", "Ops"]) == 2
+    assert "verdict 'Nurture' in rows 3" in capsys.readouterr().err
+    assert main(["feedback", "list", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
