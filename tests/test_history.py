@@ -119,3 +119,41 @@ def test_trend_words_and_the_handoff_list_of_a_period(demo_dataset, model) -> No
     at = found.rows[found.rows["when"] == pd.Timestamp(month["crossed at"].iloc[0])]
     assert at["score"].iloc[-1] == pytest.approx(month["score then"].iloc[0])
     assert at["band"].iloc[-1] == "A"
+
+
+def test_olist_mqls_without_events_cross_at_their_creation(tmp_path, shared_data) -> None:
+    """Real MQLs with no event table: each lead's history is its creation and now, and the
+    hand-off list holds the leads created in the period whose fit alone is sales-ready."""
+    from model.cli import main
+    from model.core.spec import load_model, parse_model
+    from model.ingest.catalog import load_dataset
+
+    folder = shared_data / "olist-funnel"
+    mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv", dtype=str)
+    deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv", dtype=str)
+    mqls["won"] = mqls["mql_id"].isin(deals["mql_id"]).map({True: "yes", False: "no"})
+    mqls.to_csv(tmp_path / "mqls.csv", index=False)
+    assert (
+        main(["import", "--leads", str(tmp_path / "mqls.csv"), "--out", str(tmp_path / "ds")]) == 0
+    )
+    assert (
+        main(["starter-model", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "s.json")])
+        == 0
+    )
+    model = load_model(tmp_path / "s.json").to_dict()
+    for c in model["criteria"]:  # the source the README says wins more often than many
+        c["points"] = 80 if c["label"] == "source = unknown" else 0
+    model["caps"] = {"fit": 100, "engagement": 50}  # no events: fit alone can be sales-ready
+    model = parse_model(model)
+    data = load_dataset(tmp_path / "ds")
+    hits = build_hits(data, model, AsOf())
+    end = history.end_of_data(data)
+    month = history.crossings(data, hits, model, end - 30 * NS_PER_DAY, end + 1)
+    created = pd.to_datetime(data.created_ns[np.isin(data.lead_ids, month["lead"])])
+    source = data.leads.set_index("lead_id").loc[month["lead"], "source"]
+    assert len(month) > 0
+    assert set(month["what took it over"]) == {"created"}
+    assert (source == "unknown").all()
+    assert (created >= pd.Timestamp(end - 30 * NS_PER_DAY)).all()
+    found = history.lead_history(data, hits, model, 0)
+    assert found.rows["what"].tolist() == ["created", "now (end of data)"]
