@@ -242,15 +242,14 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
     with left:
         pick = st.selectbox("Revision", labels[::-1], key="action_revision")
         revision = revisions[labels.index(pick)]
-        if st.button(
+        st.button(
             f"Restore {pick} as a new revision",
             key="restore_button",
             disabled=not author,
             help="Saves a new revision equal to this one.",
-        ):
-            saved = store.restore(name, revision.number, author=author, parent=revisions[-1].number)
-            st.session_state["revisions_message"] = f"Saved {saved.label}: {saved.note}."
-            st.rerun()
+            on_click=_restore,
+            args=(store, name, revision.number, revisions[-1].number, author),
+        )
         gate.make_live_button(
             store,
             name,
@@ -263,6 +262,15 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
         _shadow_buttons(store, name, revision, author)
     with mid:
         _import(store, author)
+
+
+def _restore(store: RevisionStore, name: str, number: int, parent: int, author: str) -> None:
+    """Save a copy of revision `number` and pick it, the revision acted on next: set in
+    the button's callback, before the picker is drawn, so the picker and the buttons
+    beside it name the same revision (its options change with the new revision)."""
+    saved = store.restore(name, number, author=author, parent=parent)
+    st.session_state["revisions_message"] = f"Saved {saved.label}: {saved.note}."
+    st.session_state["action_revision"] = saved.label
 
 
 def _shadow_buttons(store: RevisionStore, name: str, revision: Revision, author: str) -> None:

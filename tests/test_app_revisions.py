@@ -231,6 +231,8 @@ def test_restore_make_live_and_import_on_the_revisions_page(reviewed_store, open
     at.button(key="restore_button").click().run()
     assert "Saved v3: Restored revision 1" in at.success[0].value
     assert reviewed_store.get("B2B inbound", 3).model == reviewed_store.get("B2B inbound", 1).model
+    assert at.selectbox(key="action_revision").value == "v3"  # the copy is what one acts on
+    assert "Run v3 in shadow" in [b.label for b in at.button]
     at.selectbox(key="action_revision").set_value("v2").run()
     at.button(key="live_button").click().run()
     assert reviewed_store.live("B2B inbound").number == 2
