@@ -88,7 +88,9 @@ def test_the_command_reads_the_models_target(tmp_path, capsys) -> None:
 
 
 def test_the_model_page_tunes_against_a_stage_and_every_page_says_so(open_app) -> None:
-    at: AppTest = open_app()
+    at: AppTest = open_app("pages/replay.py")
+    assert "Tuned against won deals" in " ".join(c.value for c in at.caption)
+    at.switch_page("pages/model.py").run()
     at.radio(key="target_outcome").set_value("stage").run()
     assert not at.exception
     assert at.selectbox(key="target_stage").value == "Opportunity"

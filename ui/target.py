@@ -87,10 +87,12 @@ def _suggested(order: list[str]) -> str | None:
 
 
 def note() -> None:
-    """'Win rates here mean …' for pages whose figures read the outcome."""
-    model = st.session_state["model"]
-    if model.target.outcome != "won":
-        st.caption(
-            f":material/flag: Tuned against {model.target.describe()}: here a lead is "
-            f"*won* once it reached {model.target.stage!r} or later."
-        )
+    """Which outcome the page's win rates are of: the model's target, on every page."""
+    goal = st.session_state["model"].target
+    if goal.outcome == "won":
+        st.caption(":material/flag: Tuned against won deals (set on the Model page).")
+        return
+    st.caption(
+        f":material/flag: Tuned against {goal.describe()}: here a lead is *won* once it "
+        f"reached {goal.stage!r} or later."
+    )
