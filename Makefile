@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-warehouse
 
 .PHONY: setup run test lint format bench bench-batch bench-suggest demo-data clean
 
@@ -12,12 +13,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Spark and dbt, for the SQL export's tests only (the 'warehouse' extra)
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,warehouse]'
+	touch $(TEST_STAMP)
+
 setup: $(STAMP)
 
 run: setup
 	$(BIN)/streamlit run app.py
 
-test: setup
+test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -122,7 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     sg.set_defaults(run=_suggest)
     sq = sub.add_parser("export-sql", help="the model as one SQL query for your warehouse")
     sq.add_argument("--model", required=True, type=Path, help="scoring model JSON")
-    sq.add_argument("--dialect", choices=list(words.DIALECTS), default="duckdb")
+    sq.add_argument(
+        "--dialect",
+        choices=list(words.DIALECTS),
+        default="duckdb",
+        help="; ".join(f"{k}: {v}" for k, v in words.DIALECT_NAMES.items()),
+    )
     sq.add_argument("--leads-table", default="leads", help="table of leads (schema.name ok)")
     sq.add_argument("--events-table", default="events", help="table of events")
     sq.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")

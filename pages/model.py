@@ -8,7 +8,7 @@ import streamlit as st
 from model import charts, format, services
 from model.analysis import picks, summaries, verdicts
 from model.analysis.calibration import Calibration
-from model.core import scoring, tables
+from model.core import scoring, tables, words
 from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.export import sqlgen
@@ -373,7 +373,7 @@ def _sql_export(model: ScoringModel) -> None:
     with st.container(border=True):
         left, mid, right = st.columns(3)
         dialect = left.selectbox(
-            "Dialect", list(SQL_DIALECTS), format_func=SQL_DIALECTS.get, key="sql_dialect"
+            "Dialect", words.DIALECTS, format_func=words.DIALECT_NAMES.get, key="sql_dialect"
         )
         leads = mid.text_input("Leads table", "leads", key="sql_leads_table")
         events = right.text_input("Events table", "events", key="sql_events_table")
@@ -400,13 +400,6 @@ def _sql_export(model: ScoringModel) -> None:
         st.download_button(
             "Download SQL", sql, f"score-{dialect}.sql", "text/plain", key="download_sql"
         )
-
-
-SQL_DIALECTS = {
-    "duckdb": "DuckDB",
-    "postgres": "PostgreSQL",
-    "ansi": "ANSI (Snowflake, Spark SQL, Databricks)",
-}
 
 
 def _saved_confidence(model: ScoringModel):

@@ -143,3 +143,40 @@ def column_format(frame, column: str) -> str | None:
 
     config = json.loads(frame.proto.columns or "{}").get(column, {})
     return config.get("type_config", {}).get("format")
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):
+    """One Apache Spark in local mode for the session (pyspark from the 'warehouse' extra,
+    Java from Debian's openjdk-17-jre-headless): skipped when either is absent, never in CI.
+    UTC throughout, no UI, bound to loopback."""
+    import shutil
+
+    reason = None
+    if shutil.which("java") is None:
+        reason = "no Java (apt-get install openjdk-17-jre-headless; .ci/run does)"
+    else:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            reason = "pyspark is not installed (pip install -e '.[dev,warehouse]'; make test does)"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Spark tests: {reason}")
+        pytest.skip(reason)
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("leadscore-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.warehouse.dir", str(warehouse))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

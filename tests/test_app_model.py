@@ -230,11 +230,19 @@ def test_sql_export_shows_the_model_for_the_chosen_dialect(open_app) -> None:
     at = open_app()
     assert not at.code  # built only when asked: not on every edit
     at.toggle(key="show_sql").set_value(True).run()
+    assert at.selectbox(key="sql_dialect").options == [
+        "DuckDB", "PostgreSQL", "Snowflake", "BigQuery", "Databricks SQL", "Spark SQL",
+        "Amazon Redshift", "Trino / Presto / Athena", "SQL Server 2022 / Azure SQL",
+        "ANSI SQL (any other; time differences to the second)",
+    ]  # fmt: skip
     at.selectbox(key="sql_dialect").set_value("postgres").run()
     at.text_input(key="sql_leads_table").input("crm.leads").run()
     sql = at.code[0].value
-    assert 'JOIN "crm"."leads" l' in sql
+    assert 'JOIN "crm"."leads" AS l' in sql
     assert "EXTRACT(EPOCH FROM" in sql
+    at.selectbox(key="sql_dialect").set_value("bigquery").run()
+    assert "FROM `crm`.`leads` AS l" in at.code[0].value.replace("\n", " ")
+    assert at.download_button(key="download_sql").proto.label == "Download SQL"
     assert "confidence" not in sql
     _edit(at, {16: {"points": 11}})  # an edit: the SQL shown is the model in force
     assert "11.0 * COALESCE" in at.code[0].value or "11 * COALESCE" in at.code[0].value

@@ -10,4 +10,17 @@ CREATED_POLICIES = {
 }
 OUTCOMES = ("won", "lost", "open")  # their codes, in this order, are core.dataset's WON, LOST, OPEN
 METHODS = ("isotonic", "logistic")  # how a score is turned into a confidence
-DIALECTS = ("duckdb", "postgres", "ansi")  # the SQL export's warehouses
+# the SQL export's warehouses, as people name them (sqlglot writes each)
+DIALECT_NAMES = {
+    "duckdb": "DuckDB",
+    "postgres": "PostgreSQL",
+    "snowflake": "Snowflake",
+    "bigquery": "BigQuery",
+    "databricks": "Databricks SQL",
+    "spark": "Spark SQL",
+    "redshift": "Amazon Redshift",
+    "trino": "Trino / Presto / Athena",
+    "sqlserver": "SQL Server 2022 / Azure SQL",
+    "ansi": "ANSI SQL (any other; time differences to the second)",
+}
+DIALECTS = tuple(DIALECT_NAMES)

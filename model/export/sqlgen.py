@@ -8,19 +8,22 @@ and case-blind with placeholders ("Select", "N/A", "-", blank) as missing, event
 only before the decision moment with their decay weight, counts capped, engagement capped
 then floored, fit capped, the total clipped to 0-100, bands from the top.
 
-Every value from the model is a quoted literal and every name a quoted identifier, so a
-criterion value such as `O'Brien; DROP TABLE leads` stays data.
+The query is one sqlglot expression tree, written out for each warehouse by sqlglot
+(quoting, string escapes, type names and function spellings are its dialects'). Every
+value from the model is a literal node and every name an identifier node, never spliced
+text, so a criterion value such as `O'Brien; DROP TABLE leads` stays data in every dialect.
+Only the exact difference of two timestamps is chosen per warehouse (`NS_BETWEEN`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
+import sqlglot
+from sqlglot import exp
 
 from model.core import words
 from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
@@ -28,44 +31,27 @@ from model.core.dataset import AsOf
 from model.core.spec import AttributeRule, Criterion, ScoringModel
 
 NS_PER_SECOND = 10**9
+DAY_NS = 86_400 * NS_PER_SECOND
 
+# Our dialect names (words.DIALECTS) to sqlglot's.
+SQLGLOT_NAME = {"sqlserver": "tsql", "ansi": ""}
 
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between warehouses: quoting, text casts and time differences."""
-
-    text_type: str
-    double_type: str
-    # nanoseconds from timestamp a to timestamp b, as an exact integer where the warehouse
-    # has one (DuckDB), else seconds scaled
-    ns_between: Callable[[str, str], str]
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-DIALECTS = dict(
-    zip(
-        words.DIALECTS,
-        (
-            Dialect("VARCHAR", "DOUBLE", lambda a, b: f"(epoch_ns({b}) - epoch_ns({a}))"),
-            Dialect(
-                "TEXT",
-                "DOUBLE PRECISION",
-                lambda a, b: f"(EXTRACT(EPOCH FROM ({b} - {a})) * 1000000000)",
-            ),
-            Dialect(
-                "VARCHAR",
-                "DOUBLE PRECISION",
-                lambda a, b: (
-                    f"(CAST(TIMESTAMPDIFF(SECOND, {a}, {b}) AS DOUBLE PRECISION) * 1000000000)"
-                ),
-            ),
-        ),
-        strict=True,
-    )
-)
+# Nanoseconds from timestamp `a` to timestamp `b`, written in each warehouse's own SQL: an
+# exact integer count where the warehouse has one, else seconds as a double (Trino),
+# scaled. Parsed by sqlglot in that dialect, with `a` and `b` then put in as nodes.
+NS_BETWEEN = {
+    "duckdb": "epoch_ns(b) - epoch_ns(a)",
+    "postgres": "EXTRACT(EPOCH FROM (b - a)) * 1000000000",
+    "snowflake": "DATEDIFF(NANOSECOND, a, b)",
+    "bigquery": "DATETIME_DIFF(b, a, MICROSECOND) * 1000",
+    "databricks": "(UNIX_MICROS(b) - UNIX_MICROS(a)) * 1000",
+    "spark": "(UNIX_MICROS(b) - UNIX_MICROS(a)) * 1000",
+    "redshift": "DATEDIFF(MICROSECOND, a, b) * 1000",
+    "trino": "(TO_UNIXTIME(b) - TO_UNIXTIME(a)) * 1000000000",
+    "sqlserver": "DATEDIFF_BIG(MICROSECOND, a, b) * 1000",
+    "ansi": "TIMESTAMPDIFF(SECOND, a, b) * 1000000000",
+}
+assert tuple(NS_BETWEEN) == words.DIALECTS, "every dialect the command offers is written here"
 
 
 class SqlError(ValueError):
@@ -73,27 +59,70 @@ class SqlError(ValueError):
 
 
 def literal(value: object) -> str:
-    """A SQL literal: strings single-quoted with quotes doubled, numbers in full precision
-    (fractions in exponent form, which DuckDB reads as a double rather than a decimal)."""
+    """A DuckDB / ANSI SQL literal as text, for the statements batch scoring runs around
+    the query: strings single-quoted with quotes doubled, numbers in full precision."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float | np.integer | np.floating):
-        x = float(value)
-        if not math.isfinite(x):
-            raise SqlError(f"{value!r} cannot be written as a SQL number")
-        if x.is_integer() and abs(x) < 2**53:
-            return str(int(x))
-        text = repr(x)  # shortest text that reads back as the same double
-        return text if "e" in text else f"{text}e0"  # exponent form: a double, not a decimal
+        return _number_text(value)
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def table_name(name: str) -> str:
+def _number_text(value: object) -> str:
+    """Shortest text that reads back as the same double; fractions in exponent form, which
+    warehouses read as a double rather than a decimal."""
+    x = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(x):
+        raise SqlError(f"{value!r} cannot be written as a SQL number")
+    if x.is_integer() and abs(x) < 2**53:
+        return str(int(x))
+    text = repr(x)
+    return text if "e" in text else f"{text}e0"
+
+
+def _num(value: object) -> exp.Expression:
+    text = _number_text(value)
+    node = exp.Literal.number(text.lstrip("-"))
+    return exp.Neg(this=node) if text.startswith("-") else node
+
+
+def _str(value: object) -> exp.Literal:
+    return exp.Literal.string(str(value))
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(table: str, name: str) -> exp.Column:
+    return exp.Column(this=_ident(name), table=exp.to_identifier(table))
+
+
+def _ref(name: str, table: str | None = None) -> exp.Column:
+    """A column the query itself names (an alias of a CTE), unquoted."""
+    return exp.Column(
+        this=exp.to_identifier(name), table=exp.to_identifier(table) if table else None
+    )
+
+
+def table(name: str) -> exp.Table:
     """A table name, optionally schema-qualified ("analytics.leads"), each part quoted."""
-    parts = name.split(".")
-    if not all(p.strip() for p in parts):
-        raise SqlError(f"table name {name!r} has an empty part")
-    return ".".join(_quote_ident(p.strip()) for p in parts)
+    parts = [p.strip() for p in name.split(".")]
+    if not all(parts) or len(parts) > 3:
+        raise SqlError(f"table name {name!r} has an empty part (or more than catalog.schema.table)")
+    kinds = ("this", "db", "catalog")
+    return exp.Table(**{k: _ident(p) for k, p in zip(kinds, reversed(parts), strict=False)})
+
+
+def table_name(name: str, dialect: str = "duckdb") -> str:
+    """`name` as the dialect writes a quoted, possibly schema-qualified table name."""
+    return table(name).sql(dialect=_sqlglot_name(dialect))
+
+
+def _sqlglot_name(dialect: str) -> str:
+    if dialect not in NS_BETWEEN:
+        raise SqlError(f"dialect must be one of {', '.join(NS_BETWEEN)}, got {dialect!r}")
+    return SQLGLOT_NAME.get(dialect, dialect)
 
 
 def to_sql(
@@ -104,214 +133,311 @@ def to_sql(
     as_of: AsOf | str = "created+14d",
     confidence: np.ndarray | None = None,
 ) -> str:
-    """One SELECT scoring every lead of `leads_table` as of the decision moment."""
-    d = DIALECTS.get(dialect)
-    if d is None:
-        raise SqlError(f"dialect must be one of {', '.join(DIALECTS)}, got {dialect!r}")
+    """One SELECT scoring every lead of `leads_table` as of the decision moment, written
+    in `dialect` (one of words.DIALECTS), ending with a new line."""
+    tree = query(model, dialect, leads_table, events_table, as_of, confidence)
+    return tree.sql(dialect=_sqlglot_name(dialect), pretty=True) + "\n"
+
+
+def query(
+    model: ScoringModel,
+    dialect: str = "duckdb",
+    leads_table: str = "leads",
+    events_table: str = "events",
+    as_of: AsOf | str = "created+14d",
+    confidence: np.ndarray | None = None,
+) -> exp.Select:
+    """The scoring SELECT as a sqlglot tree (what `to_sql` writes out)."""
+    w = _Writer(dialect)
     as_of = AsOf.parse(as_of) if isinstance(as_of, str) else as_of
     events = [(j, c) for j, c in enumerate(model.criteria) if c.on_events]
     attrs = [c for c in model.criteria if not c.on_events]
-    counts = _counts_cte(d, model, events, leads_table, events_table, as_of)
-    fit_attr = _sum([_attribute_term(d, c, as_of) for c in attrs if c.group == "fit"])
-    eng_attr = _sum([_attribute_term(d, c, as_of) for c in attrs if c.group == "engagement"])
-    raw_fit = _sum(
-        [f"{literal(c.points)} * COALESCE(c.r{j}, 0)" for j, c in events if c.group == "fit"]
-    )
+    fit_attr = _sum([w.attribute_term(c, as_of) for c in attrs if c.group == "fit"])
+    eng_attr = _sum([w.attribute_term(c, as_of) for c in attrs if c.group == "engagement"])
+    raw_fit = _sum([_times(c.points, _counted(f"r{j}")) for j, c in events if c.group == "fit"])
     eng_ev = [(j, c) for j, c in events if c.group == "engagement"]
-    decayed = _sum([f"{literal(c.points)} * COALESCE(c.d{j}, 0)" for j, c in eng_ev])
-    undecayed = _sum([f"{literal(c.points)} * COALESCE(c.r{j}, 0)" for j, c in eng_ev])
-    cap_e, cap_f = literal(model.caps.engagement), literal(model.caps.fit)
-    engagement = f"LEAST({decayed} + {eng_attr}, {cap_e})"
+    decayed = _sum([_times(c.points, _counted(f"d{j}")) for j, c in eng_ev])
+    undecayed = _sum([_times(c.points, _counted(f"r{j}")) for j, c in eng_ev])
+    engagement = _least(exp.Add(this=decayed, expression=eng_attr), _num(model.caps.engagement))
     if model.decay.mode != "none" and events:
-        floor = literal(min(model.caps.engagement, model.floor))
-        engagement = f"GREATEST({engagement}, LEAST({undecayed} + {eng_attr}, {floor}))"
-    bands = " ".join(
-        f"WHEN score >= {literal(b.min_score)} THEN {literal(b.name)}" for b in model.bands[:-1]
+        floor = _num(min(model.caps.engagement, model.floor))
+        engagement = _greatest(
+            engagement, _least(exp.Add(this=undecayed, expression=eng_attr), floor)
+        )
+    fit = _least(exp.Add(this=fit_attr, expression=raw_fit), _num(model.caps.fit))
+    parts = exp.Select(
+        expressions=[
+            exp.alias_(_col("l", "lead_id"), "lead_id"),
+            exp.alias_(fit, "fit"),
+            exp.alias_(engagement, "engagement"),
+        ]
+    ).from_(exp.alias_(table(leads_table), "l"))
+    if events:
+        on = exp.EQ(this=_ref("lead_id", "c"), expression=_col("l", "lead_id"))
+        parts = parts.join(exp.alias_(exp.to_table("counts"), "c"), on=on, join_type="left")
+    total = exp.Add(
+        this=exp.Add(this=_num(float(model.baseline)), expression=_ref("fit")),
+        expression=_ref("engagement"),
     )
-    band = (
-        f"CASE {bands} ELSE {literal(model.bands[-1].name)} END"
-        if bands
-        else literal(model.bands[-1].name)
-    )
-    conf = f",\n  {_confidence_case(confidence)} AS confidence" if confidence is not None else ""
-    lead = f"l.{_quote_ident('lead_id')}"
-    join = f"LEFT JOIN counts c ON c.lead_id = {lead}" if events else ""
-    return f"""WITH {counts}parts AS (
-  SELECT {lead} AS lead_id,
-    LEAST({fit_attr} + {raw_fit}, {cap_f}) AS fit,
-    {engagement} AS engagement
-  FROM {table_name(leads_table)} l
-  {join}
-), scored AS (
-  SELECT lead_id, fit, engagement,
-    LEAST(GREATEST({literal(float(model.baseline))} + fit + engagement, 0), 100) AS score
-  FROM parts
-)
-SELECT lead_id, fit, engagement, score,
-  {band} AS band{conf}
-FROM scored
-"""
+    scored = exp.Select(
+        expressions=[
+            _ref("lead_id"),
+            _ref("fit"),
+            _ref("engagement"),
+            exp.alias_(_least(_greatest(total, _num(0)), _num(100)), "score"),
+        ]
+    ).from_("parts")
+    band = _str(model.bands[-1].name)
+    if len(model.bands) > 1:
+        band = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.GTE(this=_ref("score"), expression=_num(b.min_score)),
+                    true=_str(b.name),
+                )
+                for b in model.bands[:-1]
+            ],
+            default=band,
+        )
+    columns = [_ref("lead_id"), _ref("fit"), _ref("engagement"), _ref("score")]
+    columns.append(exp.alias_(band, "band"))
+    if confidence is not None:
+        columns.append(exp.alias_(_confidence_case(confidence), "confidence"))
+    final = exp.Select(expressions=columns).from_("scored")
+    if events:
+        aged, counts = w.counts(model, events, leads_table, events_table, as_of)
+        final = final.with_("aged", as_=aged).with_("counts", as_=counts)
+    return final.with_("parts", as_=parts).with_("scored", as_=scored)
 
 
 SUM_RUN = 64  # terms summed in one run; longer sums nest runs, so that a model of 10,000
 # criteria stays within a SQL parser's expression depth (DuckDB's is 1,000)
 
 
-def _sum(terms: list[str]) -> str:
+def _sum(terms: list[exp.Expression]) -> exp.Expression:
     """The terms added in model order; past SUM_RUN terms, runs of them added, so the
     nesting depth grows with the number of runs, not of terms."""
     if not terms:
-        return "0"
-    if len(terms) <= SUM_RUN:
-        return "(" + " + ".join(terms) + ")"
-    return _sum([_sum(terms[i : i + SUM_RUN]) for i in range(0, len(terms), SUM_RUN)])
+        return _num(0)
+    if len(terms) > SUM_RUN:
+        return _sum([_sum(terms[i : i + SUM_RUN]) for i in range(0, len(terms), SUM_RUN)])
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return exp.Paren(this=total)
 
 
-# ------------------------------------------------------------------------ attributes
+def _times(points: float, x: exp.Expression) -> exp.Expression:
+    return exp.Mul(this=_num(points), expression=x)
 
 
-def _attribute_term(d: Dialect, c: Criterion, as_of: AsOf) -> str:
-    return f"CASE WHEN {condition(d, c.rule, as_of)} THEN {literal(c.points)} ELSE 0 END"
+def _counted(name: str) -> exp.Expression:
+    return exp.Coalesce(this=_ref(name, "c"), expressions=[_num(0)])
 
 
-def condition(d: Dialect, rule: AttributeRule, as_of: AsOf | None = None) -> str:
-    """The rule as a SQL condition that is never true on a missing value (but is_missing);
-    `as_of` is the decision moment `days_since` counts back from."""
-    col = f"l.{_quote_ident(rule.attribute)}"
-    if rule.op == "days_since":
-        return _days_since(d, col, rule, as_of or AsOf())
-    text = f"LOWER(TRIM(BOTH {literal(TRIM)} FROM CAST({col} AS {d.text_type})))"
-    if rule.op in ("is_missing", "is_filled"):
-        missing = f"({col} IS NULL OR {text} IN ({_list(sorted(PLACEHOLDERS))}))"
-        return missing if rule.op == "is_missing" else f"NOT {missing}"
-    if rule.op == "is_true":
-        return f"{text} IN ({_list(sorted(TRUTHY))})"
-    if rule.op == "between":
-        return _between(d, col, rule)
-    wanted = [rule.value] if rule.op == "equals" else list(rule.values or [])
-    if wanted and all(isinstance(w, int | float) and not isinstance(w, bool) for w in wanted):
-        return f"CAST({col} AS {d.double_type}) IN ({', '.join(literal(float(w)) for w in wanted)})"
-    keep = sorted({str(w).strip(TRIM).lower() for w in wanted} - PLACEHOLDERS)
-    if not keep:
-        return "1 = 0"  # placeholders are missing values: they never equal anything
-    return f"{text} IN ({_list(keep)})"
+def _least(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    return exp.Least(this=a, expressions=[b], ignore_nulls=True)
 
 
-def _between(d: Dialect, col: str, rule: AttributeRule) -> str:
-    parts = []
-    if isinstance(rule.low, date) or isinstance(rule.high, date):
-        if rule.low is not None:
-            parts.append(f"CAST({col} AS TIMESTAMP) >= {_timestamp(pd.Timestamp(rule.low))}")
-        if rule.high is not None:
-            end = pd.Timestamp(rule.high) + pd.Timedelta(days=1)
-            parts.append(f"CAST({col} AS TIMESTAMP) < {_timestamp(end)}")
-        return "(" + " AND ".join(parts) + ")"
-    x = f"CAST({col} AS {d.double_type})"
-    if rule.low is not None:
-        parts.append(f"{x} >= {literal(rule.low)}")
-    if rule.high is not None:
-        parts.append(f"{x} <= {literal(rule.high)}")
-    return "(" + " AND ".join(parts) + ")"
+def _greatest(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    return exp.Greatest(this=a, expressions=[b], ignore_nulls=True)
 
 
-def _days_since(d: Dialect, col: str, rule: AttributeRule, as_of: AsOf) -> str:
-    """Nanoseconds from the date to the decision moment, compared as the engine does."""
-    when = f"CAST({col} AS TIMESTAMP)"
-    if as_of.kind == "fixed":
-        age = d.ns_between(when, _timestamp(as_of.date))
-    elif as_of.kind == "now":
-        raise SqlError("'days_since' needs a decision moment: export with created+Nd or a date")
-    else:
-        offset = d.ns_between(_as_timestamp("l", "created_at"), when)
-        age = f"({literal(round(as_of.days * 86_400 * NS_PER_SECOND))} - {offset})"
-    parts = [f"{col} IS NOT NULL", f"{age} > 0"]
-    if rule.low is not None:
-        parts.append(f"{age} >= {literal(round(rule.low * 86_400 * NS_PER_SECOND))}")
-    if rule.high is not None:
-        parts.append(f"{age} < {literal(round(rule.high * 86_400 * NS_PER_SECOND))}")
-    return "(" + " AND ".join(parts) + ")"
+def _in(x: exp.Expression, values: list[exp.Expression]) -> exp.Expression:
+    return exp.In(this=x, expressions=values)
 
 
-def _list(values: list[str]) -> str:
-    return ", ".join(literal(v) for v in values)
+def _never() -> exp.Expression:
+    return exp.EQ(this=_num(1), expression=_num(0))
 
 
-def _timestamp(moment: pd.Timestamp) -> str:
-    return f"CAST({literal(moment.strftime('%Y-%m-%d %H:%M:%S'))} AS TIMESTAMP)"
+def _timestamp(moment: pd.Timestamp) -> exp.Expression:
+    return exp.cast(_str(moment.strftime("%Y-%m-%d %H:%M:%S")), exp.DataType.Type.TIMESTAMP)
 
 
-# ------------------------------------------------------------------------ events
-
-
-def _counts_cte(d, model, events, leads_table, events_table, as_of) -> str:
-    """Per lead: decayed (d<j>) and undecayed (r<j>) capped counts of each event criterion,
-    over the events strictly before the lead's decision moment."""
-    if not events:
-        return ""
-    lead = _quote_ident("lead_id")
-    if as_of.kind == "fixed":
-        moment = _timestamp(as_of.date)
-        age = d.ns_between(_as_timestamp("e", "occurred_at"), moment)
-    else:
-        offset = d.ns_between(_as_timestamp("l", "created_at"), _as_timestamp("e", "occurred_at"))
-        age = f"({literal(round(as_of.days * 86_400 * NS_PER_SECOND))} - {offset})"
-    weight = _weight(model, "a.age_ns")
-    columns = []
-    for j, c in events:
-        types = _list(list(dict.fromkeys(c.rule.events)))
-        hit = f"a.event_type IN ({types})"
-        decayed = f"COALESCE(SUM(CASE WHEN {hit} THEN {weight} END), 0)"
-        raw = f"CAST(COUNT(CASE WHEN {hit} THEN 1 END) AS {d.double_type})"
-        if c.rule.max_count is not None:
-            cap = literal(c.rule.max_count)
-            decayed, raw = f"LEAST({decayed}, {cap})", f"LEAST({raw}, {cap})"
-        columns.append(f"{decayed} AS d{j},\n    {raw} AS r{j}")
-    body = ",\n    ".join(columns)
-    used = _list(list(dict.fromkeys(t for _, c in events for t in c.rule.events)))
-    return f"""aged AS (
-  SELECT e.{lead} AS lead_id, e.{_quote_ident("event_type")} AS event_type,
-    CAST({age} AS {d.double_type}) AS age_ns
-  FROM {table_name(events_table)} e
-  JOIN {table_name(leads_table)} l ON l.{lead} = e.{lead}
-  WHERE e.{_quote_ident("event_type")} IN ({used})
-), counts AS (
-  SELECT a.lead_id,
-    {body}
-  FROM aged a
-  WHERE a.age_ns > 0
-  GROUP BY a.lead_id
-), """
-
-
-def _as_timestamp(alias: str, column: str) -> str:
+def _as_timestamp(alias: str, column: str) -> exp.Expression:
     """A time column as a timestamp, whatever type the table gave it (a CSV read as text)."""
-    return f"CAST({alias}.{_quote_ident(column)} AS TIMESTAMP)"
+    return exp.cast(_col(alias, column), exp.DataType.Type.TIMESTAMP)
 
 
-def _weight(model: ScoringModel, age: str) -> str:
+def _double(x: exp.Expression) -> exp.Expression:
+    return exp.cast(x, exp.DataType.Type.DOUBLE)
+
+
+class _Writer:
+    """The parts of the query that read the model, for one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        _sqlglot_name(dialect)  # refuses a dialect not offered, naming those that are
+        self.template = sqlglot.parse_one(NS_BETWEEN[dialect], read=_sqlglot_name(dialect))
+
+    def ns_between(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        """Nanoseconds from `a` to `b` in this warehouse's exact time difference."""
+        put = {"a": a, "b": b}
+
+        def swap(node: exp.Expression) -> exp.Expression:
+            bare = isinstance(node, exp.Var) or (isinstance(node, exp.Column) and not node.table)
+            if bare and node.name.lower() in put:  # a bare word in some dialects' reading
+                return put[node.name.lower()].copy()
+            return node
+
+        return exp.Paren(this=self.template.copy().transform(swap))
+
+    # ------------------------------------------------------------------ attributes
+
+    def attribute_term(self, c: Criterion, as_of: AsOf) -> exp.Expression:
+        return exp.Case(
+            ifs=[exp.If(this=self.condition(c.rule, as_of), true=_num(c.points))],
+            default=_num(0),
+        )
+
+    def condition(self, rule: AttributeRule, as_of: AsOf | None = None) -> exp.Expression:
+        """The rule as a SQL condition that is never true on a missing value (but
+        is_missing); `as_of` is the decision moment `days_since` counts back from."""
+        col = _col("l", rule.attribute)
+        if rule.op == "days_since":
+            return self._days_since(col, rule, as_of or AsOf())
+        text = exp.Lower(
+            this=exp.Trim(
+                this=exp.cast(col, exp.DataType.Type.TEXT), expression=_str(TRIM), position="BOTH"
+            )
+        )
+        if rule.op in ("is_missing", "is_filled"):
+            missing = exp.Paren(
+                this=exp.Or(
+                    this=exp.Is(this=col.copy(), expression=exp.Null()),
+                    expression=_in(text, [_str(v) for v in sorted(PLACEHOLDERS)]),
+                )
+            )
+            return missing if rule.op == "is_missing" else exp.Not(this=missing)
+        if rule.op == "is_true":
+            return _in(text, [_str(v) for v in sorted(TRUTHY)])
+        if rule.op == "between":
+            return self._between(col, rule)
+        wanted = [rule.value] if rule.op == "equals" else list(rule.values or [])
+        if wanted and all(isinstance(v, int | float) and not isinstance(v, bool) for v in wanted):
+            return _in(_double(col), [_num(float(v)) for v in wanted])
+        keep = sorted({str(v).strip(TRIM).lower() for v in wanted} - PLACEHOLDERS)
+        if not keep:
+            return _never()  # placeholders are missing values: they never equal anything
+        return _in(text, [_str(v) for v in keep])
+
+    def _between(self, col: exp.Column, rule: AttributeRule) -> exp.Expression:
+        parts: list[exp.Expression] = []
+        if isinstance(rule.low, date) or isinstance(rule.high, date):
+            when = exp.cast(col, exp.DataType.Type.TIMESTAMP)
+            if rule.low is not None:
+                parts.append(exp.GTE(this=when, expression=_timestamp(pd.Timestamp(rule.low))))
+            if rule.high is not None:
+                end = pd.Timestamp(rule.high) + pd.Timedelta(days=1)
+                parts.append(exp.LT(this=when.copy(), expression=_timestamp(end)))
+        else:
+            x = _double(col)
+            if rule.low is not None:
+                parts.append(exp.GTE(this=x, expression=_num(rule.low)))
+            if rule.high is not None:
+                parts.append(exp.LTE(this=x.copy(), expression=_num(rule.high)))
+        return exp.Paren(this=exp.and_(*parts))
+
+    def _age(self, when: exp.Expression, as_of: AsOf) -> exp.Expression:
+        """Nanoseconds from `when` to the lead's decision moment."""
+        if as_of.kind == "fixed":
+            return self.ns_between(when, _timestamp(as_of.date))
+        if as_of.kind == "now":
+            raise SqlError("'days_since' needs a decision moment: export with created+Nd or a date")
+        offset = self.ns_between(_as_timestamp("l", "created_at"), when)
+        return exp.Paren(this=exp.Sub(this=_num(round(as_of.days * DAY_NS)), expression=offset))
+
+    def _days_since(self, col: exp.Column, rule: AttributeRule, as_of: AsOf) -> exp.Expression:
+        """Nanoseconds from the date to the decision moment, compared as the engine does."""
+        age = self._age(exp.cast(col, exp.DataType.Type.TIMESTAMP), as_of)
+        parts = [exp.Not(this=exp.Is(this=col.copy(), expression=exp.Null()))]
+        parts.append(exp.GT(this=age, expression=_num(0)))
+        if rule.low is not None:
+            parts.append(exp.GTE(this=age.copy(), expression=_num(round(rule.low * DAY_NS))))
+        if rule.high is not None:
+            parts.append(exp.LT(this=age.copy(), expression=_num(round(rule.high * DAY_NS))))
+        return exp.Paren(this=exp.and_(*parts))
+
+    # ------------------------------------------------------------------ events
+
+    def counts(
+        self, model, events, leads_table, events_table, as_of
+    ) -> tuple[exp.Select, exp.Select]:
+        """Two CTEs. `aged`: the events of the types the model counts, with their age at
+        the lead's decision moment (joined to the leads only when that moment depends on
+        the lead's created_at). `counts`: per lead, the decayed (d<j>) and undecayed (r<j>)
+        capped counts of each event criterion over the events strictly before it."""
+        used = list(dict.fromkeys(t for _, c in events for t in c.rule.events))
+        occurred = _as_timestamp("e", "occurred_at")
+        if as_of.kind == "fixed":
+            age = self.ns_between(occurred, _timestamp(as_of.date))
+        else:
+            offset = self.ns_between(_as_timestamp("l", "created_at"), occurred)
+            age = exp.Sub(this=_num(round(as_of.days * DAY_NS)), expression=offset)
+        aged = exp.Select(
+            expressions=[
+                exp.alias_(_col("e", "lead_id"), "lead_id"),
+                exp.alias_(_col("e", "event_type"), "event_type"),
+                exp.alias_(_double(age), "age_ns"),
+            ]
+        ).from_(exp.alias_(table(events_table), "e"))
+        if as_of.kind != "fixed":
+            on = exp.EQ(this=_col("l", "lead_id"), expression=_col("e", "lead_id"))
+            aged = aged.join(exp.alias_(table(leads_table), "l"), on=on)
+        aged = aged.where(_in(_col("e", "event_type"), [_str(t) for t in used]))
+        weight = _weight(model, _ref("age_ns", "a"))
+        columns: list[exp.Expression] = [_ref("lead_id", "a")]
+        for j, c in events:
+            hit = _in(_ref("event_type", "a"), [_str(t) for t in dict.fromkeys(c.rule.events)])
+            decayed = exp.Coalesce(
+                this=exp.Sum(this=exp.Case(ifs=[exp.If(this=hit, true=weight.copy())])),
+                expressions=[_num(0)],
+            )
+            raw = _double(exp.Count(this=exp.Case(ifs=[exp.If(this=hit.copy(), true=_num(1))])))
+            if c.rule.max_count is not None:
+                decayed = _least(decayed, _num(c.rule.max_count))
+                raw = _least(raw, _num(c.rule.max_count))
+            columns += [exp.alias_(decayed, f"d{j}"), exp.alias_(raw, f"r{j}")]
+        counts = (
+            exp.Select(expressions=columns)
+            .from_(exp.alias_(exp.to_table("aged"), "a"))
+            .where(exp.GT(this=_ref("age_ns", "a"), expression=_num(0)))
+            .group_by(_ref("lead_id", "a"))
+        )
+        return aged, counts
+
+
+def _weight(model: ScoringModel, age: exp.Expression) -> exp.Expression:
     """An event's decay weight from its age in nanoseconds, as the engine computes it."""
-    day_ns = literal(86_400 * NS_PER_SECOND)
     if model.decay.mode == "half_life":
-        return f"POWER(2, -{age} / ({literal(model.decay.half_life_days)} * {day_ns}))"
+        span = exp.Mul(this=_num(model.decay.half_life_days), expression=_num(DAY_NS))
+        power = exp.Div(this=exp.Neg(this=age), expression=exp.Paren(this=span))
+        return exp.Pow(this=exp.Literal.number("2e0"), expression=power)  # a double base
     if model.decay.mode == "linear":
-        per_ns = f"({literal(model.decay.percent_per_30_days)} / 100.0 / (30 * {day_ns}))"
-        return f"LEAST(GREATEST(1 - {age} * {per_ns}, 0), 1)"
-    return "1"
+        per_ns = exp.Div(
+            this=_num(model.decay.percent_per_30_days / 100.0),
+            expression=exp.Paren(this=exp.Mul(this=_num(30), expression=_num(DAY_NS))),
+        )
+        left = exp.Sub(
+            this=_num(1), expression=exp.Mul(this=age, expression=exp.Paren(this=per_ns))
+        )
+        return _least(_greatest(left, _num(0)), _num(1))
+    return _num(1)
 
 
 # ------------------------------------------------------------------------ confidence
 
 
-def _confidence_case(table: np.ndarray) -> str:
+def _confidence_case(table: np.ndarray) -> exp.Expression:
     """Confidence as a CASE over whole-score ranges, one branch per run of equal values."""
     if len(table) != 101:
         raise SqlError(f"a calibration table has 101 values (scores 0-100), got {len(table)}")
-    branches, start = [], 0
-    for s in range(1, 102):
-        if s == 101 or table[s] != table[start]:
-            if s < 101:
-                branches.append(f"WHEN score < {s} THEN {literal(float(table[start]))}")
-            else:
-                branches.append(f"ELSE {literal(float(table[start]))}")
+    ifs, start = [], 0
+    for s in range(1, 101):
+        if table[s] != table[start]:
+            below = exp.LT(this=_ref("score"), expression=_num(s))
+            ifs.append(exp.If(this=below, true=_num(float(table[start]))))
             start = s
-    return "CASE " + " ".join(branches) + " END" if len(branches) > 1 else branches[0][5:]
+    last = _num(float(table[start]))
+    return exp.Case(ifs=ifs, default=last) if ifs else last
