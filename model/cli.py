@@ -134,6 +134,22 @@ def _parser() -> argparse.ArgumentParser:
     sq.add_argument("--calibration", type=Path, help="calibration JSON: adds a confidence")
     sq.add_argument("--out", type=Path, help="file to write (default: stdout)")
     sq.set_defaults(run=_export_sql)
+    db = sub.add_parser(
+        "export-dbt", help="the model as a dbt model: its SQL, its tests, the calibration seed"
+    )
+    db.add_argument("--model", required=True, type=Path, help="scoring model JSON")
+    db.add_argument("--out", required=True, type=Path, help="the dbt project folder")
+    db.add_argument("--name", default="lead_scores", help="the dbt model's name")
+    db.add_argument(
+        "--dialect",
+        choices=list(words.DIALECTS),
+        default="duckdb",
+        help="the warehouse the dbt project builds in",
+    )
+    db.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
+    db.add_argument("--source", help="read source(SOURCE, 'leads'|'events') instead of ref()")
+    db.add_argument("--calibration", type=Path, help="calibration JSON: a seed and a confidence")
+    db.set_defaults(run=_export_dbt)
     imp = sub.add_parser("import", help="map a CRM export to a dataset the app reads")
     imp.add_argument(
         "--leads", required=True, type=Path, help="CSV (any delimiter), Excel or Parquet"
@@ -327,18 +343,11 @@ def _starter(args: argparse.Namespace) -> int:
 
 
 def _export_sql(args: argparse.Namespace) -> int:
-    from model.analysis import calibration
     from model.core.dataset import AsOf
     from model.core.spec import load_model
     from model.export import sqlgen
 
-    table = None
-    if args.calibration:
-        if not args.calibration.is_file():
-            raise ValueError(
-                f"{args.calibration}: not a calibration file (missing, a folder or a device)"
-            )
-        table = calibration.Calibration.from_json(args.calibration.read_bytes()).table
+    table = _calibration_table(args.calibration)
     sql = sqlgen.to_sql(
         load_model(args.model),
         args.dialect,
@@ -352,6 +361,38 @@ def _export_sql(args: argparse.Namespace) -> int:
     else:
         print(sql, end="")
     return 0
+
+
+def _export_dbt(args: argparse.Namespace) -> int:
+    from model.core.spec import load_model
+    from model.export import dbt
+
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"{args.out}: not a folder (the dbt project to write into)")
+    files = dbt.write(
+        load_model(args.model),
+        args.out,
+        name=args.name,
+        dialect=args.dialect,
+        as_of=args.as_of,
+        source=args.source,
+        confidence=_calibration_table(args.calibration),
+    )
+    for path in (files.model, files.properties, *files.tests, files.seed):
+        if path is not None:
+            print(args.out / path)
+    return 0
+
+
+def _calibration_table(path: Path | None):
+    """The score -> confidence table of a calibration JSON file, or None without one."""
+    if path is None:
+        return None
+    from model.analysis import calibration
+
+    if not path.is_file():
+        raise ValueError(f"{path}: not a calibration file (missing, a folder or a device)")
+    return calibration.Calibration.from_json(path.read_bytes()).table
 
 
 def _feedback_parser(sub) -> None:

@@ -190,6 +190,8 @@ LIGHT_COMMANDS = [
     ["revisions", "export", "--csv", "{tmp}/columns.csv"],
     ["feedback", "list", "--json"],
     ["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "postgres"],
+    ["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "bigquery"],
+    ["export-dbt", "--model", str(DEFAULT_MODEL_PATH), "--out", "{tmp}/dbt"],
 ]
 
 

@@ -135,7 +135,11 @@ def to_sql(
 ) -> str:
     """One SELECT scoring every lead of `leads_table` as of the decision moment, written
     in `dialect` (one of words.DIALECTS), ending with a new line."""
-    tree = query(model, dialect, leads_table, events_table, as_of, confidence)
+    return render(query(model, dialect, leads_table, events_table, as_of, confidence), dialect)
+
+
+def render(tree: exp.Expression, dialect: str) -> str:
+    """A query tree written out in `dialect`, laid out for people, ending with a new line."""
     return tree.sql(dialect=_sqlglot_name(dialect), pretty=True) + "\n"
 
 
