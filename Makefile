@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-warehouse
 
-.PHONY: setup run test lint format bench bench-batch bench-suggest demo-data clean
+.PHONY: setup run test lint format bench bench-batch bench-sql bench-suggest demo-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: setup .venv-glsm/bin/python
 
 bench-suggest: setup
 	$(BIN)/python bench/bench_suggest.py
+
+bench-sql: setup
+	$(BIN)/python bench/bench_sql.py
 
 bench-batch: setup
 	$(BIN)/python bench/bench_batch.py

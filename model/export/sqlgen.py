@@ -162,22 +162,30 @@ def query(
     eng_ev = [(j, c) for j, c in events if c.group == "engagement"]
     decayed = _sum([_times(c.points, _counted(f"d{j}")) for j, c in eng_ev])
     undecayed = _sum([_times(c.points, _counted(f"r{j}")) for j, c in eng_ev])
-    engagement = _least(exp.Add(this=decayed, expression=eng_attr), _num(model.caps.engagement))
+    eng_t = _ref("eng_attr", "t")
+    engagement = _least(exp.Add(this=decayed, expression=eng_t), _num(model.caps.engagement))
     if model.decay.mode != "none" and events:
         floor = _num(min(model.caps.engagement, model.floor))
         engagement = _greatest(
-            engagement, _least(exp.Add(this=undecayed, expression=eng_attr), floor)
+            engagement, _least(exp.Add(this=undecayed, expression=eng_t.copy()), floor)
         )
-    fit = _least(exp.Add(this=fit_attr, expression=raw_fit), _num(model.caps.fit))
-    parts = exp.Select(
+    fit = _least(exp.Add(this=_ref("fit_attr", "t"), expression=raw_fit), _num(model.caps.fit))
+    terms = exp.Select(
         expressions=[
             exp.alias_(_col("l", "lead_id"), "lead_id"),
+            exp.alias_(fit_attr, "fit_attr"),
+            exp.alias_(eng_attr, "eng_attr"),
+        ]
+    ).from_(exp.alias_(table(leads_table), "l"))
+    parts = exp.Select(
+        expressions=[
+            _ref("lead_id", "t"),
             exp.alias_(fit, "fit"),
             exp.alias_(engagement, "engagement"),
         ]
-    ).from_(exp.alias_(table(leads_table), "l"))
+    ).from_(exp.alias_(exp.to_table("terms"), "t"))
     if events:
-        on = exp.EQ(this=_ref("lead_id", "c"), expression=_col("l", "lead_id"))
+        on = exp.EQ(this=_ref("lead_id", "c"), expression=_ref("lead_id", "t"))
         parts = parts.join(exp.alias_(exp.to_table("counts"), "c"), on=on, join_type="left")
     total = exp.Add(
         this=exp.Add(this=_num(float(model.baseline)), expression=_ref("fit")),
@@ -211,7 +219,7 @@ def query(
     if events:
         aged, counts = w.counts(model, events, leads_table, events_table, as_of)
         final = final.with_("aged", as_=aged).with_("counts", as_=counts)
-    return final.with_("parts", as_=parts).with_("scored", as_=scored)
+    return final.with_("terms", as_=terms).with_("parts", as_=parts).with_("scored", as_=scored)
 
 
 SUM_RUN = 64  # terms summed in one run; longer sums nest runs, so that a model of 10,000
