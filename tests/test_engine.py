@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hyp
 
 from model.core import hits as hits_module
 from model.core.dataset import AsOf, Dataset
 from model.core.hits import attribute_mask, build_hits, unknown_levels
 from model.core.scoring import band_index, explain, score, score_bins
-from model.core.spec import ModelError, ScoringModel
+from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from tests.conftest import tiny_dataset, tiny_model
 from ui.caches import HitCache
 
@@ -302,11 +304,12 @@ def _reference_scores(data: Dataset, model: ScoringModel, as_of: AsOf, leads: ra
                 g = by_lead.get(i, events.iloc[:0])
                 g = g[g["type"].isin(c.rule.events) & (g["t"] < decision)]
                 ages = (decision - g["t"].to_numpy()) / 86_400e9
+                decay = c.decay or model.decay  # the criterion's own, else the model's
                 w = {
                     "none": np.ones_like(ages),
-                    "half_life": 0.5 ** (ages / model.decay.half_life_days),
-                    "linear": np.clip(1 - model.decay.percent_per_30_days / 3000 * ages, 0, 1),
-                }[model.decay.mode]
+                    "half_life": 0.5 ** (ages / decay.half_life_days),
+                    "linear": np.clip(1 - decay.percent_per_30_days / 3000 * ages, 0, 1),
+                }[decay.mode]
                 cap = c.rule.max_count or np.inf
                 dec, raw = min(w.sum(), cap), min(len(ages), cap)
                 if c.group == "fit":
@@ -324,7 +327,10 @@ def _reference_scores(data: Dataset, model: ScoringModel, as_of: AsOf, leads: ra
                     raw_eng += c.points * hit
         fit = min(fit, model.caps.fit)
         eng = min(eng, model.caps.engagement)
-        if model.decay.mode != "none":
+        fading = [
+            c for c in model.criteria if c.on_events and (c.decay or model.decay).mode != "none"
+        ]
+        if fading:
             eng = max(eng, min(min(raw_eng, model.caps.engagement), model.floor))
         out.append(min(max(fit + eng, 0), 100))
     return np.array(out)
@@ -517,3 +523,81 @@ def test_a_level_no_lead_has_is_named_with_the_nearest_one() -> None:
     (line,) = unknown_levels(tiny_dataset(LEADS), m)
     assert line == ("criterion 'soft' asks for industry 'Sofware', 'Select', which no lead has: "
                     "did you mean 'Software'?")  # fmt: skip
+
+
+# ------------------------------------------------------------------ decay per criterion
+
+OWN_DECAYS = [
+    None,
+    {"mode": "none"},
+    {"mode": "half_life", "half_life_days": 3},
+    {"mode": "half_life", "half_life_days": 120},
+    {"mode": "linear", "percent_per_30_days": 60},
+]
+
+
+def with_own_decays(model: ScoringModel, picks: list[int], model_decay: dict) -> ScoringModel:
+    """`model` with each engagement event criterion given OWN_DECAYS[pick] in turn."""
+    data = model.to_dict()
+    data["decay"] = {**data["decay"], **model_decay}
+    engagement = [
+        c for c in data["criteria"] if "events" in c["rule"] and c["group"] == "engagement"
+    ]
+    for c, pick in zip(engagement, picks, strict=False):
+        if OWN_DECAYS[pick] is not None:
+            c["decay"] = OWN_DECAYS[pick]
+    return ScoringModel.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("model_decay", "as_of"),
+    [
+        ({"mode": "none"}, "created+30d"),
+        ({"mode": "half_life", "half_life_days": 30}, "2025-09-30"),
+    ],
+)
+def test_each_criterion_fades_at_its_own_rate_as_the_slow_reference_says(
+    demo_dataset: Dataset, model: ScoringModel, model_decay: dict, as_of: str
+) -> None:
+    """A demo request that never fades beside email opens with a 3-day half-life, on a
+    model that does not decay (the floor still applies) and on one that does."""
+    m = with_own_decays(model, [1, 2, 3, 4, 0, 2, 3, 4, 1, 2], model_decay)
+    assert m.decays
+    policy = AsOf.parse(as_of)
+    fast = score(build_hits(demo_dataset, m, policy), m).score
+    sample = range(0, demo_dataset.n_leads, 41)
+    slow = _reference_scores(demo_dataset, m, policy, sample)
+    np.testing.assert_allclose(fast[sample.start :: sample.step], slow, rtol=0, atol=1e-9)
+    plain = score(build_hits(demo_dataset, model, policy), model).score
+    assert not np.allclose(fast, plain)  # the criteria's own decays changed scores
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    picks=hyp.lists(hyp.integers(0, len(OWN_DECAYS) - 1), min_size=10, max_size=10),
+    model_mode=hyp.sampled_from(["none", "half_life", "linear"]),
+    days=hyp.sampled_from(["created+7d", "created+60d"]),
+)
+def test_random_criterion_decays_score_as_the_slow_reference(
+    demo_dataset: Dataset, picks: list[int], model_mode: str, days: str
+) -> None:
+    m = with_own_decays(default_model(), picks, {"mode": model_mode})
+    policy = AsOf.parse(days)
+    fast = score(build_hits(demo_dataset, m, policy), m).score
+    sample = range(3, demo_dataset.n_leads, 211)
+    slow = _reference_scores(demo_dataset, m, policy, sample)
+    np.testing.assert_allclose(fast[sample.start :: sample.step], slow, rtol=0, atol=1e-9)
+
+
+def test_only_engagement_event_criteria_take_a_decay_of_their_own(model: ScoringModel) -> None:
+    data = model.to_dict()
+    data["criteria"][0]["decay"] = {"mode": "half_life", "half_life_days": 7}
+    with pytest.raises(
+        ModelError,
+        match=r"industry_software.*only an engagement criterion that counts events fades",
+    ):
+        parse_model(data)
+    data["criteria"][0].pop("decay")
+    data["criteria"][17]["decay"] = {"mode": "half_life", "half_life_days": 0}
+    with pytest.raises(ModelError, match="half_life_days"):
+        parse_model(data)

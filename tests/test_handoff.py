@@ -39,9 +39,22 @@ def _reference_first_crossing(leads, events, model: ScoringModel, threshold: flo
     return out
 
 
+def _own_decays(data: dict) -> dict:
+    """Engagement event criteria fading at their own rates: never, fast, linear."""
+    own = [{"mode": "none"}, {"mode": "half_life", "half_life_days": 2}, None,
+           {"mode": "linear", "percent_per_30_days": 80}]  # fmt: skip
+    events = [c for c in data["criteria"] if "events" in c["rule"] and c["group"] == "engagement"]
+    for k, c in enumerate(events):
+        if own[k % len(own)] is not None:
+            c["decay"] = own[k % len(own)]
+    return data
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["model decay", "own decays"])
 @pytest.mark.parametrize("decay", DECAYS, ids=[d["mode"] for d in DECAYS])
-def test_first_crossing_matches_the_reference(decay: dict) -> None:
-    model = ScoringModel.model_validate({**default_model().to_dict(), "decay": decay})
+def test_first_crossing_matches_the_reference(decay: dict, own: bool) -> None:
+    data = {**default_model().to_dict(), "decay": decay}
+    model = ScoringModel.model_validate(_own_decays(data) if own else data)
     raw = demo.generate(70, seed=5)
     data = prepare(raw.leads, raw.events)
     hits = build_hits(data, model, AsOf())

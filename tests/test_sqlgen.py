@@ -144,6 +144,11 @@ def test_identifiers_and_table_names_are_quoted():
 
 # ------------------------------------------------------------------ random models and data
 
+OWN_DECAYS = [
+    {"mode": "none"},
+    {"mode": "half_life", "half_life_days": 2.0},
+    {"mode": "linear", "percent_per_30_days": 70.0},
+]  # an engagement criterion's own decay, in place of the model's
 TEXT_LEVELS = ["Software", "software ", "Retail", "N/A", "Select", "", "O'Brien"]
 TYPES = ["visit", "click", "demo"]
 
@@ -201,9 +206,12 @@ def scenarios(draw):
                 ]
             )
         )
-        criteria.append(
-            {"id": f"c{k}", "label": f"c{k}", "group": group, "points": points, "rule": rule}
-        )
+        criterion = {"id": f"c{k}", "label": f"c{k}", "group": group, "points": points}
+        criteria.append({**criterion, "rule": rule})
+        if group == "engagement" and "events" in rule:
+            own = draw(st.sampled_from([None, *OWN_DECAYS]))
+            if own is not None:
+                criteria[-1]["decay"] = own
     decay = {
         "mode": draw(st.sampled_from(DECAYS)),
         "half_life_days": draw(st.sampled_from([3.0, 30.0])),
@@ -321,3 +329,20 @@ def test_days_since_without_a_decision_moment_is_refused_in_sql(model):
     m = parse_model({**model.to_dict(), "criteria": DAYS_SINCE})
     with pytest.raises(sqlgen.SqlError, match=r"days_since.*decision moment"):
         sqlgen.to_sql(m, "duckdb", as_of=AsOf.now())
+
+
+def test_each_criterions_own_decay_scores_the_same_in_sql(duck, demo_loaded, model):
+    """A demo request that never fades, email opens with a 3-day half-life, on a model
+    that does not decay: the SQL weighs each criterion's events as the engine does."""
+    data = model.to_dict()
+    data["decay"]["mode"] = "none"
+    own = {"demo_request": {"mode": "none"}, "email_open_info": {"mode": "half_life",
+           "half_life_days": 3}, "pricing_page_view": {"mode": "linear",
+           "percent_per_30_days": 50}}  # fmt: skip
+    for c in data["criteria"]:
+        if "events" in c["rule"] and c["rule"]["events"][0] in own:
+            c["decay"] = own[c["rule"]["events"][0]]
+    m, a = parse_model(data), AsOf.parse("created+30d")
+    assert_same(duck.execute(sqlgen.to_sql(m, "duckdb", as_of=a)).df(), demo_loaded, m, a)
+    one_line = sqlgen.query(m, "duckdb").sql(dialect="duckdb")
+    assert "POWER(2e0, -a.age_ns / (3 * 86400000000000))" in one_line

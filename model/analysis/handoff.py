@@ -18,7 +18,7 @@ import pandas as pd
 from model.core.dataset import NS_PER_DAY, OPEN, WON, Dataset
 from model.core.hits import Hits
 from model.core.scoring import attribute_points, combine, points_by_group
-from model.core.spec import ScoringModel
+from model.core.spec import CriterionDecay, Decay, ScoringModel
 
 NEVER = np.iinfo(np.int64).min
 CREATED, PROBE = -1, -2  # row kinds beside the event type codes
@@ -56,7 +56,11 @@ def score_timeline(
         wanted = [types[e] for e in model.criteria[k].rule.events if e in types]
         x[:, j] = np.isin(kind, wanted)
     undecayed = _carry(x, t, rank, lambda gap: np.ones_like(gap, dtype=float))
-    decayed = undecayed if model.decay.mode == "none" else _decayed(x, t, rank, model)
+    decayed = undecayed.copy()
+    decays = [model.decay_of(model.criteria[k]) for k in ev]
+    for decay in _unique([d for d in decays if d.mode != "none"]):  # each its columns
+        cols = [j for j, d in enumerate(decays) if d == decay]
+        decayed[:, cols] = _decayed(x[:, cols], t, rank, decay)
     fit_attr, eng_attr = attribute_points(hits, model)
     fit_pts, eng_pts = (pts[ev] for pts in points_by_group(model))
     cap = np.array([model.criteria[k].rule.max_count or np.inf for k in ev])
@@ -103,9 +107,15 @@ def _carry(x: np.ndarray, t: np.ndarray, rank: np.ndarray, factor: Callable) -> 
     return out
 
 
-def _decayed(x: np.ndarray, t: np.ndarray, rank: np.ndarray, model: ScoringModel) -> np.ndarray:
+def _unique(items: list) -> list:
+    """Items in order, each once (pydantic models compare by value but do not hash)."""
+    return [x for i, x in enumerate(items) if x not in items[:i]]
+
+
+def _decayed(
+    x: np.ndarray, t: np.ndarray, rank: np.ndarray, decay: Decay | CriterionDecay
+) -> np.ndarray:
     """Decayed counts per row: a carried product for half-life, a window sum for linear."""
-    decay = model.decay
     if decay.mode == "half_life":
         return _carry(x, t, rank, lambda gap: np.exp2(-gap / decay.half_life_days))
     out = x.copy()  # linear: weights clip at 0 one by one, so sum over earlier rows by lag

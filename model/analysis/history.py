@@ -18,7 +18,7 @@ from model.analysis.handoff import CREATED, PROBE, score_timeline
 from model.core.dataset import NS_PER_DAY, OUTCOMES, Dataset
 from model.core.hits import Hits
 from model.core.scoring import band_index
-from model.core.spec import ScoringModel
+from model.core.spec import Criterion, ScoringModel
 
 TREND_DAYS = (7, 30)
 STEADY_POINTS = 5.0  # a move of less than this many points reads "steady"
@@ -141,13 +141,14 @@ def _moved(data: Dataset, model: ScoringModel, kind: int, counts: dict[int, int]
         if not c.on_events or event not in c.rule.events:
             continue
         capped = c.rule.max_count is not None and seen >= c.rule.max_count
-        words.append(f"{c.label} ({_capped(model) if capped else f'{c.points:+g}'})")
+        words.append(f"{c.label} ({_capped(model, c) if capped else f'{c.points:+g}'})")
     return ", ".join(words) or "no criterion"
 
 
-def _capped(model: ScoringModel) -> str:
+def _capped(model: ScoringModel, criterion: Criterion) -> str:
     """A repeat past the cap adds nothing, unless decay had worn the capped count down."""
-    return "at its cap" if model.decay.mode == "none" else "at its cap: renews decayed points"
+    fades = criterion.group == "engagement" and model.decay_of(criterion).mode != "none"
+    return "at its cap: renews decayed points" if fades else "at its cap"
 
 
 def crossings(

@@ -23,7 +23,7 @@ import pandas as pd
 
 from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
 from model.core.dataset import NS_PER_DAY, AsOf, Column, Dataset
-from model.core.spec import AttributeRule, Decay, ModelError, ScoringModel
+from model.core.spec import AttributeRule, CriterionDecay, Decay, ModelError, ScoringModel
 
 # The compiled stage 1 and stage 2 loops release the GIL: two threads use both cores.
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
@@ -170,10 +170,12 @@ def _event_counts(
     counts = np.empty((data.n_leads, len(ev)))
     caps = np.array([model.criteria[k].rule.max_count or np.inf for k in ev], dtype=np.float64)
     raw = counts
-    if model.decay.mode != "none":
+    if model.decays:
         raw = np.empty_like(counts, dtype=_raw_dtype(data, caps))
     col_starts, cols = _columns_by_type(data, model, ev)
-    mode, factor = _DECAY_MODES[model.decay.mode], _decay_factor(model.decay)
+    decays = [model.decay_of(model.criteria[k]) for k in ev]
+    modes = np.array([_DECAY_MODES[d.mode] for d in decays], dtype=np.int64)
+    factors = np.array([_decay_factor(d) for d in decays], dtype=np.float64)
     # Chunks of about equal event counts, so that a worker done with the attribute codes
     # takes a share of the counting.
     cuts = np.searchsorted(data.lead_starts, np.linspace(0, data.n_events, _CHUNKS + 1))
@@ -190,8 +192,8 @@ def _event_counts(
             col_starts,
             cols,
             caps,
-            mode,
-            factor,
+            modes,
+            factors,
             counts,
             raw,
             raw is not counts,
@@ -348,7 +350,7 @@ def _between(col: Column, rule: AttributeRule) -> np.ndarray:
 _DECAY_MODES = {"none": 0, "half_life": 1, "linear": 2}
 
 
-def _decay_factor(decay: Decay) -> float:
+def _decay_factor(decay: Decay | CriterionDecay) -> float:
     """Per-nanosecond-of-age factor: weight = 2**(age*f) for half-life, 1 + age*f for linear."""
     if decay.mode == "half_life":
         return -1.0 / (decay.half_life_days * NS_PER_DAY)
@@ -368,15 +370,15 @@ def _count_leads(
     col_starts,
     cols,
     caps,
-    mode,
-    factor,
+    modes,
+    factors,
     out,
     raw,
     count_raw,
 ):  # pragma: no cover
     """Leads lo..hi in one pass: each event before its lead's decision moment adds its
-    decay weight to the lead's row of `out` (and 1 to `raw`) for every column its type
-    counts towards; then the caps. Each row is written once, while it is in cache: a
+    decay weight (the column's own: modes[c], factors[c]) to the lead's row of `out` (and
+    1 to `raw`) for every column its type counts towards; then the caps. Each row is written once, while it is in cache: a
     column-wise count zero-filled, counted and capped the matrix in three passes.
     Returns (events counted, events at or after the decision moment). Releases the GIL."""
     used = 0
@@ -392,16 +394,17 @@ def _count_leads(
             t = ev_type[e]
             if col_starts[t] < col_starts[t + 1]:
                 age = limit - ev_ns[e]
-                if mode == 1:
-                    w = np.exp2(age * factor)
-                elif mode == 2:
-                    w = min(max(1.0 + age * factor, 0.0), 1.0)
-                else:
-                    w = 1.0
                 for k in range(col_starts[t], col_starts[t + 1]):
-                    out[i, cols[k]] += w
+                    c = cols[k]
+                    if modes[c] == 1:
+                        w = np.exp2(age * factors[c])
+                    elif modes[c] == 2:
+                        w = min(max(1.0 + age * factors[c], 0.0), 1.0)
+                    else:
+                        w = 1.0
+                    out[i, c] += w
                     if count_raw:
-                        raw[i, cols[k]] += 1
+                        raw[i, c] += 1
                 used += 1
             e += 1
         excluded += end - e

@@ -39,7 +39,7 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
     fit_pts, eng_pts = points_by_group(model)
     ev = list(hits.event_criteria)
     fit_ev, eng_ev = fit_pts[ev], eng_pts[ev]
-    floor = model.decay.mode != "none" and bool(ev)
+    floor = model.decays and bool(ev)
     event_fit = bool(fit_ev.any())
     offsets, fit_table, eng_table = _code_tables(hits, fit_pts, eng_pts)
     thresholds = _thresholds(model)
@@ -179,7 +179,7 @@ def combine(
         *(np.asarray(x, np.float64) for x in (fit, decayed, undecayed))
     )
     out = np.empty((3, len(fit)))
-    floor = model.decay.mode != "none"
+    floor = model.decays
     _combine(
         fit,
         decayed,

@@ -132,6 +132,23 @@ Rule = Annotated[
 ]
 
 
+class CriterionDecay(_Strict):
+    """An engagement criterion's own fading, in place of the model's: a demo request stays
+    hot longer than an email open. Mode "none": its events never fade."""
+
+    mode: Literal["none", "half_life", "linear"]
+    half_life_days: Annotated[float, Field(gt=0)] = 30
+    percent_per_30_days: Annotated[float, Field(gt=0, le=100)] = 25
+
+    def describe(self) -> str:
+        """In the editor's words: 'never', 'half-life 7 d', '20 % per 30 d'."""
+        if self.mode == "none":
+            return "never"
+        if self.mode == "half_life":
+            return f"half-life {self.half_life_days:g} d"
+        return f"{self.percent_per_30_days:g} % per 30 d"
+
+
 class Criterion(_Strict):
     """One rule worth points; negative points are allowed (student, competitor, careers page)."""
 
@@ -141,10 +158,20 @@ class Criterion(_Strict):
     points: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
     rule: Rule
     note: Text | None = None
+    decay: CriterionDecay | None = None  # None: the model's decay
 
     @property
     def on_events(self) -> bool:
         return isinstance(self.rule, EventRule)
+
+    @model_validator(mode="after")
+    def _decay_fades_engagement_events(self) -> Criterion:
+        if self.decay is not None and not (self.on_events and self.group == "engagement"):
+            raise ValueError(
+                "decay: only an engagement criterion that counts events fades "
+                "(fit criteria count every event in full)"
+            )
+        return self
 
 
 class Caps(_Strict):
@@ -259,10 +286,23 @@ class ScoringModel(_Strict):
         """Engagement floor that decay cannot go below: floor_fraction x sales-ready threshold."""
         return self.decay.floor_fraction * self.sales_ready_threshold
 
+    def decay_of(self, criterion: Criterion) -> CriterionDecay | Decay:
+        """How `criterion`'s events fade: its own decay, else the model's."""
+        return criterion.decay or self.decay
+
+    @property
+    def decays(self) -> bool:
+        """Whether any event criterion's counts fade, so the decay floor applies."""
+        return any(self.decay_of(c).mode != "none" for c in self.criteria if c.on_events)
+
     def rules_key(self) -> str:
         """What stage 1 depends on (rules and decay, not points): a cache key for hits."""
         parts = {
-            "rules": [[c.id, c.rule.model_dump(mode="json")] for c in self.criteria],
+            "rules": [
+                [c.id, c.rule.model_dump(mode="json")]
+                + ([c.decay.model_dump(mode="json")] if c.decay else [])
+                for c in self.criteria
+            ],
             "decay": self.decay.model_dump(mode="json", exclude={"floor_fraction"}),
         }
         return json.dumps(parts, sort_keys=True)

@@ -28,7 +28,7 @@ from sqlglot import exp
 from model.core import words
 from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
 from model.core.dataset import AsOf
-from model.core.spec import AttributeRule, Criterion, ScoringModel
+from model.core.spec import AttributeRule, Criterion, CriterionDecay, Decay, ScoringModel
 
 NS_PER_SECOND = 10**9
 DAY_NS = 86_400 * NS_PER_SECOND
@@ -164,7 +164,7 @@ def query(
     undecayed = _sum([_times(c.points, _counted(f"r{j}")) for j, c in eng_ev])
     eng_t = _ref("eng_attr", "t")
     engagement = _least(exp.Add(this=decayed, expression=eng_t), _num(model.caps.engagement))
-    if model.decay.mode != "none" and events:
+    if model.decays and events:
         floor = _num(min(model.caps.engagement, model.floor))
         engagement = _greatest(
             engagement, _least(exp.Add(this=undecayed, expression=eng_t.copy()), floor)
@@ -398,12 +398,12 @@ class _Writer:
             on = exp.EQ(this=_col("l", "lead_id"), expression=_col("e", "lead_id"))
             aged = aged.join(exp.alias_(table(leads_table), "l"), on=on)
         aged = aged.where(_in(_col("e", "event_type"), [_str(t) for t in used]))
-        weight = _weight(model, _ref("age_ns", "a"))
         columns: list[exp.Expression] = [_ref("lead_id", "a")]
         for j, c in events:
+            weight = _weight(model.decay_of(c), _ref("age_ns", "a"))
             hit = _in(_ref("event_type", "a"), [_str(t) for t in dict.fromkeys(c.rule.events)])
             decayed = exp.Coalesce(
-                this=exp.Sum(this=exp.Case(ifs=[exp.If(this=hit, true=weight.copy())])),
+                this=exp.Sum(this=exp.Case(ifs=[exp.If(this=hit, true=weight)])),
                 expressions=[_num(0)],
             )
             raw = _double(exp.Count(this=exp.Case(ifs=[exp.If(this=hit.copy(), true=_num(1))])))
@@ -420,15 +420,15 @@ class _Writer:
         return aged, counts
 
 
-def _weight(model: ScoringModel, age: exp.Expression) -> exp.Expression:
+def _weight(decay: Decay | CriterionDecay, age: exp.Expression) -> exp.Expression:
     """An event's decay weight from its age in nanoseconds, as the engine computes it."""
-    if model.decay.mode == "half_life":
-        span = exp.Mul(this=_num(model.decay.half_life_days), expression=_num(DAY_NS))
+    if decay.mode == "half_life":
+        span = exp.Mul(this=_num(decay.half_life_days), expression=_num(DAY_NS))
         power = exp.Div(this=exp.Neg(this=age), expression=exp.Paren(this=span))
         return exp.Pow(this=exp.Literal.number("2e0"), expression=power)  # a double base
-    if model.decay.mode == "linear":
+    if decay.mode == "linear":
         per_ns = exp.Div(
-            this=_num(model.decay.percent_per_30_days / 100.0),
+            this=_num(decay.percent_per_30_days / 100.0),
             expression=exp.Paren(this=exp.Mul(this=_num(30), expression=_num(DAY_NS))),
         )
         left = exp.Sub(
