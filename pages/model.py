@@ -103,6 +103,11 @@ def _criteria_editor(data) -> pd.DataFrame:
             "max_count": st.column_config.NumberColumn(
                 "max count", min_value=0, help="count at most this many (after decay)"
             ),
+            "decay": st.column_config.TextColumn(
+                "decay",
+                help="an engagement count's own fading, in place of the model's: 'never', "
+                "'half-life 7 d' or '20 % per 30 d'; blank: the model's decay",
+            ),
             "note": st.column_config.TextColumn("note", help="why these points (sales feedback)"),
         },
     )

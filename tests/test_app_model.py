@@ -428,3 +428,25 @@ def test_the_preview_opens_with_a_verdict_computed_from_its_band_table(at: AppTe
         f"{100 * rate:.1f} % of those that closed were won, against {100 * other:.1f} %" in verdict
     )
     assert f"{rate / other:.1f} times as often" in verdict
+
+
+def test_an_engagement_criterion_fades_at_its_own_rate(at: AppTest) -> None:
+    """The decay column: a demo request that never fades and email opens with a 3-day
+    half-life change the preview; words the table cannot read leave that row out, saying
+    what to write."""
+    before = _bands(at)["leads"].tolist()
+    _edit_now(at, {17: {"decay": "never"}, 22: {"decay": "half-life 3 d"}})
+    assert not at.exception
+    model = at.session_state["model"]
+    assert model.criteria[17].decay.mode == "none"
+    assert model.criteria[22].decay.half_life_days == 3
+    assert _bands(at)["leads"].tolist() != before
+    _edit_now(at, {17: {"decay": "never"}, 22: {"decay": "slowly"}})
+    warnings = " ".join(w.value for w in at.warning)
+    assert (
+        "is left out until it is complete: decay 'slowly' is not one this table reads" in warnings
+    )
+    assert at.session_state["model"].criteria[17].decay.mode == "none"
+    _edit_now(at, {17: {"decay": "never"}, 0: {"decay": "never"}})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "only an engagement criterion that counts events fades" in warnings

@@ -113,3 +113,35 @@ def test_describe_rule_reads_like_a_sentence(model):
     assert described["revenue_10m"] == "annual_revenue ≥ 10,000,000"
     assert described["budget"] == "budget_confirmed is true"
     assert described["content_download"] == ("count ebook_download, whitepaper_download (max 3)")
+
+
+def test_a_criterions_own_decay_shows_in_the_columns_and_the_diff(model):
+    """A decay of its own is part of the criterion: its row says it, the revision that
+    set it is marked changed, and the diff says from what to what."""
+    store = RevisionStore()
+    store.save(model, author="Ann", note="first", parent=None)
+    data = model.to_dict()
+    demo = next(c for c in data["criteria"] if c["id"] == "demo_request")
+    demo["decay"] = {"mode": "half_life", "half_life_days": 120}
+    store.save(parse_model(data), author="Raj", note="demos stay hot", parent=1)
+    v1, v2 = store.revisions(model.name)
+    table = versions.versioned_columns([v1, v2])
+    row = table.table.index[table.table["item"] == demo["label"]][0]
+    assert table.table.at[row, "rule"].endswith(", decays: half-life 120 d")
+    assert bool(table.changed.at[row, "v2"])
+    assert versions.diff_models(v1.model, v2.model) == [
+        f"{demo['label']} decay: the model's → half-life 120 d"
+    ]
+
+
+@pytest.mark.parametrize(
+    "decay",
+    [{"mode": "none"}, {"mode": "half_life", "half_life_days": 7.5},
+     {"mode": "linear", "percent_per_30_days": 20}],
+)  # fmt: skip
+def test_the_tables_decay_words_read_back_as_the_same_decay(decay):
+    from model.core.spec import CriterionDecay
+    from model.core.tables import parse_decay
+
+    own = CriterionDecay.model_validate(decay)
+    assert CriterionDecay.model_validate(parse_decay(own.describe())) == own

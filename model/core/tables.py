@@ -7,6 +7,7 @@ validated ScoringModel or raises ModelError naming the criterion and the field.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +18,7 @@ from model.core.spec import ModelError, ScoringModel, criteria_only, parse_model
 
 CRITERIA_COLUMNS = [
     "id", "label", "group", "points", "attribute", "op", "value", "low", "high",
-    "events", "max_count", "note",
+    "events", "max_count", "decay", "note",
 ]  # fmt: skip
 BAND_COLUMNS = ["name", "min_score", "action", "sales_ready"]
 OPS = ["equals", "in", "between", "days_since", "is_true", "is_missing", "is_filled", "count"]
@@ -45,11 +46,12 @@ def criteria_table(model: ScoringModel) -> pd.DataFrame:
                 "high": _text(r.get("high")),
                 "events": list(r.get("events", [])),
                 "max_count": r.get("max_count"),
+                "decay": c.decay.describe() if c.decay else None,
                 "note": c.note,
             }
         )
     frame = pd.DataFrame(rows, columns=CRITERIA_COLUMNS)
-    text = ["attribute", "op", "value", "low", "high", "note"]
+    text = ["attribute", "op", "value", "low", "high", "decay", "note"]
     frame[text] = frame[text].fillna("").astype(object)  # blank cells, not "None"
     frame["points"] = frame["points"].astype("float64")
     frame["max_count"] = frame["max_count"].astype("float64")
@@ -97,6 +99,30 @@ def _row_problem(row: dict[str, Any], i: int) -> str | None:
     if lacking is None:
         return None
     return f"criterion '{name}' is left out until it is complete: {lacking}"
+
+
+NEVER = {"never", "none", "no decay", "no", "0"}
+HALF_LIFE = re.compile(
+    r"half[- ]?life\s*(?:of\s*)?(\d+(?:\.\d+)?)\s*(?:d|days?)?"
+    r"|(\d+(?:\.\d+)?)\s*(?:d|days?)\s*half[- ]?life"
+)
+LINEAR = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*(?:(?:per|/|a|every)\s*30\s*(?:d|days?))?")
+
+
+def parse_decay(text: str, where: str = "criterion") -> dict[str, Any]:
+    """A criterion's own decay from the table's words: 'never', 'half-life 7 d' (or
+    '7 d half-life'), '20 % per 30 d'; anything else is named with what to write."""
+    words = text.strip().lower()
+    if words in NEVER:
+        return {"mode": "none"}
+    if found := HALF_LIFE.fullmatch(words):
+        return {"mode": "half_life", "half_life_days": float(found.group(1) or found.group(2))}
+    if found := LINEAR.fullmatch(words):
+        return {"mode": "linear", "percent_per_30_days": float(found.group(1))}
+    raise ModelError(
+        f"{where}: decay {text!r} is not one this table reads: write 'never', "
+        "'half-life 7 d' or '20 % per 30 d' (blank: the model's decay)"
+    )
 
 
 def lacking_words(row: dict[str, Any]) -> str | None:
@@ -178,6 +204,8 @@ def _criterion(row: dict[str, Any], i: int) -> dict[str, Any]:
     }
     if row.get("note"):
         out["note"] = row["note"]
+    if row.get("decay"):
+        out["decay"] = parse_decay(str(row["decay"]), where)
     op = row.get("op") or ("count" if row.get("events") else None)
     if op == "count":
         rule: dict[str, Any] = {"events": _split(row.get("events")), "op": "count"}

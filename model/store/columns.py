@@ -69,11 +69,12 @@ def versioned_columns(revisions: list[Revision]) -> VersionedColumns:
     for cid in _criterion_order(models):
         found = [next((c for c in m.criteria if c.id == cid), None) for m in models]
         newest = next(c for c in reversed(found) if c is not None)
-        rows.append(_row("criterion", newest.label, newest.group, describe_rule(newest.rule)))
+        rule = describe_rule(newest.rule) + _own_decay(newest)
+        rows.append(_row("criterion", newest.label, newest.group, rule))
         rows[-1].update(
             {r.label: (c.points if c else None) for r, c in zip(revisions, found, strict=True)}
         )
-        keys.append([(c.points, c.group, c.rule) if c else None for c in found])
+        keys.append([(c.points, c.group, c.rule, c.decay) if c else None for c in found])
     for item, values in _setting_rows(models).items():
         rows.append(_row("setting", item, "", ""))
         rows[-1].update({r.label: v for r, v in zip(revisions, values, strict=True)})
@@ -217,6 +218,11 @@ def _decay(model: ScoringModel) -> str:
     return "none"
 
 
+def _own_decay(criterion: Criterion) -> str:
+    """', decays: half-life 7 d' for a criterion with a decay of its own, else ''."""
+    return f", decays: {criterion.decay.describe()}" if criterion.decay else ""
+
+
 def _criterion_changes(old: Criterion | None, new: Criterion, note: str | None) -> list[str]:
     said = f" (note: {note})" if note else ""
     if old is None:
@@ -229,6 +235,10 @@ def _criterion_changes(old: Criterion | None, new: Criterion, note: str | None) 
         lines.append(
             f"{new.label} rule: {describe_rule(old.rule)} → {describe_rule(new.rule)}{said}"
         )
+        said = ""
+    if old.decay != new.decay:
+        was, now = (d.describe() if d else "the model's" for d in (old.decay, new.decay))
+        lines.append(f"{new.label} decay: {was} → {now}{said}")
         said = ""
     if old.group != new.group:
         lines.append(f"{new.label} moved from {old.group} to {new.group}{said}")
