@@ -229,6 +229,85 @@ class Target(_Strict):
         return "won deals" if self.outcome == "won" else f"reaching {self.stage!r} or later"
 
 
+ROLLUPS = ("sum_capped", "max", "top_k_mean", "engaged_people")
+
+
+def _default_account_bands() -> list[Band]:
+    return [
+        Band(
+            name="Hot account", min_score=60, action="Account executive engages", sales_ready=True
+        ),
+        Band(name="Warm account", min_score=30, action="SDR works the buying group"),
+        Band(name="Cold account", min_score=0, action="Account-based nurture"),
+    ]
+
+
+class AccountRollup(_Strict):
+    """How an account's score rolls up from its people's lead scores: four people from one
+    account in a week beat one person. Each person's score is first multiplied by the
+    weight of their buying-group role (1 when the role has no weight).
+
+    rollup: `sum_capped` adds them up to `cap`; `max` takes the best; `top_k_mean` adds the
+    best `k` and divides by `k` (an account with fewer people counts the missing as 0);
+    `engaged_people` counts the people scoring `engaged_at` or more (weighted). Coverage is
+    the share of `required_roles` with an engaged person."""
+
+    key: Annotated[Text, Field(min_length=1)]
+    rollup: Literal["sum_capped", "max", "top_k_mean", "engaged_people"] = "sum_capped"
+    cap: Annotated[float, Field(gt=0, le=MAX_POINTS)] = 100
+    k: Annotated[int, Field(ge=1, le=100)] = 3
+    engaged_at: Annotated[float, Field(ge=0, le=100)] = 50
+    role: Text | None = None
+    role_weights: dict[Text, Annotated[float, Field(ge=0, le=100)]] = {}
+    required_roles: list[Text] = []
+    bands: list[Band] = Field(default_factory=_default_account_bands)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AccountRollup:
+        if (self.role_weights or self.required_roles) and not self.role:
+            raise ValueError("role weights and required roles need the role attribute ('role')")
+        if self.role is not None and self.role == self.key:
+            raise ValueError(f"the role attribute cannot be the account key ({self.key!r})")
+        check_bands(self.bands)
+        return self
+
+    def weight(self, role: str) -> float:
+        """A role level's weight, matched trimmed and case-blind; 1 when it has none."""
+        wanted = role.strip().lower()
+        return next((w for r, w in self.role_weights.items() if r.strip().lower() == wanted), 1.0)
+
+
+def check_bands(bands: list[Band]) -> None:
+    """Bands ordered from the highest score down to 0, one score each, sales-ready ones on
+    top: the message names the bands at fault."""
+    names = [b.name for b in bands]
+    if len(set(names)) != len(names):
+        raise ValueError("band names must be unique")
+    mins = [b.min_score for b in bands]
+    same = sorted({m for m in mins if mins.count(m) > 1})
+    if same:
+        both = [f"'{b.name}'" for b in bands if b.min_score == same[0]]
+        raise ValueError(
+            f"bands {' and '.join(both)} both start at {same[0]}: each band needs a "
+            "score of its own (bands are ordered from highest to lowest)"
+        )
+    if mins != sorted(mins, reverse=True):
+        raise ValueError(f"bands must be ordered from highest to lowest min_score, got {mins}")
+    if mins[-1] != 0:
+        raise ValueError(f"the lowest band must start at 0, got {mins[-1]}")
+    ready = [b.sales_ready for b in bands]
+    if not any(ready):
+        raise ValueError("mark at least one band as sales-ready (the ones handed to sales)")
+    if ready != sorted(ready, reverse=True):
+        low = next(b for b in reversed(bands) if b.sales_ready)
+        high = next(b for b in bands if not b.sales_ready)
+        raise ValueError(
+            f"band '{high.name}' (from {high.min_score}) is above the sales-ready band "
+            f"'{low.name}' (from {low.min_score}) but is not sales-ready itself: mark it "
+            f"sales-ready, or give it a score below {low.min_score}"
+        )
+
+
 class ScoringModel(_Strict):
     """Criteria + caps + decay + bands: one revision of a scoring model."""
 
@@ -239,6 +318,7 @@ class ScoringModel(_Strict):
     baseline: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)] = 0
     caps: Caps = Caps()
     decay: Decay = Decay()
+    accounts: AccountRollup | None = None  # None: leads are scored alone
     bands: Annotated[list[Band], Field(min_length=1)]
     target: Target = Target()
 
@@ -248,32 +328,7 @@ class ScoringModel(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"criterion ids must be unique, repeated: {', '.join(dupes)}")
-        names = [b.name for b in self.bands]
-        if len(set(names)) != len(names):
-            raise ValueError("band names must be unique")
-        mins = [b.min_score for b in self.bands]
-        same = sorted({m for m in mins if mins.count(m) > 1})
-        if same:
-            both = [f"'{b.name}'" for b in self.bands if b.min_score == same[0]]
-            raise ValueError(
-                f"bands {' and '.join(both)} both start at {same[0]}: each band needs a "
-                "score of its own (bands are ordered from highest to lowest)"
-            )
-        if mins != sorted(mins, reverse=True):
-            raise ValueError(f"bands must be ordered from highest to lowest min_score, got {mins}")
-        if mins[-1] != 0:
-            raise ValueError(f"the lowest band must start at 0, got {mins[-1]}")
-        ready = [b.sales_ready for b in self.bands]
-        if not any(ready):
-            raise ValueError("mark at least one band as sales-ready (the ones handed to sales)")
-        if ready != sorted(ready, reverse=True):
-            low = next(b for b in reversed(self.bands) if b.sales_ready)
-            high = next(b for b in self.bands if not b.sales_ready)
-            raise ValueError(
-                f"band '{high.name}' (from {high.min_score}) is above the sales-ready band "
-                f"'{low.name}' (from {low.min_score}) but is not sales-ready itself: mark it "
-                f"sales-ready, or give it a score below {low.min_score}"
-            )
+        check_bands(self.bands)
         return self
 
     @property
