@@ -132,6 +132,11 @@ def _parser() -> argparse.ArgumentParser:
     sq.add_argument("--events-table", default="events", help="table of events")
     sq.add_argument("--as-of", default="created+14d", help="created+Nd or YYYY-MM-DD")
     sq.add_argument("--calibration", type=Path, help="calibration JSON: adds a confidence")
+    sq.add_argument(
+        "--accounts",
+        action="store_true",
+        help="the model's account roll-up (one row per account) instead of lead scores",
+    )
     sq.add_argument("--out", type=Path, help="file to write (default: stdout)")
     sq.set_defaults(run=_export_sql)
     db = sub.add_parser(
@@ -347,6 +352,18 @@ def _export_sql(args: argparse.Namespace) -> int:
     from model.core.spec import load_model
     from model.export import sqlgen
 
+    if args.accounts:
+        if args.calibration:
+            raise ValueError("--accounts scores accounts: a calibration applies to leads only")
+        sql = sqlgen.to_sql_accounts(
+            load_model(args.model),
+            args.dialect,
+            args.leads_table,
+            args.events_table,
+            AsOf.parse(args.as_of),
+        )
+        _write_or_print(sql, args.out)
+        return 0
     table = _calibration_table(args.calibration)
     sql = sqlgen.to_sql(
         load_model(args.model),
@@ -356,11 +373,15 @@ def _export_sql(args: argparse.Namespace) -> int:
         AsOf.parse(args.as_of),
         confidence=table,
     )
-    if args.out:
-        args.out.write_text(sql)
-    else:
-        print(sql, end="")
+    _write_or_print(sql, args.out)
     return 0
+
+
+def _write_or_print(text: str, out: Path | None) -> None:
+    if out:
+        out.write_text(text)
+    else:
+        print(text, end="")
 
 
 def _export_dbt(args: argparse.Namespace) -> int:

@@ -28,7 +28,14 @@ from sqlglot import exp
 from model.core import words
 from model.core.cells import PLACEHOLDERS, TRIM, TRUTHY
 from model.core.dataset import AsOf
-from model.core.spec import AttributeRule, Criterion, CriterionDecay, Decay, ScoringModel
+from model.core.spec import (
+    AccountRollup,
+    AttributeRule,
+    Criterion,
+    CriterionDecay,
+    Decay,
+    ScoringModel,
+)
 
 NS_PER_SECOND = 10**9
 DAY_NS = 86_400 * NS_PER_SECOND
@@ -150,8 +157,10 @@ def query(
     events_table: str = "events",
     as_of: AsOf | str = "created+14d",
     confidence: np.ndarray | None = None,
+    carry: tuple[tuple[str, exp.Expression], ...] = (),
 ) -> exp.Select:
-    """The scoring SELECT as a sqlglot tree (what `to_sql` writes out)."""
+    """The scoring SELECT as a sqlglot tree (what `to_sql` writes out); `carry` adds
+    (name, expression over the leads `l`) columns, passed through to the result."""
     w = _Writer(dialect)
     as_of = AsOf.parse(as_of) if isinstance(as_of, str) else as_of
     events = [(j, c) for j, c in enumerate(model.criteria) if c.on_events]
@@ -175,6 +184,7 @@ def query(
             exp.alias_(_col("l", "lead_id"), "lead_id"),
             exp.alias_(fit_attr, "fit_attr"),
             exp.alias_(eng_attr, "eng_attr"),
+            *(exp.alias_(x, name) for name, x in carry),
         ]
     ).from_(exp.alias_(table(leads_table), "l"))
     parts = exp.Select(
@@ -182,6 +192,7 @@ def query(
             _ref("lead_id", "t"),
             exp.alias_(fit, "fit"),
             exp.alias_(engagement, "engagement"),
+            *(_ref(name, "t") for name, _ in carry),
         ]
     ).from_(exp.alias_(exp.to_table("terms"), "t"))
     if events:
@@ -197,22 +208,13 @@ def query(
             _ref("fit"),
             _ref("engagement"),
             exp.alias_(_least(_greatest(total, _num(0)), _num(100)), "score"),
+            *(_ref(name) for name, _ in carry),
         ]
     ).from_("parts")
-    band = _str(model.bands[-1].name)
-    if len(model.bands) > 1:
-        band = exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.GTE(this=_ref("score"), expression=_num(b.min_score)),
-                    true=_str(b.name),
-                )
-                for b in model.bands[:-1]
-            ],
-            default=band,
-        )
+    band = _band_case(_ref("score"), model.bands)
     columns = [_ref("lead_id"), _ref("fit"), _ref("engagement"), _ref("score")]
     columns.append(exp.alias_(band, "band"))
+    columns += [_ref(name) for name, _ in carry]
     if confidence is not None:
         columns.append(exp.alias_(_confidence_case(confidence), "confidence"))
     final = exp.Select(expressions=columns).from_("scored")
@@ -220,6 +222,118 @@ def query(
         aged, counts = w.counts(model, events, leads_table, events_table, as_of)
         final = final.with_("aged", as_=aged).with_("counts", as_=counts)
     return final.with_("terms", as_=terms).with_("parts", as_=parts).with_("scored", as_=scored)
+
+
+def accounts_query(
+    model: ScoringModel,
+    dialect: str = "duckdb",
+    leads_table: str = "leads",
+    events_table: str = "events",
+    as_of: AsOf | str = "created+14d",
+) -> exp.Select:
+    """The model's account roll-up as one SELECT: per account (its key as the engine
+    compares it, trimmed and lower-cased), the account score, people, engaged people, role
+    coverage when roles are required, and the account band; leads scored as `query` does."""
+    rollup = model.accounts
+    if rollup is None:
+        raise SqlError("this model has no account roll-up: give it one to export accounts")
+    carry = [("account_key", _key(_col("l", rollup.key)))]
+    if rollup.role is not None:
+        carry.append(("account_role", _key(_col("l", rollup.role))))
+    lead = query(model, dialect, leads_table, events_table, as_of, carry=tuple(carry))
+    ctes = lead.args.pop("with_").expressions  # one flat WITH: SQL Server nests none
+    is_engaged = exp.GTE(this=_ref("score"), expression=_num(rollup.engaged_at))
+    engaged = exp.Sum(this=_case(is_engaged, _ref("weight"), _num(0)))
+    in_top_k = exp.LTE(this=_ref("rn"), expression=_num(rollup.k))
+    totals = {
+        "sum_capped": lambda: _least(exp.Sum(this=_ref("ws")), _num(rollup.cap)),
+        "max": lambda: exp.Max(this=_ref("ws")),
+        "top_k_mean": lambda: exp.Div(
+            this=exp.Sum(this=_case(in_top_k, _ref("ws"), _num(0))),
+            expression=_num(float(rollup.k)),
+        ),
+        "engaged_people": lambda: engaged.copy(),
+    }
+    columns = [
+        _ref("account_key"),
+        exp.alias_(totals[rollup.rollup](), "account_score"),
+        exp.alias_(exp.Count(this=exp.Star()), "people"),
+        exp.alias_(engaged, "engaged_people"),
+    ]
+    if rollup.required_roles:
+        columns.append(exp.alias_(_coverage(rollup), "role_coverage"))
+    grouped = exp.Select(expressions=columns).from_("people").group_by(_ref("account_key"))
+    band = _band_case(_ref("account_score"), rollup.bands)
+    out = [_ref(c.alias_or_name) for c in columns] + [exp.alias_(band, "account_band")]
+    final = exp.Select(expressions=out).from_("accounts")
+    for cte in ctes:
+        final = final.with_(cte.alias, as_=cte.this)
+    final = final.with_("lead_scores", as_=lead).with_("people", as_=_people(rollup))
+    return final.with_("accounts", as_=grouped)
+
+
+def _case(
+    condition: exp.Expression, then: exp.Expression, default: exp.Expression | None = None
+) -> exp.Case:
+    return exp.Case(ifs=[exp.If(this=condition, true=then)], default=default)
+
+
+def _band_case(score: exp.Expression, bands) -> exp.Expression:
+    """The band name of `score`: the first band, from the top, whose min_score it reaches."""
+    if len(bands) == 1:
+        return _str(bands[0].name)
+    ifs = [
+        exp.If(this=exp.GTE(this=score.copy(), expression=_num(b.min_score)), true=_str(b.name))
+        for b in bands[:-1]
+    ]
+    return exp.Case(ifs=ifs, default=_str(bands[-1].name))
+
+
+def _people(rollup: AccountRollup) -> exp.Select:
+    """Each lead with an account: its score times its role's weight, and its rank in the
+    account by that (for the top k)."""
+    weight: exp.Expression = _num(1)
+    if rollup.role_weights:
+        weight = exp.Case(
+            ifs=[
+                exp.If(this=_is_role(role), true=_num(w)) for role, w in rollup.role_weights.items()
+            ],
+            default=_num(1),
+        )
+    ws = exp.Mul(this=_ref("score"), expression=exp.Paren(this=weight.copy()))
+    best_first = exp.Order(expressions=[exp.Ordered(this=ws.copy(), desc=True)])
+    rank = exp.Window(this=exp.RowNumber(), partition_by=[_ref("account_key")], order=best_first)
+    columns = [_ref("account_key"), _ref("score"), exp.alias_(weight, "weight")]
+    columns += [exp.alias_(ws, "ws"), exp.alias_(rank, "rn")]
+    if rollup.role is not None:
+        columns.append(_ref("account_role"))
+    has_key = exp.Not(this=exp.Is(this=_ref("account_key"), expression=exp.Null()))
+    return exp.Select(expressions=columns).from_("lead_scores").where(has_key)
+
+
+def _is_role(role: str) -> exp.Expression:
+    return exp.EQ(this=_ref("account_role"), expression=_str(role.strip(TRIM).lower()))
+
+
+def _coverage(rollup: AccountRollup) -> exp.Expression:
+    """The share of required roles with at least one engaged person in the account."""
+    engaged = exp.GTE(this=_ref("score"), expression=_num(rollup.engaged_at))
+    hits = [
+        exp.Max(this=_case(exp.and_(_is_role(role), engaged.copy()), _num(1), _num(0)))
+        for role in rollup.required_roles
+    ]
+    return exp.Div(this=exp.Paren(this=_sum(hits)), expression=_num(float(len(hits))))
+
+
+def to_sql_accounts(
+    model: ScoringModel,
+    dialect: str = "duckdb",
+    leads_table: str = "leads",
+    events_table: str = "events",
+    as_of: AsOf | str = "created+14d",
+) -> str:
+    """The account roll-up written out in `dialect` (see `accounts_query`)."""
+    return render(accounts_query(model, dialect, leads_table, events_table, as_of), dialect)
 
 
 SUM_RUN = 64  # terms summed in one run; longer sums nest runs, so that a model of 10,000
@@ -272,6 +386,23 @@ def _as_timestamp(alias: str, column: str) -> exp.Expression:
     return exp.cast(_col(alias, column), exp.DataType.Type.TIMESTAMP)
 
 
+def _text(col: exp.Expression) -> exp.Expression:
+    """A value as the engine compares text: trimmed and lower-cased."""
+    cast = exp.cast(col, exp.DataType.Type.TEXT)
+    return exp.Lower(this=exp.Trim(this=cast, expression=_str(TRIM), position="BOTH"))
+
+
+def _key(col: exp.Column) -> exp.Expression:
+    """A lead attribute as an account key or a role: its text, or NULL when it is blank
+    or a placeholder ('Select', 'N/A'), which belong to no account."""
+    text = _text(col)
+    missing = exp.Or(
+        this=exp.Is(this=col.copy(), expression=exp.Null()),
+        expression=_in(text.copy(), [_str(v) for v in sorted(PLACEHOLDERS)]),
+    )
+    return exp.Case(ifs=[exp.If(this=missing, true=exp.Null())], default=text)
+
+
 def _double(x: exp.Expression) -> exp.Expression:
     return exp.cast(x, exp.DataType.Type.DOUBLE)
 
@@ -309,11 +440,7 @@ class _Writer:
         col = _col("l", rule.attribute)
         if rule.op == "days_since":
             return self._days_since(col, rule, as_of or AsOf())
-        text = exp.Lower(
-            this=exp.Trim(
-                this=exp.cast(col, exp.DataType.Type.TEXT), expression=_str(TRIM), position="BOTH"
-            )
-        )
+        text = _text(col)
         if rule.op in ("is_missing", "is_filled"):
             missing = exp.Paren(
                 this=exp.Or(
