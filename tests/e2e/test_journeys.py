@@ -280,7 +280,11 @@ def test_a_whole_review_hand_offs_history_feedback_shadow_and_the_gate(page, app
     go(page, "Feedback")
     page.locator("input[type=file]").first.set_input_files(str(export))
     settle(page)
-    assert "Imported 6 verdicts from hubspot-lead-status.csv." in main.inner_text()
+    assert wait_until(
+        page,
+        lambda: "Imported 6 verdicts from hubspot-lead-status" in main.inner_text(),
+        timeout=30,
+    )
     assert metric(page, "Leads judged") == "6"
     page.shot("feedback")
     go(page, "Revisions")
@@ -288,14 +292,16 @@ def test_a_whole_review_hand_offs_history_feedback_shadow_and_the_gate(page, app
     restore = _button(page, "Restore v")
     restore.click()  # the candidate: a copy of the newest revision
     settle(page)
+    assert wait_until(page, lambda: re.search(r"Saved (v\d+)", main.inner_text()), timeout=30)
     candidate = re.search(r"Saved (v\d+)", main.inner_text()).group(1)
     _view(page, "Review checklist")
     _view(page, "Restore, make live, import")
     _pick(page, "Revision", candidate)
     _button(page, f"Run {candidate} in shadow").click()
     settle(page)
-    assert "runs in shadow" in main.inner_text()
+    assert wait_until(page, lambda: "runs in shadow" in main.inner_text(), timeout=30)
     _view(page, "Review checklist")
+    assert wait_until(page, lambda: "has run in shadow since" in main.inner_text(), timeout=60)
     text = main.inner_text()
     assert "4. What sales said about the hand-offs" in text
     assert metric(page, "Leads judged by sales") == "6"
