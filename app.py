@@ -24,6 +24,7 @@ page = st.navigation(
         st.Page("pages/calibration.py", title="Calibration", icon=":material/percent:"),
         st.Page("pages/revisions.py", title="Revisions", icon=":material/view_column:"),
         st.Page("pages/leads.py", title="Leads", icon=":material/timeline:"),
+        st.Page("pages/accounts.py", title="Accounts", icon=":material/domain:"),
         st.Page("pages/feedback.py", title="Feedback", icon=":material/thumbs_up_down:"),
         st.Page("pages/sources.py", title="Sources", icon=":material/hub:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),

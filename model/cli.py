@@ -352,27 +352,14 @@ def _export_sql(args: argparse.Namespace) -> int:
     from model.core.spec import load_model
     from model.export import sqlgen
 
+    model = load_model(args.model)
+    where = (args.dialect, args.leads_table, args.events_table, AsOf.parse(args.as_of))
     if args.accounts:
         if args.calibration:
             raise ValueError("--accounts scores accounts: a calibration applies to leads only")
-        sql = sqlgen.to_sql_accounts(
-            load_model(args.model),
-            args.dialect,
-            args.leads_table,
-            args.events_table,
-            AsOf.parse(args.as_of),
-        )
-        _write_or_print(sql, args.out)
-        return 0
-    table = _calibration_table(args.calibration)
-    sql = sqlgen.to_sql(
-        load_model(args.model),
-        args.dialect,
-        args.leads_table,
-        args.events_table,
-        AsOf.parse(args.as_of),
-        confidence=table,
-    )
+        sql = sqlgen.to_sql_accounts(model, *where)
+    else:
+        sql = sqlgen.to_sql(model, *where, confidence=_calibration_table(args.calibration))
     _write_or_print(sql, args.out)
     return 0
 

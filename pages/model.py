@@ -221,6 +221,12 @@ def main() -> None:
     sidebar.tour_next("Model")
 
 
+def _accounts() -> dict | None:
+    """The account roll-up of the model in force (set on the Accounts page), kept as it is."""
+    rollup = st.session_state["editor_base"].accounts
+    return rollup.model_dump(mode="json") if rollup else None
+
+
 def _read_only(model: ScoringModel) -> None:
     """The read-only screen: the model as a plain table, no editing controls."""
     st.dataframe(
@@ -299,6 +305,7 @@ def _editors(data, as_of) -> bool:
             decay=decay,
             baseline=st.session_state.get("baseline", 0.0),
             target=goal,
+            accounts=_accounts(),
         )
         caches.hits(data, draft.model, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = draft.model

@@ -10,12 +10,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from model import charts
-from model.analysis import suggest
+from model.analysis import accounts, suggest
 from model.core import scoring
 from model.core.dataset import OUTCOMES, Dataset
 from model.core.hits import Hits
 from model.core.scoring import Scores
-from model.core.spec import ScoringModel
+from model.core.spec import ModelError, ScoringModel
 from model.ingest import starter
 from ui import state
 
@@ -163,6 +163,8 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
     cols[2].metric("Fit", f"{e.fit:.1f}")
     cols[3].metric("Engagement", f"{e.engagement:.1f}")
     cols[4].metric("Outcome", outcome)
+    if model.accounts is not None:
+        st.caption(_account_line(data, model, scores, i))
     chart(charts.figure_waterfall(e), width="stretch")
     st.caption(
         "Each bar is one criterion that fired (decayed points for engagement), then what the"
@@ -177,6 +179,22 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
             "points before decay": st.column_config.NumberColumn(format="%.1f"),
             "points now": st.column_config.NumberColumn(format="%.1f"),
         },
+    )
+
+
+def _account_line(data: Dataset, model: ScoringModel, scores: Scores, lead: int) -> str:
+    """The lead's account in one line: its score, band and people, or why there is none."""
+    try:
+        found = accounts.roll_up(data, scores.score, model)
+    except ModelError as exc:
+        return f"No account score: {exc}."
+    row = found.lead_account[lead]
+    if row == accounts.NO_ACCOUNT:
+        return f"No account: its '{model.accounts.key}' is blank."
+    band = model.accounts.bands[found.band[row]].name
+    return (
+        f":material/domain: Account **{found.names[row]}**: score {found.score[row]:.1f} "
+        f"({band}), {found.people[row]:,} people, {found.engaged[row]:g} engaged."
     )
 
 

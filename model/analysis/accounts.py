@@ -8,6 +8,7 @@ or one sort, so 1M leads roll up in well under a second.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 from model.analysis.stats import auc
 from model.core.dataset import LOST, OPEN, WON, Column, Dataset
 from model.core.spec import AccountRollup, ModelError, ScoringModel
+from model.core.words import ROLES
 
 NO_ACCOUNT = -1
 
@@ -193,6 +195,61 @@ def account_bands(accounts: Accounts, model: ScoringModel) -> pd.DataFrame:
     )
 
 
+def handed_to_sales(accounts: Accounts, model: ScoringModel) -> int:
+    """Accounts in a band marked as handed to sales."""
+    ready = [i for i, b in enumerate(model.accounts.bands) if b.sales_ready]
+    return int(np.isin(accounts.band, ready).sum())
+
+
 def account_auc(accounts: Accounts) -> float:
     """How well account scores rank closed accounts: won vs lost (NaN without both)."""
     return auc(accounts.score, accounts.outcome)
+
+
+KEY_NAME = re.compile(r"compan|account|organi[sz]ation|firm|employer|domain", re.IGNORECASE)
+ROLE_NAME = re.compile(r"role|persona|buying", re.IGNORECASE)
+ROLLUP_WORDS = {
+    "sum_capped": "Sum of its people's scores, capped",
+    "max": "Its best person's score",
+    "top_k_mean": "Mean of its top k people",
+    "engaged_people": "Number of engaged people",
+}
+
+
+def key_columns(data: Dataset) -> list[str]:
+    """Lead columns that can name an account (text or whole numbers), likeliest first:
+    those named like a company or an account, then the rest in file order."""
+    columns = [c for c in data.attributes if c not in ROLES]
+    named = [c for c in columns if KEY_NAME.search(str(c))]
+    usable = [c for c in columns if data.column(c).kind in ("text", "number")]
+    return [c for c in named if c in usable] + [c for c in usable if c not in named]
+
+
+def role_columns(data: Dataset, key: str) -> list[str]:
+    """Text columns with a few levels that can hold a buying-group role, likeliest first."""
+    few = [
+        c
+        for c in data.attributes
+        if c not in ROLES
+        and c != key
+        and data.column(c).kind == "text"
+        and len(data.column(c).categories) <= 30
+    ]
+    return sorted(few, key=lambda c: not ROLE_NAME.search(str(c)))
+
+
+def verdict(accounts: Accounts, lead_auc: float) -> str:
+    """One sentence a sales manager can read aloud: how well account scores rank the
+    closed accounts, against single leads."""
+    closed = int((accounts.outcome != OPEN).sum())
+    won = int((accounts.outcome == WON).sum())
+    a = account_auc(accounts)
+    if np.isnan(a):
+        return (
+            f"{accounts.n_accounts:,} accounts, {closed:,} of them closed: too few won and lost "
+            "accounts to say how well account scores rank them."
+        )
+    than = "" if np.isnan(lead_auc) else f", against {lead_auc:.3f} for single leads"
+    return (
+        f"Account scores rank the {closed:,} closed accounts ({won:,} won) with AUC {a:.3f}{than}."
+    )

@@ -15,8 +15,8 @@ from model.core.dataset import RESERVED
 ID_NAME = re.compile(r"(^|[\s_\-.#])(id|number|no|num|key|uuid|guid|row)$", re.IGNORECASE)
 TEXT_NAME = re.compile(
     r"\b(e-?mail|phone|mobile|fax|website|url|address|street|notes?|description|comments?|"
-    r"(?:first|last|full|contact|person|lead)\W*name|subject|"
-    r"(?:deal|opportunity|organi[sz]ation|account|company)\W*(?:name|title))\b",
+    r"(?:first|last|full|contact|person|lead)[\W_]*name|subject|"
+    r"(?:deal|opportunity|organi[sz]ation|account|company)[\W_]*(?:name|title))\b",
     re.IGNORECASE,
 )
 FREE_TEXT = (

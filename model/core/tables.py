@@ -153,8 +153,10 @@ def model_from_tables(
     decay: dict[str, Any],
     baseline: float = 0.0,
     target: dict[str, Any] | None = None,
+    accounts: dict[str, Any] | None = None,
 ) -> ScoringModel:
-    """Build and validate a model from edited tables; blank rows are ignored."""
+    """Build and validate a model from edited tables; blank rows are ignored. `accounts`,
+    set on the Accounts page, is carried over as it is."""
     crit = [_criterion(row, i) for i, row in enumerate(_records(criteria)) if _filled(row)]
     band_rows = [_band(row) for row in _records(bands) if _filled(row)]
     band_rows.sort(key=lambda b: -b["min_score"] if isinstance(b["min_score"], int) else 0)
@@ -166,6 +168,7 @@ def model_from_tables(
         "decay": decay,
         "bands": band_rows,
         **({"target": target} if target else {}),
+        **({"accounts": accounts} if accounts else {}),
     }
     return parse_model(data)
 

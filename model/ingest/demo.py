@@ -198,9 +198,41 @@ def generate(
             "closed_at": pd.to_datetime(np.where(is_closed, closed_s, np.nan), unit="s"),
         }
     )
+    leads["company_name"] = _companies(seed, cols, employees)
     events["lead_id"] = pd.Categorical.from_codes(events.pop("lead"), categories=ids)
     say(0.9, "Done drawing")
     return DemoData(leads, events[["lead_id", "occurred_at", "event_type", "channel"]])
+
+
+COMPANY_WORDS = (
+    ["Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Umbrella", "Stark", "Wayne",
+     "Acme", "Hooli", "Vandelay", "Soylent", "Tyrell", "Cyberdyne", "Wonka", "Gringotts",
+     "Oceanic", "Monarch", "Aperture", "Massive", "Pied Piper", "Dunder", "Sterling", "Blue Sun"],
+    ["Systems", "Labs", "Group", "Holdings", "Software", "Analytics", "Logistics", "Health",
+     "Partners", "Industries", "Bank", "Retail", "Energy", "Media", "Foods", "Works"],
+)  # fmt: skip
+PEOPLE_PER_COMPANY = 3.5  # on average: a buying group, not one contact
+
+
+def _companies(seed: int, cols: dict[str, pd.Categorical], employees: np.ndarray) -> np.ndarray:
+    """Each lead's company: people who share an industry, a country and a company size
+    work at one of a few companies, about 3.5 leads each. Drawn from a stream of its own,
+    so every other column is what the same seed always gave."""
+    rng = np.random.default_rng([seed, 2])
+    size = np.digitize(employees, [20, 200, 1000, 5000])
+    cell = (cols["industry"].codes * 100 + cols["country"].codes) * 10 + size
+    _, where, count = np.unique(cell, return_inverse=True, return_counts=True)
+    per_cell = np.maximum(1, np.round(count / PEOPLE_PER_COMPANY)).astype(np.int64)
+    slot = np.floor(rng.random(len(cell)) * per_cell[where]).astype(np.int64)
+    company, _ = pd.factorize(cell.astype(np.int64) * 100_000 + slot)
+    first, second = COMPANY_WORDS
+    pairs = len(first) * len(second)
+    names = [
+        f"{first[k % len(first)]} {second[k // len(first) % len(second)]}"
+        + (f" {k // pairs + 1}" if k >= pairs else "")
+        for k in range(company.max() + 1)
+    ]
+    return np.array(names, dtype=object)[rng.permutation(len(names))[company]]
 
 
 def _events(
