@@ -67,7 +67,7 @@ def _settings(data, model) -> None:
         rule = mid.selectbox(
             "Account score",
             list(accounts.ROLLUP_WORDS),
-            index=list(accounts.ROLLUP_WORDS).index(rollup.rollup) if rollup else 0,
+            index=list(accounts.ROLLUP_WORDS).index((rollup or AccountRollup(key=key)).rollup),
             format_func=accounts.ROLLUP_WORDS.get,
             key="account_rollup",
         )
@@ -145,10 +145,19 @@ def _apply(model, chosen: dict | None) -> None:
 def _figures(found: accounts.Accounts, model, lead_auc: float) -> None:
     rollup = model.accounts
     st.info(accounts.verdict(found, lead_auc))
+    for line in accounts.band_warnings(found, model):
+        st.warning(line)
     cols = st.columns(4)
     cols[0].metric("Accounts", f"{found.n_accounts:,}")
     in_account = int((found.lead_account != accounts.NO_ACCOUNT).sum())
-    cols[1].metric("Leads in an account", f"{in_account:,} of {len(found.lead_account):,}")
+    share = in_account / max(len(found.lead_account), 1)
+    cols[1].metric(
+        "Leads in an account",
+        f"{in_account:,}",
+        f"{share:.1%} of leads",
+        delta_color="off",
+        delta_arrow="off",
+    )
     cols[2].metric("Handed to sales", f"{accounts.handed_to_sales(found, model):,}")
     a = accounts.account_auc(found)
     cols[3].metric("Account AUC (closed)", "–" if math.isnan(a) else f"{a:.3f}")

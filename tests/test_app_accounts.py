@@ -29,9 +29,12 @@ def test_the_demos_companies_are_scored_as_accounts(at: AppTest) -> None:
     at.button(key="account_apply").click().run()
     assert not at.exception
     rollup = at.session_state["model"].accounts
-    assert (rollup.key, rollup.rollup) == ("company_name", "sum_capped")
+    assert (rollup.key, rollup.rollup, rollup.k) == ("company_name", "top_k_mean", 3)
     assert int(metric(at, "Accounts").replace(",", "")) > 5000
-    assert metric(at, "Leads in an account") == "20,000 of 20,000"
+    assert metric(at, "Leads in an account") == "20,000"
+    assert not at.warning  # the default rule spreads the demo's accounts over the bands
+    handed = int(metric(at, "Handed to sales").replace(",", ""))
+    assert 0 < handed < 0.3 * int(metric(at, "Accounts").replace(",", ""))
     assert at.info[0].value.startswith("Account scores rank the")
     bands = frame(at, "win rate (closed)")
     assert bands["band"].tolist() == ["Hot account", "Warm account", "Cold account"]
@@ -41,10 +44,17 @@ def test_the_demos_companies_are_scored_as_accounts(at: AppTest) -> None:
     assert at.get("download_button")[0].proto.label == "Download every account (CSV)"
 
 
+def test_a_sum_at_its_cap_is_said_so(at: AppTest) -> None:
+    at.selectbox(key="account_rollup").set_value("sum_capped").run()
+    at.button(key="account_apply").click().run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "of accounts are at the cap of 100: raise the cap" in warnings
+    assert "of accounts are handed to sales: raise the hand-off band's score" in warnings
+
+
 def test_top_k_roles_and_coverage_change_the_figures(at: AppTest) -> None:
     at.button(key="account_apply").click().run()
     before = frame(at, "engaged people")["score"].tolist()
-    at.selectbox(key="account_rollup").set_value("top_k_mean").run()
     at.number_input(key="account_k").set_value(2).run()
     at.selectbox(key="account_role").set_value("job_level").run()
     at.session_state["account_weights_job_level"] = {

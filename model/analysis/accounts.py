@@ -201,6 +201,27 @@ def handed_to_sales(accounts: Accounts, model: ScoringModel) -> int:
     return int(np.isin(accounts.band, ready).sum())
 
 
+def band_warnings(accounts: Accounts, model: ScoringModel) -> list[str]:
+    """What would make the account bands useless to sales: scores stuck at the cap, or a
+    hand-off band that holds nobody or most accounts (each rule has its own scale)."""
+    rollup, n = model.accounts, max(accounts.n_accounts, 1)
+    said = []
+    at_cap = float(np.mean(accounts.score >= rollup.cap)) if rollup.rollup == "sum_capped" else 0
+    if at_cap >= 0.5:
+        said.append(
+            f"{at_cap:.0%} of accounts are at the cap of {rollup.cap:g}: raise the cap, or "
+            "take the mean of the top k, so that the score still tells them apart."
+        )
+    handed = handed_to_sales(accounts, model) / n
+    if handed == 0:
+        said.append("No account reaches a band handed to sales: lower its score.")
+    elif handed > 0.5:
+        said.append(
+            f"{handed:.0%} of accounts are handed to sales: raise the hand-off band's score."
+        )
+    return said
+
+
 def account_auc(accounts: Accounts) -> float:
     """How well account scores rank closed accounts: won vs lost (NaN without both)."""
     return auc(accounts.score, accounts.outcome)

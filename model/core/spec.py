@@ -253,7 +253,7 @@ class AccountRollup(_Strict):
     the share of `required_roles` with an engaged person."""
 
     key: Annotated[Text, Field(min_length=1)]
-    rollup: Literal["sum_capped", "max", "top_k_mean", "engaged_people"] = "sum_capped"
+    rollup: Literal["sum_capped", "max", "top_k_mean", "engaged_people"] = "top_k_mean"
     cap: Annotated[float, Field(gt=0, le=MAX_POINTS)] = 100
     k: Annotated[int, Field(ge=1, le=100)] = 3
     engaged_at: Annotated[float, Field(ge=0, le=100)] = 50
