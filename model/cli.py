@@ -61,7 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     gen.set_defaults(run=_demo_data)
 
     sc = sub.add_parser("score", help="score leads with a model, as of a decision moment")
-    _model_and_data(sc)
+    _model_and_data(sc, model_required=False)
+    sc.add_argument(
+        "--models",
+        type=Path,
+        metavar="DIR",
+        help="a folder of model JSONs instead of --model: one row per lead and model that "
+        "applies to it (each model's applies_to), with the model's name",
+    )
     sc.add_argument("--out", type=Path, help="CSV to write (default: stdout); never an input")
     sc.add_argument("--force", action="store_true", help="replace an existing --out file")
     sc.add_argument(
@@ -502,9 +509,39 @@ def _revisions_parser(sub) -> None:
         verb.add_argument("--name", help="model name (needed when the store holds several)")
 
 
-def _model_and_data(parser: argparse.ArgumentParser) -> None:
+def _score_models(args: argparse.Namespace) -> int:
+    """`score --models DIR`: every model of the folder on the leads it applies to."""
+    from model.analysis import portfolio
+    from model.core.cells import inert_frame
+    from model.core.spec import load_model
+
+    if args.shadow or args.engine != "python" or args.parts:
+        raise ValueError("--models scores with the python engine in one part, without --shadow")
+    files = sorted(args.models.glob("*.json")) if args.models.is_dir() else []
+    if not files:
+        raise ValueError(f"{args.models}: no model JSON files in this folder")
+    models = [load_model(f) for f in files]
+    names = [m.name for m in models]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{args.models}: two files hold the model named {twice[0]!r}")
+    data = _load(args.leads, args.events)
+    as_of = _as_of(args.as_of, data)
+    frame = portfolio.score_models(data, models, as_of)
+    found = portfolio.overlaps(data, [portfolio.Entry(m.name, "", m) for m in models])
+    inert_frame(frame).to_csv(args.out or sys.stdout, index=False, lineterminator="\n")
+    print(
+        f"scored {data.n_leads:,} leads with {len(models)} models ({len(frame):,} rows, "
+        f"{as_of.describe()}); {len(found.leads('overlap')):,} leads claimed by two models "
+        f"or more, {found.uncovered:,} by none",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _model_and_data(parser: argparse.ArgumentParser, *, model_required: bool = True) -> None:
     """The arguments every scoring command shares: model, leads, events, as-of policy."""
-    parser.add_argument("--model", required=True, type=Path, help="scoring model JSON")
+    parser.add_argument("--model", required=model_required, type=Path, help="scoring model JSON")
     parser.add_argument(
         "--leads", required=True, type=Path, help="leads CSV or Parquet, or a dataset folder"
     )
@@ -572,7 +609,11 @@ def _score(args: argparse.Namespace) -> int:
     from model.export import batch
     from model.ingest.catalog import dataset_files
 
+    if (args.model is None) == (args.models is None):
+        raise ValueError("give one of --model FILE (one model) or --models DIR (several)")
     _check_out(args.out, [args.leads, args.events, args.model], args.force)
+    if args.models is not None:
+        return _score_models(args)
     model = load_model(args.model)
     as_of = AsOf.parse(args.as_of)
     leads, events = args.leads, args.events

@@ -348,14 +348,18 @@ def existing_at(data: Dataset, as_of: AsOf) -> Dataset:
     """
     if as_of.kind != "fixed":
         return data
-    keep = data.created_ns < as_of.date.value
+    return subset(data, data.created_ns < as_of.date.value, f"{data.name}@{as_of}")
+
+
+def subset(data: Dataset, keep: np.ndarray, name: str) -> Dataset:
+    """The leads where `keep` is true, with their events (the dataset itself when all)."""
     if keep.all():
         return data
     new_index = np.cumsum(keep) - 1
     ev_keep = keep[data.ev_lead]
     ev_lead = new_index[data.ev_lead[ev_keep]].astype(np.int32)
     return Dataset(
-        name=f"{data.name}@{as_of}",
+        name=name,
         leads=data.leads[keep].reset_index(drop=True),
         lead_ids=data.lead_ids[keep],
         created_ns=data.created_ns[keep],

@@ -277,6 +277,13 @@ class AccountRollup(_Strict):
         return next((w for r, w in self.role_weights.items() if r.strip().lower() == wanted), 1.0)
 
 
+def _word(value: object) -> str:
+    """A rule's value as a room reads it: 200 not 200.0, no stray spaces."""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    return str(value).strip()
+
+
 def check_bands(bands: list[Band]) -> None:
     """Bands ordered from the highest score down to 0, one score each, sales-ready ones on
     top: the message names the bands at fault."""
@@ -319,6 +326,9 @@ class ScoringModel(_Strict):
     caps: Caps = Caps()
     decay: Decay = Decay()
     accounts: AccountRollup | None = None  # None: leads are scored alone
+    # Which leads the model covers (every rule holds; none: all leads): one model per
+    # product line, region or segment, side by side.
+    applies_to: list[AttributeRule] = []
     bands: Annotated[list[Band], Field(min_length=1)]
     target: Target = Target()
 
@@ -329,7 +339,35 @@ class ScoringModel(_Strict):
         if dupes:
             raise ValueError(f"criterion ids must be unique, repeated: {', '.join(dupes)}")
         check_bands(self.bands)
+        timed = [r.attribute for r in self.applies_to if r.op == "days_since"]
+        if timed:
+            raise ValueError(
+                f"applies_to: '{timed[0]}' days_since depends on the decision moment; which "
+                "leads a model covers reads who they are (equals, in, between, is_true…)"
+            )
         return self
+
+    def describe_coverage(self) -> str:
+        """'all leads' or 'industry in Software, SaaS and country = US' for the overview."""
+        if not self.applies_to:
+            return "all leads"
+        words = {"equals": "=", "in": "in", "between": "between", "is_true": "is true",
+                 "is_missing": "is missing", "is_filled": "is filled"}  # fmt: skip
+        parts = []
+        for r in self.applies_to:
+            if r.op == "equals":
+                parts.append(f"{r.attribute} = {_word(r.value)}")
+            elif r.op == "in":
+                parts.append(f"{r.attribute} in {', '.join(_word(v) for v in r.values or [])}")
+            elif r.op == "between" and r.high is None:
+                parts.append(f"{r.attribute} {_word(r.low)} or more")
+            elif r.op == "between" and r.low is None:
+                parts.append(f"{r.attribute} up to {_word(r.high)}")
+            elif r.op == "between":
+                parts.append(f"{r.attribute} {_word(r.low)} to {_word(r.high)}")
+            else:
+                parts.append(f"{r.attribute} {words[r.op]}")
+        return " and ".join(parts)
 
     @property
     def sales_ready_threshold(self) -> int:
@@ -363,11 +401,13 @@ class ScoringModel(_Strict):
         return json.dumps(parts, sort_keys=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """The model as JSON data; the default target (won) is left out, so a model saved
-        before targets existed keeps its exact text."""
+        """The model as JSON data; the default target (won) and coverage (all leads) are
+        left out, so a model saved before either existed keeps its exact text."""
         data = self.model_dump(mode="json", exclude_none=True)
         if self.target == Target():
             data.pop("target")
+        if not self.applies_to:
+            data.pop("applies_to")
         return data
 
     def to_json(self) -> str:
