@@ -23,6 +23,7 @@ page = st.navigation(
         st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
         st.Page("pages/calibration.py", title="Calibration", icon=":material/percent:"),
         st.Page("pages/revisions.py", title="Revisions", icon=":material/view_column:"),
+        st.Page("pages/models.py", title="Models", icon=":material/stacks:"),
         st.Page("pages/leads.py", title="Leads", icon=":material/timeline:"),
         st.Page("pages/accounts.py", title="Accounts", icon=":material/domain:"),
         st.Page("pages/feedback.py", title="Feedback", icon=":material/thumbs_up_down:"),

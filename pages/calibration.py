@@ -367,8 +367,9 @@ def _suggest_tab(data: Dataset, model: ScoringModel, leaks: pd.DataFrame, as_of)
     if st.button(
         "Copy the suggestion into the editor (unsaved draft)", key="copy_suggestion", type="primary"
     ):
-        accounts = st.session_state["model"].accounts  # the roll-up is not the suggestion's
-        state.load_draft(result.model.model_copy(update={"accounts": accounts}))
+        kept = st.session_state["model"]  # the roll-up and coverage are not the suggestion's
+        update = {"accounts": kept.accounts, "applies_to": kept.applies_to}
+        state.load_draft(result.model.model_copy(update=update))
         said = (
             "The suggested model (criteria, points, baseline and bands) is in the editor, "
             "unsaved: review it, then save a revision."

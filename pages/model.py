@@ -221,10 +221,14 @@ def main() -> None:
     sidebar.tour_next("Model")
 
 
-def _accounts() -> dict | None:
-    """The account roll-up of the model in force (set on the Accounts page), kept as it is."""
-    rollup = st.session_state["editor_base"].accounts
-    return rollup.model_dump(mode="json") if rollup else None
+def _set_elsewhere() -> dict:
+    """What the editors here do not hold, kept as it is: the account roll-up (Accounts
+    page) and the leads the model covers (Models page)."""
+    base = st.session_state["editor_base"]
+    return {
+        "accounts": base.accounts.model_dump(mode="json") if base.accounts else None,
+        "applies_to": [r.model_dump(mode="json") for r in base.applies_to],
+    }
 
 
 def _read_only(model: ScoringModel) -> None:
@@ -305,7 +309,7 @@ def _editors(data, as_of) -> bool:
             decay=decay,
             baseline=st.session_state.get("baseline", 0.0),
             target=goal,
-            accounts=_accounts(),
+            **_set_elsewhere(),
         )
         caches.hits(data, draft.model, as_of)  # rules on unknown columns fail here
         st.session_state["model"] = draft.model

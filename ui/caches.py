@@ -3,6 +3,7 @@ matrices (stage 1) within a memory budget, replay reports and leak flags."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -13,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from model import services
-from model.analysis import replay, suggest
+from model.analysis import portfolio, replay, suggest
 from model.analysis.challenge import Challenge
 from model.analysis.challenge import challenge as challenge_of
 from model.analysis.replay import Report
@@ -84,9 +85,10 @@ def _store(url: str) -> RevisionStore:
     return RevisionStore(url)
 
 
-def dataset() -> Dataset:
+def dataset(*, whole: bool = False) -> Dataset:
     """The dataset picked in the sidebar, limited to the leads that existed at a fixed
-    snapshot date; the demo set is generated on first start. A kept dataset that can no
+    snapshot date and (unless `whole`) to those the model in force covers; the demo set is
+    generated on first start. A kept dataset that can no
     longer be read is named, and the page stops there; the sidebar can pick another."""
     try:
         full = _full_dataset()
@@ -97,6 +99,7 @@ def dataset() -> Dataset:
         )
         st.stop()
     scoped = _scoped(full, st.session_state["as_of"])
+    scoped = scoped if whole else _covered(scoped)
     goal = st.session_state["model"].target if "model" in st.session_state else None
     if goal is None or goal.outcome == "won":
         return scoped
@@ -105,6 +108,25 @@ def dataset() -> Dataset:
     except DataError as exc:
         st.warning(f"Read against won deals instead: {exc}.")
         return scoped
+
+
+def _covered(data: Dataset) -> Dataset:
+    """The leads the model in force covers (its applies_to): every page reads its segment."""
+    model = st.session_state.get("model")
+    if model is None or not model.applies_to:
+        return data
+    rules = json.dumps([r.model_dump(mode="json") for r in model.applies_to])
+    try:
+        return _segment(data, rules, model)
+    except ModelError as exc:
+        st.warning(f"Every lead is read: {exc}.")
+        return data
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_VALUE)
+def _segment(data: Dataset, rules: str, _model: ScoringModel) -> Dataset:
+    """A model's segment, cached per dataset and coverage rules (not per points edit)."""
+    return portfolio.segment(data, _model)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=BY_VALUE)

@@ -132,6 +132,54 @@ def read_only() -> bool:
     return bool(st.session_state.get("presentation") and st.session_state.get("show_only"))
 
 
+def _model_picker() -> None:
+    """Which scoring model the pages edit and read, when the store holds several: its live
+    revision (else its newest) goes into the editor. Not while the editor has unsaved
+    edits, which a switch would drop."""
+    found = store()
+    current = st.session_state["model"].name
+    names = sorted({*(found.model_names() if found else []), current})
+    if len(names) < 2:
+        return
+    st.session_state["model_pick"] = current  # the model in force, however it was loaded
+    unsaved = _unsaved(found)
+    st.selectbox(
+        "Scoring model",
+        names,
+        key="model_pick",
+        on_change=_switch_model,
+        disabled=unsaved,
+        help="Save or discard your edits first: a switch would drop them."
+        if unsaved
+        else "Each model has its own revisions and covers its own leads (the Models page).",
+    )
+
+    if refused := st.session_state.pop("switch_refused", None):
+        st.warning(f"Not switched to {refused!r}: save or discard your edits first.")
+
+
+def _unsaved(found) -> bool:
+    """Whether the model in force differs from the revision it was loaded from (or was
+    never saved): a switch would drop it."""
+    current, parent = st.session_state["model"], st.session_state.get("editor_parent")
+    saved = found.get(*parent).model if found and parent and parent[0] == current.name else None
+    return saved != current
+
+
+def _switch_model() -> None:
+    """Load the picked model's live revision, else its newest, into the editor; refused
+    while the editor holds unsaved edits (the sidebar is drawn before an edit applies, so
+    the picker may not be disabled yet)."""
+    found, name = store(), st.session_state["model_pick"]
+    if _unsaved(found):
+        st.session_state["switch_refused"] = name
+        st.session_state["model_pick"] = st.session_state["model"].name
+        return
+    revision = (found.live(name) or found.latest(name)) if found else None
+    if revision is not None:
+        state.load_into_editor(revision.model, revision)
+
+
 def draw() -> None:
     """Dataset and as-of policy, drawn before the page so they keep their values."""
     with st.sidebar:
@@ -156,6 +204,7 @@ def draw() -> None:
             key=state.kept("dataset"),
             help="The demo set, or a CRM export mapped on the Data page.",
         )
+        _model_picker()
         dated = has_dates()
         st.radio(
             "Score each lead as of",

@@ -4,7 +4,9 @@ them all, and the overlaps (leads two models claim, leads no model covers)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +43,9 @@ def segment(data: Dataset, model: ScoringModel) -> Dataset:
     """The leads the model covers, with their events: what its pages and figures read."""
     if not model.applies_to:
         return data
-    return subset(data, covers(data, model), f"{data.name}[{model.name}]")
+    rules = json.dumps([r.model_dump(mode="json") for r in model.applies_to], sort_keys=True)
+    digest = hashlib.sha256(rules.encode()).hexdigest()[:12]  # caches key datasets by name
+    return subset(data, covers(data, model), f"{data.name} [{model.describe_coverage()}] {digest}")
 
 
 def score_models(data: Dataset, models: list[ScoringModel], as_of: AsOf) -> pd.DataFrame:

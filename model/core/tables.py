@@ -154,9 +154,10 @@ def model_from_tables(
     baseline: float = 0.0,
     target: dict[str, Any] | None = None,
     accounts: dict[str, Any] | None = None,
+    applies_to: list[dict[str, Any]] | None = None,
 ) -> ScoringModel:
-    """Build and validate a model from edited tables; blank rows are ignored. `accounts`,
-    set on the Accounts page, is carried over as it is."""
+    """Build and validate a model from edited tables; blank rows are ignored. `accounts`
+    and `applies_to`, set on the Accounts and Models pages, are carried over as they are."""
     crit = [_criterion(row, i) for i, row in enumerate(_records(criteria)) if _filled(row)]
     band_rows = [_band(row) for row in _records(bands) if _filled(row)]
     band_rows.sort(key=lambda b: -b["min_score"] if isinstance(b["min_score"], int) else 0)
@@ -169,6 +170,7 @@ def model_from_tables(
         "bands": band_rows,
         **({"target": target} if target else {}),
         **({"accounts": accounts} if accounts else {}),
+        **({"applies_to": applies_to} if applies_to else {}),
     }
     return parse_model(data)
 
@@ -215,19 +217,52 @@ def _criterion(row: dict[str, Any], i: int) -> dict[str, Any]:
         if row.get("max_count") is not None:
             rule["max_count"] = row["max_count"]
     else:
-        if op is None:
-            raise ModelError(f"{where}: op is required (one of {', '.join(OPS)})")
-        rule = {"attribute": row.get("attribute") or "", "op": op}
-        if op == "equals":
-            rule["value"] = _scalar(row.get("value"))
-        elif op == "in":
-            rule["values"] = [_scalar(v) for v in _split(row.get("value"))]
-        elif op in ("between", "days_since"):
-            for side in ("low", "high"):
-                if row.get(side) is not None:
-                    rule[side] = _bound(row[side], f"{where}: {side}")
+        rule = attribute_rule(row, op, where)
     out["rule"] = rule
     return out
+
+
+def attribute_rule(row: dict[str, Any], op: str | None, where: str) -> dict[str, Any]:
+    """An attribute rule from a table row (attribute, op, value, low, high), as criteria
+    and a model's coverage write them."""
+    if op is None:
+        raise ModelError(f"{where}: op is required (one of {', '.join(OPS)})")
+    rule = {"attribute": row.get("attribute") or "", "op": op}
+    if op == "equals":
+        rule["value"] = _scalar(row.get("value"))
+    elif op == "in":
+        rule["values"] = [_scalar(v) for v in _split(row.get("value"))]
+    elif op in ("between", "days_since"):
+        for side in ("low", "high"):
+            if row.get(side) is not None:
+                rule[side] = _bound(row[side], f"{where}: {side}")
+    return rule
+
+
+COVERAGE_COLUMNS = ["attribute", "op", "value", "low", "high"]
+COVERAGE_OPS = ["equals", "in", "between", "is_true", "is_missing", "is_filled"]
+
+
+def coverage_table(model: ScoringModel) -> pd.DataFrame:
+    """The model's applies_to rules, one row each, in the criteria table's columns."""
+    rows = []
+    for r in model.applies_to:
+        d = r.model_dump(mode="json")
+        value = ", ".join(str(v) for v in d["values"]) if d.get("values") else d.get("value")
+        rows.append({"attribute": d["attribute"], "op": d["op"],
+                     "value": None if value is None else str(value),
+                     "low": _text(d.get("low")), "high": _text(d.get("high"))})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+    return frame.fillna("").astype(object)
+
+
+def coverage_rules(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The coverage rows as applies_to rules; blank rows are ignored, a bad one is named."""
+    rules = []
+    for i, row in enumerate(_records(frame)):
+        if _filled(row):
+            rules.append(attribute_rule(row, row.get("op"), f"coverage row {i + 1}"))
+    return rules
 
 
 def _band(row: dict[str, Any]) -> dict[str, Any]:
