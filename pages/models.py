@@ -31,13 +31,14 @@ def main() -> None:
         st.error(f"No overview on this dataset: {exc}.")
         return
     _summary(data.n_leads, found, len(entries))
+    table["next review"] = [_next_review(e.name) for e in entries]
     components.table(
         table, percent=["sales-ready win rate"], decimals={"AUC": 3}, key="models_overview"
     )
     st.caption(
         "Per model: the revision in use (live, else the newest; *editor* when unsaved), the "
         "leads its rules cover, how well it ranks those that closed (AUC) and what it hands "
-        "to sales, with how those closed."
+        "to sales, with how those closed, and when its next 60/90-day review falls due."
     )
     _overlaps(found)
     if not sidebar.read_only():
@@ -61,6 +62,16 @@ def _entries() -> list[portfolio.Entry]:
     if editor.name not in {e.name for e in entries}:
         entries.append(portfolio.Entry(editor.name, "editor (not saved yet)", editor))
     return entries
+
+
+def _next_review(name: str) -> str:
+    """When the model's next review falls due, or why there is none yet."""
+    found = caches.store()
+    cadence = found.cadence(name) if found else None
+    if cadence is None or cadence.next_due is None:
+        return "not live yet"
+    late = f" ({cadence.overdue_days} days overdue)" if cadence.overdue_days else ""
+    return f"{cadence.next_due:%d %b %Y}{late}"
 
 
 def _summary(n_leads: int, found: portfolio.Overlaps, n_models: int) -> None:

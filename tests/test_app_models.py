@@ -72,6 +72,7 @@ def test_a_second_model_saved_beside_the_first_and_the_picker(at: AppTest) -> No
     table = overview(at)
     assert table["model"].tolist() == ["B2B inbound", "EMEA"]
     assert table["revision"].tolist() == ["v1 (draft)", "v1 (draft)"]
+    assert table["next review"].tolist() == ["not live yet", "not live yet"]
     pairs = next(d.value for d in at.dataframe if "leads both claim" in d.value.columns)
     assert pairs["leads both claim"].iloc[0] == table["leads covered"].iloc[1]
     assert at.selectbox(key="model_pick").options == ["B2B inbound", "EMEA"]
