@@ -31,7 +31,8 @@ def main() -> None:
         st.error(f"No overview on this dataset: {exc}.")
         return
     _summary(data.n_leads, found, len(entries))
-    table["next review"] = [_next_review(e.name) for e in entries]
+    table.insert(2, "next review", [_next_review(e.name) for e in entries])
+    table = table[[c for c in table.columns if c != "applies to"] + ["applies to"]]  # long: last
     components.table(
         table, percent=["sales-ready win rate"], decimals={"AUC": 3}, key="models_overview"
     )
