@@ -430,3 +430,30 @@ def test_whatever_the_import_accepts_every_command_runs_on(tmp_path_factory, tex
         else:  # too few closed leads: said in words
             with pytest.raises(ValueError, match=r"need at least 5 won and 5 lost|won and"):
                 run()
+
+
+def test_digits_with_leading_zeros_stay_codes_as_written():
+    """An Account ID 001000005 or a ZIP code 02134 is a code: read as a number it would
+    lose its zeros (and two ids could become one); plain counts stay numbers."""
+    from model.ingest.importer import typed
+
+    ids = typed(pd.Series(["001000005", "001000017", None, " 001000005"]))
+    assert ids.tolist()[:2] == ["001000005", "001000017"]
+    assert ids.iloc[3] == "001000005"
+    assert pd.api.types.is_string_dtype(ids)
+    assert typed(pd.Series(["0", "10", "200"])).dtype == "Int64"  # a lone 0 is a number
+    assert typed(pd.Series(["0.5", "02.5"])).dtype == "float64"  # decimals are quantities
+
+
+def test_a_salesforce_account_id_keeps_its_zeros_through_the_import(tmp_path, capsys):
+    from model.cli import main
+    from model.ingest.catalog import load_dataset
+
+    exports = Path(__file__).parent / "data" / "exports"
+    argv = ["import", "--leads", str(exports / "opportunities.csv"), "--accounts",
+            str(exports / "accounts.csv"), "--on", "Account ID", "--out", str(tmp_path / "d")]  # fmt: skip
+    assert main(argv) == 0
+    capsys.readouterr()
+    ids = load_dataset(tmp_path / "d").leads["Account ID"]
+    assert ids.str.fullmatch(r"001\d{6}").all()
+    assert ids.nunique() == 120

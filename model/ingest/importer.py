@@ -904,12 +904,17 @@ def _blank(s: pd.Series, missing: set[str]) -> pd.Series:
 
 def typed(s: pd.Series) -> pd.Series:
     """An attribute as numbers, true/false, dates or text, whichever all its values are
-    (decided on the distinct values, so a million rows of a few levels cost a few checks)."""
+    (decided on the distinct values, so a million rows of a few levels cost a few checks).
+    Digits written with leading zeros (an Account ID 001000005, a ZIP code 02134) are
+    codes, not quantities: they stay text, as written."""
     if s.dtype != object and not pd.api.types.is_string_dtype(s):
         return s
     distinct = pd.Series(s.dropna().unique()).astype("string")
     if distinct.empty:
         return s.astype("string")
+    digits = distinct.str.strip()
+    if digits.str.fullmatch(r"\d+").all() and digits.str.match(r"0\d").any():
+        return s.astype("string").str.strip()
     lower = distinct.str.lower()
     if lower.isin(list(BOOLEAN_WORDS)).all():
         return s.astype("string").str.lower().map(BOOLEAN_WORDS).astype("boolean")
