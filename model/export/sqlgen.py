@@ -395,12 +395,16 @@ def _text(col: exp.Expression) -> exp.Expression:
 def _key(col: exp.Column) -> exp.Expression:
     """A lead attribute as an account key or a role: its text, or NULL when it is blank
     or a placeholder ('Select', 'N/A'), which belong to no account."""
-    text = _text(col)
-    missing = exp.Or(
+    return _case(_missing(col), exp.Null(), _text(col))
+
+
+def _missing(col: exp.Column) -> exp.Expression:
+    """No value: NULL, blank or a placeholder ('Select', 'N/A'), as the engine reads it."""
+    placeholders = [_str(v) for v in sorted(PLACEHOLDERS)]
+    return exp.Or(
         this=exp.Is(this=col.copy(), expression=exp.Null()),
-        expression=_in(text.copy(), [_str(v) for v in sorted(PLACEHOLDERS)]),
+        expression=_in(_text(col.copy()), placeholders),
     )
-    return exp.Case(ifs=[exp.If(this=missing, true=exp.Null())], default=text)
 
 
 def _double(x: exp.Expression) -> exp.Expression:
@@ -411,8 +415,8 @@ class _Writer:
     """The parts of the query that read the model, for one dialect."""
 
     def __init__(self, dialect: str) -> None:
-        _sqlglot_name(dialect)  # refuses a dialect not offered, naming those that are
-        self.template = sqlglot.parse_one(NS_BETWEEN[dialect], read=_sqlglot_name(dialect))
+        read = _sqlglot_name(dialect)  # refuses a dialect not offered, naming those that are
+        self.template = sqlglot.parse_one(NS_BETWEEN[dialect], read=read)
 
     def ns_between(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
         """Nanoseconds from `a` to `b` in this warehouse's exact time difference."""
@@ -429,10 +433,7 @@ class _Writer:
     # ------------------------------------------------------------------ attributes
 
     def attribute_term(self, c: Criterion, as_of: AsOf) -> exp.Expression:
-        return exp.Case(
-            ifs=[exp.If(this=self.condition(c.rule, as_of), true=_num(c.points))],
-            default=_num(0),
-        )
+        return _case(self.condition(c.rule, as_of), _num(c.points), _num(0))
 
     def condition(self, rule: AttributeRule, as_of: AsOf | None = None) -> exp.Expression:
         """The rule as a SQL condition that is never true on a missing value (but
@@ -442,12 +443,7 @@ class _Writer:
             return self._days_since(col, rule, as_of or AsOf())
         text = _text(col)
         if rule.op in ("is_missing", "is_filled"):
-            missing = exp.Paren(
-                this=exp.Or(
-                    this=exp.Is(this=col.copy(), expression=exp.Null()),
-                    expression=_in(text, [_str(v) for v in sorted(PLACEHOLDERS)]),
-                )
-            )
+            missing = exp.Paren(this=_missing(col))
             return missing if rule.op == "is_missing" else exp.Not(this=missing)
         if rule.op == "is_true":
             return _in(text, [_str(v) for v in sorted(TRUTHY)])
@@ -529,11 +525,8 @@ class _Writer:
         for j, c in events:
             weight = _weight(model.decay_of(c), _ref("age_ns", "a"))
             hit = _in(_ref("event_type", "a"), [_str(t) for t in dict.fromkeys(c.rule.events)])
-            decayed = exp.Coalesce(
-                this=exp.Sum(this=exp.Case(ifs=[exp.If(this=hit, true=weight)])),
-                expressions=[_num(0)],
-            )
-            raw = _double(exp.Count(this=exp.Case(ifs=[exp.If(this=hit.copy(), true=_num(1))])))
+            decayed = exp.Coalesce(this=exp.Sum(this=_case(hit, weight)), expressions=[_num(0)])
+            raw = _double(exp.Count(this=_case(hit.copy(), _num(1))))
             if c.rule.max_count is not None:
                 decayed = _least(decayed, _num(c.rule.max_count))
                 raw = _least(raw, _num(c.rule.max_count))
