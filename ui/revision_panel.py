@@ -21,21 +21,13 @@ def _on_load(store: RevisionStore, options: dict[str, Revision]) -> None:
     st.session_state["upload_message"] = ("success", loaded)
 
 
-def _parent(store: RevisionStore, model: ScoringModel) -> Revision | None:
-    """The revision the editor was loaded from, when it is of the same model name."""
-    parent = st.session_state.get("editor_parent")
-    if parent and parent[0] == model.name:
-        return store.get(*parent)
-    return None
-
-
 def draw(model: ScoringModel, valid: bool) -> None:
     """Where the editor stands against the saved revisions: load, save as new, make live."""
     store = caches.store()
     if store is None:
         st.error(f"Saving revisions is not available: {st.session_state['store_error']}")
         return
-    parent = _parent(store, model)
+    parent = state.editing_revision(store, model)
     latest = store.latest(model.name)
     base = parent or latest
     changes = versions.diff_models(base.model, model) if base else []

@@ -161,9 +161,9 @@ def _model_picker() -> None:
 def _unsaved(found) -> bool:
     """Whether the model in force differs from the revision it was loaded from (or was
     never saved): a switch would drop it."""
-    current, parent = st.session_state["model"], st.session_state.get("editor_parent")
-    saved = found.get(*parent).model if found and parent and parent[0] == current.name else None
-    return saved != current
+    current = st.session_state["model"]
+    saved = state.editing_revision(found, current)
+    return saved is None or saved.model != current
 
 
 def _switch_model() -> None:

@@ -64,6 +64,14 @@ def load_into_editor(
     st.session_state["target_order"] = "\n".join(model.target.stage_order)
 
 
+def editing_revision(store: RevisionStore | None, model: ScoringModel) -> Revision | None:
+    """The revision the editor was loaded from, when it is of the same model name."""
+    parent = st.session_state.get("editor_parent")
+    if store is not None and parent and parent[0] == model.name:
+        return store.get(*parent)
+    return None
+
+
 def load_draft(model: ScoringModel) -> None:
     """Put `model` in the editor as unsaved edits on top of the revision being edited."""
     parent = st.session_state.get("editor_parent")
