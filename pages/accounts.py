@@ -10,9 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import accounts
-from model.analysis.stats import auc
 from model.core.cells import inert_frame
-from model.core.scoring import score
 from model.core.spec import AccountRollup, ModelError, parse_model
 from ui import caches, components, sidebar, state, target
 
@@ -38,13 +36,12 @@ def main() -> None:
             "and press *Score accounts*; the roll-up is saved with the model's next revision."
         )
         return
-    lead_scores = score(caches.hits(data, model, as_of), model).score
     try:
-        found = accounts.roll_up(data, lead_scores, model)
+        found, lead_auc = caches.accounts(data, model, as_of)
     except ModelError as exc:
         st.error(f"No account scores on this data: {exc}.")
         return
-    _figures(found, model, auc(lead_scores, data.outcome))
+    _figures(found, model, lead_auc)
 
 
 def _settings(data, model) -> None:

@@ -276,3 +276,29 @@ def test_export_sql_writes_the_account_rollup(tmp_path, capsys):
     plain.write_text(default_model().to_json())
     assert main(["export-sql", "--model", str(plain), "--accounts"]) == 2
     assert "no account roll-up" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pick", [0, 2, 4])
+def test_one_leads_account_alone_equals_its_row_in_the_full_rollup(pick) -> None:
+    """A lead's explanation rolls up its own account only: the same figures as the row of
+    the full roll-up, for keys written with stray case and spaces, and for number keys."""
+    frame = people(120, seed=5)
+    data = prepare(frame, None, name="people")
+    lead_score = np.random.default_rng(6).uniform(0, 100, 120)
+    model = with_accounts(ROLLUPS[pick])
+    full = accounts.roll_up(data, lead_score, model)
+    for lead in range(0, 120, 7):
+        one = accounts.one_account(data, lead_score, model, lead)
+        row = full.lead_account[lead]
+        if row == accounts.NO_ACCOUNT:
+            assert one is None
+            continue
+        assert one.names.tolist() == [full.names[row]]
+        for field in ("score", "people", "engaged", "band", "outcome"):
+            assert getattr(one, field)[0] == pytest.approx(getattr(full, field)[row]), field
+        np.testing.assert_equal(one.coverage[0], full.coverage[row])
+    numbers = prepare(frame.assign(company=np.arange(120) % 9 * 1000 + 7), None, name="n")
+    full = accounts.roll_up(numbers, lead_score, model)
+    one = accounts.one_account(numbers, lead_score, model, 3)
+    assert one.names.tolist() == ["3007"] == [full.names[full.lead_account[3]]]
+    assert one.score[0] == pytest.approx(full.score[full.lead_account[3]])

@@ -15,9 +15,11 @@ import streamlit as st
 
 from model import services
 from model.analysis import portfolio, replay, suggest
+from model.analysis.accounts import Accounts, roll_up
 from model.analysis.challenge import Challenge
 from model.analysis.challenge import challenge as challenge_of
 from model.analysis.replay import Report
+from model.analysis.stats import auc
 from model.core.dataset import AsOf, DataError, Dataset, existing_at
 from model.core.hits import Hits, build_hits
 from model.core.scoring import score
@@ -215,6 +217,20 @@ def comparison(
 def _comparison(data, model_a, model_b, as_of, width, names) -> services.Comparison:
     a, b = report(data, model_a, as_of, width=width), report(data, model_b, as_of, width=width)
     return services.compare(a, b, model_a, model_b, data, names=names)
+
+
+def accounts(data: Dataset, model: ScoringModel, as_of: AsOf) -> tuple[Accounts, float]:
+    """The model's account roll-up of the leads' scores as of `as_of`, and the leads' own
+    AUC beside it, computed once per dataset, model and moment (the Accounts page)."""
+    return _accounts(data, model, as_of)
+
+
+@st.cache_resource(
+    max_entries=8, show_spinner="Rolling leads up to their accounts…", hash_funcs=BY_VALUE
+)
+def _accounts(data: Dataset, model: ScoringModel, as_of: AsOf) -> tuple[Accounts, float]:
+    lead_scores = score(hits(data, model, as_of), model).score
+    return roll_up(data, lead_scores, model), auc(lead_scores, data.outcome)
 
 
 def leakage(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:

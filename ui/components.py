@@ -185,16 +185,15 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
 def _account_line(data: Dataset, model: ScoringModel, scores: Scores, lead: int) -> str:
     """The lead's account in one line: its score, band and people, or why there is none."""
     try:
-        found = accounts.roll_up(data, scores.score, model)
+        found = accounts.one_account(data, scores.score, model, lead)  # not every account
     except ModelError as exc:
         return f"No account score: {exc}."
-    row = found.lead_account[lead]
-    if row == accounts.NO_ACCOUNT:
+    if found is None:
         return f"No account: its '{model.accounts.key}' is blank."
-    band = model.accounts.bands[found.band[row]].name
+    band = model.accounts.bands[found.band[0]].name
     return (
-        f":material/domain: Account **{found.names[row]}**: score {found.score[row]:.1f} "
-        f"({band}), {found.people[row]:,} people, {found.engaged[row]:g} engaged."
+        f":material/domain: Account **{found.names[0]}**: score {found.score[0]:.1f} "
+        f"({band}), {found.people[0]:,} people, {found.engaged[0]:g} engaged."
     )
 
 

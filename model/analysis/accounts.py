@@ -43,23 +43,50 @@ class Accounts:
 def account_keys(data: Dataset, rollup: AccountRollup) -> tuple[np.ndarray, np.ndarray]:
     """Per lead, its account's row (NO_ACCOUNT when the key is blank or a placeholder),
     and the account names: keys are matched trimmed and case-blind, as the SQL does."""
-    col = _column(data, rollup.key, "account key")
+    col = _key_column(data, rollup)
     if col.kind == "text":
         used = np.unique(col.values[~col.missing])  # placeholders and blanks: no account
         written = pd.Series(col.categories[used], dtype=object)
-        codes, _ = pd.factorize(written.map(lambda c: str(c).lower()), sort=True)
+        codes, _ = pd.factorize(_folded(written), sort=True)
         table = np.full(len(col.categories) + 1, NO_ACCOUNT, dtype=np.intp)
         table[used] = codes
         first = written.groupby(codes).first().to_numpy(object)  # as first written
         return table[col.values], first
-    if col.kind == "number":
-        text = np.array([_number_key(x) for x in col.values], dtype=object)
-        codes, uniques = pd.factorize(pd.Series(np.where(col.missing, None, text)), sort=True)
-        return codes.astype(np.intp), np.asarray(uniques, dtype=object)
-    raise ModelError(
-        f"account key '{rollup.key}' is a {col.kind} column: pick the column naming each "
-        "lead's company or account (Company Name, Account ID)"
-    )
+    lead_account = np.full(data.n_leads, NO_ACCOUNT, dtype=np.intp)
+    keys, lead_account[~col.missing] = np.unique(col.values[~col.missing], return_inverse=True)
+    return lead_account, np.array([_number_key(x) for x in keys], dtype=object)
+
+
+def _key_column(data: Dataset, rollup: AccountRollup) -> Column:
+    col = _column(data, rollup.key, "account key")
+    if col.kind not in ("text", "number"):
+        raise ModelError(
+            f"account key '{rollup.key}' is a {col.kind} column: pick the column naming each "
+            "lead's company or account (Company Name, Account ID)"
+        )
+    return col
+
+
+def _folded(text: pd.Series) -> np.ndarray:
+    """Keys as they are matched: case-blind (the column's text is already trimmed)."""
+    return text.astype("string").str.lower().to_numpy(object)
+
+
+def one_account_keys(data: Dataset, rollup: AccountRollup, lead: int) -> tuple:
+    """One lead's account alone, as `account_keys` would find it: each lead's row (0 for
+    the lead's account, else NO_ACCOUNT) and the account's name; None without a key."""
+    col = _key_column(data, rollup)
+    if col.missing[lead]:
+        return None
+    if col.kind == "text":
+        folded = _folded(pd.Series(col.categories, dtype=object))
+        same = np.append(folded == folded[col.values[lead]], False)  # the missing code: no
+        name = col.categories[int(np.argmax(same))]  # the first written, as account_keys
+        people = same[col.values]
+    else:
+        people = ~col.missing & (col.values == col.values[lead])
+        name = _number_key(col.values[lead])
+    return np.where(people, 0, NO_ACCOUNT).astype(np.intp), np.array([name], dtype=object)
 
 
 def _number_key(x: float) -> str:
@@ -90,7 +117,18 @@ def roll_up(data: Dataset, score: np.ndarray, model: ScoringModel) -> Accounts:
     rollup = model.accounts
     if rollup is None:
         raise ModelError("this model scores leads alone: give it an account roll-up")
-    lead_account, names = account_keys(data, rollup)
+    return _rolled(data, score, rollup, *account_keys(data, rollup))
+
+
+def one_account(data: Dataset, score: np.ndarray, model: ScoringModel, lead: int):
+    """The roll-up of one lead's account only (a lead's explanation), without rolling up
+    every account on each redraw; None when the lead's key is blank."""
+    found = one_account_keys(data, model.accounts, lead)
+    return None if found is None else _rolled(data, score, model.accounts, *found)
+
+
+def _rolled(data, score, rollup: AccountRollup, lead_account, names) -> Accounts:
+    """The accounts' figures from each lead's account row (NO_ACCOUNT: none)."""
     n = len(names)
     has = lead_account != NO_ACCOUNT
     acc, s = lead_account[has], np.asarray(score, np.float64)[has]
