@@ -25,8 +25,7 @@ def main() -> None:
     )
     entries = _entries()
     try:
-        table = portfolio.overview(data, entries, as_of)
-        found = portfolio.overlaps(data, entries)
+        table, found = caches.models_overview(data, entries, as_of)
     except ModelError as exc:
         st.error(f"No overview on this dataset: {exc}.")
         return

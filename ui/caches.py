@@ -233,6 +233,22 @@ def _accounts(data: Dataset, model: ScoringModel, as_of: AsOf) -> tuple[Accounts
     return roll_up(data, lead_scores, model), auc(lead_scores, data.outcome)
 
 
+def models_overview(
+    data: Dataset, entries: list[portfolio.Entry], as_of: AsOf
+) -> tuple[pd.DataFrame, portfolio.Overlaps]:
+    """Every model's figures and the overlaps, once per dataset, set of models and moment
+    (a copy of the table, which the page extends)."""
+    key = json.dumps([(e.name, e.revision, e.model.to_json()) for e in entries])
+    table, found = _models_overview(data, key, as_of, entries)
+    return table.copy(), found
+
+
+@st.cache_resource(max_entries=8, show_spinner="Scoring every model…", hash_funcs=BY_VALUE)
+def _models_overview(data: Dataset, key: str, as_of: AsOf, _entries: list) -> tuple:
+    table = portfolio.overview(data, _entries, as_of, hits_of=lambda d, m: hits(d, m, as_of))
+    return table, portfolio.overlaps(data, _entries)
+
+
 def leakage(data: Dataset, model: ScoringModel, as_of: AsOf) -> pd.DataFrame:
     """Columns probably recorded at or after the outcome, judged per column (cached on the
     data and the decision moment: edits of the model do not change them)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 
 from model.analysis.stats import auc
 from model.core.dataset import OPEN, WON, AsOf, Dataset, subset
-from model.core.hits import attribute_mask, build_hits
+from model.core.hits import Hits, attribute_mask, build_hits
 from model.core.scoring import score
 from model.core.spec import ModelError, ScoringModel
 
@@ -71,13 +72,21 @@ def score_models(data: Dataset, models: list[ScoringModel], as_of: AsOf) -> pd.D
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def overview(data: Dataset, entries: list[Entry], as_of: AsOf) -> pd.DataFrame:
+def overview(
+    data: Dataset,
+    entries: list[Entry],
+    as_of: AsOf,
+    *,
+    hits_of: Callable[[Dataset, ScoringModel], Hits] | None = None,
+) -> pd.DataFrame:
     """Per model: its revision, the leads it covers, how it ranks those that closed, and
-    what it hands to sales (with how those closed)."""
+    what it hands to sales (with how those closed). `hits_of` builds a segment's hit
+    matrix (the app passes its cache); by default it is built afresh."""
+    hits_of = hits_of or (lambda part, model: build_hits(part, model, as_of))
     rows = []
     for e in entries:
         part = segment(data, e.model)
-        s = score(build_hits(part, e.model, as_of), e.model).score
+        s = score(hits_of(part, e.model), e.model).score
         ready = s >= e.model.sales_ready_threshold
         closed_ready = ready & (part.outcome != OPEN)
         won_ready = ready & (part.outcome == WON)
