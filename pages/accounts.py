@@ -61,14 +61,14 @@ def _settings(data, model) -> None:
             key="account_key",
             help="The column naming each lead's company or account (Company Name, Account ID).",
         )
+        base = rollup or AccountRollup(key=key)  # the model's, else the defaults
         rule = mid.selectbox(
             "Account score",
             list(accounts.ROLLUP_WORDS),
-            index=list(accounts.ROLLUP_WORDS).index((rollup or AccountRollup(key=key)).rollup),
+            index=list(accounts.ROLLUP_WORDS).index(base.rollup),
             format_func=accounts.ROLLUP_WORDS.get,
             key="account_rollup",
         )
-        base = rollup or AccountRollup(key=key)
         cap = right.number_input("Cap", 1.0, 1000.0, float(base.cap), key="account_cap")
         k = right.number_input("k (top people)", 1, 100, int(base.k), key="account_k")
         engaged_at = mid.number_input(
