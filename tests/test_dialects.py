@@ -154,3 +154,19 @@ def test_hostile_values_run_as_data_on_duckdb(touched, model):
 def test_an_unknown_dialect_names_those_there_are(model):
     with pytest.raises(sqlgen.SqlError, match="dialect must be one of duckdb, postgres, snow"):
         sqlgen.to_sql(model, "oracle")
+
+
+def test_a_dotted_column_is_refused_for_bigquery_and_scored_elsewhere(model):
+    """The UCI bank set's 'cons.price.idx': BigQuery reads a dotted name as a path and
+    allows none in a column, so its export says what to rename; the others quote it."""
+    data = model.to_dict()
+    data["criteria"].append(
+        {"id": "cpi", "label": "CPI", "group": "fit", "points": 2,
+         "rule": {"attribute": "cons.price.idx", "op": "between", "high": 93.0}}
+    )  # fmt: skip
+    dotted = parse_model(data)
+    with pytest.raises(sqlgen.SqlError, match=r"'cons\.price\.idx'.*e\.g\. 'cons_price_idx'"):
+        sqlgen.to_sql(dotted, "bigquery")
+    for dialect in ("spark", "snowflake", "duckdb"):
+        (tree,) = sqlglot.parse(sqlgen.to_sql(dotted, dialect), read=sqlglot_name(dialect))
+        assert "cons.price.idx" in {c.name for c in tree.find_all(exp.Column)}

@@ -162,6 +162,7 @@ def query(
     """The scoring SELECT as a sqlglot tree (what `to_sql` writes out); `carry` adds
     (name, expression over the leads `l`) columns, passed through to the result."""
     w = _Writer(dialect)
+    _check_names(model, dialect)
     as_of = AsOf.parse(as_of) if isinstance(as_of, str) else as_of
     events = [(j, c) for j, c in enumerate(model.criteria) if c.on_events]
     attrs = [c for c in model.criteria if not c.on_events]
@@ -222,6 +223,22 @@ def query(
         aged, counts = w.counts(model, events, leads_table, events_table, as_of)
         final = final.with_("aged", as_=aged).with_("counts", as_=counts)
     return final.with_("terms", as_=terms).with_("parts", as_=parts).with_("scored", as_=scored)
+
+
+def _check_names(model: ScoringModel, dialect: str) -> None:
+    """BigQuery reads `a.b` in backticks as a path and allows no '.' in a column name, so
+    a column such as the UCI bank set's 'cons.price.idx' cannot be named there."""
+    if dialect != "bigquery":
+        return
+    names = {c.rule.attribute for c in model.criteria if not c.on_events}
+    if model.accounts is not None:
+        names |= {model.accounts.key, model.accounts.role} - {None}
+    dotted = sorted(n for n in names if "." in n)
+    if dotted:
+        raise SqlError(
+            f"BigQuery column names cannot hold a '.', as {dotted[0]!r} does: rename the "
+            f"column in the table and in the model (e.g. {dotted[0].replace('.', '_')!r})"
+        )
 
 
 def accounts_query(
