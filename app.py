@@ -12,8 +12,10 @@ st.set_page_config(
 # On a cold server the first imports (numba, pandas, plotly) take seconds: say so at once
 # instead of a grey page.
 with st.spinner("Starting the scoring engine (the first visit after a start only)…"):
-    from ui import caches, sidebar, state
+    from model.access import Forbidden
+    from ui import caches, identity, sidebar, state
 
+identity.gate(caches.bare_store())  # with sign-in configured: signed in, with a role
 state.init_state(caches.store())
 state.keep_widget_values()
 page = st.navigation(
@@ -29,9 +31,13 @@ page = st.navigation(
         st.Page("pages/feedback.py", title="Feedback", icon=":material/thumbs_up_down:"),
         st.Page("pages/sources.py", title="Sources", icon=":material/hub:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("pages/team.py", title="Team", icon=":material/group:"),
     ]
 )
 sidebar.draw()
 sidebar.presentation()
 sidebar.review_banner()
-page.run()
+try:
+    page.run()
+except Forbidden as refused:  # a write the role does not allow, whatever asked for it
+    identity.refused(refused)

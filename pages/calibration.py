@@ -14,7 +14,7 @@ from model.core.cells import inert_frame
 from model.core.dataset import OPEN, AsOf, Dataset
 from model.core.scoring import score
 from model.core.spec import ScoringModel
-from ui import caches, components, sidebar, state, target
+from ui import caches, components, identity, sidebar, state, target
 
 METHOD_NAMES = {"isotonic": "Isotonic (monotone)", "logistic": "Logistic (Platt)"}
 VIEWS = ["Confidence", "Forecast", "Suggested points"]
@@ -233,14 +233,14 @@ def _save_with_revision(cal: Calibration) -> None:
             "revision before keeping a calibration with it."
         )
         return
-    author = st.session_state.get("author", "")
+    blocked = identity.why_not("calibration", store)
     if st.button(
         f"Save this calibration with {revision.label}",
         key="save_calibration",
-        disabled=not author,
-        help=None if author else "Type your name on the Model page first.",
+        disabled=bool(blocked),
+        help=blocked,
     ):
-        store.save_calibration(*parent, cal.to_json(), author=author)
+        store.save_calibration(*parent, cal.to_json(), author=identity.author())
         st.rerun()
 
 

@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from model import services
+from model.access import Forbidden
 from model.core import kinds, words
 from model.core.dataset import DataError
 from model.ingest import catalog, importer, readers, starter
-from ui import caches, components, state
+from ui import caches, components, identity, state
 
 NONE = "(none)"
 ROLE_LABELS = {
@@ -259,6 +260,7 @@ def _on_use(
     wanted = st.session_state["dataset_name"].strip() or "Imported leads"
     name = catalog.free_name(wanted)
     try:
+        identity.require("save_dataset")
         done = services.import_dataset(
             leads,
             mapping,
@@ -267,7 +269,7 @@ def _on_use(
             report=report,
             fingerprint=_fingerprint(leads, events, mapping),
         )
-    except (DataError, OSError) as exc:
+    except (DataError, OSError, Forbidden) as exc:
         st.session_state["data_error"] = f"Not saved: {exc}"
         return
     built, folder, kept = done.built, done.folder, done.kept
@@ -373,14 +375,17 @@ def main() -> None:
     st.checkbox(
         "Also load a zero-point starter model built from its columns", key="starter", value=True
     )
+    allowed = identity.can("save_dataset", caches.bare_store())
     st.button(
         "Use this dataset",
         key="use_dataset",
         type="primary",
-        disabled=not report.ok,
+        disabled=not report.ok or not allowed,
         on_click=_on_use,
         args=(leads, events, mapping, report, st.session_state["starter"]),
-        help=None if report.ok else "Fix the errors above first.",
+        help=(None if report.ok else "Fix the errors above first.")
+        if allowed
+        else identity.why_not("save_dataset", caches.bare_store()),
     )
     if report.ok:
         built = importer.build(leads.head(200), mapping)

@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from model import format, services
+from model.access import Forbidden
 from model.analysis import feedback
 from model.core.dataset import DataError
 from model.core.feedback import VERDICTS, Feedback
 from model.core.scoring import score
 from model.store.revisions import RevisionStore, stamp
-from ui import caches, components, state, target
+from ui import caches, components, identity, state, target
 
 
 def _judged_model(store: RevisionStore, name: str):
@@ -29,7 +30,10 @@ def _enter(store: RevisionStore, name: str, data, reasons: list[str]) -> None:
         verdict = mid.radio("Verdict", VERDICTS, key="feedback_verdict", horizontal=True)
         reason = right.selectbox("Reason (needed to reject)", ["", *reasons], key="feedback_reason")
         note = st.text_input("Note", key="feedback_note", placeholder="what the rep found")
-        if st.form_submit_button("Add this verdict", key="feedback_add"):
+        blocked = identity.why_not("feedback", store)
+        if st.form_submit_button(
+            "Add this verdict", key="feedback_add", disabled=bool(blocked), help=blocked
+        ):
             _add(store, name, data, Feedback(lead.strip(), verdict, reason, note))
 
 
@@ -38,8 +42,8 @@ def _add(store: RevisionStore, name: str, data, row: Feedback) -> None:
         st.error(f"No lead with id {row.lead_id!r} in the dataset {state.data_label()!r}.")
         return
     try:
-        store.add_feedback(name, [row], author=st.session_state.get("author", ""))
-    except ValueError as exc:
+        store.add_feedback(name, [row], author=identity.author())
+    except (ValueError, Forbidden) as exc:
         st.error(f"Not added: {exc}.")
         return
     st.session_state["feedback_message"] = f"Added: lead {row.lead_id} {row.verdict}."
@@ -65,9 +69,9 @@ def _import(store: RevisionStore, name: str, reasons: list[str]) -> None:
         return
     try:
         added = services.import_feedback(
-            store, name, upload.getvalue(), upload.name, author=st.session_state.get("author", "")
+            store, name, upload.getvalue(), upload.name, author=identity.author()
         )
-    except (DataError, ValueError) as exc:
+    except (DataError, ValueError, Forbidden) as exc:
         st.error(f"Nothing imported: {exc}.")
         return
     st.session_state["feedback_imported"] = upload.file_id
@@ -83,10 +87,8 @@ def _reasons(store: RevisionStore, name: str, reasons: list[str]) -> None:
         text = st.text_area("One reason per line", "\n".join(reasons), key="feedback_reasons")
         if st.button("Save the reason list", key="feedback_reasons_save"):
             try:
-                store.set_feedback_reasons(
-                    name, text.splitlines(), author=st.session_state.get("author", "")
-                )
-            except ValueError as exc:
+                store.set_feedback_reasons(name, text.splitlines(), author=identity.author())
+            except (ValueError, Forbidden) as exc:
                 st.error(f"Not saved: {exc}.")
                 return
             st.rerun()
@@ -168,9 +170,7 @@ def main() -> None:
     )
     if message := st.session_state.pop("feedback_message", None):
         st.success(message)
-    st.text_input(
-        "Your name", key=state.kept("author"), placeholder="who enters or imports verdicts"
-    )
+    identity.name_box("who enters or imports verdicts")
     _enter(store, name, data, reasons)
     _import(store, name, reasons)
     _reasons(store, name, reasons)

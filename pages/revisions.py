@@ -9,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from model import format, services
+from model.access import Forbidden
 from model.analysis import replay
 from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
 from model.store.revisions import Cadence, Revision, RevisionStore, stamp
-from ui import caches, components, gate, review, state, target
+from ui import caches, components, gate, identity, review, state, target
 
 SHOW_LAST = 8
 CHANGED = "background-color: #ffe699; color: #1f1f1f"
@@ -217,7 +218,10 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
     review.shadow_section(store, data, live, as_of)
     with st.form("record_review", clear_on_submit=True):
         st.text_input("Review note", key="review_note", placeholder="what the room decided and why")
-        if st.form_submit_button("Record this review", key="record_review_button"):
+        blocked = identity.why_not("review", store)
+        if st.form_submit_button(
+            "Record this review", key="record_review_button", disabled=bool(blocked), help=blocked
+        ):
             _record(store, live, ratio)
 
 
@@ -225,18 +229,18 @@ def _record(store: RevisionStore, live: Revision, ratio: float) -> None:
     try:
         store.record_review(
             live.model_name,
-            reviewer=st.session_state.get("author", ""),
+            reviewer=identity.author(),
             note=st.session_state["review_note"],
             ready_to_opportunity=None if math.isnan(ratio) else ratio,
         )
-    except ValueError as exc:
-        st.error(f"Not recorded: {exc} (type it in *Your name* at the top of the page).")
+    except (ValueError, Forbidden) as exc:
+        st.error(f"Not recorded: {exc}.")
         return
     st.rerun()
 
 
 def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None:
-    author = st.session_state.get("author", "")
+    author = identity.author()
     labels = [r.label for r in revisions]
     left, mid = st.columns(2)
     with left:
@@ -245,8 +249,8 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
         st.button(
             f"Restore {pick} as a new revision",
             key="restore_button",
-            disabled=not author,
-            help="Saves a new revision equal to this one.",
+            disabled=bool(identity.why_not("restore", store)),
+            help=identity.why_not("restore", store) or "Saves a new revision equal to this one.",
             on_click=_restore,
             args=(store, name, revision.number, revisions[-1].number, author),
         )
@@ -255,8 +259,9 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
             name,
             revision,
             key="live_button",
-            disabled=not author or revision.status == "live",
-            help="Compared with the live revision on recent closed leads first.",
+            disabled=bool(identity.why_not("make_live", store)) or revision.status == "live",
+            help=identity.why_not("make_live", store)
+            or "Compared with the live revision on recent closed leads first.",
         )
         gate.message()
         _shadow_buttons(store, name, revision, author)
@@ -268,7 +273,11 @@ def _restore(store: RevisionStore, name: str, number: int, parent: int, author: 
     """Save a copy of revision `number` and pick it, the revision acted on next: set in
     the button's callback, before the picker is drawn, so the picker and the buttons
     beside it name the same revision (its options change with the new revision)."""
-    saved = store.restore(name, number, author=author, parent=parent)
+    try:
+        saved = store.restore(name, number, author=author, parent=parent)
+    except (ValueError, Forbidden) as exc:
+        st.session_state["revisions_refusal"] = f"Not restored: {exc}."
+        return
     st.session_state["revisions_message"] = f"Saved {saved.label}: {saved.note}."
     st.session_state["action_revision"] = saved.label
 
@@ -279,18 +288,20 @@ def _shadow_buttons(store: RevisionStore, name: str, revision: Revision, author:
     if running is not None:
         st.caption(f"{running.label} runs in shadow beside the live revision.")
     offered = running is None or running.number != revision.number
+    blocked = identity.why_not("shadow", store)
     if offered and st.button(
         f"Run {revision.label} in shadow",
         key="shadow_button",
-        disabled=not author or revision.status == "live",
-        help="It scores new leads beside the live revision without routing them; the "
+        disabled=bool(blocked) or revision.status == "live",
+        help=blocked
+        or "It scores new leads beside the live revision without routing them; the "
         "review compares the two on the leads that close.",
     ):
         store.set_shadow(name, revision.number, author=author)
         st.session_state["revisions_message"] = f"{revision.label} runs in shadow."
         st.rerun()
     if running is not None and st.button(
-        f"Stop the shadow run of {running.label}", key="shadow_stop", disabled=not author
+        f"Stop the shadow run of {running.label}", key="shadow_stop", disabled=bool(blocked)
     ):
         store.set_shadow(name, None, author=author)
         st.session_state["revisions_message"] = f"The shadow run of {running.label} stopped."
@@ -310,7 +321,13 @@ def _import(store: RevisionStore, author: str) -> None:
         return
     latest = store.latest(model.name)
     target = f"{model.name} {'v' + str(latest.number + 1) if latest else 'v1'}"
-    if st.button(f"Save {file.name} as {target} (draft)", key="import_button", disabled=not author):
+    blocked = identity.why_not("import_model", store)
+    if st.button(
+        f"Save {file.name} as {target} (draft)",
+        key="import_button",
+        disabled=bool(blocked),
+        help=blocked,
+    ):
         saved = services.save_revision(
             store,
             model,
@@ -345,11 +362,11 @@ def main() -> None:
     message = st.session_state.pop("revisions_message", None)
     if message:
         st.success(message)
-    author = st.text_input(
-        "Your name",
-        key=state.kept("author"),
-        placeholder="who records, restores, imports or makes live",
-    )
+    refusal = st.session_state.pop("revisions_refusal", None)
+    if refusal:
+        st.error(refusal)
+    identity.name_box("who records, restores, imports or makes live")
+    author = identity.author()
     names = store.model_names()
     if not names:
         st.info(

@@ -9,7 +9,7 @@ import streamlit as st
 from model import charts, format
 from model.analysis import attribution
 from model.core.scoring import score
-from ui import caches, components, state, target
+from ui import caches, components, identity, state, target
 
 
 def _taxonomy(data, folder) -> dict[str, str]:
@@ -43,10 +43,15 @@ def _taxonomy(data, folder) -> dict[str, str]:
         if str(r["category"] or "").strip()
     }
     left, right = st.columns([1, 3])
-    if left.button("Save the taxonomy with the dataset", key="save_taxonomy"):
-        path = attribution.save_taxonomy(
-            folder, taxonomy, author=st.session_state.get("author", "")
-        )
+    allowed = identity.can("taxonomy", caches.bare_store())
+    if left.button(
+        "Save the taxonomy with the dataset",
+        key="save_taxonomy",
+        disabled=not allowed,
+        help=None if allowed else identity.why_not("taxonomy", caches.bare_store()),
+    ):
+        identity.require("taxonomy")
+        path = attribution.save_taxonomy(folder, taxonomy, author=identity.author())
         right.success(f"Saved as {path.name}; earlier versions are kept.")
     elif not saved:
         right.caption("Guessed from the values' words; edit, then save it so everyone uses it.")

@@ -120,6 +120,40 @@ def open_app(
     return start
 
 
+# a provider that is never called: AppTest signs people in through `at.user`
+AUTH_SECRETS = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret",
+    "client_id": "leadscore",
+    "client_secret": "secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+
+
+@pytest.fixture
+def signed_app(
+    app_demo_dir: Path, monkeypatch: pytest.MonkeyPatch, v2_pages: None
+) -> Callable[..., AppTest]:
+    """Start the app with sign-in configured, as `email` (None: signed out), on a page."""
+
+    def start(email: str | None, page: str | None = None) -> AppTest:
+        monkeypatch.setenv("LEADSCORE_DEMO_DIR", str(app_demo_dir))
+        app = AppTest.from_file(APP, default_timeout=120)
+        app.secrets["auth"] = AUTH_SECRETS
+        app.user = (
+            {"is_logged_in": True, "email": email, "name": email.split("@")[0].title()}
+            if email
+            else {"is_logged_in": False}
+        )
+        app.run()
+        if page:
+            app.switch_page(page).run()
+        assert not app.exception
+        return app
+
+    return start
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """One real PostgreSQL server for the session: skipped when none can be started here,

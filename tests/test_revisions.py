@@ -13,7 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from model.core.spec import ScoringModel, parse_model
-from model.store.revisions import Conflict, RevisionStore, StoreError, revisions_table
+from model.store.revisions import (
+    SCHEMA_VERSION,
+    Conflict,
+    RevisionStore,
+    StoreError,
+    revisions_table,
+)
 
 
 def edited(model: ScoringModel, **points: float) -> ScoringModel:
@@ -160,7 +166,7 @@ def test_store_is_sqlite_in_wal_mode_at_the_configured_url(store, revision_store
         version = conn.execute(
             "SELECT value FROM leadscore_meta WHERE key = 'schema_version'"
         ).fetchone()
-    assert version == ("4",)
+    assert version == (str(SCHEMA_VERSION),)
 
 
 def test_default_store_lives_in_the_user_data_folder(monkeypatch):
@@ -295,7 +301,9 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_revisions(tmp_path, model):
     store.add_feedback(model.name, [Feedback("L1", "accepted")], author="Ann")
     assert [f.live_number for f in store.feedback(model.name)] == [1]
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT value FROM leadscore_meta").scalar() == "4"
+        assert conn.exec_driver_sql("SELECT value FROM leadscore_meta").scalar() == str(
+            SCHEMA_VERSION
+        )
 
 
 def test_calibrations_are_kept_per_revision_newest_first(store, model):

@@ -28,6 +28,8 @@ from model.core.target import retarget
 from model.ingest import demo
 from model.ingest.catalog import dataset_meta, load_dataset, saved_datasets
 from model.store.revisions import RevisionStore, StoreError, default_url
+from model.store.signed import SignedStore
+from ui import identity
 from ui.state import DEMO_LABEL, data_label, demo_folder
 
 # How the caches below tell their arguments apart: a dataset by its name (hashing a million
@@ -70,9 +72,16 @@ class HitCache:
         return len(self._entries)
 
 
-def store() -> RevisionStore | None:
-    """The revision store (LEADSCORE_DB_URL or the user data folder), or None when it cannot
-    be opened; the reason is then in session state for the pages to show."""
+def store() -> SignedStore | None:
+    """The revision store (LEADSCORE_DB_URL or the user data folder) as the person at the
+    keyboard may use it (every write checks their role), or None when it cannot be opened;
+    the reason is then in session state for the pages to show."""
+    found = bare_store()
+    return None if found is None else SignedStore(found, identity.actor(found))
+
+
+def bare_store() -> RevisionStore | None:
+    """The store itself, for reading who someone is; None (and why) when it cannot open."""
     try:
         found = _store(default_url())
     except StoreError as exc:

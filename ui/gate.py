@@ -7,10 +7,11 @@ from __future__ import annotations
 import streamlit as st
 
 from model import services
+from model.access import Forbidden
 from model.analysis import challenge
 from model.core.spec import ModelError
 from model.store.revisions import Revision, RevisionStore
-from ui import caches, components, review
+from ui import caches, components, identity, review
 
 
 def make_live_button(
@@ -33,7 +34,7 @@ def make_live_button(
 def _try(store: RevisionStore, name: str, number: int, override: str | None, key: str) -> None:
     """Run the gate (a callback: the page drawn next shows the outcome)."""
     data, as_of = caches.dataset(), st.session_state["as_of"]
-    author = st.session_state.get("author", "")
+    author = identity.author()
     since = challenge.default_since(data)
     try:
         revision, found = services.gated_make_live(
@@ -42,7 +43,7 @@ def _try(store: RevisionStore, name: str, number: int, override: str | None, key
     except services.GateRefused as refused:
         st.session_state[f"{key}_refused"] = (number, refused.challenge)
         return
-    except ModelError as exc:
+    except (ModelError, Forbidden, ValueError) as exc:
         st.session_state["gate_message"] = ("error", f"Not made live: {exc}.")
         return
     st.session_state.pop(f"{key}_refused", None)

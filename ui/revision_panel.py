@@ -7,10 +7,11 @@ from __future__ import annotations
 import streamlit as st
 
 from model import services
+from model.access import Forbidden
 from model.core.spec import ScoringModel
 from model.store import columns as versions
 from model.store.revisions import Conflict, Revision, RevisionStore
-from ui import caches, gate, state
+from ui import caches, gate, identity, state
 
 
 def _on_load(store: RevisionStore, options: dict[str, Revision]) -> None:
@@ -48,9 +49,7 @@ def draw(model: ScoringModel, valid: bool) -> None:
             )
         if changes:
             standing.caption(" · ".join(changes[:6]) + (" · …" if len(changes) > 6 else ""))
-        standing.text_input(
-            "Your name", key=state.kept("author"), placeholder="who saves or makes live"
-        )
+        identity.name_box("who saves or makes live", standing)
         _load_picker(store, load)
         _save_form(store, model, parent, base, valid)
         _make_live(store, model, parent, changes)
@@ -97,7 +96,8 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
             "Save as new revision",
             key="save_revision_button",
             type="primary",
-            disabled=not valid,
+            disabled=not valid or not identity.can("save", store),
+            help=None if identity.can("save", store) else identity.why_not("save", store),
             on_click=_on_save,
             args=(store, model, parent, [c.id for c in changed]),
         )
@@ -112,7 +112,7 @@ def _on_save(store: RevisionStore, model: ScoringModel, parent, changed: list[st
         )
         return
     request = {
-        "author": st.session_state.get("author", ""),
+        "author": identity.author(),
         "note": st.session_state.get("note_input", ""),
         "criterion_notes": {c: st.session_state.get(f"cnote_{c}", "") for c in changed},
     }
@@ -130,7 +130,7 @@ def _save(store: RevisionStore, model: ScoringModel, parent: int | None, request
     except Conflict as exc:
         st.session_state["conflict"] = {"message": str(exc), "latest": exc.latest, **request}
         return False
-    except ValueError as exc:
+    except (ValueError, Forbidden) as exc:
         st.session_state["save_message"] = ("error", f"Not saved: {exc}. What you typed is kept.")
         return False
     st.session_state["editor_parent"] = (saved.model_name, saved.number)
@@ -175,15 +175,14 @@ def _make_live(store: RevisionStore, model: ScoringModel, parent, changes: list[
     gate.message()
     if parent is None or parent.status == "live":
         return
-    author = st.session_state.get("author", "")
+    blocked = identity.why_not("make_live", store)
     help_text = "Save your changes first." if changes else "Sales gets leads by this revision."
-    if not author:
-        help_text = "Type your name above first."
     gate.make_live_button(
         store,
         model.name,
         parent,
         key="make_live",
-        disabled=bool(changes) or not author,
-        help=help_text + " It is compared with the live revision on recent closed leads first.",
+        disabled=bool(changes) or bool(blocked),
+        help=(blocked or help_text)
+        + " It is compared with the live revision on recent closed leads first.",
     )

@@ -10,8 +10,8 @@ import streamlit.components.v1 as components
 from model.core.dataset import AsOf, Dataset
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.ingest.catalog import dataset_meta, saved_datasets
-from ui import state
-from ui.caches import dataset_folder, has_dates, store
+from ui import identity, state
+from ui.caches import bare_store, dataset_folder, has_dates, store
 from ui.state import DEMO_LABEL, data_label
 
 COMPARE_FIXED = {"none": "Nothing", "default": "Default model", "upload": "Uploaded model JSON"}
@@ -195,6 +195,7 @@ def draw() -> None:
                 key=state.kept("show_only"),
                 help="Hides every editing control: the model is shown as a plain table.",
             )
+        identity.sidebar_line(bare_store())
         names = [DEMO_LABEL, *saved_datasets()]
         if st.session_state["dataset"] not in names:
             st.session_state["dataset"] = DEMO_LABEL

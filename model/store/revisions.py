@@ -20,10 +20,11 @@ import sqlalchemy as sa
 from platformdirs import user_data_path
 from sqlalchemy.engine import Connection, Engine
 
+from model import access
 from model.core.feedback import DEFAULT_REASONS, VERDICTS, Feedback
 from model.core.spec import ModelError, ScoringModel, parse_model
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 FIRST_REVIEW_DAYS = 60
 REVIEW_EVERY_DAYS = 90
 PREFIX = "leadscore_"
@@ -131,6 +132,41 @@ reasons_table = sa.Table(
 )
 
 
+roles_table = sa.Table(
+    f"{PREFIX}roles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subject", sa.String(200), nullable=False),  # an e-mail, or @domain
+    sa.Column("role", sa.String(16), nullable=False),  # viewer / editor / approver / none
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("changed_at", sa.String(40), nullable=False),
+)
+api_keys_table = sa.Table(
+    f"{PREFIX}api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key_id", sa.String(16), nullable=False, unique=True),  # the key's public part
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # SHA-256 of the secret part
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+revoked_keys_table = sa.Table(
+    f"{PREFIX}api_key_revocations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key_id", sa.String(16), nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("revoked_at", sa.String(40), nullable=False),
+)
+
+
+def _add_team(conn: Connection) -> None:
+    """Schema 5: who may do what (roles per e-mail or domain) and the scoring API's keys."""
+    for table in (roles_table, api_keys_table, revoked_keys_table):
+        table.create(conn)
+
+
 def _add_feedback(conn: Connection) -> None:
     """Schema 4: shadow runs, sales feedback on handed-off leads and its reason list."""
     for table in (shadows_table, feedback_table, reasons_table):
@@ -152,6 +188,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _add_calibrations,
     3: _add_decisions,
     4: _add_feedback,
+    5: _add_team,
 }
 
 
@@ -619,6 +656,142 @@ class RevisionStore:
         if row is None:
             return None
         return row["calibration"], row["author"], datetime.fromisoformat(row["saved_at"])
+
+    # ---------------------------------------------------------------- team
+
+    def set_role(self, subject: str, role: str, *, author: str) -> str:
+        """Give an e-mail or a whole domain ('@acme.com') a role, or take it away with
+        'none'; the newest row per subject is in force. Returns the subject as kept."""
+        author = _required(author, "author")
+        subject = access.subject_of(subject)
+        if role not in (*access.ROLES, access.NO_ROLE):
+            raise ValueError(f"{role!r} is not a role: use {', '.join(access.ROLES)} or none")
+        approvers = {s for s, (r, _, _) in self.roles().items() if r == "approver"}
+        if role != "approver" and approvers == {subject}:
+            raise ValueError(
+                f"{subject} is the only approver: give someone else the approver role first, "
+                "or nobody could make revisions live or give roles"
+            )
+        with self._write() as conn:
+            conn.execute(
+                roles_table.insert().values(
+                    subject=subject, role=role, author=author, changed_at=self.clock().isoformat()
+                )
+            )
+        return subject
+
+    def roles(self) -> dict[str, tuple[str, str, datetime]]:
+        """Every subject with a role in force: subject -> (role, granted by, when)."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(roles_table).order_by(roles_table.c.id)).mappings()
+            newest = {r["subject"]: r for r in rows}
+        return {
+            s: (r["role"], r["author"], datetime.fromisoformat(r["changed_at"]))
+            for s, r in sorted(newest.items())
+            if r["role"] != access.NO_ROLE
+        }
+
+    def role_of(self, email: str) -> str | None:
+        """The role of a signed-in e-mail: its own row, else its domain's, else None."""
+        email = (email or "").strip().lower()
+        if not email:
+            return None
+        subjects = [email, access.domain_of(email)]
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(roles_table.c.subject, roles_table.c.role)
+                .where(roles_table.c.subject.in_(subjects))
+                .order_by(roles_table.c.id)
+            ).all()
+        newest = {s: r for s, r in dict(rows).items() if r in access.ROLES}  # "none" drops
+        return newest.get(email) or newest.get(subjects[1])
+
+    def create_api_key(self, name: str, *, author: str) -> access.NewKey:
+        """A new key for the scoring API; only its digest is kept, so the token returned
+        here is the one chance to copy it."""
+        author = _required(author, "author")
+        name = _required(name, "key name")
+        key = access.new_key()
+        with self._write() as conn:
+            conn.execute(
+                api_keys_table.insert().values(
+                    key_id=key.key_id,
+                    name=name,
+                    digest=key.digest,
+                    author=author,
+                    created_at=self.clock().isoformat(),
+                )
+            )
+        return key
+
+    def revoke_api_key(self, key_id: str, *, author: str) -> None:
+        """Stop a key from working, from its next call on."""
+        author = _required(author, "author")
+        if key_id not in {k["key_id"] for k in self.api_keys()}:
+            raise ValueError(f"no API key {key_id!r}")
+        with self._write() as conn:
+            conn.execute(
+                revoked_keys_table.insert().values(
+                    key_id=key_id, author=author, revoked_at=self.clock().isoformat()
+                )
+            )
+
+    def api_keys(self) -> list[dict]:
+        """Every key ever created, newest first, without its digest: id, name, author,
+        created, and revoked (None while it works)."""
+        with self._read() as conn:
+            keys = conn.execute(
+                sa.select(api_keys_table).order_by(api_keys_table.c.id.desc())
+            ).mappings()
+            keys = [dict(k) for k in keys]
+            revoked = dict(
+                conn.execute(
+                    sa.select(revoked_keys_table.c.key_id, revoked_keys_table.c.revoked_at)
+                ).all()
+            )
+        return [
+            {
+                "key_id": k["key_id"],
+                "name": k["name"],
+                "author": k["author"],
+                "created_at": datetime.fromisoformat(k["created_at"]),
+                "revoked_at": datetime.fromisoformat(revoked[k["key_id"]])
+                if k["key_id"] in revoked
+                else None,
+            }
+            for k in keys
+        ]
+
+    def check_api_key(self, token: str) -> str | None:
+        """The name of the key presented when it exists, matches and is not revoked."""
+        parts = access.split_key(token)
+        if parts is None:
+            return None
+        key_id, secret = parts
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(api_keys_table.c.name, api_keys_table.c.digest).where(
+                    api_keys_table.c.key_id == key_id
+                )
+            ).first()
+            if row is None or not access.matches(secret, row.digest):
+                return None
+            gone = conn.execute(
+                sa.select(revoked_keys_table.c.id).where(revoked_keys_table.c.key_id == key_id)
+            ).first()
+        return None if gone else row.name
+
+    def live_marker(self) -> tuple[int, int]:
+        """What changes whenever a revision goes live or a calibration is saved: the
+        newest status and calibration rows (one cheap read for a server to poll)."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(
+                    sa.select(sa.func.max(status_table.c.id)).scalar_subquery(),
+                    sa.select(sa.func.max(calibrations_table.c.id)).scalar_subquery(),
+                )
+            ).one()
+        return (row[0] or 0, row[1] or 0)
 
     # ---------------------------------------------------------------- internals
 
