@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 # Light at the top (`--help` needs no numpy or pandas; listing revisions or writing SQL
 # never loads the engine's numba, scikit-learn or plotly): each command imports what it runs.
+from model import cli_team
 from model.core import words
 
 if TYPE_CHECKING:  # names in signatures only
@@ -220,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
     st.set_defaults(run=_starter)
     _revisions_parser(sub)
     _feedback_parser(sub)
+    cli_team.add_parsers(sub)
     cmp = sub.add_parser(
         "compare", help="the live revision against a candidate on recent, closed leads"
     )
