@@ -130,3 +130,13 @@ def query(url: str, sql: str) -> pd.DataFrame:
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
         cur = conn.execute(sql)
         return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+
+
+def fresh_database(url: str, name: str) -> str:
+    """A new empty database on the server at `url`; its SQLAlchemy URL."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + f"/{name}"

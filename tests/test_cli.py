@@ -192,6 +192,10 @@ LIGHT_COMMANDS = [
     ["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "postgres"],
     ["export-sql", "--model", str(DEFAULT_MODEL_PATH), "--dialect", "bigquery"],
     ["export-dbt", "--model", str(DEFAULT_MODEL_PATH), "--out", "{tmp}/dbt"],
+    ["roles", "list", "--json"],
+    ["roles", "grant", "@acme.com", "viewer", "--author", "it"],
+    ["api-keys", "create", "crm", "--author", "it"],
+    ["api-keys", "list"],
 ]
 
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -204,66 +200,6 @@ def test_store_from_a_newer_version_is_refused(store, revision_store_url):
         conn.exec_driver_sql("UPDATE leadscore_meta SET value = '99'")
     with pytest.raises(StoreError, match="newer Lead Scoring Studio"):
         RevisionStore(revision_store_url)
-
-
-WRITER = textwrap.dedent(
-    """
-    import random
-    import sys
-    import time
-    from model.store.revisions import Conflict, RevisionStore
-    from model.core.spec import parse_model, default_model
-
-    url, who, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    store = RevisionStore(url)
-    base = default_model().to_dict()
-    for i in range(rounds):
-        latest = store.latest(base["name"])
-        data = dict(base)
-        data["criteria"] = [dict(c) for c in base["criteria"]]
-        data["criteria"][0]["points"] = float(i)
-        time.sleep(random.random() * 0.01)  # a user editing: the other may save meanwhile
-        try:
-            r = store.save(parse_model(data), author=who, note=f"{who} {i}",
-                           parent=latest.number if latest else None)
-            print("saved", r.number, flush=True)
-        except Conflict as exc:
-            assert "Not saved" in str(exc)
-            print("conflict", flush=True)
-    """
-)
-
-
-@pytest.mark.slow
-def test_two_processes_saving_at_once_lose_nothing(tmp_path):
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    RevisionStore(url)  # created once; the writers race on saves, not on set-up
-    rounds = 60
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, url, who, str(rounds)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-        for who in ("ann", "raj")
-    ]
-    outputs = [p.communicate(timeout=300) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
-    lines = [line.split() for out, _ in outputs for line in out.splitlines()]
-    assert len(lines) == 2 * rounds  # every save either stored or refused
-    assert any(x[0] == "conflict" for x in lines)  # the race really happened
-    saved = sorted(int(x[1]) for x in lines if x[0] == "saved")
-    store = RevisionStore(url)
-    stored = store.revisions("B2B inbound")
-    assert [r.number for r in stored] == list(range(1, len(stored) + 1))  # no gap, no dupe
-    assert saved == [r.number for r in stored]
-    assert all(r.parent == (r.number - 1 or None) for r in stored)
-    for r in stored:
-        who, i = r.note.split()
-        assert r.author == who
-        assert r.model.criteria[0].points == float(i)  # no torn row
 
 
 def test_a_schema_1_store_is_migrated_and_keeps_its_revisions(tmp_path, model):

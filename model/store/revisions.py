@@ -302,6 +302,10 @@ class RevisionStore:
         self.unreadable: dict[int, str] = {}  # row id -> why it cannot be read
         self._open()
 
+    def close(self) -> None:
+        """Close the pooled connections (a server's store lives as long as its process)."""
+        self.engine.dispose()
+
     @property
     def location(self) -> str:
         """The file for SQLite, else the URL without its password."""
