@@ -15,9 +15,8 @@ with st.spinner("Starting the scoring engine (the first visit after a start only
     from model.access import Forbidden
     from ui import caches, identity, sidebar, state
 
-identity.gate(caches.bare_store())  # with sign-in configured: signed in, with a role
-state.init_state(caches.store())
-state.keep_widget_values()
+store = caches.bare_store()
+allowed = identity.allowed(store)  # with sign-in configured: signed in, with a role
 page = st.navigation(
     [
         st.Page("pages/model.py", title="Model", icon=":material/edit_note:", default=True),
@@ -32,8 +31,13 @@ page = st.navigation(
         st.Page("pages/sources.py", title="Sources", icon=":material/hub:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
         st.Page("pages/team.py", title="Team", icon=":material/group:"),
-    ]
+    ],
+    position="sidebar" if allowed else "hidden",
 )
+if not allowed:
+    identity.gate(store)  # the sign-in, or who to ask for a role; nothing else
+state.init_state(caches.store())
+state.keep_widget_values()
 sidebar.draw()
 sidebar.presentation()
 sidebar.review_banner()

@@ -110,30 +110,33 @@ def refused(exc: Forbidden, where=st) -> None:
     where.error(f"Refused: {exc}.")
 
 
-def gate(store: RevisionStore | None) -> Actor:
-    """Stop the page unless the visitor may see it: signed in, with a role. Running local,
-    everyone may."""
-    if not auth_configured():
-        return actor(store)
+def allowed(store: RevisionStore | None) -> bool:
+    """Whether the visitor may see the pages: running local, or signed in with a role."""
+    return not auth_configured() or (signed_in() and actor(store).role is not None)
+
+
+def gate(store: RevisionStore | None) -> None:
+    """Show the sign-in, or who to ask for a role, and stop the script."""
     if not signed_in():
         _sign_in_page()
         st.stop()
     who = actor(store)
-    if who.role is None:
+    if who.role is None:  # (also when the store that keeps roles cannot be opened)
         st.title("Lead Scoring Studio")
         st.warning(
             f"You are signed in as **{who.email}**, but nobody has given this address a role "
             "yet. Ask an approver to add you (or your domain) on the Team page."
         )
-        st.button("Sign out", on_click=st.logout)
-        st.stop()
-    return who
+        if st.button("Sign out"):
+            st.logout()
+    st.stop()
 
 
 def _sign_in_page() -> None:
     st.title("Lead Scoring Studio")
     st.write("Sign in to tune, replay and review the team's lead-scoring models.")
-    st.button("Sign in", type="primary", on_click=st.login, key="sign_in")
+    if st.button("Sign in", type="primary", key="sign_in"):
+        st.login()
 
 
 def sidebar_line(store: RevisionStore | None) -> None:
@@ -143,4 +146,5 @@ def sidebar_line(store: RevisionStore | None) -> None:
         return
     who = actor(store)
     st.caption(f"**{who.name}** ({who.email}): {who.role}. {ROLE_ACTIONS[who.role].capitalize()}.")
-    st.button("Sign out", on_click=st.logout, key="sign_out")
+    if st.button("Sign out", key="sign_out"):
+        st.logout()

@@ -135,8 +135,12 @@ def require_router() -> None:
     names it, because a folder called `pages/` looks like the old multipage layout; the
     sidebar and session defaults then never ran. app.py sets `as_of` on every run.
     """
+    from ui import caches, identity
+
     if "as_of" not in st.session_state:
         st.switch_page("app.py")
+    if not identity.allowed(caches.bare_store()):  # signed out, or the role was taken away
+        st.rerun()
 
 
 _KEPT: set[str] = set()  # names of widget keys only (no user data): one set per server

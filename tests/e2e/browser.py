@@ -28,9 +28,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port with `env`; yields its URL, stops it."""
-    port = free_port()
+def app_server(
+    env: dict[str, str], *, timeout: float = 120, port: int | None = None, args: tuple = ()
+) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port (or `port`) with `env` and extra
+    Streamlit `args`; yields its URL, stops it."""
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",
@@ -47,6 +50,7 @@ def app_server(env: dict[str, str], *, timeout: float = 120) -> Iterator[str]:
         "none",
         "--browser.gatherUsageStats",
         "false",
+        *args,
     ]
     log = open(env.get("LEADSCORE_SERVER_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(

@@ -14,14 +14,20 @@ ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """The app on a fresh demo set, revision store and dataset folder."""
+def e2e_folder() -> Path:
+    """Where the journeys' demo set, stores and server logs live."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is absent (Debian's chromium package; .ci/run installs it)"
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser tests: {reason}")
         pytest.skip(reason)
-    folder = Path(tempfile.mkdtemp(prefix="leadscore-e2e-"))
+    return Path(tempfile.mkdtemp(prefix="leadscore-e2e-"))
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_folder: Path):
+    """The app on a fresh demo set, revision store and dataset folder."""
+    folder = e2e_folder
     env = {
         "LEADSCORE_DEMO_DIR": str(folder / "demo"),
         "LEADSCORE_DB_URL": f"sqlite:///{folder / 'revisions.db'}",
