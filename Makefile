@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-warehouse
 
-.PHONY: setup run test lint format bench bench-batch bench-sql bench-suggest demo-data clean
+.PHONY: setup run serve serve-api test lint format bench bench-api bench-batch bench-sql bench-suggest demo-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/streamlit run app.py
+
+# For a team: the app on a shared store (LEADSCORE_DB_URL, e.g. PostgreSQL), listening on
+# every address; sign-in comes from .streamlit/secrets.toml (see the README's "For a team").
+serve: setup
+	@test -n "$$LEADSCORE_DB_URL" || { echo "set LEADSCORE_DB_URL to the team's store, e.g. postgresql+psycopg://leadscore@db/leadscore"; exit 2; }
+	$(BIN)/streamlit run app.py --server.address 0.0.0.0 --server.port $${PORT:-8501} --server.headless true
+
+# The scoring API over the same store (keys from the Team page or `leadscore api-keys`)
+serve-api: setup
+	$(BIN)/leadscore serve --host 0.0.0.0 --port $${API_PORT:-8600} --workers $${API_WORKERS:-2}
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
@@ -46,6 +56,9 @@ bench-suggest: setup
 
 bench-sql: setup
 	$(BIN)/python bench/bench_sql.py
+
+bench-api: setup
+	$(BIN)/python bench/bench_api.py
 
 bench-batch: setup
 	$(BIN)/python bench/bench_batch.py

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from model.analysis.calibration import Calibration, calibrate
-from model.api import create_app
+from model.api import ScoreResponse, create_app
 from model.core.dataset import AsOf, Dataset, subset
 from model.core.hits import build_hits
 from model.core.scoring import explain, score
@@ -99,6 +99,7 @@ def test_the_api_gives_the_engines_scores_bands_and_explanations(
     got = client.post("/v1/score", json=body)
     assert got.status_code == 200, got.text
     answer = got.json()
+    ScoreResponse.model_validate(answer)  # the answer is the documented shape
     assert (answer["model"], answer["revision"]) == (live.name, 1)
     results = answer["results"]
     hits, scores = engine(data, live, MOMENT)
@@ -254,7 +255,8 @@ def test_no_generated_request_gets_a_500(store, live) -> None:
             response = case.call(headers={"X-API-Key": key})
             assert response.status_code < 500, (case.body, response.text)
             if response.status_code == 200 and case.path == "/v1/score":
-                assert {r["band"] for r in response.json()["results"]} <= bands
+                answer = ScoreResponse.model_validate(response.json())
+                assert {r.band for r in answer.results} <= bands
 
         call()
 

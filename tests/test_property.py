@@ -66,3 +66,25 @@ def test_late_events_never_change_scores(
     after = score(build_hits(more, model, as_of), model)
     np.testing.assert_array_equal(after.score, before.score)
     np.testing.assert_array_equal(after.band, before.band)
+
+
+TEXTS = st.one_of(
+    st.none(),
+    st.sampled_from(["Select", " n/a ", "", "\xa0SaaS ", "saas", "VP", "vp\t", "-none-"]),
+    st.text(max_size=8),
+)
+
+
+@given(st.lists(TEXTS, min_size=1, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_a_few_texts_read_in_plain_python_equal_the_pandas_reading(values) -> None:
+    """The scoring API's small batches take Column.of's plain-Python path; it must read
+    every string as the pandas path does (trimmed, placeholders missing, sorted levels)."""
+    from model.core.dataset import Column
+
+    fast = Column.of(pd.Series(values, dtype=object))
+    slow = Column.of(pd.Series(values * 300, dtype=object))  # too long: the pandas path
+    assert fast.kind == slow.kind == "text"
+    assert list(fast.categories) == list(slow.categories)
+    np.testing.assert_array_equal(fast.values, slow.values[: len(values)])
+    np.testing.assert_array_equal(fast.missing, slow.missing[: len(values)])

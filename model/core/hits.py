@@ -28,6 +28,7 @@ from model.core.spec import AttributeRule, CriterionDecay, Decay, ModelError, Sc
 # The compiled stage 1 and stage 2 loops release the GIL: two threads use both cores.
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
 _CHUNKS = 8  # lead ranges stage 1 counts: more than the workers, to even out their loads
+SMALL = 4_096  # leads: fewer are evaluated in the calling thread (a pool hand-off costs more)
 BITS_PER_CODE = 16
 # Undecayed counts are whole numbers: uint16 holds them when no lead has this many
 # events (and caps are whole), at a quarter of the memory stage 1 writes and stage 2 reads.
@@ -140,13 +141,18 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     attr = [k for k, c in enumerate(model.criteria) if not c.on_events]
     words = [attr[i : i + BITS_PER_CODE] for i in range(0, len(attr), BITS_PER_CODE)]
     codes = np.empty((len(words), data.n_leads), dtype=np.uint16)
+    small = data.n_leads < SMALL
     packed = [
-        POOL.submit(_pack, data, model, w, codes[i], decision_ns) for i, w in enumerate(words)
+        _pack(data, model, w, codes[i], decision_ns)
+        if small
+        else POOL.submit(_pack, data, model, w, codes[i], decision_ns)
+        for i, w in enumerate(words)
     ]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
     counts, raw, used, excluded = _event_counts(data, model, decision_ns, ev)
     for job in packed:
-        job.result()
+        if not small:
+            job.result()
     return Hits(
         rules_key=model.rules_key(),
         as_of=as_of,
@@ -199,7 +205,9 @@ def _event_counts(
             raw is not counts,
         )
 
-    used, excluded = np.sum(list(POOL.map(chunk, range(_CHUNKS))), axis=0, dtype=np.int64)
+    chunks = range(_CHUNKS)
+    done = map(chunk, chunks) if data.n_leads < SMALL else POOL.map(chunk, chunks)
+    used, excluded = np.sum(list(done), axis=0, dtype=np.int64)
     return counts, raw, int(used), int(excluded)
 
 
