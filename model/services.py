@@ -60,10 +60,12 @@ def import_dataset(
     out: Path | None = None,
     fingerprint: str | None = None,
     report: importer.Report | None = None,
+    author: str = "",
 ) -> Imported:
     """Validate the mapped export and, when nothing blocks, keep it as a dataset: in `out`
     when given, else among the saved datasets (reusing the one kept under `fingerprint`).
-    `report` is the validation of this very mapping when the caller has shown it already."""
+    `report` is the validation of this very mapping when the caller has shown it already;
+    `author` (who saved it) is kept in its facts, for everyone using the same server."""
     if report is None:
         report = importer.validate(
             leads, mapping, events, leads_name=leads_name, events_name=events_name
@@ -73,6 +75,7 @@ def import_dataset(
     built = importer.build(leads, mapping, events, raw_events=True)
     kept = catalog.find_dataset(fingerprint) if fingerprint else None
     facts = built.meta() | ({"fingerprint": fingerprint} if fingerprint else {})
+    facts |= {"saved_by": author} if author else {}
     if kept is not None:
         return Imported(report, built, kept, kept=True)
     if out is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -268,6 +269,7 @@ def _on_use(
             name=name,
             report=report,
             fingerprint=_fingerprint(leads, events, mapping),
+            author=identity.author(),
         )
     except (DataError, OSError, Forbidden) as exc:
         st.session_state["data_error"] = f"Not saved: {exc}"
@@ -321,6 +323,12 @@ def _uploads() -> None:
     )
 
 
+def _kept(item: tuple[str, Path]) -> str:
+    """A kept dataset's name, and who saved it when that is known."""
+    by = catalog.dataset_meta(item[1]).get("saved_by")
+    return f"{item[0]} (saved by {by})" if by else item[0]
+
+
 def main() -> None:
     state.require_router()
     st.title("Your data")
@@ -341,7 +349,9 @@ def main() -> None:
     events = _read("events_upload")
     saved = catalog.saved_datasets()
     if saved:
-        st.caption("Kept datasets (pick one in the sidebar): " + ", ".join(saved))
+        st.caption(
+            "Kept datasets (pick one in the sidebar): " + ", ".join(map(_kept, saved.items()))
+        )
     _starter_for_picked()
     for problem in catalog.unreadable_datasets():
         st.warning(problem)

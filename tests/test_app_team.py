@@ -157,3 +157,24 @@ def test_running_local_says_so_and_the_typed_name_authors(open_app: Callable) ->
     button(at, "Revoke the key").click().run()
     assert RevisionStore().api_keys()[0]["revoked_at"] is not None
     assert "is revoked" in at.success[0].value
+
+
+def test_a_dataset_is_kept_with_who_saved_it_and_a_viewer_cannot_save_one(
+    team, signed_app
+) -> None:
+    from model.ingest import catalog
+    from tests.test_app_data import CRM, upload
+
+    at = signed_app(VIC, "pages/data.py")
+    upload(at, CRM)
+    use = at.button(key="use_dataset")
+    assert use.disabled
+    assert "Needs the editor role" in use.help
+    assert not catalog.saved_datasets()
+
+    at = signed_app(ED, "pages/data.py")
+    upload(at, CRM)
+    at.button(key="use_dataset").click().run()
+    folder = catalog.saved_datasets()["crm"]
+    assert catalog.dataset_meta(folder)["saved_by"] == ED
+    assert "crm (saved by ed@acme.com)" in " ".join(c.value for c in at.caption)
