@@ -109,6 +109,11 @@ class Step(BaseModel):
     points: float
 
 
+class Adjustment(BaseModel):
+    name: str
+    points: float
+
+
 class Result(BaseModel):
     lead_id: str
     score: float
@@ -119,6 +124,11 @@ class Result(BaseModel):
     sales_ready: bool
     confidence: float | None = Field(None, description="null until a calibration is saved")
     explanation: list[Step] | None = None
+    adjustments: list[Adjustment] | None = Field(
+        None,
+        description="baseline, caps, decay floor and clipping: with the explanation's "
+        "points they add up to the score",
+    )
 
 
 class ScoreResponse(BaseModel):
@@ -277,7 +287,7 @@ def score_batch(
     as_of = AsOf("fixed", date=pd.Timestamp(now, tz=None))
     hits = build_hits(data, model, as_of)
     scores = score(hits, model)
-    steps = _explanations(hits, model, len(leads)) if explain else None
+    steps = _explanations(hits, model, scores) if explain else None
     confidence = _confidence(cal, scores, data.leads) if cal else None
     bands = [(b.name, b.action, b.sales_ready) for b in model.bands]
     ids, score_, fit, eng = (data.lead_ids.tolist(), scores.score.tolist(),
@@ -293,7 +303,8 @@ def score_batch(
             "action": bands[b][1],
             "sales_ready": bands[b][2],
             "confidence": sure[i],
-            "explanation": None if steps is None else steps[i],
+            "explanation": None if steps is None else steps[0][i],
+            "adjustments": None if steps is None else steps[1][i],
         }
         for i, b in enumerate(scores.band.tolist())
     ]
@@ -392,10 +403,13 @@ def _confidence(cal: Calibration, scores: Scores, leads: pd.DataFrame) -> np.nda
     return cal.confidence(scores.score, stage)
 
 
-def _explanations(hits, model: ScoringModel, n: int) -> list[list[dict]]:
-    """Per lead, every criterion that fired with its points after decay (as the app's
-    lead look-up lists them), built criterion by criterion over the whole batch."""
+def _explanations(hits, model: ScoringModel, scores: Scores) -> tuple[list, list]:
+    """Per lead, every criterion that fired with its points after decay, and the
+    adjustments that take their sum to the score (the app's lead look-up in the same
+    order), built criterion by criterion over the whole batch."""
+    n = hits.n_leads
     out: list[list[dict]] = [[] for _ in range(n)]
+    sums = {"fit": np.zeros(n), "engagement": np.zeros(n)}
     for k, c in enumerate(model.criteria):
         if c.on_events:
             j = hits.event_criteria.index(k)
@@ -404,9 +418,24 @@ def _explanations(hits, model: ScoringModel, n: int) -> list[list[dict]]:
             raw = counted = hits.fired(k).astype(float)
         decays = c.on_events and c.group == "engagement"
         points = c.points * (counted if decays else raw)
+        sums[c.group] += points
         fired = np.flatnonzero((raw != 0) | (counted != 0))
         for i, count, pts in zip(fired.tolist(), raw[fired].tolist(), points[fired].tolist(),
                                  strict=True):  # fmt: skip
             out[i].append({"criterion": c.id, "label": c.label, "group": c.group,
                            "count": float(count), "points": pts})  # fmt: skip
-    return out
+    capped = np.minimum(sums["engagement"], model.caps.engagement)
+    columns = {
+        "Baseline": np.full(n, float(model.baseline)),
+        "Fit cap": scores.fit - sums["fit"],
+        "Engagement cap": capped - sums["engagement"],
+        "Decay floor": scores.engagement - capped,
+        "Clipped to 0–100": scores.score - (model.baseline + scores.fit + scores.engagement),
+    }
+    table = np.column_stack(list(columns.values())).tolist()
+    names = list(columns)
+    adjustments = [
+        [{"name": names[j], "points": v} for j, v in enumerate(row) if abs(v) > 1e-12]
+        for row in table
+    ]
+    return out, adjustments

@@ -112,10 +112,20 @@ def test_the_api_gives_the_engines_scores_bands_and_explanations(
     assert all(r["confidence"] is None for r in results)  # no calibration saved
     assert len({r["band"] for r in results}) > 1
     for i in (0, 17, 399):
-        want = explain(hits, live, i, scores).criteria
+        want = explain(hits, live, i, scores)
         steps = results[i]["explanation"]
-        assert [s["criterion"] for s in steps] == list(want["criterion"])
-        np.testing.assert_allclose([s["points"] for s in steps], want["points"], atol=1e-9)
+        assert [s["criterion"] for s in steps] == list(want.criteria["criterion"])
+        np.testing.assert_allclose([s["points"] for s in steps], want.criteria["points"])
+        base = [want.steps[0]] if live.baseline else []
+        expected = base + want.steps[len(base) + len(steps) :]
+        got = results[i]["adjustments"]
+        assert [a["name"] for a in got] == [name for name, _ in expected]
+        np.testing.assert_allclose([a["points"] for a in got], [v for _, v in expected])
+    for r in results:  # every explanation adds up to its score
+        total = sum(s["points"] for s in r["explanation"])
+        total += sum(a["points"] for a in r["adjustments"])
+        assert total == pytest.approx(r["score"], abs=1e-9)
+    assert any(r["adjustments"] for r in results)
     one = client.post("/v1/score", json={"lead": body["leads"][17], "as_of": MOMENT}).json()
     assert one["results"][0]["score"] == pytest.approx(scores.score[17], abs=1e-9)
     assert "explanation" in one["results"][0]
