@@ -148,3 +148,28 @@ def test_a_schema_4_store_gains_the_team_tables_and_keeps_its_revisions(tmp_path
     assert store.latest(default_model().name).note == "kept"
     store.set_role("ann@acme.com", "editor", author="it")
     assert store.role_of("ann@acme.com") == "editor"
+
+
+def test_signed_in_verdicts_are_authored_by_who_enters_them_the_rep_kept_in_the_note(
+    store,
+) -> None:
+    from model.core.feedback import Feedback
+
+    store.set_role("ed@acme.com", "editor", author="it")
+    store.save(default_model(), author="it", note="", parent=None)
+    rows = [
+        Feedback("L1", "accepted", author="Sam Rep", note="good fit"),
+        Feedback("L2", "accepted"),
+    ]
+    SignedStore(store, Actor("ed@acme.com", "Ed", "editor")).add_feedback(
+        default_model().name, rows, author="someone"
+    )
+    kept = store.feedback(default_model().name)
+    assert [(f.author, f.note) for f in kept] == [
+        ("ed@acme.com", "rep: Sam Rep. good fit"),
+        ("ed@acme.com", ""),
+    ]
+    SignedStore(store, Actor("Dana", "Dana", "approver", local=True)).add_feedback(
+        default_model().name, [Feedback("L3", "accepted", author="Sam Rep")], author="Dana"
+    )
+    assert store.feedback(default_model().name)[-1].author == "Sam Rep"  # local: as before

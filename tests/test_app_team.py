@@ -159,9 +159,7 @@ def test_running_local_says_so_and_the_typed_name_authors(open_app: Callable) ->
     assert "is revoked" in at.success[0].value
 
 
-def test_a_dataset_is_kept_with_who_saved_it_and_a_viewer_cannot_save_one(
-    team, signed_app
-) -> None:
+def test_a_dataset_is_kept_with_who_saved_it_and_a_viewer_cannot_save_one(team, signed_app) -> None:
     from model.ingest import catalog
     from tests.test_app_data import CRM, upload
 

@@ -7,9 +7,11 @@ write refused here is refused whatever button, widget or request asked for it.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from model.access import Actor
+from model.core.feedback import Feedback
 from model.store.revisions import RevisionStore
 
 # every store method that writes -> the action it needs (model.access.ACTIONS)
@@ -63,6 +65,16 @@ class SignedStore:
             if decision is not None and decision.verdict == "override":
                 actor.require("override")
             kwargs[AUTHOR_ARGUMENT.get(name, "author")] = actor.email
+            if name == "add_feedback" and not actor.local:
+                args = (args[0], [_entered_by(row, actor.email) for row in args[1]], *args[2:])
             return write(*args, **kwargs)
 
         return signed
+
+
+def _entered_by(row: Feedback, email: str) -> Feedback:
+    """A verdict authored by the signed-in user who enters it; a rep the file names is
+    kept in the note, so the import cannot write in anyone else's name."""
+    if not row.author or row.author.strip().lower() == email:
+        return replace(row, author=email)
+    return replace(row, author=email, note=f"rep: {row.author}. {row.note}".strip())
