@@ -12,7 +12,6 @@ st.set_page_config(
 # On a cold server the first imports (numba, pandas, plotly) take seconds: say so at once
 # instead of a grey page.
 with st.spinner("Starting the scoring engine (the first visit after a start only)…"):
-    from model.access import Forbidden
     from ui import caches, identity, sidebar, state
 
 store = caches.bare_store()
@@ -43,5 +42,5 @@ sidebar.presentation()
 sidebar.review_banner()
 try:
     page.run()
-except Forbidden as refused:  # a write the role does not allow, whatever asked for it
+except identity.Forbidden as refused:  # a write the role does not allow, whatever asked for it
     identity.refused(refused)

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from model import services
-from model.access import Forbidden
 from model.core import kinds, words
 from model.core.dataset import DataError
 from model.ingest import catalog, importer, readers, starter
+from model.store.access import Forbidden
 from ui import caches, components, identity, state
 
 NONE = "(none)"

@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from model import format, services
-from model.access import Forbidden
 from model.analysis import feedback
 from model.core.dataset import DataError
 from model.core.feedback import VERDICTS, Feedback
 from model.core.scoring import score
+from model.store.access import Forbidden
 from model.store.revisions import RevisionStore, stamp
 from ui import caches, components, identity, state, target
 

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from model import format, services
-from model.access import Forbidden
 from model.analysis import replay
 from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
+from model.store.access import Forbidden
 from model.store.revisions import Cadence, Revision, RevisionStore, stamp
 from ui import caches, components, gate, identity, review, state, target
 

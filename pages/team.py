@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from model.access import NO_ROLE, ROLE_ACTIONS, ROLES, Forbidden
+from model.store.access import NO_ROLE, ROLE_ACTIONS, ROLES, Forbidden
 from model.store.revisions import stamp
 from model.store.signed import SignedStore
 from ui import caches, components, identity, state

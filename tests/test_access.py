@@ -8,10 +8,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from model import access
-from model.access import Actor, Forbidden
 from model.core.spec import default_model
-from model.store import revisions
+from model.store import access, revisions
+from model.store.access import Actor, Forbidden
 from model.store.revisions import RevisionStore
 from model.store.signed import WRITES, SignedStore
 

@@ -24,7 +24,9 @@ ALLOWED = {
     "model.format": {"model.core"},
     "model.charts": {"model.core", "model.format"},
     "model.services": {"model"},
+    "model.api": {"model"},
     "model.cli": {"model"},
+    "model.cli_team": {"model"},
     "ui": {
         "model.core",
         "model.analysis",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from model.access import Actor, Forbidden
 from model.core.feedback import Feedback
 from model.core.spec import default_model
+from model.store.access import Actor, Forbidden
 from model.store.revisions import RevisionStore
 from model.store.signed import SignedStore
 

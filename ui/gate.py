@@ -7,9 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from model import services
-from model.access import Forbidden
 from model.analysis import challenge
 from model.core.spec import ModelError
+from model.store.access import Forbidden
 from model.store.revisions import Revision, RevisionStore
 from ui import caches, components, identity, review
 

@@ -9,7 +9,7 @@ import time
 
 import streamlit as st
 
-from model.access import ACTIONS, ROLE_ACTIONS, Actor, Forbidden
+from model.store.access import ACTIONS, ROLE_ACTIONS, Actor, Forbidden
 from model.store.revisions import RevisionStore
 from model.store.signed import SignedStore
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from model import services
-from model.access import Forbidden
 from model.core.spec import ScoringModel
 from model.store import columns as versions
+from model.store.access import Forbidden
 from model.store.revisions import Conflict, Revision, RevisionStore
 from ui import caches, gate, identity, state
 

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from platformdirs import user_data_path
 from sqlalchemy.engine import Connection, Engine
 
-from model import access
 from model.core.feedback import DEFAULT_REASONS, VERDICTS, Feedback
 from model.core.spec import ModelError, ScoringModel, parse_model
+from model.store import access
 
 SCHEMA_VERSION = 5
 FIRST_REVIEW_DAYS = 60

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from model.access import Actor
 from model.core.feedback import Feedback
+from model.store.access import Actor
 from model.store.revisions import RevisionStore
 
-# every store method that writes -> the action it needs (model.access.ACTIONS)
+# every store method that writes -> the action it needs (model.store.access.ACTIONS)
 WRITES = {
     "save": "save",
     "restore": "restore",
