@@ -142,7 +142,8 @@ def main() -> None:
         st.error(f"The revision store cannot be opened: {st.session_state.get('store_error')}.")
         return
     _mode(store)
-    identity.name_box("who grants roles or creates keys")
+    if store.actor.local:
+        identity.name_box("who grants roles or creates keys")
     _roles(store)
     _keys(store)
 

@@ -145,6 +145,7 @@ def sidebar_line(store: RevisionStore | None) -> None:
         st.caption("Local and single-user: no sign-in configured (see the Team page).")
         return
     who = actor(store)
-    st.caption(f"**{who.name}** ({who.email}): {who.role}. {ROLE_ACTIONS[who.role].capitalize()}.")
+    may = ROLE_ACTIONS[who.role]
+    st.caption(f"**{who.name}** ({who.email}): {who.role}. {may[0].upper()}{may[1:]}.")
     if st.button("Sign out", key="sign_out"):
         st.logout()

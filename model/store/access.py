@@ -16,7 +16,7 @@ NO_ROLE = "none"  # a role row that takes a subject's access away
 # what each role may do, on top of the roles below it
 ROLE_ACTIONS = {
     "viewer": "read everything and download",
-    "editor": "edit, save revisions, import models and feedback, save calibrations",
+    "editor": "edit, save revisions, import models, datasets and feedback, save calibrations",
     "approver": "make revisions live, override the gate, record reviews, run shadows, "
     "manage roles and API keys",
 }
