@@ -13,6 +13,7 @@ from typing import Annotated, Any, NotRequired
 import numpy as np
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Query, Response, Security
+from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import (
     AfterValidator,
@@ -32,7 +33,7 @@ from model.core.hits import build_hits
 from model.core.scoring import Scores, score
 from model.core.spec import AttributeRule, ModelError, ScoringModel
 from model.ingest.importer import typed
-from model.store.revisions import RevisionStore
+from model.store.revisions import RevisionStore, StoreError
 
 MAX_BATCH = 10_000  # leads per call
 MAX_EVENTS = 10_000  # events per lead
@@ -193,6 +194,13 @@ def create_app(store: RevisionStore) -> FastAPI:
         "(created by an approver on the Team page) as `X-API-Key` or a Bearer token.",
     )
     live = Live(store)
+
+    @app.exception_handler(StoreError)
+    def store_down(_request, exc: StoreError) -> JSONResponse:
+        """The store cannot be read (the database is down or refuses us): try again later,
+        rather than a bare 500."""
+        return JSONResponse({"detail": f"the revision store is unavailable: {exc}"}, 503)
+
     key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
     bearer = HTTPBearer(auto_error=False)
 

@@ -278,3 +278,16 @@ def test_moments_without_a_zone_are_utc(live, client) -> None:
     naive = client.post("/v1/score", json={"lead": lead, "as_of": "2026-01-01T00:00:00"}).json()
     assert with_zone["results"] == naive["results"]
     assert datetime.fromisoformat(naive["as_of"]) == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_a_store_that_cannot_be_read_is_a_503_that_says_so(store, live, client, monkeypatch):
+    from model.store.revisions import StoreError
+
+    def down(*_args, **_kwargs):
+        raise StoreError("postgresql://db/leadscore: connection refused")
+
+    monkeypatch.setattr(RevisionStore, "check_api_key", down)
+    got = client.post("/v1/score", json={"lead": {}})
+    assert got.status_code == 503
+    assert "revision store is unavailable" in got.json()["detail"]
+    assert "connection refused" in got.json()["detail"]

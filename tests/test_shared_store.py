@@ -155,3 +155,23 @@ def test_everything_the_app_keeps_round_trips_on_the_shared_store(shared_url) ->
     assert other.check_api_key(key.token) == "site"
     assert other.role_of("BOSS@acme.com") == "approver"
     assert other.live_marker() != (0, 0)
+
+
+def test_the_scoring_api_serves_from_the_shared_store(shared_url) -> None:
+    """What one server makes live, an API process on the same store serves at once."""
+    from fastapi.testclient import TestClient
+
+    from model.api import create_app
+
+    app_side, api_side = RevisionStore(shared_url), RevisionStore(shared_url)
+    app_side.save(default_model(), author="it", note="", parent=None)
+    app_side.make_live(NAME, 1, author="it")
+    key = app_side.create_api_key("site", author="it").token
+    with TestClient(create_app(api_side), headers={"X-API-Key": key}) as client:
+        lead = {"lead": {"attributes": {"employees": 900}}}
+        assert client.post("/v1/score", json=lead).json()["revision"] == 1
+        app_side.save(default_model(), author="it", note="", parent=1)
+        app_side.make_live(NAME, 2, author="it")
+        assert client.post("/v1/score", json=lead).json()["revision"] == 2
+        app_side.revoke_api_key(key.split("_")[1], author="it")
+        assert client.post("/v1/score", json=lead).status_code == 401
