@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-warehouse
 
-.PHONY: setup run serve serve-api test lint format bench bench-api bench-batch bench-sql bench-suggest demo-data clean
+.PHONY: setup run serve serve-api test lint format bench bench-api bench-import bench-batch bench-sql bench-suggest demo-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,9 @@ bench-sql: setup
 
 bench-api: setup
 	$(BIN)/python bench/bench_api.py
+
+bench-import: setup
+	$(BIN)/python bench/bench_import.py
 
 bench-batch: setup
 	$(BIN)/python bench/bench_batch.py
