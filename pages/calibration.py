@@ -233,12 +233,8 @@ def _save_with_revision(cal: Calibration) -> None:
             "revision before keeping a calibration with it."
         )
         return
-    blocked = identity.why_not("calibration", store)
-    if st.button(
-        f"Save this calibration with {revision.label}",
-        key="save_calibration",
-        disabled=bool(blocked),
-        help=blocked,
+    if identity.write_button(
+        f"Save this calibration with {revision.label}", "calibration", store, key="save_calibration"
     ):
         store.save_calibration(*parent, cal.to_json(), author=identity.author())
         st.rerun()

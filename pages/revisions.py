@@ -321,12 +321,8 @@ def _import(store: RevisionStore, author: str) -> None:
         return
     latest = store.latest(model.name)
     target = f"{model.name} {'v' + str(latest.number + 1) if latest else 'v1'}"
-    blocked = identity.why_not("import_model", store)
-    if st.button(
-        f"Save {file.name} as {target} (draft)",
-        key="import_button",
-        disabled=bool(blocked),
-        help=blocked,
+    if identity.write_button(
+        f"Save {file.name} as {target} (draft)", "import_model", store, key="import_button"
     ):
         saved = services.save_revision(
             store,

@@ -84,6 +84,13 @@ def why_not(action: str, store: RevisionStore | None) -> str | None:
     return None
 
 
+def write_button(label: str, action: str, store, *, key: str, help: str | None = None) -> bool:
+    """A button that writes: disabled, saying why, while the role or a typed name is
+    missing (the store checks the role again when it writes)."""
+    blocked = why_not(action, store)
+    return st.button(label, key=key, disabled=bool(blocked), help=blocked or help)
+
+
 def name_box(placeholder: str, where=st) -> None:
     """'Your name' when running local; with sign-in, who is signed in and as what."""
     if not auth_configured():
