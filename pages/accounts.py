@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from model.analysis import accounts
-from model.core.cells import inert_frame
 from model.core.spec import AccountRollup, ModelError, parse_model
 from ui import caches, components, sidebar, state, target
 
@@ -168,12 +167,8 @@ def _figures(found: accounts.Accounts, model, lead_auc: float) -> None:
     st.markdown("**Accounts to work first**")
     shares = ["role coverage"] if "role coverage" in frame else []
     components.table(frame.head(50), percent=shares, decimals={"score": 1, "engaged people": 1})
-    st.download_button(
-        "Download every account (CSV)",
-        inert_frame(frame).to_csv(index=False),
-        "accounts.csv",
-        "text/csv",
-        key="download_accounts",
+    components.csv_download(
+        "Download every account (CSV)", frame, "accounts.csv", key="download_accounts"
     )
 
 

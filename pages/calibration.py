@@ -10,7 +10,6 @@ import streamlit as st
 from model import charts, format
 from model.analysis import backtest, calibration, forecast, suggest
 from model.analysis.calibration import Calibration, CalibrationError, CalibrationReport
-from model.core.cells import inert_frame
 from model.core.dataset import OPEN, AsOf, Dataset
 from model.core.scoring import score
 from model.core.spec import ScoringModel
@@ -173,12 +172,8 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
             "Each row with the closed leads behind it and the interval of their win "
             "rate; no confidence where no closed lead ever scored."
         )
-        st.download_button(
-            "Download the table (CSV)",
-            inert_frame(table).to_csv(index=False),
-            "score-confidence.csv",
-            "text/csv",
-            key="download_confidence",
+        components.csv_download(
+            "Download the table (CSV)", table, "score-confidence.csv", key="download_confidence"
         )
         st.download_button(
             "Download the calibration (JSON)",

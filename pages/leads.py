@@ -12,7 +12,6 @@ import streamlit as st
 
 from model import charts, format
 from model.analysis import history
-from model.core.cells import inert_frame
 from model.core.dataset import NS_PER_DAY
 from ui import caches, components, state, target
 
@@ -66,11 +65,10 @@ def _handoff_list(data, hits, model, as_of, end: pd.Timestamp) -> str | None:
     shown = table.copy()
     shown[ROUND] = shown[ROUND].round(1)
     components.table(shown, decimals={c: 1 for c in ROUND}, height=min(38 + 35 * len(shown), 420))
-    st.download_button(
+    components.csv_download(
         "Download the hand-off list (CSV)",
-        inert_frame(shown).to_csv(index=False),
+        shown,
         f"handoffs-{pd.Timestamp(start):%Y%m%d}-{pd.Timestamp(stop - 1):%Y%m%d}.csv",
-        "text/csv",
         key="leads_download",
     )
     st.caption(

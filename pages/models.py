@@ -8,7 +8,6 @@ import streamlit as st
 
 from model.analysis import portfolio
 from model.core import tables
-from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from ui import caches, components, sidebar, state, target
 
@@ -96,13 +95,14 @@ def _overlaps(found: portfolio.Overlaps) -> None:
         (left, "overlap", "Download the leads two models claim (CSV)"),
         (right, "uncovered", "Download the leads no model covers (CSV)"),
     ):
-        column.download_button(
+        leads = found.leads(kind)
+        components.csv_download(
             label,
-            inert_frame(found.leads(kind)).to_csv(index=False),
+            leads,
             f"leads-{kind}.csv",
-            "text/csv",
             key=f"download_{kind}",
-            disabled=found.leads(kind).empty,
+            where=column,
+            disabled=leads.empty,
         )
 
 

@@ -10,7 +10,6 @@ import streamlit as st
 
 from model import format, services
 from model.analysis import replay
-from model.core.cells import inert_frame
 from model.core.spec import ModelError, parse_model
 from model.store import columns as versions
 from model.store.access import Forbidden
@@ -59,12 +58,12 @@ def _columns_tab(revisions: list[Revision]) -> None:
         key="download_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    right.download_button(
+    components.csv_download(
         "Download columns (CSV)",
-        inert_frame(columns.table).to_csv(index=False),
+        columns.table,
         f"{slug}-revisions.csv",
-        "text/csv",
         key="download_csv",
+        where=right,
     )
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from model import charts
 from model.analysis import accounts, suggest
 from model.core import scoring
+from model.core.cells import inert_frame
 from model.core.dataset import OUTCOMES, Dataset
 from model.core.hits import Hits
 from model.core.scoring import Scores
@@ -40,6 +41,21 @@ def chart(figure, *, key: str | None = None, width: str = "stretch") -> None:
     # Streamlit's own chart theme resets font sizes, so the room's figure goes without it
     theme = None if st.session_state.get("presentation") else "streamlit"
     st.plotly_chart(figure, width=width, key=key, theme=theme)
+
+
+def csv_download(
+    label: str, frame: pd.DataFrame, filename: str, *, key: str, where=st, disabled: bool = False
+) -> None:
+    """A download button for a table as CSV, every text cell that would start a formula in
+    a spreadsheet made inert first."""
+    where.download_button(
+        label,
+        inert_frame(frame).to_csv(index=False),
+        filename,
+        "text/csv",
+        key=key,
+        disabled=disabled,
+    )
 
 
 def table(
