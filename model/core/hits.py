@@ -14,7 +14,7 @@ Events at or after a lead's decision moment never count; events before `created_
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -29,6 +29,23 @@ from model.core.spec import AttributeRule, CriterionDecay, Decay, ModelError, Sc
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hits")
 _CHUNKS = 8  # lead ranges stage 1 counts: more than the workers, to even out their loads
 SMALL = 4_096  # leads: fewer are evaluated in the calling thread (a pool hand-off costs more)
+
+
+class _InThread(Executor):
+    """Runs each job at once in the calling thread (Executor.map builds on submit)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
+
+
+def workers(n_leads: int) -> Executor:
+    """The pool, or the calling thread for fewer than SMALL leads (the scoring API's)."""
+    return POOL if n_leads >= SMALL else _IN_THREAD
+
+
+_IN_THREAD = _InThread()
 BITS_PER_CODE = 16
 # Undecayed counts are whole numbers: uint16 holds them when no lead has this many
 # events (and caps are whole), at a quarter of the memory stage 1 writes and stage 2 reads.
@@ -141,18 +158,14 @@ def build_hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
     attr = [k for k, c in enumerate(model.criteria) if not c.on_events]
     words = [attr[i : i + BITS_PER_CODE] for i in range(0, len(attr), BITS_PER_CODE)]
     codes = np.empty((len(words), data.n_leads), dtype=np.uint16)
-    small = data.n_leads < SMALL
+    pool = workers(data.n_leads)
     packed = [
-        _pack(data, model, w, codes[i], decision_ns)
-        if small
-        else POOL.submit(_pack, data, model, w, codes[i], decision_ns)
-        for i, w in enumerate(words)
+        pool.submit(_pack, data, model, w, codes[i], decision_ns) for i, w in enumerate(words)
     ]
     ev = tuple(k for k, c in enumerate(model.criteria) if c.on_events)
     counts, raw, used, excluded = _event_counts(data, model, decision_ns, ev)
     for job in packed:
-        if not small:
-            job.result()
+        job.result()
     return Hits(
         rules_key=model.rules_key(),
         as_of=as_of,
@@ -205,8 +218,7 @@ def _event_counts(
             raw is not counts,
         )
 
-    chunks = range(_CHUNKS)
-    done = map(chunk, chunks) if data.n_leads < SMALL else POOL.map(chunk, chunks)
+    done = workers(data.n_leads).map(chunk, range(_CHUNKS))
     used, excluded = np.sum(list(done), axis=0, dtype=np.int64)
     return counts, raw, int(used), int(excluded)
 

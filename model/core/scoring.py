@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from model.core.hits import POOL, SMALL, Hits
+from model.core.hits import Hits, workers
 from model.core.spec import ScoringModel
 
 N_BINS = 101
@@ -71,7 +71,7 @@ def score(hits: Hits, model: ScoringModel) -> Scores:
             band,
         )
 
-    list((map if n < SMALL else POOL.map)(chunk, range(_CHUNKS)))
+    list(workers(n).map(chunk, range(_CHUNKS)))
     return Scores(fit, engagement, total, band)
 
 
