@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from model.api import Lead, score_batch
 from model.core.spec import default_model
 from model.ingest import demo
 from model.store.revisions import RevisionStore
+from tests.e2e.browser import free_port
 
 SINGLE_CALLS, BATCHES, BATCH = 1_000, 20, 1_000
 LEADS = TypeAdapter(list[Lead])
@@ -61,12 +61,6 @@ def _plain(v):
     if isinstance(v, float) and math.isnan(v):
         return None
     return v if isinstance(v, str | int | float | bool) or v is None else str(v)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(url: str, port: int, workers: int) -> subprocess.Popen:
@@ -134,7 +128,7 @@ def main() -> None:
         store.make_live(model.name, 1, author="bench")
         key = store.create_api_key("bench", author="bench").token
         workers = int(os.environ.get("API_WORKERS", "1"))
-        port = _port()
+        port = free_port()
         proc = serve(url, port, workers)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}",

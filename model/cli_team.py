@@ -24,9 +24,9 @@ def add_parsers(sub) -> None:
 
 
 def _store(args: argparse.Namespace):
-    from model.store.revisions import RevisionStore
+    from model.cli import _store  # the command's one way to open the store (--db)
 
-    return RevisionStore(args.db)
+    return _store(args)
 
 
 def _roles_parser(sub) -> None:

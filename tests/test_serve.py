@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from model.cli import main
 from model.core.spec import default_model
 from model.store.revisions import RevisionStore
+from tests.e2e.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,12 +42,6 @@ def test_roles_and_keys_from_the_command_line(capsys, revision_store_url) -> Non
     assert "revoked" in capsys.readouterr().out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_serve_scores_over_http_and_follows_the_live_revision(revision_store_url) -> None:
     store = RevisionStore()
@@ -55,7 +49,7 @@ def test_serve_scores_over_http_and_follows_the_live_revision(revision_store_url
     store.save(model, author="ann", note="", parent=None)
     store.make_live(model.name, 1, author="ann")
     key = store.create_api_key("site", author="ann").token
-    port = _free_port()
+    port = free_port()
     with subprocess.Popen(
         [sys.executable, "-m", "model.cli", "serve", "--port", str(port)],
         cwd=ROOT,
