@@ -385,17 +385,15 @@ def main() -> None:
     st.checkbox(
         "Also load a zero-point starter model built from its columns", key="starter", value=True
     )
-    allowed = identity.can("save_dataset", caches.bare_store())
+    blocked = identity.why_not("save_dataset", caches.bare_store(), named=False)
     st.button(
         "Use this dataset",
         key="use_dataset",
         type="primary",
-        disabled=not report.ok or not allowed,
+        disabled=not report.ok or bool(blocked),
         on_click=_on_use,
         args=(leads, events, mapping, report, st.session_state["starter"]),
-        help=(None if report.ok else "Fix the errors above first.")
-        if allowed
-        else identity.why_not("save_dataset", caches.bare_store()),
+        help=blocked or (None if report.ok else "Fix the errors above first."),
     )
     if report.ok:
         built = importer.build(leads.head(200), mapping)

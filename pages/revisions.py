@@ -245,22 +245,23 @@ def _actions(store: RevisionStore, name: str, revisions: list[Revision]) -> None
     with left:
         pick = st.selectbox("Revision", labels[::-1], key="action_revision")
         revision = revisions[labels.index(pick)]
+        blocked = identity.why_not("restore", store)
         st.button(
             f"Restore {pick} as a new revision",
             key="restore_button",
-            disabled=bool(identity.why_not("restore", store)),
-            help=identity.why_not("restore", store) or "Saves a new revision equal to this one.",
+            disabled=bool(blocked),
+            help=blocked or "Saves a new revision equal to this one.",
             on_click=_restore,
             args=(store, name, revision.number, revisions[-1].number, author),
         )
+        blocked = identity.why_not("make_live", store)
         gate.make_live_button(
             store,
             name,
             revision,
             key="live_button",
-            disabled=bool(identity.why_not("make_live", store)) or revision.status == "live",
-            help=identity.why_not("make_live", store)
-            or "Compared with the live revision on recent closed leads first.",
+            disabled=bool(blocked) or revision.status == "live",
+            help=blocked or "Compared with the live revision on recent closed leads first.",
         )
         gate.message()
         _shadow_buttons(store, name, revision, author)

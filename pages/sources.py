@@ -43,12 +43,12 @@ def _taxonomy(data, folder) -> dict[str, str]:
         if str(r["category"] or "").strip()
     }
     left, right = st.columns([1, 3])
-    allowed = identity.can("taxonomy", caches.bare_store())
+    blocked = identity.why_not("taxonomy", caches.bare_store(), named=False)
     if left.button(
         "Save the taxonomy with the dataset",
         key="save_taxonomy",
-        disabled=not allowed,
-        help=None if allowed else identity.why_not("taxonomy", caches.bare_store()),
+        disabled=bool(blocked),
+        help=blocked,
     ):
         identity.require("taxonomy")
         path = attribution.save_taxonomy(folder, taxonomy, author=identity.author())

@@ -70,14 +70,11 @@ def author() -> str:
     return str(st.session_state.get("author", "")).strip()
 
 
-def can(action: str, store: RevisionStore | None) -> bool:
-    return actor(store).can(action)
-
-
-def why_not(action: str, store: RevisionStore | None) -> str | None:
-    """What stands in the way of `action`: no name typed (local), or the role it needs."""
+def why_not(action: str, store: RevisionStore | None, *, named: bool = True) -> str | None:
+    """What stands in the way of `action`: no name typed (running local, when the write
+    is `named`), or the role it needs; None when nothing does."""
     who = actor(store)
-    if who.local and not who.email:
+    if named and who.local and not who.email:
         return "Type your name first, so the team knows who did it."
     if not who.can(action):
         return f"Needs the {ACTIONS[action]} role; you have {who.role or 'none'}."

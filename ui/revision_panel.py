@@ -81,6 +81,8 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
     """The note, sales feedback on the changed criteria, and the save. The save runs in the
     button's callback, before the page is drawn again, so the panel then says what was
     saved (and offers to make it live); a refused save keeps what was typed."""
+    # named=False: without a name typed, the save runs and the store says one is needed
+    blocked = identity.why_not("save", store, named=False)
     with st.form("save_revision", clear_on_submit=False, border=False):
         st.text_input(
             "Note: why this revision",
@@ -96,8 +98,8 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
             "Save as new revision",
             key="save_revision_button",
             type="primary",
-            disabled=not valid or not identity.can("save", store),
-            help=None if identity.can("save", store) else identity.why_not("save", store),
+            disabled=not valid or bool(blocked),
+            help=blocked,
             on_click=_on_save,
             args=(store, model, parent, [c.id for c in changed]),
         )
