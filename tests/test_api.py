@@ -231,7 +231,9 @@ def test_bad_requests_are_refused_with_what_is_wrong(store, live, client) -> Non
     assert (
         post({"lead": {"events": [{"event_type": "demo", "occurred_at": "yesterday"}]}})[0] == 422
     )
-    assert post({"model": "Nope", "lead": {}}) == (404, post({"model": "Nope", "lead": {}})[1])
+    code, text = post({"model": "Nope", "lead": {}})
+    assert code == 404
+    assert "no live revision of a model named 'Nope'" in text
     other = default_model().to_dict() | {"name": "Second"}
     store.save(parse_model(other), author="ann", note="", parent=None)
     store.make_live("Second", 1, author="ann")
