@@ -95,8 +95,7 @@ def name_box(placeholder: str, where=st) -> None:
 
         where.text_input("Your name", key=state.kept("author"), placeholder=placeholder)
         return
-    who = actor(None)
-    where.caption(f"Signed in as **{who.email}**")
+    where.caption(f"Signed in as **{author()}**")
 
 
 def require(action: str) -> None:
