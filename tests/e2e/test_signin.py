@@ -49,11 +49,20 @@ def sign_in(page, url: str, email: str) -> None:
     page.wait_for_url(f"{url}/**", timeout=60_000)
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=120_000)
     settle(page)
+    assert signed_in(page)
 
 
 def sign_out(page) -> None:
+    """Sign out and wait until the sign-in cookie is gone: the page shows "Sign in" a
+    moment before the browser has followed the logout route that clears the cookie."""
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+    assert wait_until(page, lambda: not signed_in(page), timeout=30), "the sign-in cookie stayed"
+
+
+def signed_in(page) -> bool:
+    """Whether the browser holds Streamlit's sign-in cookie."""
+    return any(c["name"] == "_streamlit_user" for c in page.context.cookies())
 
 
 def test_people_sign_in_through_the_provider_and_their_role_decides(page, signed_server):
