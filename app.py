@@ -36,7 +36,6 @@ page = st.navigation(
 if not allowed:
     identity.gate(store)  # the sign-in, or who to ask for a role; nothing else
 state.init_state(caches.store())
-state.keep_widget_values()
 sidebar.draw()
 sidebar.presentation()
 sidebar.review_banner()

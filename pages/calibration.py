@@ -511,13 +511,13 @@ def _fit_controls() -> None:
         "Fit",
         list(METHOD_NAMES),
         format_func=METHOD_NAMES.get,
-        key=state.kept("cal_method"),
+        **state.kept("cal_method"),
         horizontal=True,
     )
-    row.number_input("Folds", 2, 10, key=state.kept("cal_folds"), width=140)
+    row.number_input("Folds", 2, 10, **state.kept("cal_folds"), width=140)
     row.toggle(
         "Per pipeline stage",
-        key=state.kept("cal_by_stage"),
+        **state.kept("cal_by_stage"),
         help="Leads at a later stage close more often at the same score.",
     )
 
@@ -532,7 +532,7 @@ def main() -> None:
     st.session_state.setdefault("cal_folds", 5)
     st.session_state.setdefault("cal_by_stage", False)
     view = st.radio(
-        "Show", VIEWS, horizontal=True, key=state.kept("cal_view"), label_visibility="collapsed"
+        "Show", VIEWS, horizontal=True, **state.kept("cal_view"), label_visibility="collapsed"
     )
     if view != "Suggested points":  # how the confidence is fitted: not what suggestions use
         _fit_controls()

@@ -26,7 +26,7 @@ def _scored_by(store, name: str):
             if revision is not None:
                 options[f"{what} revision {revision.label}"] = revision.model
     options["the model in the editor"] = st.session_state["model"]
-    pick = st.selectbox("Scored by", list(options), key=state.kept("leads_scored_by"))
+    pick = st.selectbox("Scored by", list(options), **state.kept("leads_scored_by"))
     return options[pick], pick
 
 
@@ -84,7 +84,7 @@ def _lead(data, hits, model, suggested: str | None) -> None:
     if suggested and st.session_state.get("history_for") != data.name:
         st.session_state["history_for"] = data.name
         st.session_state["history_id"] = suggested
-    wanted = st.text_input("Lead id", key=state.kept("history_id")).strip()
+    wanted = st.text_input("Lead id", **state.kept("history_id")).strip()
     where = np.flatnonzero(data.lead_ids == wanted)
     if not wanted:
         return

@@ -123,18 +123,18 @@ def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
             1000.0,
             step=1.0,
             format="%g",
-            key=state.kept("baseline"),
+            **state.kept("baseline"),
             help="Points every lead starts with, before the criteria.",
         )
-        st.number_input("Fit cap", 0.0, 100.0, step=5.0, format="%g", key=state.kept("cap_fit"))
+        st.number_input("Fit cap", 0.0, 100.0, step=5.0, format="%g", **state.kept("cap_fit"))
         st.number_input(
-            "Engagement cap", 0.0, 100.0, step=5.0, format="%g", key=state.kept("cap_engagement")
+            "Engagement cap", 0.0, 100.0, step=5.0, format="%g", **state.kept("cap_engagement")
         )
-        st.text_input("Model name", key=state.kept("model_name"))
+        st.text_input("Model name", **state.kept("model_name"))
     with decay_col:
         st.markdown("**Decay of engagement**")
         st.selectbox(
-            "Mode", list(DECAY_MODES), format_func=DECAY_MODES.get, key=state.kept("decay_mode")
+            "Mode", list(DECAY_MODES), format_func=DECAY_MODES.get, **state.kept("decay_mode")
         )
         mode = st.session_state["decay_mode"]
         if mode == "half_life":
@@ -144,18 +144,18 @@ def _settings_and_bands() -> tuple[pd.DataFrame, dict, dict]:
                 3650.0,
                 step=5.0,
                 format="%g",
-                key=state.kept("half_life_days"),
+                **state.kept("half_life_days"),
             )
         elif mode == "linear":
             st.number_input(
-                "Percent lost per 30 days", 1.0, 100.0, key=state.kept("percent_per_30_days")
+                "Percent lost per 30 days", 1.0, 100.0, **state.kept("percent_per_30_days")
             )
         st.number_input(
             "Floor (share of the sales-ready threshold)",
             0.0,
             1.0,
             step=0.05,
-            key=state.kept("floor_fraction"),
+            **state.kept("floor_fraction"),
             disabled=mode == "none",
             help="Decay never takes engagement below this share of the threshold.",
         )
@@ -384,7 +384,7 @@ def _sql_export(model: ScoringModel) -> None:
     """The model as SQL for the team's warehouse: pick the dialect, copy or download. Built
     only while shown (a toggle, not an expander, whose body runs hidden too), and then on
     every edit, so what is shown is the model in force."""
-    if not st.toggle("Score in your warehouse: the model as SQL", key=state.kept("show_sql")):
+    if not st.toggle("Score in your warehouse: the model as SQL", **state.kept("show_sql")):
         return
     with st.container(border=True):
         left, mid, right = st.columns(3)

@@ -79,8 +79,8 @@ def main() -> None:
         "Model A is the one in the editor; pick model B under *Compare with* in the "
         "sidebar: the default, any saved revision or a JSON file."
     )
-    mid.radio("Bucket width", [5, 10], key=state.kept("bucket_width"), horizontal=True)
-    right.toggle("Normalised histogram", key=state.kept("normalised"))
+    mid.radio("Bucket width", [5, 10], **state.kept("bucket_width"), horizontal=True)
+    right.toggle("Normalised histogram", **state.kept("normalised"))
     model_b = sidebar.model_b()
     width = st.session_state["bucket_width"]
 

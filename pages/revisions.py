@@ -390,7 +390,7 @@ def main() -> None:
         "Show",
         list(VIEWS),
         horizontal=True,
-        key=state.kept("revisions_view"),
+        **state.kept("revisions_view"),
         label_visibility="collapsed",
     )
     VIEWS[view](

@@ -29,12 +29,12 @@ def _proposed(model: ScoringModel) -> ScoringModel:
     cols = st.columns(len(model.bands) - 1)
     bands = model.to_dict()["bands"]
     for i, (col, band) in enumerate(zip(cols, model.bands[:-1], strict=True)):
-        key = state.kept(f"boundary_{i}")
+        key = f"boundary_{i}"
         st.session_state.setdefault(key, band.min_score)
         label = f"{band.name} from" + (
             " (sales-ready threshold)" if band.min_score == model.sales_ready_threshold else ""
         )
-        col.slider(label, 1, 100, key=key)
+        col.slider(label, 1, 100, **state.kept(key))
         bands[i]["min_score"] = st.session_state[key]
     try:
         return parse_model({**model.to_dict(), "bands": bands})
@@ -151,8 +151,8 @@ def main() -> None:
     c1, c2 = st.columns(2)
     st.session_state.setdefault("reps", 4)
     st.session_state.setdefault("per_rep", 10)
-    c1.number_input("Sales reps", 1, 500, key=state.kept("reps"))
-    c2.number_input("Leads each rep can take per week", 1, 500, key=state.kept("per_rep"))
+    c1.number_input("Sales reps", 1, 500, **state.kept("reps"))
+    c2.number_input("Leads each rep can take per week", 1, 500, **state.kept("per_rep"))
     capacity = st.session_state["reps"] * st.session_state["per_rep"]
     line = _timeline(data, model, hits)
     runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}

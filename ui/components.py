@@ -164,7 +164,7 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
         st.session_state["lookup_for"] = data.name
         st.session_state["lookup_id"] = str(ids[ready.argmax()] if ready.any() else ids[0])
     wanted = st.text_input(
-        "Lead id", key=state.kept("lookup_id"), help="Paste a lead_id from your data."
+        "Lead id", **state.kept("lookup_id"), help="Paste a lead_id from your data."
     )
     where = (ids == wanted.strip()).nonzero()[0]
     if not len(where):

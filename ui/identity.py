@@ -93,7 +93,7 @@ def name_box(placeholder: str, where=st) -> None:
     if not auth_configured():
         from ui import state
 
-        where.text_input("Your name", key=state.kept("author"), placeholder=placeholder)
+        where.text_input("Your name", **state.kept("author"), placeholder=placeholder)
         return
     where.caption(f"Signed in as **{author()}**")
 

@@ -185,14 +185,14 @@ def draw() -> None:
     with st.sidebar:
         st.toggle(
             "Presentation mode",
-            key=state.kept("presentation"),
+            **state.kept("presentation"),
             help="For the projector: larger type on every page and the sidebar folded "
             "away; the room can still edit.",
         )
         if st.session_state.get("presentation"):
             st.toggle(
                 "Read-only (a screen shown outside the room)",
-                key=state.kept("show_only"),
+                **state.kept("show_only"),
                 help="Hides every editing control: the model is shown as a plain table.",
             )
         identity.sidebar_line(bare_store())
@@ -202,7 +202,7 @@ def draw() -> None:
         st.selectbox(
             "Dataset",
             names,
-            key=state.kept("dataset"),
+            **state.kept("dataset"),
             help="The demo set, or a CRM export mapped on the Data page.",
         )
         _model_picker()
@@ -210,7 +210,7 @@ def draw() -> None:
         st.radio(
             "Score each lead as of",
             ["Days after creation", "Fixed date"],
-            key=state.kept("asof_kind"),
+            **state.kept("asof_kind"),
             disabled=not dated,
             help="The decision moment: only events before it count, so the outcome cannot leak.",
         )
@@ -224,10 +224,10 @@ def draw() -> None:
             _compare_picker()
             return
         if st.session_state["asof_kind"] == "Fixed date":
-            st.date_input("Snapshot date", key=state.kept("asof_date"))
+            st.date_input("Snapshot date", **state.kept("asof_date"))
             as_of = AsOf.parse(st.session_state["asof_date"].isoformat())
         else:
-            st.number_input("Days after created_at", 0, 365, step=1, key=state.kept("asof_days"))
+            st.number_input("Days after created_at", 0, 365, step=1, **state.kept("asof_days"))
             as_of = AsOf("created_plus_days", days=float(st.session_state["asof_days"]))
         st.session_state["as_of"] = as_of
         st.caption(f"Scoring {as_of.describe()}.")
@@ -265,7 +265,7 @@ def _compare_picker() -> None:
         "Compare with (model B)",
         list(labels),
         format_func=labels.get,
-        key=state.kept("compare_with"),
+        **state.kept("compare_with"),
     )
     if st.session_state["compare_with"] == "upload":
         st.file_uploader("Model B (JSON)", type=["json"], key="compare_upload")

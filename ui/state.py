@@ -143,25 +143,11 @@ def require_router() -> None:
         st.rerun()
 
 
-_KEPT: set[str] = set()  # names of widget keys only (no user data): one set per server
-
-
-def kept(key: str) -> str:
-    """Declare, where a widget is drawn, that its value outlives the widget (another page,
-    a hidden input); returns the key. No list of every page's keys is kept by hand."""
-    _KEPT.add(key)
-    return key
-
-
-def keep_widget_values() -> None:
-    """Keep widget values when their widget is not drawn (another page, a hidden input).
-
-    Streamlit drops a widget's state at the end of a run that did not draw it; writing the
-    value back as plain session state before the page runs keeps it (the documented way).
-    """
-    for key in list(st.session_state.keys()):
-        if key in _KEPT:
-            st.session_state[key] = st.session_state[key]
+def kept(key: str) -> dict:
+    """Widget arguments for a value that outlives its widget: another page, a hidden
+    input, a fragment rerun. Streamlit's own `persist_state="session"` keeps it; the
+    older way (writing every value back before each run) lost edits made in a fragment."""
+    return {"key": key, "persist_state": "session"}
 
 
 def rebase_editor() -> None:

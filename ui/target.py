@@ -26,7 +26,7 @@ def editor(data: Dataset) -> dict | None:
             "Tune the model against",
             list(CHOICES),
             format_func=CHOICES.get,
-            key=state.kept("target_outcome"),
+            **state.kept("target_outcome"),
             horizontal=True,
         )
         if outcome == "won":
@@ -40,12 +40,12 @@ def editor(data: Dataset) -> dict | None:
         _prefill(data)
         st.text_area(
             "Stage order, earliest first (one per line)",
-            key=state.kept("target_order"),
+            **state.kept("target_order"),
             help="Taken from the data's stage column; stages that only say a lead ended "
             "(closed lost, disqualified) are left out. Edit the order to match your funnel.",
         )
         order = _order()
-        stage = st.selectbox("Stage to reach", order, key=state.kept("target_stage"))
+        stage = st.selectbox("Stage to reach", order, **state.kept("target_stage"))
         missing = unordered(data, model.target) if model.target.outcome == "stage" else []
         if missing:
             st.caption(
