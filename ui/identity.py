@@ -131,7 +131,7 @@ def gate(store: RevisionStore | None) -> None:
             "yet. Ask an approver to add you (or your domain) on the Team page."
         )
         if st.button("Sign out"):
-            st.logout()
+            sign_out()
     st.stop()
 
 
@@ -151,4 +151,12 @@ def sidebar_line(store: RevisionStore | None) -> None:
     may = ROLE_ACTIONS[who.role]
     st.caption(f"**{who.name}** ({who.email}): {who.role}. {may[0].upper()}{may[1:]}.")
     if st.button("Sign out", key="sign_out"):
-        st.logout()
+        sign_out()
+
+
+def sign_out() -> None:
+    """Sign out and end this run at once: st.logout only queues the browser's redirect to
+    the route that clears the sign-in cookie, and a rerun started before the queue is sent
+    (the router reruns a signed-out page) clears the queue, redirect and all."""
+    st.logout()
+    st.stop()
