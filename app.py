@@ -12,7 +12,9 @@ st.set_page_config(
 # On a cold server the first imports (numba, pandas, plotly) take seconds: say so at once
 # instead of a grey page.
 with st.spinner("Starting the scoring engine (the first visit after a start only)…"):
-    from ui import caches, identity, sidebar, state
+    from ui import caches, identity, sidebar, state, timing
+
+timing.mark("app")
 
 store = caches.bare_store()
 allowed = identity.allowed(store)  # with sign-in configured: signed in, with a role

@@ -13,7 +13,16 @@ from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
 from model.export import sqlgen
 from model.store import columns as versions
-from ui import caches, components, revision_panel, rule_builder, sidebar, state, target
+from ui import (
+    caches,
+    components,
+    revision_panel,
+    rule_builder,
+    sidebar,
+    state,
+    target,
+    timing,
+)
 
 DECAY_MODES = {"none": "No decay", "half_life": "Half-life", "linear": "Linear"}
 
@@ -190,22 +199,55 @@ def main() -> None:
     state.require_router()
     state.rebase_editor()
     st.title("Scoring model")
-    data = caches.dataset()
-    as_of = st.session_state["as_of"]
-    sidebar.welcome(data)
-    presenting = sidebar.read_only()
-    if presenting:
+    sidebar.welcome(caches.dataset())
+    if sidebar.read_only():
         _read_only(st.session_state["model"])
-        valid = True
+        _previewed(st.session_state["model"])
     else:
-        valid = _editors(data, as_of)
-    model = st.session_state["model"]
-    data = caches.dataset()  # read against the target just edited
-    if not presenting:
+        st.session_state["model_page_drawn"] = False  # the fragment runs with the page
+        try:
+            _workbench()
+        finally:
+            st.session_state["model_page_drawn"] = True
+        model, valid = st.session_state["model"], st.session_state["editor_valid"]
         revision_panel.draw(model, valid)
-        _files()  # before the preview: a model that does not fit can be replaced
+        st.session_state["panel_outline"] = _outline(model, valid)
+        _files()
+        _sql_export(model)
+    sidebar.tour_next("Model")
+
+
+@components.fragment
+def _workbench() -> None:
+    """The editors and the preview they drive. An edit reruns this alone (not the
+    sidebar, the revision panel or the SQL), unless it changes what those show: then the
+    whole page, so nothing on it is ever out of date."""
+    timing.mark("editors")
+    valid = _editors(caches.dataset(), st.session_state["as_of"])
+    st.session_state["editor_valid"] = valid
+    model = st.session_state["model"]
+    st.session_state.setdefault("model_box", {})["model"] = model
+    redrawing_all = not st.session_state.get("model_page_drawn")
+    if not redrawing_all and st.session_state.get("panel_outline") != _outline(model, valid):
+        st.rerun(scope="app")
+    timing.mark("preview")
+    _previewed(model)
+    timing.mark("drawn")
+
+
+def _outline(model: ScoringModel, valid: bool) -> tuple:
+    """What the parts outside the fragment show of the model in force; with the SQL shown,
+    the whole model (the SQL is built from it)."""
+    shown_sql = model if st.session_state.get("show_sql") else None
+    return (*revision_panel.outline(model, valid), shown_sql)
+
+
+def _previewed(model: ScoringModel) -> None:
+    """The preview of `model` on the picked data (read against the target just edited),
+    or why there is none."""
+    data = caches.dataset()
     try:
-        hits = caches.hits(data, model, as_of)
+        hits = caches.hits(data, model, st.session_state["as_of"])
     except ModelError as exc:
         st.warning(
             f"No preview: the model does not fit the dataset {state.data_label()!r} "
@@ -216,9 +258,6 @@ def main() -> None:
     for line in services.model_warnings(data, model):
         st.warning(f"{line[0].upper()}{line[1:]}: it scores nothing.", icon=":material/spellcheck:")
     _preview(data, hits, model)
-    if not presenting:
-        _sql_export(model)
-    sidebar.tour_next("Model")
 
 
 def _set_elsewhere() -> dict:
@@ -325,6 +364,7 @@ def _editors(data, as_of) -> bool:
             icon=":material/edit_note:",
         )
     with history:
+        revision_panel.standing(st.session_state["model"])
         _history_buttons()
     return valid
 
@@ -429,6 +469,15 @@ def _saved_confidence(model: ScoringModel):
     return Calibration.from_json(saved[0]).table if saved else None
 
 
+def _model_json():
+    """The model in force as JSON, read when the button is pressed (edits since the sidebar
+    was drawn ran in the editors' fragment alone). A callable Streamlit runs off the
+    script's thread, so it reads a box the page fills, not the session."""
+    box = st.session_state.setdefault("model_box", {})
+    box["model"] = st.session_state["model"]
+    return lambda: box["model"].to_json()
+
+
 def _files() -> None:
     """The model file in the sidebar: download the model in force, upload one, or reset to
     the default."""
@@ -438,7 +487,7 @@ def _files() -> None:
         st.markdown("**Model file**")
         st.download_button(
             "Download model JSON",
-            model.to_json(),
+            _model_json(),
             f"{slug(model.name, '-', empty='model')}.json",
             "application/json",
             width="stretch",

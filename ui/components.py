@@ -3,7 +3,8 @@ leak warnings and the lead look-up."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -25,6 +26,13 @@ MONEY = "dollar"  # "$12,345" (whole dollars: step=1): sorts as money, where "$1
 
 
 ROOM_FONT = 18  # chart text in presentation mode, readable from the back of a room
+
+
+def fragment(draw: Callable[[], None]) -> Callable[[], None]:
+    """`draw` as a Streamlit fragment: a widget inside it reruns it alone. With
+    LEADSCORE_FRAGMENTS=0 it runs as part of the whole page (the bench's baseline, and a
+    way back should a Streamlit release break fragments)."""
+    return draw if os.environ.get("LEADSCORE_FRAGMENTS") == "0" else st.fragment(draw)
 
 
 def chart(figure, *, key: str | None = None, width: str = "stretch") -> None:

@@ -23,37 +23,69 @@ def _on_load(store: RevisionStore, options: dict[str, Revision]) -> None:
 
 
 def draw(model: ScoringModel, valid: bool) -> None:
-    """Where the editor stands against the saved revisions: load, save as new, make live."""
+    """Load a revision, save the edits as a new one, make one live. Drawn outside the
+    editors' fragment: `outline` says what it shows, and an edit that changes that
+    redraws the page."""
     store = caches.store()
     if store is None:
         st.error(f"Saving revisions is not available: {st.session_state['store_error']}")
         return
     parent = state.editing_revision(store, model)
-    latest = store.latest(model.name)
-    base = parent or latest
+    base = parent or store.latest(model.name)
     changes = versions.diff_models(base.model, model) if base else []
     said = st.session_state.pop("save_message", None)  # the last save, after its rerun
     if said:
         getattr(st, said[0])(said[1])
     with st.container(border=True):
-        standing, load = st.columns([3, 2])
-        if parent is None:
-            standing.markdown(
-                f"**{model.name}**: not saved as a revision yet"
-                + (f" (the store has up to {latest.label})" if latest else ".")
-            )
-        else:
-            unsaved = f"{len(changes)} unsaved change(s)" if changes else "no unsaved changes"
-            standing.markdown(
-                f"Editing **{model.name} {parent.label}** ({parent.status}), {unsaved}."
-            )
-        if changes:
-            standing.caption(" · ".join(changes[:6]) + (" · …" if len(changes) > 6 else ""))
-        identity.name_box("who saves or makes live", standing)
+        save, load = st.columns([3, 2])
+        identity.name_box("who saves or makes live", save)
         _load_picker(store, load)
-        _save_form(store, model, parent, base, valid)
-        _make_live(store, model, parent, changes)
+        with save:
+            _save_form(store, model, parent, base, valid)
+            _make_live(store, model, parent, changes)
     _conflict(store, model)
+
+
+def standing(model: ScoringModel) -> None:
+    """Where the editor stands against the saved revisions: which one it edits and what
+    changed since (redrawn with every edit, beside the editors)."""
+    store = caches.store()
+    if store is None:
+        return
+    parent = state.editing_revision(store, model)
+    latest = store.latest(model.name)
+    base = parent or latest
+    changes = versions.diff_models(base.model, model) if base else []
+    if parent is None:
+        st.markdown(
+            f"**{model.name}**: not saved as a revision yet"
+            + (f" (the store has up to {latest.label})" if latest else ".")
+        )
+    else:
+        unsaved = f"{len(changes)} unsaved change(s)" if changes else "no unsaved changes"
+        st.markdown(f"Editing **{model.name} {parent.label}** ({parent.status}), {unsaved}.")
+    if changes:
+        st.caption(" · ".join(changes[:6]) + (" · …" if len(changes) > 6 else ""))
+
+
+def outline(model: ScoringModel, valid: bool) -> tuple:
+    """What the panel, the sidebar's model picker and the model file show of the model in
+    force: the revision edited, whether it changed, which criteria changed (each has a
+    note box), the name; the whole model while a refused save shows its differences."""
+    store = caches.store()
+    parent = state.editing_revision(store, model)
+    base = parent or (store.latest(model.name) if store else None)
+    changed = versions.changed_criteria(base.model, model) if base else []
+    unsaved = parent is None or parent.model != model
+    conflict = model if st.session_state.get("conflict") else None
+    return (
+        model.name,
+        st.session_state.get("editor_parent"),
+        valid,
+        unsaved,
+        tuple((c.id, c.label) for c in changed[:12]),
+        conflict,
+    )
 
 
 def _load_picker(store: RevisionStore, where) -> None:
@@ -101,12 +133,15 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
             disabled=not valid or bool(blocked),
             help=blocked,
             on_click=_on_save,
-            args=(store, model, parent, [c.id for c in changed]),
+            args=(store, parent, [c.id for c in changed]),
         )
 
 
-def _on_save(store: RevisionStore, model: ScoringModel, parent, changed: list[str]) -> None:
-    """Save the model in force on top of `parent`; an unchanged model is not saved again."""
+def _on_save(store: RevisionStore, parent, changed: list[str]) -> None:
+    """Save the model in force on top of `parent`; an unchanged model is not saved again.
+    The model is read when the button is pressed: edits since the panel was drawn ran in
+    the editors' fragment alone."""
+    model = st.session_state["model"]
     if parent is not None and parent.model == model:
         st.session_state["save_message"] = (
             "info",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from tests.e2e.browser import (
     ROOT,
@@ -40,9 +42,41 @@ def test_points_edit_changes_the_band_table_and_survives_a_page_switch(page, app
     page.shot("edited")
     edited = metric(page, "Sales-ready")
     assert edited != ready
+    baseline = page.get_by_role("spinbutton", name="Baseline points")
+    baseline.fill("3")
+    baseline.press("Enter")
+    settle(page)
     go(page, "Replay")
     go(page, "Model")
-    assert metric(page, "Sales-ready") == edited  # the edit is still there after a switch
+    assert metric(page, "Sales-ready") != edited  # the baseline moved scores up
+    assert (
+        page.get_by_role("spinbutton", name="Baseline points").input_value() == "3"
+    )  # edited in a fragment
+    page.get_by_role("spinbutton", name="Baseline points").fill("0")
+    page.get_by_role("spinbutton", name="Baseline points").press("Enter")
+    settle(page)
+    assert metric(page, "Sales-ready") == edited  # the points edit is still there
+
+
+def test_an_edit_the_fragment_alone_redrew_is_what_is_saved_and_downloaded(page, app_url):
+    """After the first edit only the editors and the preview rerun; the model file and the
+    save still take the last edit."""
+    open_app(page, app_url)
+    for points in ("41", "37"):
+        edit_cell(page, 0, DEMO_REQUEST, POINTS, points)
+        settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download model JSON").click()
+    downloaded = json.loads(Path(download.value.path()).read_text())
+    assert downloaded["criteria"][DEMO_REQUEST]["points"] == 37
+    page.get_by_label("Your name").fill("Ann")
+    page.get_by_label("Your name").press("Enter")
+    settle(page)
+    page.get_by_label("Note: why this revision").fill("thirty-seven")
+    page.get_by_role("button", name="Save as new revision").click()
+    settle(page)
+    assert "Saved B2B inbound v" in page.locator('[data-testid="stMain"]').inner_text()
+    assert "no unsaved changes" in page.locator('[data-testid="stMain"]').inner_text()
 
 
 def test_replay_and_compare_two_models(page, app_url):
@@ -100,6 +134,8 @@ def test_calibrate_and_read_a_confidence(page, app_url):
 
 def test_save_a_revision_and_see_its_column(page, app_url):
     open_app(page, app_url)
+    edit_cell(page, 0, DEMO_REQUEST, POINTS, "29")  # something to save, whatever was before
+    settle(page)
     page.get_by_label("Your name").fill("Ann")
     page.get_by_label("Your name").press("Enter")
     settle(page)
