@@ -69,6 +69,14 @@ def main() -> None:
     state.require_router()
     st.title("Replay")
     target.note()
+    _replay()
+    sidebar.tour_next("Replay")
+
+
+@components.fragment
+def _replay() -> None:
+    """Everything below the title: the bucket width and the histogram's scale rerun this
+    alone, not the sidebar (model B is picked there, and reruns the whole page)."""
     data = caches.dataset()
     as_of = st.session_state["as_of"]
     model_a = st.session_state["model"]
@@ -210,7 +218,6 @@ def main() -> None:
         if len(reports) > 1:
             st.markdown(f"**Model {key}**")
         _evidence(rep)
-    sidebar.tour_next("Replay")
 
 
 MOVED, REROUTED = "background-color: #fff1d6", "background-color: #f9c784; font-weight: 600"

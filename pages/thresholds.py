@@ -51,6 +51,14 @@ def main() -> None:
     state.require_router()
     st.title("What-if thresholds")
     target.note()
+    _what_if()
+    sidebar.tour_next("Thresholds")
+
+
+@components.fragment
+def _what_if() -> None:
+    """Everything below the title: moving a boundary or the team's capacity reruns this
+    alone, not the sidebar ("Use these boundaries" reruns the whole page)."""
     data = caches.dataset()
     as_of = st.session_state["as_of"]
     model = st.session_state["model"]
@@ -184,7 +192,6 @@ def main() -> None:
         hide_index=False,
         decimals={"per week (last 12 weeks)": 1, "median days to hand-off": 1},
     )
-    sidebar.tour_next("Thresholds")
 
 
 main()
