@@ -78,8 +78,23 @@ def edit(page, value: str, trace: Path) -> Edit:
     )
 
 
-def session(demo_dir: Path, *, fragments: bool) -> tuple[float, list[Edit]]:
-    """Seconds to the first page, and nine points edits after three warm-ups."""
+def first_page(browser, url: str, trace: Path) -> tuple[float, float]:
+    """A new session: seconds until the server has drawn the Model page, and until the
+    sales-ready figure is on screen."""
+    trace.write_text("")
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    start = time.time()
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=600_000)
+    shown = time.time() - start
+    marks = dict(line.split() for line in trace.read_text().splitlines())
+    page.close()
+    return float(marks["drawn"]) - start, shown
+
+
+def session(demo_dir: Path, *, fragments: bool) -> tuple[list[tuple], list[Edit]]:
+    """The first page on a fresh server and in two new sessions after it, and nine points
+    edits after three warm-ups."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,18 +108,17 @@ def session(demo_dir: Path, *, fragments: bool) -> tuple[float, list[Edit]]:
         }
         with app_server(env, timeout=600) as url, sync_playwright() as p:
             browser = launch(p)
+            firsts = [first_page(browser, url, trace) for _ in range(3)]
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            start = time.perf_counter()
             open_app(page, url)
-            first = time.perf_counter() - start
             edits = [edit(page, v, trace) for v in VALUES][3:]
             browser.close()
-    return first, edits
+    return firsts, edits
 
 
 def measure(demo_dir: Path, n: int) -> None:
     """The points edit as the room sees it, against the whole-page rerun in the same run."""
-    first, edits = session(demo_dir, fragments=True)
+    firsts, edits = session(demo_dir, fragments=True)
     _, whole = session(demo_dir, fragments=False)
     mid = {k: statistics.median(getattr(e, k) for e in edits) for k in vars(edits[0])}
     baseline = statistics.median(e.total for e in whole)
@@ -120,7 +134,13 @@ def measure(demo_dir: Path, n: int) -> None:
         f"screen {mid['to_screen']:4.0f} ms; {sum(not e.whole for e in edits)} of "
         f"{len(edits)} edits redrew the fragment alone"
     )
-    print(f"                 first page {first:5.1f} s after the server is up (goal 3 s at 20k)")
+    (cold_drawn, cold), *warm = firsts
+    goal = "3 s" if n <= 20_000 else "10 s"
+    print(
+        f"                 first page on a fresh server {cold:4.1f} s (goal {goal}; drawn by the "
+        f"server at {cold_drawn:4.1f} s); a new session {warm[-1][1]:4.1f} s (drawn at "
+        f"{warm[-1][0]:4.1f} s)"
+    )
 
 
 def main() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from model.core.dataset import NS_PER_DAY, AsOf, Dataset
@@ -12,6 +14,7 @@ from model.core.hits import build_hits
 from model.core.scoring import score
 from model.core.spec import ScoringModel
 from model.ingest import demo
+from model.ingest.catalog import dataset_files, load_dataset
 
 
 def _digest(path) -> str:
@@ -98,3 +101,48 @@ def test_large_demo_keeps_the_shape_of_small_ones() -> None:
     big = demo.generate(100_000, seed=1)
     assert len(big.leads) == 100_000
     assert np.isclose(len(big.events) / 100_000, 15.4, atol=1.5)
+
+
+def test_the_demo_kept_as_parquet_loads_as_its_csvs_do(tmp_path, model: ScoringModel) -> None:
+    """Kept once beside the CSVs, preferred when loading, rewritten when the CSVs are new,
+    and the dataset read from it is the CSVs' own, down to every score."""
+    folder = tmp_path / "d"
+    demo.ensure_demo(folder, n_leads=2_000)
+    from_csv = load_dataset(folder)
+    demo.keep_parquet(folder)
+    kept = folder / "leads.parquet"
+    assert kept.exists()
+    assert (folder / "events.parquet").exists()
+    stamp = kept.stat().st_mtime_ns
+    demo.keep_parquet(folder)
+    assert kept.stat().st_mtime_ns == stamp  # written once
+    assert dataset_files(folder)[0] == kept
+    from_parquet = load_dataset(folder)
+    pd.testing.assert_frame_equal(from_parquet.leads, from_csv.leads)
+    for part in ("lead_ids", "created_ns", "lead_starts", "ev_lead", "ev_ns", "ev_type"):
+        np.testing.assert_array_equal(getattr(from_parquet, part), getattr(from_csv, part))
+    assert from_parquet.event_types == from_csv.event_types
+    assert from_parquet.notes == from_csv.notes
+    as_of = AsOf("created_plus_days", days=14)
+    scored = [score(build_hits(d, model, as_of), model).score for d in (from_csv, from_parquet)]
+    np.testing.assert_array_equal(*scored)
+    demo.write(demo.generate(500, seed=3), folder)  # new CSVs: the kept copy goes
+    assert not kept.exists()
+    demo.keep_parquet(folder)
+    assert load_dataset(folder).n_leads == load_dataset(folder / "leads.csv").n_leads
+
+
+def test_a_read_only_demo_folder_is_read_as_csv(tmp_path, monkeypatch) -> None:
+    """Where the Parquet copy cannot be written (a read-only install; root ignores chmod,
+    so the write itself is refused here), nothing is left behind and the CSVs load."""
+    folder = tmp_path / "d"
+    demo.ensure_demo(folder, n_leads=300)
+
+    def refused(self, path, **kwargs):
+        Path(path).write_bytes(b"half")  # a partial file, as a full disk would leave
+        raise PermissionError(f"[Errno 30] Read-only file system: {path}")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", refused)
+    demo.keep_parquet(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["events.csv", "leads.csv"]
+    assert load_dataset(folder).n_leads == 300

@@ -172,6 +172,7 @@ def _full_dataset() -> Dataset:
         bar = st.progress(0.0, "Generating the demo data (first start only)…")
         demo.ensure_demo(folder, progress=lambda f, text: bar.progress(f, text))
         bar.empty()
+    demo.keep_parquet(folder)
     return _load(str(folder))
 
 

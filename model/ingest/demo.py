@@ -286,6 +286,8 @@ def write(data: DemoData, out: str | Path) -> tuple[Path, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     leads_path, events_path = out / "leads.csv", out / "events.csv"
+    for stale in ("leads.parquet", "events.parquet"):  # kept from the CSVs written before
+        (out / stale).unlink(missing_ok=True)
     fmt = "%Y-%m-%d %H:%M:%S"
     data.leads.to_csv(leads_path, index=False, date_format=fmt, lineterminator="\n")
     data.events.to_csv(events_path, index=False, date_format=fmt, lineterminator="\n")
@@ -320,3 +322,24 @@ def ensure_demo(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return leads_path, events_path
+
+
+def keep_parquet(folder: str | Path) -> None:
+    """Keep the demo CSVs, as read, also as Parquet beside them (written once, atomically),
+    so later starts read typed columns instead of parsing text; the CSVs stay the files
+    people open. A folder that cannot be written to is read as CSV, as before."""
+    from model.ingest.readers import read_table
+
+    folder = Path(folder)
+    for stem in ("leads", "events"):
+        source, kept = folder / f"{stem}.csv", folder / f"{stem}.parquet"
+        if not source.exists() or (
+            kept.exists() and kept.stat().st_mtime >= source.stat().st_mtime
+        ):
+            continue
+        part = folder / f".{stem}.parquet.part"
+        try:
+            read_table(source).to_parquet(part, index=False)
+            os.replace(part, kept)
+        except OSError:
+            part.unlink(missing_ok=True)
