@@ -69,14 +69,19 @@ def test_an_edit_the_fragment_alone_redrew_is_what_is_saved_and_downloaded(page,
         page.get_by_role("button", name="Download model JSON").click()
     downloaded = json.loads(Path(download.value.path()).read_text())
     assert downloaded["criteria"][DEMO_REQUEST]["points"] == 37
-    page.get_by_label("Your name").fill("Ann")
+    save_revision(page, "Ann", "thirty-seven")
+    assert "no unsaved changes" in page.locator('[data-testid="stMain"]').inner_text()
+
+
+def save_revision(page, author: str, note: str) -> None:
+    """Type a name and a note, press save, and see it saved."""
+    page.get_by_label("Your name").fill(author)
     page.get_by_label("Your name").press("Enter")
     settle(page)
-    page.get_by_label("Note: why this revision").fill("thirty-seven")
+    page.get_by_label("Note: why this revision").fill(note)
     page.get_by_role("button", name="Save as new revision").click()
     settle(page)
     assert "Saved B2B inbound v" in page.locator('[data-testid="stMain"]').inner_text()
-    assert "no unsaved changes" in page.locator('[data-testid="stMain"]').inner_text()
 
 
 def test_replay_and_compare_two_models(page, app_url):
@@ -136,13 +141,7 @@ def test_save_a_revision_and_see_its_column(page, app_url):
     open_app(page, app_url)
     edit_cell(page, 0, DEMO_REQUEST, POINTS, "29")  # something to save, whatever was before
     settle(page)
-    page.get_by_label("Your name").fill("Ann")
-    page.get_by_label("Your name").press("Enter")
-    settle(page)
-    page.get_by_label("Note: why this revision").fill("from the browser")
-    page.get_by_role("button", name="Save as new revision").click()
-    settle(page)
-    assert "Saved B2B inbound v" in page.locator('[data-testid="stMain"]').inner_text()
+    save_revision(page, "Ann", "from the browser")
     go(page, "Revisions")
     cells = table_cells(page, 0)
     assert "from the browser" in cells
