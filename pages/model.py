@@ -210,8 +210,9 @@ def main() -> None:
         finally:
             st.session_state["model_page_drawn"] = True
         model, valid = st.session_state["model"], st.session_state["editor_valid"]
-        revision_panel.draw(model, valid)
-        st.session_state["panel_outline"] = _outline(model, valid)
+        at = revision_panel.standing_of(model)
+        revision_panel.draw(at, valid)
+        st.session_state["panel_outline"] = _outline(at, valid)
         _files()
         _sql_export(model)
     sidebar.tour_next("Model")
@@ -223,23 +224,27 @@ def _workbench() -> None:
     sidebar, the revision panel or the SQL), unless it changes what those show: then the
     whole page, so nothing on it is ever out of date."""
     timing.mark("editors")
-    valid = _editors(caches.dataset(), st.session_state["as_of"])
+    valid, history = _editors(caches.dataset(), st.session_state["as_of"])
     st.session_state["editor_valid"] = valid
     model = st.session_state["model"]
     st.session_state.setdefault("model_box", {})["model"] = model
+    at = revision_panel.standing_of(model)
+    with history:
+        revision_panel.standing(at)
+        _history_buttons()
     redrawing_all = not st.session_state.get("model_page_drawn")
-    if not redrawing_all and st.session_state.get("panel_outline") != _outline(model, valid):
+    if not redrawing_all and st.session_state.get("panel_outline") != _outline(at, valid):
         st.rerun(scope="app")
     timing.mark("preview")
     _previewed(model)
     timing.mark("drawn")
 
 
-def _outline(model: ScoringModel, valid: bool) -> tuple:
+def _outline(at: revision_panel.Standing, valid: bool) -> tuple:
     """What the parts outside the fragment show of the model in force; with the SQL shown,
     the whole model (the SQL is built from it)."""
-    shown_sql = model if st.session_state.get("show_sql") else None
-    return (*revision_panel.outline(model, valid), shown_sql)
+    shown_sql = at.model if st.session_state.get("show_sql") else None
+    return (*revision_panel.outline(at, valid), shown_sql)
 
 
 def _previewed(model: ScoringModel) -> None:
@@ -326,14 +331,15 @@ def _history_buttons() -> None:
         row.caption(f"Step {step} of {of} valid versions of the model in this session.")
 
 
-def _editors(data, as_of) -> bool:
+def _editors(data, as_of):
     """The criteria, settings and bands editors; the edited model becomes the one in force
-    when it is valid (returns whether it was)."""
+    when it is valid. Returns whether it was, and the place above the tables for the
+    standing line and the history buttons (drawn once this edit is in the history)."""
     st.caption(
         "Edit points, rules, caps, decay and bands. On every edit the preview below scores "
         f"all {data.n_leads:,} leads, {as_of.describe()}."
     )
-    history = st.container()  # above the tables, drawn once this edit is in the history
+    history = st.container()
     rule_builder.draw(data, st.session_state["model"], as_of)
     criteria = _criteria_editor(data)
     bands, caps, decay = _settings_and_bands()
@@ -363,10 +369,7 @@ def _editors(data, as_of) -> bool:
             "row is complete or deleted.",
             icon=":material/edit_note:",
         )
-    with history:
-        revision_panel.standing(st.session_state["model"])
-        _history_buttons()
-    return valid
+    return valid, history
 
 
 def _preview(data, hits, model: ScoringModel) -> None:
@@ -472,9 +475,8 @@ def _saved_confidence(model: ScoringModel):
 def _model_json():
     """The model in force as JSON, read when the button is pressed (edits since the sidebar
     was drawn ran in the editors' fragment alone). A callable Streamlit runs off the
-    script's thread, so it reads a box the page fills, not the session."""
-    box = st.session_state.setdefault("model_box", {})
-    box["model"] = st.session_state["model"]
+    script's thread, so it reads the box the fragment fills, not the session."""
+    box = st.session_state["model_box"]
     return lambda: box["model"].to_json()
 
 

@@ -4,10 +4,13 @@ of two people saving at once (whose edits stay on screen)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import streamlit as st
 
 from model import services
-from model.core.spec import ScoringModel
+from model.core.spec import Criterion, ScoringModel
 from model.store import columns as versions
 from model.store.access import Forbidden
 from model.store.revisions import Conflict, Revision, RevisionStore
@@ -22,7 +25,38 @@ def _on_load(store: RevisionStore, options: dict[str, Revision]) -> None:
     st.session_state["upload_message"] = ("success", loaded)
 
 
-def draw(model: ScoringModel, valid: bool) -> None:
+@dataclass(frozen=True)
+class Standing:
+    """The model in force against the saved revisions, read from the store once a run and
+    shared by the standing line, the panel and the outline."""
+
+    model: ScoringModel
+    parent: Revision | None  # the revision it was loaded from (or last saved as)
+    latest: Revision | None  # the newest revision of its name
+
+    @property
+    def base(self) -> Revision | None:
+        return self.parent or self.latest
+
+    @cached_property
+    def changes(self) -> list[str]:
+        """What changed since the base revision, one line each."""
+        return versions.diff_models(self.base.model, self.model) if self.base else []
+
+    @cached_property
+    def changed(self) -> list[Criterion]:
+        """The criteria added or changed since the base revision (each gets a note box)."""
+        return versions.changed_criteria(self.base.model, self.model) if self.base else []
+
+
+def standing_of(model: ScoringModel) -> Standing:
+    """Where `model` stands; with no store, against nothing."""
+    store = caches.store()
+    parent = state.editing_revision(store, model)
+    return Standing(model, parent, store.latest(model.name) if store else None)
+
+
+def draw(at: Standing, valid: bool) -> None:
     """Load a revision, save the edits as a new one, make one live. Drawn outside the
     editors' fragment: `outline` says what it shows, and an edit that changes that
     redraws the page."""
@@ -30,9 +64,6 @@ def draw(model: ScoringModel, valid: bool) -> None:
     if store is None:
         st.error(f"Saving revisions is not available: {st.session_state['store_error']}")
         return
-    parent = state.editing_revision(store, model)
-    base = parent or store.latest(model.name)
-    changes = versions.diff_models(base.model, model) if base else []
     said = st.session_state.pop("save_message", None)  # the last save, after its rerun
     if said:
         getattr(st, said[0])(said[1])
@@ -41,50 +72,41 @@ def draw(model: ScoringModel, valid: bool) -> None:
         identity.name_box("who saves or makes live", save)
         _load_picker(store, load)
         with save:
-            _save_form(store, model, parent, base, valid)
-            _make_live(store, model, parent, changes)
-    _conflict(store, model)
+            _save_form(store, at, valid)
+            _make_live(store, at)
+    _conflict(store, at.model)
 
 
-def standing(model: ScoringModel) -> None:
-    """Where the editor stands against the saved revisions: which one it edits and what
-    changed since (redrawn with every edit, beside the editors)."""
-    store = caches.store()
-    if store is None:
+def standing(at: Standing) -> None:
+    """Which revision the editor edits and what changed since (redrawn with every edit,
+    beside the editors)."""
+    if caches.store() is None:
         return
-    parent = state.editing_revision(store, model)
-    latest = store.latest(model.name)
-    base = parent or latest
-    changes = versions.diff_models(base.model, model) if base else []
+    model, parent, latest = at.model, at.parent, at.latest
     if parent is None:
         st.markdown(
             f"**{model.name}**: not saved as a revision yet"
             + (f" (the store has up to {latest.label})" if latest else ".")
         )
     else:
-        unsaved = f"{len(changes)} unsaved change(s)" if changes else "no unsaved changes"
+        unsaved = f"{len(at.changes)} unsaved change(s)" if at.changes else "no unsaved changes"
         st.markdown(f"Editing **{model.name} {parent.label}** ({parent.status}), {unsaved}.")
-    if changes:
-        st.caption(" · ".join(changes[:6]) + (" · …" if len(changes) > 6 else ""))
+    if at.changes:
+        st.caption(" · ".join(at.changes[:6]) + (" · …" if len(at.changes) > 6 else ""))
 
 
-def outline(model: ScoringModel, valid: bool) -> tuple:
+def outline(at: Standing, valid: bool) -> tuple:
     """What the panel, the sidebar's model picker and the model file show of the model in
     force: the revision edited, whether it changed, which criteria changed (each has a
     note box), the name; the whole model while a refused save shows its differences."""
-    store = caches.store()
-    parent = state.editing_revision(store, model)
-    base = parent or (store.latest(model.name) if store else None)
-    changed = versions.changed_criteria(base.model, model) if base else []
-    unsaved = parent is None or parent.model != model
-    conflict = model if st.session_state.get("conflict") else None
+    model = at.model
     return (
         model.name,
         st.session_state.get("editor_parent"),
         valid,
-        unsaved,
-        tuple((c.id, c.label) for c in changed[:12]),
-        conflict,
+        at.parent is None or at.parent.model != model,
+        tuple((c.id, c.label) for c in at.changed[:12]),
+        model if st.session_state.get("conflict") else None,
     )
 
 
@@ -109,7 +131,7 @@ def _load_picker(store: RevisionStore, where) -> None:
     )
 
 
-def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
+def _save_form(store, at: Standing, valid: bool) -> None:
     """The note, sales feedback on the changed criteria, and the save. The save runs in the
     button's callback, before the page is drawn again, so the panel then says what was
     saved (and offers to make it live); a refused save keeps what was typed."""
@@ -121,7 +143,7 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
             key="note_input",
             placeholder="e.g. pricing visits close more often, say the reps",
         )
-        changed = versions.changed_criteria(base.model, model) if base else []
+        changed = at.changed
         if changed:
             st.caption("Sales feedback on the changed criteria (optional)")
             for c in changed[:12]:
@@ -133,7 +155,7 @@ def _save_form(store, model: ScoringModel, parent, base, valid: bool) -> None:
             disabled=not valid or bool(blocked),
             help=blocked,
             on_click=_on_save,
-            args=(store, parent, [c.id for c in changed]),
+            args=(store, at.parent, [c.id for c in changed]),
         )
 
 
@@ -208,15 +230,16 @@ def _conflict(store: RevisionStore, model: ScoringModel) -> None:
         st.rerun()
 
 
-def _make_live(store: RevisionStore, model: ScoringModel, parent, changes: list[str]) -> None:
+def _make_live(store: RevisionStore, at: Standing) -> None:
     gate.message()
+    parent, changes = at.parent, at.changes
     if parent is None or parent.status == "live":
         return
     blocked = identity.why_not("make_live", store)
     help_text = "Save your changes first." if changes else "Sales gets leads by this revision."
     gate.make_live_button(
         store,
-        model.name,
+        at.model.name,
         parent,
         key="make_live",
         disabled=bool(changes) or bool(blocked),
