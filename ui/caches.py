@@ -172,8 +172,14 @@ def _full_dataset() -> Dataset:
         bar = st.progress(0.0, "Generating the demo data (first start only)…")
         demo.ensure_demo(folder, progress=lambda f, text: bar.progress(f, text))
         bar.empty()
+    return _load_demo(str(folder))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading leads and events…")
+def _load_demo(folder: str) -> Dataset:
+    """The demo set, kept as Parquet first (once per server, not a file check per rerun)."""
     demo.keep_parquet(folder)
-    return _load(str(folder))
+    return _load(folder)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading leads and events…")
