@@ -83,11 +83,18 @@ def _what_if() -> None:
         return text if moved else None
 
     m = st.columns(5)
-    m[0].metric(
-        "Sales-ready leads / week",
-        f"{then['per_week']:.1f}",
-        delta(f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}"),
-    )
+    if data.has_dates:
+        m[0].metric(
+            "Sales-ready leads / week",
+            f"{then['per_week']:.1f}",
+            delta(f"{then['per_week'] - now['per_week']:+.1f} vs {current_t}"),
+        )
+    else:  # no created dates, so no weeks: every sales-ready lead, counted once
+        m[0].metric(
+            "Sales-ready leads",
+            f"{int(then['sales_ready']):,}",
+            delta(f"{int(then['sales_ready'] - now['sales_ready']):+,} vs {current_t}"),
+        )
     m[1].metric(
         "Their win rate",
         format.percent(then["win_rate"]),
@@ -111,9 +118,10 @@ def _what_if() -> None:
     )
 
     table = replay.compare_thresholds(sweep, current_t, proposed_t)
+    weekly = ["per_week"] if data.has_dates else []  # no dates, no weeks
     components.table(
         table[
-            ["sales_ready", "per_week", "win_rate", "recall", "missed_wins", "revenue_captured"]
+            ["sales_ready", *weekly, "win_rate", "recall", "missed_wins", "revenue_captured"]
         ].rename(
             columns={
                 "sales_ready": "sales-ready leads",

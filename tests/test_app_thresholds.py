@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from model.cli import main as cli
+from model.core.spec import default_model
+from model.ingest.catalog import datasets_folder
 from tests.conftest import column_format
 
 
@@ -69,3 +74,36 @@ def test_use_the_proposed_boundaries_in_the_model(at: AppTest) -> None:
     at.slider(key="boundary_0").set_value(70).run()
     at.button(key="use_boundaries").click().run()
     assert at.session_state["model"].sales_ready_threshold == 70
+
+
+def test_an_export_without_dates_counts_sales_ready_leads_not_weeks(
+    open_app: Callable[..., AppTest], shared_data: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The UCI bank set has no created dates, so there are no weeks to count in: the page
+    counts the sales-ready leads once (it read "14205.0 leads / week" before)."""
+    bank = shared_data / "bank-marketing" / "bank-additional-full.csv"
+    at = open_app()
+    imported = [
+        *("import", "--leads", str(bank), "--map", "outcome=y", "--won", "yes"),
+        *("--lost", "no", "--name", "bank", "--out", str(datasets_folder() / "bank")),
+    ]
+    assert cli(imported) == 0, capsys.readouterr().err
+    model = default_model().to_dict()
+    model["criteria"] = [
+        {"id": "won_before", "label": "Won last campaign", "group": "fit", "points": 40,
+         "rule": {"attribute": "poutcome", "op": "equals", "value": "success"}},
+        {"id": "mobile", "label": "Reached on a mobile", "group": "fit", "points": 20,
+         "rule": {"attribute": "contact", "op": "equals", "value": "cellular"}},
+    ]  # fmt: skip
+    model["bands"][0]["min_score"], model["bands"][1]["min_score"] = 30, 15
+    at.run()
+    at.selectbox(key="dataset").set_value("bank").run()
+    at.file_uploader(key="model_upload").set_value(
+        ("bank.json", json.dumps(model).encode(), "application/json")
+    ).run()
+    at.switch_page("pages/thresholds.py").run()
+    assert not at.exception
+    won_before = int((pd.read_csv(bank, sep=";")["poutcome"] == "success").sum())
+    assert _metric(at, "Sales-ready leads") == f"{won_before:,}"
+    assert not any(m.label == "Sales-ready leads / week" for m in at.metric)
+    assert "per week" not in _table(at, "wins missed").columns
