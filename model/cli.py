@@ -870,9 +870,8 @@ def _print_replay(out: dict, as_of: AsOf, n_leads: int) -> None:
         print(f"{'band':<8}{'leads':>10}{'won':>8}{'win rate':>10}{'revenue won':>16}")
         for b in figures["bands"]:
             rate = "-" if b["win_rate"] is None else f"{b['win_rate']:.1%}"
-            print(
-                f"{b['band']:<8}{b['leads']:>10,}{b['won']:>8,}{rate:>10}{b['revenue_won']:>16,.0f}"
-            )
+            revenue = "-" if b["revenue_won"] is None else f"{b['revenue_won']:,.0f}"  # no values
+            print(f"{b['band']:<8}{b['leads']:>10,}{b['won']:>8,}{rate:>10}{revenue:>16}")
         print(f"{'bucket':<8}{'closed':>10}{'won':>8}{'win rate':>10}")
         for b in figures["buckets"]:
             rate = "-" if b["win_rate"] is None else f"{b['win_rate']:.1%}"

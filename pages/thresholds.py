@@ -111,10 +111,11 @@ def _what_if() -> None:
         delta(f"{int(then['missed_wins'] - now['missed_wins']):+,}"),
         delta_color="inverse",
     )
+    gained = then["revenue_captured"] - now["revenue_captured"]  # NaN: no deal values
     m[4].metric(
         "Revenue captured",
         format.money(then["revenue_captured"]),
-        delta(format.money(then["revenue_captured"] - now["revenue_captured"])),
+        None if pd.isna(gained) else delta(format.money(gained)),
     )
 
     table = replay.compare_thresholds(sweep, current_t, proposed_t)

@@ -107,3 +107,11 @@ def test_an_export_without_dates_counts_sales_ready_leads_not_weeks(
     assert _metric(at, "Sales-ready leads") == f"{won_before:,}"
     assert not any(m.label == "Sales-ready leads / week" for m in at.metric)
     assert "per week" not in _table(at, "wins missed").columns
+    assert _metric(at, "Revenue captured") == "–"  # no deal values in the set: not $0
+    assert "revenue captured" not in _table(at, "wins missed").columns
+    assert "revenue won" not in _table(at, "win rate (closed)").columns
+    at.slider(key="boundary_0").set_value(20).run()  # reached on a mobile now counts
+    revenue = next(m for m in at.metric if m.label == "Revenue captured")
+    assert revenue.value == "–"
+    assert not revenue.delta
+    assert _metric(at, "Sales-ready leads") != f"{won_before:,}"  # the line moved

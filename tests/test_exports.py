@@ -170,6 +170,19 @@ def test_bank_marketing_without_duration(capsys, tmp_path, shared_data):
     attributes = {c["rule"]["attribute"] for c in got["model"]["criteria"]}
     assert "duration" not in attributes
     assert got["calibrate"]["fitted_on"].endswith("without created dates")
+    # no deal values in the set: its revenue is unknown, never $0
+    assert all(b["revenue_won"] is None for b in got["suggested"]["bands"])
+    shown = run(
+        capsys,
+        "replay",
+        "--model",
+        str(tmp_path / "suggested.json"),
+        "--leads",
+        str(tmp_path / "ds"),
+    )[0]
+    band_lines = [line.split() for line in shown.splitlines() if line[:1] in "ABC" and "%" in line]
+    assert band_lines
+    assert all(line[-1] == "-" for line in band_lines)
 
 
 def test_online_shoppers(capsys, tmp_path, shared_data):

@@ -81,10 +81,13 @@ def table(
     """Draw a table whose numbers stay numbers (columns sort as numbers and download as
     numbers), each column shown the way people read it. `percent` columns hold shares
     (0.184) and show as "18.4 %"; `money` as dollars; `decimals` and `whole` fix digits;
-    `signed` points show their sign (+8, -15)."""
+    `signed` points show their sign (+8, -15). A money column with no amount at all (data
+    without deal values) is left out rather than shown as "None"."""
     config: dict[str, st.column_config.Column] = {}
+    money = list(money)
     if isinstance(frame, pd.DataFrame):
-        frame = frame.copy()
+        frame = frame.drop(columns=[c for c in money if frame[c].isna().all()])
+        money = [c for c in money if c in frame.columns]
         for c in percent:
             frame[c] = pd.to_numeric(frame[c], errors="coerce") * 100
             config[c] = st.column_config.NumberColumn(c, format=PERCENT)

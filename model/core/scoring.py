@@ -327,13 +327,15 @@ def score_bins(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lead counts (3 outcomes x 101 whole-score bins) and won value per bin.
 
-    `won_value` is each lead's value when won and 0 otherwise (`Dataset.won_value`).
+    `won_value` is each lead's value when won and 0 otherwise (`Dataset.won_value`); data
+    without a value column has no revenue to sum, so its value per bin is NaN (shown as
+    '–'), never $0.
     """
     counts = np.zeros((3, N_BINS), dtype=np.int64)
     value = np.zeros(N_BINS)
     has_value = won_value is not None
     _count_bins(score, outcome, won_value if has_value else value, has_value, counts, value)
-    return counts, value
+    return counts, value if has_value else np.full(N_BINS, np.nan)
 
 
 @numba.njit(nogil=True, cache=True)
