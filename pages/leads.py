@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -85,13 +84,13 @@ def _lead(data, hits, model, suggested: str | None) -> None:
         st.session_state["history_for"] = data.name
         st.session_state["history_id"] = suggested
     wanted = st.text_input("Lead id", **state.kept("history_id")).strip()
-    where = np.flatnonzero(data.lead_ids == wanted)
     if not wanted:
         return
-    if not len(where):
+    where = data.where_lead(wanted)
+    if where is None:
         st.warning(f"No lead with id {wanted!r} in the dataset {state.data_label()!r}.")
         return
-    found = history.lead_history(data, hits, model, int(where[0]))
+    found = history.lead_history(data, hits, model, where)
     cols = st.columns(4)
     cols[0].metric("Score now", f"{found.now:.1f}")
     cols[1].metric("Band now", found.rows["band"].iloc[-1])

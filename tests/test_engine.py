@@ -603,3 +603,18 @@ def test_only_engagement_event_criteria_take_a_decay_of_their_own(model: Scoring
     data["criteria"][17]["decay"] = {"mode": "half_life", "half_life_days": 0}
     with pytest.raises(ModelError, match="half_life_days"):
         parse_model(data)
+
+
+def test_a_lead_is_found_by_its_id_and_event_types_are_counted_once() -> None:
+    data = tiny_dataset(
+        [
+            {"lead_id": "L-7", "created_at": "2024-01-01"},
+            {"lead_id": "7", "created_at": "2024-01-02"},
+        ],
+        [("7", "2024-01-03", "visit"), ("L-7", "2024-01-03", "demo"), ("7", "2024-01-04", "visit")],
+    )
+    assert data.where_lead("7") == 1
+    assert data.where_lead("L-7") == 0
+    assert data.where_lead("L-8") is None
+    assert dict(zip(data.event_types, data.type_counts, strict=True)) == {"demo": 1, "visit": 2}
+    assert data.type_counts is data.type_counts  # counted once

@@ -169,19 +169,17 @@ def leak_warnings(flags: pd.DataFrame) -> None:
 def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) -> None:
     """Why a lead has its score: the look-up by id, its figures and the waterfall."""
     st.subheader("Why does a lead have its score?")
-    ids = data.lead_ids
-    ready = scores.score >= model.sales_ready_threshold
     if st.session_state.get("lookup_for") != data.name:  # a new dataset: one of its own leads
+        ids, ready = data.lead_ids, scores.score >= model.sales_ready_threshold
         st.session_state["lookup_for"] = data.name
         st.session_state["lookup_id"] = str(ids[ready.argmax()] if ready.any() else ids[0])
     wanted = st.text_input(
         "Lead id", **state.kept("lookup_id"), help="Paste a lead_id from your data."
     )
-    where = (ids == wanted.strip()).nonzero()[0]
-    if not len(where):
+    i = data.where_lead(wanted.strip())
+    if i is None:
         st.warning(f"No lead with id {wanted!r} in this dataset.")
         return
-    i = int(where[0])
     e = scoring.explain(hits, model, i, scores)
     outcome = OUTCOMES[int(data.outcome[i])]
     cols = st.columns(5)

@@ -37,7 +37,7 @@ TOP_LEVELS = 300  # a pick-list longer than this is a free-text column, not a ch
 
 def event_counts(data: Dataset) -> dict[str, int]:
     """Events per event type in the dataset, most frequent first."""
-    counts = np.bincount(data.ev_type, minlength=len(data.event_types))
+    counts = data.type_counts
     order = np.argsort(-counts, kind="stable")
     return {data.event_types[i]: int(counts[i]) for i in order}
 

@@ -202,6 +202,22 @@ class Dataset:
         """The most events any one lead has."""
         return int(np.diff(self.lead_starts).max(initial=0))
 
+    @functools.cached_property
+    def type_counts(self) -> np.ndarray:
+        """Events per event type (indexed like event_types), counted once per dataset: the
+        criteria editor names them on every edit."""
+        return np.bincount(self.ev_type, minlength=len(self.event_types))
+
+    def where_lead(self, lead_id: str) -> int | None:
+        """The position of the lead with this id, None when there is none (hashed once per
+        dataset: a look-up on every edit would otherwise compare a million ids)."""
+        found = int(self._lead_index.get_indexer([lead_id])[0])
+        return None if found < 0 else found
+
+    @functools.cached_property
+    def _lead_index(self) -> pd.Index:
+        return pd.Index(self.lead_ids)
+
     @property
     def attributes(self) -> list[str]:
         """Lead columns that criteria can use."""
