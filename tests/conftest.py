@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -24,6 +25,7 @@ def revision_store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'revisions.db'}"
     monkeypatch.setenv("LEADSCORE_DB_URL", url)
     monkeypatch.setenv("LEADSCORE_DATA_DIR", str(tmp_path / "datasets"))
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(tmp_path / "prepared"))
     return url
 
 
@@ -214,3 +216,23 @@ def spark(tmp_path_factory: pytest.TempPathFactory):
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def assert_same_dataset(got: Dataset, want: Dataset, model: ScoringModel) -> None:
+    """Two loads of one dataset are the same data: every column, index and fact, and every
+    score `model` gives their leads."""
+    from model.core.dataset import AsOf
+    from model.core.hits import build_hits
+    from model.core.scoring import score
+
+    pd.testing.assert_frame_equal(got.leads, want.leads)
+    for part in ("lead_ids", "created_ns", "lead_starts", "ev_lead", "ev_ns", "ev_type"):
+        np.testing.assert_array_equal(getattr(got, part), getattr(want, part))
+    for fact in ("event_types", "touch_column", "touch_names", "unknown_lead_events"):
+        assert getattr(got, fact) == getattr(want, fact), fact
+    assert (got.has_dates, got.notes, got.name) == (want.has_dates, want.notes, want.name)
+    if want.touch_codes is not None:
+        np.testing.assert_array_equal(got.touch_codes, want.touch_codes)
+    as_of = AsOf("created_plus_days", days=14) if want.has_dates else AsOf.now()
+    scored = [score(build_hits(d, model, as_of), model).score for d in (got, want)]
+    np.testing.assert_array_equal(*scored)

@@ -15,6 +15,7 @@ from model.core.scoring import score
 from model.core.spec import ScoringModel
 from model.ingest import demo
 from model.ingest.catalog import dataset_files, load_dataset
+from tests.conftest import assert_same_dataset
 
 
 def _digest(path) -> str:
@@ -117,15 +118,7 @@ def test_the_demo_kept_as_parquet_loads_as_its_csvs_do(tmp_path, model: ScoringM
     demo.keep_parquet(folder)
     assert kept.stat().st_mtime_ns == stamp  # written once
     assert dataset_files(folder)[0] == kept
-    from_parquet = load_dataset(folder)
-    pd.testing.assert_frame_equal(from_parquet.leads, from_csv.leads)
-    for part in ("lead_ids", "created_ns", "lead_starts", "ev_lead", "ev_ns", "ev_type"):
-        np.testing.assert_array_equal(getattr(from_parquet, part), getattr(from_csv, part))
-    assert from_parquet.event_types == from_csv.event_types
-    assert from_parquet.notes == from_csv.notes
-    as_of = AsOf("created_plus_days", days=14)
-    scored = [score(build_hits(d, model, as_of), model).score for d in (from_csv, from_parquet)]
-    np.testing.assert_array_equal(*scored)
+    assert_same_dataset(load_dataset(folder), from_csv, model)
     demo.write(demo.generate(500, seed=3), folder)  # new CSVs: the kept copy goes
     assert not kept.exists()
     demo.keep_parquet(folder)

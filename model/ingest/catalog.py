@@ -13,7 +13,7 @@ from platformdirs import user_data_path
 
 from model.core import kinds
 from model.core.dataset import DataError, Dataset, prepare
-from model.ingest import importer
+from model.ingest import importer, prepared
 from model.ingest.importer import Mapping
 from model.ingest.readers import read_table
 
@@ -23,12 +23,29 @@ def load_dataset(
 ) -> Dataset:
     """Read, check and prepare leads (and events) for scoring. `leads_path` may be a dataset
     folder holding leads.parquet or leads.csv (and events.parquet or events.csv). The checks
-    are the import's own (one validator), so whatever the import wrote loads."""
-    meta: dict = {"has_dates": True}
-    if Path(leads_path).is_dir():
-        meta = dataset_meta(Path(leads_path))
-        leads_path, found = dataset_files(Path(leads_path))
-        events_path = events_path or found
+    are the import's own (one validator), so whatever the import wrote loads. A folder
+    loaded before is read from its prepared copy (model.ingest.prepared)."""
+    if Path(leads_path).is_dir() and events_path is None:
+        folder = Path(leads_path)
+        leads_file, events_file = dataset_files(folder)
+        name = name or folder.name
+        return prepared.load(
+            [p for p in (leads_file, events_file, folder / "dataset.json") if p],
+            name,
+            lambda: _load(leads_file, events_file, name=name, meta=dataset_meta(folder)),
+        )
+    return _load(leads_path, events_path, name=name)
+
+
+def _load(
+    leads_path: str | Path,
+    events_path: str | Path | None,
+    *,
+    name: str | None,
+    meta: dict | None = None,
+) -> Dataset:
+    """Read, check and prepare a leads file and its events (see load_dataset)."""
+    meta = meta or {"has_dates": True}
     leads = read_table(leads_path)
     events = None if events_path is None else read_table(events_path)
     built = importer.checked(

@@ -1,0 +1,132 @@
+"""Prepared copies: a dataset folder loaded a second time is read from its copy, and that
+copy is the same data as a load through every check, on the demo, the CRM-shaped exports
+and the public sets; an edited file, a damaged copy or an unwritable cache only cost time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.cli import main
+from model.core.dataset import Dataset
+from model.core.spec import ScoringModel, parse_model
+from model.ingest import catalog, demo, prepared
+from model.ingest.catalog import load_dataset
+from model.ingest.starter import starter_model
+from tests.conftest import assert_same_dataset
+from tests.test_exports import CASES, EXPORTS
+
+
+def _copies() -> list[Path]:
+    folder = prepared.cache_folder()
+    return (
+        sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+    )
+
+
+def _read_from_copy(folder: Path) -> tuple[Dataset, bool]:
+    """Load a folder; whether it was read from a copy (the checks did not run)."""
+    calls = []
+    real = catalog._load
+    catalog._load = lambda *a, **k: calls.append(a) or real(*a, **k)
+    try:
+        return load_dataset(folder), not calls
+    finally:
+        catalog._load = real
+
+
+def _scoring(data: Dataset) -> ScoringModel:
+    """The data's starter model with points, so that scores tell leads apart."""
+    spec = starter_model(data.leads).model_dump(mode="json")
+    for i, criterion in enumerate(spec["criteria"]):
+        criterion["points"] = i % 7 + 1
+    return parse_model(spec)
+
+
+def _checked_twice(folder: Path, model: ScoringModel | None = None) -> None:
+    """Load once through the checks (keeping a copy), once from the copy: the same data."""
+    built, copied = _read_from_copy(folder)
+    assert not copied
+    assert len(_copies()) == 1
+    read, copied = _read_from_copy(folder)
+    assert copied, "the second load ran the checks again"
+    assert_same_dataset(read, built, model or _scoring(built))
+
+
+def test_the_demo_is_read_from_its_copy(tmp_path: Path, model: ScoringModel) -> None:
+    folder = tmp_path / "demo"
+    demo.ensure_demo(folder, n_leads=3_000)
+    _checked_twice(folder, model)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_crm_export_is_read_from_its_copy(name: str, tmp_path: Path, capsys) -> None:
+    extra = CASES[name][0]
+    folder = tmp_path / "ds"
+    assert main(["import", "--leads", str(EXPORTS / name), *extra, "--out", str(folder)]) == 0
+    capsys.readouterr()
+    _checked_twice(folder)
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        (
+            "bank-marketing/bank-additional-full.csv",
+            ["--map", "outcome=y", "--won", "yes", "--lost", "no", "--drop", "duration"],
+        ),
+        ("online-shoppers/online_shoppers_intention.csv", []),
+    ],
+)
+def test_the_public_sets_are_read_from_their_copies(
+    path: str, extra: list[str], tmp_path: Path, shared_data: Path, capsys
+) -> None:
+    folder = tmp_path / "ds"
+    assert main(["import", "--leads", str(shared_data / path), *extra, "--out", str(folder)]) == 0
+    capsys.readouterr()
+    _checked_twice(folder)
+
+
+def test_an_edited_file_makes_a_new_copy(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    demo.ensure_demo(folder, n_leads=500)
+    assert load_dataset(folder).n_leads == 500
+    leads = pd.read_csv(folder / "leads.csv").head(200)
+    leads.to_csv(folder / "leads.csv", index=False)
+    assert load_dataset(folder).n_leads == 200
+    assert len(_copies()) == 2
+
+
+def test_a_damaged_copy_is_made_again(tmp_path: Path, model: ScoringModel) -> None:
+    folder = tmp_path / "demo"
+    demo.ensure_demo(folder, n_leads=500)
+    built = load_dataset(folder)
+    (copy,) = _copies()
+    (copy / "arrays.npz").write_bytes(b"not an archive")
+    assert_same_dataset(load_dataset(folder), built, model)
+    assert load_dataset(folder).n_leads == 500  # and the copy made again reads
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch, model) -> None:
+    """A cache path that is a file (as a read-only or odd home would give): nothing is
+    written, nothing is refused, the data loads."""
+    blocker = tmp_path / "cache"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(blocker / "prepared"))
+    folder = tmp_path / "demo"
+    demo.ensure_demo(folder, n_leads=500)
+    assert load_dataset(folder).n_leads == 500
+    assert blocker.read_text() == "not a folder"
+
+
+def test_the_cache_keeps_the_most_recently_used_copies(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(prepared, "KEPT", 2)
+    folders = [tmp_path / f"d{i}" for i in range(3)]
+    for i, folder in enumerate(folders):
+        demo.ensure_demo(folder, n_leads=200 + i)
+        assert _read_from_copy(folder)[0].n_leads == 200 + i
+    assert len(_copies()) == 2
+    assert _read_from_copy(folders[2])[1]
+    assert not _read_from_copy(folders[0])[1]  # the oldest copy went
