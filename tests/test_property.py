@@ -88,3 +88,34 @@ def test_a_few_texts_read_in_plain_python_equal_the_pandas_reading(values) -> No
     assert list(fast.categories) == list(slow.categories)
     np.testing.assert_array_equal(fast.values, slow.values[: len(values)])
     np.testing.assert_array_equal(fast.missing, slow.missing[: len(values)])
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(-3, 3)), max_size=200),
+    st.integers(0, 40),
+)
+@settings(max_examples=300, deadline=None)
+def test_events_are_ordered_by_lead_then_time_as_lexsort_orders_them(pairs, long_run) -> None:
+    """The compiled order equals np.lexsort's, ties in file order included; a lead with
+    more events than the insertion sort takes (32) goes through the merge sort."""
+    from model.core.hits import lead_time_order
+
+    pairs = pairs + [(6, (i * 7919) % 11 - 5) for i in range(long_run)]
+    lead = np.array([p[0] for p in pairs], dtype=np.int32)
+    ns = np.array([p[1] for p in pairs], dtype=np.int64)
+    np.testing.assert_array_equal(lead_time_order(lead, ns, 8), np.lexsort((ns, lead)))
+
+
+@given(st.lists(TEXTS, min_size=1, max_size=60), st.data())
+@settings(max_examples=300, deadline=None)
+def test_event_texts_are_coded_as_pandas_categories_code_them(values, data) -> None:
+    """Event types and channels are coded by Arrow; the codes and the sorted names are
+    pd.Categorical's of the trimmed text of the kept rows, -1 for a missing value."""
+    from model.core.dataset import text_codes
+
+    kept = np.array(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))))
+    series = pd.Series(values, dtype=object)
+    want = pd.Categorical(series.astype(str).str.strip().to_numpy()[kept])
+    codes, names = text_codes(series, kept)
+    assert names == tuple(want.categories)
+    np.testing.assert_array_equal(codes, want.codes)

