@@ -653,7 +653,7 @@ def _replay(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from model import services
-    from model.analysis import replay, suggest
+    from model.analysis import suggest
     from model.core.hits import build_hits
     from model.core.spec import load_model
 
@@ -677,7 +677,7 @@ def _replay(args: argparse.Namespace) -> int:
         if compared.newest is not None:  # the same two models on the newest closed leads
             newest = compared.newest
             out["compare"]["newest"] = {
-                "leads": replay.newest_caption(data),
+                "leads": compared.newest_leads,
                 **json.loads(newest.to_json(orient="index")),
             }
     if args.json:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from model import charts, format
+from model import charts, format, services
 from model.analysis import replay, verdicts
 from model.core.dataset import OPEN
 from model.core.spec import ModelError
@@ -37,11 +37,11 @@ def _evidence(rep: replay.Report) -> None:
     )
 
 
-def _newest(data, newest: pd.DataFrame) -> None:
+def _newest(compared: services.Comparison) -> None:
     """A vs B on the newest closed leads: a model that wins on old history may not on the
     leads the team gets now."""
-    st.markdown(f"**On {replay.newest_caption(data)}**")
-    st.dataframe(_summary_table(newest), width="stretch", key="newest_compare")
+    st.markdown(f"**On {compared.newest_leads}**")
+    st.dataframe(_summary_table(compared.newest), width="stretch", key="newest_compare")
 
 
 def _summary_table(summary: pd.DataFrame):
@@ -123,7 +123,7 @@ def _replay() -> None:
         st.info(compared.verdict, icon=":material/gavel:")
         st.dataframe(_summary_table(compared.summary), width="stretch")
         if compared.newest is not None:
-            _newest(data, compared.newest)
+            _newest(compared)
     cols = st.columns(5)
     for col, (key, label) in zip(
         cols,

@@ -199,7 +199,7 @@ def _checklist(store: RevisionStore, revisions: list[Revision], cadence: Cadence
         if compared.newest is not None:
             recent = compared.newest.copy()
             recent.index = table.index
-            st.markdown(f"On {replay.newest_caption(data)}")
+            st.markdown(f"On {compared.newest_leads}")
             st.dataframe(
                 recent.rename(columns=replay.SUMMARY_LABELS)
                 .style.format("{:.3f}")
