@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,61 @@ def edit(page, value: str, trace: Path) -> Edit:
     )
 
 
+OBSERVE = """() => {
+  if (window.__observer) window.__observer.disconnect();
+  window.__last = Date.now();
+  const status = '[data-testid="stHeader"], [data-testid="stStatusWidget"]';
+  window.__observer = new MutationObserver(records => {
+    const el = r => r.target.nodeType === 1 ? r.target : r.target.parentElement;
+    if (records.some(r => el(r) && !el(r).closest(status))) window.__last = Date.now();
+  });
+  window.__observer.observe(document.querySelector('[data-testid="stApp"]'),
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""  # the last change a rerun made to the page (the 'Running' status aside), page switches too
+
+
+def redrawn(page, act: Callable[[], None]) -> float:
+    """Milliseconds from an action to the last change its rerun made on screen."""
+    page.evaluate(OBSERVE)
+    start = time.time()
+    act()
+    settle(page, timeout=600_000)
+    return (page.evaluate("window.__last") / 1000 - start) * 1000
+
+
+def radio(page, label: str, option: str) -> float:
+    """Choose `option` in the radio group labelled `label`: the wait it makes."""
+    group = page.locator('[data-testid="stRadio"]').filter(has_text=label)
+    return redrawn(page, group.get_by_text(option, exact=True).click)
+
+
+def select(page, label: str, option: str) -> float:
+    """Choose `option` in the select box labelled `label`: the wait from the choice."""
+    page.get_by_label(label).click()
+    return redrawn(page, page.get_by_role("option", name=option).click)
+
+
+def other_pages(page) -> dict[str, list[float]]:
+    """Replay (the page, the bucket width, a comparison) and Calibration (the page, the
+    method): the first of each is computed, the others come from the caches."""
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    took: dict[str, list[float]] = {}
+    took["Replay page"] = [redrawn(page, lambda: nav.get_by_text("Replay", exact=True).click())]
+    took["bucket width"] = [radio(page, "Bucket width", w) for w in ("5", "10") * 3]
+    took["compare with model B"] = [
+        select(page, "Compare with (model B)", m) for m in ("Default model", "Nothing") * 3
+    ]
+    took["Calibration page"] = [
+        redrawn(page, lambda: nav.get_by_text("Calibration", exact=True).click())
+    ]
+    took["calibration method"] = [
+        radio(page, "Fit", m) for m in ("Logistic (Platt)", "Isotonic (monotone)") * 3
+    ]
+    nav.get_by_text("Model", exact=True).click()
+    settle(page)
+    return took
+
+
 def first_page(browser, url: str, trace: Path) -> tuple[float, float]:
     """A new session: seconds until the server has drawn the Model page, and until the
     sales-ready figure is on screen."""
@@ -96,9 +152,9 @@ def _marks(trace: Path) -> dict[str, str]:
     return dict(line.split() for line in trace.read_text().splitlines())
 
 
-def session(demo_dir: Path, *, fragments: bool) -> tuple[list[tuple], list[Edit]]:
-    """The first page on a fresh server and in two new sessions after it, and nine points
-    edits after three warm-ups."""
+def session(demo_dir: Path, *, fragments: bool) -> tuple[list[tuple], list[Edit], dict]:
+    """The first page on a fresh server and in two new sessions after it, nine points
+    edits after three warm-ups, and the other pages' controls."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +163,7 @@ def session(demo_dir: Path, *, fragments: bool) -> tuple[list[tuple], list[Edit]
             "LEADSCORE_DEMO_DIR": str(demo_dir),
             "LEADSCORE_DB_URL": f"sqlite:///{tmp}/r.db",
             "LEADSCORE_DATA_DIR": tmp,
+            "LEADSCORE_CACHE_DIR": str(demo_dir.parent / f"{demo_dir.name}-prepared"),
             "LEADSCORE_TRACE": str(trace),
             "LEADSCORE_FRAGMENTS": "1" if fragments else "0",
         }
@@ -116,14 +173,15 @@ def session(demo_dir: Path, *, fragments: bool) -> tuple[list[tuple], list[Edit]
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             open_app(page, url)
             edits = [edit(page, v, trace) for v in VALUES][3:]
+            took = other_pages(page)
             browser.close()
-    return firsts, edits
+    return firsts, edits, took
 
 
 def measure(demo_dir: Path, n: int) -> None:
     """The points edit as the room sees it, against the whole-page rerun in the same run."""
-    firsts, edits = session(demo_dir, fragments=True)  # its first start keeps the Parquet copy
-    restart, whole = session(demo_dir, fragments=False)
+    firsts, edits, took = session(demo_dir, fragments=True)  # its first start keeps copies
+    restart, whole, whole_took = session(demo_dir, fragments=False)
     mid = {
         k: statistics.median(getattr(e, k) for e in edits)
         for k in ("total", "to_server", "server", "to_screen")
@@ -149,6 +207,15 @@ def measure(demo_dir: Path, n: int) -> None:
         f"{restart[0][1]:4.1f} s (drawn at {restart[0][0]:4.1f} s); a new session "
         f"{warm[-1][1]:4.1f} s (drawn at {warm[-1][0]:4.1f} s)"
     )
+    for what, times in took.items():
+        first, *cached = times
+        again = f", then {statistics.median(cached):5.0f} ms from the caches" if cached else ""
+        base = statistics.median(whole_took[what][1:] or whole_took[what])
+        now = statistics.median(cached or [first])
+        print(
+            f"                 {what}: {first:5.0f} ms the first time{again} (goal 500 ms; "
+            f"whole-page rerun {base:5.0f} ms, ratio {now / base:.2f})"
+        )
 
 
 def main() -> None:
