@@ -203,7 +203,7 @@ def measure(demo_dir: Path, n: int) -> None:
     goal = "3 s" if n <= 20_000 else "10 s"
     print(
         f"                 first page on a fresh server {cold:4.1f} s (goal {goal}; drawn by the "
-        f"server at {cold_drawn:4.1f} s); after a restart, from the Parquet copy "
+        f"server at {cold_drawn:4.1f} s); after a restart, from the prepared copy "
         f"{restart[0][1]:4.1f} s (drawn at {restart[0][0]:4.1f} s); a new session "
         f"{warm[-1][1]:4.1f} s (drawn at {warm[-1][0]:4.1f} s)"
     )
