@@ -92,42 +92,49 @@ OBSERVE = """() => {
 }"""  # the last change a rerun made to the page (the 'Running' status aside), page switches too
 
 
-def redrawn(page, act: Callable[[], None]) -> float:
-    """Milliseconds from an action to the last change its rerun made on screen."""
+def redrawn(page, act: Callable[[], None], trace: Path) -> float:
+    """Milliseconds from an action to the last change its rerun made on screen, once the
+    server has drawn the page (its 'drawn' mark: the 'Running' status alone can show late)."""
     page.evaluate(OBSERVE)
+    trace.write_text("")
     start = time.time()
     act()
+    while "drawn" not in _marks(trace):
+        page.wait_for_timeout(5)
+        if time.time() - start > 600:
+            raise RuntimeError("the page was not drawn within ten minutes")
     settle(page, timeout=600_000)
     return (page.evaluate("window.__last") / 1000 - start) * 1000
 
 
-def radio(page, label: str, option: str) -> float:
+def radio(page, trace: Path, label: str, option: str) -> float:
     """Choose `option` in the radio group labelled `label`: the wait it makes."""
     group = page.locator('[data-testid="stRadio"]').filter(has_text=label)
-    return redrawn(page, group.get_by_text(option, exact=True).click)
+    return redrawn(page, group.get_by_text(option, exact=True).click, trace)
 
 
-def select(page, label: str, option: str) -> float:
+def select(page, trace: Path, label: str, option: str) -> float:
     """Choose `option` in the select box labelled `label`: the wait from the choice."""
     page.get_by_label(label).click()
-    return redrawn(page, page.get_by_role("option", name=option).click)
+    return redrawn(page, page.get_by_role("option", name=option).click, trace)
 
 
-def other_pages(page) -> dict[str, list[float]]:
+def other_pages(page, trace: Path) -> dict[str, list[float]]:
     """Replay (the page, the bucket width, a comparison) and Calibration (the page, the
     method): the first of each is computed, the others come from the caches."""
     nav = page.locator('[data-testid="stSidebarNav"]')
-    took: dict[str, list[float]] = {}
-    took["Replay page"] = [redrawn(page, lambda: nav.get_by_text("Replay", exact=True).click())]
-    took["bucket width"] = [radio(page, "Bucket width", w) for w in ("5", "10") * 3]
+
+    def visit(title: str) -> list[float]:
+        return [redrawn(page, nav.get_by_text(title, exact=True).click, trace)]
+
+    took = {"Replay page": visit("Replay")}
+    took["bucket width"] = [radio(page, trace, "Bucket width", w) for w in ("5", "10") * 3]
     took["compare with model B"] = [
-        select(page, "Compare with (model B)", m) for m in ("Default model", "Nothing") * 3
+        select(page, trace, "Compare with (model B)", m) for m in ("Default model", "Nothing") * 3
     ]
-    took["Calibration page"] = [
-        redrawn(page, lambda: nav.get_by_text("Calibration", exact=True).click())
-    ]
+    took["Calibration page"] = visit("Calibration")
     took["calibration method"] = [
-        radio(page, "Fit", m) for m in ("Logistic (Platt)", "Isotonic (monotone)") * 3
+        radio(page, trace, "Fit", m) for m in ("Logistic (Platt)", "Isotonic (monotone)") * 3
     ]
     nav.get_by_text("Model", exact=True).click()
     settle(page)
@@ -173,7 +180,7 @@ def session(demo_dir: Path, *, fragments: bool) -> tuple[list[tuple], list[Edit]
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             open_app(page, url)
             edits = [edit(page, v, trace) for v in VALUES][3:]
-            took = other_pages(page)
+            took = other_pages(page, trace)
             browser.close()
     return firsts, edits, took
 

@@ -13,7 +13,7 @@ from model.analysis.calibration import Calibration, CalibrationError, Calibratio
 from model.core.dataset import OPEN, AsOf, Dataset
 from model.core.scoring import score
 from model.core.spec import ScoringModel
-from ui import caches, components, identity, sidebar, state, target
+from ui import caches, components, identity, sidebar, state, target, timing
 
 METHOD_NAMES = {"isotonic": "Isotonic (monotone)", "logistic": "Logistic (Platt)"}
 VIEWS = ["Confidence", "Forecast", "Suggested points"]
@@ -556,6 +556,7 @@ def main() -> None:
             _confidence_tab(rep, leaks)
         else:
             _forecast_tab(data, model, rep.calibration)
+    timing.mark("drawn")
     sidebar.tour_next("Calibration")
 
 

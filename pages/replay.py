@@ -10,7 +10,7 @@ from model import charts, format, services
 from model.analysis import replay, verdicts
 from model.core.dataset import OPEN
 from model.core.spec import ModelError
-from ui import caches, components, sidebar, state, target
+from ui import caches, components, sidebar, state, target, timing
 
 METRIC_HELP = {
     "auc": "ROC AUC: the chance that a won lead scores higher than a lost one (0.5 is a coin, 1 is perfect).",
@@ -218,6 +218,7 @@ def _replay() -> None:
         if len(reports) > 1:
             st.markdown(f"**Model {key}**")
         _evidence(rep)
+    timing.mark("drawn")
 
 
 MOVED, REROUTED = "background-color: #fff1d6", "background-color: #f9c784; font-weight: 600"
