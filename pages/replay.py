@@ -112,7 +112,7 @@ def _replay() -> None:
         f"{data.n_leads - closed:,} open leads are not counted as lost."
     )
 
-    components.leak_warnings(caches.leakage(data, model_a, as_of))
+    leaks = st.container()  # filled last: the check takes seconds the first time at 1M leads
 
     st.subheader("Ranking quality")
     compared = None
@@ -218,6 +218,8 @@ def _replay() -> None:
         if len(reports) > 1:
             st.markdown(f"**Model {key}**")
         _evidence(rep)
+    with leaks:
+        components.leak_warnings(caches.leakage(data, model_a, as_of))
     timing.mark("drawn")
 
 
