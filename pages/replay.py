@@ -106,10 +106,16 @@ def _replay() -> None:
         if as_of.kind == "fixed"
         else ""
     )
+    left_out = (
+        f": {hits_a.events_excluded:,} events at or after that moment were left out"
+        if data.n_events
+        else ""
+    )
+    still_open = data.n_leads - closed
+    open_note = f"; {still_open:,} open leads are not counted as lost" if still_open else ""
     st.caption(
-        f"Scored {as_of.describe()}{scope}: {hits_a.events_excluded:,} events at or after that "
-        f"moment were left out. Win rates use the {closed:,} closed leads; "
-        f"{data.n_leads - closed:,} open leads are not counted as lost."
+        f"Scored {as_of.describe()}{scope}{left_out}. Win rates use the {closed:,} closed "
+        f"leads{open_note}."
     )
 
     leaks = st.container()  # filled last: the check takes seconds the first time at 1M leads

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.core.spec import default_model
+from tests.test_app_thresholds import bank_app
 
 
 @pytest.fixture
@@ -145,3 +146,17 @@ def test_widget_values_declared_kept_survive_other_pages(at: AppTest) -> None:
     assert at.radio(key="bucket_width").value == 5
     assert at.number_input(key="asof_days").value == 30
     assert "30 days" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_an_export_without_events_or_open_leads_is_described_as_it_is(
+    open_app: Callable[..., AppTest], shared_data, capsys
+) -> None:
+    """The UCI bank set has no events and every lead closed: the caption says what the win
+    rates use, not "0 events were left out" and "0 open leads are not counted as lost"."""
+    at = bank_app(open_app, shared_data, capsys)
+    at.switch_page("pages/replay.py").run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if c.value.startswith("Scored "))
+    assert "Win rates use the 41,188 closed leads." in caption
+    assert "0 events" not in caption
+    assert "open leads" not in caption

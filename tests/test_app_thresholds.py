@@ -76,12 +76,13 @@ def test_use_the_proposed_boundaries_in_the_model(at: AppTest) -> None:
     assert at.session_state["model"].sales_ready_threshold == 70
 
 
-def test_an_export_without_dates_counts_sales_ready_leads_not_weeks(
-    open_app: Callable[..., AppTest], shared_data: Path, capsys: pytest.CaptureFixture
-) -> None:
-    """The UCI bank set has no created dates, so there are no weeks to count in: the page
-    counts the sales-ready leads once (it read "14205.0 leads / week" before)."""
-    bank = shared_data / "bank-marketing" / "bank-additional-full.csv"
+BANK = ("bank-marketing", "bank-additional-full.csv")
+
+
+def bank_app(open_app: Callable[..., AppTest], shared_data: Path, capsys) -> AppTest:
+    """The app on the UCI bank set (imported by the command, no created dates, no deal
+    values, no events) with a two-criterion model uploaded."""
+    bank = shared_data.joinpath(*BANK)
     at = open_app()
     imported = [
         *("import", "--leads", str(bank), "--map", "outcome=y", "--won", "yes"),
@@ -101,6 +102,16 @@ def test_an_export_without_dates_counts_sales_ready_leads_not_weeks(
     at.file_uploader(key="model_upload").set_value(
         ("bank.json", json.dumps(model).encode(), "application/json")
     ).run()
+    return at
+
+
+def test_an_export_without_dates_counts_sales_ready_leads_not_weeks(
+    open_app: Callable[..., AppTest], shared_data: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The UCI bank set has no created dates, so there are no weeks to count in: the page
+    counts the sales-ready leads once (it read "14205.0 leads / week" before)."""
+    at = bank_app(open_app, shared_data, capsys)
+    bank = shared_data.joinpath(*BANK)
     at.switch_page("pages/thresholds.py").run()
     assert not at.exception
     won_before = int((pd.read_csv(bank, sep=";")["poutcome"] == "success").sum())
