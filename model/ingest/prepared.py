@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def load(sources: Iterable[Path], name: str, build: Callable[[], Dataset]) -> Da
             found = _read(where, name)
             os.utime(where)
             return found
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             shutil.rmtree(where, ignore_errors=True)  # a damaged copy: made again below
     data = build()
     try:
@@ -103,7 +104,7 @@ def _write(data: Dataset, where: Path) -> None:
 def _read(where: Path, name: str) -> Dataset:
     facts = json.loads((where / "facts.json").read_text())
     leads = pd.read_parquet(where / "leads.parquet")
-    with np.load(where / "arrays.npz", allow_pickle=False) as stored:
+    with open(where / "arrays.npz", "rb") as file, np.load(file, allow_pickle=False) as stored:
         arrays = {a: stored[a] for a in stored.files}
     return Dataset(
         name=name,
