@@ -175,14 +175,20 @@ def _full_dataset() -> Dataset:
     return _load_demo(str(folder))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading leads and events…")
+LOADING = (
+    "Loading leads and events… The first load of a dataset checks every lead (up to half a "
+    "minute for a million); later starts read the copy it keeps."
+)
+
+
+@st.cache_resource(max_entries=2, show_spinner=LOADING)
 def _load_demo(folder: str) -> Dataset:
     """The demo set, kept as Parquet first (once per server, not a file check per rerun)."""
     demo.keep_parquet(folder)
     return _load(folder)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading leads and events…")
+@st.cache_resource(max_entries=4, show_spinner=LOADING)
 def _load(folder: str) -> Dataset:
     return load_dataset(Path(folder), name=folder)
 
