@@ -45,3 +45,4 @@ try:
     page.run()
 except identity.Forbidden as refused:  # a write the role does not allow, whatever asked for it
     identity.refused(refused)
+caches.warm_up()

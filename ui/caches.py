@@ -3,6 +3,7 @@ matrices (stage 1) within a memory budget, replay reports and leak flags."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
@@ -317,3 +318,22 @@ def _challenge(data, live, candidate, as_of, since: str) -> Challenge:
     at = None if since == "None" else pd.Timestamp(since)
     sides = [(m, score(hits(data, m, as_of), m)) for m in (live, candidate)]
     return challenge_of(data, sides[0], sides[1], at)  # data: already as of the decision
+
+
+# What Replay's leak check and Calibration's fit import the first time (scikit-learn and
+# SciPy's statistics): 1 s of a first visit to either page on any dataset.
+WARM_MODULES = ("sklearn.model_selection", "sklearn.linear_model", "sklearn.isotonic")
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import, once per server and in the background, what the other pages will need,
+    after the first page is drawn: the front end still takes a second or two to show it."""
+    thread = threading.Thread(target=_import_all, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_all() -> None:
+    for name in WARM_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,35 @@
+"""The first page does not wait for scikit-learn; the server imports it in the background
+afterwards, so a first visit to Replay or Calibration does not wait for it either."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PROBE = """
+import json, sys
+from ui import caches, components, revision_panel, rule_builder, sidebar, target
+before = sorted(m for m in caches.WARM_MODULES if m in sys.modules)
+caches.warm_up().join(timeout=120)
+after = sorted(m for m in caches.WARM_MODULES if m in sys.modules)
+print(json.dumps([before, after, caches.warm_up() is caches.warm_up()]))
+"""
+
+
+def test_the_pages_modules_leave_scikit_learn_to_the_warm_up() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    before, after, once = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert before == []  # the first page's modules do not import it
+    assert after == ["sklearn.isotonic", "sklearn.linear_model", "sklearn.model_selection"]
+    assert once  # one warm-up per server
