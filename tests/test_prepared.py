@@ -134,3 +134,19 @@ def test_the_cache_keeps_the_most_recently_used_copies(tmp_path: Path, monkeypat
     assert len(_copies()) == 2
     assert _read_from_copy(folders[2])[1]
     assert not _read_from_copy(folders[0])[1]  # the oldest copy went
+
+
+def test_a_read_only_cache_is_read_all_the_same(tmp_path: Path, monkeypatch) -> None:
+    """A cache another user filled, which this one may read but not touch: the copy is
+    read, not made again (root ignores permissions here, so the refusal is simulated)."""
+    folder = tmp_path / "demo"
+    demo.ensure_demo(folder, n_leads=300)
+    load_dataset(folder)
+
+    def refused(*args, **kwargs):
+        raise PermissionError("[Errno 1] Operation not permitted")
+
+    monkeypatch.setattr(prepared.os, "utime", refused)
+    data, copied = _read_from_copy(folder)
+    assert copied
+    assert data.n_leads == 300

@@ -8,6 +8,7 @@ optimisation: a copy that cannot be written or read is skipped and the data load
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -48,10 +49,12 @@ def load(sources: Iterable[Path], name: str, build: Callable[[], Dataset]) -> Da
     if where.is_dir():
         try:
             found = _read(where, name)
-            os.utime(where)
-            return found
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             shutil.rmtree(where, ignore_errors=True)  # a damaged copy: made again below
+        else:
+            with contextlib.suppress(OSError):  # a read-only cache is read all the same
+                os.utime(where)  # recently used: pruned last
+            return found
     data = build()
     try:
         _write(data, where)
