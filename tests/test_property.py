@@ -119,3 +119,14 @@ def test_event_texts_are_coded_as_pandas_categories_code_them(values, data) -> N
     codes, names = text_codes(series, kept)
     assert names == tuple(want.categories)
     np.testing.assert_array_equal(codes, want.codes)
+
+
+@given(st.lists(st.integers(0, 700), max_size=40), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_the_csv_read_block_fits_the_longest_line_as_measured(lengths, trailing) -> None:
+    """The quick check of a read block gives what measuring every line gives: twice the
+    longest line, at least the block (a 64-byte block here, so long lines are common)."""
+    from model.ingest.readers import _block_size, _longest_line
+
+    data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if trailing else b"")
+    assert _block_size(data, 64) == max(64, min(_longest_line(data), 256 << 20) * 2)

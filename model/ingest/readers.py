@@ -142,6 +142,20 @@ def _raw_bytes(data: bytes | Path, name: str) -> bytes:
 MAX_COLUMNS = 5_000
 
 
+BLOCK = 8 << 20  # bytes Arrow reads at a time; a row must fit in one
+
+
+def _block_size(data: bytes, block: int = BLOCK) -> int:
+    """A read block twice the longest line (up to 256 MB a line), at least `block`. When
+    every whole quarter block of the data holds a newline, no line can hold one whole, so
+    every line is shorter than half a block and the answer is `block`, found without
+    measuring every line (0.4 s for a 180 MB export)."""
+    step = block // 4
+    if all(b"\n" in data[i : i + step] for i in range(0, len(data) - step + 1, step)):
+        return block
+    return max(block, min(_longest_line(data), 256 << 20) * 2)
+
+
 def _longest_line(data: bytes) -> int:
     """Bytes of the longest line (a quoted newline splits a row, which only shortens it)."""
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
@@ -216,7 +230,7 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
         return pd.DataFrame(columns=names, dtype="string")
     data = body.encode("utf-8")
     total, done, batches = max(len(raw), 1), 0, []
-    block = max(8 << 20, min(_longest_line(data), 256 << 20) * 2)  # a 20 MB cell fits a block
+    block = _block_size(data)  # a 20 MB cell fits a block
     try:
         reader = pacsv.open_csv(
             io.BytesIO(data),
@@ -268,14 +282,14 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
         encoding = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"  # UTF-16 without a BOM
     if encoding is None and b"\x00" in raw[:4096]:
         raise DataError(f"{name}: this looks like a binary file, not a CSV")
+    text = None
     if encoding is None:
         try:
-            raw.decode("utf-8")
-            encoding = "utf-8"
+            text, encoding = raw.decode("utf-8"), "utf-8"  # decoded once: 0.2 s at 180 MB
         except UnicodeDecodeError:
             encoding = _single_byte_encoding(raw)
     try:
-        text = raw.decode(encoding)
+        text = raw.decode(encoding) if text is None else text
     except UnicodeDecodeError as exc:
         what = "a binary file" if encoding.startswith("utf-16") else f"{encoding} text"
         raise DataError(
@@ -288,7 +302,10 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
         raise DataError(f"{name}: this is a web page or XML, not a CSV export")
     if start.startswith(("{", "[")):
         raise DataError(f"{name}: this is JSON, not a CSV export")
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
+    text = text.lstrip("\ufeff")
+    if "\r" in text:  # Windows or old Mac line ends
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, encoding
 
 
 def _single_byte_encoding(raw: bytes) -> str:
