@@ -40,14 +40,20 @@ def auc(score: np.ndarray, outcome: np.ndarray) -> float:
 
 
 def _auc_ranked(s: np.ndarray, won: np.ndarray) -> float:
-    """AUC from scores sorted high to low: per group of tied scores, each win beats every
-    loss below the group and half of the losses inside it."""
-    n_won, n_lost = int(won.sum()), int(len(won) - won.sum())
-    if n_won == 0 or n_lost == 0:
+    """AUC from scores sorted high to low, by groups of tied scores."""
+    if not len(s):
         return float("nan")
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
     won_g = np.add.reduceat(won.astype(np.int64), starts)
-    lost_g = np.diff(np.r_[starts, len(s)]) - won_g
+    return auc_of_groups(won_g, np.diff(np.r_[starts, len(s)]) - won_g)
+
+
+def auc_of_groups(won_g: np.ndarray, lost_g: np.ndarray) -> float:
+    """AUC from won and lost counts per group of tied scores, groups high to low: each win
+    beats every loss below its group and half of the losses inside it."""
+    n_won, n_lost = won_g.sum(), lost_g.sum()
+    if n_won == 0 or n_lost == 0:
+        return float("nan")
     lost_below = n_lost - np.cumsum(lost_g)
     return float((won_g * lost_below + 0.5 * won_g * lost_g).sum() / (n_won * n_lost))
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from model.analysis import backtest
 from model.analysis.backtest import NOISE
-from model.analysis.stats import auc, wilson
+from model.analysis.stats import auc, auc_of_groups, wilson
 from model.core.dataset import OPEN, RESERVED, WON, AsOf, Dataset
 from model.core.hits import Hits, build_hits
 from model.core.kinds import ID_BY_NAME, category_codes, excluded_columns, slug, unique_ids
@@ -703,11 +703,7 @@ def _grouped_auc(pred: np.ndarray, key: np.ndarray, y: np.ndarray) -> float:
     all_k = np.bincount(key, minlength=len(pred))
     won_g = np.bincount(group, weights=won_k, minlength=len(values))[::-1]  # high to low
     lost_g = np.bincount(group, weights=all_k - won_k, minlength=len(values))[::-1]
-    n_won, n_lost = won_g.sum(), lost_g.sum()
-    if n_won == 0 or n_lost == 0:
-        return float("nan")
-    lost_below = n_lost - np.cumsum(lost_g)
-    return float((won_g * lost_below + 0.5 * won_g * lost_g).sum() / (n_won * n_lost))
+    return auc_of_groups(won_g, lost_g)
 
 
 # --------------------------------------------------------------------------- validation
