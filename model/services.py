@@ -172,10 +172,13 @@ def compare(
 ) -> Comparison:
     """Model A against model B, from their reports on the same data and decision moment
     (`names`: what the verdict calls them)."""
-    newest = replay.compare_summary(a, b, data=data) if data.has_dates else None
+    newest, caption = None, ""
+    if data.has_dates:  # the newest closed leads, found once for the figures and their words
+        recent = replay.newest_closed(data)
+        newest = replay.compare_summary(a, b, data=data, recent=recent)
+        caption = replay.newest_caption(data, recent)
     migration = replay.band_migration(a.scores, b.scores, data.outcome, model_a, model_b)
     said = verdicts.compare(data, a, model_a, b, model_b, names=names)
-    caption = replay.newest_caption(data) if newest is not None else ""
     return Comparison(a, b, replay.compare_summary(a, b), newest, migration, said, caption)
 
 

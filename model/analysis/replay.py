@@ -300,14 +300,16 @@ SUMMARY_LABELS = {
 }  # fmt: skip
 
 
-def compare_summary(a: Report, b: Report, *, data: Dataset | None = None) -> pd.DataFrame:
+def compare_summary(
+    a: Report, b: Report, *, data: Dataset | None = None, recent: np.ndarray | None = None
+) -> pd.DataFrame:
     """Headline figures of A and B with a B - A delta row; with `data`, on its newest
-    closed leads only (the backtest window: what next quarter's leads will look like)."""
+    closed leads only (the backtest window: what next quarter's leads will look like),
+    `recent` when they are already known (`newest_closed`)."""
     summaries = [a.summary, b.summary]
     if data is not None:
-        closed = np.flatnonzero(data.outcome != OPEN)
+        recent = newest_closed(data) if recent is None else recent
         window = np.full(data.n_leads, OPEN, dtype=data.outcome.dtype)
-        recent = closed[newest(data.created_ns[closed])]
         window[recent] = data.outcome[recent]
         summaries = [_summary_ranked(*_ranked(r.scores.score, window)) for r in (a, b)]
     frame = pd.DataFrame(summaries, index=["A", "B"])
@@ -315,10 +317,15 @@ def compare_summary(a: Report, b: Report, *, data: Dataset | None = None) -> pd.
     return frame
 
 
-def newest_caption(data: Dataset) -> str:
-    """Which leads `compare_summary(..., data=)` measured on, in words."""
+def newest_closed(data: Dataset) -> np.ndarray:
+    """Positions of the newest closed leads: the window `compare_summary` measures on."""
     closed = np.flatnonzero(data.outcome != OPEN)
-    recent = closed[newest(data.created_ns[closed])]
+    return closed[newest(data.created_ns[closed])]
+
+
+def newest_caption(data: Dataset, recent: np.ndarray | None = None) -> str:
+    """Which leads `compare_summary(..., data=)` measured on, in words."""
+    recent = newest_closed(data) if recent is None else recent
     first = pd.Timestamp(int(data.created_ns[recent].min())) if len(recent) else None
     return f"the newest {TEST_SHARE:.0%} of closed leads ({len(recent):,}" + (
         f", created from {first:%Y-%m-%d})" if first is not None else ")"
