@@ -4,6 +4,7 @@ and the public sets; an edited file, a damaged copy or an unwritable cache only 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -150,3 +151,11 @@ def test_a_read_only_cache_is_read_all_the_same(tmp_path: Path, monkeypatch) -> 
     data, copied = _read_from_copy(folder)
     assert copied
     assert data.n_leads == 300
+
+
+def test_a_copy_keeps_every_field_of_a_dataset() -> None:
+    """A field added to Dataset must be written to the copy too (or be derived when it is
+    read): otherwise a dataset read from its copy would silently lack it."""
+    derived = {"name", "leads", "lead_ids", "notes", "_columns"}  # given, read or rebuilt
+    kept = {*prepared.ARRAYS, *prepared.FACTS} | derived
+    assert kept == {f.name for f in dataclasses.fields(Dataset)}

@@ -247,7 +247,7 @@ def prepare(
 
 def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> Dataset:
     leads = leads.reset_index(drop=True)
-    lead_ids = leads["lead_id"].astype(str).to_numpy()
+    lead_ids = lead_ids_of(leads)
     created_ns = _to_ns(leads["created_at"])
     if events is None or events.empty:
         empty = np.zeros(0, dtype=np.int64)
@@ -291,6 +291,11 @@ def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> 
         touch_codes=touch_codes,
         touch_names=touch_names,
     )
+
+
+def lead_ids_of(leads: pd.DataFrame) -> np.ndarray:
+    """Each lead's id as text, in row order: what a Dataset holds as lead_ids."""
+    return leads["lead_id"].astype(str).to_numpy()
 
 
 def _blank(v: object) -> bool:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from platformdirs import user_cache_path
 
-from model.core.dataset import Dataset
+from model.core.dataset import Dataset, lead_ids_of
 
 FORMAT = 1  # bump when what is written changes shape
 KEPT = 6  # copies kept, the most recently used first: a 1M-lead copy is about 300 MB
@@ -113,7 +113,7 @@ def _read(where: Path, name: str) -> Dataset:
     return Dataset(
         name=name,
         leads=leads,
-        lead_ids=leads["lead_id"].astype(str).to_numpy(),
+        lead_ids=lead_ids_of(leads),
         event_types=tuple(facts["event_types"]),
         touch_column=facts["touch_column"],
         touch_codes=arrays.pop("touch_codes", None),
