@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -11,9 +12,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from model.cli import main as cli
 from model.core.dataset import Dataset, prepare
 from model.core.spec import ScoringModel, default_model, parse_model
 from model.ingest import demo
+from model.ingest.catalog import datasets_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -236,3 +239,35 @@ def assert_same_dataset(got: Dataset, want: Dataset, model: ScoringModel) -> Non
     as_of = AsOf("created_plus_days", days=14) if want.has_dates else AsOf.now()
     scored = [score(build_hits(d, model, as_of), model).score for d in (got, want)]
     np.testing.assert_array_equal(*scored)
+
+
+BANK = ("bank-marketing", "bank-additional-full.csv")
+
+
+@pytest.fixture
+def bank_app(
+    open_app: Callable[..., AppTest], shared_data: Path, capsys: pytest.CaptureFixture
+) -> AppTest:
+    """The app on the UCI bank set (imported by the command, no created dates, no deal
+    values, no events) with a two-criterion model uploaded."""
+    bank = shared_data.joinpath(*BANK)
+    at = open_app()
+    imported = [
+        *("import", "--leads", str(bank), "--map", "outcome=y", "--won", "yes"),
+        *("--lost", "no", "--name", "bank", "--out", str(datasets_folder() / "bank")),
+    ]
+    assert cli(imported) == 0, capsys.readouterr().err
+    model = default_model().to_dict()
+    model["criteria"] = [
+        {"id": "won_before", "label": "Won last campaign", "group": "fit", "points": 40,
+         "rule": {"attribute": "poutcome", "op": "equals", "value": "success"}},
+        {"id": "mobile", "label": "Reached on a mobile", "group": "fit", "points": 20,
+         "rule": {"attribute": "contact", "op": "equals", "value": "cellular"}},
+    ]  # fmt: skip
+    model["bands"][0]["min_score"], model["bands"][1]["min_score"] = 30, 15
+    at.run()
+    at.selectbox(key="dataset").set_value("bank").run()
+    at.file_uploader(key="model_upload").set_value(
+        ("bank.json", json.dumps(model).encode(), "application/json")
+    ).run()
+    return at

@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.core.spec import default_model
-from tests.test_app_thresholds import bank_app
 
 
 @pytest.fixture
@@ -148,13 +147,10 @@ def test_widget_values_declared_kept_survive_other_pages(at: AppTest) -> None:
     assert "30 days" in " ".join(c.value for c in at.sidebar.caption)
 
 
-def test_an_export_without_events_or_open_leads_is_described_as_it_is(
-    open_app: Callable[..., AppTest], shared_data, capsys
-) -> None:
+def test_an_export_without_events_or_open_leads_is_described_as_it_is(bank_app: AppTest) -> None:
     """The UCI bank set has no events and every lead closed: the caption says what the win
     rates use, not "0 events were left out" and "0 open leads are not counted as lost"."""
-    at = bank_app(open_app, shared_data, capsys)
-    at.switch_page("pages/replay.py").run()
+    at = bank_app.switch_page("pages/replay.py").run()
     assert not at.exception
     caption = next(c.value for c in at.caption if c.value.startswith("Scored "))
     assert "Win rates use the 41,188 closed leads." in caption

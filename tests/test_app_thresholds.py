@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model.cli import main as cli
-from model.core.spec import default_model
-from model.ingest.catalog import datasets_folder
-from tests.conftest import column_format
+from tests.conftest import BANK, column_format
 
 
 @pytest.fixture
@@ -76,41 +72,12 @@ def test_use_the_proposed_boundaries_in_the_model(at: AppTest) -> None:
     assert at.session_state["model"].sales_ready_threshold == 70
 
 
-BANK = ("bank-marketing", "bank-additional-full.csv")
-
-
-def bank_app(open_app: Callable[..., AppTest], shared_data: Path, capsys) -> AppTest:
-    """The app on the UCI bank set (imported by the command, no created dates, no deal
-    values, no events) with a two-criterion model uploaded."""
-    bank = shared_data.joinpath(*BANK)
-    at = open_app()
-    imported = [
-        *("import", "--leads", str(bank), "--map", "outcome=y", "--won", "yes"),
-        *("--lost", "no", "--name", "bank", "--out", str(datasets_folder() / "bank")),
-    ]
-    assert cli(imported) == 0, capsys.readouterr().err
-    model = default_model().to_dict()
-    model["criteria"] = [
-        {"id": "won_before", "label": "Won last campaign", "group": "fit", "points": 40,
-         "rule": {"attribute": "poutcome", "op": "equals", "value": "success"}},
-        {"id": "mobile", "label": "Reached on a mobile", "group": "fit", "points": 20,
-         "rule": {"attribute": "contact", "op": "equals", "value": "cellular"}},
-    ]  # fmt: skip
-    model["bands"][0]["min_score"], model["bands"][1]["min_score"] = 30, 15
-    at.run()
-    at.selectbox(key="dataset").set_value("bank").run()
-    at.file_uploader(key="model_upload").set_value(
-        ("bank.json", json.dumps(model).encode(), "application/json")
-    ).run()
-    return at
-
-
 def test_an_export_without_dates_counts_sales_ready_leads_not_weeks(
-    open_app: Callable[..., AppTest], shared_data: Path, capsys: pytest.CaptureFixture
+    bank_app: AppTest, shared_data: Path
 ) -> None:
     """The UCI bank set has no created dates, so there are no weeks to count in: the page
     counts the sales-ready leads once (it read "14205.0 leads / week" before)."""
-    at = bank_app(open_app, shared_data, capsys)
+    at = bank_app
     bank = shared_data.joinpath(*BANK)
     at.switch_page("pages/thresholds.py").run()
     assert not at.exception
