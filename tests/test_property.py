@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -130,3 +132,50 @@ def test_the_csv_read_block_fits_the_longest_line_as_measured(lengths, trailing)
 
     data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if trailing else b"")
     assert _block_size(data, 64) == max(64, min(_longest_line(data), 256 << 20) * 2)
+
+
+ISO_PARTS = st.tuples(
+    st.integers(1600, 2300),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.sampled_from(["", " ", "T"]),
+    st.tuples(st.integers(0, 25), st.integers(0, 61), st.integers(0, 61)),
+    st.sampled_from(["", ".5", ".123456", ".1234567891", "Z", "+02:00", ":"]),
+)
+
+
+def _iso_text(parts) -> str:
+    year, month, day, sep, (h, m, s), tail = parts
+    date = f"{year:04d}-{month:02d}-{day:02d}"
+    return date if not sep.strip() and sep == "" else f"{date}{sep}{h:02d}:{m:02d}:{s:02d}{tail}"
+
+
+DATE_TEXTS = st.one_of(
+    st.none(),
+    st.sampled_from(["", "  ", "n/a", "03/04/2026", "2026-1-9", "20260119", "2026-01-19 09"]),
+    ISO_PARTS.map(_iso_text),
+)
+
+
+VALID_ISO = st.tuples(
+    st.datetimes(datetime(1678, 1, 1), datetime(2261, 12, 31)),
+    st.sampled_from([" ", "T"]),
+    st.sampled_from(["auto", "minutes", "seconds", "milliseconds", "microseconds"]),
+    st.booleans(),
+).map(lambda t: t[0].date().isoformat() if t[3] else t[0].isoformat(t[1], t[2]))
+
+
+@given(
+    st.one_of(
+        st.lists(DATE_TEXTS, min_size=1, max_size=30),
+        st.lists(st.one_of(VALID_ISO, st.sampled_from(["", None])), min_size=1, max_size=30),
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_plain_iso_dates_cast_by_arrow_equal_the_general_reading(values) -> None:
+    """Arrow's cast, taken when every value of a column is plain ISO text, gives what the
+    general (pandas) reading gives; any other column goes to that reading whole."""
+    from model.core.cells import _dates_in_text, to_dates
+
+    text = pd.Series(values, dtype=object).astype("string").str.strip()
+    pd.testing.assert_series_equal(to_dates(pd.Series(values, dtype=object)), _dates_in_text(text))

@@ -60,12 +60,19 @@ def duckdb_inert(column: str) -> str:
 
 def to_dates(s: pd.Series) -> pd.Series:
     """Dates as datetime64[ns], tz-naive (offsets converted to UTC); text that is not a
-    date (or out of range) is NaT. ISO text takes the fast path; other layouts ("03/01/2026",
-    "1 Mar 2026") value by value, day first when a first number past 12 proves it."""
+    date (or out of range) is NaT. A column of plain ISO text is cast by Arrow; other
+    layouts ("03/01/2026", "1 Mar 2026", offsets) go through pandas, day first when a first
+    number past 12 proves it."""
     if pd.api.types.is_datetime64_any_dtype(s):
         s = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         return s.astype("datetime64[ns]")
     text = s.astype("string").str.strip()
+    plain = _plain_dates(text)
+    return plain if plain is not None else _dates_in_text(text)
+
+
+def _dates_in_text(text: pd.Series) -> pd.Series:
+    """The general reading of trimmed text: ISO with or without offsets, then the rest."""
     parsed = _utc_naive(pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True))
     rest = parsed.isna() & text.notna() & (text != "")
     if rest.any():
@@ -75,6 +82,19 @@ def to_dates(s: pd.Series) -> pd.Series:
         other = _utc_naive(other)
         parsed = parsed.mask(rest, other)
     return parsed
+
+
+def _plain_dates(text: pd.Series) -> pd.Series | None:
+    """A column whose every value is an ISO date or date-time without an offset (or blank),
+    read by Arrow's cast in one pass (three times pandas' ISO reading); None when any value
+    is written otherwise, out of range or not a date, for the general reading."""
+    values = pa.array(text.astype("string[pyarrow]"))
+    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    try:
+        stamps = pc.cast(values, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(stamps.to_numpy(zero_copy_only=False), index=text.index, name=text.name)
 
 
 def _utc_naive(parsed: pd.Series) -> pd.Series:
