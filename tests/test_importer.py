@@ -112,6 +112,24 @@ def test_every_validation_message_names_the_column_and_rows():
     assert {i.level for i in report.issues} == {"error", "warning"}
 
 
+def test_exact_copies_are_reported_whenever_lead_ids_do_not_rule_them_out():
+    """Distinct lead ids prove no row copies another (the check is skipped); a repeated or
+    blank id does not, and the copies are named as well as the ids."""
+    frame = pd.DataFrame(
+        {"id": ["1", "2", "2", " ", " "], "y": ["won", "lost", "lost", "won", "won"]}
+    )
+    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["won"])
+    text = importer.validate(frame, mapping).text()
+    assert "1 duplicate lead ids, e.g. '2' at rows 3, 4" in text
+    assert "2 rows are exact copies of an earlier row (rows 4, 6)" in text
+    distinct = frame.assign(id=["1", "2", "3", "4", "5"])
+    assert "exact copies" not in importer.validate(distinct, mapping).text()
+    no_ids = importer.Mapping(roles={"outcome": "y"}, won=["won"])
+    assert (
+        "3 rows are exact copies" in importer.validate(distinct.drop(columns="id"), no_ids).text()
+    )
+
+
 def test_missing_roles_and_events_problems():
     mapping = importer.Mapping(roles={"lead_id": "Lead ID"})
     assert "no column is mapped as 'outcome'" in importer.validate(CRM, mapping).text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -179,3 +180,27 @@ def test_plain_iso_dates_cast_by_arrow_equal_the_general_reading(values) -> None
 
     text = pd.Series(values, dtype=object).astype("string").str.strip()
     pd.testing.assert_series_equal(to_dates(pd.Series(values, dtype=object)), _dates_in_text(text))
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["yes", "No", "1,234.5", "12,5", "1.234,56", "$300", "€ 4", "inf", "x"]),
+    st.sampled_from(["2026-03-01", "01/03/2026", "0042", "7", "-0.5", "1e3", "1,2,3", " "]),
+    st.text("0123456789.,-+e $", max_size=6),
+    st.text(max_size=5),
+)
+
+
+@given(st.lists(CELLS, min_size=1, max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_an_attribute_is_typed_as_if_every_value_were_looked_at(values) -> None:
+    """typed() calls a column text from a sample when some value can be nothing else; the
+    column it returns is the one the full look at every distinct value gives."""
+    from model.ingest import importer
+
+    s = pd.Series(values, dtype=object).astype("string").str.strip()
+    s = s.mask(s == "")
+    fast = importer.typed(s)
+    with mock.patch.object(importer, "_plainly_text", return_value=False):
+        slow = importer.typed(s)
+    pd.testing.assert_series_equal(fast, slow)
