@@ -37,10 +37,12 @@ def main() -> None:
         _, _, bare = timed("bare", lambda: pacsv.read_csv(path))
         frame, *read = timed("read", lambda: readers.read_any(raw, path.name))
         mapping, *guess = timed("guess the mapping", lambda: importer.guess_mapping(frame))
+        cells = importer.Cells(frame, importer.missing_words(mapping))  # as the page keeps it
         _, *check = timed(
-            "validate", lambda: importer.validate(frame, mapping, None, leads_name=path.name)
+            "validate",
+            lambda: importer.validate(frame, mapping, None, leads_name=path.name, cells=cells),
         )
-        built, *build = timed("build", lambda: importer.build(frame, mapping, None))
+        built, *build = timed("build", lambda: importer.build(frame, mapping, None, cells=cells))
         _, *keep = timed(
             "keep as Parquet",
             lambda: catalog.write_folder(

@@ -61,18 +61,31 @@ def import_dataset(
     fingerprint: str | None = None,
     report: importer.Report | None = None,
     author: str = "",
+    cells: tuple[importer.Cells | None, importer.Cells | None] = (None, None),
 ) -> Imported:
     """Validate the mapped export and, when nothing blocks, keep it as a dataset: in `out`
     when given, else among the saved datasets (reusing the one kept under `fingerprint`).
     `report` is the validation of this very mapping when the caller has shown it already;
-    `author` (who saved it) is kept in its facts, for everyone using the same server."""
+    `author` (who saved it) is kept in its facts, for everyone using the same server;
+    `cells` (leads', events') are what that validation read, for the build to take up."""
+    missing = importer.missing_words(mapping)
+    lead_cells = importer.Cells.of(leads, missing, cells[0])
+    event_cells = None if events is None else importer.Cells.of(events, missing, cells[1])
     if report is None:
         report = importer.validate(
-            leads, mapping, events, leads_name=leads_name, events_name=events_name
+            leads,
+            mapping,
+            events,
+            leads_name=leads_name,
+            events_name=events_name,
+            cells=lead_cells,
+            event_cells=event_cells,
         )
     if not report.ok:
         return Imported(report)
-    built = importer.build(leads, mapping, events, raw_events=True)
+    built = importer.build(
+        leads, mapping, events, raw_events=True, cells=lead_cells, event_cells=event_cells
+    )
     kept = catalog.find_dataset(fingerprint) if fingerprint else None
     facts = built.meta() | ({"fingerprint": fingerprint} if fingerprint else {})
     facts |= {"saved_by": author} if author else {}

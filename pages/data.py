@@ -99,6 +99,43 @@ def _with_accounts(leads: pd.DataFrame) -> tuple[pd.DataFrame, frozenset[str]]:
     return joined.leads, joined.columns
 
 
+def _validated(
+    leads: pd.DataFrame, events: pd.DataFrame | None, mapping: importer.Mapping, token: str
+) -> tuple[importer.Report, tuple[importer.Cells, importer.Cells | None]]:
+    """The report on these files under this mapping, worked out once: naming the dataset or
+    ticking a box does not check a million rows again; the build takes up its cells."""
+    key = (token, json.dumps(mapping.to_dict(), sort_keys=True), tuple(mapping.notes))
+    last = st.session_state.get("_validated")
+    if last and last[0] == key:
+        return last[1], last[2]
+    cells = _cells(leads, events, mapping)
+    report = importer.validate(
+        leads,
+        mapping,
+        events,
+        leads_name=st.session_state["leads_upload"].name,
+        cells=cells[0],
+        event_cells=cells[1],
+    )
+    st.session_state["_validated"] = (key, report, cells)
+    return report, cells
+
+
+def _cells(
+    leads: pd.DataFrame, events: pd.DataFrame | None, mapping: importer.Mapping
+) -> tuple[importer.Cells, importer.Cells | None]:
+    """What was read of these files (trimmed, blanks missing, parsed), kept across reruns
+    for as long as the upload and the missing words stay."""
+    missing = importer.missing_words(mapping)
+    before = st.session_state.get("_cells", (None, None))
+    cells = (
+        importer.Cells.of(leads, missing, before[0]),
+        None if events is None else importer.Cells.of(events, missing, before[1]),
+    )
+    st.session_state["_cells"] = cells
+    return cells
+
+
 def _user_roles() -> set[str]:
     return st.session_state.setdefault("_user_roles", set())
 
@@ -192,7 +229,7 @@ def _mapping_widgets(leads, events, guess: importer.Mapping) -> importer.Mapping
         + ") are kept in the dataset but never turned into criteria.",
     )
     mapping.drop = list(st.session_state["drop_columns"])
-    blank = importer.blank_created(leads, mapping)
+    blank = importer.blank_created(leads, mapping, _cells(leads, events, mapping)[0])
     if blank:
         st.radio(
             f"{blank:,} leads have no created date",
@@ -255,6 +292,7 @@ def _on_use(
     mapping: importer.Mapping,
     report: importer.Report,
     with_starter: bool,
+    cells: tuple[importer.Cells, importer.Cells | None],
 ) -> None:
     """Save the mapped dataset (or open the one kept from the same file and mapping), pick
     it in the sidebar, and maybe load its starter model."""
@@ -270,6 +308,7 @@ def _on_use(
             report=report,
             fingerprint=_fingerprint(leads, events, mapping),
             author=identity.author(),
+            cells=cells,
         )
     except (DataError, OSError, Forbidden) as exc:
         st.session_state["data_error"] = f"Not saved: {exc}"
@@ -356,6 +395,8 @@ def main() -> None:
     for problem in catalog.unreadable_datasets():
         st.warning(problem)
     if leads is None:
+        for kept in ("_validated", "_cells"):  # they hold the last upload's rows
+            st.session_state.pop(kept, None)
         return
     leads, account_columns = _with_accounts(leads)
     st.caption(f"{len(leads):,} rows × {len(leads.columns)} columns.")
@@ -366,9 +407,7 @@ def main() -> None:
     token += f"|{sheet}|{st.session_state.get('accounts_on')}"
     guess = _guess(leads, events, token, account_columns)
     mapping = _mapping_widgets(leads, events, guess)
-    report = importer.validate(
-        leads, mapping, events, leads_name=st.session_state["leads_upload"].name
-    )
+    report, cells = _validated(leads, events, mapping, token)
     _report(report, mapping)
     st.subheader("4. Use it")
     st.session_state.setdefault(
@@ -392,7 +431,7 @@ def main() -> None:
         type="primary",
         disabled=not report.ok or bool(blocked),
         on_click=_on_use,
-        args=(leads, events, mapping, report, st.session_state["starter"]),
+        args=(leads, events, mapping, report, st.session_state["starter"], cells),
         help=blocked or (None if report.ok else "Fix the errors above first."),
     )
     if report.ok:

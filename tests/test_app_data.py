@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -16,6 +17,14 @@ CRM = (
     "A-4;2026-01-09;Closed Lost;800;Referral;Retail;1\n"
     "A-5;2026-01-11;Closed Won;9000;Trade show;Software;22\n"
     "A-6;2026-01-12;Closed Lost;1500;Web;N/A;3\n"
+)
+
+
+# 250 leads: more than the preview's 200, so the page's reads of the whole file stand out
+LONG_CRM = CRM.split("\n", 1)[0] + "".join(
+    f"\nB-{i};2026-02-{1 + i % 28:02d};Closed {('Won', 'Lost')[i % 3 > 0]};{100 * i};Web;"
+    f"{('Retail', 'Software', 'Select')[i % 3]};{i % 9}"
+    for i in range(250)
 )
 
 
@@ -53,6 +62,44 @@ def test_upload_map_validate_and_use_a_crm_export(at: AppTest) -> None:
     assert model.name == "Starter model (crm)"
     assert {c.rule.attribute for c in model.criteria} >= {"Industry", "Visits"}
     assert all(c.points == 0 for c in model.criteria)
+
+
+def test_the_report_is_worked_out_once_per_mapping(at: AppTest) -> None:
+    """Naming the dataset or ticking a box reruns the page without checking every row
+    again; a changed mapping gets a new report, and the import builds from what it read."""
+    from model.ingest import importer
+
+    calls: list[str] = []
+    validate, trimmed = importer.validate, importer._trimmed
+
+    def counted(*args, **kwargs):
+        calls.append("validate" if kwargs.get("full", True) else "load the kept dataset")
+        return validate(*args, **kwargs)
+
+    def counted_trim(s):
+        calls.append(f"trim {s.name}" if len(s) == 250 else "trim for the preview")
+        return trimmed(s)
+
+    with (
+        mock.patch.object(importer, "validate", counted),
+        mock.patch.object(importer, "_trimmed", counted_trim),
+    ):
+        upload(at, LONG_CRM)
+        assert calls.count("validate") == 1
+        at.text_input(key="dataset_name").set_value("Q1 leads").run()
+        at.checkbox(key="starter").uncheck().run()
+        assert calls.count("validate") == 1
+        at.text_input(key="missing_values").set_value("Select, N/A, Software").run()
+        assert calls.count("validate") == 2
+        assert any("'Software'" in w.value for w in at.warning)
+        assert calls.count("trim Industry") == 1  # the new words mask the same trimmed text
+        at.button(key="use_dataset").click().run()
+    assert not at.exception
+    assert "Saved 250 leads" in at.success[0].value
+    assert calls.count("validate") == 2  # the click took the report shown
+    assert "load the kept dataset" in calls  # (its columns have the app's names)
+    for column in ("Lead ID", "Create Date", "Opportunity Amount", "Lead Source"):
+        assert calls.count(f"trim {column}") == 1  # by the report or the build, not both
 
 
 def test_unknown_outcome_values_and_a_bad_date_are_reported(at: AppTest) -> None:

@@ -7,6 +7,7 @@ import io
 import itertools
 import os
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -475,3 +476,42 @@ def test_a_salesforce_account_id_keeps_its_zeros_through_the_import(tmp_path, ca
     ids = load_dataset(tmp_path / "d").leads["Account ID"]
     assert ids.str.fullmatch(r"001\d{6}").all()
     assert ids.nunique() == 120
+
+
+EXPORTS = Path(__file__).parent / "data" / "exports"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hubspot_contacts.csv",
+        "salesforce_leads.csv",
+        "salesforce_opportunities.csv",
+        "pipedrive_deals.csv",
+        "zoho_leads_unicode.txt",
+        "dynamics_leads.xlsx",
+        "marketo_leads.csv",
+        "opportunities.csv",
+    ],
+)
+def test_the_report_and_the_build_read_each_column_once_and_agree_with_fresh_reads(name):
+    """The import's report and build share one Cells: each column of a CRM export is
+    trimmed once across both, and what they give is what each gives reading afresh."""
+    frame = readers.read_any(EXPORTS / name, name)
+    mapping = importer.guess_mapping(frame)
+    if not mapping.won:  # Zoho's export names no outcome the guess can be sure of
+        mapping.roles["outcome"], mapping.won = "Lead Status", ["pre-qualified"]
+    trims: list[str] = []
+    trimmed = importer._trimmed
+
+    def counted(s):
+        trims.append(s.name)
+        return trimmed(s)
+
+    cells = importer.Cells(frame, importer.missing_words(mapping))
+    with mock.patch.object(importer, "_trimmed", counted):
+        report = importer.validate(frame, mapping, cells=cells)
+        built = importer.build(frame, mapping, cells=cells)
+    assert sorted(trims) == sorted(set(trims))
+    assert report.text() == importer.validate(frame, mapping).text()
+    pd.testing.assert_frame_equal(built.leads, importer.build(frame, mapping).leads)

@@ -366,6 +366,64 @@ def _normalised(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip().str.lower()
 
 
+# ---------------------------------------------------------------------------- reading cells
+
+
+class Cells:
+    """One export's columns read once and shared by the report and the build: trimmed,
+    with blanks and placeholders missing, parsed as dates or numbers (each of these is a
+    pass over every row, about 50 ms a column at a million rows)."""
+
+    def __init__(self, frame: pd.DataFrame, missing: set[str]) -> None:
+        self.frame, self.missing = frame, frozenset(missing)
+        self._memo: dict[tuple, pd.Series] = {}
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, missing: set[str], given: Cells | None) -> Cells:
+        """`given` when it reads this very frame with the same missing words; for other
+        words, its trimmed text kept; else anew."""
+        if given is None or given.frame is not frame:
+            return cls(frame, missing)
+        if given.missing == frozenset(missing):
+            return given
+        fresh = cls(frame, missing)  # other missing words: the trimmed text still holds
+        fresh._memo = {k: v for k, v in given._memo.items() if k[0] == "trimmed"}
+        return fresh
+
+    def _kept(self, key: tuple, work) -> pd.Series:
+        if key not in self._memo:
+            self._memo[key] = work()
+        return self._memo[key]
+
+    def trimmed(self, column: str) -> pd.Series:
+        """The column as trimmed text."""
+        return self._kept(("trimmed", column), lambda: _trimmed(self.frame[column]))
+
+    def cleaned(self, column: str) -> pd.Series:
+        """Trimmed text with blanks and placeholders missing (other types as they are)."""
+        return self._kept(("cleaned", column), lambda: self._cleaned(column))
+
+    def parsed(self, column: str, what: str) -> pd.Series:
+        """The cleaned column as "dates" or "numbers" (NaT / NaN where it is not one)."""
+        return self._kept((what, column), lambda: _parse(self.cleaned(column), what))
+
+    def as_text(self, column: str) -> pd.Series:
+        """Any column as cleaned text, numbers and dates written out as the report shows."""
+        text = self.trimmed(column)
+        return text.mask(text.isna() | text.str.lower().isin(self.missing))
+
+    def _cleaned(self, column: str) -> pd.Series:
+        return self.as_text(column) if _is_text(self.frame[column]) else self.frame[column]
+
+
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s)
+
+
+def _trimmed(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip()
+
+
 # ---------------------------------------------------------------------------- validation
 
 
@@ -378,13 +436,17 @@ def validate(
     events_name: str = "events",
     required: tuple[str, ...] = REQUIRED,
     full: bool = True,
+    cells: Cells | None = None,
+    event_cells: Cells | None = None,
 ) -> Report:
     """Everything wrong with the mapped data, errors (blocking) first in each column.
 
     The one validator: the import runs it with `full` (every warning about attributes as
-    well); loading a dataset runs the same rules without the attribute warnings."""
+    well); loading a dataset runs the same rules without the attribute warnings. `cells`
+    (and `event_cells`) keep what it read, for the build to take up."""
     report = Report()
-    missing = {m.strip().lower() for m in mapping.missing} | {""}
+    missing = missing_words(mapping)
+    cells = Cells.of(leads, missing, cells)
     roles = {r: c for r, c in mapping.roles.items() if c}
     if leads.empty and full:
         report.add("error", leads_name, "the file has a header but no rows of leads")
@@ -405,7 +467,7 @@ def validate(
         return report
     distinct = False  # every row has its own lead id: no row can copy another
     if "lead_id" in roles:
-        distinct = _check_ids(report, leads, roles["lead_id"], leads_name)
+        distinct = _check_ids(report, cells, roles["lead_id"], leads_name)
     else:
         report.add(
             "warning",
@@ -436,31 +498,38 @@ def validate(
             level = "error" if mapping.blocks(role) and role != "closed_at" else "warning"
             _check_parsed(
                 report,
-                leads[roles[role]],
-                missing,
+                cells,
+                roles[role],
                 what,
                 level,
                 f"{leads_name}, column {roles[role]!r}",
                 mapping.how.get(role),
             )
-    _check_dates(report, leads, mapping, missing, leads_name)
+    _check_dates(report, cells, mapping, leads_name)
     if full:
-        _check_attributes(report, leads, set(used) | set(mapping.drop), missing, leads_name)
+        _check_attributes(report, cells, set(used) | set(mapping.drop), leads_name)
     if events is not None:
-        _check_events(report, events, mapping, lead_ids(leads, mapping), missing, events_name)
+        ids = lead_ids(leads, mapping, cells)
+        event_cells = Cells.of(events, missing, event_cells)
+        _check_events(report, event_cells, mapping, ids, events_name)
     return report
 
 
-def blank_created(leads: pd.DataFrame, mapping: Mapping) -> int:
+def missing_words(mapping: Mapping) -> set[str]:
+    """What counts as missing under `mapping`: its placeholders, lower-cased, and blanks."""
+    return {m.strip().lower() for m in mapping.missing} | {""}
+
+
+def blank_created(leads: pd.DataFrame, mapping: Mapping, cells: Cells | None = None) -> int:
     """How many leads have no created date under `mapping` (0 without the role)."""
     column = mapping.roles.get("created_at")
     if not column or column not in leads.columns:
         return 0
-    missing = {m.strip().lower() for m in mapping.missing} | {""}
-    return int(_parse(_blank(leads[column], missing), "dates").isna().sum())
+    cells = Cells.of(leads, missing_words(mapping), cells)
+    return int(cells.parsed(column, "dates").isna().sum())
 
 
-def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
+def _check_dates(report, cells: Cells, mapping: Mapping, name) -> None:
     """Blank created dates (with what happens to them), none at all, dates in the future,
     closed before created."""
     column = mapping.roles.get("created_at")
@@ -472,7 +541,8 @@ def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
             "with every event counted; as-of policies need dates",
         )
         return
-    created = _parse(_blank(leads[column], missing), "dates")
+    leads = cells.frame
+    created = cells.parsed(column, "dates")
     where = f"{name}, column {column!r}"
     if ambiguous_day_month(leads[column]):
         report.add(
@@ -507,7 +577,7 @@ def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
         )
     closed_col = mapping.roles.get("closed_at")
     if closed_col and closed_col in leads.columns:
-        closed = _parse(_blank(leads[closed_col], missing), "dates")
+        closed = cells.parsed(closed_col, "dates")
         early = closed < created
         if early.any():
             report.add(
@@ -518,10 +588,10 @@ def _check_dates(report, leads, mapping: Mapping, missing, name) -> None:
             )
 
 
-def _check_ids(report: Report, leads: pd.DataFrame, column: str, name: str) -> bool:
+def _check_ids(report: Report, cells: Cells, column: str, name: str) -> bool:
     """Blank and repeated lead ids (errors); True when every row has an id of its own,
     which Arrow's distinct values prove in one pass (a million ids in 0.1 s)."""
-    ids = leads[column].astype("string").str.strip()
+    ids = cells.trimmed(column)
     blank = ids.isna() | (ids == "")
     if not blank.any() and len(pc.unique(pa.array(ids.astype("string[pyarrow]")))) == len(ids):
         return True
@@ -564,17 +634,16 @@ def _check_outcome(report, s: pd.Series, mapping: Mapping, missing: set[str], wh
         )
 
 
-def _check_parsed(report, s, missing, what, level, where, how=None) -> None:
+def _check_parsed(report, cells: Cells, column: str, what, level, where, how=None) -> None:
+    s = cells.frame[column]
     if pd.api.types.is_datetime64_any_dtype(s) or (
         what == "numbers" and pd.api.types.is_numeric_dtype(s)
     ):
         if what == "numbers" and not np.isfinite(s.dropna().astype(float)).all():
             report.add("warning", where, "infinite values are treated as missing")
         return
-    text = s.astype("string").str.strip()
-    blank = text.isna() | text.str.lower().isin(missing)
-    parsed = _parse(s, what)
-    bad = parsed.isna() & ~blank
+    text = cells.cleaned(column)
+    bad = cells.parsed(column, what).isna() & text.notna()
     if bad.any():
         examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
         outcome = "this blocks the import" if level == "error" else "they are treated as missing"
@@ -589,10 +658,12 @@ def _check_parsed(report, s, missing, what, level, where, how=None) -> None:
 
 
 def _parse(s: pd.Series, what: str) -> pd.Series:
+    """Text read as "dates" or "numbers"."""
     return to_dates(s) if what == "dates" else to_numbers(s)
 
 
-def _check_attributes(report, leads, used, missing, name) -> None:
+def _check_attributes(report, cells: Cells, used, name) -> None:
+    leads = cells.frame
     left_out = excluded_columns(leads, used)
     for column, reason in left_out.items():
         report.add(
@@ -603,25 +674,26 @@ def _check_attributes(report, leads, used, missing, name) -> None:
     for column in leads.columns:
         if column in used or column in left_out:
             continue
-        text = leads[column].astype("string").str.strip()
-        placeholder = text.str.lower().isin(missing - {""}) & text.notna()
-        gone = text.isna() | (text == "") | placeholder
+        kept = cells.cleaned(column) if _is_text(leads[column]) else cells.as_text(column)
+        gone = kept.isna()
         where = f"{name}, column {column!r}"
-        if placeholder.any():
-            values = ", ".join(repr(v) for v in text[placeholder].drop_duplicates().head(3))
-            report.add(
-                "warning",
-                where,
-                f"{int(placeholder.sum())} placeholder values ({values}) are treated as missing",
-            )
+        if gone.any():
+            text = cells.trimmed(column)[gone]
+            placeholder = text[text.notna() & (text != "")]
+            if len(placeholder):
+                values = ", ".join(repr(v) for v in placeholder.drop_duplicates().head(3))
+                report.add(
+                    "warning",
+                    where,
+                    f"{len(placeholder)} placeholder values ({values}) are treated as missing",
+                )
         if len(leads) and gone.mean() >= MOSTLY_MISSING:
             report.add("warning", where, f"{gone.mean():.0%} missing: little to score on")
-        elif len(leads) and (kept := text[~gone]).eq(kept.iloc[0]).all():
+        elif len(leads) and kept.min() == kept.max():
             report.add(
                 "warning",
                 where,
-                f"the same value ({text[~gone].iloc[0]!r}) in every "
-                "row: it cannot tell leads apart",
+                f"the same value ({kept.min()!r}) in every row: it cannot tell leads apart",
             )
 
 
@@ -630,13 +702,15 @@ def checked_events(events: pd.DataFrame, source: str = "events") -> pd.DataFrame
     mapping = Mapping(events={r: r for r in EVENT_ROLES})
     report = Report()
     ids = events["lead_id"] if "lead_id" in events.columns else pd.Series(dtype="string")
-    _check_events(report, events, mapping, ids, {m.lower() for m in mapping.missing}, source)
+    cells = Cells(events, {m.lower() for m in mapping.missing})
+    _check_events(report, cells, mapping, ids, source)
     if not report.ok:
         raise DataError("; ".join(f"{i.where}: {i.message}" for i in report.errors))
-    return apply_events(events, mapping, ids, keep_orphans=True)
+    return apply_events(events, mapping, ids, keep_orphans=True, cells=cells)
 
 
-def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
+def _check_events(report, cells: Cells, mapping, lead_ids, name) -> None:
+    events = cells.frame
     roles = {r: c for r, c in mapping.events.items() if c}
     for role in EVENT_ROLES:
         if role not in roles or roles[role] not in events.columns:
@@ -645,13 +719,13 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
         return
     _check_parsed(
         report,
-        events[roles["occurred_at"]],
-        missing,
+        cells,
+        roles["occurred_at"],
         "dates",
         "error",
         f"{name}, column {roles['occurred_at']!r}",
     )
-    ids = events[roles["lead_id"]].astype("string").str.strip()
+    ids = cells.trimmed(roles["lead_id"])
     no_id = ids.isna() | (ids == "")
     if no_id.any():
         report.add(
@@ -659,7 +733,7 @@ def _check_events(report, events, mapping, lead_ids, missing, name) -> None:
             f"{name}, column {roles['lead_id']!r}",
             f"{_count(no_id, 'event has', 'events have')} no lead id, at rows {row_numbers(no_id)}",
         )
-    kind = events[roles["event_type"]].astype("string").str.strip()
+    kind = cells.trimmed(roles["event_type"])
     blank = kind.isna() | (kind == "")
     if blank.any():
         report.add(
@@ -741,13 +815,17 @@ def build(
     events: pd.DataFrame | None = None,
     *,
     raw_events: bool | str = False,
+    cells: Cells | None = None,
+    event_cells: Cells | None = None,
 ) -> Built:
-    """Apply the mapping to leads (and events: raw ones are mapped first when `raw_events`)."""
+    """Apply the mapping to leads (and events: raw ones are mapped first when `raw_events`),
+    taking up what the report read when it hands over its `cells`."""
     roles = {r: c for r, c in mapping.roles.items() if c}
-    missing = {m.strip().lower() for m in mapping.missing} | {""}
-    ids = lead_ids(leads, mapping)
+    cells = Cells.of(leads, missing_words(mapping), cells)
+    ids = lead_ids(leads, mapping, cells)
     if raw_events and events is not None:
-        events = apply_events(events, mapping, ids, keep_orphans=raw_events == "keep")
+        keep = raw_events == "keep"
+        events = apply_events(events, mapping, ids, keep_orphans=keep, cells=event_cells)
     out = pd.DataFrame(index=leads.index)
     out["lead_id"] = ids
     if "outcome" in roles:
@@ -756,17 +834,17 @@ def build(
         out["outcome"] = np.where(text.isin(won), "won", np.where(text.isin(lost), "lost", "open"))
     for role in ("closed_at", "created_at"):
         if role in roles:
-            out[role] = _parse(_blank(leads[roles[role]], missing), "dates")
+            out[role] = cells.parsed(roles[role], "dates")
     if "value" in roles:
-        value = _parse(_blank(leads[roles["value"]], missing), "numbers")
+        value = cells.parsed(roles["value"], "numbers")
         out["value"] = value.where(np.isfinite(value))
     for role in ("stage", "source"):
         if role in roles:
-            out[role] = _blank(leads[roles[role]], missing)
+            out[role] = cells.cleaned(roles[role])
     gone = set(roles.values()) | set(mapping.drop)
     for column in leads.columns:
         if column not in gone and column not in out.columns:
-            out[column] = typed(_blank(leads[column], missing))
+            out[column] = typed(cells.cleaned(column))
     built = _created(out, events, mapping, has_dates="created_at" in roles)
     first = ["lead_id", "created_at"]
     rest = [c for c in built.leads.columns if c not in first]
@@ -796,6 +874,8 @@ def checked(
         mapping.won, mapping.lost = sorted({*won, "won"}), sorted({*lost, "lost"})
     if events is not None:
         mapping.events = {r: r for r in EVENT_ROLES}
+    cells = Cells(leads, missing_words(mapping))
+    event_cells = None if events is None else Cells(events, cells.missing)
     report = validate(
         leads,
         mapping,
@@ -804,10 +884,12 @@ def checked(
         events_name=events_name,
         required=(),
         full=False,
+        cells=cells,
+        event_cells=event_cells,
     )
     if not report.ok:
         raise DataError("; ".join(f"{i.where}: {i.message}" for i in report.errors))
-    built = _checked_build(leads, mapping, events, has_dates)
+    built = _checked_build(leads, mapping, events, has_dates, cells, event_cells)
     built.warnings = [
         f"{i.where}: {i.message}"
         for i in report.issues
@@ -816,14 +898,13 @@ def checked(
     return built
 
 
-def _checked_build(leads, mapping, events, has_dates: bool) -> Built:
+def _checked_build(leads, mapping, events, has_dates: bool, cells, event_cells) -> Built:
     if not has_dates:
-        built = build(
-            leads.drop(columns="created_at", errors="ignore"), mapping, events, raw_events="keep"
-        )
+        dateless = leads.drop(columns="created_at", errors="ignore")
+        built = build(dateless, mapping, events, raw_events="keep", event_cells=event_cells)
         built.leads["created_at"] = _keep_moment(leads, built.leads)
         return built
-    return build(leads, mapping, events, raw_events="keep")
+    return build(leads, mapping, events, raw_events="keep", cells=cells, event_cells=event_cells)
 
 
 def _keep_moment(leads: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
@@ -874,40 +955,38 @@ def _fallback_created(out: pd.DataFrame, events, blank: pd.Series) -> pd.Series:
 
 
 def apply_events(
-    events: pd.DataFrame, mapping: Mapping, lead_ids: pd.Series, *, keep_orphans: bool = False
+    events: pd.DataFrame,
+    mapping: Mapping,
+    lead_ids: pd.Series,
+    *,
+    keep_orphans: bool = False,
+    cells: Cells | None = None,
 ) -> pd.DataFrame:
     """Events renamed to lead_id, occurred_at, event_type (+ the rest), orphans left out
-    (or kept, for loading to count them)."""
+    (or kept, for loading to count them); `cells` are what the report read of them."""
     roles = mapping.events
+    cells = Cells.of(events, cells.missing if cells else missing_words(mapping), cells)
     out = pd.DataFrame(
         {
-            "lead_id": events[roles["lead_id"]].astype("string").str.strip(),
-            "occurred_at": _parse(events[roles["occurred_at"]], "dates").astype("datetime64[ns]"),
-            "event_type": events[roles["event_type"]].astype("string").str.strip(),
+            "lead_id": cells.trimmed(roles["lead_id"]),
+            "occurred_at": cells.parsed(roles["occurred_at"], "dates").astype("datetime64[ns]"),
+            "event_type": cells.trimmed(roles["event_type"]),
         }
     )
     for column in events.columns:
         if column not in roles.values() and column not in out.columns:
-            out[column] = events[column].astype("string").str.strip()
+            out[column] = cells.trimmed(column)
     if keep_orphans:
         return out.reset_index(drop=True)
     return out[out["lead_id"].isin(set(lead_ids))].reset_index(drop=True)
 
 
-def lead_ids(leads: pd.DataFrame, mapping: Mapping) -> pd.Series:
+def lead_ids(leads: pd.DataFrame, mapping: Mapping, cells: Cells | None = None) -> pd.Series:
     """The mapped id column as trimmed text, or row names ('row-2', …) without one."""
     column = mapping.roles.get("lead_id")
     if column:
-        return leads[column].astype("string").str.strip()
+        return cells.trimmed(column) if cells else _trimmed(leads[column])
     return pd.Series([f"row-{i + 2}" for i in range(len(leads))], index=leads.index, dtype="string")
-
-
-def _blank(s: pd.Series, missing: set[str]) -> pd.Series:
-    """Placeholders and blanks as missing values."""
-    if s.dtype != object and not pd.api.types.is_string_dtype(s):
-        return s
-    text = s.astype("string").str.strip()
-    return text.mask(text.isna() | text.str.lower().isin(missing))
 
 
 def typed(s: pd.Series) -> pd.Series:
