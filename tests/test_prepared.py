@@ -159,3 +159,31 @@ def test_a_copy_keeps_every_field_of_a_dataset() -> None:
     derived = {"name", "leads", "lead_ids", "notes", "_columns"}  # given, read or rebuilt
     kept = {*prepared.ARRAYS, *prepared.FACTS} | derived
     assert kept == {f.name for f in dataclasses.fields(Dataset)}
+
+
+@pytest.mark.parametrize("left_out", [False, True])
+def test_the_checks_lookup_of_event_leads_prepares_what_a_fresh_one_does(
+    tmp_path: Path, model: ScoringModel, left_out: bool
+) -> None:
+    """Loading hands the checks' look-up of each event's lead to the preparation, which
+    then gives the dataset a look-up of its own gives: orphan events counted, and (when a
+    lead without any date is left out, so rows move) the look-up made again."""
+    from model.core.dataset import prepare
+    from model.ingest import importer
+
+    data = demo.generate(300, seed=7)
+    leads, events = data.leads.copy(), data.events.astype({"lead_id": str})
+    events.loc[events.index[:5], "lead_id"] = "nobody"
+    if left_out:
+        leads.loc[3, ["created_at", "closed_at"]] = pd.NaT
+        events = events[events["lead_id"] != leads.loc[3, "lead_id"]]
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    events.to_csv(tmp_path / "events.csv", index=False)
+    built = importer.checked(
+        pd.read_csv(tmp_path / "leads.csv"), pd.read_csv(tmp_path / "events.csv")
+    )
+    assert (built.event_lead_rows is None) == left_out
+    loaded = load_dataset(tmp_path)
+    assert loaded.unknown_lead_events == (0 if left_out else 5)  # leaving out drops them
+    fresh = prepare(built.leads, built.events, name=loaded.name, notes=loaded.notes)
+    assert_same_dataset(loaded, fresh, model)

@@ -240,12 +240,22 @@ def prepare(
     name: str = "data",
     has_dates: bool = True,
     notes: tuple[str, ...] = (),
+    event_lead_rows: np.ndarray | None = None,
 ) -> Dataset:
-    """Index leads and events for stage 1; `leads` needs lead_id and created_at (datetime)."""
-    return dataclasses.replace(_prepare(leads, events, name=name), has_dates=has_dates, notes=notes)
+    """Index leads and events for stage 1; `leads` needs lead_id and created_at (datetime).
+    `event_lead_rows` (each event's lead row, -1 for none) spares looking every event up
+    again when the checks did it already."""
+    found = _prepare(leads, events, name=name, event_lead_rows=event_lead_rows)
+    return dataclasses.replace(found, has_dates=has_dates, notes=notes)
 
 
-def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> Dataset:
+def _prepare(
+    leads: pd.DataFrame,
+    events: pd.DataFrame | None,
+    *,
+    name: str,
+    event_lead_rows: np.ndarray | None = None,
+) -> Dataset:
     leads = leads.reset_index(drop=True)
     lead_ids = lead_ids_of(leads)
     created_ns = _to_ns(leads["created_at"])
@@ -264,7 +274,9 @@ def _prepare(leads: pd.DataFrame, events: pd.DataFrame | None, *, name: str) -> 
         )
     from model.core.hits import lead_time_order  # numba: loaded where it is used
 
-    ev_lead = index_in(events["lead_id"], leads["lead_id"])
+    ev_lead = event_lead_rows
+    if ev_lead is None:
+        ev_lead = index_in(events["lead_id"], leads["lead_id"])
     known = ev_lead >= 0
     ev_ns = _to_ns(events["occurred_at"])[known]
     ev_lead = ev_lead[known].astype(np.int32)
@@ -313,16 +325,18 @@ def index_in(values, keys) -> np.ndarray:
 def text_codes(values: pd.Series, kept: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """The trimmed text of the `kept` rows as codes into its distinct values, sorted (-1
     for a missing value): what pd.Categorical gives, hashed by Arrow in a tenth of the
-    time, which matters for the event type and channel of every event."""
-    found = pc.dictionary_encode(pc.utf8_trim_whitespace(_arrow_text(values)))
+    time, which matters for the event type and channel of every event. Only the distinct
+    values are trimmed (" Visit" and "Visit" then share a code), not every row's text."""
+    found = pc.dictionary_encode(_arrow_text(values))
     found = found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
     codes = found.indices.fill_null(-1).to_numpy(zero_copy_only=False)[kept]
-    names = np.asarray(found.dictionary.to_pylist(), dtype=object)
+    names = np.asarray(pc.utf8_trim_whitespace(found.dictionary).to_pylist(), dtype=object)
     used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
-    used = used[np.argsort(names[used], kind="stable")]
+    kept_names = sorted(set(names[used]))
+    position = {n: i for i, n in enumerate(kept_names)}
     remap = np.full(len(names) + 1, -1, dtype=np.int64)  # the last slot maps -1 to -1
-    remap[used] = np.arange(len(used))
-    return remap[codes], tuple(str(n) for n in names[used])
+    remap[used] = [position[n] for n in names[used]]
+    return remap[codes], tuple(str(n) for n in kept_names)
 
 
 def _smallest(n: int) -> type:

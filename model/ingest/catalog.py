@@ -62,6 +62,7 @@ def _load(
         name=name or Path(leads_path).parent.name,
         has_dates=built.has_dates,
         notes=tuple(dict.fromkeys(notes)),
+        event_lead_rows=built.event_lead_rows,
     )
 
 

@@ -377,6 +377,7 @@ class Cells:
     def __init__(self, frame: pd.DataFrame, missing: set[str]) -> None:
         self.frame, self.missing = frame, frozenset(missing)
         self._memo: dict[tuple, pd.Series] = {}
+        self.lead_rows: np.ndarray | None = None  # events: each one's lead row (-1: none)
 
     @classmethod
     def of(cls, frame: pd.DataFrame, missing: set[str], given: Cells | None) -> Cells:
@@ -741,8 +742,11 @@ def _check_events(report, cells: Cells, mapping, lead_ids, name) -> None:
             f"{name}, column {roles['event_type']!r}",
             f"{_count(blank, 'event has', 'events have')} no type, at rows {row_numbers(blank)}",
         )
-    known = lead_ids.astype("string").str.strip().dropna()
-    orphan = pd.Series(index_in(ids.fillna(""), known) < 0, index=ids.index) & ~no_id
+    known = lead_ids.astype("string").str.strip()
+    where = index_in(ids.fillna(""), known.dropna())
+    if known.notna().all():  # each event's lead row, for preparing the dataset
+        cells.lead_rows = where
+    orphan = pd.Series(where < 0, index=ids.index) & ~no_id
     if orphan.any():
         examples = ", ".join(repr(v) for v in ids[orphan].drop_duplicates().head(3))
         report.add(
@@ -782,6 +786,7 @@ class Built:
     created_filled: int = 0
     created_left_out: int = 0
     warnings: list[str] = field(default_factory=list)
+    event_lead_rows: np.ndarray | None = None  # each event's row in `leads`, when known
 
     def meta(self) -> dict:
         """What dataset.json keeps of the import."""
@@ -895,6 +900,8 @@ def checked(
         for i in report.issues
         if not i.message.startswith("no created date")
     ]  # said by facts()
+    if event_cells is not None and not built.created_left_out:  # the rows are the same
+        built.event_lead_rows = event_cells.lead_rows
     return built
 
 
