@@ -182,16 +182,73 @@ LOADING = (
 )
 
 
-@st.cache_resource(max_entries=2, show_spinner=LOADING)
+class Loaded:
+    """Datasets loaded once per server, the few most recently used kept. A session asking
+    for one that another session is loading waits for it rather than loading it twice."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, Dataset] = OrderedDict()
+        self._loading: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def find(self, key: str) -> Dataset | None:
+        """The dataset kept under `key`, now the most recently used, or None."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+            return self._entries.get(key)
+
+    def get(self, key: str, load: Callable[[], Dataset]) -> Dataset:
+        """The dataset kept under `key`, or `load()` kept under it (a failure is not kept)."""
+        with self._lock:
+            turn = self._loading.setdefault(key, threading.Lock())
+        with turn:
+            found = self.find(key)
+            if found is not None:
+                return found
+            data = load()
+            with self._lock:
+                self._entries[key] = data
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+            return data
+
+
+@st.cache_resource(show_spinner=False)
+def _loaded() -> Loaded:
+    """One per server: the datasets every session reads."""
+    return Loaded(size=4)
+
+
 def _load_demo(folder: str) -> Dataset:
     """The demo set, kept as Parquet first (once per server, not a file check per rerun)."""
-    demo.keep_parquet(folder)
-    return _load(folder)
+
+    def load(say) -> Dataset:
+        demo.keep_parquet(folder, progress=lambda f, text: say(0.3 * f, text))
+        return load_dataset(Path(folder), name=folder, progress=lambda f, t: say(0.3 + 0.7 * f, t))
+
+    return _load_with_progress(folder, load)
 
 
-@st.cache_resource(max_entries=4, show_spinner=LOADING)
 def _load(folder: str) -> Dataset:
-    return load_dataset(Path(folder), name=folder)
+    return _load_with_progress(
+        folder, lambda say: load_dataset(Path(folder), name=folder, progress=say)
+    )
+
+
+def _load_with_progress(folder: str, load: Callable[[Callable], Dataset]) -> Dataset:
+    """A dataset kept by the server, or loaded with a bar naming each step (reading,
+    checking, indexing, keeping a copy) under the spinner's word on how long it takes."""
+    found = _loaded().find(folder)
+    if found is not None:
+        return found
+    with st.spinner(LOADING):
+        bar = st.progress(0.0, "Waiting for the dataset…")
+        try:
+            return _loaded().get(folder, lambda: load(lambda f, text: bar.progress(f, text)))
+        finally:
+            bar.empty()
 
 
 def hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:

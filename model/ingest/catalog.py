@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -17,14 +18,26 @@ from model.ingest import importer, prepared
 from model.ingest.importer import Mapping
 from model.ingest.readers import read_table
 
+Progress = Callable[[float, str], None]  # a fraction done and what is being done
+
+
+def _silent(_fraction: float, _text: str) -> None:
+    """A progress callback that says nothing."""
+
 
 def load_dataset(
-    leads_path: str | Path, events_path: str | Path | None = None, *, name: str | None = None
+    leads_path: str | Path,
+    events_path: str | Path | None = None,
+    *,
+    name: str | None = None,
+    progress: Progress | None = None,
 ) -> Dataset:
     """Read, check and prepare leads (and events) for scoring. `leads_path` may be a dataset
     folder holding leads.parquet or leads.csv (and events.parquet or events.csv). The checks
     are the import's own (one validator), so whatever the import wrote loads. A folder
-    loaded before is read from its prepared copy (model.ingest.prepared)."""
+    loaded before is read from its prepared copy (model.ingest.prepared). `progress` hears
+    each step of a first load (a fraction done and what is being done)."""
+    say = progress or _silent
     if Path(leads_path).is_dir() and events_path is None:
         folder = Path(leads_path)
         leads_file, events_file = dataset_files(folder)
@@ -32,9 +45,10 @@ def load_dataset(
         return prepared.load(
             [p for p in (leads_file, events_file, folder / "dataset.json") if p],
             name,
-            lambda: _load(leads_file, events_file, name=name, meta=dataset_meta(folder)),
+            lambda: _load(leads_file, events_file, name=name, meta=dataset_meta(folder), say=say),
+            progress=say,
         )
-    return _load(leads_path, events_path, name=name)
+    return _load(leads_path, events_path, name=name, say=say)
 
 
 def _load(
@@ -43,11 +57,17 @@ def _load(
     *,
     name: str | None,
     meta: dict | None = None,
+    say: Progress = _silent,
 ) -> Dataset:
     """Read, check and prepare a leads file and its events (see load_dataset)."""
     meta = meta or {"has_dates": True}
+    say(0.0, f"Reading {Path(leads_path).name}…")
     leads = read_table(leads_path)
+    if events_path is not None:
+        say(0.1, f"Reading {Path(events_path).name} ({_megabytes(events_path)})…")
     events = None if events_path is None else read_table(events_path)
+    counted = f"{len(events):,} events" if events is not None else "no events"
+    say(0.35, f"Checking {len(leads):,} leads and {counted}, as the import would…")
     built = importer.checked(
         leads,
         events,
@@ -56,6 +76,7 @@ def _load(
         has_dates=meta.get("has_dates", True),
     )
     notes = [*built.facts(), *_kept_facts(meta), *built.warnings]
+    say(0.7, "Indexing events by lead and time…")
     return prepare(
         built.leads,
         built.events,
@@ -64,6 +85,11 @@ def _load(
         notes=tuple(dict.fromkeys(notes)),
         event_lead_rows=built.event_lead_rows,
     )
+
+
+def _megabytes(path: str | Path) -> str:
+    """A file's size as people say it: '688 MB'."""
+    return f"{Path(path).stat().st_size / 2**20:,.0f} MB"
 
 
 def _kept_facts(meta: dict) -> list[str]:

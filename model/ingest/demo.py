@@ -324,19 +324,21 @@ def ensure_demo(
     return leads_path, events_path
 
 
-def keep_parquet(folder: str | Path) -> None:
+def keep_parquet(folder: str | Path, progress: Callable[[float, str], None] | None = None) -> None:
     """Keep the demo CSVs, as read, also as Parquet beside them (written once, atomically),
     so later starts read typed columns instead of parsing text; the CSVs stay the files
     people open. A folder that cannot be written to is read as CSV, as before."""
     from model.ingest.readers import read_table
 
     folder = Path(folder)
-    for stem in ("leads", "events"):
+    for i, stem in enumerate(("leads", "events")):
         source, kept = folder / f"{stem}.csv", folder / f"{stem}.parquet"
         if not source.exists() or (
             kept.exists() and kept.stat().st_mtime >= source.stat().st_mtime
         ):
             continue
+        if progress:
+            progress(i / 2, f"Keeping the demo's {source.name} as Parquet (first start only)…")
         part = folder / f".{stem}.parquet.part"
         try:
             read_table(source).to_parquet(part, index=False)

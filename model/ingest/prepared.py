@@ -40,14 +40,21 @@ def cache_folder() -> Path:
     return Path(env) if env else user_cache_path("leadscore") / "prepared"
 
 
-def load(sources: Iterable[Path], name: str, build: Callable[[], Dataset]) -> Dataset:
+def load(
+    sources: Iterable[Path],
+    name: str,
+    build: Callable[[], Dataset],
+    *,
+    progress: Callable[[float, str], None] = lambda _f, _t: None,
+) -> Dataset:
     """The dataset made from `sources` by `build`, read from its prepared copy when there is
-    a current one, else built and a copy kept for next time."""
+    a current one, else built and a copy kept for next time (`progress` hears which)."""
     try:
         where = cache_folder() / _key(sources)
     except OSError:  # a source vanished between listing and reading: let the build say so
         return build()
     if where.is_dir():
+        progress(0.5, "Reading the prepared copy kept by the first load…")
         try:
             found = _read(where, name)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
@@ -57,6 +64,7 @@ def load(sources: Iterable[Path], name: str, build: Callable[[], Dataset]) -> Da
                 os.utime(where)  # recently used: pruned last
             return found
     data = build()
+    progress(0.9, "Keeping a prepared copy, so that later starts skip the checks…")
     try:
         _write(data, where)
         _prune(where.parent)

@@ -1,0 +1,113 @@
+"""Loading a dataset: the first load names each step as it goes (reading, checking,
+indexing, keeping a prepared copy), a later start names the copy it reads, and a server
+loads each dataset once for every session."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
+
+from model.core.dataset import DataError
+from model.ingest import demo
+from model.ingest.catalog import load_dataset
+from ui import caches
+
+
+def _heard(folder: Path) -> list[tuple[float, str]]:
+    said: list[tuple[float, str]] = []
+    load_dataset(folder, progress=lambda f, text: said.append((f, text)))
+    return said
+
+
+def test_a_first_load_names_each_step_and_a_later_one_the_copy(tmp_path: Path) -> None:
+    demo.ensure_demo(tmp_path, n_leads=500)
+    first = _heard(tmp_path)
+    words = [text for _, text in first]
+    assert words[0] == "Reading leads.csv…"
+    assert words[1].startswith("Reading events.csv (")
+    assert words[1].endswith(" MB)…")
+    assert any(w.startswith("Checking 500 leads and ") and " events" in w for w in words)
+    assert "Indexing events by lead and time…" in words
+    assert words[-1].startswith("Keeping a prepared copy")
+    fractions = [f for f, _ in first]
+    assert fractions == sorted(fractions)
+    assert fractions[0] >= 0
+    assert fractions[-1] < 1
+    assert [text for _, text in _heard(tmp_path)] == [
+        "Reading the prepared copy kept by the first load…"
+    ]
+
+
+def test_a_dataset_is_loaded_once_for_sessions_asking_at_the_same_time() -> None:
+    loaded = caches.Loaded(size=2)
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def slow() -> object:
+        calls.append(1)
+        gate.wait(5)
+        return object()
+
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(loaded.get("x", slow))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1
+    assert len(got) == 3
+    assert got[0] is got[1] is got[2]
+
+
+def test_a_failed_load_is_not_kept_and_old_datasets_make_room() -> None:
+    loaded = caches.Loaded(size=2)
+
+    def fail() -> object:
+        raise DataError("leads.csv: no column is mapped as 'outcome'")
+
+    with pytest.raises(DataError):
+        loaded.get("bad", fail)
+    assert loaded.find("bad") is None
+    first, second, third = (loaded.get(k, object) for k in ("a", "b", "c"))
+    assert loaded.find("a") is None
+    assert loaded.find("b") is second
+    assert loaded.find("c") is third
+    assert first is not second
+
+
+def test_the_first_page_shows_each_step_once_per_server(
+    open_app: Callable[..., AppTest],
+) -> None:
+    """The first session's page shows the steps on a bar; a new session, and a rerun, find
+    the dataset kept by the server and show none."""
+    caches._loaded().__init__(size=4)  # as if the server had just started
+    shown: list[str] = []
+    real, real_bar = caches.st.progress, DeltaGenerator.progress
+
+    def progress(value, text=None):
+        shown.append(text)
+        return real(value, text)
+
+    def bar_progress(self, value, text=None):
+        shown.append(text)
+        return real_bar(self, value, text)
+
+    with (
+        mock.patch.object(caches.st, "progress", progress),
+        mock.patch.object(DeltaGenerator, "progress", bar_progress),
+    ):
+        first = open_app()
+        assert "Waiting for the dataset…" in shown
+        assert any(t and t.startswith("Reading ") for t in shown)
+        assert not first.exception
+        shown.clear()
+        open_app()
+        first.run()
+    assert [t for t in shown if t and t.startswith(("Reading", "Checking", "Waiting"))] == []
