@@ -11,7 +11,6 @@ from model.analysis.calibration import Calibration
 from model.core import scoring, tables, words
 from model.core.kinds import slug
 from model.core.spec import ModelError, ScoringModel, default_model, parse_model
-from model.export import sqlgen
 from model.store import columns as versions
 from ui import (
     caches,
@@ -429,6 +428,8 @@ def _sql_export(model: ScoringModel) -> None:
     every edit, so what is shown is the model in force."""
     if not st.toggle("Score in your warehouse: the model as SQL", **state.kept("show_sql")):
         return
+    from model.export import sqlgen  # sqlglot: 0.2 s the first page need not wait for
+
     with st.container(border=True):
         left, mid, right = st.columns(3)
         dialect = left.selectbox(

@@ -31,5 +31,36 @@ def test_the_pages_modules_leave_scikit_learn_to_the_warm_up() -> None:
     assert ran.returncode == 0, ran.stderr
     before, after, once = json.loads(ran.stdout.strip().splitlines()[-1])
     assert before == []  # the first page's modules do not import it
-    assert after == ["sklearn.isotonic", "sklearn.linear_model", "sklearn.model_selection"]
+    assert after == sorted(
+        [
+            "sklearn.isotonic",
+            "sklearn.linear_model",
+            "sklearn.model_selection",
+            "model.export.sqlgen",
+        ]
+    )
     assert once  # one warm-up per server
+
+
+def test_no_page_imports_what_the_warm_up_imports_at_its_top() -> None:
+    """A page's top-level imports run before its first draw: none of them may be one the
+    warm-up leaves for later (scikit-learn, the SQL export's sqlglot)."""
+    import ast
+
+    from ui.caches import WARM_MODULES
+
+    late = (*WARM_MODULES, "sklearn", "sqlglot")
+    found = []
+    for path in sorted(
+        [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"), ROOT / "app.py"]
+    ):
+        for node in ast.parse(path.read_text()).body:
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [f"{node.module}.{a.name}" for a in node.names]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
+            found += [f"{path.name}: {n}" for n in names if n.startswith(late)]
+    assert found == []
