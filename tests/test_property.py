@@ -204,3 +204,35 @@ def test_an_attribute_is_typed_as_if_every_value_were_looked_at(values) -> None:
     with mock.patch.object(importer, "_plainly_text", return_value=False):
         slow = importer.typed(s)
     pd.testing.assert_series_equal(fast, slow)
+
+
+PLACEHOLDER_TEXTS = st.one_of(
+    st.none(),
+    st.sampled_from(["N/A", " n/a", "SELECT", "-None-", "--", "-", "Null\xa0", "nan", "NaN"]),
+    st.sampled_from(["\u212aey", "\u017felect", "\u0130", "unknown", "UNKNOWN ", "keine angabe"]),
+    st.text("aAsSkK-/ \t\xa0\u2003\u212a\u017f\u0130\x1c", max_size=6),
+)
+
+
+@given(
+    st.lists(PLACEHOLDER_TEXTS, min_size=1, max_size=30),
+    st.sampled_from([(), ("unknown",), ("keine angabe", "s"), ("não informado",)]),
+    st.integers(0, 5),
+    st.booleans(),
+)
+@settings(max_examples=400, deadline=None)
+def test_cleaned_text_equals_trimming_and_masking_every_value(values, extra, skip, arrow) -> None:
+    """A column's trimmed and cleaned text skip the copy when no value needs it; what they
+    give is what trimming every value and masking every blank or placeholder gives (on a
+    column read by Arrow and sliced, whose bytes start past its first row, too)."""
+    from model.core.cells import PLACEHOLDERS
+    from model.ingest.importer import Cells
+
+    missing = set(PLACEHOLDERS) | set(extra)
+    column = pd.Series(values, dtype="string[pyarrow]" if arrow else object)
+    frame = pd.DataFrame({"x": column}).iloc[min(skip, len(values) - 1) :]
+    text = frame["x"].astype("string").str.strip()
+    want = text.mask(text.isna() | text.str.lower().isin(missing))
+    cells = Cells(frame, missing)
+    pd.testing.assert_series_equal(cells.trimmed("x"), text, check_names=False)
+    pd.testing.assert_series_equal(cells.cleaned("x"), want, check_names=False)
