@@ -152,11 +152,16 @@ def _plain_numbers(s: pd.Series) -> pd.Series | None:
     """A column whose every value is a plain number ('12', '-0.5', '1e3') or blank, read by
     Arrow in one pass (a million rows in tens of milliseconds, where the general reading
     below takes a second); None for anything else: currency, grouping, decimal commas."""
-    text = pc.utf8_trim_whitespace(pa.array(s.astype("string[pyarrow]")))
+    text = pa.array(s.astype("string[pyarrow]"))
+    if pc.any(pc.match_substring_regex(text, r"^\s|\s$")).as_py():
+        text = pc.utf8_trim_whitespace(text)
     plain = pc.match_substring_regex(text, ARROW_NUMBER)
-    if not pc.all(pc.or_(plain, pc.equal(text, "")), skip_nulls=True, min_count=0).as_py():
+    blank = pc.equal(text, "")
+    if not pc.all(pc.or_(plain, blank), skip_nulls=True, min_count=0).as_py():
         return None
-    x = pc.cast(pc.if_else(plain, text, None), pa.float64()).to_numpy(zero_copy_only=False)
+    if pc.any(blank).as_py():  # blanks are missing: cast only the numbers (a copy)
+        text = pc.if_else(plain, text, None)
+    x = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
     x = np.where(np.isfinite(x), x, np.nan)  # 'inf' is no amount; '1e999' overflows to it
     return pd.Series(x, index=s.index, name=s.name)
 
