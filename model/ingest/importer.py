@@ -672,7 +672,8 @@ def _check_parsed(report, cells: Cells, column: str, what, level, where, how=Non
     text = cells.cleaned(column)
     bad = cells.parsed(column, what).isna() & text.notna()
     if bad.any():
-        examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
+        shown = text if _is_text(s) else cells.as_text(column)  # as written: '5', not 5
+        examples = ", ".join(repr(v) for v in shown[bad].drop_duplicates().head(3))
         outcome = "this blocks the import" if level == "error" else "they are treated as missing"
         if how in ("name", "content"):
             outcome += f" (the role was {HOW[how]}: map another column, or none)"
