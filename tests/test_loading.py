@@ -87,7 +87,7 @@ def test_the_first_page_shows_each_step_once_per_server(
 ) -> None:
     """The first session's page shows the steps on a bar; a new session, and a rerun, find
     the dataset kept by the server and show none."""
-    caches._loaded().__init__(size=4)  # as if the server had just started
+    caches._loaded.clear()  # as if the server had just started
     shown: list[str] = []
     real, real_bar = caches.st.progress, DeltaGenerator.progress
 

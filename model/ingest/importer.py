@@ -403,22 +403,25 @@ class Cells:
 
     def cleaned(self, column: str) -> pd.Series:
         """Trimmed text with blanks and placeholders missing (other types as they are)."""
-        return self._kept(("cleaned", column), lambda: self._cleaned(column))
+        return self.as_text(column) if _is_text(self.frame[column]) else self.frame[column]
 
     def parsed(self, column: str, what: str) -> pd.Series:
         """The cleaned column as "dates" or "numbers" (NaT / NaN where it is not one)."""
         return self._kept((what, column), lambda: _parse(self.cleaned(column), what))
 
     def as_text(self, column: str) -> pd.Series:
-        """Any column as cleaned text, numbers and dates written out as the report shows.
-        A column with no blank or placeholder is returned as it is, not copied."""
-        text = self.trimmed(column)
-        if not _may_hold(text, self.missing):
-            return text
-        return text.mask(text.isna() | text.str.lower().isin(self.missing))
+        """Any column as cleaned text, numbers and dates written out as the report shows."""
+        return self._kept(
+            ("text", column), lambda: _without_missing(self.trimmed(column), self.missing)
+        )
 
-    def _cleaned(self, column: str) -> pd.Series:
-        return self.as_text(column) if _is_text(self.frame[column]) else self.frame[column]
+
+def _without_missing(text: pd.Series, words: frozenset[str]) -> pd.Series:
+    """Trimmed text with blanks and `words` (lower case) missing; a column with neither is
+    returned as it is, not copied."""
+    if not _may_hold(text, words):
+        return text
+    return text.mask(text.isna() | text.str.lower().isin(words))
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -669,11 +672,10 @@ def _check_parsed(report, cells: Cells, column: str, what, level, where, how=Non
         if what == "numbers" and not np.isfinite(s.dropna().astype(float)).all():
             report.add("warning", where, "infinite values are treated as missing")
         return
-    text = cells.cleaned(column)
+    text = cells.as_text(column)  # as written: '5', not 5, for a column of numbers
     bad = cells.parsed(column, what).isna() & text.notna()
     if bad.any():
-        shown = text if _is_text(s) else cells.as_text(column)  # as written: '5', not 5
-        examples = ", ".join(repr(v) for v in shown[bad].drop_duplicates().head(3))
+        examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
         outcome = "this blocks the import" if level == "error" else "they are treated as missing"
         if how in ("name", "content"):
             outcome += f" (the role was {HOW[how]}: map another column, or none)"
@@ -702,7 +704,7 @@ def _check_attributes(report, cells: Cells, used, name) -> None:
     for column in leads.columns:
         if column in used or column in left_out:
             continue
-        kept = cells.cleaned(column) if _is_text(leads[column]) else cells.as_text(column)
+        kept = cells.as_text(column)
         gone = kept.isna()
         where = f"{name}, column {column!r}"
         if gone.any():
