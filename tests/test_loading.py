@@ -105,9 +105,29 @@ def test_the_first_page_shows_each_step_once_per_server(
     ):
         first = open_app()
         assert "Waiting for the dataset…" in shown
-        assert any(t and t.startswith("Reading ") for t in shown)
+        assert any(t and t.startswith(("Reading ", "Keeping ", "Checking ")) for t in shown)
         assert not first.exception
         shown.clear()
         open_app()
         first.run()
-    assert [t for t in shown if t and t.startswith(("Reading", "Checking", "Waiting"))] == []
+    assert [
+        t for t in shown if t and t.startswith(("Reading", "Keeping", "Checking", "Waiting"))
+    ] == []
+
+
+def test_the_tables_kept_as_parquet_load_as_the_parquet_files_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model
+) -> None:
+    """The demo's first start keeps its CSVs as Parquet and loads the tables it has just
+    read, not the files again; that is the dataset the Parquet files give."""
+    from tests.conftest import assert_same_dataset
+
+    demo.ensure_demo(tmp_path, n_leads=800)
+    read = demo.keep_parquet(tmp_path)
+    assert sorted(p.name for p in read) == ["events.parquet", "leads.parquet"]
+    assert demo.keep_parquet(tmp_path) == {}  # kept already: nothing read
+    said: list[str] = []
+    handed = load_dataset(tmp_path, tables=read, progress=lambda _f, text: said.append(text))
+    assert not [t for t in said if t.startswith("Reading ")]
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(tmp_path / "another-cache"))
+    assert_same_dataset(handed, load_dataset(tmp_path), model)

@@ -225,8 +225,10 @@ def _load_demo(folder: str) -> Dataset:
     """The demo set, kept as Parquet first (once per server, not a file check per rerun)."""
 
     def load(say) -> Dataset:
-        demo.keep_parquet(folder, progress=lambda f, text: say(0.3 * f, text))
-        return load_dataset(Path(folder), name=folder, progress=lambda f, t: say(0.3 + 0.7 * f, t))
+        read = demo.keep_parquet(folder, progress=lambda f, text: say(0.3 * f, text))
+        return load_dataset(
+            Path(folder), name=folder, progress=lambda f, t: say(0.3 + 0.7 * f, t), tables=read
+        )
 
     return _load_with_progress(folder, load)
 

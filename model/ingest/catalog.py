@@ -31,13 +31,16 @@ def load_dataset(
     *,
     name: str | None = None,
     progress: Progress | None = None,
+    tables: dict[Path, pd.DataFrame] | None = None,
 ) -> Dataset:
     """Read, check and prepare leads (and events) for scoring. `leads_path` may be a dataset
     folder holding leads.parquet or leads.csv (and events.parquet or events.csv). The checks
     are the import's own (one validator), so whatever the import wrote loads. A folder
     loaded before is read from its prepared copy (model.ingest.prepared). `progress` hears
-    each step of a first load (a fraction done and what is being done)."""
+    each step of a first load (a fraction done and what is being done); `tables` are files
+    the caller has just read (by path), which are then not read again."""
     say = progress or _silent
+    tables = tables or {}
     if Path(leads_path).is_dir() and events_path is None:
         folder = Path(leads_path)
         leads_file, events_file = dataset_files(folder)
@@ -45,10 +48,17 @@ def load_dataset(
         return prepared.load(
             [p for p in (leads_file, events_file, folder / "dataset.json") if p],
             name,
-            lambda: _load(leads_file, events_file, name=name, meta=dataset_meta(folder), say=say),
+            lambda: _load(
+                leads_file,
+                events_file,
+                name=name,
+                meta=dataset_meta(folder),
+                say=say,
+                tables=tables,
+            ),
             progress=say,
         )
-    return _load(leads_path, events_path, name=name, say=say)
+    return _load(leads_path, events_path, name=name, say=say, tables=tables)
 
 
 def _load(
@@ -58,14 +68,22 @@ def _load(
     name: str | None,
     meta: dict | None = None,
     say: Progress = _silent,
+    tables: dict[Path, pd.DataFrame] | None = None,
 ) -> Dataset:
     """Read, check and prepare a leads file and its events (see load_dataset)."""
     meta = meta or {"has_dates": True}
-    say(0.0, f"Reading {Path(leads_path).name}…")
-    leads = read_table(leads_path)
+    tables = tables or {}
+
+    def read(path: str | Path, fraction: float, what: str) -> pd.DataFrame:
+        if Path(path) in tables:
+            return tables[Path(path)]
+        say(fraction, f"Reading {Path(path).name}{what}…")
+        return read_table(path)
+
+    leads = read(leads_path, 0.0, "")
+    events = None
     if events_path is not None:
-        say(0.1, f"Reading {Path(events_path).name} ({_megabytes(events_path)})…")
-    events = None if events_path is None else read_table(events_path)
+        events = read(events_path, 0.1, f" ({_megabytes(events_path)})")
     counted = f"{len(events):,} events" if events is not None else "no events"
     say(0.35, f"Checking {len(leads):,} leads and {counted}, as the import would…")
     built = importer.checked(

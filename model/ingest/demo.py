@@ -324,13 +324,18 @@ def ensure_demo(
     return leads_path, events_path
 
 
-def keep_parquet(folder: str | Path, progress: Callable[[float, str], None] | None = None) -> None:
+def keep_parquet(
+    folder: str | Path, progress: Callable[[float, str], None] | None = None
+) -> dict[Path, pd.DataFrame]:
     """Keep the demo CSVs, as read, also as Parquet beside them (written once, atomically),
     so later starts read typed columns instead of parsing text; the CSVs stay the files
-    people open. A folder that cannot be written to is read as CSV, as before."""
+    people open. A folder that cannot be written to is read as CSV, as before. Returns the
+    tables it read, by the Parquet file that now holds each, so that loading them does not
+    read them again."""
     from model.ingest.readers import read_table
 
     folder = Path(folder)
+    read: dict[Path, pd.DataFrame] = {}
     for i, stem in enumerate(("leads", "events")):
         source, kept = folder / f"{stem}.csv", folder / f"{stem}.parquet"
         if not source.exists() or (
@@ -341,7 +346,11 @@ def keep_parquet(folder: str | Path, progress: Callable[[float, str], None] | No
             progress(i / 2, f"Keeping the demo's {source.name} as Parquet (first start only)…")
         part = folder / f".{stem}.parquet.part"
         try:
-            read_table(source).to_parquet(part, index=False)
+            table = read_table(source)
+            table.to_parquet(part, index=False)
             os.replace(part, kept)
         except OSError:
             part.unlink(missing_ok=True)
+        else:
+            read[kept] = table
+    return read
