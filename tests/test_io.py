@@ -108,6 +108,9 @@ def test_bad_events_name_the_events_file(tmp_path: Path) -> None:
 def test_missing_file_and_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="file not found"):
         read_table(tmp_path / "nope.csv")
+    leads = _write(tmp_path, "lead_id,created_at,outcome\n007,2025-01-01,won\n", "l.csv")
+    with pytest.raises(DataError, match=r"nope-events\.csv: file not found"):
+        load_dataset(leads, tmp_path / "nope-events.csv", progress=lambda _f, _t: None)
     bad = tmp_path / "bad.parquet"
     bad.write_bytes(b"not parquet")
     with pytest.raises(DataError, match=r"bad\.parquet: cannot read the file"):

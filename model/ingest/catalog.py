@@ -83,7 +83,7 @@ def _load(
     leads = read(leads_path, 0.0, "")
     events = None
     if events_path is not None:
-        events = read(events_path, 0.1, f" ({_megabytes(events_path)})")
+        events = read(events_path, 0.1, _megabytes(events_path))
     counted = f"{len(events):,} events" if events is not None else "no events"
     say(0.35, f"Checking {len(leads):,} leads and {counted}, as the import would…")
     built = importer.checked(
@@ -106,8 +106,12 @@ def _load(
 
 
 def _megabytes(path: str | Path) -> str:
-    """A file's size as people say it: '688 MB'."""
-    return f"{Path(path).stat().st_size / 2**20:,.0f} MB"
+    """A file's size as people say it, ' (688 MB)'; nothing when it cannot be read, which
+    reading it then says."""
+    try:
+        return f" ({Path(path).stat().st_size / 2**20:,.0f} MB)"
+    except OSError:
+        return ""
 
 
 def _kept_facts(meta: dict) -> list[str]:
