@@ -5,6 +5,7 @@ loads each dataset once for every session."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
@@ -49,7 +50,7 @@ def test_a_dataset_is_loaded_once_for_sessions_asking_at_the_same_time() -> None
     calls: list[int] = []
     gate = threading.Event()
 
-    def slow() -> object:
+    def slow(_say) -> object:
         calls.append(1)
         gate.wait(5)
         return object()
@@ -69,13 +70,13 @@ def test_a_dataset_is_loaded_once_for_sessions_asking_at_the_same_time() -> None
 def test_a_failed_load_is_not_kept_and_old_datasets_make_room() -> None:
     loaded = caches.Loaded(size=2)
 
-    def fail() -> object:
+    def fail(_say) -> object:
         raise DataError("leads.csv: no column is mapped as 'outcome'")
 
     with pytest.raises(DataError):
         loaded.get("bad", fail)
     assert loaded.find("bad") is None
-    first, second, third = (loaded.get(k, object) for k in ("a", "b", "c"))
+    first, second, third = (loaded.get(k, lambda _say: object()) for k in ("a", "b", "c"))
     assert loaded.find("a") is None
     assert loaded.find("b") is second
     assert loaded.find("c") is third
@@ -85,11 +86,12 @@ def test_a_failed_load_is_not_kept_and_old_datasets_make_room() -> None:
 def test_the_first_page_shows_each_step_once_per_server(
     open_app: Callable[..., AppTest],
 ) -> None:
-    """The first session's page shows the steps on a bar; a new session, and a rerun, find
-    the dataset kept by the server and show none."""
+    """The first session's page shows the steps of the load on a bar as they come (the
+    load runs in its own thread, so a rerun cannot cut it short); a new session, and a
+    rerun, find the dataset kept by the server and show none."""
     caches._loaded.clear()  # as if the server had just started
     shown: list[str] = []
-    real, real_bar = caches.st.progress, DeltaGenerator.progress
+    real, real_bar, real_load = caches.st.progress, DeltaGenerator.progress, caches.load_dataset
 
     def progress(value, text=None):
         shown.append(text)
@@ -99,20 +101,46 @@ def test_the_first_page_shows_each_step_once_per_server(
         shown.append(text)
         return real_bar(self, value, text)
 
+    def slow_load(*args, progress=None, **kwargs):  # slow enough for the bar to show steps
+        for text in ("Reading leads.csv…", "Checking 20,000 leads and their events…"):
+            progress(0.5, text)
+            time.sleep(0.6)
+        return real_load(*args, progress=progress, **kwargs)
+
     with (
         mock.patch.object(caches.st, "progress", progress),
         mock.patch.object(DeltaGenerator, "progress", bar_progress),
+        mock.patch.object(caches, "load_dataset", slow_load),
     ):
         first = open_app()
-        assert "Waiting for the dataset…" in shown
-        assert any(t and t.startswith(("Reading ", "Keeping ", "Checking ")) for t in shown)
+        assert "Reading leads.csv…" in shown
+        assert "Checking 20,000 leads and their events…" in shown
         assert not first.exception
         shown.clear()
         open_app()
         first.run()
-    assert [
-        t for t in shown if t and t.startswith(("Reading", "Keeping", "Checking", "Waiting"))
-    ] == []
+    assert shown == []
+
+
+def test_a_load_under_way_is_joined_not_started_again() -> None:
+    """A session that stops watching (its page rerun) leaves the load running; the next
+    to ask joins it and gets its dataset."""
+    loaded = caches.Loaded(size=2)
+    gate, calls = threading.Event(), []
+
+    def slow(say) -> object:
+        calls.append(1)
+        say(0.5, "Checking…")
+        gate.wait(5)
+        return object()
+
+    watched = loaded.start("x", slow)
+    assert loaded.start("x", slow) is watched  # the first watcher went away: same load
+    gate.set()
+    got = loaded.get("x", slow)
+    assert got is watched.result
+    assert loaded.find("x") is got
+    assert len(calls) == 1
 
 
 def test_the_tables_kept_as_parquet_load_as_the_parquet_files_do(

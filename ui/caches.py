@@ -182,14 +182,45 @@ LOADING = (
 )
 
 
+class Loading:
+    """One dataset being loaded in a thread of its own: how far it is, and then the
+    dataset or the error. Sessions only watch it, so a rerun (a click while waiting) never
+    cuts a load short, and every session waiting sees the same steps."""
+
+    def __init__(self, load: Callable[[Callable[[float, str], None]], Dataset]) -> None:
+        self.fraction, self.text = 0.0, "Waiting for the dataset…"
+        self.result: Dataset | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self._load = load
+
+    @classmethod
+    def finished(cls, data: Dataset) -> Loading:
+        """A load already done."""
+        done = cls(lambda _say: data)
+        done.result = data
+        done.done.set()
+        return done
+
+    def say(self, fraction: float, text: str) -> None:
+        self.fraction, self.text = fraction, text
+
+    def run(self) -> None:
+        """Load (the keeper marks it done once the dataset is kept)."""
+        try:
+            self.result = self._load(self.say)
+        except BaseException as exc:  # noqa: BLE001 - handed to the session that waits
+            self.error = exc
+
+
 class Loaded:
-    """Datasets loaded once per server, the few most recently used kept. A session asking
-    for one that another session is loading waits for it rather than loading it twice."""
+    """Datasets loaded once per server, the few most recently used kept; a dataset asked
+    for while it loads is waited for, not loaded twice, and a failed load is not kept."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: OrderedDict[str, Dataset] = OrderedDict()
-        self._loading: dict[str, threading.Lock] = {}
+        self._loading: dict[str, Loading] = {}
         self._lock = threading.Lock()
 
     def find(self, key: str) -> Dataset | None:
@@ -199,20 +230,40 @@ class Loaded:
                 self._entries.move_to_end(key)
             return self._entries.get(key)
 
-    def get(self, key: str, load: Callable[[], Dataset]) -> Dataset:
-        """The dataset kept under `key`, or `load()` kept under it (a failure is not kept)."""
+    def start(self, key: str, load: Callable[[Callable[[float, str], None]], Dataset]) -> Loading:
+        """The load of `key` under way, or a new one started in its own thread."""
         with self._lock:
-            turn = self._loading.setdefault(key, threading.Lock())
-        with turn:
-            found = self.find(key)
-            if found is not None:
-                return found
-            data = load()
-            with self._lock:
-                self._entries[key] = data
+            if key in self._entries:  # kept since the caller looked
+                return Loading.finished(self._entries[key])
+            loading = self._loading.get(key)
+            if loading is None or (loading.done.is_set() and loading.error is not None):
+                loading = self._loading[key] = Loading(load)
+                threading.Thread(target=self._run, args=(key, loading), daemon=True).start()
+            return loading
+
+    def get(self, key: str, load: Callable[[Callable[[float, str], None]], Dataset]) -> Dataset:
+        """The dataset kept under `key`, or loaded (and kept) now."""
+        found = self.find(key)
+        if found is not None:
+            return found
+        return self.wait(self.start(key, load))
+
+    @staticmethod
+    def wait(loading: Loading) -> Dataset:
+        loading.done.wait()
+        if loading.error is not None:
+            raise loading.error
+        return loading.result
+
+    def _run(self, key: str, loading: Loading) -> None:
+        loading.run()
+        with self._lock:
+            if loading.error is None:
+                self._entries[key] = loading.result
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
-            return data
+                del self._loading[key]
+        loading.done.set()
 
 
 @st.cache_resource(show_spinner=False)
@@ -240,17 +291,18 @@ def _load(folder: str) -> Dataset:
 
 
 def _load_with_progress(folder: str, load: Callable[[Callable], Dataset]) -> Dataset:
-    """A dataset kept by the server, or loaded with a bar naming each step (reading,
-    checking, indexing, keeping a copy) under the spinner's word on how long it takes."""
+    """A dataset kept by the server, or loaded in the background while a bar under the
+    spinner names each step (reading, checking, indexing, keeping a copy)."""
     found = _loaded().find(folder)
     if found is not None:
         return found
+    loading = _loaded().start(folder, load)
     with st.spinner(LOADING):
-        bar = st.progress(0.0, "Waiting for the dataset…")
-        try:
-            return _loaded().get(folder, lambda: load(lambda f, text: bar.progress(f, text)))
-        finally:
-            bar.empty()
+        bar = st.progress(loading.fraction, loading.text)
+        while not loading.done.wait(0.2):
+            bar.progress(loading.fraction, loading.text)
+        bar.empty()
+    return Loaded.wait(loading)
 
 
 def hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
