@@ -56,7 +56,10 @@ def test_a_dataset_is_loaded_once_for_sessions_asking_at_the_same_time() -> None
         return object()
 
     got: list[object] = []
-    threads = [threading.Thread(target=lambda: got.append(loaded.get("x", slow))) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: got.append(loaded.start("x", slow).wait()))
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     gate.set()
@@ -74,9 +77,9 @@ def test_a_failed_load_is_not_kept_and_old_datasets_make_room() -> None:
         raise DataError("leads.csv: no column is mapped as 'outcome'")
 
     with pytest.raises(DataError):
-        loaded.get("bad", fail)
+        loaded.start("bad", fail).wait()
     assert loaded.find("bad") is None
-    first, second, third = (loaded.get(k, lambda _say: object()) for k in ("a", "b", "c"))
+    first, second, third = (loaded.start(k, lambda _say: object()).wait() for k in ("a", "b", "c"))
     assert loaded.find("a") is None
     assert loaded.find("b") is second
     assert loaded.find("c") is third
@@ -137,7 +140,7 @@ def test_a_load_under_way_is_joined_not_started_again() -> None:
     watched = loaded.start("x", slow)
     assert loaded.start("x", slow) is watched  # the first watcher went away: same load
     gate.set()
-    got = loaded.get("x", slow)
+    got = loaded.start("x", slow).wait()
     assert got is watched.result
     assert loaded.find("x") is got
     assert len(calls) == 1

@@ -27,7 +27,7 @@ from model.core.scoring import score
 from model.core.spec import ModelError, ScoringModel, Target
 from model.core.target import retarget
 from model.ingest import demo
-from model.ingest.catalog import dataset_meta, load_dataset, saved_datasets
+from model.ingest.catalog import Progress, dataset_meta, load_dataset, saved_datasets
 from model.store.revisions import RevisionStore, StoreError, default_url
 from model.store.signed import SignedStore
 from ui import identity
@@ -182,12 +182,15 @@ LOADING = (
 )
 
 
+Loader = Callable[[Progress], Dataset]  # loads a dataset, saying how far it is
+
+
 class Loading:
     """One dataset being loaded in a thread of its own: how far it is, and then the
     dataset or the error. Sessions only watch it, so a rerun (a click while waiting) never
     cuts a load short, and every session waiting sees the same steps."""
 
-    def __init__(self, load: Callable[[Callable[[float, str], None]], Dataset]) -> None:
+    def __init__(self, load: Loader) -> None:
         self.fraction, self.text = 0.0, "Waiting for the dataset…"
         self.result: Dataset | None = None
         self.error: BaseException | None = None
@@ -204,6 +207,13 @@ class Loading:
 
     def say(self, fraction: float, text: str) -> None:
         self.fraction, self.text = fraction, text
+
+    def wait(self) -> Dataset:
+        """The dataset once loaded, or the load's error raised here."""
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
 
     def run(self) -> None:
         """Load (the keeper marks it done once the dataset is kept)."""
@@ -230,7 +240,7 @@ class Loaded:
                 self._entries.move_to_end(key)
             return self._entries.get(key)
 
-    def start(self, key: str, load: Callable[[Callable[[float, str], None]], Dataset]) -> Loading:
+    def start(self, key: str, load: Loader) -> Loading:
         """The load of `key` under way, or a new one started in its own thread."""
         with self._lock:
             if key in self._entries:  # kept since the caller looked
@@ -240,20 +250,6 @@ class Loaded:
                 loading = self._loading[key] = Loading(load)
                 threading.Thread(target=self._run, args=(key, loading), daemon=True).start()
             return loading
-
-    def get(self, key: str, load: Callable[[Callable[[float, str], None]], Dataset]) -> Dataset:
-        """The dataset kept under `key`, or loaded (and kept) now."""
-        found = self.find(key)
-        if found is not None:
-            return found
-        return self.wait(self.start(key, load))
-
-    @staticmethod
-    def wait(loading: Loading) -> Dataset:
-        loading.done.wait()
-        if loading.error is not None:
-            raise loading.error
-        return loading.result
 
     def _run(self, key: str, loading: Loading) -> None:
         loading.run()
@@ -275,7 +271,7 @@ def _loaded() -> Loaded:
 def _load_demo(folder: str) -> Dataset:
     """The demo set, kept as Parquet first (once per server, not a file check per rerun)."""
 
-    def load(say) -> Dataset:
+    def load(say: Progress) -> Dataset:
         read = demo.keep_parquet(folder, progress=lambda f, text: say(0.3 * f, text))
         return load_dataset(
             Path(folder), name=folder, progress=lambda f, t: say(0.3 + 0.7 * f, t), tables=read
@@ -290,7 +286,7 @@ def _load(folder: str) -> Dataset:
     )
 
 
-def _load_with_progress(folder: str, load: Callable[[Callable], Dataset]) -> Dataset:
+def _load_with_progress(folder: str, load: Loader) -> Dataset:
     """A dataset kept by the server, or loaded in the background while a bar under the
     spinner names each step (reading, checking, indexing, keeping a copy)."""
     found = _loaded().find(folder)
@@ -302,7 +298,7 @@ def _load_with_progress(folder: str, load: Callable[[Callable], Dataset]) -> Dat
         while not loading.done.wait(0.2):
             bar.progress(loading.fraction, loading.text)
         bar.empty()
-    return Loaded.wait(loading)
+    return loading.wait()
 
 
 def hits(data: Dataset, model: ScoringModel, as_of: AsOf) -> Hits:
