@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 
 from model import charts
 from model.analysis import replay
@@ -206,8 +207,12 @@ def main() -> None:
     view = preview(data, scores, model)
 
     def histogram() -> bytes:
-        fig = charts.figure_score_histogram(view.histogram, model, width=1)
-        return fig.to_json().encode()
+        """The Model page's histogram as sent: its spec as JSON and its rows as Arrow."""
+        rows, spec = charts.score_histogram_spec(view.histogram, model, width=1)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, pa.schema(pa.Table.from_pandas(rows).schema)) as out:
+            out.write_table(pa.Table.from_pandas(rows))
+        return json.dumps(spec).encode() + sink.getvalue().to_pybytes()
 
     rows = []
 

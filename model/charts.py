@@ -21,65 +21,87 @@ WON, LOST, OPEN = OUTCOME_COLOURS.values()
 REVISION_A, REVISION_B = "#1f77b4", "#9467bd"
 
 
-def figure_score_histogram(hist: pd.DataFrame, model: ScoringModel, *, width: int) -> go.Figure:
-    """Stacked bars of leads per score bucket by outcome, with the band boundaries marked.
+def score_histogram_spec(
+    hist: pd.DataFrame, model: ScoringModel, *, width: int, font: int | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """The score histogram as Vega-Lite: stacked bars of leads per bucket by outcome, band
+    boundaries marked (dashed; solid for the sales-ready threshold) and named at the top.
 
-    Built in one constructor call (no add_* helpers): plotly validates each call, and this
-    figure is redrawn on every slider move.
+    Why Vega-Lite there: Streamlit remounts a Plotly chart whenever its figure changes (the
+    figure is the element's identity), so each points edit drew the chart from scratch;
+    a Vega-Lite chart whose spec is unchanged only swaps its rows. The band lines live in
+    the spec and the counts in the rows, so a points edit changes the rows alone.
     """
-    bars = []
-    for outcome in ("won", "lost", "open"):
-        part = hist[hist["outcome"] == outcome]
-        starts = part["bucket"].to_numpy()
-        bars.append(
-            {
-                "type": "bar",
-                "x": (starts + width / 2).tolist(),
-                "y": part["leads"].tolist(),
-                "width": width * 0.95,
-                "name": outcome,
-                "marker": {"color": OUTCOME_COLOURS[outcome]},
-                "customdata": [f"{b}–{min(b + width - 1, 100)}" for b in starts],
-                "hovertemplate": f"{outcome}: %{{y:,}} leads<br>score %{{customdata}}<extra></extra>",
-            }
-        )
-    boundaries = model.bands[:-1]
-    shapes = [
+    rows = pd.DataFrame(
         {
-            "type": "line",
-            "xref": "x",
-            "yref": "paper",
-            "x0": b.min_score,
-            "x1": b.min_score,
-            "y0": 0,
-            "y1": 1,
-            "line": {"color": "#444", "dash": "solid" if b.sales_ready else "dash"},
+            "start": hist["bucket"].astype(int),
+            "end": (hist["bucket"] + width).clip(upper=101).astype(int),
+            "outcome": hist["outcome"].astype(str),
+            "order": hist["outcome"].map({o: i for i, o in enumerate(OUTCOMES)}).astype(int),
+            "leads": hist["leads"].astype(int),
+            "scores": [f"{b}–{min(b + width - 1, 100)}" for b in hist["bucket"]],
         }
-        for b in boundaries
-    ]
-    notes = [
+    )
+    lines = [
         {
-            "x": b.min_score,
-            "y": 1.0,
-            "xref": "x",
-            "yref": "paper",
-            "yanchor": "bottom",
-            "text": f"{b.name} ≥ {b.min_score}",
-            "showarrow": False,
+            "at": b.min_score,
+            "note": f"{b.name} ≥ {b.min_score}",
+            "dash": [] if b.sales_ready else [5, 4],
         }
-        for b in boundaries
+        for b in model.bands[:-1]
     ]
-    layout = {
-        "barmode": "stack",
-        "xaxis": {"title": {"text": "score"}, "range": [0, 101]},
-        "yaxis": {"title": {"text": "leads"}},
-        "legend": {"orientation": "h", "y": 1.14},
-        "margin": {"t": 40, "b": 40, "l": 50, "r": 10},
-        "height": 340,
-        "shapes": shapes,
-        "annotations": notes,
+    x = {
+        "field": "start",
+        "type": "quantitative",
+        "bin": {"binned": True, "step": width},
+        "scale": {"domain": [0, 101], "nice": False},
+        "title": "score",
     }
-    return go.Figure({"data": bars, "layout": layout})
+    bars = {
+        "mark": {"type": "bar", "binSpacing": 1},
+        "encoding": {
+            "x": x,
+            "x2": {"field": "end"},
+            "y": {"field": "leads", "type": "quantitative", "stack": "zero", "title": "leads"},
+            "color": {
+                "field": "outcome",
+                "type": "nominal",
+                "scale": {
+                    "domain": list(OUTCOMES),
+                    "range": [OUTCOME_COLOURS[o] for o in OUTCOMES],
+                },
+                "legend": {"orient": "top", "title": None},
+            },
+            "order": {"field": "order"},
+            "tooltip": [
+                {"field": "outcome", "type": "nominal"},
+                {"field": "leads", "type": "quantitative", "format": ","},
+                {"field": "scores", "type": "nominal", "title": "score"},
+            ],
+        },
+    }
+    marks = {"data": {"values": lines}, "encoding": {"x": {"field": "at", "type": "quantitative"}}}
+    rule = {
+        **marks,
+        "mark": {"type": "rule", "color": "#444"},
+        "encoding": {
+            **marks["encoding"],
+            "strokeDash": {"field": "dash", "type": "nominal", "scale": None, "legend": None},
+        },
+    }
+    note = {
+        **marks,
+        "mark": {"type": "text", "baseline": "bottom", "dy": -2, "y": 0},
+        "encoding": {**marks["encoding"], "text": {"field": "note"}},
+    }
+    spec = {"height": 340 if font is None else 425, "layer": [bars, rule, note]}
+    if font is not None:
+        spec["config"] = {
+            "axis": {"labelFontSize": font, "titleFontSize": font},
+            "legend": {"labelFontSize": font},
+            "text": {"fontSize": font},
+        }
+    return rows, spec
 
 
 def figure_waterfall(explanation: Explanation) -> go.Figure:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -235,7 +237,7 @@ def _workbench() -> None:
     if not redrawing_all and st.session_state.get("panel_outline") != _outline(at, valid):
         st.rerun(scope="app")
     timing.mark("preview")
-    _previewed(model)
+    _previewed(model, controls=_points_stepper)
     timing.mark("drawn")
 
 
@@ -246,9 +248,9 @@ def _outline(at: revision_panel.Standing, valid: bool) -> tuple:
     return (*revision_panel.outline(at, valid), shown_sql)
 
 
-def _previewed(model: ScoringModel) -> None:
+def _previewed(model: ScoringModel, controls: Callable[[], None] | None = None) -> None:
     """The preview of `model` on the picked data (read against the target just edited),
-    or why there is none."""
+    or why there is none; `controls` are drawn under its heading."""
     data = caches.dataset()
     try:
         hits = caches.hits(data, model, st.session_state["as_of"])
@@ -261,7 +263,40 @@ def _previewed(model: ScoringModel) -> None:
         return
     for line in services.model_warnings(data, model):
         st.warning(f"{line[0].upper()}{line[1:]}: it scores nothing.", icon=":material/spellcheck:")
-    _preview(data, hits, model)
+    _preview(data, hits, model, controls)
+
+
+def _points_stepper() -> None:
+    """One criterion's points with − and + above the figures they move: a step reaches
+    the server at once, where the table holds a typed edit 150 ms before sending it. The
+    step is written into the criteria table, which shows it too."""
+    rows = st.session_state["editor_shown"]["criteria_rows"]
+    rows = rows[rows["id"].notna() & rows["points"].notna()].drop_duplicates("id")
+    if rows.empty:
+        return
+    ids = rows["id"].astype(str)
+    points = dict(zip(ids, rows["points"].astype(float), strict=True))
+    labels = dict(zip(ids, rows["label"].fillna("").astype(str), strict=True))
+    if st.session_state.get("step_criterion") not in points:
+        st.session_state.pop("step_criterion", None)  # deleted or renamed in the table
+    pick, step = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox(
+        "Step one criterion's points",
+        list(points),
+        format_func=lambda i: labels[i] or i,
+        help="Pick a criterion and press − or + (or type its points and Enter): the "
+        "figures below and the criteria table change at once.",
+        **state.kept("step_criterion"),
+    )
+    st.session_state["step_points"] = points[chosen]  # what the table now says
+    step.number_input("Points", step=1.0, format="%g", key="step_points", on_change=_on_step)
+
+
+def _on_step() -> None:
+    """Write a step into the criteria table (a cleared box changes nothing)."""
+    value = st.session_state.get("step_points")
+    if value is not None:
+        state.set_points(st.session_state["step_criterion"], value)
 
 
 def _set_elsewhere() -> dict:
@@ -371,12 +406,14 @@ def _editors(data, as_of):
     return valid, history
 
 
-def _preview(data, hits, model: ScoringModel) -> None:
+def _preview(data, hits, model: ScoringModel, controls: Callable[[], None] | None) -> None:
     """Score every lead with the model in force and show what it does."""
     scores = scoring.score(hits, model)
     view = summaries.preview(data, scores, model)
 
     st.subheader("Preview on the current data")
+    if controls:
+        controls()
     st.info(
         verdicts.preview(
             view.sales_ready, data.n_leads, view.sales_ready_win_rate, view.other_win_rate
@@ -394,7 +431,9 @@ def _preview(data, hits, model: ScoringModel) -> None:
     )
     m[2].metric("Win rate, sales-ready", format.percent(view.sales_ready_win_rate))
     m[3].metric("Win rate, the rest", format.percent(view.other_win_rate))
-    components.chart(charts.figure_score_histogram(view.histogram, model, width=5), width="stretch")
+    components.vega_chart(
+        *charts.score_histogram_spec(view.histogram, model, width=5, font=components.room_font())
+    )
     st.caption(
         "Leads per 5-point score bucket, stacked by outcome (won, lost, still open); dashed "
         "lines are band boundaries, the solid one the sales-ready threshold. A good model "

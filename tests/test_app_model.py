@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -52,8 +53,16 @@ def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, app_demo_
     assert not at.error
 
 
+def _histogram(at: AppTest) -> tuple[str, pd.DataFrame]:
+    """The preview's histogram as sent: its Vega-Lite spec and its rows."""
+    chart = at.get("vega_lite_chart")[0].proto
+    return chart.spec, pa.ipc.open_stream(chart.data.data).read_all().to_pandas()
+
+
 def test_points_edit_changes_band_counts(at: AppTest) -> None:
     before = _bands(at)["leads"].tolist()
+    spec, rows = _histogram(at)
+    assert rows["leads"].sum() == 20_000
     _edit(at, {0: {"points": 40}})  # industry is software: 10 -> 40
     assert not at.exception
     assert not at.error
@@ -61,6 +70,10 @@ def test_points_edit_changes_band_counts(at: AppTest) -> None:
     assert after[0] > before[0]
     assert sum(after) == 20_000
     assert at.session_state["model"].criteria[0].points == 40
+    edited_spec, edited_rows = _histogram(at)
+    assert edited_spec == spec  # the chart is redrawn in place: only its rows changed
+    assert edited_rows["leads"].sum() == 20_000
+    assert not edited_rows["leads"].equals(rows["leads"])
 
 
 def test_an_invalid_row_is_left_out_and_blocks_nothing_but_the_save(at: AppTest) -> None:
@@ -271,12 +284,17 @@ def test_presentation_mode_keeps_the_editors_and_read_only_hides_them(open_app) 
     bands = next(t.value for t in at.table if "routing action" in t.value.columns)
     assert bands["band"].tolist() == ["A", "B", "C"]  # read-only tables as HTML, which scale
     assert not [d for d in at.dataframe if "routing action" in d.value.columns]
-    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert chart["layout"]["font"]["size"] == 18
+    histogram = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert histogram["config"]["axis"]["labelFontSize"] == 18
+    assert at.get("vega_lite_chart")[0].proto.theme == ""  # the room's sizes, not the theme's
+    waterfall = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert waterfall["layout"]["font"]["size"] == 18
     _edit(at, {0: {"points": 40}})
     assert at.session_state["model"].criteria[0].points == 40
+    assert [n.key for n in at.number_input if n.key == "step_points"]  # the stepper too
     at.toggle(key="show_only").set_value(True).run()
     assert editable_tables(at) == 0
+    assert not [n for n in at.number_input if n.key == "step_points"]
     assert not [b for b in at.button if b.label == "Reset to the default model"]
     table = next(d.value for d in at.dataframe if "rule" in d.value.columns)
     assert len(table) == 25
@@ -450,3 +468,61 @@ def test_an_engagement_criterion_fades_at_its_own_rate(at: AppTest) -> None:
     _edit_now(at, {17: {"decay": "never"}, 0: {"decay": "never"}})
     warnings = " ".join(w.value for w in at.warning)
     assert "only an engagement criterion that counts events fades" in warnings
+
+
+def _stepper(at: AppTest):
+    return at.number_input(key="step_points")
+
+
+def _table_points(at: AppTest, criterion: str) -> float:
+    rows = at.session_state["editor_shown"]["criteria_rows"]
+    return float(rows.loc[rows["id"] == criterion, "points"].iloc[0])
+
+
+def test_the_points_stepper_moves_the_figures_and_the_table_alike(
+    open_app: Callable[..., AppTest],
+) -> None:
+    """A step with − / + is the same edit as typing the points into the table: the same
+    figures, the table shows it, other edits stay, and undo takes it back."""
+    at = open_app()
+    picker = at.selectbox(key="step_criterion")
+    assert picker.options[:2] == ["Industry is software", "Industry is financial services"]
+    picker.select("demo_request").run()
+    assert _stepper(at).value == 20
+    _edit_now(at, {0: {"points": 40}})  # an edit in the table first
+    _stepper(at).increment().run()
+    assert not at.exception
+    model = at.session_state["model"]
+    assert model.criteria[17].points == 21
+    assert model.criteria[0].points == 40
+    assert _table_points(at, "demo_request") == 21  # the table shows the step
+    assert _table_points(at, "industry_software") == 40  # and keeps the edit before it
+    stepped = (_bands(at)["leads"].tolist(), _metric(at, "Sales-ready"))
+
+    typed = open_app()
+    _edit(typed, {0: {"points": 40}, 17: {"points": 21}})
+    assert (_bands(typed)["leads"].tolist(), _metric(typed, "Sales-ready")) == stepped
+
+    _edit_now(at, {17: {"points": 35}})  # a typed edit: the stepper follows the table
+    assert _stepper(at).value == 35
+    _stepper(at).set_value(-5).run()
+    assert at.session_state["model"].criteria[17].points == -5
+    at.button(key="undo").click().run()
+    assert at.session_state["model"].criteria[17].points == 35
+    assert _stepper(at).value == 35
+    assert _table_points(at, "demo_request") == 35
+    assert not at.exception
+    assert not at.error
+
+
+def test_the_stepper_offers_complete_rows_and_forgets_a_deleted_one(at: AppTest) -> None:
+    at.selectbox(key="step_criterion").select("webinar").run()
+    key = f"criteria_editor_{at.session_state['editor_version']}"
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [18]}
+    at.run()
+    picker = at.selectbox(key="step_criterion")
+    assert "webinar" not in picker.options
+    assert len(picker.options) == 24
+    assert picker.value == "industry_software"
+    assert _stepper(at).value == 10
+    assert not at.exception

@@ -1,6 +1,8 @@
-"""Figure builders, tested as plain functions (AppTest cannot look inside plotly)."""
+"""Figure builders, tested as plain functions (AppTest cannot look inside a chart)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -15,14 +17,42 @@ from model.core.spec import ScoringModel
 
 def test_histogram_is_small_stacked_and_marks_bands(model: ScoringModel) -> None:
     counts = np.arange(303).reshape(3, 101)
-    fig = charts.figure_score_histogram(histogram_frame(counts, width=5), model, width=5)
-    assert [t.name for t in fig.data] == ["won", "lost", "open"]
-    assert [t.marker.color for t in fig.data] == [charts.WON, charts.LOST, charts.OPEN]
-    assert all(len(t.y) == 21 for t in fig.data)
-    assert sum(sum(t.y) for t in fig.data) == counts.sum()
-    assert [s.x0 for s in fig.layout.shapes] == [75, 50]
-    assert fig.layout.shapes[0].line.dash == "solid"  # the sales-ready threshold
-    assert len(fig.to_json()) < 20_000
+    rows, spec = charts.score_histogram_spec(histogram_frame(counts, width=5), model, width=5)
+    assert rows.groupby("outcome", sort=False).size().to_dict() == {
+        "won": 21,
+        "lost": 21,
+        "open": 21,
+    }
+    assert rows["leads"].sum() == counts.sum()
+    assert rows.loc[rows["start"] == 100, "end"].tolist() == [101] * 3  # the last bucket is 100
+    assert rows.loc[rows["start"] == 10, "scores"].tolist() == ["10–14"] * 3
+    bars, rule, note = spec["layer"]
+    assert bars["encoding"]["y"]["stack"] == "zero"
+    assert bars["encoding"]["color"]["scale"]["range"] == [charts.WON, charts.LOST, charts.OPEN]
+    assert [(line["at"], line["dash"]) for line in rule["data"]["values"]] == [
+        (75, []),
+        (50, [5, 4]),
+    ]
+    assert [line["note"] for line in note["data"]["values"]] == ["A ≥ 75", "B ≥ 50"]
+    assert "config" not in spec  # Streamlit's theme, until the room asks for larger text
+    room = charts.score_histogram_spec(histogram_frame(counts, width=5), model, width=5, font=18)
+    assert room[1]["config"]["axis"]["labelFontSize"] == 18
+    assert len(json.dumps(spec)) < 5_000
+    assert len(rows) == 63
+
+
+def test_a_points_edit_changes_the_histograms_rows_not_its_spec(model: ScoringModel) -> None:
+    """Streamlit redraws a Vega-Lite chart in place when only its rows change: a points
+    edit must leave the spec (band lines and all) exactly as it was."""
+    before = np.arange(303).reshape(3, 101)
+    after = before[:, ::-1].copy()
+    edited = model.model_copy(
+        update={"criteria": [c.model_copy(update={"points": c.points + 1}) for c in model.criteria]}
+    )
+    rows_a, spec_a = charts.score_histogram_spec(histogram_frame(before), model, width=5)
+    rows_b, spec_b = charts.score_histogram_spec(histogram_frame(after), edited, width=5)
+    assert spec_a == spec_b
+    assert not rows_a.equals(rows_b)
 
 
 def test_waterfall_ends_at_the_score(demo_dataset: Dataset, model: ScoringModel) -> None:

@@ -51,6 +51,18 @@ def chart(figure, *, key: str | None = None, width: str = "stretch") -> None:
     st.plotly_chart(figure, width=width, key=key, theme=theme)
 
 
+def room_font() -> int | None:
+    """The chart text size for the room in presentation mode, else None (the theme's)."""
+    return ROOM_FONT if st.session_state.get("presentation") else None
+
+
+def vega_chart(rows: pd.DataFrame, spec: dict) -> None:
+    """Draw a Vega-Lite chart of `rows`; in presentation mode without Streamlit's theme,
+    which would reset the room's font sizes."""
+    theme = None if st.session_state.get("presentation") else "streamlit"
+    st.vega_lite_chart(rows, spec, width="stretch", theme=theme)
+
+
 def csv_download(
     label: str, frame: pd.DataFrame, filename: str, *, key: str, where=st, disabled: bool = False
 ) -> None:

@@ -179,8 +179,21 @@ def add_criterion_row(criterion: dict) -> None:
         "band_rows": tables.bands_table(base),
     }
     rows = pd.concat([shown["criteria_rows"], tables.criteria_table(one)], ignore_index=True)
-    st.session_state["editor_rows"] = st.session_state["editor_shown"] = {
-        **shown,
-        "criteria_rows": rows,
-    }
+    _show_criteria({**shown, "criteria_rows": rows})
+
+
+def set_points(criterion_id: str, points: float) -> None:
+    """Give one criterion row new points in the criteria table as the room sees it (the
+    points stepper beside the preview); its other rows and edits stay as they are."""
+    shown = st.session_state["editor_shown"]
+    rows = shown["criteria_rows"].copy()
+    at = rows.index[rows["id"].astype(str) == criterion_id]
+    if len(at):
+        rows.loc[at[0], "points"] = float(points)
+        _show_criteria({**shown, "criteria_rows": rows})
+
+
+def _show_criteria(shown: dict) -> None:
+    """New editors (new keys) start from `shown`, the tables as they must now read."""
+    st.session_state["editor_rows"] = st.session_state["editor_shown"] = shown
     st.session_state["editor_version"] += 1

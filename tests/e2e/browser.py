@@ -114,6 +114,16 @@ def metric(page, label: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text()
 
 
+def pick_stepped(page, label: str) -> None:
+    """Choose the criterion the points stepper beside the preview steps (typed: the list
+    shows only its first options)."""
+    page.get_by_role("combobox", name="Step one criterion's points").click()
+    page.keyboard.type(label)
+    page.get_by_role("option", name=label, exact=True).wait_for(timeout=5000)
+    page.keyboard.press("Enter")
+    settle(page)
+
+
 def table_cells(page, index: int, *, unlike: list[str] | None = None) -> list[str]:
     """The cells of the index-th table on the page, read from the grid's accessible table
     (drawn a moment after the rerun: waits for cells, and for a change from `unlike`)."""

@@ -12,6 +12,7 @@ from tests.e2e.browser import (
     go,
     metric,
     open_app,
+    pick_stepped,
     selected,
     settle,
     table_cells,
@@ -71,6 +72,30 @@ def test_an_edit_the_fragment_alone_redrew_is_what_is_saved_and_downloaded(page,
     assert downloaded["criteria"][DEMO_REQUEST]["points"] == 37
     save_revision(page, "Ann", "thirty-seven")
     assert "no unsaved changes" in page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_the_points_stepper_moves_the_figures_and_redraws_the_chart_in_place(page, app_url):
+    """Two presses of + beside the preview: the figures move, the histogram is the same
+    chart on the page with new bars (not drawn again from scratch), and the step is in
+    the model file."""
+    open_app(page, app_url)
+    pick_stepped(page, "Demo request")
+    stepper = page.locator('[data-testid="stNumberInput"]').filter(has_text="Points").last
+    assert stepper.locator("input").input_value() == "20"
+    ready = metric(page, "Sales-ready")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.evaluate("c => { c.dataset.kept = 'yes'; }")
+    for _ in range(2):
+        stepper.get_by_test_id("stNumberInputStepUp").click()
+        settle(page)
+    assert wait_until(page, lambda: stepper.locator("input").input_value() == "22")
+    assert metric(page, "Sales-ready") != ready
+    assert chart.get_attribute("data-kept") == "yes"  # the same chart, redrawn in place
+    page.shot("stepped")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download model JSON").click()
+    downloaded = json.loads(Path(download.value.path()).read_text())
+    assert downloaded["criteria"][DEMO_REQUEST]["points"] == 22
 
 
 def save_revision(page, author: str, note: str) -> None:
