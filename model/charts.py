@@ -96,39 +96,78 @@ def score_histogram_spec(
     }
     spec = {"height": 340 if font is None else 425, "layer": [bars, rule, note]}
     if font is not None:
-        spec["config"] = {
-            "axis": {"labelFontSize": font, "titleFontSize": font},
-            "legend": {"labelFontSize": font},
-            "text": {"fontSize": font},
-        }
+        spec["config"] = _room_config(font)
     return rows, spec
 
 
-def figure_waterfall(explanation: Explanation) -> go.Figure:
-    """One lead's score built up criterion by criterion, then caps, floor and clipping."""
-    labels = [name for name, _ in explanation.steps] + ["Score"]
-    values = [value for _, value in explanation.steps] + [explanation.score]
-    fig = go.Figure(
-        go.Waterfall(
-            orientation="v",
-            x=labels,
-            y=values,
-            measure=["relative"] * len(explanation.steps) + ["total"],
-            text=[f"{v:+.1f}" for v in values[:-1]] + [f"{explanation.score:.1f}"],
-            textposition="outside",
-            increasing={"marker": {"color": WON}},
-            decreasing={"marker": {"color": LOST}},
-            totals={"marker": {"color": REVISION_A}},
-            connector={"line": {"color": "#bbb"}},
-        )
+def _room_config(font: int) -> dict:
+    """Vega-Lite text sizes for presentation mode, readable from the back of a room."""
+    return {
+        "axis": {"labelFontSize": font, "titleFontSize": font},
+        "legend": {"labelFontSize": font},
+        "text": {"fontSize": font},
+    }
+
+
+def waterfall_spec(
+    explanation: Explanation, *, font: int | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """One lead's score built up criterion by criterion, then caps, floor and clipping, as
+    Vega-Lite: each step a bar from the running total before it to the one after, the
+    last bar the score. The spec holds no figures, so a new lead or a points edit swaps
+    the rows of the chart on the page instead of drawing it again."""
+    values = [value for _, value in explanation.steps]
+    ends = np.cumsum(values) if values else np.zeros(0)
+    starts = ends - np.asarray(values, dtype=float)
+    rows = pd.DataFrame(
+        {
+            "step": [name for name, _ in explanation.steps] + ["Score"],
+            "order": range(len(values) + 1),
+            "start": [*starts.tolist(), 0.0],
+            "end": [*ends.tolist(), explanation.score],
+            "kind": ["up" if v >= 0 else "down" for v in values] + ["score"],
+            "text": [f"{v:+.1f}" for v in values] + [f"{explanation.score:.1f}"],
+        }
     )
-    fig.update_layout(
-        yaxis={"title": "points"},
-        margin={"t": 20, "b": 120, "l": 50, "r": 10},
-        height=380,
-        showlegend=False,
-    )
-    return fig
+    rows["top"] = rows[["start", "end"]].max(axis=1)
+    x = {
+        "field": "step",
+        "type": "nominal",
+        "sort": {"field": "order"},
+        "title": None,
+        "axis": {"labelAngle": -40, "labelLimit": 220},
+    }
+    kinds = {"up": WON, "down": LOST, "score": REVISION_A}
+    bars = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": x,
+            "y": {"field": "start", "type": "quantitative", "title": "points"},
+            "y2": {"field": "end"},
+            "color": {
+                "field": "kind",
+                "type": "nominal",
+                "scale": {"domain": list(kinds), "range": list(kinds.values())},
+                "legend": None,
+            },
+            "tooltip": [
+                {"field": "step", "type": "nominal"},
+                {"field": "text", "type": "nominal", "title": "points"},
+            ],
+        },
+    }
+    labels = {
+        "mark": {"type": "text", "baseline": "bottom", "dy": -3},
+        "encoding": {
+            "x": x,
+            "y": {"field": "top", "type": "quantitative"},
+            "text": {"field": "text"},
+        },
+    }
+    spec = {"height": 380 if font is None else 475, "layer": [bars, labels]}
+    if font is not None:
+        spec["config"] = _room_config(font)
+    return rows, spec
 
 
 def figure_outcome_histogram(

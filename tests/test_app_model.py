@@ -53,9 +53,10 @@ def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, app_demo_
     assert not at.error
 
 
-def _histogram(at: AppTest) -> tuple[str, pd.DataFrame]:
-    """The preview's histogram as sent: its Vega-Lite spec and its rows."""
-    chart = at.get("vega_lite_chart")[0].proto
+def _histogram(at: AppTest, i: int = 0) -> tuple[str, pd.DataFrame]:
+    """The i-th Vega-Lite chart as sent (0: the preview's histogram, 1: the lead's
+    waterfall): its spec and its rows."""
+    chart = at.get("vega_lite_chart")[i].proto
     return chart.spec, pa.ipc.open_stream(chart.data.data).read_all().to_pandas()
 
 
@@ -213,6 +214,9 @@ def test_lead_lookup_explains_a_lead(at: AppTest) -> None:
     score = float(_metric(at, "Score"))
     table = next(d.value for d in at.dataframe if "points now" in d.value.columns)
     assert not table.empty
+    steps = _histogram(at, 1)[1]  # the waterfall ends at the score shown
+    assert steps["step"].iloc[-1] == "Score"
+    assert steps["end"].iloc[-1] == pytest.approx(score, abs=0.05)
     at.text_input(key="lookup_id").set_value("nobody").run()
     assert any("No lead with id 'nobody'" in w.value for w in at.warning)
     assert 0 <= score <= 100
@@ -284,11 +288,11 @@ def test_presentation_mode_keeps_the_editors_and_read_only_hides_them(open_app) 
     bands = next(t.value for t in at.table if "routing action" in t.value.columns)
     assert bands["band"].tolist() == ["A", "B", "C"]  # read-only tables as HTML, which scale
     assert not [d for d in at.dataframe if "routing action" in d.value.columns]
-    histogram = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    assert histogram["config"]["axis"]["labelFontSize"] == 18
-    assert at.get("vega_lite_chart")[0].proto.theme == ""  # the room's sizes, not the theme's
-    waterfall = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert waterfall["layout"]["font"]["size"] == 18
+    charts = at.get("vega_lite_chart")  # the histogram and the lead's waterfall
+    assert len(charts) == 2
+    for chart in charts:
+        assert json.loads(chart.proto.spec)["config"]["axis"]["labelFontSize"] == 18
+        assert chart.proto.theme == ""  # the room's sizes, not Streamlit's theme
     _edit(at, {0: {"points": 40}})
     assert at.session_state["model"].criteria[0].points == 40
     assert [n.key for n in at.number_input if n.key == "step_points"]  # the stepper too

@@ -59,11 +59,16 @@ def test_waterfall_ends_at_the_score(demo_dataset: Dataset, model: ScoringModel)
     hits = build_hits(demo_dataset, model, AsOf())
     scores = score(hits, model)
     e = explain(hits, model, 11, scores)
-    fig = charts.figure_waterfall(e)
-    bar = fig.data[0]
-    assert list(bar.measure)[-1] == "total"
-    assert sum(bar.y[:-1]) == pytest.approx(bar.y[-1])
-    assert bar.y[-1] == scores.score[11]
+    rows, spec = charts.waterfall_spec(e)
+    assert rows["step"].tolist() == [name for name, _ in e.steps] + ["Score"]
+    steps, last = rows.iloc[:-1], rows.iloc[-1]
+    assert (steps["start"].iloc[1:].to_numpy() == steps["end"].iloc[:-1].to_numpy()).all()
+    assert steps["end"].iloc[-1] == pytest.approx(scores.score[11])  # the steps add up
+    assert (last["start"], last["end"]) == (0.0, pytest.approx(scores.score[11]))
+    assert set(steps["kind"]) <= {"up", "down"}
+    assert (steps["kind"] == "down").tolist() == [v < 0 for _, v in e.steps]
+    other = charts.waterfall_spec(explain(hits, model, 12, scores))
+    assert other[1] == spec  # another lead changes the rows, not the spec
 
 
 @pytest.mark.parametrize(

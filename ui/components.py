@@ -202,7 +202,7 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
     cols[4].metric("Outcome", outcome)
     if model.accounts is not None:
         st.caption(_account_line(data, model, scores, i))
-    chart(charts.figure_waterfall(e), width="stretch")
+    vega_chart(*charts.waterfall_spec(e, font=room_font()))
     st.caption(
         "Each bar is one criterion that fired (decayed points for engagement), then what the"
         " caps, the decay floor and the 0–100 clip did; the last bar is the score."
