@@ -144,9 +144,17 @@ def select(page, trace: Path, label: str, option: str) -> float:
     return redrawn(page, page.get_by_role("option", name=option).click, trace)
 
 
+def nudge(page, trace: Path, key: str) -> float:
+    """Move the sales-ready threshold's slider one step with the keyboard: the wait."""
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    return redrawn(page, lambda: page.keyboard.press(key), trace)
+
+
 def other_pages(page, trace: Path) -> dict[str, list[float]]:
-    """Replay (the page, the bucket width, a comparison) and Calibration (the page, the
-    method): the first of each is computed, the others come from the caches."""
+    """Replay (the page, the bucket width, a comparison), Thresholds (the page, the
+    sales-ready line moved a step) and Calibration (the page, the method): the first of
+    each is computed, the others come from the caches."""
     nav = page.locator('[data-testid="stSidebarNav"]')
 
     def visit(title: str) -> list[float]:
@@ -157,6 +165,8 @@ def other_pages(page, trace: Path) -> dict[str, list[float]]:
     took["compare with model B"] = [
         select(page, trace, "Compare with (model B)", m) for m in ("Default model", "Nothing") * 3
     ]
+    took["Thresholds page"] = visit("Thresholds")
+    took["threshold moved"] = [nudge(page, trace, key) for key in ("ArrowLeft", "ArrowRight") * 3]
     took["Calibration page"] = visit("Calibration")
     took["calibration method"] = [
         radio(page, trace, "Fit", m) for m in ("Logistic (Platt)", "Isotonic (monotone)") * 3

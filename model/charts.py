@@ -1,4 +1,6 @@
-"""Plotly figure builders from small, pre-aggregated frames (no streamlit here).
+"""Chart builders from small, pre-aggregated frames (no streamlit here): Plotly figures,
+and Vega-Lite specs with their rows for the charts an edit redraws (Streamlit draws a
+changed Plotly figure anew, but swaps a Vega-Lite chart's rows in place).
 
 Colours are fixed across the app: won, lost and open always look the same, and so do
 revision A and revision B.
@@ -94,10 +96,7 @@ def score_histogram_spec(
         "mark": {"type": "text", "baseline": "bottom", "dy": -2, "y": 0},
         "encoding": {**marks["encoding"], "text": {"field": "note"}},
     }
-    spec = {"height": 340 if font is None else 425, "layer": [bars, rule, note]}
-    if font is not None:
-        spec["config"] = _room_config(font)
-    return rows, spec
+    return rows, _spec([bars, rule, note], 340, font)
 
 
 def _room_config(font: int) -> dict:
@@ -164,10 +163,7 @@ def waterfall_spec(
             "text": {"field": "text"},
         },
     }
-    spec = {"height": 380 if font is None else 475, "layer": [bars, labels]}
-    if font is not None:
-        spec["config"] = _room_config(font)
-    return rows, spec
+    return rows, _spec([bars, labels], 380, font)
 
 
 def figure_outcome_histogram(
@@ -318,97 +314,160 @@ def figure_gains(curves: dict[str, pd.DataFrame]) -> go.Figure:
     return go.Figure({"data": traces, "layout": layout})
 
 
-def figure_precision_recall(sweep: pd.DataFrame, current: int, proposed: int) -> go.Figure:
+def precision_recall_spec(
+    sweep: pd.DataFrame, current: int, proposed: int, *, font: int | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Win rate (precision) against share of wins reached (recall) over every threshold,
-    with the current and the proposed threshold marked."""
-    traces = [
+    with the current and the proposed threshold marked, as Vega-Lite: the marks are rows
+    of their own, so moving the proposed threshold swaps rows and redraws in place."""
+    curve = pd.DataFrame(
         {
-            "type": "scatter",
-            "mode": "lines",
-            "x": sweep["recall"].tolist(),
-            "y": sweep["win_rate"].tolist(),
-            "name": "every threshold",
-            "line": {"color": "#888"},
-            "customdata": sweep["threshold"].tolist(),
-            "hovertemplate": "threshold %{customdata}: recall %{x:.0%}, win rate %{y:.1%}"
-            "<extra></extra>",
+            "kind": "every threshold",
+            "recall": sweep["recall"].astype(float),
+            "win_rate": sweep["win_rate"].astype(float),
+            "threshold": sweep["threshold"].astype(int),
         }
+    )
+    marks = [
+        {"kind": kind, **_sweep_point(sweep, t), "threshold": t, "label": f"{kind} {t}"}
+        for kind, t in (("current", current), ("proposed", proposed))
     ]
-    for label, t, colour in (("current", current, REVISION_A), ("proposed", proposed, REVISION_B)):
-        row = sweep.loc[sweep["threshold"] == t].iloc[0]
-        traces.append(
+    rows = pd.concat([curve, pd.DataFrame(marks)], ignore_index=True)
+    rows["label"] = rows["label"].fillna("")
+    x = {
+        "field": "recall",
+        "type": "quantitative",
+        "scale": {"domain": [0, 1.02]},
+        "axis": {"format": ".0%"},
+        "title": "share of all wins handed to sales (recall)",
+    }
+    y = {
+        "field": "win_rate",
+        "type": "quantitative",
+        "axis": {"format": ".0%"},
+        "title": "win rate of sales-ready leads (precision)",
+    }
+    colour = {
+        "field": "kind",
+        "type": "nominal",
+        "scale": {
+            "domain": ["every threshold", "current", "proposed"],
+            "range": ["#888", REVISION_A, REVISION_B],
+        },
+        "legend": {"orient": "top", "title": None},
+    }
+    tooltip = [
+        {"field": "threshold", "type": "quantitative"},
+        {"field": "recall", "type": "quantitative", "format": ".0%"},
+        {"field": "win_rate", "type": "quantitative", "format": ".1%", "title": "win rate"},
+    ]
+    only = {"filter": "datum.kind === 'every threshold'"}
+    marked = {"filter": "datum.kind !== 'every threshold'"}  # the two marked thresholds
+    layers = [
+        {
+            "transform": [only],
+            "mark": {"type": "line"},
+            "encoding": {"x": x, "y": y, "color": colour, "order": {"field": "threshold"}},
+        },
+        {
+            "transform": [marked],
+            "mark": {"type": "point", "filled": True, "size": 140},
+            "encoding": {"x": x, "y": y, "color": colour, "tooltip": tooltip},
+        },
+        *(
+            {  # current above its point, proposed below: legible when they coincide
+                "transform": [{"filter": f"datum.kind === '{kind}'"}],
+                "mark": {"type": "text", "align": "left", "dx": 8, "dy": dy},
+                "encoding": {"x": x, "y": y, "text": {"field": "label"}},
+            }
+            for kind, dy in (("current", -10), ("proposed", 14))
+        ),
+    ]
+    return rows, _spec(layers, 340, font)
+
+
+def _sweep_point(sweep: pd.DataFrame, t: int) -> dict:
+    row = sweep.loc[sweep["threshold"] == t].iloc[0]
+    return {"recall": float(row["recall"]), "win_rate": float(row["win_rate"])}
+
+
+def handoffs_spec(
+    weeks: dict[str, pd.DataFrame], capacity: float, *, font: int | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Hand-offs per week for each threshold (the first in A's colour, the second in
+    B's) against the team's weekly capacity, as Vega-Lite; the thresholds and the
+    capacity are rows, so changing either redraws the chart in place."""
+    parts = [
+        pd.DataFrame(
             {
-                "type": "scatter",
-                "mode": "markers+text",
-                "x": [row["recall"]],
-                "y": [row["win_rate"]],
-                "name": f"{label} ({t})",
-                "text": [f"{label} {t}"],
-                "textposition": "top right",
-                "marker": {"size": 12, "color": colour},
+                "series": label,
+                "order": i,
+                "week": w["week"].dt.strftime("%Y-%m-%d"),
+                "handoffs": w["handoffs"].astype(float),
             }
         )
-    layout = {
-        "xaxis": {
-            "title": {"text": "share of all wins handed to sales (recall)"},
-            "tickformat": ".0%",
-            "range": [0, 1.02],
-        },
-        "yaxis": {
-            "title": {"text": "win rate of sales-ready leads (precision)"},
-            "tickformat": ".0%",
-        },
-        "legend": {"orientation": "h", "y": 1.15},
-        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
-        "height": 340,
-    }
-    return go.Figure({"data": traces, "layout": layout})
-
-
-def figure_handoffs(weeks: dict[str, pd.DataFrame], capacity: float) -> go.Figure:
-    """Hand-offs per week for each threshold against the team's weekly capacity."""
-    colours = [REVISION_A, REVISION_B]
-    traces = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": w["week"].dt.strftime("%Y-%m-%d").tolist(),
-            "y": w["handoffs"].tolist(),
-            "name": label,
-            "line": {"color": colours[i % 2]},
-        }
         for i, (label, w) in enumerate(weeks.items())
     ]
-    layout = {
-        "xaxis": {"title": {"text": "week"}},
-        "yaxis": {"title": {"text": "leads handed to sales"}},
-        "shapes": [
-            {
-                "type": "line",
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "y0": capacity,
-                "y1": capacity,
-                "line": {"color": LOST, "dash": "dash"},
-            }
-        ],
-        "annotations": [
-            {
-                "xref": "paper",
-                "x": 1,
-                "y": capacity,
-                "xanchor": "right",
-                "yanchor": "bottom",
-                "text": f"capacity {capacity:g} / week",
-                "showarrow": False,
-            }
-        ],
-        "legend": {"orientation": "h", "y": 1.15},
-        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
-        "height": 340,
+    rows = pd.concat(parts, ignore_index=True)
+    rows["capacity"] = float(capacity)
+    rows["capacity_note"] = f"capacity {capacity:g} / week"
+    x = {"field": "week", "type": "temporal", "title": "week"}
+    once = {
+        "aggregate": [{"op": "max", "field": "capacity", "as": "capacity"}],
+        "groupby": ["capacity_note"],
     }
-    return go.Figure({"data": traces, "layout": layout})
+    layers = [
+        {
+            "mark": {"type": "line"},
+            "encoding": {
+                "x": x,
+                "y": {
+                    "field": "handoffs",
+                    "type": "quantitative",
+                    "title": "leads handed to sales",
+                },
+                "color": {
+                    "field": "series",
+                    "type": "nominal",
+                    "sort": {"field": "order"},
+                    "scale": {"range": [REVISION_A, REVISION_B]},
+                    "legend": {"orient": "top", "title": None},
+                },
+                "tooltip": [
+                    {"field": "series", "type": "nominal", "title": "threshold"},
+                    {"field": "week", "type": "temporal"},
+                    {"field": "handoffs", "type": "quantitative"},
+                ],
+            },
+        },
+        {
+            "transform": [once],
+            "mark": {"type": "rule", "color": LOST, "strokeDash": [6, 4]},
+            "encoding": {"y": {"field": "capacity", "type": "quantitative"}},
+        },
+        {
+            "transform": [once],
+            "mark": {
+                "type": "text",
+                "align": "right",
+                "baseline": "bottom",
+                "dy": -3,
+                "x": "width",
+            },
+            "encoding": {
+                "y": {"field": "capacity", "type": "quantitative"},
+                "text": {"field": "capacity_note"},
+            },
+        },
+    ]
+    return rows, _spec(layers, 340, font)
+
+
+def _spec(layers: list[dict], height: int, font: int | None) -> dict:
+    """A layered Vega-Lite spec; taller and with the room's text sizes when presenting."""
+    if font is None:
+        return {"height": height, "layer": layers}
+    return {"height": int(height * 1.25), "layer": layers, "config": _room_config(font)}
 
 
 def figure_reliability(calibrated: pd.DataFrame, baseline: pd.DataFrame) -> go.Figure:

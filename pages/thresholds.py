@@ -140,8 +140,8 @@ def _what_if() -> None:
     )
     left, right = st.columns(2)
     with left:
-        components.chart(
-            charts.figure_precision_recall(sweep, current_t, proposed_t), width="stretch"
+        components.vega_chart(
+            *charts.precision_recall_spec(sweep, current_t, proposed_t, font=components.room_font())
         )
         st.caption(
             "Each point is a threshold: further right reaches more of the wins, higher"
@@ -175,8 +175,10 @@ def _what_if() -> None:
     runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}
     if proposed_t != current_t:
         runs[f"proposed ({proposed_t})"] = handoff.handoffs(data, line, proposed_t)
-    components.chart(
-        charts.figure_handoffs({k: r.per_week for k, r in runs.items()}, capacity), width="stretch"
+    components.vega_chart(
+        *charts.handoffs_spec(
+            {k: r.per_week for k, r in runs.items()}, capacity, font=components.room_font()
+        )
     )
     st.caption(
         "Leads handed to sales per week under each threshold; the dashed line is what "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model import charts, format
@@ -53,6 +54,35 @@ def test_a_points_edit_changes_the_histograms_rows_not_its_spec(model: ScoringMo
     rows_b, spec_b = charts.score_histogram_spec(histogram_frame(after), edited, width=5)
     assert spec_a == spec_b
     assert not rows_a.equals(rows_b)
+
+
+def test_moving_a_threshold_or_the_capacity_changes_rows_not_specs() -> None:
+    sweep = pd.DataFrame(
+        {
+            "threshold": range(101),
+            "recall": np.linspace(1, 0, 101),
+            "win_rate": np.linspace(0.1, 0.6, 101),
+        }
+    )
+    _, spec = charts.precision_recall_spec(sweep, 75, 75)
+    moved, moved_spec = charts.precision_recall_spec(sweep, 75, 60)
+    assert moved_spec == spec
+    marked = moved[moved["kind"] != "every threshold"].set_index("kind")
+    assert marked.loc["proposed", "recall"] == pytest.approx(0.4)
+    assert marked["label"].tolist() == ["current 75", "proposed 60"]
+    assert (moved["kind"] == "every threshold").sum() == 101
+    weeks = pd.DataFrame({"week": pd.date_range("2026-01-05", periods=3, freq="W-MON")})
+    one = {"current (75)": weeks.assign(handoffs=[3, 4, 5])}
+    two = {**one, "proposed (60)": weeks.assign(handoffs=[6, 7, 9])}
+    _, a_spec = charts.handoffs_spec(one, 40)
+    b, b_spec = charts.handoffs_spec(two, 12)
+    assert a_spec == b_spec
+    assert b.groupby("series")["handoffs"].sum().to_dict() == {
+        "current (75)": 12,
+        "proposed (60)": 22,
+    }
+    assert set(b["capacity"]) == {12.0}
+    assert b["week"].iloc[0] == "2026-01-05"
 
 
 def test_waterfall_ends_at_the_score(demo_dataset: Dataset, model: ScoringModel) -> None:
