@@ -11,7 +11,7 @@ from model.core import scoring
 from model.core.dataset import Dataset
 from model.core.hits import Hits
 from model.core.spec import ModelError, ScoringModel, parse_model
-from ui import caches, components, sidebar, state, target
+from ui import caches, components, sidebar, state, target, timing
 
 
 @st.cache_resource(
@@ -203,6 +203,7 @@ def _what_if() -> None:
         hide_index=False,
         decimals={"per week (last 12 weeks)": 1, "median days to hand-off": 1},
     )
+    timing.mark("drawn")
 
 
 main()
