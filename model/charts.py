@@ -166,84 +166,169 @@ def waterfall_spec(
     return rows, _spec([bars, labels], 380, font)
 
 
-def figure_outcome_histogram(
-    frames: dict[str, pd.DataFrame], *, normalised: bool, width: int
-) -> go.Figure:
-    """Won and lost score distributions overlaid, per model (solid A, dotted B).
+def outcome_histogram_spec(
+    frames: dict[str, pd.DataFrame], *, normalised: bool, width: int, font: int | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Won and lost score distributions overlaid, per model (solid A, dotted B), as
+    Vega-Lite: another bucket width or model B changes the rows, not the spec.
 
     `frames` maps a model label to a `histogram_frame`; normalised shows each outcome's
     share of its own total, so won and lost shapes compare despite a 1:9 base rate.
     """
-    traces = []
+    parts = []
     for i, (label, hist) in enumerate(frames.items()):
         for outcome in ("won", "lost"):
             part = hist[hist["outcome"] == outcome]
             y = part["leads"].to_numpy(dtype=float)
             if normalised and y.sum():
                 y = y / y.sum()
-            traces.append(
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "model": label,
+                        "order": i,
+                        "outcome": outcome,
+                        "score": (part["bucket"] + width / 2).to_numpy(dtype=float),
+                        "value": y,
+                    }
+                )
+            )
+    rows = pd.concat(parts, ignore_index=True)
+    y_title, y_format = ("share of outcome", ".0%") if normalised else ("leads", ",")
+    line = {
+        "mark": {"type": "line", "interpolate": "step", "strokeWidth": 2, "clip": True},
+        "encoding": {
+            "x": {
+                "field": "score",
+                "type": "quantitative",
+                "scale": {"domain": [0, 100]},
+                "title": "score",
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": y_title,
+                "axis": {"format": y_format},
+            },
+            "color": {
+                "field": "outcome",
+                "type": "nominal",
+                "scale": {"domain": ["won", "lost"], "range": [WON, LOST]},
+                "legend": {"orient": "top", "title": None},
+            },
+            "strokeDash": _by_model([[1, 0], [2, 3]]),
+            "tooltip": [
+                {"field": "model", "type": "nominal"},
+                {"field": "outcome", "type": "nominal"},
+                {"field": "score", "type": "quantitative"},
+                {"field": "value", "type": "quantitative", "format": y_format, "title": y_title},
+            ],
+        },
+    }
+    return rows, _spec([line], 330, font)
+
+
+def _by_model(values: list) -> dict:
+    """An encoding that tells model A from model B (sorted by the rows' `order`)."""
+    return {
+        "field": "model",
+        "type": "nominal",
+        "sort": {"field": "order"},
+        "scale": {"range": values},
+        "legend": {"orient": "top", "title": "model"},
+    }
+
+
+def bucket_win_rate_spec(
+    tables: dict[str, pd.DataFrame], *, font: int | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Win rate per score bucket with 95 % Wilson intervals and the closed leads in each;
+    A and B side by side. Vega-Lite: another bucket width or model B changes the rows."""
+    rows = pd.concat(
+        [
+            pd.DataFrame(
                 {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "line": {
-                        "shape": "hvh",
-                        "color": OUTCOME_COLOURS[outcome],
-                        "dash": "solid" if i == 0 else "dot",
-                        "width": 2,
-                    },
-                    "x": (part["bucket"] + width / 2).tolist(),
-                    "y": y.tolist(),
-                    "name": f"{outcome} ({label})",
+                    "model": label,
+                    "order": i,
+                    "bucket": t["bucket"],
+                    "start": t["start"],
+                    "win_rate": t["win_rate"].fillna(0).astype(float),
+                    "low": t["low"].fillna(0).astype(float),
+                    "high": t["high"].fillna(0).astype(float),
+                    "leads": t["leads"].astype(int),
+                    "closed": [count(n) for n in t["leads"]],
                 }
             )
-    layout = {
-        "xaxis": {"title": {"text": "score"}, "range": [0, 100]},
-        "yaxis": {
-            "title": {"text": "share of outcome" if normalised else "leads"},
-            "tickformat": ".0%" if normalised else ",",
+            for i, (label, t) in enumerate(tables.items())
+        ],
+        ignore_index=True,
+    )
+    x = {
+        "field": "bucket",
+        "type": "ordinal",
+        "sort": {"field": "start"},
+        "title": "score bucket",
+        "axis": {"labelAngle": 0},
+    }
+    offset = {"field": "model", "type": "nominal", "sort": {"field": "order"}}
+    rate = {
+        "field": "win_rate",
+        "type": "quantitative",
+        "title": "win rate",
+        "axis": {"format": ".0%"},
+    }
+    layers = [
+        {
+            "mark": {"type": "bar"},
+            "encoding": {
+                "x": x,
+                "xOffset": offset,
+                "y": rate,
+                "color": _by_model([REVISION_A, REVISION_B]),
+                "tooltip": [
+                    {"field": "model", "type": "nominal"},
+                    {"field": "bucket", "type": "ordinal"},
+                    {
+                        "field": "win_rate",
+                        "type": "quantitative",
+                        "format": ".1%",
+                        "title": "win rate",
+                    },
+                    {
+                        "field": "leads",
+                        "type": "quantitative",
+                        "format": ",",
+                        "title": "closed leads",
+                    },
+                ],
+            },
         },
-        "legend": {"orientation": "h", "y": 1.15},
-        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
-        "height": 330,
-    }
-    return go.Figure({"data": traces, "layout": layout})
-
-
-def figure_bucket_win_rate(tables: dict[str, pd.DataFrame]) -> go.Figure:
-    """Win rate per score bucket with 95 % Wilson intervals; A and B side by side."""
-    colours = [REVISION_A, REVISION_B]
-    bars = []
-    for i, (label, t) in enumerate(tables.items()):
-        rate = t["win_rate"].fillna(0)
-        bars.append(
-            {
-                "type": "bar",
-                "x": t["bucket"].tolist(),
-                "y": rate.tolist(),
-                "name": label,
-                "marker": {"color": colours[i % 2]},
-                "error_y": {
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (t["high"] - rate).fillna(0).tolist(),
-                    "arrayminus": (rate - t["low"]).fillna(0).tolist(),
-                },
-                "customdata": t["leads"].tolist(),
-                "text": [count(n) for n in t["leads"]],
-                "textposition": "inside",
-                "insidetextanchor": "start",
-                "hovertemplate": "%{x}: %{y:.1%} of %{customdata:,} closed leads<extra></extra>",
-            }
-        )
-    layout = {
-        "barmode": "group",
-        "xaxis": {"title": {"text": "score bucket"}, "type": "category"},
-        "yaxis": {"title": {"text": "win rate"}, "tickformat": ".0%"},
-        "legend": {"orientation": "h", "y": 1.15},
-        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
-        "height": 330,
-    }
-    return go.Figure({"data": bars, "layout": layout})
+        {
+            "mark": {"type": "rule", "color": "#333"},
+            "encoding": {
+                "x": x,
+                "xOffset": offset,
+                "y": {"field": "low", "type": "quantitative"},
+                "y2": {"field": "high"},
+            },
+        },
+        {
+            "mark": {
+                "type": "text",
+                "baseline": "bottom",
+                "dy": -2,
+                "fontSize": 10,
+                "color": "#444",
+            },
+            "encoding": {
+                "x": x,
+                "xOffset": offset,
+                "y": {"field": "high", "type": "quantitative"},
+                "text": {"field": "closed"},
+            },
+        },
+    ]
+    return rows, _spec(layers, 330, font)
 
 
 def figure_grade_matrix(grid: pd.DataFrame, *, zmax: float | None = None) -> go.Figure:
@@ -277,41 +362,51 @@ def figure_grade_matrix(grid: pd.DataFrame, *, zmax: float | None = None) -> go.
     return go.Figure({"data": [heat], "layout": layout})
 
 
-def figure_gains(curves: dict[str, pd.DataFrame]) -> go.Figure:
-    """Cumulative gains: share of wins captured against share of leads worked, best first."""
-    colours = [REVISION_A, REVISION_B]
-    traces = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": [0, 1],
-            "y": [0, 1],
-            "name": "random",
-            "line": {"color": "#999", "dash": "dash"},
-        }
-    ]
-    for i, (label, g) in enumerate(curves.items()):
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": g["leads_share"].tolist(),
-                "y": g["wins_share"].tolist(),
-                "name": label,
-                "line": {"color": colours[i % 2]},
-            }
-        )
-    layout = {
-        "xaxis": {
-            "title": {"text": "share of closed leads, highest score first"},
-            "tickformat": ".0%",
+def gains_spec(
+    curves: dict[str, pd.DataFrame], *, font: int | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Cumulative gains: share of wins captured against share of leads worked, best first,
+    per model, beside random order (dashed). Vega-Lite: model B changes the rows."""
+    random = pd.DataFrame(
+        {"model": "random", "order": -1, "leads_share": [0.0, 1.0], "wins_share": [0.0, 1.0]}
+    )
+    rows = pd.concat(
+        [random]
+        + [
+            pd.DataFrame(
+                {
+                    "model": label,
+                    "order": i,
+                    "leads_share": g["leads_share"].astype(float),
+                    "wins_share": g["wins_share"].astype(float),
+                }
+            )
+            for i, (label, g) in enumerate(curves.items())
+        ],
+        ignore_index=True,
+    )
+    colour = _by_model(["#999", REVISION_A, REVISION_B])
+    line = {
+        "mark": {"type": "line"},
+        "encoding": {
+            "x": {
+                "field": "leads_share",
+                "type": "quantitative",
+                "title": "share of closed leads, highest score first",
+                "axis": {"format": ".0%"},
+            },
+            "y": {
+                "field": "wins_share",
+                "type": "quantitative",
+                "title": "share of wins captured",
+                "axis": {"format": ".0%"},
+            },
+            "color": colour,
+            "strokeDash": {**colour, "scale": {"range": [[5, 4], [1, 0], [1, 0]]}, "legend": None},
+            "order": {"field": "leads_share"},
         },
-        "yaxis": {"title": {"text": "share of wins captured"}, "tickformat": ".0%"},
-        "legend": {"orientation": "h", "y": 1.15},
-        "margin": {"t": 40, "b": 40, "l": 60, "r": 10},
-        "height": 330,
     }
-    return go.Figure({"data": traces, "layout": layout})
+    return rows, _spec([line], 330, font)
 
 
 def precision_recall_spec(

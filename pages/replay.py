@@ -160,11 +160,13 @@ def _replay() -> None:
 
     st.subheader("Score distribution vs outcome")
     frames = {k: r.histogram for k, r in reports.items()}
-    components.chart(
-        charts.figure_outcome_histogram(
-            frames, normalised=st.session_state["normalised"], width=width
-        ),
-        width="stretch",
+    components.vega_chart(
+        *charts.outcome_histogram_spec(
+            frames,
+            normalised=st.session_state["normalised"],
+            width=width,
+            font=components.room_font(),
+        )
     )
     st.caption(
         "Scores of won and of lost leads. The further apart the two shapes, the better"
@@ -172,8 +174,10 @@ def _replay() -> None:
     )
 
     st.subheader("Win rate by score bucket")
-    components.chart(
-        charts.figure_bucket_win_rate({k: r.buckets for k, r in reports.items()}), width="stretch"
+    components.vega_chart(
+        *charts.bucket_win_rate_spec(
+            {k: r.buckets for k, r in reports.items()}, font=components.room_font()
+        )
     )
     st.caption(
         "Share of closed leads won per bucket (label: closed leads in it), with 95 %"
@@ -209,7 +213,9 @@ def _replay() -> None:
     )
 
     st.subheader("Cumulative gains")
-    components.chart(charts.figure_gains({k: r.gains for k, r in reports.items()}), width="stretch")
+    components.vega_chart(
+        *charts.gains_spec({k: r.gains for k, r in reports.items()}, font=components.room_font())
+    )
     st.caption(
         "Share of all wins found by working leads from the highest score down; the"
         " dashed line is random order."
