@@ -233,7 +233,7 @@ def main() -> None:
     add("in-app: points-only re-score incl. band + bucket tables", rescore_ms, "<= 25 ms")
     hist_ms = median_ms(histogram, repeat=args.repeat, warmup=WARMUP)
     add(
-        f"in-app: histogram figure sent to the page ({len(histogram()) / 1e3:.0f} KB)",
+        f"in-app: histogram chart sent to the page ({len(histogram()) / 1e3:.0f} KB)",
         hist_ms,
         "<= 10 ms",
     )
