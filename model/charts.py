@@ -24,7 +24,7 @@ REVISION_A, REVISION_B = "#1f77b4", "#9467bd"
 
 
 def score_histogram_spec(
-    hist: pd.DataFrame, model: ScoringModel, *, width: int, font: int | None = None
+    hist: pd.DataFrame, model: ScoringModel, *, width: int
 ) -> tuple[pd.DataFrame, dict]:
     """The score histogram as Vega-Lite: stacked bars of leads per bucket by outcome, band
     boundaries marked (dashed; solid for the sales-ready threshold) and named at the top.
@@ -96,10 +96,10 @@ def score_histogram_spec(
         "mark": {"type": "text", "baseline": "bottom", "dy": -2, "y": 0},
         "encoding": {**marks["encoding"], "text": {"field": "note"}},
     }
-    return rows, _spec([bars, rule, note], 340, font)
+    return rows, _spec([bars, rule, note], 340)
 
 
-def _room_config(font: int) -> dict:
+def room_config(font: int) -> dict:
     """Vega-Lite text sizes for presentation mode, readable from the back of a room."""
     return {
         "axis": {"labelFontSize": font, "titleFontSize": font},
@@ -108,9 +108,7 @@ def _room_config(font: int) -> dict:
     }
 
 
-def waterfall_spec(
-    explanation: Explanation, *, font: int | None = None
-) -> tuple[pd.DataFrame, dict]:
+def waterfall_spec(explanation: Explanation) -> tuple[pd.DataFrame, dict]:
     """One lead's score built up criterion by criterion, then caps, floor and clipping, as
     Vega-Lite: each step a bar from the running total before it to the one after, the
     last bar the score. The spec holds no figures, so a new lead or a points edit swaps
@@ -163,11 +161,11 @@ def waterfall_spec(
             "text": {"field": "text"},
         },
     }
-    return rows, _spec([bars, labels], 380, font)
+    return rows, _spec([bars, labels], 380)
 
 
 def outcome_histogram_spec(
-    frames: dict[str, pd.DataFrame], *, normalised: bool, width: int, font: int | None = None
+    frames: dict[str, pd.DataFrame], *, normalised: bool, width: int
 ) -> tuple[pd.DataFrame, dict]:
     """Won and lost score distributions overlaid, per model (solid A, dotted B), as
     Vega-Lite: another bucket width or model B changes the rows, not the spec.
@@ -225,7 +223,7 @@ def outcome_histogram_spec(
             ],
         },
     }
-    return rows, _spec([line], 330, font)
+    return rows, _spec([line], 330)
 
 
 def _by_model(values: list) -> dict:
@@ -239,9 +237,7 @@ def _by_model(values: list) -> dict:
     }
 
 
-def bucket_win_rate_spec(
-    tables: dict[str, pd.DataFrame], *, font: int | None = None
-) -> tuple[pd.DataFrame, dict]:
+def bucket_win_rate_spec(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
     """Win rate per score bucket with 95 % Wilson intervals and the closed leads in each;
     A and B side by side. Vega-Lite: another bucket width or model B changes the rows."""
     rows = pd.concat(
@@ -328,7 +324,7 @@ def bucket_win_rate_spec(
             },
         },
     ]
-    return rows, _spec(layers, 330, font)
+    return rows, _spec(layers, 330)
 
 
 def figure_grade_matrix(grid: pd.DataFrame, *, zmax: float | None = None) -> go.Figure:
@@ -362,9 +358,7 @@ def figure_grade_matrix(grid: pd.DataFrame, *, zmax: float | None = None) -> go.
     return go.Figure({"data": [heat], "layout": layout})
 
 
-def gains_spec(
-    curves: dict[str, pd.DataFrame], *, font: int | None = None
-) -> tuple[pd.DataFrame, dict]:
+def gains_spec(curves: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
     """Cumulative gains: share of wins captured against share of leads worked, best first,
     per model, beside random order (dashed). Vega-Lite: model B changes the rows."""
     random = pd.DataFrame(
@@ -406,11 +400,11 @@ def gains_spec(
             "order": {"field": "leads_share"},
         },
     }
-    return rows, _spec([line], 330, font)
+    return rows, _spec([line], 330)
 
 
 def precision_recall_spec(
-    sweep: pd.DataFrame, current: int, proposed: int, *, font: int | None = None
+    sweep: pd.DataFrame, current: int, proposed: int
 ) -> tuple[pd.DataFrame, dict]:
     """Win rate (precision) against share of wins reached (recall) over every threshold,
     with the current and the proposed threshold marked, as Vega-Lite: the marks are rows
@@ -478,7 +472,7 @@ def precision_recall_spec(
             for kind, dy in (("current", -10), ("proposed", 14))
         ),
     ]
-    return rows, _spec(layers, 340, font)
+    return rows, _spec(layers, 340)
 
 
 def _sweep_point(sweep: pd.DataFrame, t: int) -> dict:
@@ -486,9 +480,7 @@ def _sweep_point(sweep: pd.DataFrame, t: int) -> dict:
     return {"recall": float(row["recall"]), "win_rate": float(row["win_rate"])}
 
 
-def handoffs_spec(
-    weeks: dict[str, pd.DataFrame], capacity: float, *, font: int | None = None
-) -> tuple[pd.DataFrame, dict]:
+def handoffs_spec(weeks: dict[str, pd.DataFrame], capacity: float) -> tuple[pd.DataFrame, dict]:
     """Hand-offs per week for each threshold (the first in A's colour, the second in
     B's) against the team's weekly capacity, as Vega-Lite; the thresholds and the
     capacity are rows, so changing either redraws the chart in place."""
@@ -555,14 +547,12 @@ def handoffs_spec(
             },
         },
     ]
-    return rows, _spec(layers, 340, font)
+    return rows, _spec(layers, 340)
 
 
-def _spec(layers: list[dict], height: int, font: int | None) -> dict:
-    """A layered Vega-Lite spec; taller and with the room's text sizes when presenting."""
-    if font is None:
-        return {"height": height, "layer": layers}
-    return {"height": int(height * 1.25), "layer": layers, "config": _room_config(font)}
+def _spec(layers: list[dict], height: int) -> dict:
+    """A layered Vega-Lite spec (ui.components.vega_chart enlarges it for the room)."""
+    return {"height": height, "layer": layers}
 
 
 def figure_reliability(calibrated: pd.DataFrame, baseline: pd.DataFrame) -> go.Figure:

@@ -431,9 +431,7 @@ def _preview(data, hits, model: ScoringModel, controls: Callable[[], None] | Non
     )
     m[2].metric("Win rate, sales-ready", format.percent(view.sales_ready_win_rate))
     m[3].metric("Win rate, the rest", format.percent(view.other_win_rate))
-    components.vega_chart(
-        *charts.score_histogram_spec(view.histogram, model, width=5, font=components.room_font())
-    )
+    components.vega_chart(*charts.score_histogram_spec(view.histogram, model, width=5))
     st.caption(
         "Leads per 5-point score bucket, stacked by outcome (won, lost, still open); dashed "
         "lines are band boundaries, the solid one the sales-ready threshold. A good model "

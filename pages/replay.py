@@ -165,7 +165,6 @@ def _replay() -> None:
             frames,
             normalised=st.session_state["normalised"],
             width=width,
-            font=components.room_font(),
         )
     )
     st.caption(
@@ -174,11 +173,7 @@ def _replay() -> None:
     )
 
     st.subheader("Win rate by score bucket")
-    components.vega_chart(
-        *charts.bucket_win_rate_spec(
-            {k: r.buckets for k, r in reports.items()}, font=components.room_font()
-        )
-    )
+    components.vega_chart(*charts.bucket_win_rate_spec({k: r.buckets for k, r in reports.items()}))
     st.caption(
         "Share of closed leads won per bucket (label: closed leads in it), with 95 %"
         " Wilson intervals: the range the true win rate most likely lies in, wide "
@@ -213,9 +208,7 @@ def _replay() -> None:
     )
 
     st.subheader("Cumulative gains")
-    components.vega_chart(
-        *charts.gains_spec({k: r.gains for k, r in reports.items()}, font=components.room_font())
-    )
+    components.vega_chart(*charts.gains_spec({k: r.gains for k, r in reports.items()}))
     st.caption(
         "Share of all wins found by working leads from the highest score down; the"
         " dashed line is random order."

@@ -140,9 +140,7 @@ def _what_if() -> None:
     )
     left, right = st.columns(2)
     with left:
-        components.vega_chart(
-            *charts.precision_recall_spec(sweep, current_t, proposed_t, font=components.room_font())
-        )
+        components.vega_chart(*charts.precision_recall_spec(sweep, current_t, proposed_t))
         st.caption(
             "Each point is a threshold: further right reaches more of the wins, higher"
             " means sales wins more of what it gets."
@@ -175,11 +173,7 @@ def _what_if() -> None:
     runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}
     if proposed_t != current_t:
         runs[f"proposed ({proposed_t})"] = handoff.handoffs(data, line, proposed_t)
-    components.vega_chart(
-        *charts.handoffs_spec(
-            {k: r.per_week for k, r in runs.items()}, capacity, font=components.room_font()
-        )
-    )
+    components.vega_chart(*charts.handoffs_spec({k: r.per_week for k, r in runs.items()}, capacity))
     st.caption(
         "Leads handed to sales per week under each threshold; the dashed line is what "
         "the team can take."

@@ -51,15 +51,17 @@ def chart(figure, *, key: str | None = None, width: str = "stretch") -> None:
     st.plotly_chart(figure, width=width, key=key, theme=theme)
 
 
-def room_font() -> int | None:
-    """The chart text size for the room in presentation mode, else None (the theme's)."""
-    return ROOM_FONT if st.session_state.get("presentation") else None
-
-
 def vega_chart(rows: pd.DataFrame, spec: dict) -> None:
-    """Draw a Vega-Lite chart of `rows`; in presentation mode without Streamlit's theme,
-    which would reset the room's font sizes."""
-    theme = None if st.session_state.get("presentation") else "streamlit"
+    """Draw a Vega-Lite chart of `rows`; in presentation mode with larger text and a taller
+    plot, without Streamlit's theme, which would reset the room's font sizes."""
+    theme = "streamlit"
+    if st.session_state.get("presentation"):
+        theme = None
+        spec = {
+            **spec,
+            "height": int(spec["height"] * 1.25),
+            "config": charts.room_config(ROOM_FONT),
+        }
     st.vega_lite_chart(rows, spec, width="stretch", theme=theme)
 
 
@@ -202,7 +204,7 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
     cols[4].metric("Outcome", outcome)
     if model.accounts is not None:
         st.caption(_account_line(data, model, scores, i))
-    vega_chart(*charts.waterfall_spec(e, font=room_font()))
+    vega_chart(*charts.waterfall_spec(e))
     st.caption(
         "Each bar is one criterion that fired (decayed points for engagement), then what the"
         " caps, the decay floor and the 0–100 clip did; the last bar is the score."
