@@ -313,7 +313,6 @@ def bucket_win_rate_spec(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame,
                 "type": "text",
                 "baseline": "bottom",
                 "dy": -2,
-                "fontSize": 10,
                 "color": "#444",
             },
             "encoding": {
