@@ -313,6 +313,7 @@ def bucket_win_rate_spec(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame,
                 "type": "text",
                 "baseline": "bottom",
                 "dy": -2,
+                "fontSize": 11,  # fixed, even for the room: two counts share a bucket's width
                 "color": "#444",
             },
             "encoding": {
