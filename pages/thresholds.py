@@ -163,6 +163,14 @@ def _what_if() -> None:
         "Each lead's score replayed after every event, with decay; a lead is handed to "
         "sales the first time it reaches the threshold."
     )
+    if not data.has_dates:  # every hand-off would fall in one "week": today
+        st.info(
+            "This dataset has no created dates, so there are no weeks to hand leads off "
+            "in. Map a created date on the Data page to simulate hand-offs per week.",
+            icon=":material/event_busy:",
+        )
+        timing.mark("drawn")
+        return
     c1, c2 = st.columns(2)
     st.session_state.setdefault("reps", 4)
     st.session_state.setdefault("per_rep", 10)

@@ -108,6 +108,10 @@ def test_an_export_without_dates_counts_sales_ready_leads_not_weeks(
     assert _metric(at, "Revenue captured") == "–"  # no deal values in the set: not $0
     assert "revenue captured" not in _table(at, "wins missed").columns
     assert "revenue won" not in _table(at, "win rate (closed)").columns
+    # no weeks to hand off in: said once, instead of every hand-off in one "week"
+    assert any(i.value.startswith("This dataset has no created dates") for i in at.info)
+    assert not any("handed off" in d.value.columns for d in at.dataframe)
+    assert len(at.get("vega_lite_chart")) == 1  # the precision-recall curve alone
     at.slider(key="boundary_0").set_value(20).run()  # reached on a mobile now counts
     revenue = next(m for m in at.metric if m.label == "Revenue captured")
     assert revenue.value == "–"
