@@ -404,11 +404,12 @@ def gains_spec(curves: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
 
 
 def precision_recall_spec(
-    sweep: pd.DataFrame, current: int, proposed: int
+    sweep: pd.DataFrame, current: pd.Series, proposed: pd.Series
 ) -> tuple[pd.DataFrame, dict]:
     """Win rate (precision) against share of wins reached (recall) over every threshold,
-    with the current and the proposed threshold marked, as Vega-Lite: the marks are rows
-    of their own, so moving the proposed threshold swaps rows and redraws in place."""
+    with the current and the proposed threshold (their sweep rows) marked, as Vega-Lite:
+    the marks are rows of their own, so moving the proposed threshold swaps rows and
+    redraws in place."""
     curve = pd.DataFrame(
         {
             "kind": "every threshold",
@@ -418,8 +419,14 @@ def precision_recall_spec(
         }
     )
     marks = [
-        {"kind": kind, **_sweep_point(sweep, t), "threshold": t, "label": f"{kind} {t}"}
-        for kind, t in (("current", current), ("proposed", proposed))
+        {
+            "kind": kind,
+            "recall": float(row["recall"]),
+            "win_rate": float(row["win_rate"]),
+            "threshold": int(row["threshold"]),
+            "label": f"{kind} {int(row['threshold'])}",
+        }
+        for kind, row in (("current", current), ("proposed", proposed))
     ]
     rows = pd.concat([curve, pd.DataFrame(marks)], ignore_index=True)
     rows["label"] = rows["label"].fillna("")
@@ -473,11 +480,6 @@ def precision_recall_spec(
         ),
     ]
     return rows, _spec(layers, 340)
-
-
-def _sweep_point(sweep: pd.DataFrame, t: int) -> dict:
-    row = sweep.loc[sweep["threshold"] == t].iloc[0]
-    return {"recall": float(row["recall"]), "win_rate": float(row["win_rate"])}
 
 
 def handoffs_spec(weeks: dict[str, pd.DataFrame], capacity: float) -> tuple[pd.DataFrame, dict]:

@@ -140,7 +140,7 @@ def _what_if() -> None:
     )
     left, right = st.columns(2)
     with left:
-        components.vega_chart(*charts.precision_recall_spec(sweep, current_t, proposed_t))
+        components.vega_chart(*charts.precision_recall_spec(sweep, now, then))
         st.caption(
             "Each point is a threshold: further right reaches more of the wins, higher"
             " means sales wins more of what it gets."

@@ -62,8 +62,8 @@ def test_moving_a_threshold_or_the_capacity_changes_rows_not_specs() -> None:
             "win_rate": np.linspace(0.1, 0.6, 101),
         }
     )
-    _, spec = charts.precision_recall_spec(sweep, 75, 75)
-    moved, moved_spec = charts.precision_recall_spec(sweep, 75, 60)
+    _, spec = charts.precision_recall_spec(sweep, sweep.iloc[75], sweep.iloc[75])
+    moved, moved_spec = charts.precision_recall_spec(sweep, sweep.iloc[75], sweep.iloc[60])
     assert moved_spec == spec
     marked = moved[moved["kind"] != "every threshold"].set_index("kind")
     assert marked.loc["proposed", "recall"] == pytest.approx(0.4)
