@@ -226,14 +226,15 @@ def outcome_histogram_spec(
     return rows, _spec([line], 330)
 
 
-def _by_model(values: list) -> dict:
-    """An encoding that tells model A from model B (sorted by the rows' `order`)."""
+def _by_model(values: list, *, field: str = "model", title: str | None = "model") -> dict:
+    """An encoding that tells model A from model B (or the current threshold from the
+    proposed one): `values` in the order of the rows' `order`, whatever their labels."""
     return {
-        "field": "model",
+        "field": field,
         "type": "nominal",
         "sort": {"field": "order"},
         "scale": {"range": values},
-        "legend": {"orient": "top", "title": "model"},
+        "legend": {"orient": "top", "title": title},
     }
 
 
@@ -515,13 +516,7 @@ def handoffs_spec(weeks: dict[str, pd.DataFrame], capacity: float) -> tuple[pd.D
                     "type": "quantitative",
                     "title": "leads handed to sales",
                 },
-                "color": {
-                    "field": "series",
-                    "type": "nominal",
-                    "sort": {"field": "order"},
-                    "scale": {"range": [REVISION_A, REVISION_B]},
-                    "legend": {"orient": "top", "title": None},
-                },
+                "color": _by_model([REVISION_A, REVISION_B], field="series", title=None),
                 "tooltip": [
                     {"field": "series", "type": "nominal", "title": "threshold"},
                     {"field": "week", "type": "temporal"},
