@@ -184,6 +184,16 @@ def column_format(frame, column: str) -> str | None:
     return config.get("type_config", {}).get("format")
 
 
+def vega_charts(at: AppTest) -> list[tuple[str, pd.DataFrame]]:
+    """A page's Vega-Lite charts as sent, in page order: each spec and its rows."""
+    import pyarrow as pa
+
+    return [
+        (c.proto.spec, pa.ipc.open_stream(c.proto.data.data).read_all().to_pandas())
+        for c in at.get("vega_lite_chart")
+    ]
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory):
     """One Apache Spark in local mode for the session (pyspark from the 'warehouse' extra,

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.analysis import picks
 from model.core.spec import default_model
 from model.ingest.catalog import load_dataset
-from tests.conftest import column_format
+from tests.conftest import column_format, vega_charts
 
 EDITOR = "criteria_editor_0"
 
@@ -53,16 +52,9 @@ def test_first_start_generates_demo_and_shows_the_preview(at: AppTest, app_demo_
     assert not at.error
 
 
-def _histogram(at: AppTest, i: int = 0) -> tuple[str, pd.DataFrame]:
-    """The i-th Vega-Lite chart as sent (0: the preview's histogram, 1: the lead's
-    waterfall): its spec and its rows."""
-    chart = at.get("vega_lite_chart")[i].proto
-    return chart.spec, pa.ipc.open_stream(chart.data.data).read_all().to_pandas()
-
-
 def test_points_edit_changes_band_counts(at: AppTest) -> None:
     before = _bands(at)["leads"].tolist()
-    spec, rows = _histogram(at)
+    spec, rows = vega_charts(at)[0]
     assert rows["leads"].sum() == 20_000
     _edit(at, {0: {"points": 40}})  # industry is software: 10 -> 40
     assert not at.exception
@@ -71,7 +63,7 @@ def test_points_edit_changes_band_counts(at: AppTest) -> None:
     assert after[0] > before[0]
     assert sum(after) == 20_000
     assert at.session_state["model"].criteria[0].points == 40
-    edited_spec, edited_rows = _histogram(at)
+    edited_spec, edited_rows = vega_charts(at)[0]
     assert edited_spec == spec  # the chart is redrawn in place: only its rows changed
     assert edited_rows["leads"].sum() == 20_000
     assert not edited_rows["leads"].equals(rows["leads"])
@@ -214,7 +206,7 @@ def test_lead_lookup_explains_a_lead(at: AppTest) -> None:
     score = float(_metric(at, "Score"))
     table = next(d.value for d in at.dataframe if "points now" in d.value.columns)
     assert not table.empty
-    steps = _histogram(at, 1)[1]  # the waterfall ends at the score shown
+    steps = vega_charts(at)[1][1]  # the waterfall ends at the score shown
     assert steps["step"].iloc[-1] == "Score"
     assert steps["end"].iloc[-1] == pytest.approx(score, abs=0.05)
     at.text_input(key="lookup_id").set_value("nobody").run()

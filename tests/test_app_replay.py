@@ -6,11 +6,11 @@ import json
 from collections.abc import Callable
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.core.spec import default_model
+from tests.conftest import vega_charts
 
 
 @pytest.fixture
@@ -74,40 +74,32 @@ def test_compare_with_default_after_an_edit(at: AppTest) -> None:
     assert len(_table(at, "win rate when hit")) == 2
 
 
-def _charts(at: AppTest) -> list[tuple[str, pd.DataFrame]]:
-    """The page's Vega-Lite charts as sent: each spec and its rows."""
-    return [
-        (c.proto.spec, pa.ipc.open_stream(c.proto.data.data).read_all().to_pandas())
-        for c in at.get("vega_lite_chart")
-    ]
-
-
 def _bucket_rows(at: AppTest) -> pd.DataFrame:
     """The rows of the win-rate-by-bucket chart."""
-    for _, rows in _charts(at):
+    for _, rows in vega_charts(at):
         if "bucket" in rows.columns:
             return rows
     raise AssertionError("no bucket chart on the page")
 
 
 def test_bucket_width_changes_the_buckets(at: AppTest) -> None:
-    specs = [spec for spec, _ in _charts(at)]
+    specs = [spec for spec, _ in vega_charts(at)]
     assert len(_bucket_rows(at)) == 10
     at.radio(key="bucket_width").set_value(5).run()
     assert not at.exception
     rows = _bucket_rows(at)
     assert len(rows) == 20
     assert rows["bucket"].iloc[-1] == "95–100"
-    assert [spec for spec, _ in _charts(at)] == specs  # redrawn in place: new rows only
+    assert [spec for spec, _ in vega_charts(at)] == specs  # redrawn in place: new rows only
 
 
 def test_model_b_adds_rows_to_each_chart_not_new_charts(at: AppTest) -> None:
     """Comparing adds model B's rows to the histogram, buckets and gains (the same
     specs); the grade matrix gets a second chart."""
-    specs = [spec for spec, _ in _charts(at)]
+    specs = [spec for spec, _ in vega_charts(at)]
     at.selectbox(key="compare_with").set_value("default").run()
     assert not at.exception
-    compared = _charts(at)
+    compared = vega_charts(at)
     assert [spec for spec, _ in compared] == specs
     for _, rows in compared:
         assert {"A", "B"} <= set(rows["model"])

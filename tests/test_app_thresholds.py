@@ -6,11 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import BANK, column_format
+from tests.conftest import BANK, column_format, vega_charts
 
 
 @pytest.fixture
@@ -26,19 +25,11 @@ def _metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def _charts(at: AppTest) -> list[tuple[str, pd.DataFrame]]:
-    """The page's Vega-Lite charts as sent: each spec and its rows."""
-    return [
-        (c.proto.spec, pa.ipc.open_stream(c.proto.data.data).read_all().to_pandas())
-        for c in at.get("vega_lite_chart")
-    ]
-
-
 def test_lowering_the_threshold_sends_more_leads(at: AppTest) -> None:
     before = float(_metric(at, "Sales-ready leads / week"))
     handed = _table(at, "handed off")
     assert len(handed) == 1
-    (curve_spec, _), (weeks_spec, weeks) = _charts(at)
+    (curve_spec, _), (weeks_spec, weeks) = vega_charts(at)
     assert set(weeks["series"]) == {"current (75)"}
     at.slider(key="boundary_0").set_value(65).run()
     assert not at.exception
@@ -59,7 +50,7 @@ def test_lowering_the_threshold_sends_more_leads(at: AppTest) -> None:
     assert handed["handed off"].iloc[1] > handed["handed off"].iloc[0]
     bands = _table(at, "scores")
     assert bands["scores"].iloc[0] == "65–100"
-    (moved_spec, marks), (moved_weeks_spec, moved_weeks) = _charts(at)
+    (moved_spec, marks), (moved_weeks_spec, moved_weeks) = vega_charts(at)
     assert (moved_spec, moved_weeks_spec) == (curve_spec, weeks_spec)  # redrawn in place
     assert marks.loc[marks["kind"] == "proposed", "label"].tolist() == ["proposed 65"]
     assert set(moved_weeks["series"]) == {"current (75)", "proposed (65)"}
@@ -75,7 +66,7 @@ def test_capacity_inputs_change_weeks_over_capacity(at: AppTest) -> None:
     tight = _table(at, "weeks over capacity")["weeks over capacity"].tolist()
     assert all(t >= r for t, r in zip(tight, roomy, strict=True))
     assert sum(tight) > sum(roomy)
-    weeks = _charts(at)[1][1]  # the dashed line moved with the team's capacity
+    weeks = vega_charts(at)[1][1]  # the dashed line moved with the team's capacity
     assert set(weeks["capacity"]) == {2.0}
     assert set(weeks["capacity_note"]) == {"capacity 2 / week"}
 
