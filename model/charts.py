@@ -118,7 +118,7 @@ def waterfall_spec(explanation: Explanation) -> tuple[pd.DataFrame, dict]:
     starts = ends - np.asarray(values, dtype=float)
     rows = pd.DataFrame(
         {
-            "step": [name for name, _ in explanation.steps] + ["Score"],
+            "step": _distinct([name for name, _ in explanation.steps] + ["Score"]),
             "order": range(len(values) + 1),
             "start": [*starts.tolist(), 0.0],
             "end": [*ends.tolist(), explanation.score],
@@ -162,6 +162,18 @@ def waterfall_spec(explanation: Explanation) -> tuple[pd.DataFrame, dict]:
         },
     }
     return rows, _spec([bars, labels], 380)
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """Names made distinct with zero-width spaces, so that two steps with one label (two
+    criteria named alike, or one named "Score") stay two bars on a category axis and
+    still read the same."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        out.append(name + "\u200b" * seen.get(name, 0))
+        seen[name] = seen.get(name, 0) + 1
+    return out
 
 
 def outcome_histogram_spec(

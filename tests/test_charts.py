@@ -54,6 +54,29 @@ def test_a_points_edit_changes_the_histograms_rows_not_its_spec(model: ScoringMo
     assert not rows_a.equals(rows_b)
 
 
+def test_waterfall_keeps_steps_named_alike_apart(
+    demo_dataset: Dataset, model: ScoringModel
+) -> None:
+    """Two criteria with one label, and one labelled "Score", are still a bar each (a
+    category axis would otherwise stack them into one), with the labels people wrote."""
+    criteria = list(model.criteria)
+    criteria[2] = criteria[2].model_copy(update={"label": criteria[0].label})
+    criteria[5] = criteria[5].model_copy(update={"label": "Score"})
+    alike = model.model_copy(update={"criteria": criteria})
+    hits = build_hits(demo_dataset, alike, AsOf())
+    scores = score(hits, alike)
+    lead = next(
+        i
+        for i in range(demo_dataset.n_leads)
+        if [n for n, _ in explain(hits, alike, i, scores).steps].count(criteria[0].label) == 2
+        and "Score" in [n for n, _ in explain(hits, alike, i, scores).steps]
+    )
+    e = explain(hits, alike, lead, scores)
+    rows, _ = charts.waterfall_spec(e)
+    assert rows["step"].is_unique
+    assert [s.rstrip("\u200b") for s in rows["step"]] == [n for n, _ in e.steps] + ["Score"]
+
+
 def test_moving_a_threshold_or_the_capacity_changes_rows_not_specs() -> None:
     sweep = pd.DataFrame(
         {
