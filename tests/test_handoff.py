@@ -86,3 +86,32 @@ def test_summary_per_week_and_median(demo_dataset, model: ScoringModel) -> None:
     assert low.per_week["handoffs"].sum() == low.handed_off > high.handed_off
     assert low.median_days >= 0
     assert high.win_rate > low.win_rate
+
+
+def test_a_few_leads_replay_as_in_the_whole_replay(demo_dataset, model: ScoringModel) -> None:
+    """The whole set is replayed in lead ranges by two workers; a handful of leads, with
+    probes between their events, give the same rows and scores as the whole replay."""
+    hits = build_hits(demo_dataset, model, AsOf())
+    whole = score_timeline(demo_dataset, hits, model)
+    assert len(whole.lead) == demo_dataset.n_events + demo_dataset.n_leads
+    assert (np.diff(whole.lead) >= 0).all()
+    some = np.array([demo_dataset.n_leads - 1, 0, 4_321, 12_345])
+    probe_t = demo_dataset.created_ns[some] + 3 * 86_400 * 10**9
+    few = score_timeline(demo_dataset, hits, model, probes=(some, probe_t), leads=some)
+    assert few.lead.tolist() == sorted(few.lead.tolist())
+    probed = few.kind == -2
+    assert few.lead[probed].tolist() == sorted(some.tolist())
+    mine = np.isin(whole.lead, some)
+    for column in ("lead", "time_ns", "kind", "score"):
+        np.testing.assert_array_equal(getattr(few, column)[~probed], getattr(whole, column)[mine])
+    # a probe reads the score carried from the row before it, decayed over the gap
+    before = np.flatnonzero(probed) - 1
+    assert (few.score[probed] <= few.score[before] + 1e-9).all()
+
+
+def test_a_probe_for_a_lead_not_replayed_is_refused(demo_dataset, model) -> None:
+    hits = build_hits(demo_dataset, model, AsOf())
+    with pytest.raises(ValueError, match="probe"):
+        score_timeline(
+            demo_dataset, hits, model, probes=(np.array([7]), np.array([0])), leads=np.array([3])
+        )

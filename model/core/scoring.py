@@ -133,14 +133,14 @@ def _finish(
         if floor:
             for j in range(len(eng_ev)):
                 undecayed += raw[i, j] * eng_ev[j]
-        f, e, s = _lead_score(
+        f, e, s = lead_score(
             f, decayed + attr, undecayed + attr, fit_cap, eng_cap, floor_cap, floor, baseline
         )
         fit[i], engagement[i], total[i], band[i] = f, e, s, _band(s, thresholds)
 
 
 @numba.njit(nogil=True, cache=True)
-def _lead_score(fit, decayed, undecayed, fit_cap, eng_cap, floor_cap, floor, baseline):
+def lead_score(fit, decayed, undecayed, fit_cap, eng_cap, floor_cap, floor, baseline):
     """The score formula, the one place it is written (the SQL export says it again in SQL,
     proven equal by the tests): engagement capped, then held up by the decay floor unless
     its undecayed points were lower; fit capped; baseline + fit + engagement clipped to
@@ -162,36 +162,6 @@ def _band(s, thresholds):  # pragma: no cover
     return b
 
 
-@numba.njit(nogil=True, cache=True)
-def _combine(fit, decayed, undecayed, fit_cap, eng_cap, floor_cap, floor, baseline, out):
-    for i in range(len(fit)):  # pragma: no cover
-        out[0, i], out[1, i], out[2, i] = _lead_score(
-            fit[i], decayed[i], undecayed[i], fit_cap, eng_cap, floor_cap, floor, baseline
-        )
-
-
-def combine(
-    fit: np.ndarray, decayed: np.ndarray, undecayed: np.ndarray, model: ScoringModel
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fit, engagement and score from points summed another way (per-event timelines):
-    the same formula stage 2 applies, so both can never drift apart."""
-    fit, decayed, undecayed = np.broadcast_arrays(
-        *(np.asarray(x, np.float64) for x in (fit, decayed, undecayed))
-    )
-    out = np.empty((3, len(fit)))
-    floor = model.decays
-    _combine(
-        fit,
-        decayed,
-        undecayed,
-        *_limits(model),
-        floor,
-        float(model.baseline),
-        out,
-    )
-    return out[0], out[1], out[2]
-
-
 def attribute_points(hits: Hits, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
     """Per-lead points of the attribute criteria, fit and engagement, before any cap."""
     _check_same_rules(hits, model)
@@ -206,6 +176,12 @@ def band_index(score: np.ndarray, model: ScoringModel) -> np.ndarray:
     band = np.empty(score.shape, dtype=np.int8)
     _bands(score.ravel(), _thresholds(model), band.ravel())
     return band
+
+
+def formula(model: ScoringModel) -> tuple[float, float, float, bool, float]:
+    """What `lead_score` takes besides a lead's points: the fit and engagement caps, the
+    floor's cap, whether the floor applies, and the baseline."""
+    return (*_limits(model), model.decays, float(model.baseline))
 
 
 def _limits(model: ScoringModel) -> tuple[float, float, float]:
