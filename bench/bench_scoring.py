@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 import pyarrow as pa
 
 from model import charts
-from model.analysis import replay
+from model.analysis import handoff, replay
 from model.analysis.summaries import band_table, preview
 from model.core.dataset import AsOf, Dataset, prepare
 from model.core.hits import build_hits
@@ -310,6 +310,12 @@ def main() -> None:
         lambda: score(build_hits(full, model, as_of), model), repeat=args.repeat
     )
     add("in-app: as-of scores, hit matrix included", full_replay_ms, "", full_replay_ms)
+    add(
+        "in-app: hand-off replay (Thresholds), score after each event",
+        median_ms(lambda: handoff.score_timeline(full, full_hits, model), repeat=args.repeat),
+        "",
+        full_replay_ms,
+    )
     con = duckdb_connection(raw_full)
     sql = sqlgen.to_sql(model, "duckdb", as_of=as_of) + " ORDER BY lead_id"
     add(
