@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/leadscore warm-up
 	touch $(STAMP)
 
 # Spark and dbt, for the SQL export's tests only (the 'warehouse' extra)

@@ -27,6 +27,46 @@ from model.store.revisions import Conflict, Decision, Revision, RevisionStore
 # ---------------------------------------------------------------------------- datasets
 
 
+def warm_up(folder: Path, progress: catalog.Progress | None = None) -> Dataset:
+    """Do ahead what a first page would do while someone waits: generate the demo set,
+    keep it as Parquet and as a prepared copy, and compile the engine for it (numba keeps
+    the compiled loops on disk). `make run` calls it at install (`leadscore warm-up`)."""
+    from model.ingest import demo
+
+    say = progress or (lambda _fraction, _text: None)
+    demo.ensure_demo(folder, progress=lambda f, text: say(0.4 * f, text))
+    read = demo.keep_parquet(folder, progress=lambda f, text: say(0.4 + 0.1 * f, text))
+    data = catalog.load_dataset(
+        folder, name=str(folder), tables=read, progress=lambda f, t: say(0.5 + 0.4 * f, t)
+    )
+    say(0.9, "Compiling the scoring engine's loops…")
+    compile_engine(data)
+    return data
+
+
+def compile_engine(data: Dataset | None = None) -> None:
+    """Run each compiled loop of the engine once on `data` (by default a few generated
+    leads), so that numba compiles it, or loads it from its disk cache, before anyone
+    waits for it: the app's launcher does this while the server starts."""
+    import numpy as np
+
+    from model.analysis import handoff
+    from model.core.dataset import prepare
+    from model.core.scoring import band_index, score_bins
+    from model.core.spec import default_model
+    from model.ingest import demo
+
+    if data is None:
+        few = demo.generate(50, seed=1)
+        data = prepare(few.leads, few.events)
+    model = default_model()
+    hits = build_hits(data, model, AsOf())
+    scores = score(hits, model)
+    score_bins(scores.score, data.outcome, data.won_value)
+    band_index(scores.score, model)
+    handoff.score_timeline(data, hits, model, leads=np.arange(min(data.n_leads, 50)))
+
+
 def open_dataset(leads: Path, events: Path | None = None) -> Dataset:
     """A dataset as every command and page reads it: a dataset folder or leads (and events)
     files, through the import's own checks; what loading found is in `notes`."""

@@ -31,7 +31,7 @@ from model.ingest.catalog import Progress, dataset_meta, load_dataset, saved_dat
 from model.store.revisions import RevisionStore, StoreError, default_url
 from model.store.signed import SignedStore
 from ui import identity
-from ui.state import DEMO_LABEL, data_label, demo_folder
+from ui.state import DEMO_LABEL, data_label
 
 # How the caches below tell their arguments apart: a dataset by its name (hashing a million
 # leads on every rerun would cost more than the work cached), a decision moment and a model
@@ -155,7 +155,9 @@ def _scoped(data: Dataset, as_of: AsOf) -> Dataset:
 def dataset_folder() -> Path:
     """The folder of the dataset picked in the sidebar."""
     name = data_label()
-    return demo_folder() if name == DEMO_LABEL else saved_datasets().get(name, demo_folder())
+    return (
+        demo.demo_folder() if name == DEMO_LABEL else saved_datasets().get(name, demo.demo_folder())
+    )
 
 
 def has_dates() -> bool:
@@ -168,7 +170,7 @@ def _full_dataset() -> Dataset:
     on first start."""
     if data_label() != DEMO_LABEL:
         return _load(str(dataset_folder()))
-    folder = demo_folder()
+    folder = demo.demo_folder()
     if not (folder / "leads.csv").exists() or not (folder / "events.csv").exists():
         bar = st.progress(0.0, "Generating the demo data (first start only)…")
         demo.ensure_demo(folder, progress=lambda f, text: bar.progress(f, text))

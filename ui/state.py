@@ -4,23 +4,15 @@ the dataset picked, and the widget values kept across pages."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from model.core import tables
 from model.core.spec import ScoringModel, criteria_only, default_model
-from model.ingest import demo
 from model.store.revisions import Revision, RevisionStore
 
 DEMO_LABEL = "Demo data (B2B inbound)"
-
-
-def demo_folder() -> Path:
-    """Where the demo set lives; LEADSCORE_DEMO_DIR overrides data/demo (tests use it)."""
-    return Path(os.environ.get("LEADSCORE_DEMO_DIR", demo.DEMO_DIR))
 
 
 def init_state(found: RevisionStore | None) -> None:

@@ -297,6 +297,11 @@ def write(data: DemoData, out: str | Path) -> tuple[Path, Path]:
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 
+def demo_folder() -> Path:
+    """Where the app's demo set lives: data/demo, or LEADSCORE_DEMO_DIR (tests use it)."""
+    return Path(os.environ.get("LEADSCORE_DEMO_DIR", DEMO_DIR))
+
+
 def ensure_demo(
     folder: str | Path = DEMO_DIR,
     *,
