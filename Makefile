@@ -22,13 +22,13 @@ $(TEST_STAMP): $(STAMP)
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/streamlit run app.py
+	$(BIN)/python -m ui.launch
 
 # For a team: the app on a shared store (LEADSCORE_DB_URL, e.g. PostgreSQL), listening on
 # every address; sign-in comes from .streamlit/secrets.toml (see the README's "For a team").
 serve: setup
 	@test -n "$$LEADSCORE_DB_URL" || { echo "set LEADSCORE_DB_URL to the team's store, e.g. postgresql+psycopg://leadscore@db/leadscore"; exit 2; }
-	$(BIN)/streamlit run app.py --server.address 0.0.0.0 --server.port $${PORT:-8501} --server.headless true
+	$(BIN)/python -m ui.launch --server.address 0.0.0.0 --server.port $${PORT:-8501} --server.headless true
 
 # The scoring API over the same store (keys from the Team page or `leadscore api-keys`)
 serve-api: setup

@@ -1,5 +1,7 @@
 """Lead Scoring Studio: the router, and the sidebar every page shares."""
 
+import sys
+
 import streamlit as st
 
 st.set_page_config(
@@ -12,6 +14,9 @@ st.set_page_config(
 # On a cold server the first imports (numba, pandas, plotly) take seconds: say so at once
 # instead of a grey page.
 with st.spinner("Starting the scoring engine (the first visit after a start only)…"):
+    launcher = sys.modules.get("ui.launch")  # `make run` imports the modules at its start
+    if launcher is not None:
+        launcher.imported.wait()
     from ui import caches, identity, sidebar, state, timing
 
 timing.mark("app")

@@ -31,15 +31,14 @@ def free_port() -> int:
 def app_server(
     env: dict[str, str], *, timeout: float = 120, port: int | None = None, args: tuple = ()
 ) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port (or `port`) with `env` and extra
-    Streamlit `args`; yields its URL, stops it."""
+    """The app as `make run` starts it (`ui.launch`: `streamlit run app.py`) on a free
+    loopback port (or `port`) with `env` and extra Streamlit `args`; yields its URL, stops
+    it."""
     port = port or free_port()
     command = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
+        "ui.launch",
         "--server.headless",
         "true",
         "--server.port",

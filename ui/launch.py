@@ -1,0 +1,39 @@
+"""`make run` and `make serve`: `streamlit run app.py`, with the app's modules (pandas,
+numba, the engine) imported and the engine's compiled loops loaded while the server
+starts, instead of in the first visitor's page (a second of it; several seconds in a
+fresh checkout, where numba compiles them). The page waits for that rather than import
+alongside."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+imported = threading.Event()  # app.py waits on it when this launcher started the app
+
+
+def import_app_modules() -> None:
+    """What the first page would import and compile; done once, then `imported` is set."""
+    try:
+        import ui.caches
+        import ui.components
+        import ui.revision_panel
+        import ui.rule_builder  # noqa: F401
+    finally:
+        imported.set()
+
+
+def main() -> None:
+    """Start the import in a thread of its own, then Streamlit's own command line."""
+    from streamlit.web import cli
+
+    sys.modules.setdefault("ui.launch", sys.modules[__name__])  # as app.py looks it up
+    threading.Thread(target=import_app_modules, name="import-app", daemon=True).start()
+    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()
