@@ -340,35 +340,67 @@ def bucket_win_rate_spec(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame,
     return rows, _spec(layers, 330)
 
 
-def figure_grade_matrix(grid: pd.DataFrame, *, zmax: float | None = None) -> go.Figure:
-    """Fit grade x engagement grade heat map of win rate, with closed-lead counts; two
-    matrices shown side by side pass the same `zmax` so one colour means one win rate."""
-    fits, engs = grid["fit"].unique(), grid["engagement"].unique()
-    rate = grid["win_rate"].to_numpy().reshape(len(fits), len(engs))  # rows come fit-major
-    leads = grid["leads"].to_numpy().reshape(len(fits), len(engs))
-    text = [
-        [f"{percent(r)}<br>{count(n)} leads" for r, n in zip(rr, nn, strict=True)]
-        for rr, nn in zip(rate, leads, strict=True)
+def grade_matrix_spec(grid: pd.DataFrame, *, top: float) -> tuple[pd.DataFrame, dict]:
+    """Fit grade x engagement grade heat map of win rate, with closed leads per cell. Two
+    matrices side by side pass the same `top` (the highest win rate of both), so one shade
+    means one win rate. Vega-Lite, the shades in the rows: model B changes the rows."""
+    rate = grid["win_rate"].astype(float)
+    shade = rate / top if top > 0 else rate * 0.0
+    rows = pd.DataFrame(
+        {
+            "fit": grid["fit"].astype(str),
+            "engagement": grid["engagement"].astype(str),
+            "win_rate": rate,
+            "leads": grid["leads"].astype(int),
+            "shade": shade,
+            "dark": (shade > 0.55).fillna(False),
+            "label": [
+                f"{percent(r)}\n{count(n)} leads" for r, n in zip(rate, grid["leads"], strict=True)
+            ],
+        }
+    )
+    x = {
+        "field": "engagement",
+        "type": "ordinal",
+        "title": "engagement grade (1 = top quarter)",
+        "axis": {"labelAngle": 0, "orient": "top"},
+    }
+    y = {"field": "fit", "type": "ordinal", "title": "fit grade (A = top quarter)"}
+    layers = [
+        {
+            "mark": {"type": "rect"},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {
+                    "field": "shade",
+                    "type": "quantitative",
+                    "scale": {"scheme": "greens", "domain": [0, 1]},
+                    "legend": None,
+                },
+                "tooltip": [
+                    {"field": "fit", "title": "fit grade"},
+                    {"field": "engagement", "title": "engagement grade"},
+                    {"field": "win_rate", "type": "quantitative", "format": ".1%"},
+                    {"field": "leads", "type": "quantitative", "format": ",", "title": "closed"},
+                ],
+            },
+        },
+        {
+            "mark": {
+                "type": "text",
+                "lineBreak": "\n",
+                "fontSize": 14,
+            },  # fits a cell, even presenting
+            "encoding": {
+                "x": x,
+                "y": y,
+                "text": {"field": "label"},
+                "color": {"condition": {"test": "datum.dark", "value": "white"}, "value": "#222"},
+            },
+        },
     ]
-    heat = {
-        "type": "heatmap",
-        "z": [[None if np.isnan(v) else v for v in row] for row in rate],
-        "x": [f"engagement {c}" for c in engs],
-        "y": [f"fit {r}" for r in fits],
-        "text": text,
-        "texttemplate": "%{text}",
-        "colorscale": "Greens",
-        "zmin": 0,
-        "zmax": zmax if zmax else None,
-        "colorbar": {"title": {"text": "win rate"}, "tickformat": ".0%"},
-        "hoverinfo": "text",
-    }
-    layout = {
-        "yaxis": {"autorange": "reversed"},
-        "margin": {"t": 20, "b": 40, "l": 60, "r": 10},
-        "height": 330,
-    }
-    return go.Figure({"data": [heat], "layout": layout})
+    return rows, _spec(layers, 330)
 
 
 def gains_spec(curves: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:

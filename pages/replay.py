@@ -198,13 +198,17 @@ def _replay() -> None:
 
     st.subheader("Grade matrix")
     top = max(float(np.nanmax(r.grid["win_rate"].to_numpy(), initial=0)) for r in reports.values())
-    for col, (key, rep) in zip(st.columns(len(reports)), reports.items(), strict=True):
+    cols = st.columns(2)  # A keeps its place whether B is shown or not: its rows change only
+    for col, (key, rep) in zip(cols, reports.items(), strict=False):
         col.markdown(f"**Model {key}**")
         with col:
-            components.chart(charts.figure_grade_matrix(rep.grid, zmax=top), key=f"grid_{key}")
+            components.vega_chart(*charts.grade_matrix_spec(rep.grid, top=top))
+    if "B" not in reports:
+        cols[1].caption("Compare with a model B (above) to see its matrix here.")
     st.caption(
         "Win rate of closed leads by fit grade (A = top quarter of the fit cap) and "
-        "engagement grade (1 = top quarter), with closed leads per cell."
+        "engagement grade (1 = top quarter), with closed leads per cell; the darker, the "
+        "higher the win rate, in the same shades for both models."
     )
 
     st.subheader("Cumulative gains")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -93,17 +94,48 @@ def test_bucket_width_changes_the_buckets(at: AppTest) -> None:
     assert [spec for spec, _ in vega_charts(at)] == specs  # redrawn in place: new rows only
 
 
+def _is_grid(rows: pd.DataFrame) -> bool:
+    return {"fit", "engagement", "shade"} <= set(rows.columns)
+
+
 def test_model_b_adds_rows_to_each_chart_not_new_charts(at: AppTest) -> None:
     """Comparing adds model B's rows to the histogram, buckets and gains (the same
-    specs); the grade matrix gets a second chart."""
-    specs = [spec for spec, _ in vega_charts(at)]
+    specs); B's grade matrix comes beside A's, whose chart keeps its place and spec."""
+    before = [spec for spec, _ in vega_charts(at)]
+    assert not at.get("plotly_chart")  # no Plotly on Replay: its bundle is never loaded
     at.selectbox(key="compare_with").set_value("default").run()
     assert not at.exception
     compared = vega_charts(at)
-    assert [spec for spec, _ in compared] == specs
-    for _, rows in compared:
-        assert {"A", "B"} <= set(rows["model"])
-    assert len(at.get("plotly_chart")) == 2  # one grade matrix per model
+    grids = [i for i, (_, rows) in enumerate(compared) if _is_grid(rows)]
+    assert len(grids) == 2
+    assert grids[1] == grids[0] + 1
+    assert compared[grids[0]][0] == compared[grids[1]][0]
+    assert [spec for i, (spec, _) in enumerate(compared) if i != grids[1]] == before
+    for i, (_, rows) in enumerate(compared):
+        if i not in grids:
+            assert {"A", "B"} <= set(rows["model"])
+    # one shade means one win rate in both matrices: the darkest cell of the two is 1
+    shades = pd.concat([compared[i][1] for i in grids])
+    assert shades["shade"].max() == pytest.approx(1.0)
+    expected = shades["win_rate"] / shades["win_rate"].max()
+    np.testing.assert_allclose(shades["shade"], expected)
+
+
+def test_the_grade_matrix_counts_the_wins_the_bands_count(at: AppTest) -> None:
+    """Each cell's label says its win rate and closed leads; over the cells, the wins
+    add up to the band table's."""
+    (rows,) = [rows for _, rows in vega_charts(at) if _is_grid(rows)]
+    assert len(rows) == 16
+    assert set(rows["fit"]) == set("ABCD")
+    assert set(rows["engagement"]) == set("1234")
+    wins = (rows["win_rate"].fillna(0) * rows["leads"]).sum()
+    assert wins == pytest.approx(_table(at, "reached opportunity")[0]["won"].sum())
+    cell = rows.iloc[0]
+    assert cell["label"] == f"{100 * cell['win_rate']:.1f} %\n{cell['leads']:,} leads"
+
+
+def _is_grid(rows: pd.DataFrame) -> bool:
+    return {"fit", "engagement", "shade"} <= set(rows.columns)
 
 
 def test_uploaded_model_b_errors_are_named(at: AppTest) -> None:

@@ -136,3 +136,31 @@ def test_percent_and_missing_values() -> None:
     assert format.percent(float("nan")) == "–"
     assert format.money(float("nan")) == "–"
     assert format.money(-2_500) == "-$2.5k"
+
+
+def test_grade_matrix_shades_share_one_top_and_empty_cells_say_so() -> None:
+    """Two matrices with one `top` shade one win rate alike; the spec holds no figures, so
+    another model or replay only changes the rows; a cell with no closed leads has no
+    shade and says '–'."""
+    grid = pd.DataFrame(
+        {
+            "fit": np.repeat(list("ABCD"), 4),
+            "engagement": np.tile(list("1234"), 4),
+            "leads": [10] * 15 + [0],
+            "won": [5] * 15 + [0],
+            "win_rate": [0.5] * 15 + [np.nan],
+        }
+    )
+    rows, spec = charts.grade_matrix_spec(grid, top=1.0)
+    other_rows, other_spec = charts.grade_matrix_spec(grid.assign(win_rate=0.2), top=0.2)
+    assert spec == other_spec
+    assert rows["shade"].iloc[0] == pytest.approx(0.5)
+    assert other_rows["shade"].iloc[0] == pytest.approx(1.0)
+    assert bool(other_rows["dark"].iloc[0])  # white text on the darkest shade
+    assert not bool(rows["dark"].iloc[0])
+    assert np.isnan(rows["shade"].iloc[-1])
+    assert rows["label"].iloc[-1] == "–\n0 leads"
+    assert rows["label"].iloc[0] == "50.0 %\n10 leads"
+    nothing_closed, _ = charts.grade_matrix_spec(grid.assign(win_rate=np.nan, leads=0), top=0.0)
+    assert nothing_closed["shade"].isna().all()
+    assert not nothing_closed["dark"].any()
