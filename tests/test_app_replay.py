@@ -203,3 +203,6 @@ def test_an_export_without_events_or_open_leads_is_described_as_it_is(bank_app: 
     assert "Win rates use the 41,188 closed leads." in caption
     assert "0 events" not in caption
     assert "open leads" not in caption
+    (bands,) = [d.value for d in at.dataframe if "win rate (closed)" in d.value.columns]
+    assert "reached opportunity" not in bands.columns  # no stage column: nothing to show
+    assert bands["won"].sum() == 4_640
