@@ -34,6 +34,40 @@ def test_reads_ids_as_text_and_normalises_outcome_and_value(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
+    "values",
+    [
+        [" Won ", "LOST", "open", None, "maybe", np.nan, "won"],
+        pd.array([" Won ", "LOST", "open", None, "maybe", None, "won"], dtype="string[pyarrow]"),
+        pd.Categorical([" Won ", "LOST", "open", None, "maybe", None, "won"]),
+    ],
+    ids=["object", "arrow text", "categorical"],
+)
+def test_outcome_codes_from_any_text_column(values) -> None:
+    """A dataset built in code (not through the import) still reads its outcome: trimmed,
+    any case; blanks and unknown values are open."""
+    leads = pd.DataFrame(
+        {"lead_id": list("abcdefg"), "created_at": pd.Timestamp("2025-01-01"), "outcome": values}
+    )
+    assert prepare(leads, None).outcome.tolist() == [0, 1, 2, 2, 2, 2, 0]
+
+
+def test_event_type_counts() -> None:
+    leads = pd.DataFrame({"lead_id": ["a", "b"], "created_at": pd.Timestamp("2025-01-01")})
+    events = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "a", "b", "a"],
+            "occurred_at": pd.Timestamp("2025-01-02"),
+            "event_type": ["visit", "visit", "demo", " visit", "visit"],
+        }
+    )
+    data = prepare(leads, events)
+    assert dict(zip(data.event_types, data.type_counts.tolist(), strict=True)) == {
+        "demo": 1,
+        "visit": 4,
+    }
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("lead_id,created_at\n,2025-01-01\n", r"leads\.csv, column 'lead_id': 1 row has no lead id, at rows 2"),
