@@ -176,6 +176,15 @@ def band_table(bands: pd.DataFrame, *, columns: Iterable[str] | None = None) -> 
     )
 
 
+def _first_lead(data: Dataset, wanted: str) -> int | None:
+    """The position of the lead the look-up opened on, when that is the one wanted and
+    still there (a scoped dataset has other positions): no million-id hash to build."""
+    first_id, first = st.session_state.get("lookup_first", (None, -1))
+    if wanted == first_id and first < data.n_leads and data.lead_ids[first] == wanted:
+        return first
+    return None
+
+
 def leak_warnings(flags: pd.DataFrame) -> None:
     """One warning per column recorded at or after the outcome."""
     for line in suggest.leak_lines(flags):
@@ -186,13 +195,17 @@ def lead_lookup(data: Dataset, hits: Hits, model: ScoringModel, scores: Scores) 
     """Why a lead has its score: the look-up by id, its figures and the waterfall."""
     st.subheader("Why does a lead have its score?")
     if st.session_state.get("lookup_for") != data.name:  # a new dataset: one of its own leads
-        ids, ready = data.lead_ids, scores.score >= model.sales_ready_threshold
+        ready = scores.score >= model.sales_ready_threshold
+        first = int(ready.argmax()) if ready.any() else 0
         st.session_state["lookup_for"] = data.name
-        st.session_state["lookup_id"] = str(ids[ready.argmax()] if ready.any() else ids[0])
+        st.session_state["lookup_id"] = str(data.lead_ids[first])
+        st.session_state["lookup_first"] = (str(data.lead_ids[first]), first)
     wanted = st.text_input(
         "Lead id", **state.kept("lookup_id"), help="Paste a lead_id from your data."
-    )
-    i = data.where_lead(wanted.strip())
+    ).strip()
+    i = _first_lead(data, wanted)
+    if i is None:
+        i = data.where_lead(wanted)
     if i is None:
         st.warning(f"No lead with id {wanted!r} in this dataset.")
         return
