@@ -64,7 +64,8 @@ def compile_engine(data: Dataset | None = None) -> None:
     scores = score(hits, model)
     score_bins(scores.score, data.outcome, data.won_value)
     band_index(scores.score, model)
-    handoff.score_timeline(data, hits, model, leads=np.arange(min(data.n_leads, 50)))
+    line = handoff.score_timeline(data, hits, model, leads=np.arange(min(data.n_leads, 50)))
+    handoff.handoffs(data, line, model.sales_ready_threshold)
 
 
 def open_dataset(leads: Path, events: Path | None = None) -> Dataset:

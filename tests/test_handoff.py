@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis.handoff import NEVER, score_timeline, simulate
+from model.analysis.handoff import NEVER, handoffs, score_timeline, simulate
 from model.core.dataset import AsOf, prepare
 from model.core.hits import build_hits
 from model.core.scoring import score
@@ -104,6 +104,11 @@ def test_a_few_leads_replay_as_in_the_whole_replay(demo_dataset, model: ScoringM
     mine = np.isin(whole.lead, some)
     for column in ("lead", "time_ns", "kind", "score"):
         np.testing.assert_array_equal(getattr(few, column)[~probed], getattr(whole, column)[mine])
+    # hand-offs read each lead's own rows: the leads not replayed are never handed off
+    alone = score_timeline(demo_dataset, hits, model, leads=some)
+    moments = handoffs(demo_dataset, alone, 60).at_ns
+    np.testing.assert_array_equal(moments[some], handoffs(demo_dataset, whole, 60).at_ns[some])
+    assert (np.delete(moments, some) == NEVER).all()
     # a probe reads the score carried from the row before it, decayed over the gap
     before = np.flatnonzero(probed) - 1
     assert (few.score[probed] <= few.score[before] + 1e-9).all()
