@@ -24,6 +24,15 @@ def _timeline(data: Dataset, model: ScoringModel, _hits: Hits) -> handoff.Timeli
     return handoff.score_timeline(data, _hits, model)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=caches.BY_VALUE)
+def _handoffs(
+    data: Dataset, model: ScoringModel, threshold: int, _line: handoff.Timeline
+) -> handoff.Handoffs:
+    """Hand-offs at one threshold on the model's timeline: the current line's are read on
+    every move of the proposed one, and a line moved back is read again."""
+    return handoff.handoffs(data, _line, threshold)
+
+
 def _proposed(model: ScoringModel) -> ScoringModel:
     """The model with the band boundaries from the sliders (errors keep the current one)."""
     cols = st.columns(len(model.bands) - 1)
@@ -178,9 +187,9 @@ def _what_if() -> None:
     c2.number_input("Leads each rep can take per week", 1, 500, **state.kept("per_rep"))
     capacity = st.session_state["reps"] * st.session_state["per_rep"]
     line = _timeline(data, model, hits)
-    runs = {f"current ({current_t})": handoff.handoffs(data, line, current_t)}
+    runs = {f"current ({current_t})": _handoffs(data, model, current_t, line)}
     if proposed_t != current_t:
-        runs[f"proposed ({proposed_t})"] = handoff.handoffs(data, line, proposed_t)
+        runs[f"proposed ({proposed_t})"] = _handoffs(data, model, proposed_t, line)
     components.vega_chart(*charts.handoffs_spec({k: r.per_week for k, r in runs.items()}, capacity))
     st.caption(
         "Leads handed to sales per week under each threshold; the dashed line is what "
