@@ -54,15 +54,14 @@ def score_timeline(
     p_lead, p_t = _sorted_probes(probes, leads)
     p_lo = np.searchsorted(p_lead, leads, "left")
     p_hi = np.searchsorted(p_lead, leads, "right")
-    sizes = data.lead_starts[leads + 1] - data.lead_starts[leads] + 1 + (p_hi - p_lo)
-    row_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    per_lead = np.zeros(data.n_leads, np.int64)  # events, creation, probes; 0 if not replayed
+    per_lead[leads] = data.lead_starts[leads + 1] - data.lead_starts[leads] + 1 + p_hi - p_lo
+    lead_rows = np.concatenate([[0], np.cumsum(per_lead)]).astype(np.int64)
+    row_start = np.append(lead_rows[leads], lead_rows[-1])  # by position in `leads`
     ev = [k for k, c in enumerate(model.criteria) if c.on_events]
     fit_attr, eng_attr = attribute_points(hits, model)
     fit_pts, eng_pts = (pts[ev] for pts in points_by_group(model))
     n = int(row_start[-1])
-    per_lead = np.zeros(data.n_leads, np.int64)  # the leads not replayed have no rows
-    per_lead[leads] = sizes
-    lead_rows = np.concatenate([[0], np.cumsum(per_lead)]).astype(np.int64)
     line = Timeline(
         np.empty(n, np.int32), np.empty(n, np.int64), np.empty(n), np.empty(n, np.int32), lead_rows
     )
