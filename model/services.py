@@ -46,8 +46,7 @@ def warm_up(folder: Path, progress: catalog.Progress | None = None) -> Dataset:
 
 def compile_engine(data: Dataset | None = None) -> None:
     """Run each compiled loop of the engine once on `data` (by default a few generated
-    leads), so that numba compiles it, or loads it from its disk cache, before anyone
-    waits for it: the app's launcher does this while the server starts."""
+    leads), so that numba compiles it and keeps it on disk before anyone waits for it."""
     import numpy as np
 
     from model.analysis import handoff

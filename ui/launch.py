@@ -1,8 +1,8 @@
-"""`make run` and `make serve`: `streamlit run app.py`, with the app's modules (pandas,
-numba, the engine) imported and the engine's compiled loops loaded while the server
-starts, instead of in the first visitor's page (a second of it; several seconds in a
-fresh checkout, where numba compiles them). The page waits for that rather than import
-alongside."""
+"""`make run` and `make serve`: `streamlit run app.py`, with the first page's modules
+(pandas, numba, the engine) imported while the server starts instead of in the first
+visitor's page (about a second of it). The page waits for that import rather than import
+alongside. (Loading the compiled loops and the demo set here too was measured slower: it
+held the GIL while the server started, and a browser opened by `make run` asks at once.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ imported = threading.Event()  # app.py waits on it when this launcher started th
 
 
 def import_app_modules() -> None:
-    """What the first page would import and compile; done once, then `imported` is set."""
+    """What the first page would import; done once, then `imported` is set."""
     try:
         import ui.caches
         import ui.components
