@@ -154,10 +154,8 @@ def _scoped(data: Dataset, as_of: AsOf) -> Dataset:
 
 def dataset_folder() -> Path:
     """The folder of the dataset picked in the sidebar."""
-    name = data_label()
-    return (
-        demo.demo_folder() if name == DEMO_LABEL else saved_datasets().get(name, demo.demo_folder())
-    )
+    name, folder = data_label(), demo.demo_folder()
+    return folder if name == DEMO_LABEL else saved_datasets().get(name, folder)
 
 
 def has_dates() -> bool:
