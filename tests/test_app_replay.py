@@ -134,10 +134,6 @@ def test_the_grade_matrix_counts_the_wins_the_bands_count(at: AppTest) -> None:
     assert cell["label"] == f"{100 * cell['win_rate']:.1f} %\n{cell['leads']:,} leads"
 
 
-def _is_grid(rows: pd.DataFrame) -> bool:
-    return {"fit", "engagement", "shade"} <= set(rows.columns)
-
-
 def test_uploaded_model_b_errors_are_named(at: AppTest) -> None:
     at.selectbox(key="compare_with").set_value("upload").run()
     bad = default_model().to_dict()
