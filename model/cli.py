@@ -613,7 +613,10 @@ def _warm_up(args: argparse.Namespace) -> int:
     def say(_fraction: float, text: str) -> None:
         print(f"  {time.perf_counter() - start:5.1f} s  {text}", file=sys.stderr, flush=True)
 
-    data = services.warm_up(folder, say)
+    try:
+        data = services.warm_up(folder, say)
+    except OSError as exc:  # the install goes on: the app's first page prepares it then
+        raise OSError(f"cannot prepare the demo set in {folder}: {exc}") from exc
     print(
         f"ready: {data.n_leads:,} demo leads in {folder}, prepared and compiled in "
         f"{time.perf_counter() - start:.1f} s",

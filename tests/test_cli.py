@@ -528,3 +528,14 @@ def test_warm_up_prepares_the_app_demo_so_its_first_page_reads_a_copy(tmp_path, 
     )
     assert again.returncode == 0, again.stderr
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "demo").iterdir()} == made
+
+
+def test_warm_up_names_the_folder_it_cannot_write(tmp_path: Path) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    done = _run("warm-up", "--demo-dir", str(blocker / "demo"))
+    assert done.returncode == 2
+    assert f"leadscore warm-up: error: cannot prepare the demo set in {blocker / 'demo'}" in (
+        done.stderr
+    )
+    assert blocker.read_text() == "not a folder"
