@@ -386,12 +386,8 @@ def grade_matrix_spec(grid: pd.DataFrame, *, top: float) -> tuple[pd.DataFrame, 
                 ],
             },
         },
-        {
-            "mark": {
-                "type": "text",
-                "lineBreak": "\n",
-                "fontSize": 14,
-            },  # fits a cell, even presenting
+        {  # labels at a fixed 14 px: two lines fit a cell, even at the room's sizes
+            "mark": {"type": "text", "lineBreak": "\n", "fontSize": 14},
             "encoding": {
                 "x": x,
                 "y": y,

@@ -165,8 +165,8 @@ def band_table(bands: pd.DataFrame, *, columns: Iterable[str] | None = None) -> 
     """A band table (summaries.band_table or replay's band report) in the one layout every
     page uses; `columns` picks some of its columns, in their order. The opportunity share
     of an export without a stage column is left out, not shown as "None" in every band."""
-    unknown = {"to_opportunity"} if bands.get("to_opportunity", pd.Series()).isna().all() else set()
-    keep = [c for c in (columns or BAND_LABELS) if c in bands.columns and c not in unknown]
+    present = [c for c in bands.columns if c != "to_opportunity" or bands[c].notna().any()]
+    keep = [c for c in (columns or BAND_LABELS) if c in present]
     shown = bands[keep].rename(columns=BAND_LABELS)
     table(
         shown,
