@@ -112,16 +112,18 @@ def test_events_are_ordered_by_lead_then_time_as_lexsort_orders_them(pairs, long
 @given(st.lists(TEXTS, min_size=1, max_size=60), st.data())
 @settings(max_examples=300, deadline=None)
 def test_event_texts_are_coded_as_pandas_categories_code_them(values, data) -> None:
-    """Event types and channels are coded by Arrow; the codes and the sorted names are
-    pd.Categorical's of the trimmed text of the kept rows, -1 for a missing value."""
+    """Event types and channels are coded by Arrow (or from a category's own codes); the
+    codes and the sorted names are pd.Categorical's of the trimmed text of the kept rows,
+    -1 for a missing value."""
     from model.core.dataset import text_codes
 
     kept = np.array(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))))
     series = pd.Series(values, dtype=object)
     want = pd.Categorical(series.astype(str).str.strip().to_numpy()[kept])
-    codes, names = text_codes(series, kept)
-    assert names == tuple(want.categories)
-    np.testing.assert_array_equal(codes, want.codes)
+    for texts in (series, series.astype("category")):  # Parquet's few-level text: categories
+        codes, names = text_codes(texts, kept)
+        assert names == tuple(want.categories)
+        np.testing.assert_array_equal(codes, want.codes)
 
 
 @given(st.lists(st.integers(0, 700), max_size=40), st.booleans())

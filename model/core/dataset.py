@@ -205,11 +205,7 @@ class Dataset:
     def type_counts(self) -> np.ndarray:
         """Events per event type (indexed like event_types), counted once per dataset: the
         criteria editor names them on every edit."""
-        counts = np.zeros(len(self.event_types), dtype=np.int64)
-        for start in range(0, self.n_events, 1 << 20):  # bincount widens its input to
-            chunk = self.ev_type[start : start + (1 << 20)]  # intp: a chunk at a time, not
-            counts += np.bincount(chunk, minlength=len(counts))  # 8 bytes per event at once
-        return counts
+        return code_counts(self.ev_type, len(self.event_types))
 
     def where_lead(self, lead_id: str) -> int | None:
         """The position of the lead with this id, None when there is none (hashed once per
@@ -290,7 +286,7 @@ def _prepare(
     touch_codes, touch_names = None, ()
     if touch is not None:
         touch_codes, touch_names = text_codes(events[touch], known)
-        touch_codes = touch_codes.astype(np.int32)[order]
+        touch_codes = touch_codes[order].astype(np.int32)
     return Dataset(
         name=name,
         leads=leads,
@@ -300,7 +296,7 @@ def _prepare(
         lead_starts=_lead_starts(ev_lead, len(leads)),
         ev_lead=ev_lead,
         ev_ns=ev_ns[order],
-        ev_type=type_codes.astype(_smallest(len(types)))[order],
+        ev_type=type_codes[order],
         unknown_lead_events=int((~known).sum()),
         touch_column=touch,
         touch_codes=touch_codes,
@@ -330,16 +326,37 @@ def text_codes(values: pd.Series, kept: np.ndarray) -> tuple[np.ndarray, tuple[s
     for a missing value): what pd.Categorical gives, hashed by Arrow in a tenth of the
     time, which matters for the event type and channel of every event. Only the distinct
     values are trimmed (" Visit" and "Visit" then share a code), not every row's text."""
-    found = pc.dictionary_encode(_arrow_text(values))
-    found = found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
-    codes = found.indices.fill_null(-1).to_numpy(zero_copy_only=False)[kept]
-    names = np.asarray(pc.utf8_trim_whitespace(found.dictionary).to_pylist(), dtype=object)
-    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
+    codes, levels = _encoded(values)
+    codes = codes if kept.all() else codes[kept]
+    names = np.asarray(pc.utf8_trim_whitespace(levels).to_pylist(), dtype=object)
+    used = np.flatnonzero(code_counts(codes, len(names)))
     kept_names = sorted(set(names[used]))
     position = {n: i for i, n in enumerate(kept_names)}
-    remap = np.full(len(names) + 1, -1, dtype=np.int64)  # the last slot maps -1 to -1
-    remap[used] = [position[n] for n in names[used]]
+    remap = np.full(len(names) + 1, -1, dtype=_smallest(len(kept_names)))  # the last slot
+    remap[used] = [position[n] for n in names[used]]  # maps -1 (missing) to -1
     return remap[codes], tuple(str(n) for n in kept_names)
+
+
+def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Each row's code (-1 missing) and the distinct texts: a category's own, else hashed
+    by Arrow."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        levels = pa.array(values.cat.categories.astype(str), type=pa.large_string())
+        return values.cat.codes.to_numpy(), levels
+    found = pc.dictionary_encode(_arrow_text(values))
+    found = found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+    return found.indices.fill_null(-1).to_numpy(zero_copy_only=False), found.dictionary
+
+
+def code_counts(codes: np.ndarray, n: int) -> np.ndarray:
+    """How many of `codes` are each of 0..n-1 (-1, missing, is not counted), a million at
+    a time: bincount widens its input to 8 bytes a code, 116 MB at once for 14.5M events,
+    and new memory is what a first load waits for."""
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for start in range(0, len(codes), 1 << 20):
+        chunk = codes[start : start + (1 << 20)].astype(np.intp) + 1
+        counts += np.bincount(chunk, minlength=n + 1)
+    return counts[1:]
 
 
 def _smallest(n: int) -> type:

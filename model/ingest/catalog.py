@@ -74,16 +74,16 @@ def _load(
     meta = meta or {"has_dates": True}
     tables = tables or {}
 
-    def read(path: str | Path, fraction: float, what: str) -> pd.DataFrame:
+    def read(path: str | Path, fraction: float, what: str, levels: bool) -> pd.DataFrame:
         if Path(path) in tables:
             return tables[Path(path)]
         say(fraction, f"Reading {Path(path).name}{what}…")
-        return read_table(path)
+        return read_table(path, levels=levels)
 
-    leads = read(leads_path, 0.0, "")
+    leads = read(leads_path, 0.0, "", levels=False)
     events = None
     if events_path is not None:
-        events = read(events_path, 0.1, _megabytes(events_path))
+        events = read(events_path, 0.1, _megabytes(events_path), levels=True)
     counted = f"{len(events):,} events" if events is not None else "no events"
     say(0.35, f"Checking {len(leads):,} leads and {counted}, as the import would…")
     built = importer.checked(
