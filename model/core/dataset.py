@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,6 +23,7 @@ from model.core.words import OUTCOMES
 NS_PER_DAY = 86_400 * 10**9
 MAX_AS_OF_DAYS = 3_650
 SMALL_TEXT = 256  # text values `Column.of` reads in plain Python (the scoring API's batches)
+SPLIT_LOOK_UP = 1_000_000  # `index_in` looks up as many values in each of two threads
 WON, LOST, OPEN = 0, 1, 2  # per-lead outcome codes (Dataset.outcome), in OUTCOMES' order
 # Won and lost words, CRMs' defaults included: Salesforce's "Closed Won" and "Closed -
 # Converted", HubSpot's "closedwon", Dynamics' "Qualified" / "Disqualified" lead status,
@@ -271,16 +273,17 @@ def _prepare(
             empty,
             empty.astype(np.int8),
         )
-    from model.core.hits import lead_time_order  # numba: loaded where it is used
+    from model.core.hits import events_by_lead  # numba: loaded where it is used
 
     ev_lead = event_lead_rows
     if ev_lead is None:
         ev_lead = index_in(events["lead_id"], leads["lead_id"])
     known = ev_lead >= 0
-    ev_ns = _to_ns(events["occurred_at"])[known]
-    ev_lead = ev_lead[known].astype(np.int32)
-    order = lead_time_order(ev_lead, ev_ns, len(leads))
-    ev_lead = ev_lead[order]
+    ev_ns, ev_lead = _to_ns(events["occurred_at"]), ev_lead.astype(np.int32)
+    if not known.all():  # events of unknown leads are left out (a copy of each column)
+        ev_ns, ev_lead = ev_ns[known], ev_lead[known]
+    starts, order, ev_ns = events_by_lead(ev_lead, ev_ns, len(leads))
+    ev_lead = np.repeat(np.arange(len(leads), dtype=np.int32), np.diff(starts))
     type_codes, types = text_codes(events["event_type"], known)
     touch = next((c for c in TOUCH_COLUMNS if c in events.columns), None)
     touch_codes, touch_names = None, ()
@@ -293,9 +296,9 @@ def _prepare(
         lead_ids=lead_ids,
         created_ns=created_ns,
         event_types=types,
-        lead_starts=_lead_starts(ev_lead, len(leads)),
+        lead_starts=starts,
         ev_lead=ev_lead,
-        ev_ns=ev_ns[order],
+        ev_ns=ev_ns,
         ev_type=type_codes[order],
         unknown_lead_events=int((~known).sum()),
         touch_column=touch,
@@ -316,9 +319,20 @@ def _blank(v: object) -> bool:
 
 def index_in(values, keys) -> np.ndarray:
     """Where each value (as text) sits among `keys`, -1 when absent: hashed by Arrow, a
-    tenth of pandas' Index.get_indexer on text ids, which a load does per event."""
-    found = pc.index_in(_arrow_text(values), value_set=_arrow_text(keys))
-    return found.fill_null(-1).to_numpy().astype(np.intp)
+    tenth of pandas' Index.get_indexer on text ids, which a load does per event. Many
+    values are looked up in two halves at once (Arrow frees the GIL): 2.2 s became 1.2-1.5
+    s for 14.5M events among 1M leads."""
+    text, known = _arrow_text(values), _arrow_text(keys)
+    half = len(text) // 2
+    if half < SPLIT_LOOK_UP:
+        return _looked_up(text, known)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        halves = pool.map(lambda part: _looked_up(part, known), [text[:half], text[half:]])
+        return np.concatenate(list(halves))
+
+
+def _looked_up(text: pa.Array | pa.ChunkedArray, known: pa.Array) -> np.ndarray:
+    return pc.index_in(text, value_set=known).fill_null(-1).to_numpy().astype(np.intp)
 
 
 def text_codes(values: pd.Series, kept: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:

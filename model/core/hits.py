@@ -268,36 +268,56 @@ def _pack(
 
 def lead_time_order(ev_lead: np.ndarray, ev_ns: np.ndarray, n_leads: int) -> np.ndarray:
     """The order that sorts events by lead, then time, ties kept in file order: what
-    np.lexsort((ev_ns, ev_lead)) gives, in a tenth of its time at 15M events."""
-    return _lead_time_order(ev_lead, ev_ns, n_leads)
+    np.lexsort((ev_ns, ev_lead)) gives, in a twentieth of its time at 15M events."""
+    return events_by_lead(ev_lead, ev_ns, n_leads)[1]
+
+
+def events_by_lead(
+    ev_lead: np.ndarray, ev_ns: np.ndarray, n_leads: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events sorted by lead, then time (`lead_time_order`): where each lead's run starts
+    (n_leads + 1 offsets), the order, and the times in that order, which a load would
+    otherwise gather again from all over memory."""
+    starts, order, times = _by_lead(ev_lead, ev_ns, n_leads)
+    _by_time(starts, order, times)
+    return starts, order, times
 
 
 @numba.njit(nogil=True, cache=True)
-def _lead_time_order(ev_lead, ev_ns, n_leads):  # pragma: no cover
-    """Place each event in its lead's run (a counting sort), then sort each run by time:
-    by insertion when short, as most are, by merge sort when long."""
+def _by_lead(ev_lead, ev_ns, n_leads):  # pragma: no cover
+    """Place each event, and its time, in its lead's run (a counting sort): the runs are
+    then sorted among times held side by side, not looked up all over memory."""
     starts = np.zeros(n_leads + 1, dtype=np.int64)
     for lead in ev_lead:
         starts[lead + 1] += 1
     starts = np.cumsum(starts)
     fill = starts[:-1].copy()
     order = np.empty(len(ev_lead), dtype=np.int64)
+    times = np.empty(len(ev_lead), dtype=np.int64)
     for i in range(len(ev_lead)):
-        order[fill[ev_lead[i]]] = i
+        at = fill[ev_lead[i]]
+        order[at], times[at] = i, ev_ns[i]
         fill[ev_lead[i]] += 1
-    for lead in range(n_leads):
+    return starts, order, times
+
+
+@numba.njit(nogil=True, cache=True)
+def _by_time(starts, order, times):  # pragma: no cover
+    """Sort each lead's run by time, stably: by insertion when short, as most are, by
+    merge sort when long."""
+    for lead in range(len(starts) - 1):
         a, b = starts[lead], starts[lead + 1]
         if b - a > 32:
-            run = order[a:b].copy()
-            order[a:b] = run[np.argsort(ev_ns[run], kind="mergesort")]
+            by = np.argsort(times[a:b], kind="mergesort")
+            order[a:b] = order[a:b][by]
+            times[a:b] = times[a:b][by]
             continue
         for j in range(a + 1, b):
-            k, t, m = order[j], ev_ns[order[j]], j - 1
-            while m >= a and ev_ns[order[m]] > t:
-                order[m + 1] = order[m]
+            k, t, m = order[j], times[j], j - 1
+            while m >= a and times[m] > t:
+                order[m + 1], times[m + 1] = order[m], times[m]
                 m -= 1
-            order[m + 1] = k
-    return order
+            order[m + 1], times[m + 1] = k, t
 
 
 # In place and in one pass each: the numpy forms made two or three 1M-lead temporaries
