@@ -21,6 +21,7 @@ from tests.test_exports import CASES, EXPORTS
 
 
 def _copies() -> list[Path]:
+    prepared.settled()  # a first load writes its copy in the background
     folder = prepared.cache_folder()
     return (
         sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []

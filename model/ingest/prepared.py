@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable
@@ -53,6 +54,7 @@ def load(
         where = cache_folder() / _key(sources)
     except OSError:  # a source vanished between listing and reading: let the build say so
         return build()
+    settled(where)  # this very copy being written: read it when it is
     if where.is_dir():
         progress(0.5, "Reading the prepared copy kept by the first load…")
         try:
@@ -65,12 +67,41 @@ def load(
             return found
     data = build()
     progress(0.9, "Keeping a prepared copy, so that later starts skip the checks…")
+    _keep(data, where)
+    return data
+
+
+_WRITING: dict[Path, threading.Thread] = {}  # copies being written, by folder
+_LOCK = threading.Lock()
+
+
+def _keep(data: Dataset, where: Path) -> None:
+    """Write the copy in a thread of its own: the first page does not wait for it (0.7 s
+    at 1M leads). The thread is not a daemon, so a command's exit waits for it."""
+    writer = threading.Thread(target=_write_kept, args=(data, where), name="prepared-copy")
+    with _LOCK:
+        _WRITING[where] = writer
+    writer.start()
+
+
+def _write_kept(data: Dataset, where: Path) -> None:
     try:
         _write(data, where)
         _prune(where.parent)
     except OSError:
         pass  # a read-only or full cache folder only costs the next start its time
-    return data
+    finally:
+        with _LOCK:
+            if _WRITING.get(where) is threading.current_thread():
+                del _WRITING[where]
+
+
+def settled(where: Path | None = None) -> None:
+    """Wait until the copy of `where` (or every copy) being written is in place."""
+    with _LOCK:
+        writers = [w for p, w in _WRITING.items() if where is None or p == where]
+    for writer in writers:
+        writer.join()
 
 
 def _key(sources: Iterable[Path]) -> str:
