@@ -31,7 +31,7 @@ def warm_up(folder: Path, progress: catalog.Progress | None = None) -> Dataset:
     """Do ahead what a first page would do while someone waits: generate the demo set,
     keep it as Parquet and as a prepared copy, and compile the engine for it (numba keeps
     the compiled loops on disk). `make run` calls it at install (`leadscore warm-up`)."""
-    from model.ingest import demo
+    from model.ingest import demo, prepared
 
     say = progress or (lambda _fraction, _text: None)
     demo.ensure_demo(folder, progress=lambda f, text: say(0.4 * f, text))
@@ -41,6 +41,7 @@ def warm_up(folder: Path, progress: catalog.Progress | None = None) -> Dataset:
     )
     say(0.9, "Compiling the scoring engine's loops…")
     compile_engine(data)
+    prepared.settled()  # the copy the load keeps is written in the background
     return data
 
 

@@ -5,6 +5,7 @@ and the public sets; an edited file, a damaged copy or an unwritable cache only 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -188,3 +189,23 @@ def test_the_checks_lookup_of_event_leads_prepares_what_a_fresh_one_does(
     assert loaded.unknown_lead_events == (0 if left_out else 5)  # leaving out drops them
     fresh = prepare(built.leads, built.events, name=loaded.name, notes=loaded.notes)
     assert_same_dataset(loaded, fresh, model)
+
+
+def test_the_first_page_does_not_wait_for_the_copy(tmp_path: Path, monkeypatch) -> None:
+    """A first load hands its dataset over while its copy is still being written; a load
+    of the same folder meanwhile waits for that copy and reads it, not the checks again."""
+    folder = tmp_path / "demo"
+    demo.ensure_demo(folder, n_leads=300)
+    gate, real = threading.Event(), prepared._write
+    monkeypatch.setattr(prepared, "_write", lambda *a: gate.wait(10) and real(*a))
+    assert load_dataset(folder).n_leads == 300
+    assert not [p for p in prepared.cache_folder().glob("*") if not p.name.startswith(".")]
+    second: list[tuple[Dataset, bool]] = []
+    reader = threading.Thread(target=lambda: second.append(_read_from_copy(folder)))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive()  # waiting for the copy
+    gate.set()
+    reader.join(10)
+    assert second[0][1], "the second load ran the checks again"
+    assert len(_copies()) == 1
