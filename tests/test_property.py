@@ -126,6 +126,28 @@ def test_event_texts_are_coded_as_pandas_categories_code_them(values, data) -> N
         np.testing.assert_array_equal(codes, want.codes)
 
 
+MISSING_TEXTS = st.one_of(
+    TEXTS,
+    st.sampled_from(["NULL", "N/A", "nUlL", "SELECT", "Unknown", "UN\u212aNOWN", "\u212a", "İ"]),
+)
+
+
+@given(
+    st.lists(MISSING_TEXTS, min_size=1, max_size=40),
+    st.sets(st.sampled_from(["", "null", "n/a", "select", "unknown", "k", "i̇", "-none-"])),
+)
+@settings(max_examples=300, deadline=None)
+def test_missing_words_are_found_as_lower_case_finds_them(values, words) -> None:
+    """Blanks and missing words are masked exactly where Python's lower() finds a word,
+    whatever the quick look-up that decides whether a column needs the masking at all."""
+    from model.ingest.importer import _without_missing
+
+    text = pd.Series(values, dtype="string")
+    words = frozenset(words)
+    want = text.mask(text.isna() | text.str.lower().isin(sorted(words)))
+    pd.testing.assert_series_equal(_without_missing(text, words), want)
+
+
 @given(st.lists(st.integers(0, 700), max_size=40), st.booleans())
 @settings(max_examples=300, deadline=None)
 def test_the_csv_read_block_fits_the_longest_line_as_measured(lengths, trailing) -> None:

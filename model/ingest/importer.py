@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from model.core.cells import (
@@ -456,20 +457,16 @@ def _trimmed_levels(s: pd.Series) -> pd.Series:
 
 
 def _may_hold(text: pd.Series, words: frozenset[str]) -> bool:
-    """Whether some value may be a blank or one of the (lower-case) `words`: Arrow's
-    case-blind match finds every value whose lower case is a word (and, rarely, a few more
-    that the exact test then reads). Words other than plain ASCII always take that test."""
-    if any(not w.isascii() for w in words):
+    """Whether some value may be a blank or one of the (lower-case) `words`: Arrow lowers
+    each value's ASCII letters and looks it up among the words (three times as fast as a
+    case-blind pattern). Python's lower() turns only one other letter into ASCII, the Kelvin
+    sign into k: words with a k, or not plain ASCII, always take the exact test."""
+    if any(not w.isascii() or "k" in w for w in words):
         return True
-    spelled = ["".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in w) for w in words if w]
-    pattern = "^$" if not spelled else f"^(?:{'|'.join(spelled)})?$"
-    return _any_match(text, pattern, ignore_case=True)
-
-
-def _any_match(text: pd.Series, pattern: str, *, ignore_case: bool = False) -> bool:
-    """Whether any value of a text column matches an RE2 `pattern` (one pass, no copy)."""
-    found = pc.match_substring_regex(arrow_text(text), pattern, ignore_case=ignore_case)
-    return bool(pc.any(found).as_py())
+    if not words:
+        return False
+    lowered = pc.ascii_lower(arrow_text(text))
+    return bool(pc.any(pc.is_in(lowered, value_set=pa.array(sorted(words)))).as_py())
 
 
 # ---------------------------------------------------------------------------- validation
