@@ -210,3 +210,24 @@ def test_olist_funnel_scores_through_the_real_path(shared_data: Path) -> None:
     assert (s.score == 20).sum() == (leads["origin"] == "organic_search").sum()
     assert (s.score == 5).sum() == 60  # the blank origins; "unknown" is a real value here
     assert pd.Series(s.band).value_counts().sum() == 8_000
+
+
+DATA = Path(__file__).parent / "data"
+CSV_FIXTURES = sorted([*(DATA / "hostile").glob("*.csv"), *(DATA / "exports").glob("*.csv")])
+
+
+@pytest.mark.parametrize("path", CSV_FIXTURES, ids=lambda p: p.name)
+def test_a_csv_read_with_levels_is_the_frame_pandas_reads(path: Path) -> None:
+    """Events CSVs are read by pyarrow with their few-level text coded as it parses; on
+    every hostile and CRM-shaped CSV that gives pandas' frame (its missing words, blank
+    columns as NaN, repeated headers renamed), or the same kind of error, with the coded
+    columns as categories of the same texts."""
+    try:
+        want = read_table(path)
+    except DataError:
+        with pytest.raises(DataError, match=f"^{path}: "):
+            read_table(path, levels=True)
+        return
+    got = read_table(path, levels=True)
+    coded = [c for c in got.columns if isinstance(got[c].dtype, pd.CategoricalDtype)]
+    pd.testing.assert_frame_equal(got.astype({c: want[c].dtype for c in coded}), want)

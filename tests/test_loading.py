@@ -191,11 +191,14 @@ def _visits_and_demos(model):
     return type(model).model_validate({**model.model_dump(), "criteria": counted})
 
 
-def test_event_texts_read_as_categories_load_as_their_csv_does(tmp_path: Path, model) -> None:
+def test_event_texts_read_as_categories_load_as_their_csv_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model
+) -> None:
     """Parquet event types and channels of few distinct values are read as categories (a
     third of the memory at 14.5M events): trimmed, merged and coded exactly as the same
-    events written as CSV, and the type only an unknown lead's event has is not a type."""
-    from model.ingest.readers import few_level_columns
+    events written as CSV, and as that CSV read into plain text; the type only an unknown
+    lead's event has is not a type."""
+    from model.ingest.readers import few_level_columns, read_table
     from tests.conftest import assert_same_dataset
 
     leads = pd.DataFrame(
@@ -222,6 +225,14 @@ def test_event_texts_read_as_categories_load_as_their_csv_does(tmp_path: Path, m
     want = load_dataset(as_csv, name="x")
     assert [n.replace("parquet", "csv") for n in got.notes] == list(want.notes)
     assert_same_dataset(dataclasses.replace(got, notes=want.notes), want, _visits_and_demos(model))
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(tmp_path / "another-cache"))
+    as_text = {as_csv / "events.csv": read_table(as_csv / "events.csv")}  # strings, no codes
+    assert not any(
+        isinstance(t, pd.CategoricalDtype) for t in as_text[as_csv / "events.csv"].dtypes
+    )
+    assert_same_dataset(
+        load_dataset(as_csv, name="x", tables=as_text), want, _visits_and_demos(model)
+    )
 
 
 def test_an_event_without_a_type_is_named_when_types_are_categories(tmp_path: Path) -> None:

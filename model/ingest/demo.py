@@ -351,7 +351,7 @@ def keep_parquet(
             progress(i / 2, f"Keeping the demo's {source.name} as Parquet (first start only)…")
         part = folder / f".{stem}.parquet.part"
         try:
-            table = read_table(source)
+            table = read_table(source, levels=stem == "events")  # types and channels coded
             table.to_parquet(part, index=False)
             os.replace(part, kept)
         except OSError:

@@ -28,8 +28,9 @@ def read_table(
     path: str | Path, *, id_columns: tuple[str, ...] = ("lead_id",), levels: bool = False
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file; id columns are kept as text (leading zeros survive).
-    With `levels`, Parquet text columns of few distinct values (an event's type and
-    channel) are read as categories: 14.5M events then take 0.4 GB instead of 0.8."""
+    With `levels`, text columns of few distinct values (an event's type and channel) are
+    read as categories: 14.5M events then take 0.4 GB instead of 0.8, and a CSV of them is
+    read in half the time."""
     path = Path(path)
     try:
         if not path.exists():
@@ -39,6 +40,8 @@ def read_table(
         if path.suffix.lower() in (".parquet", ".pq"):
             few = few_level_columns(path, id_columns) if levels else []
             frame = flat_columns(pd.read_parquet(path, read_dictionary=few), str(path))
+        elif levels:
+            frame = _csv_with_levels(path, id_columns)
         else:
             frame = pd.read_csv(path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string"))
     except DataError:
@@ -51,6 +54,33 @@ def read_table(
             text = frame[col].astype("string")
             frame[col] = text.str.strip() if may_need_trim(text) else text
     return frame
+
+
+# What pd.read_csv reads as missing by default (its na_values), so that a CSV read by
+# pyarrow directly gives the frame pandas would.
+PANDAS_MISSING = (
+    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"),
+    *("1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+)
+
+
+def _csv_with_levels(path: Path, id_columns: tuple[str, ...]) -> pd.DataFrame:
+    """A CSV as pd.read_csv(engine="pyarrow") reads it, but its text columns of at most 50
+    distinct values come as categories, coded by pyarrow while it parses (no string is
+    made per row). A header naming a column twice is left to pandas, which renames."""
+    options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(id_columns, pa.large_string()),
+        null_values=list(PANDAS_MISSING),
+        strings_can_be_null=True,
+        auto_dict_encode=True,
+    )
+    table = pacsv.read_csv(path, convert_options=options)
+    if len(set(table.column_names)) < table.num_columns:
+        return pd.read_csv(path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string"))
+    for i, column in enumerate(table.schema):
+        if pa.types.is_null(column.type):  # a column of blanks: pandas makes it NaN numbers
+            table = table.set_column(i, column.name, pa.nulls(len(table), pa.float64()))
+    return table.to_pandas()
 
 
 def few_level_columns(path: Path, but: tuple[str, ...] = ()) -> list[str]:
