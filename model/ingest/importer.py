@@ -435,7 +435,8 @@ def _is_text(s: pd.Series) -> bool:
 def _trimmed(s: pd.Series) -> pd.Series:
     """The column as text without surrounding white space; a column with none to take
     away is returned as it is. At a million rows every copy of a column costs: new memory
-    is slow to come by on some servers (4-6 s a gigabyte on the one we measure on)."""
+    is slow to come by on some servers (on the VM we measure on, memory it has not used
+    before costs 2-5 s a gigabyte)."""
     if isinstance(s.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(s):
         return _trimmed_levels(s)
     text = s.astype("string")
