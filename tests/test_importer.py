@@ -137,9 +137,9 @@ def test_missing_roles_and_events_problems():
     leads = pd.DataFrame({"id": ["a", "b"], "y": ["yes", "no"]})
     events = pd.DataFrame(
         {
-            "who": ["a", "zz", "b"],
-            "at": ["2026-01-01", "x", "2026-01-02"],
-            "what": ["visit", "click", ""],
+            "who": ["a", "zz", "b", "a", "b"],
+            "at": ["2026-01-01", "x", "2026-01-02", " ", "n/a"],
+            "what": ["visit", "click", "", "visit", "visit"],
         }
     )
     mapping = importer.Mapping(
@@ -151,6 +151,7 @@ def test_missing_roles_and_events_problems():
     text = importer.validate(leads, mapping, events, events_name="log.csv").text()
     assert "error: log.csv, column 'at': 1 value is not a date, e.g. 'x' at rows 3" in text
     assert "error: log.csv, column 'what': 1 event has no type, at rows 4" in text
+    assert "error: log.csv, column 'at': 2 events have no date, at rows 5, 6" in text
     assert "warning: log.csv, column 'who': 1 event is for leads not in the leads file" in text
 
 

@@ -247,3 +247,22 @@ def test_an_event_without_a_type_is_named_when_types_are_categories(tmp_path: Pa
     assert "event_type" in few_level_columns(tmp_path / "events.parquet")
     with pytest.raises(DataError, match=r"1 event has no type, at rows 43\b"):
         load_dataset(tmp_path)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_an_event_without_a_date_stops_the_load(tmp_path: Path, suffix: str) -> None:
+    """An undated event would count before every decision moment (a leak in every replay):
+    the load stops and names its row, whether the date is a blank cell or a Parquet null."""
+    leads = pd.DataFrame({"lead_id": ["1", "2"], "created_at": "2026-01-01", "outcome": "won"})
+    events = pd.DataFrame(
+        {
+            "lead_id": ["1", "2"],
+            "occurred_at": pd.to_datetime(["2026-01-02", None]),
+            "event_type": "demo_request",
+        }
+    )
+    write = {"csv": lambda f, p: f.to_csv(p, index=False), "parquet": pd.DataFrame.to_parquet}
+    write[suffix](leads, tmp_path / f"leads.{suffix}")
+    write[suffix](events, tmp_path / f"events.{suffix}")
+    with pytest.raises(DataError, match=r"column 'occurred_at': 1 event has no date, at rows 3"):
+        load_dataset(tmp_path)

@@ -780,6 +780,7 @@ def _check_events(report, cells: Cells, mapping, lead_ids, name) -> None:
         "error",
         f"{name}, column {roles['occurred_at']!r}",
     )
+    _check_dated(report, cells, roles["occurred_at"], name)
     ids = cells.trimmed(roles["lead_id"])
     no_id = ids.isna() | (ids == "")
     if no_id.any():
@@ -809,6 +810,22 @@ def _check_events(report, cells: Cells, mapping, lead_ids, name) -> None:
             f"{_count(orphan, 'event is', 'events are')}"
             f" for leads not in the leads file (e.g. {examples}); they are "
             "left out",
+        )
+
+
+def _check_dated(report: Report, cells: Cells, column: str, name: str) -> None:
+    """Events without a date are an error, as events without a lead or a type are: a
+    replay cannot tell whether one happened before a decision, and counting it always
+    would leak."""
+    undated = cells.parsed(column, "dates").isna()
+    if not pd.api.types.is_datetime64_any_dtype(cells.frame[column]):
+        undated &= cells.as_text(column).isna()  # the others are named as not dates
+    if undated.any():
+        report.add(
+            "error",
+            f"{name}, column {column!r}",
+            f"{_count(undated, 'event has', 'events have')} no date, at rows "
+            f"{row_numbers(undated)}",
         )
 
 
