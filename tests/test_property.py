@@ -100,13 +100,19 @@ def test_a_few_texts_read_in_plain_python_equal_the_pandas_reading(values) -> No
 @settings(max_examples=300, deadline=None)
 def test_events_are_ordered_by_lead_then_time_as_lexsort_orders_them(pairs, long_run) -> None:
     """The compiled order equals np.lexsort's, ties in file order included; a lead with
-    more events than the insertion sort takes (32) goes through the merge sort."""
-    from model.core.hits import lead_time_order
+    more events than the insertion sort takes (32) goes through the merge sort. The times
+    and runs that come with it are the events' own, in that order."""
+    from model.core.hits import events_by_lead
 
     pairs = pairs + [(6, (i * 7919) % 11 - 5) for i in range(long_run)]
     lead = np.array([p[0] for p in pairs], dtype=np.int32)
     ns = np.array([p[1] for p in pairs], dtype=np.int64)
-    np.testing.assert_array_equal(lead_time_order(lead, ns, 8), np.lexsort((ns, lead)))
+    starts, order, times = events_by_lead(lead, ns, 8)
+    np.testing.assert_array_equal(order, np.lexsort((ns, lead)))
+    np.testing.assert_array_equal(times, ns[order])
+    np.testing.assert_array_equal(
+        starts, np.concatenate([[0], np.cumsum(np.bincount(lead, minlength=8))])
+    )
 
 
 @given(st.lists(TEXTS, min_size=1, max_size=60), st.data())
