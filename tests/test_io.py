@@ -15,6 +15,8 @@ from model.core.spec import parse_model
 from model.ingest.catalog import load_dataset
 from model.ingest.importer import checked
 from model.ingest.readers import read_table
+from tests.test_exports import EXPORTS
+from tests.test_hostile import CORPUS
 
 GOOD = 'lead_id,created_at,outcome,value,industry\n007,2025-01-01,Won,"1,200",SaaS\n008,2025-01-02,lost,300,Select\n009,2025-01-03,,,\n'
 
@@ -212,8 +214,7 @@ def test_olist_funnel_scores_through_the_real_path(shared_data: Path) -> None:
     assert pd.Series(s.band).value_counts().sum() == 8_000
 
 
-DATA = Path(__file__).parent / "data"
-CSV_FIXTURES = sorted([*(DATA / "hostile").glob("*.csv"), *(DATA / "exports").glob("*.csv")])
+CSV_FIXTURES = sorted([*CORPUS.glob("*.csv"), *EXPORTS.glob("*.csv")])
 
 
 @pytest.mark.parametrize("path", CSV_FIXTURES, ids=lambda p: p.name)

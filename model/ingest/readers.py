@@ -40,10 +40,12 @@ def read_table(
         if path.suffix.lower() in (".parquet", ".pq"):
             few = few_level_columns(path, id_columns) if levels else []
             frame = flat_columns(pd.read_parquet(path, read_dictionary=few), str(path))
-        elif levels:
-            frame = _csv_with_levels(path, id_columns)
         else:
-            frame = pd.read_csv(path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string"))
+            frame = _csv_with_levels(path, id_columns) if levels else None
+            if frame is None:
+                frame = pd.read_csv(
+                    path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string")
+                )
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
@@ -64,10 +66,10 @@ PANDAS_MISSING = (
 )
 
 
-def _csv_with_levels(path: Path, id_columns: tuple[str, ...]) -> pd.DataFrame:
+def _csv_with_levels(path: Path, id_columns: tuple[str, ...]) -> pd.DataFrame | None:
     """A CSV as pd.read_csv(engine="pyarrow") reads it, but its text columns of at most 50
     distinct values come as categories, coded by pyarrow while it parses (no string is
-    made per row). A header naming a column twice is left to pandas, which renames."""
+    made per row). None for a header naming a column twice: pandas renames, so it reads."""
     options = pacsv.ConvertOptions(
         column_types=dict.fromkeys(id_columns, pa.large_string()),
         null_values=list(PANDAS_MISSING),
@@ -76,7 +78,7 @@ def _csv_with_levels(path: Path, id_columns: tuple[str, ...]) -> pd.DataFrame:
     )
     table = pacsv.read_csv(path, convert_options=options)
     if len(set(table.column_names)) < table.num_columns:
-        return pd.read_csv(path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string"))
+        return None
     for i, column in enumerate(table.schema):
         if pa.types.is_null(column.type):  # a column of blanks: pandas makes it NaN numbers
             table = table.set_column(i, column.name, pa.nulls(len(table), pa.float64()))
