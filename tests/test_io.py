@@ -232,3 +232,52 @@ def test_a_csv_read_with_levels_is_the_frame_pandas_reads(path: Path) -> None:
     got = read_table(path, levels=True)
     coded = [c for c in got.columns if isinstance(got[c].dtype, pd.CategoricalDtype)]
     pd.testing.assert_frame_equal(got.astype({c: want[c].dtype for c in coded}), want)
+
+
+def _both_reads(raw: bytes, name: str) -> tuple[object, object]:
+    """read_any's frame (or error text) with plain UTF-8 handed to Arrow as bytes, and
+    with every file decoded first."""
+    from unittest import mock
+
+    from model.ingest import readers
+
+    def read() -> object:
+        try:
+            return readers.read_any(raw, name)
+        except DataError as exc:
+            return str(exc)
+
+    with mock.patch.object(readers, "_plain_utf8", return_value=None):
+        decoded = read()
+    return read(), decoded
+
+
+@pytest.mark.parametrize("path", CSV_FIXTURES, ids=lambda p: p.name)
+def test_plain_utf8_read_as_bytes_is_the_frame_decoding_gives(path: Path) -> None:
+    """Every hostile and CRM-shaped CSV reads to the same frame, or the same message,
+    whether its bytes go to Arrow as they are or through decoding."""
+    fast, decoded = _both_reads(path.read_bytes(), path.name)
+    if isinstance(decoded, str):
+        assert fast == decoded
+    else:
+        pd.testing.assert_frame_equal(fast, decoded)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "L9,Caf\xe9 M\xfcller,won\n".encode("cp1252"),  # a Windows export's accents, late
+        b'L9,"unclosed,won\n',  # a malformed last row
+        b"L9,   ,won\n\n\n",  # blanks and trailing empty lines
+    ],
+)
+def test_what_the_first_megabyte_does_not_show_is_read_as_decoding_reads_it(tail) -> None:
+    """A file plain UTF-8 for its first megabyte and not after it (an accent in cp1252,
+    a broken quote) is read, or refused, as when every file was decoded first."""
+    head = b"id,company,outcome\n" + b"".join(b"L%d,Acme %d,lost\n" % (i, i) for i in range(70_000))
+    fast, decoded = _both_reads(head + tail, "late.csv")
+    if isinstance(decoded, str):
+        assert fast == decoded and "late.csv" in fast
+    else:
+        pd.testing.assert_frame_equal(fast, decoded)
+        assert fast["company"].iloc[-1] == tail.decode("cp1252").split(",")[1]
