@@ -175,7 +175,7 @@ def test_a_column_of_plain_numbers_takes_the_arrow_pass_correctly_rounded(values
     from model.core import cells
 
     column = pd.Series(values, dtype=object)
-    fast = cells._plain_numbers(column)
+    fast = cells.plain_numbers(column)
     assert fast is not None
     exact = [float(v) if v and v.strip() else float("nan") for v in values]  # correctly rounded
     exact = [x if abs(x) != float("inf") else float("nan") for x in exact]

@@ -131,6 +131,21 @@ def test_exact_copies_are_reported_whenever_lead_ids_do_not_rule_them_out():
     )
 
 
+@given(
+    st.lists(st.text(st.characters(codec="utf-8"), min_size=1, max_size=4), max_size=30),
+    st.sampled_from(["as drawn", "sorted", "reversed"]),
+)
+def test_ids_are_called_distinct_exactly_when_none_repeats(ids, order):
+    """Sorted exports are proved distinct by their order, others by a hash: either way the
+    answer is whether some trimmed id repeats (a repeat next to itself is not in order)."""
+    ids = {"sorted": sorted(ids), "reversed": sorted(ids, reverse=True)}.get(order, ids)
+    frame = pd.DataFrame({"id": pd.Series(ids, dtype="string"), "y": "won"})
+    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["won"])
+    trimmed = [i.strip() for i in ids]
+    repeats = "duplicate lead ids" in importer.validate(frame, mapping).text()
+    assert repeats == (len({t for t in trimmed if t}) < len([t for t in trimmed if t]))
+
+
 def test_missing_roles_and_events_problems():
     mapping = importer.Mapping(roles={"lead_id": "Lead ID"})
     assert "no column is mapped as 'outcome'" in importer.validate(CRM, mapping).text()

@@ -216,6 +216,7 @@ CELLS = st.one_of(
     st.none(),
     st.sampled_from(["yes", "No", "1,234.5", "12,5", "1.234,56", "$300", "€ 4", "inf", "x"]),
     st.sampled_from(["2026-03-01", "01/03/2026", "0042", "7", "-0.5", "1e3", "1,2,3", " "]),
+    st.sampled_from(["1e20", "9007199254740993", "-1e999"]),  # no whole Int64 holds
     st.text("0123456789.,-+e $", max_size=6),
     st.text(max_size=5),
 )
@@ -224,21 +225,28 @@ CELLS = st.one_of(
 @given(st.lists(CELLS, min_size=1, max_size=40))
 @settings(max_examples=400, deadline=None)
 def test_an_attribute_is_typed_as_if_every_value_were_looked_at(values) -> None:
-    """typed() calls a column text from a sample when some value can be nothing else; the
-    column it returns is the one the full look at every distinct value gives."""
+    """typed() calls a column text from a sample when some value can be nothing else, and
+    reads a column of plain numbers in one pass; the column it returns is the one the full
+    look at every distinct value gives (blanks left in, as an API caller may send them)."""
     from model.ingest import importer
 
-    s = pd.Series(values, dtype=object).astype("string").str.strip()
-    s = s.mask(s == "")
-    fast = importer.typed(s)
-    with mock.patch.object(importer, "_plainly_text", return_value=False):
-        slow = importer.typed(s)
-    pd.testing.assert_series_equal(fast, slow)
+    for blanks in (False, True):
+        s = pd.Series(values, dtype=object).astype("string").str.strip()
+        s = s if blanks else s.mask(s == "")
+        fast = importer.typed(s)
+        with (
+            mock.patch.object(importer, "_plainly_text", return_value=False),
+            mock.patch.object(importer, "plain_numbers", return_value=None),
+        ):
+            slow = importer.typed(s)
+        pd.testing.assert_series_equal(fast, slow)
 
 
 PLACEHOLDER_TEXTS = st.one_of(
     st.none(),
-    st.sampled_from(["N/A", " n/a", "SELECT", "-None-", "--", "-", "Null\xa0", "nan", "NaN"]),
+    st.sampled_from(
+        ["N/A", " n/a", "SELECT", "-None-", "--", "-", "Null\xa0", "nan", "NaN", "--NONE--"]
+    ),
     st.sampled_from(["\u212aey", "\u017felect", "\u0130", "unknown", "UNKNOWN ", "keine angabe"]),
     st.text("aAsSkK-/ \t\xa0\u2003\u212a\u017f\u0130\x1c", max_size=6),
 )
@@ -246,7 +254,7 @@ PLACEHOLDER_TEXTS = st.one_of(
 
 @given(
     st.lists(PLACEHOLDER_TEXTS, min_size=1, max_size=30),
-    st.sampled_from([(), ("unknown",), ("keine angabe", "s"), ("não informado",)]),
+    st.sampled_from([(), ("unknown",), ("keine angabe", "s"), ("não informado",), ("as", "s/a")]),
     st.integers(0, 5),
     st.booleans(),
 )

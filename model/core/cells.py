@@ -66,7 +66,8 @@ def to_dates(s: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         s = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         return s.astype("datetime64[ns]")
-    text = s.astype("string").str.strip()
+    text = s.astype("string")
+    text = text.str.strip() if may_need_trim(text) else text  # trimmed text is not copied
     plain = _plain_dates(text)
     return plain if plain is not None else _dates_in_text(text)
 
@@ -89,7 +90,9 @@ def _plain_dates(text: pd.Series) -> pd.Series | None:
     read by Arrow's cast in one pass (three times pandas' ISO reading); None when any value
     is written otherwise, out of range or not a date, for the general reading."""
     values = arrow_text(text)
-    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    blank = pc.equal(values, "")
+    if pc.any(blank).as_py():  # blanks are missing: a copy only when there are some
+        values = pc.if_else(blank, pa.scalar(None, pa.string()), values)
     try:
         stamps = pc.cast(values, pa.timestamp("ns"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -130,7 +133,7 @@ def to_numbers(s: pd.Series) -> pd.Series:
     plain numbers takes Arrow's one pass, proven equal to the general reading."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(np.float64)
-    plain = _plain_numbers(s)
+    plain = plain_numbers(s)
     return plain if plain is not None else _numbers_in_text(s)
 
 
@@ -155,7 +158,7 @@ def _all_plain(text: pa.Array | pa.ChunkedArray) -> bool:
     return pc.all(plain, skip_nulls=True, min_count=0).as_py()
 
 
-def _plain_numbers(s: pd.Series) -> pd.Series | None:
+def plain_numbers(s: pd.Series) -> pd.Series | None:
     """A column whose every value is a plain number ('12', '-0.5', '1e3') or blank, read by
     Arrow in one pass (a million rows in tens of milliseconds, where the general reading
     below takes a second); None for anything else: currency, grouping, decimal commas."""
@@ -189,20 +192,47 @@ def arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     return pa.array(s.astype("string[pyarrow]").array)
 
 
+def _bytes_of(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each value of an Arrow text chunk starts and stops in its bytes, and the
+    bytes: numpy views of its buffers, nothing copied."""
+    _, offsets, data = chunk.buffers()
+    wide = np.int64 if chunk.type == pa.large_string() else np.int32
+    ends = np.frombuffer(offsets, wide)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return ends[:-1], ends[1:], data
+
+
 def _edge_bytes(chunk: pa.Array) -> bool:
     """Whether some value of one Arrow chunk starts or ends outside printable ASCII."""
     if chunk.type not in (pa.string(), pa.large_string()):
         return True  # another layout: let trimming decide
-    _, offsets, data = chunk.buffers()
-    if data is None or len(chunk) == 0:
+    if len(chunk) == 0:
         return False
-    wide = np.int64 if chunk.type == pa.large_string() else np.int32
-    ends = np.frombuffer(offsets, wide)[chunk.offset : chunk.offset + len(chunk) + 1]
-    start, stop = ends[:-1], ends[1:]
+    start, stop, data = _bytes_of(chunk)
     full = stop > start
-    data = np.frombuffer(data, np.uint8)
     edges = np.concatenate([data[start[full]], data[stop[full] - 1]])
     return bool(((edges < 0x21) | (edges > 0x7E)).any())
+
+
+def could_be(values: pa.Array | pa.ChunkedArray, words: frozenset[str]) -> np.ndarray:
+    """Where a value could be one of the (lower-case ASCII) `words` in any case, told from
+    its length and first byte alone: the few values worth lowering and looking up (a
+    column of numbers or names has none)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    longest = max(map(len, words), default=-1)
+    firsts = np.zeros(256, bool)
+    for w in filter(None, words):
+        firsts[[ord(w[0]), ord(w[0].upper())]] = True
+    out = []
+    for chunk in chunks:
+        if chunk.type not in (pa.string(), pa.large_string()):
+            out.append(np.ones(len(chunk), bool))
+            continue
+        start, stop, data = _bytes_of(chunk)
+        size = stop - start
+        first = data[np.minimum(start, max(len(data) - 1, 0))] if len(data) else size * 0
+        out.append(((size == 0) & ("" in words)) | ((size <= longest) & (size > 0) & firsts[first]))
+    return np.concatenate(out) if out else np.zeros(0, bool)
 
 
 EU_NUMBER = r"^[-+]?\d{1,3}(?:\.\d{3})*,\d+$|^[-+]?\d+,\d{1,2}$|^[-+]?\d+,\d{4,}$"

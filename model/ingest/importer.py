@@ -22,7 +22,9 @@ from model.core.cells import (
     PLACEHOLDERS,
     ambiguous_day_month,
     arrow_text,
+    could_be,
     may_need_trim,
+    plain_numbers,
     to_dates,
     to_numbers,
 )
@@ -463,9 +465,14 @@ def _words_in(text: pd.Series, words: frozenset[str]) -> np.ndarray:
     with a k, or not plain ASCII, are looked up as pandas lowers."""
     if any(not w.isascii() or "k" in w for w in words):
         return text.str.lower().isin(sorted(words)).fillna(False).to_numpy(dtype=bool)
-    lowered = pc.ascii_lower(arrow_text(text))
-    found = pc.is_in(lowered, value_set=pa.array(sorted(words), pa.string()))
-    return found.to_numpy(zero_copy_only=False)
+    values = arrow_text(text)
+    where = np.flatnonzero(could_be(values, words))  # only these are lowered and looked up
+    found = np.zeros(len(values), bool)
+    if len(where):
+        lowered = pc.ascii_lower(values.take(pa.array(where)))
+        hits = pc.is_in(lowered, value_set=pa.array(sorted(words), pa.string()))
+        found[where] = hits.to_numpy(zero_copy_only=False)
+    return found
 
 
 # ---------------------------------------------------------------------------- validation
@@ -634,11 +641,10 @@ def _check_dates(report, cells: Cells, mapping: Mapping, name) -> None:
 
 
 def _check_ids(report: Report, cells: Cells, column: str, name: str) -> bool:
-    """Blank and repeated lead ids (errors); True when every row has an id of its own,
-    which Arrow's distinct values prove in one pass (a million ids in 0.1 s)."""
+    """Blank and repeated lead ids (errors); True when every row has an id of its own."""
     ids = cells.trimmed(column)
     blank = ids.isna() | (ids == "")
-    if not blank.any() and len(pc.unique(arrow_text(ids))) == len(ids):
+    if not blank.any() and _all_distinct(arrow_text(ids)):
         return True
     if blank.any():
         report.add(
@@ -656,6 +662,18 @@ def _check_ids(report: Report, cells: Cells, column: str, name: str) -> bool:
             f" duplicate lead ids, e.g. {examples} at rows {row_numbers(dupes)}",
         )
     return False
+
+
+def _all_distinct(ids: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether no id repeats: proved by order when the export is sorted by id (most are;
+    a million ids in 3 ms), else by Arrow's distinct values (0.1-0.5 s, a hash of each)."""
+    if len(ids) < 2:
+        return True
+    after, before = ids[1:], ids[:-1]
+    for step in (pc.greater, pc.less):
+        if pc.all(step(after, before)).as_py():
+            return True
+    return len(pc.unique(ids)) == len(ids)
 
 
 def _check_outcome(report, cells: Cells, column: str, mapping: Mapping, missing, where) -> None:
@@ -907,7 +925,7 @@ def build(
     if "outcome" in roles:
         text = cells.lowered(roles["outcome"])
         won, lost = {w.lower() for w in mapping.won}, {w.lower() for w in mapping.lost}
-        out["outcome"] = np.where(text.isin(won), "won", np.where(text.isin(lost), "lost", "open"))
+        out["outcome"] = _outcomes(text.isin(won).to_numpy(), text.isin(lost).to_numpy(), out.index)
     for role in ("closed_at", "created_at"):
         if role in roles:
             out[role] = cells.parsed(roles[role], "dates")
@@ -926,6 +944,14 @@ def build(
     rest = [c for c in built.leads.columns if c not in first]
     built.leads = built.leads[first + rest].reset_index(drop=True)
     return built
+
+
+def _outcomes(won: np.ndarray, lost: np.ndarray, index: pd.Index) -> pd.Series:
+    """'won', 'lost' or 'open' for each row, written by Arrow from codes: a million rows in
+    30 ms, where numpy's text arrays took 0.3 s."""
+    codes = np.where(won, 2, np.where(lost, 1, 0)).astype(np.int8)
+    words = pc.take(pa.array(["open", "lost", "won"]), pa.array(codes))
+    return pd.Series(pd.array(words, dtype="str"), index=index)
 
 
 def checked(
@@ -1076,6 +1102,9 @@ def typed(s: pd.Series) -> pd.Series:
         return s
     if _plainly_text(s.head(1000).dropna().head(200).astype("string")):  # any sample proves
         return s.astype("string")
+    plain = plain_numbers(s)  # one Arrow pass: a column of plain numbers needs no distinct
+    if plain is not None and (read := _quantities_or_codes(s, plain)) is not None:
+        return read
     distinct = pd.Series(s.unique()).dropna().reset_index(drop=True).astype("string")
     if distinct.empty:
         return s.astype("string")
@@ -1097,6 +1126,24 @@ def typed(s: pd.Series) -> pd.Series:
     if _all_dates(distinct):
         return to_dates(s)  # a date attribute: "days since" rules count back from the decision
     return s.astype("string")
+
+
+def _quantities_or_codes(s: pd.Series, x: pd.Series) -> pd.Series | None:
+    """A column of plain numbers `x` read from `s`: text as written when every value is
+    digits and some start with a zero (codes), else whole numbers or floats, as `typed`
+    decides on the distinct values; None when some value did not become a number (a blank,
+    an 'inf'), which the distinct values decide."""
+    if x.isna().sum() != s.isna().sum() or x.isna().all():
+        return None
+    text = pc.utf8_trim_whitespace(arrow_text(s))
+    if (
+        pc.any(pc.match_substring_regex(text, r"^0[0-9]")).as_py()
+        and pc.all(pc.match_substring_regex(text, r"^[0-9]+$"), skip_nulls=True).as_py()
+    ):
+        return s.astype("string").str.strip()
+    values = x.dropna().to_numpy()
+    whole = bool(np.all(np.mod(values, 1) == 0)) and np.abs(values).max() < 2**53
+    return x.astype("Int64") if whole else x
 
 
 def _plainly_text(sample: pd.Series) -> bool:
