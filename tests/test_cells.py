@@ -169,6 +169,34 @@ PLAIN_TEXT = st.one_of(
 )
 
 
+@given(
+    st.lists(
+        st.one_of(st.text("0123456789+-.eE", max_size=6), st.sampled_from(["", " 1", "inf"])),
+        min_size=1,
+        max_size=12,
+    )
+)
+@settings(max_examples=600, deadline=None)
+def test_a_column_is_read_as_plain_numbers_exactly_when_every_value_is_one(values) -> None:
+    """Text of digits, signs, dots and e's is cast by Arrow without the pattern; the column
+    is taken exactly when every value is a plain number by the pattern ('1.2.3', '1e',
+    '+-1', '.', 'e5' are not), and reads as Python's float reads each. The values come
+    after a thousand plain ones, which the pattern's first look passes."""
+    import re
+
+    from model.core import cells
+
+    number = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+    trimmed = [v.strip() for v in values]
+    plain = all(number.fullmatch(v) or v == "" for v in trimmed)
+    got = cells.plain_numbers(pd.Series(["1"] * 1000 + values, dtype=object))
+    assert (got is not None) == plain
+    if plain:
+        want = [float(v) if v else np.nan for v in trimmed]
+        want = [x if abs(x) != np.inf else np.nan for x in want]
+        np.testing.assert_array_equal(got.to_numpy()[1000:], np.array(want, dtype=float))
+
+
 @given(st.lists(PLAIN_TEXT, min_size=1, max_size=30))
 @settings(max_examples=400, deadline=None)
 def test_a_column_of_plain_numbers_takes_the_arrow_pass_correctly_rounded(values) -> None:

@@ -1141,9 +1141,9 @@ def _quantities_or_codes(s: pd.Series, x: pd.Series) -> pd.Series | None:
         and pc.all(pc.match_substring_regex(text, r"^[0-9]+$"), skip_nulls=True).as_py()
     ):
         return s.astype("string").str.strip()
-    values = x.dropna().to_numpy()
-    whole = bool(np.all(np.mod(values, 1) == 0)) and np.abs(values).max() < 2**53
-    return x.astype("Int64") if whole else x
+    values = x.to_numpy()  # NaN where missing: neither whole nor large, so no copy without
+    whole = bool(np.all(np.isnan(values) | (np.mod(values, 1) == 0)))
+    return x.astype("Int64") if whole and np.nanmax(np.abs(values)) < 2**53 else x
 
 
 def _plainly_text(sample: pd.Series) -> bool:
