@@ -279,7 +279,7 @@ def _prepare(
     if ev_lead is None:
         ev_lead = index_in(events["lead_id"], leads["lead_id"])
     known = ev_lead >= 0
-    ev_ns, ev_lead = _to_ns(events["occurred_at"]), ev_lead.astype(np.int32)
+    ev_ns, ev_lead = _to_ns(events["occurred_at"]), ev_lead.astype(np.int32, copy=False)
     if not known.all():  # events of unknown leads are left out (a copy of each column)
         ev_ns, ev_lead = ev_ns[known], ev_lead[known]
     starts, order, ev_ns = events_by_lead(ev_lead, ev_ns, len(leads))
@@ -318,10 +318,11 @@ def _blank(v: object) -> bool:
 
 
 def index_in(values, keys) -> np.ndarray:
-    """Where each value (as text) sits among `keys`, -1 when absent: hashed by Arrow, a
-    tenth of pandas' Index.get_indexer on text ids, which a load does per event. Many
-    values are looked up in two halves at once (Arrow frees the GIL): 2.2 s became 1.2-1.5
-    s for 14.5M events among 1M leads."""
+    """Where each value (as text) sits among `keys`, -1 when absent, as int32 (Arrow's own
+    width, which the events' lead rows keep: widening 14.5M of them cost two copies):
+    hashed by Arrow, a tenth of pandas' Index.get_indexer on text ids, which a load does
+    per event. Many values are looked up in two halves at once (Arrow frees the GIL): 2.2
+    s became 1.2-1.5 s for 14.5M events among 1M leads."""
     text, known = _arrow_text(values), _arrow_text(keys)
     half = len(text) // 2
     if half < SPLIT_LOOK_UP:
@@ -332,7 +333,8 @@ def index_in(values, keys) -> np.ndarray:
 
 
 def _looked_up(text: pa.Array | pa.ChunkedArray, known: pa.Array) -> np.ndarray:
-    return pc.index_in(text, value_set=known).fill_null(-1).to_numpy().astype(np.intp)
+    found = pc.index_in(text, value_set=known)
+    return found.fill_null(-1).to_numpy() if found.null_count else found.to_numpy()
 
 
 def text_codes(values: pd.Series, kept: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
