@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -287,13 +288,13 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
 
 
 def _plain_utf8(raw: bytes) -> str | None:
-    """The first megabyte's whole lines as text, when the file is UTF-8 as
-    far as it can be told without decoding it all: no byte-order mark, NUL or carriage
-    return, and no web page or JSON; None for anything else."""
+    """The first megabyte's whole lines as text, when the file is UTF-8 as far as it can
+    be told without decoding it all: no byte-order mark or NUL, lines that end in a
+    newline (Windows' CRLF included), and no web page or JSON; None for anything else."""
     cut = raw.rfind(b"\n", 0, 1 << 20) + 1
     if not cut or raw.startswith(tuple(bom for bom, _ in BOMS)):
         return None
-    if b"\x00" in raw or b"\r" in raw or raw[:1].isspace():
+    if b"\x00" in raw or raw[:1].isspace():
         return None
     try:
         head = raw[:cut].decode("utf-8")
@@ -325,12 +326,20 @@ def _parse_csv(
     if not NOT_SPACE.search(data, start):  # a header and no rows: the columns, empty
         return pd.DataFrame(columns=names, dtype="string")
     table = _arrow_rows(data, start, names, delimiter, name, progress, total)
+    if not isinstance(body, str) and b"\r" in body and _holds_return(table):
+        raise DataError(f"{name}: a value holds a carriage return")  # the general path's
     if progress:
         progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
     return table.to_pandas()
 
 
 NOT_SPACE = re.compile(rb"\S")
+
+
+def _holds_return(table: pa.Table) -> bool:
+    """Whether some value holds a carriage return: a quoted line break in a Windows export,
+    which decoding writes as a plain newline (Arrow takes a CRLF ending either way)."""
+    return any(pc.any(pc.match_substring(column, "\r")).as_py() for column in table.columns)
 
 
 def _arrow_rows(data: bytes, start: int, names, delimiter, name, progress, total) -> pa.Table:
