@@ -283,8 +283,8 @@ def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
             return _parse_csv(head, raw, "utf-8", len(raw), name, progress)
         except DataError:
             pass
-    text, encoding = _decode(raw, name)
-    return _parse_csv(text[: 1 << 20], text, encoding, len(raw), name, progress)
+    text, encoding = _decode(raw, name)  # no carriage return is left in it
+    return _parse_csv(text[: 1 << 20], text.encode("utf-8"), encoding, len(raw), name, progress)
 
 
 def _plain_utf8(raw: bytes) -> str | None:
@@ -304,10 +304,10 @@ def _plain_utf8(raw: bytes) -> str | None:
 
 
 def _parse_csv(
-    head: str, body: str | bytes, encoding: str, total: int, name: str, progress=None
+    head: str, data: bytes, encoding: str, total: int, name: str, progress=None
 ) -> pd.DataFrame:
-    """Rows after the header of `head` (the file's first megabyte as text); `body` is the
-    whole file, as text or as the UTF-8 bytes `head` starts."""
+    """Rows after the header of `head` (the file's first megabyte as text) in `data`, the
+    whole file as the UTF-8 bytes `head` starts."""
     delimiter = _delimiter(head[:65536])
     lines = io.StringIO(head)
     header = next(csv.reader(lines, delimiter=delimiter), [])  # a quoted newline is fine
@@ -319,14 +319,11 @@ def _parse_csv(
             f"{MAX_COLUMNS:,} (is the delimiter right?)"
         )
     names = _unique_names(header)
-    if isinstance(body, str):
-        data, start = (body[lines.tell() :] if "\n" in head else "").encode("utf-8"), 0
-    else:
-        data, start = body, len(head[: lines.tell()].encode("utf-8"))
+    start = len(head[: lines.tell()].encode("utf-8")) if "\n" in head else len(data)
     if not NOT_SPACE.search(data, start):  # a header and no rows: the columns, empty
         return pd.DataFrame(columns=names, dtype="string")
     table = _arrow_rows(data, start, names, delimiter, name, progress, total)
-    if not isinstance(body, str) and b"\r" in body and _holds_return(table):
+    if b"\r" in data and _holds_return(table):  # decoded text has none: only plain bytes
         raise DataError(f"{name}: a value holds a carriage return")  # the general path's
     if progress:
         progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
