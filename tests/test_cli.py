@@ -38,6 +38,22 @@ def test_demo_data_writes_both_files(demo_dir: Path) -> None:
     assert {"lead_id", "occurred_at", "event_type"} <= set(events.columns)
 
 
+def test_demo_data_keeps_its_csvs_as_parquet_too(demo_dir: Path) -> None:
+    """The app's first start on a generated set reads the Parquet copies, which hold
+    what reading the CSVs gives, so no start parses them again."""
+    from model.ingest import demo
+    from model.ingest.catalog import dataset_files
+    from model.ingest.readers import read_table
+
+    assert demo.keep_parquet(demo_dir) == {}  # kept already: nothing to read or write
+    assert dataset_files(demo_dir)[0] == demo_dir / "leads.parquet"
+    for stem in ("leads", "events"):
+        kept = pd.read_parquet(demo_dir / f"{stem}.parquet")
+        read = read_table(demo_dir / f"{stem}.csv", levels=stem == "events")
+        times = {c: "datetime64[ns]" for c in read.select_dtypes("datetime").columns}
+        pd.testing.assert_frame_equal(kept.astype(times), read.astype(times))  # ms and s
+
+
 def test_score_to_stdout_and_file(demo_dir: Path, tmp_path: Path) -> None:
     args = [
         "score",
