@@ -64,3 +64,26 @@ def test_no_page_imports_what_the_warm_up_imports_at_its_top() -> None:
             )
             found += [f"{path.name}: {n}" for n in names if n.startswith(late)]
     assert found == []
+
+
+def test_the_launcher_sets_numba_up_after_the_first_pages_imports() -> None:
+    """`make run`'s launcher imports the first page's modules, says so (the page waits for
+    that alone), then loads a compiled loop, so the page's first loop does not pay numba's
+    own set-up."""
+    probe = (
+        "import json\n"
+        "from ui import launch\n"
+        "launch.import_app_modules()\n"
+        "from model.core import hits\n"
+        "print(json.dumps([launch.imported.is_set(), len(hits._or_bit.signatures)]))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout.strip().splitlines()[-1]) == [True, 1]

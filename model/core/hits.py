@@ -315,6 +315,12 @@ def _by_time(starts, order, times):  # pragma: no cover
             order[m + 1], times[m + 1] = k, t
 
 
+def set_up_numba() -> None:
+    """Load one compiled loop from numba's disk cache, so that numba's own set-up (0.3 s,
+    which the first compiled loop a process runs pays, whichever it is) is done."""
+    _or_bit(np.zeros(1, np.uint16), np.zeros(1, np.bool_), 0)
+
+
 # In place and in one pass each: the numpy forms made two or three 1M-lead temporaries
 # per criterion, a third of stage 1's attribute work.
 @numba.njit(nogil=True, cache=True)
