@@ -112,3 +112,34 @@ def test_the_checker_sees_a_wrong_import(tmp_path: Path) -> None:
     imported = _project_imports(bad)
     assert "model.store.revisions" in imported
     assert not any(m.startswith("model.store") for m in ALLOWED["model.analysis"])
+
+
+def _bare_expressions(path: Path) -> list[str]:
+    """Statements Streamlit's "magic" would write to the page: a bare value that is not a
+    call, and a string that is not its block's docstring."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        body = getattr(node, "body", None)
+        for i, statement in enumerate(body if isinstance(body, list) else []):
+            value = getattr(statement, "value", None) if isinstance(statement, ast.Expr) else None
+            if value is None or isinstance(value, ast.Call | ast.Yield | ast.Await):
+                continue
+            if i == 0 and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                continue  # a docstring
+            found.append(f"{path.name}:{statement.lineno}")
+    return found
+
+
+def test_no_page_relies_on_magic_which_the_config_turns_off(tmp_path: Path) -> None:
+    """`.streamlit/config.toml` turns magic off (a page's first run then skips rewriting
+    its syntax tree), so a bare expression on a page would silently show nothing."""
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert "magicEnabled = false" in config
+    scripts = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    assert [hit for path in scripts for hit in _bare_expressions(path)] == []
+    page = tmp_path / "page.py"
+    page.write_text(
+        '"""A page."""\nimport streamlit as st\nst.title("x")\nframe = 1\nframe\n'
+        'def f():\n    """Docstring."""\n    st.write(1)\n    "shown by magic"\n'
+    )
+    assert _bare_expressions(page) == ["page.py:5", "page.py:9"]
