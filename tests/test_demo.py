@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,25 @@ def test_the_demo_kept_as_parquet_loads_as_its_csvs_do(tmp_path, model: ScoringM
     assert not kept.exists()
     demo.keep_parquet(folder)
     assert load_dataset(folder).n_leads == load_dataset(folder / "leads.csv").n_leads
+
+
+def test_a_csv_edited_after_its_parquet_copy_is_read_instead(tmp_path) -> None:
+    """Someone edits a generated set's leads.csv: loading the folder reads the edit, not
+    the copy kept before it (which the app's next start then writes anew)."""
+    folder = tmp_path / "d"
+    demo.ensure_demo(folder, n_leads=300)
+    demo.keep_parquet(folder)
+    assert dataset_files(folder) == (folder / "leads.parquet", folder / "events.parquet")
+    leads = folder / "leads.csv"
+    lines = leads.read_text().splitlines(keepends=True)
+    leads.write_text("".join(lines[:201]))  # the header and 200 leads
+    earlier = leads.stat().st_mtime - 5  # the copy was kept before the edit
+    os.utime(folder / "leads.parquet", (earlier, earlier))
+    assert dataset_files(folder) == (leads, folder / "events.parquet")
+    assert load_dataset(folder).n_leads == 200
+    demo.keep_parquet(folder)
+    assert dataset_files(folder)[0] == folder / "leads.parquet"
+    assert load_dataset(folder).n_leads == 200
 
 
 def test_a_read_only_demo_folder_is_read_as_csv(tmp_path, monkeypatch) -> None:

@@ -121,17 +121,16 @@ def _kept_facts(meta: dict) -> list[str]:
 
 
 def dataset_files(folder: Path) -> tuple[Path, Path | None]:
-    """The leads and events files of a dataset folder (Parquet preferred over CSV)."""
+    """The leads and events files of a dataset folder: Parquet preferred over CSV, unless
+    the CSV beside it is newer (edited since its copy was kept), so that a stale copy never
+    hides an edit."""
 
     def pick(stem: str) -> Path | None:
-        return next(
-            (
-                folder / f"{stem}{ext}"
-                for ext in (".parquet", ".csv")
-                if (folder / f"{stem}{ext}").exists()
-            ),
-            None,
-        )
+        kept, text = folder / f"{stem}.parquet", folder / f"{stem}.csv"
+        if not text.exists():
+            return kept if kept.exists() else None
+        fresh = kept.exists() and kept.stat().st_mtime >= text.stat().st_mtime
+        return kept if fresh else text
 
     leads = pick("leads")
     if leads is None:
