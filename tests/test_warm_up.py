@@ -19,9 +19,10 @@ print(json.dumps([before, after, caches.warm_up() is caches.warm_up()]))
 """
 
 
-def test_the_pages_modules_leave_scikit_learn_to_the_warm_up() -> None:
+def _probe(code: str):
+    """What `code`, run in a fresh interpreter in the project, printed last, as JSON."""
     ran = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", code],
         check=False,
         cwd=ROOT,
         capture_output=True,
@@ -29,7 +30,11 @@ def test_the_pages_modules_leave_scikit_learn_to_the_warm_up() -> None:
         timeout=300,
     )
     assert ran.returncode == 0, ran.stderr
-    before, after, once = json.loads(ran.stdout.strip().splitlines()[-1])
+    return json.loads(ran.stdout.strip().splitlines()[-1])
+
+
+def test_the_pages_modules_leave_scikit_learn_to_the_warm_up() -> None:
+    before, after, once = _probe(PROBE)
     assert before == []  # the first page's modules do not import it
     assert after == sorted(
         [
@@ -77,13 +82,4 @@ def test_the_launcher_sets_numba_up_after_the_first_pages_imports() -> None:
         "from model.core import hits\n"
         "print(json.dumps([launch.imported.is_set(), len(hits._or_bit.signatures)]))\n"
     )
-    ran = subprocess.run(
-        [sys.executable, "-c", probe],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert json.loads(ran.stdout.strip().splitlines()[-1]) == [True, 1]
+    assert _probe(probe) == [True, 1]
