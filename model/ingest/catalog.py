@@ -120,6 +120,11 @@ def _kept_facts(meta: dict) -> list[str]:
     return [f"{n:,} leads without a created date were left out at import"] if n else []
 
 
+def copy_is_current(kept: Path, source: Path) -> bool:
+    """Whether `kept`, a copy made from `source`, exists and is not older than it."""
+    return kept.exists() and kept.stat().st_mtime >= source.stat().st_mtime
+
+
 def dataset_files(folder: Path) -> tuple[Path, Path | None]:
     """The leads and events files of a dataset folder: Parquet preferred over CSV, unless
     the CSV beside it is newer (edited since its copy was kept), so that a stale copy never
@@ -129,8 +134,7 @@ def dataset_files(folder: Path) -> tuple[Path, Path | None]:
         kept, text = folder / f"{stem}.parquet", folder / f"{stem}.csv"
         if not text.exists():
             return kept if kept.exists() else None
-        fresh = kept.exists() and kept.stat().st_mtime >= text.stat().st_mtime
-        return kept if fresh else text
+        return kept if copy_is_current(kept, text) else text
 
     leads = pick("leads")
     if leads is None:

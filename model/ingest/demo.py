@@ -337,15 +337,14 @@ def keep_parquet(
     people open. A folder that cannot be written to is read as CSV, as before. Returns the
     tables it read, by the Parquet file that now holds each, so that loading them does not
     read them again."""
+    from model.ingest.catalog import copy_is_current
     from model.ingest.readers import read_table
 
     folder = Path(folder)
     read: dict[Path, pd.DataFrame] = {}
     for i, stem in enumerate(("leads", "events")):
         source, kept = folder / f"{stem}.csv", folder / f"{stem}.parquet"
-        if not source.exists() or (
-            kept.exists() and kept.stat().st_mtime >= source.stat().st_mtime
-        ):
+        if not source.exists() or copy_is_current(kept, source):
             continue
         if progress:
             progress(i / 2, f"Keeping the demo's {source.name} as Parquet (first start only)…")
