@@ -288,7 +288,10 @@ def _points_stepper() -> None:
         "figures below and the criteria table change at once.",
         **state.kept("step_criterion"),
     )
-    st.session_state["step_points"] = points[chosen]  # what the table now says
+    # The box follows the table only when they differ: a step's own rerun setting the box
+    # again would undo a press made while that rerun ran.
+    if st.session_state.get("step_points") != points[chosen]:
+        st.session_state["step_points"] = points[chosen]
     step.number_input("Points", step=1.0, format="%g", key="step_points", on_change=_on_step)
 
 

@@ -539,6 +539,20 @@ def test_the_points_stepper_moves_the_figures_and_the_table_alike(
     assert not at.error
 
 
+def test_a_step_is_not_set_back_on_the_stepper_by_the_rerun_it_starts(at: AppTest) -> None:
+    """The stepper follows the table only when the table differs from it: a step's own
+    rerun sending its value back would undo a press made while that rerun ran (five quick
+    presses counted four in chromium)."""
+    at.selectbox(key="step_criterion").select("demo_request").run()
+    assert _stepper(at).proto.set_value  # a new criterion: its points are set on the box
+    _stepper(at).increment().run()
+    assert _stepper(at).value == 21
+    assert not _stepper(at).proto.set_value  # the box holds the step already
+    _edit_now(at, {17: {"points": 30}})
+    assert _stepper(at).value == 30
+    assert _stepper(at).proto.set_value  # a typed edit: the box is set to the table
+
+
 def test_the_stepper_offers_complete_rows_and_forgets_a_deleted_one(at: AppTest) -> None:
     at.selectbox(key="step_criterion").select("webinar").run()
     key = f"criteria_editor_{at.session_state['editor_version']}"
