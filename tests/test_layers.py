@@ -122,7 +122,7 @@ def _bare_expressions(path: Path) -> list[str]:
         body = getattr(node, "body", None)
         for i, statement in enumerate(body if isinstance(body, list) else []):
             value = getattr(statement, "value", None) if isinstance(statement, ast.Expr) else None
-            if value is None or isinstance(value, ast.Call | ast.Yield | ast.Await):
+            if value is None or isinstance(value, ast.Call | ast.Yield | ast.YieldFrom | ast.Await):
                 continue
             if i == 0 and isinstance(value, ast.Constant) and isinstance(value.value, str):
                 continue  # a docstring
