@@ -31,17 +31,14 @@ def warm_up(folder: Path, progress: catalog.Progress | None = None) -> Dataset:
     """Do ahead what a first page would do while someone waits: generate the demo set,
     keep it as Parquet and as a prepared copy, and compile the engine for it (numba keeps
     the compiled loops on disk). `make run` calls it at install (`leadscore warm-up`)."""
-    from model.ingest import demo, prepared
+    from model.ingest import demo
 
     say = progress or (lambda _fraction, _text: None)
     demo.ensure_demo(folder, progress=lambda f, text: say(0.4 * f, text))
     read = demo.keep_parquet(folder, progress=lambda f, text: say(0.4 + 0.1 * f, text))
-    data = catalog.load_dataset(
-        folder, name=str(folder), tables=read, progress=lambda f, t: say(0.5 + 0.4 * f, t)
-    )
+    data = catalog.keep_prepared(folder, tables=read, progress=lambda f, t: say(0.5 + 0.4 * f, t))
     say(0.9, "Compiling the scoring engine's loops…")
     compile_engine(data)
-    prepared.settled()  # the copy the load keeps is written in the background
     return data
 
 

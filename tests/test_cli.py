@@ -16,18 +16,33 @@ from model.cli import main
 from model.core.spec import DEFAULT_MODEL_PATH, load_model
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "model.cli", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "model.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=None if env is None else os.environ | env,
     )
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where `demo-data` keeps the generated set's prepared copy (never the user's cache)."""
+    return tmp_path_factory.mktemp("demo-prepared")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory, demo_cache: Path) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    done = _run("demo-data", "--out", str(out), "--leads", "800", "--seed", "5")
+    done = _run(
+        "demo-data",
+        *("--out", str(out), "--leads", "800", "--seed", "5"),
+        env={"LEADSCORE_CACHE_DIR": str(demo_cache)},
+    )
     assert done.returncode == 0, done.stderr
     assert "wrote 800 leads" in done.stderr
+    assert "prepared for the app's first start in" in done.stderr
     return out
 
 
@@ -52,6 +67,25 @@ def test_demo_data_keeps_its_csvs_as_parquet_too(demo_dir: Path) -> None:
         read = read_table(demo_dir / f"{stem}.csv", levels=stem == "events")
         times = {c: "datetime64[ns]" for c in read.select_dtypes("datetime").columns}
         pd.testing.assert_frame_equal(kept.astype(times), read.astype(times))  # ms and s
+
+
+def test_demo_data_prepares_the_set_so_the_apps_first_start_reads_a_copy(
+    demo_dir: Path, demo_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks and indexing a first start would do are done by `demo-data`: loading
+    the generated folder reads the prepared copy, and it holds what checking gives."""
+    from model.ingest import catalog
+
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(demo_cache))
+    said: list[str] = []
+    data = catalog.load_dataset(demo_dir, progress=lambda _f, text: said.append(text))
+    assert said == ["Reading the prepared copy kept by the first load…"]
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(demo_cache.parent / "none-kept"))
+    checked = catalog.load_dataset(demo_dir)
+    assert data.n_leads == checked.n_leads == 800
+    assert data.event_types == checked.event_types
+    for kept, fresh in ((data.ev_ns, checked.ev_ns), (data.lead_starts, checked.lead_starts)):
+        np.testing.assert_array_equal(kept, fresh)
 
 
 def test_score_to_stdout_and_file(demo_dir: Path, tmp_path: Path) -> None:
@@ -332,6 +366,8 @@ def test_export_sql_runs_as_printed_on_duckdb_with_the_demo_csvs(demo_folder, tm
 
 
 def test_import_maps_a_crm_export_and_starter_model_reads_it(tmp_path, capsys):
+    from model.ingest import catalog
+
     crm = tmp_path / "crm.csv"
     crm.write_text(
         "Ref;Opened;Result;Plan\nA1;2026-01-02;Deal;Pro\nA2;2026-01-03;No deal;Free\n"
@@ -356,7 +392,12 @@ def test_import_maps_a_crm_export_and_starter_model_reads_it(tmp_path, capsys):
         str(out),
     ]
     assert main(args) == 0
-    assert "wrote 4 leads (3 closed: 1 won, 33.3% of closed)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "wrote 4 leads (3 closed: 1 won, 33.3% of closed)" in err
+    assert "prepared for the app's first start in" in err  # so the app reads a copy:
+    said: list[str] = []
+    catalog.load_dataset(out, progress=lambda _f, text: said.append(text))
+    assert said == ["Reading the prepared copy kept by the first load…"]
     leads = pd.read_parquet(out / "leads.parquet")
     assert leads["outcome"].tolist() == ["won", "lost", "open", "lost"]
     assert leads["Plan"].isna().tolist() == [False, False, False, True]  # 'Select' is missing
@@ -382,6 +423,24 @@ def test_import_exits_2_with_the_report_on_blocking_errors(tmp_path, capsys):
     assert "'id' looked like the lead id by its name, but its values repeat" in err
     assert "'created' looked like the created date by its name, but holds" in err
     assert "role outcome: 'status' (guessed from its name)" in err
+
+
+def test_import_says_when_no_prepared_copy_can_be_kept(tmp_path, capsys, monkeypatch):
+    """A cache folder that cannot be written costs the app's first start its checks, not
+    the import: the dataset is written and the note says why no copy was kept."""
+    from model.ingest import catalog
+
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(blocker / "prepared"))
+    crm = tmp_path / "crm.csv"
+    crm.write_text("Record ID,Create Date,Lead Status\n1,2026-01-02,Won\n2,2026-01-03,Lost\n")
+    assert main(["import", "--leads", str(crm), "--out", str(tmp_path / "ds")]) == 0
+    err = capsys.readouterr().err
+    assert "wrote 2 leads" in err
+    assert f"note: no prepared copy could be kept in {blocker / 'prepared'}" in err
+    assert catalog.load_dataset(tmp_path / "ds").n_leads == 2
+    assert blocker.read_text() == "not a folder"
 
 
 def test_score_never_overwrites_an_input_or_an_existing_file(demo_dir: Path, tmp_path: Path):

@@ -46,7 +46,7 @@ def load_dataset(
         leads_file, events_file = dataset_files(folder)
         name = name or folder.name
         return prepared.load(
-            [p for p in (leads_file, events_file, folder / "dataset.json") if p],
+            _sources(folder),
             name,
             lambda: _load(
                 leads_file,
@@ -59,6 +59,31 @@ def load_dataset(
             progress=say,
         )
     return _load(leads_path, events_path, name=name, say=say, tables=tables)
+
+
+def keep_prepared(
+    folder: Path,
+    *,
+    tables: dict[Path, pd.DataFrame] | None = None,
+    progress: Progress | None = None,
+) -> Dataset:
+    """Load a dataset folder as the app's first start would and wait until its prepared
+    copy is kept, so that start reads arrays instead of checking every lead again (the
+    commands that write a dataset call it: at 1M leads that is the 10 s of a first start)."""
+    data = load_dataset(folder, name=str(folder), tables=tables, progress=progress)
+    prepared.settled()
+    return data
+
+
+def is_prepared(folder: Path) -> bool:
+    """Whether a current prepared copy of the dataset folder is kept (a read-only or full
+    cache folder keeps none, and loading goes on without)."""
+    return prepared.is_kept(_sources(folder))
+
+
+def _sources(folder: Path) -> list[Path]:
+    """The files a dataset folder is loaded from, which its prepared copy is made from."""
+    return [p for p in (*dataset_files(folder), folder / "dataset.json") if p]
 
 
 def _load(

@@ -71,6 +71,14 @@ def load(
     return data
 
 
+def is_kept(sources: Iterable[Path]) -> bool:
+    """Whether a current copy of the dataset made from `sources` is in place."""
+    try:
+        return (cache_folder() / _key(sources)).is_dir()
+    except OSError:
+        return False
+
+
 _WRITING: dict[Path, threading.Thread] = {}  # copies being written, by folder
 _LOCK = threading.Lock()
 
