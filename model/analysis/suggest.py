@@ -115,11 +115,9 @@ def _text_bins(name: str, col, closed: np.ndarray) -> Binned:
     rules = [{"op": "equals", "value": str(col.categories[c])} for c in top]
     lookup = np.full(n_cat + 1, len(top), dtype=np.intp)
     lookup[top] = np.arange(len(top))
-    if len(top) < n_cat:
-        kept = set(top)
-        rare = sorted({str(col.categories[c]) for c in range(n_cat) if c not in kept})
+    if len(top) < n_cat:  # the rare levels are listed only when few (a company name has 1M)
         labels.append("is another level")
-        rules.append({"op": "in", "values": rare} if len(rare) <= MAX_RARE else None)
+        rules.append(_rare_rule(col.categories, top) if n_cat - len(top) <= MAX_RARE else None)
     lookup[n_cat] = len(labels)
     missing = None
     if col.missing.any():
@@ -127,6 +125,15 @@ def _text_bins(name: str, col, closed: np.ndarray) -> Binned:
         labels.append("is blank")
         rules.append({"op": "is_missing"})
     return Binned(name, lookup[col.values], tuple(labels), tuple(rules), False, missing)
+
+
+def _rare_rule(categories, top: list) -> dict:
+    """The rule for every level but the `top` ones, by name."""
+    kept = set(top)
+    return {
+        "op": "in",
+        "values": sorted({str(c) for i, c in enumerate(categories) if i not in kept}),
+    }
 
 
 def _level_bins(name, values, levels, labels, rules) -> Binned:
@@ -633,8 +640,9 @@ def _leak_evidence(data, name, b, closed, won, decision, split) -> tuple[str, st
 def _bin_leak(b: Binned, closed, won, split) -> tuple[str, str] | None:
     """A level that separates almost perfectly, small all-won levels, or a column that
     alone ranks closed leads nearly perfectly (out of fold)."""
-    n = np.bincount(b.codes[closed], minlength=len(b.labels)).astype(float)
-    w = np.bincount(b.codes[closed], weights=won[closed], minlength=len(b.labels))
+    codes = b.codes[closed]
+    n = np.bincount(codes, minlength=len(b.labels)).astype(float)
+    w = np.bincount(codes, weights=won[closed], minlength=len(b.labels))
     total, base = n.sum(), w.sum() / max(n.sum(), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = w / n
@@ -664,35 +672,40 @@ def _bin_leak(b: Binned, closed, won, split) -> tuple[str, str] | None:
 
 def single_column_auc(b: Binned, closed, won, folds: int = 5, split=None) -> float:
     """Out-of-fold AUC of one column's bins alone (either direction). `split` is
-    `leak_folds(closed, won)`, made once for every column of a check."""
+    `leak_folds(closed, won)`, made once for every column of a check. Wins are counted
+    per (fold, level) in one pass, each fold's training counts being the others' sum:
+    at 1M leads a fifth of the time of gathering each fold's leads."""
     idx = np.flatnonzero(closed)
     y = won[idx]
-    split = leak_folds(closed, won, folds) if split is None else split
-    if split is None:
+    fold = leak_folds(closed, won, folds) if split is None else split
+    if fold is None:
         return float("nan")
-    levels = len(b.labels)
-    key = np.empty(len(idx), dtype=np.int64)  # (fold, level): every lead's prediction
-    pred = np.empty(len(split) * levels)
-    for fold, (train, test) in enumerate(split):
-        codes = b.codes[idx[train]]
-        n = np.bincount(codes, minlength=levels)
-        w = np.bincount(codes, weights=y[train], minlength=levels)
-        pred[fold * levels : (fold + 1) * levels] = (w + PRIOR * y[train].mean()) / (n + PRIOR)
-        key[test] = fold * levels + b.codes[idx[test]]
-    a = _grouped_auc(pred, key, y)
+    k, levels = int(fold.max()) + 1, len(b.labels)
+    key = fold * levels + b.codes[idx]  # (fold, level): every lead's prediction
+    n = np.bincount(key, minlength=k * levels).reshape(k, levels)
+    w = np.bincount(key, weights=y, minlength=k * levels).reshape(k, levels)
+    n_train, w_train = n.sum(axis=0) - n, w.sum(axis=0) - w
+    rate = w_train.sum(axis=1, keepdims=True) / n_train.sum(axis=1, keepdims=True)
+    pred = (w_train + PRIOR * rate) / (n_train + PRIOR)
+    a = _grouped_auc(pred.ravel(), key, y)
     return max(a, 1 - a)
 
 
-def leak_folds(closed, won, folds: int = 5) -> list | None:
-    """The stratified folds of the closed leads every column's out-of-fold AUC uses, or
-    None with fewer than `folds` won or lost leads."""
+def leak_folds(closed, won, folds: int = 5) -> np.ndarray | None:
+    """Each closed lead's fold (stratified, shuffled), which every column's out-of-fold
+    AUC uses, or None with fewer than `folds` won or lost leads."""
     from sklearn.model_selection import StratifiedKFold
 
     idx = np.flatnonzero(closed)
     y = won[idx]
     if min(int(y.sum()), int(len(y) - y.sum())) < folds:
         return None
-    return list(StratifiedKFold(folds, shuffle=True, random_state=0).split(idx, y))
+    fold = np.empty(len(idx), dtype=np.int64)
+    for f, (_train, test) in enumerate(
+        StratifiedKFold(folds, shuffle=True, random_state=0).split(idx, y)
+    ):
+        fold[test] = f
+    return fold
 
 
 def _grouped_auc(pred: np.ndarray, key: np.ndarray, y: np.ndarray) -> float:
