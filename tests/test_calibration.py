@@ -38,6 +38,22 @@ def test_fitted_confidence_recovers_a_known_curve(method):
     assert (np.diff(table) >= -1e-12).all()  # monotone
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_isotonic_on_counts_per_score_is_isotonic_on_every_lead(seed: int) -> None:
+    """The isotonic fit sees each whole score's win rate weighted by its leads, which is
+    what scikit-learn makes of every lead's row itself: the same table, to the last bit,
+    on scores that leave gaps and on a few leads as on many."""
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 20_000))
+    idx = rng.integers(0, 101, n) if seed % 2 else rng.integers(30, 60, n)
+    won = rng.random(n) < rng.random() * idx / 100
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    every = iso.fit(idx.astype(float), won.astype(float)).predict(np.arange(101))
+    np.testing.assert_array_equal(cal.fit_table(idx, won, "isotonic"), np.clip(every, *cal.CLIP))
+
+
 def test_brier_log_loss_and_ece_match_hand_worked_examples():
     p = np.array([0.1, 0.1, 0.8, 0.8, 0.8])
     won = np.array([0, 1, 1, 1, 0], dtype=bool)
