@@ -69,7 +69,7 @@ def keep_prepared(
 ) -> Dataset:
     """Load a dataset folder as the app's first start would and wait until its prepared
     copy is kept, so that start reads arrays instead of checking every lead again (the
-    commands that write a dataset call it: at 1M leads that is the 10 s of a first start)."""
+    commands that write a dataset call it: at 1M leads, 9-10 s of a first start)."""
     data = load_dataset(folder, name=str(folder), tables=tables, progress=progress)
     prepared.settled()
     return data
