@@ -588,12 +588,12 @@ def leakage(
     closed, won = data.outcome != OPEN, data.outcome == WON
     decision = hits.decision_ns if hits is not None else None
     bins = column_bins(data) if bins is None else bins
-    split = leak_folds(closed, won)
+    fold_of = leak_folds(closed, won)
     rows = []
     for name in data.attributes:
         if name in RESERVED:
             continue
-        found = _leak_evidence(data, name, bins.get(name), closed, won, decision, split)
+        found = _leak_evidence(data, name, bins.get(name), closed, won, decision, fold_of)
         if found:
             action = (
                 "kept by you" if name in keep else "warning" if name == "source" else "left out"
@@ -622,14 +622,14 @@ def leak_lines(flags: pd.DataFrame) -> list[str]:
     ]
 
 
-def _leak_evidence(data, name, b, closed, won, decision, split) -> tuple[str, str] | None:
+def _leak_evidence(data, name, b, closed, won, decision, fold_of) -> tuple[str, str] | None:
     """The values' evidence first (it convinces), then the name's."""
     col = data.column(name)
     if col.kind == "date" and decision is not None and (~col.missing).any():
         after = np.mean(col.values[~col.missing] > decision[~col.missing])
         if after >= 0.5:
             return "holds dates after the decision moment", f"{after:.0%} of its dates"
-    found = _bin_leak(b, closed, won, split) if b is not None else None
+    found = _bin_leak(b, closed, won, fold_of) if b is not None else None
     if found is None and (
         CALL_DURATION.search(name) or (LEAK_NAME.search(name) and not SAFE_NAME.search(name))
     ):
@@ -637,7 +637,7 @@ def _leak_evidence(data, name, b, closed, won, decision, split) -> tuple[str, st
     return found
 
 
-def _bin_leak(b: Binned, closed, won, split) -> tuple[str, str] | None:
+def _bin_leak(b: Binned, closed, won, fold_of) -> tuple[str, str] | None:
     """A level that separates almost perfectly, small all-won levels, or a column that
     alone ranks closed leads nearly perfectly (out of fold)."""
     codes = b.codes[closed]
@@ -661,7 +661,7 @@ def _bin_leak(b: Binned, closed, won, split) -> tuple[str, str] | None:
             "has small levels whose leads all won",
             f"{int(all_won.sum())} levels, {int(n[all_won].sum()):,} closed leads, all won",
         )
-    single = single_column_auc(b, closed, won, split=split)
+    single = single_column_auc(b, closed, won, fold_of=fold_of)
     if single >= LEAK_AUC:
         return (
             "alone ranks closed leads nearly perfectly",
@@ -670,14 +670,14 @@ def _bin_leak(b: Binned, closed, won, split) -> tuple[str, str] | None:
     return None
 
 
-def single_column_auc(b: Binned, closed, won, folds: int = 5, split=None) -> float:
-    """Out-of-fold AUC of one column's bins alone (either direction). `split` is
+def single_column_auc(b: Binned, closed, won, folds: int = 5, fold_of=None) -> float:
+    """Out-of-fold AUC of one column's bins alone (either direction). `fold_of` is
     `leak_folds(closed, won)`, made once for every column of a check. Wins are counted
     per (fold, level) in one pass, each fold's training counts being the others' sum:
     at 1M leads a fifth of the time of gathering each fold's leads."""
     idx = np.flatnonzero(closed)
     y = won[idx]
-    fold = leak_folds(closed, won, folds) if split is None else split
+    fold = leak_folds(closed, won, folds) if fold_of is None else fold_of
     if fold is None:
         return float("nan")
     k, levels = int(fold.max()) + 1, len(b.labels)
