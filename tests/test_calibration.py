@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from model.analysis import backtest
 from model.analysis import calibration as cal
 from model.analysis import forecast as fc
-from model.core.dataset import AsOf, prepare
+from model.core.dataset import OPEN, WON, AsOf, prepare
 from model.core.hits import build_hits
 from model.core.scoring import score
 from tests.conftest import tiny_dataset, tiny_model
@@ -176,3 +179,96 @@ def test_calibration_without_dates_has_only_random_folds(demo_data, model):
     data = prepare(demo_data.leads, demo_data.events, name="dateless", has_dates=False)
     report = cal.calibrate(data, score(build_hits(data, model, AsOf.now()), model))
     assert [b["how"] for b in report.backtests] == ["random"]
+
+
+def _per_lead(data, score_of, method, folds=5):
+    """The backtests as first written: each split's leads gathered, fitted and scored one
+    by one, the random folds' confidences kept per lead for the chart."""
+    closed = data.outcome != OPEN
+    idx, won = cal.score_index(score_of[closed]), data.outcome[closed] == WON
+    base = np.clip(idx / 100.0, *cal.CLIP)
+    created = data.created_ns[closed] if data.has_dates else None
+    rows, oof = [], None
+    for how, splits in backtest.plans(created, won, folds, 0):
+        p = np.empty(len(idx))
+        for train, test in splits:
+            p[test] = cal.fit_table(idx[train], won[train], method)[idx[test]]
+        test = np.concatenate([t for _, t in splits])
+        first = f"{pd.Timestamp(int(created[test].min())):%Y-%m-%d}" if how == "time" else ""
+        rows.append((how, first, len(splits), won[test].sum(), (~won[test]).sum(),
+                     cal.metrics(p[test], won[test]), cal.metrics(base[test], won[test])))  # fmt: skip
+        oof = p if how == "random" else oof
+    return rows, cal.reliability(oof, won), cal.reliability(base, won)
+
+
+def _tied_dataset(seed: int, has_dates: bool = True):
+    """Leads created on few days (windows start inside a day's leads), outcomes drawn
+    from their scores, some open."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(60, 4_000))
+    days = pd.Timestamp("2025-01-01") + pd.to_timedelta(
+        rng.integers(0, rng.integers(2, 40), n), "D"
+    )
+    score_of = rng.uniform(0, 100, n) if seed % 2 else rng.integers(20, 40, n).astype(float)
+    outcome = np.where(rng.random(n) < score_of / 120, "won", "lost")
+    outcome[rng.random(n) < 0.2] = "open"
+    outcome[:20] = ["won"] * 10 + ["lost"] * 10  # always enough of each to calibrate
+    leads = pd.DataFrame(
+        {"lead_id": [f"L{i}" for i in range(n)], "created_at": days, "outcome": outcome}
+    )
+    return prepare(leads, None, name=f"tied{seed}", has_dates=has_dates), score_of
+
+
+def _assert_same_backtests(data, score_of, method):
+    rows, rel, base_rel = _per_lead(data, score_of, method)
+    report = cal.calibrate(data, SimpleNamespace(score=score_of), method=method)
+    assert [b["how"] for b in report.backtests] == [r[0] for r in rows]
+    for got, (how, first, parts, won, lost, figures, baseline) in zip(
+        report.backtests, rows, strict=True
+    ):
+        assert got["measured"] == backtest.describe(how, first, parts, 5)
+        assert (got["won"], got["lost"]) == (won, lost)
+        assert got["metrics"] == pytest.approx(figures, rel=1e-12, abs=1e-15)
+        assert got["baseline"] == pytest.approx(baseline, rel=1e-12, abs=1e-15)
+    for table, want in ((report.reliability, rel), (report.baseline_reliability, base_rel)):
+        pd.testing.assert_frame_equal(table, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", cal.METHODS)
+def test_backtests_counted_per_score_are_the_per_lead_backtests_on_the_demo(
+    demo_dataset, model, method
+):
+    """Calibration counts each part's leads per whole score instead of gathering every lead
+    of every split; the figures are those of the per-lead computation, in time order and on
+    random folds, with dates and without."""
+    score_of = score(build_hits(demo_dataset, model, AS_OF), model).score
+    _assert_same_backtests(demo_dataset, score_of, method)
+    dateless = prepare(demo_dataset.leads, None, name="demo-dateless", has_dates=False)
+    _assert_same_backtests(dateless, score_of, method)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_backtests_counted_per_score_hold_when_windows_start_inside_a_day(seed: int) -> None:
+    """Leads created on a few days: a window's training leads are those created before its
+    first lead, not those sorted before it, as in the per-lead computation."""
+    data, score_of = _tied_dataset(seed)
+    _assert_same_backtests(data, score_of, cal.METHODS[seed % 2])
+
+
+def test_folds_are_worked_out_once_per_dataset_and_a_retargeted_one_has_its_own(demo_dataset):
+    """The leak check and calibration read the same folds, made once per dataset; a
+    dataset read against a stage target has other outcomes, so folds of its own."""
+    from model.analysis import suggest
+    from model.core.spec import Target
+    from model.core.target import default_order, retarget
+
+    folds = backtest.closed_folds(demo_dataset)
+    won = demo_dataset.outcome[demo_dataset.outcome != OPEN] == WON
+    np.testing.assert_array_equal(folds, backtest.fold_of(won, 5, 0))
+    assert suggest.leak_folds(demo_dataset) is folds is backtest.closed_folds(demo_dataset)
+    assert not folds.flags.writeable  # shared: nobody may change it in place
+    order = default_order(demo_dataset)
+    moved = retarget(demo_dataset, Target(outcome="stage", stage=order[-2], stage_order=order))
+    moved_won = moved.outcome[moved.outcome != OPEN] == WON
+    assert not np.array_equal(moved_won, won)
+    np.testing.assert_array_equal(backtest.closed_folds(moved), backtest.fold_of(moved_won, 5, 0))

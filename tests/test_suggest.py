@@ -435,6 +435,7 @@ def test_a_columns_out_of_fold_auc_is_the_auc_of_its_predictions(seed: int) -> N
         w = np.bincount(codes[idx[train]], weights=y[train], minlength=levels)
         pred[test] = ((w + suggest.PRIOR * y[train].mean()) / (n + suggest.PRIOR))[codes[idx[test]]]
     want = roc_auc_score(y, pred)
-    assert suggest.single_column_auc(b, closed, won) == pytest.approx(
+    fold_of = backtest.fold_of(y, 5, 0)
+    assert suggest.single_column_auc(b, closed, won, fold_of) == pytest.approx(
         max(want, 1 - want), abs=1e-12
     )

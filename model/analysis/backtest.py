@@ -7,7 +7,12 @@ splits from here, so the figures they show are measured on the same leads.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+
 import numpy as np
+
+from model.core.dataset import OPEN, WON, Dataset
 
 TEST_SHARE = 0.3  # the newest closed leads a backtest measures on
 WINDOWS = 3  # rolling origins over that share
@@ -34,6 +39,60 @@ def random_folds(won: np.ndarray, folds: int, seed: int):
     from sklearn.model_selection import StratifiedKFold
 
     return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(won, won))
+
+
+def fold_of(won: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Each lead's test fold in `random_folds(won, folds, seed)`, as one array."""
+    fold = np.empty(len(won), dtype=np.intp)
+    for f, (_, test) in enumerate(random_folds(won, folds, seed)):
+        fold[test] = f
+    return fold
+
+
+# What is worked out once per dataset object: a retargeted or scoped dataset is another
+# object, with outcomes of its own.
+_KEPT: weakref.WeakKeyDictionary[Dataset, dict] = weakref.WeakKeyDictionary()
+
+
+def _kept(data: Dataset, key: tuple, make: Callable[[], object]):
+    per = _KEPT.setdefault(data, {})
+    if key not in per:
+        per[key] = make()
+    return per[key]
+
+
+def closed_folds(data: Dataset, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """`fold_of` the data's closed leads, worked out once per dataset: the leak check and
+    calibration measure on the same folds (0.1 s of sorting at 1M leads, paid once)."""
+
+    def make() -> np.ndarray:
+        fold = fold_of(data.outcome[data.outcome != OPEN] == WON, folds, seed)
+        fold.flags.writeable = False
+        return fold
+
+    return _kept(data, ("folds", folds, seed), make)
+
+
+def closed_windows(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`time_windows` over the data's closed leads as arrays, worked out once per dataset:
+    each lead's test window (-1: in none), each window's first created moment, and each
+    lead's era, the number of those moments at or before its own. A lead is in window w's
+    training leads (created before it) exactly when its era is at most w."""
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        created = data.created_ns[data.outcome != OPEN]
+        window = np.full(len(created), -1, dtype=np.intp)
+        firsts = []
+        for w, (_, test) in enumerate(time_windows(created)):
+            window[test] = w
+            firsts.append(created[test].min())
+        firsts = np.array(firsts, dtype=np.int64)
+        era = np.searchsorted(firsts, created, side="right")
+        for kept in (window, firsts, era):
+            kept.flags.writeable = False
+        return window, firsts, era
+
+    return _kept(data, ("windows",), make)
 
 
 def plans(created_ns: np.ndarray | None, won: np.ndarray, folds: int, seed: int):

@@ -588,7 +588,7 @@ def leakage(
     closed, won = data.outcome != OPEN, data.outcome == WON
     decision = hits.decision_ns if hits is not None else None
     bins = column_bins(data) if bins is None else bins
-    fold_of = leak_folds(closed, won)
+    fold_of = leak_folds(data)
     rows = []
     for name in data.attributes:
         if name in RESERVED:
@@ -670,18 +670,17 @@ def _bin_leak(b: Binned, closed, won, fold_of) -> tuple[str, str] | None:
     return None
 
 
-def single_column_auc(b: Binned, closed, won, folds: int = 5, fold_of=None) -> float:
-    """Out-of-fold AUC of one column's bins alone (either direction). `fold_of` is
-    `leak_folds(closed, won)`, made once for every column of a check. Wins are counted
-    per (fold, level) in one pass, each fold's training counts being the others' sum:
-    at 1M leads a fifth of the time of gathering each fold's leads."""
+def single_column_auc(b: Binned, closed, won, fold_of: np.ndarray | None) -> float:
+    """Out-of-fold AUC of one column's bins alone (either direction). `fold_of` is each
+    closed lead's fold (`leak_folds`), made once for every column of a check. Wins are
+    counted per (fold, level) in one pass, each fold's training counts being the others'
+    sum: at 1M leads a fifth of the time of gathering each fold's leads."""
+    if fold_of is None:
+        return float("nan")
     idx = np.flatnonzero(closed)
     y = won[idx]
-    fold = leak_folds(closed, won, folds) if fold_of is None else fold_of
-    if fold is None:
-        return float("nan")
-    k, levels = int(fold.max()) + 1, len(b.labels)
-    key = fold * levels + b.codes[idx]  # (fold, level): every lead's prediction
+    k, levels = int(fold_of.max()) + 1, len(b.labels)
+    key = fold_of * levels + b.codes[idx]  # (fold, level): every lead's prediction
     n = np.bincount(key, minlength=k * levels).reshape(k, levels)
     w = np.bincount(key, weights=y, minlength=k * levels).reshape(k, levels)
     n_train, w_train = n.sum(axis=0) - n, w.sum(axis=0) - w
@@ -691,21 +690,14 @@ def single_column_auc(b: Binned, closed, won, folds: int = 5, fold_of=None) -> f
     return max(a, 1 - a)
 
 
-def leak_folds(closed, won, folds: int = 5) -> np.ndarray | None:
+def leak_folds(data: Dataset, folds: int = 5) -> np.ndarray | None:
     """Each closed lead's fold (stratified, shuffled), which every column's out-of-fold
-    AUC uses, or None with fewer than `folds` won or lost leads."""
-    from sklearn.model_selection import StratifiedKFold
-
-    idx = np.flatnonzero(closed)
-    y = won[idx]
-    if min(int(y.sum()), int(len(y) - y.sum())) < folds:
+    AUC uses, or None with fewer than `folds` won or lost leads. The same folds as
+    calibration's, worked out once per dataset (`backtest.closed_folds`)."""
+    won = data.outcome[data.outcome != OPEN] == WON
+    if min(int(won.sum()), int(len(won) - won.sum())) < folds:
         return None
-    fold = np.empty(len(idx), dtype=np.int64)
-    for f, (_train, test) in enumerate(
-        StratifiedKFold(folds, shuffle=True, random_state=0).split(idx, y)
-    ):
-        fold[test] = f
-    return fold
+    return backtest.closed_folds(data, folds)
 
 
 def _grouped_auc(pred: np.ndarray, key: np.ndarray, y: np.ndarray) -> float:
