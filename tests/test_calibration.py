@@ -228,8 +228,8 @@ def _assert_same_backtests(data, score_of, method):
     ):
         assert got["measured"] == backtest.describe(how, first, parts, 5)
         assert (got["won"], got["lost"]) == (won, lost)
-        assert got["metrics"] == pytest.approx(figures, rel=1e-12, abs=1e-15)
-        assert got["baseline"] == pytest.approx(baseline, rel=1e-12, abs=1e-15)
+        assert got["metrics"] == pytest.approx(figures, rel=1e-12, abs=1e-12)
+        assert got["baseline"] == pytest.approx(baseline, rel=1e-12, abs=1e-12)
     for table, want in ((report.reliability, rel), (report.baseline_reliability, base_rel)):
         pd.testing.assert_frame_equal(table, want, rtol=1e-12)
 
