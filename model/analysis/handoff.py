@@ -105,9 +105,11 @@ def _type_hits(data: Dataset, model: ScoringModel, ev: list[int]) -> np.ndarray:
     return hit
 
 
-def _fading(model: ScoringModel, ev: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _fading(model: ScoringModel, ev: list[int]) -> tuple[np.ndarray, ...]:
     """Per event criterion: how it fades (_KEEP, _HALF_LIFE, _LINEAR) and its rate (the
-    half-life in days, or the share lost per day)."""
+    half-life in days, or the share lost per day); and the distinct half-lives with each
+    criterion's place among them, so a gap is turned into a factor once per half-life
+    rather than once per criterion (ten criteria share one half-life in the default)."""
     mode = np.full(len(ev), _KEEP, dtype=np.int8)
     rate = np.zeros(len(ev))
     for j, k in enumerate(ev):
@@ -116,19 +118,23 @@ def _fading(model: ScoringModel, ev: list[int]) -> tuple[np.ndarray, np.ndarray]
             mode[j], rate[j] = _HALF_LIFE, decay.half_life_days
         elif decay.mode == "linear":
             mode[j], rate[j] = _LINEAR, decay.percent_per_30_days / 100.0 / 30.0
-    return mode, rate
+    halves, half_of = np.unique(rate[mode == _HALF_LIFE], return_inverse=True)
+    slot = np.full(len(ev), -1, dtype=np.int64)
+    slot[mode == _HALF_LIFE] = half_of
+    return mode, rate, halves.astype(np.float64), slot
 
 
 @numba.njit(nogil=True, cache=True)
 def _replay(
     leads, row_start, p_lo, p_hi, lead_starts, ev_ns, ev_type, created_ns, p_t,
-    hit, mode, rate, cap, fit_pts, eng_pts, fit_attr, eng_attr,
+    hit, mode, rate, halves, slot, cap, fit_pts, eng_pts, fit_attr, eng_attr,
     fit_cap, eng_cap, floor_cap, floor, baseline, out_lead, out_t, out_kind, out_score,
 ):  # fmt: skip  # pragma: no cover
     """Each lead's rows in (time, probe < event < creation) order, and its score after
     each: counts carried from row to row, half-lives multiplied in per gap, linear fading
     summed over the lead's earlier events, then stage 2's own formula (lead_score)."""
     n_col = hit.shape[1]
+    factor = np.ones(len(halves))  # this gap's decay per distinct half-life
     raw = np.zeros(n_col)
     held = np.zeros(n_col)  # decayed counts, for the criteria that keep or halve them
     for li in range(len(leads)):
@@ -153,9 +159,11 @@ def _replay(
                 creating = False
             gap_days = (t - prev_t) / NS_PER_DAY if r > row_start[li] else 0.0
             prev_t = t
+            for h in range(len(halves)):  # exp2 of -0.0 is 1.0: no gap, nothing fades
+                factor[h] = np.exp2(-gap_days / halves[h]) if gap_days != 0.0 else 1.0
             for j in range(n_col):
                 if mode[j] == _HALF_LIFE:
-                    held[j] *= np.exp2(-gap_days / rate[j])
+                    held[j] *= factor[slot[j]]
                 if kind >= 0 and hit[kind, j]:
                     raw[j] += 1.0
                     held[j] += 1.0
