@@ -107,20 +107,53 @@ def step(page, trace: Path) -> Edit:
 
 OBSERVE = """() => {
   if (window.__observer) window.__observer.disconnect();
-  window.__last = Date.now();
+  window.__last = window.__lastDom = Date.now();
   const status = '[data-testid="stHeader"], [data-testid="stStatusWidget"]';
+  if (!window.__drawWatched) {  // a table is drawn on a canvas: no DOM change shows it
+    window.__drawWatched = true;
+    for (const name of ['fillRect', 'fillText', 'strokeText', 'drawImage', 'clearRect',
+                        'fill', 'stroke', 'putImageData']) {
+      const draw = CanvasRenderingContext2D.prototype[name];
+      CanvasRenderingContext2D.prototype[name] = function (...args) {
+        const c = this.canvas;
+        if (c.isConnected && c.closest('[data-testid="stApp"]') && !c.closest(status))
+          window.__last = Date.now();
+        return draw.apply(this, args);
+      };
+    }
+  }
+  const el = r => r.target.nodeType === 1 ? r.target : r.target.parentElement;
+  const unseen = r => {  // a canvas's fallback content (a table's copy for screen readers)
+    const e = el(r);
+    if (e.tagName === 'CANVAS')
+      return r.type === 'childList' || (r.attributeName || '').startsWith('aria-');
+    return !!(e.parentElement && e.parentElement.closest('canvas'));
+  };
   window.__observer = new MutationObserver(records => {
-    const el = r => r.target.nodeType === 1 ? r.target : r.target.parentElement;
-    if (records.some(r => el(r) && !el(r).closest(status))) window.__last = Date.now();
+    const changed = records.filter(r => el(r) && !el(r).closest(status));
+    if (changed.length) window.__lastDom = Date.now();
+    if (changed.some(r => !unseen(r))) window.__last = Date.now();
   });
   window.__observer.observe(document.querySelector('[data-testid="stApp"]'),
     {subtree: true, childList: true, characterData: true, attributes: true});
-}"""  # the last change a rerun made to the page (the 'Running' status aside), page switches too
+}"""  # the last change a rerun made on screen (the 'Running' status aside), page switches too
 
 
-def redrawn(page, act: Callable[[], None], trace: Path) -> float:
-    """Milliseconds from an action to the last change its rerun made on screen, once the
-    server has drawn the page (its 'drawn' mark: the 'Running' status alone can show late)."""
+@dataclass
+class Redraw:
+    """Milliseconds from an action to the last change its rerun made on screen (a DOM
+    change outside a canvas's fallback content, or drawing on a canvas), and to the last
+    DOM change of any kind, the measure of earlier releases."""
+
+    screen: float
+    dom: float
+
+
+def redrawn(page, act: Callable[[], None], trace: Path) -> Redraw:
+    """The wait from an action to its rerun's last change, once the server has drawn the
+    page (its 'drawn' mark: the 'Running' status alone can show late). A table's hidden
+    copy for screen readers changes up to 200 ms after it is drawn, unseen, so it does
+    not count; its canvas being drawn does, which no DOM change shows."""
     page.evaluate(OBSERVE)
     trace.write_text("")
     start = time.time()
@@ -130,35 +163,36 @@ def redrawn(page, act: Callable[[], None], trace: Path) -> float:
         if time.time() - start > 600:
             raise RuntimeError("the page was not drawn within ten minutes")
     settle(page, timeout=600_000)
-    return (page.evaluate("window.__last") / 1000 - start) * 1000
+    screen, dom = page.evaluate("[window.__last, window.__lastDom]")
+    return Redraw((screen / 1000 - start) * 1000, (dom / 1000 - start) * 1000)
 
 
-def radio(page, trace: Path, label: str, option: str) -> float:
+def radio(page, trace: Path, label: str, option: str) -> Redraw:
     """Choose `option` in the radio group labelled `label`: the wait it makes."""
     group = page.locator('[data-testid="stRadio"]').filter(has_text=label)
     return redrawn(page, group.get_by_text(option, exact=True).click, trace)
 
 
-def select(page, trace: Path, label: str, option: str) -> float:
+def select(page, trace: Path, label: str, option: str) -> Redraw:
     """Choose `option` in the select box labelled `label`: the wait from the choice."""
     page.get_by_label(label).click()
     return redrawn(page, page.get_by_role("option", name=option).click, trace)
 
 
-def nudge(page, trace: Path, key: str) -> float:
+def nudge(page, trace: Path, key: str) -> Redraw:
     """Move the sales-ready threshold's slider one step with the keyboard: the wait."""
     slider = page.get_by_role("slider").first
     slider.focus()
     return redrawn(page, lambda: page.keyboard.press(key), trace)
 
 
-def other_pages(page, trace: Path) -> dict[str, list[float]]:
+def other_pages(page, trace: Path) -> dict[str, list[Redraw]]:
     """Replay (the page, the bucket width, a comparison), Thresholds (the page, the
     sales-ready line moved a step) and Calibration (the page, the method): the first of
     each is computed, the others come from the caches."""
     nav = page.locator('[data-testid="stSidebarNav"]')
 
-    def visit(title: str) -> list[float]:
+    def visit(title: str) -> list[Redraw]:
         return [redrawn(page, nav.get_by_text(title, exact=True).click, trace)]
 
     took = {"Replay page": visit("Replay")}
@@ -300,12 +334,19 @@ def measure(demo_dir: Path, n: int) -> None:
     )
     for what, times in took.items():
         first, *cached = times
-        again = f", then {statistics.median(cached):5.0f} ms from the caches" if cached else ""
-        base = statistics.median(whole_took[what][1:] or whole_took[what])
-        now = statistics.median(cached or [first])
+        again = ""
+        if cached:
+            dom = statistics.median(r.dom for r in cached)
+            again = (
+                f", then {statistics.median(r.screen for r in cached):5.0f} ms from the caches "
+                f"(last DOM change {dom:5.0f} ms)"
+            )
+        base = statistics.median(r.screen for r in whole_took[what][1:] or whole_took[what])
+        now = statistics.median(r.screen for r in cached or [first])
         print(
-            f"                 {what}: {first:5.0f} ms the first time{again} (goal 500 ms; "
-            f"whole-page rerun {base:5.0f} ms, ratio {now / base:.2f})"
+            f"                 {what}: {first.screen:5.0f} ms the first time (last DOM change "
+            f"{first.dom:5.0f} ms){again} (goal 500 ms; whole-page rerun {base:5.0f} ms, "
+            f"ratio {now / base:.2f})"
         )
 
 
