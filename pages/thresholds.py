@@ -21,7 +21,7 @@ from ui import caches, components, sidebar, state, target, timing
 )
 def _timeline(data: Dataset, model: ScoringModel, _hits: Hits) -> handoff.Timeline:
     """The live score timeline depends on the whole model (points too), not on as-of."""
-    return handoff.score_timeline(data, _hits, model)
+    return handoff.score_timeline(data, _hits, model, moments_only=True)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=caches.BY_VALUE)

@@ -117,6 +117,24 @@ def test_a_few_leads_replay_as_in_the_whole_replay(demo_dataset, model: ScoringM
     assert (few.score[probed] <= few.score[before] + 1e-9).all()
 
 
+def test_a_timeline_for_hand_offs_alone_has_the_same_moments_and_scores(
+    demo_dataset, model: ScoringModel
+) -> None:
+    """The Thresholds page's timeline writes each row's moment and score, not its lead or
+    kind; what it has is the whole timeline's, and so are the hand-offs."""
+    hits = build_hits(demo_dataset, model, AsOf())
+    whole = score_timeline(demo_dataset, hits, model)
+    bare = score_timeline(demo_dataset, hits, model, moments_only=True)
+    assert bare.lead is None and bare.kind is None
+    for column in ("time_ns", "score", "lead_rows"):
+        np.testing.assert_array_equal(getattr(bare, column), getattr(whole, column))
+    for threshold in (40, 60, 75):
+        np.testing.assert_array_equal(
+            handoffs(demo_dataset, bare, threshold).at_ns,
+            handoffs(demo_dataset, whole, threshold).at_ns,
+        )
+
+
 def test_a_probe_for_a_lead_not_replayed_is_refused(demo_dataset, model) -> None:
     hits = build_hits(demo_dataset, model, AsOf())
     with pytest.raises(ValueError, match="probe"):

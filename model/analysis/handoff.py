@@ -10,7 +10,7 @@ gigabytes and most of a minute).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
@@ -30,9 +30,10 @@ _CHUNKS = 8  # lead ranges replayed by the two workers (the compiled pass frees 
 @dataclass(frozen=True, eq=False)
 class Timeline:
     """Every (lead, moment) row and the lead's score just after it; `kind` is the event
-    type code, CREATED, or PROBE (a moment asked for, scored with decay up to it)."""
+    type code, CREATED, or PROBE (a moment asked for, scored with decay up to it). A
+    timeline for hand-offs alone has no `lead` or `kind`: its lead's rows say whose."""
 
-    lead: np.ndarray
+    lead: np.ndarray | None
     time_ns: np.ndarray
     score: np.ndarray
     kind: np.ndarray | None = None
@@ -46,10 +47,13 @@ def score_timeline(
     *,
     probes: tuple[np.ndarray, np.ndarray] | None = None,
     leads: np.ndarray | None = None,
+    moments_only: bool = False,
 ) -> Timeline:
     """The score of each lead at its creation and just after each of its events, plus at
     each (lead, moment) of `probes` (before an event at the same moment); `leads` limits
-    the rows to those leads (one lead's history without replaying everyone)."""
+    the rows to those leads (one lead's history without replaying everyone).
+    `moments_only`: each row's moment and score alone, which is all hand-offs read (at 1M
+    leads, 124 MB fewer to write)."""
     leads = np.arange(data.n_leads) if leads is None else np.unique(leads).astype(np.int64)
     p_lead, p_t = _sorted_probes(probes, leads)
     p_lo = np.searchsorted(p_lead, leads, "left")
@@ -62,8 +66,13 @@ def score_timeline(
     fit_attr, eng_attr = attribute_points(hits, model)
     fit_pts, eng_pts = (pts[ev] for pts in points_by_group(model))
     n = int(row_start[-1])
+    labelled = 0 if moments_only else n  # rows given their lead and kind
     line = Timeline(
-        np.empty(n, np.int32), np.empty(n, np.int64), np.empty(n), np.empty(n, np.int32), lead_rows
+        np.empty(labelled, np.int32),
+        np.empty(n, np.int64),
+        np.empty(n),
+        np.empty(labelled, np.int32),
+        lead_rows,
     )
     shared = (
         data.lead_starts, data.ev_ns, data.ev_type, data.created_ns, p_t,
@@ -80,7 +89,7 @@ def score_timeline(
         _replay(leads[part], row_start[whole], p_lo[part], p_hi[part], *shared)
 
     list(workers(len(leads)).map(chunk, range(_CHUNKS)))
-    return line
+    return replace(line, lead=None, kind=None) if moments_only else line
 
 
 def _sorted_probes(
@@ -178,7 +187,9 @@ def _replay(
                 f += counted * fit_pts[j]
                 u += counted * eng_pts[j]
                 d += min(decayed, cap[j]) * eng_pts[j]
-            out_lead[r], out_t[r], out_kind[r] = i, t, kind
+            out_t[r] = t
+            if len(out_lead):
+                out_lead[r], out_kind[r] = i, kind
             out_score[r] = lead_score(f, d, u, fit_cap, eng_cap, floor_cap, floor, baseline)[2]
 
 
@@ -209,7 +220,7 @@ class Handoffs:
 
 def simulate(data: Dataset, hits: Hits, model: ScoringModel, threshold: float) -> Handoffs:
     """Hand each lead to sales the first time its live score reaches `threshold`."""
-    return handoffs(data, score_timeline(data, hits, model), threshold)
+    return handoffs(data, score_timeline(data, hits, model, moments_only=True), threshold)
 
 
 def handoffs(data: Dataset, line: Timeline, threshold: float) -> Handoffs:
