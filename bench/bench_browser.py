@@ -111,16 +111,28 @@ OBSERVE = """() => {
   const status = '[data-testid="stHeader"], [data-testid="stStatusWidget"]';
   if (!window.__drawWatched) {  // a table is drawn on a canvas: no DOM change shows it
     window.__drawWatched = true;
+    const seen = new WeakMap();  // canvas -> on the page, outside the status (asked once)
+    const shown = c => {
+      if (!seen.has(c) && c.isConnected)
+        seen.set(c, !!c.closest('[data-testid="stApp"]') && !c.closest(status));
+      return seen.get(c) === true;
+    };
     for (const name of ['fillRect', 'fillText', 'strokeText', 'drawImage', 'clearRect',
                         'fill', 'stroke', 'putImageData']) {
       const draw = CanvasRenderingContext2D.prototype[name];
       CanvasRenderingContext2D.prototype[name] = function (...args) {
-        const c = this.canvas;
-        if (c.isConnected && c.closest('[data-testid="stApp"]') && !c.closest(status))
+        if (!window.__drawn && shown(this.canvas)) {
+          window.__drawn = true;
           window.__last = Date.now();
+        }
         return draw.apply(this, args);
       };
     }
+    const frame = () => {  // the clock read once a frame, however many calls draw in it
+      window.__drawn = false;
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
   }
   const el = r => r.target.nodeType === 1 ? r.target : r.target.parentElement;
   const unseen = r => {  // a canvas's fallback content (a table's copy for screen readers)
