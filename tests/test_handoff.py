@@ -125,7 +125,8 @@ def test_a_timeline_for_hand_offs_alone_has_the_same_moments_and_scores(
     hits = build_hits(demo_dataset, model, AsOf())
     whole = score_timeline(demo_dataset, hits, model)
     bare = score_timeline(demo_dataset, hits, model, moments_only=True)
-    assert bare.lead is None and bare.kind is None
+    assert bare.lead is None
+    assert bare.kind is None
     for column in ("time_ns", "score", "lead_rows"):
         np.testing.assert_array_equal(getattr(bare, column), getattr(whole, column))
     for threshold in (40, 60, 75):
