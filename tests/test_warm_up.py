@@ -83,3 +83,45 @@ def test_the_launcher_sets_numba_up_after_the_first_pages_imports() -> None:
         "print(json.dumps([launch.imported.is_set(), len(hits._or_bit.signatures)]))\n"
     )
     assert _probe(probe) == [True, 1]
+
+
+VARIANTS = """
+import json, os, tempfile
+from pathlib import Path
+os.environ["LEADSCORE_CACHE_DIR"] = tempfile.mkdtemp()
+from model import services
+from model.analysis import handoff
+from model.core import hits, scoring
+from model.core.dataset import AsOf, existing_at
+from model.core.spec import default_model
+from model.ingest import catalog, demo
+services.compile_engine()  # what `leadscore warm-up` compiles at install
+folder = Path(tempfile.mkdtemp())
+demo.write(demo.generate(400, seed=3), folder)
+checked = catalog.load_dataset(folder)  # through the checks, as a fresh server reads it
+copied = catalog.load_dataset(folder)  # the prepared copy the first load kept
+model = default_model()
+for data in (checked, copied, existing_at(copied, AsOf.parse("2025-09-01"))):
+    found = hits.build_hits(data, model, AsOf())
+    scores = scoring.score(found, model)
+    scoring.score_bins(scores.score, data.outcome, data.won_value)
+    line = handoff.score_timeline(data, found, model, moments_only=True)
+    handoff.handoffs(data, line, 60)
+loops = {
+    f"{module.__name__}.{name}": len(loop.signatures)
+    for module in (hits, scoring, handoff)
+    for name, loop in vars(module).items()
+    if hasattr(loop, "signatures") and hasattr(loop, "py_func")
+}
+print(json.dumps(loops))
+"""
+
+
+def test_a_dataset_however_loaded_runs_the_loops_the_warm_up_compiled() -> None:
+    """numba compiles a loop again for every new kind of array, a read-only one too: pandas
+    hands out read-only views, and the Thresholds page once compiled its replay again (1 s)
+    for a dataset that came through the checks. Loaded through the checks, from the
+    prepared copy or cut at a snapshot, a dataset runs the loops warm-up compiled."""
+    loops = _probe(VARIANTS)
+    assert loops["model.analysis.handoff._replay"] == 1
+    assert {name: n for name, n in loops.items() if n > 1} == {}

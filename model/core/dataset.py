@@ -259,7 +259,7 @@ def _prepare(
 ) -> Dataset:
     leads = leads.reset_index(drop=True)
     lead_ids = lead_ids_of(leads)
-    created_ns = _to_ns(leads["created_at"])
+    created_ns = _own(_to_ns(leads["created_at"]), np.int64)
     if events is None or events.empty:
         empty = np.zeros(0, dtype=np.int64)
         return Dataset(
@@ -279,7 +279,7 @@ def _prepare(
     if ev_lead is None:
         ev_lead = index_in(events["lead_id"], leads["lead_id"])
     known = ev_lead >= 0
-    ev_ns, ev_lead = _to_ns(events["occurred_at"]), ev_lead.astype(np.int32, copy=False)
+    ev_ns, ev_lead = _own(_to_ns(events["occurred_at"]), np.int64), _own(ev_lead, np.int32)
     if not known.all():  # events of unknown leads are left out (a copy of each column)
         ev_ns, ev_lead = ev_ns[known], ev_lead[known]
     starts, order, ev_ns = events_by_lead(ev_lead, ev_ns, len(leads))
@@ -397,6 +397,14 @@ def _lead_starts(ev_lead: np.ndarray, n_leads: int) -> np.ndarray:
 
 def _to_ns(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _own(values: np.ndarray, dtype: type) -> np.ndarray:
+    """`values` as `dtype` in an array numba may write: pandas and Arrow hand out read-only
+    views, and numba compiles a loop again for a read-only array (a second more the first
+    time the Thresholds page replays a dataset that came through the checks). Copied only
+    when read-only."""
+    return np.require(values, dtype=dtype, requirements="W")
 
 
 @dataclass(frozen=True, eq=False)
