@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from model.core.dataset import OPEN, WON, Dataset
 TEST_SHARE = 0.3  # the newest closed leads a backtest measures on
 WINDOWS = 3  # rolling origins over that share
 NOISE = 40  # fewer won or lost leads than this in the test window: the figures are noise
+T = TypeVar("T")
 
 
 def time_windows(created_ns: np.ndarray, share: float = TEST_SHARE, windows: int = WINDOWS):
@@ -54,7 +56,9 @@ def fold_of(won: np.ndarray, folds: int, seed: int) -> np.ndarray:
 _KEPT: weakref.WeakKeyDictionary[Dataset, dict] = weakref.WeakKeyDictionary()
 
 
-def _kept(data: Dataset, key: tuple, make: Callable[[], object]):
+def _kept(data: Dataset, key: tuple, make: Callable[[], T]) -> T:
+    """`make()` for this dataset and key, made once (two sessions asking at once may both
+    make it; either result is the same)."""
     per = _KEPT.setdefault(data, {})
     if key not in per:
         per[key] = make()
