@@ -24,16 +24,22 @@ T = TypeVar("T")
 def time_windows(created_ns: np.ndarray, share: float = TEST_SHARE, windows: int = WINDOWS):
     """Rolling origin: the newest `share` of leads in `windows` consecutive slices, each
     measured by a fit on every lead older than the slice. Positions into created_ns."""
+    return [
+        (np.flatnonzero(created_ns < first), test)
+        for test, first in _window_tests(created_ns, share, windows)
+    ]
+
+
+def _window_tests(created_ns: np.ndarray, share: float, windows: int):
+    """Each window of `time_windows`: its leads and its first created moment, for the
+    windows with older leads to fit on."""
     order = np.argsort(created_ns, kind="stable")
     start = round(len(order) * (1 - share))
-    out = []
+    oldest = created_ns.min(initial=np.iinfo(np.int64).max)
     for test in np.array_split(order[start:], windows):
-        if len(test):
-            cut = created_ns[test].min()
-            train = np.flatnonzero(created_ns < cut)
-            if len(train):
-                out.append((train, test))
-    return out
+        first = created_ns[test].min() if len(test) else oldest  # an empty slice: none
+        if first > oldest:
+            yield test, first
 
 
 def random_folds(won: np.ndarray, folds: int, seed: int):
@@ -87,9 +93,9 @@ def closed_windows(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         created = data.created_ns[data.outcome != OPEN]
         window = np.full(len(created), -1, dtype=np.intp)
         firsts = []
-        for w, (_, test) in enumerate(time_windows(created)):
+        for w, (test, first) in enumerate(_window_tests(created, TEST_SHARE, WINDOWS)):
             window[test] = w
-            firsts.append(created[test].min())
+            firsts.append(first)
         firsts = np.array(firsts, dtype=np.int64)
         era = np.searchsorted(firsts, created, side="right")
         for kept in (window, firsts, era):
