@@ -31,3 +31,15 @@ def percent(x: float, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return f"{100 * x:.{digits}f} %"
+
+
+def confidence(p: float, *, sign: bool = True) -> str:
+    """A lead confidence in whole percents, 0.284 -> '28 %'; one decimal where a whole
+    percent would read 0 % or 100 % (0.999 -> '99.9 %'), which a calibrated confidence
+    never promises. Without `sign`, the number alone ('99.9'), for a range."""
+    if p is None or math.isnan(p):
+        return "–"
+    number = f"{100 * p:.0f}"
+    if number in ("0", "100"):
+        number = f"{100 * p:.1f}"
+    return f"{number} %" if sign else number

@@ -202,10 +202,10 @@ def _read_confidence(cal: Calibration) -> None:
     p = float(cal.confidence(np.array([value]), stage)[0])
     st.metric(
         "Lead confidence",
-        format.percent(p, 0),
+        format.confidence(p),
         help="Calibrated probability that a lead with this score is won.",
     )
-    st.markdown(f"Leads scoring {value:g} close **{format.percent(p, 0)}** of the time.")
+    st.markdown(f"Leads scoring {value:g} close **{format.confidence(p)}** of the time.")
 
 
 def _save_with_revision(cal: Calibration) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.analysis.calibration import Calibration
+from model.core.spec import default_model
 from model.store.revisions import RevisionStore
 
 
@@ -149,3 +151,36 @@ def test_a_kept_flag_says_so_and_the_column_is_scored(at: AppTest) -> None:
     assert any("'stage'" in w.value and "kept, as you asked" in w.value for w in at.warning)
     criteria = next(d.value for d in at.dataframe if "95 % interval" in d.value.columns)
     assert criteria["criterion"].str.startswith("stage").any()
+
+
+EXPORTS = Path(__file__).parent / "data" / "exports"
+
+
+def test_scores_whose_leads_all_won_read_99_9_percent_not_100(
+    open_app: Callable[..., AppTest],
+) -> None:
+    """A HubSpot export's customers all won (the stage is filled in after the outcome):
+    100 points for them fits to the clip, 99.9 %, which the card, the sentence and the
+    table to hand to sales say rather than rounding it to a promise of 100 %."""
+    at = open_app("pages/data.py")
+    export = (EXPORTS / "hubspot_contacts.csv").read_bytes()
+    at.file_uploader(key="leads_upload").set_value(("hubspot.csv", export, "text/csv")).run()
+    at.button(key="use_dataset").click().run()
+    model = default_model().to_dict()
+    model["criteria"] = [
+        {"id": "customer", "label": "Customer", "group": "fit", "points": 100,
+         "rule": {"attribute": "stage", "op": "equals", "value": "Customer"}},
+    ]  # fmt: skip
+    model["caps"]["fit"] = 100
+    at.switch_page("pages/model.py").run()
+    at.file_uploader(key="model_upload").set_value(
+        ("customers.json", json.dumps(model).encode(), "application/json")
+    ).run()
+    at.switch_page("pages/calibration.py").run()
+    assert not at.exception
+    at.number_input(key="read_score").set_value(100.0).run()
+    assert metric(at, "Lead confidence") == "99.9 %"
+    assert any("Leads scoring 100 close **99.9 %**" in m.value for m in at.markdown)
+    table = next(d.value for d in at.dataframe if "confidence" in d.value.columns)
+    assert table["confidence"].iloc[-1] == "99.9 %"
+    assert not table["confidence"].str.contains(r"(?:^|–)(?:100|0) %").any()

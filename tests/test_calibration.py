@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model import format
 from model.analysis import backtest
 from model.analysis import calibration as cal
 from model.analysis import forecast as fc
@@ -80,6 +81,24 @@ def test_confidence_table_reads_as_ranges_for_sales():
     back = cal.Calibration.from_json(c.to_json())
     assert np.allclose(back.table, c.table)
     assert back.describe() == c.describe()
+
+
+def test_a_confidence_never_reads_0_or_100_percent():
+    """Scores whose closed leads all won (or all lost) fit to the clip, 99.9 % and 0.1 %:
+    in whole percents those would read '100 %' and '0 %', a promise the fit never makes."""
+    idx = np.repeat([10, 50, 90], 20)
+    won = np.repeat([False, True, True], 20)
+    won[20:30] = False
+    c = cal.Calibration("isotonic", cal.fit_table(idx, won, "isotonic"), 60, 40, "a", "b", "c")
+    table = cal.confidence_table(c)
+    assert table.iloc[0]["confidence"] == "0.1 %"
+    assert table.iloc[-1]["confidence"] == "99.9 %"
+    assert "100 %" not in set(table["confidence"])
+    assert not any(t.startswith(("0 ", "0–")) for t in table["confidence"])
+    assert table.iloc[18]["confidence"] == "99.9 %"  # 90-94
+    words = [format.confidence(p) for p in (0.001, 0.004, 0.005, 0.0051, 0.284, 0.995, 0.999)]
+    assert words == ["0.1 %", "0.4 %", "0.5 %", "1 %", "28 %", "99.5 %", "99.9 %"]
+    assert format.confidence(float("nan")) == "–"
 
 
 def test_demo_calibration_halves_the_baseline_error(demo_dataset, model):

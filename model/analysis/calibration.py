@@ -23,6 +23,7 @@ from model.analysis import backtest
 from model.analysis.stats import wilson
 from model.core.dataset import OPEN, WON, Dataset
 from model.core.words import METHODS
+from model.format import confidence as confidence_words
 
 if TYPE_CHECKING:
     from model.core.scoring import Scores
@@ -416,7 +417,7 @@ def confidence_table(cal: Calibration, *, width: int = 5) -> pd.DataFrame:
         stop = min(start + width - 1, 100)
         p = cal.table[start : stop + 1]
         n, w = int(closed[start : stop + 1].sum()), int(won[start : stop + 1].sum())
-        lo, hi = round(100 * p.min()), round(100 * p.max())
+        lo, hi = (confidence_words(float(x), sign=False) for x in (p.min(), p.max()))
         shown = f"{lo} %" if lo == hi else f"{lo}–{hi} %"
         interval = wilson(w, n) if n else (np.nan, np.nan)
         rows.append(
