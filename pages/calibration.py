@@ -160,12 +160,10 @@ def _confidence_tab(rep: CalibrationReport, leaks: pd.DataFrame) -> None:
     with left:
         st.markdown("**Score → confidence, to hand to sales**")
         table = calibration.confidence_table(cal)
-        st.dataframe(
+        components.table(
             table[["scores", "confidence", "closed_leads", "interval"]].rename(
                 columns={"closed_leads": "closed leads", "interval": "won, 95 % interval"}
             ),
-            hide_index=True,
-            width="stretch",
             height=420,
         )
         st.caption(

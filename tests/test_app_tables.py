@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import column_format
+
 PAGES = [
     "model",
     "replay",
@@ -45,6 +47,21 @@ def code_names(frame: pd.DataFrame) -> list[str]:
     return [n for n in names if CODE_NAME.match(n) and n not in EDITOR_COLUMNS]
 
 
+def bare_counts(table) -> list[str]:
+    """Columns of whole numbers reaching 1,000 shown without thousands separators (the
+    grid writes 1088 unless the column is given a format): counts read '1,088' on cards
+    and in tables alike."""
+    frame = table.value
+    return [
+        f"{c!r} ({frame[c].max()})"
+        for c in frame.columns
+        if pd.api.types.is_integer_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+        and frame[c].abs().max() >= 1000
+        and column_format(table, str(c)) is None
+    ]
+
+
 def scan(at: AppTest, page: str) -> list[str]:
     problems = []
     for table in at.dataframe:
@@ -53,6 +70,7 @@ def scan(at: AppTest, page: str) -> list[str]:
             continue
         if not table.proto.editing_mode:  # an editor's bounds are typed: numbers or dates
             problems += [f"{page}: numbers as text in {c}" for c in numbers_as_text(frame)]
+            problems += [f"{page}: counts without separators in {c}" for c in bare_counts(table)]
         problems += [f"{page}: header {n!r} is a code name" for n in code_names(frame)]
     return problems
 
