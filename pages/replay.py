@@ -188,7 +188,9 @@ def _replay() -> None:
             )
 
     st.subheader("Per band")
-    band_cols = st.columns(len(reports))
+    # the room's larger type needs the page's width for a band table: A above B there
+    room = st.session_state.get("presentation")
+    band_cols = [st.container() for _ in reports] if room else st.columns(len(reports))
     for col, (key, rep) in zip(band_cols, reports.items(), strict=True):
         col.markdown(f"**Model {key}**")
         with col:

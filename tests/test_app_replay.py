@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -202,3 +203,32 @@ def test_an_export_without_events_or_open_leads_is_described_as_it_is(bank_app: 
     (bands,) = [d.value for d in at.dataframe if "win rate (closed)" in d.value.columns]
     assert "reached opportunity" not in bands.columns  # no stage column: nothing to show
     assert bands["won"].sum() == 4_640
+
+
+def _shown(table) -> pd.DataFrame:
+    """An HTML table's cells as the room reads them (the Styler's display values)."""
+    return pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all().to_pandas()
+
+
+def test_the_room_reads_the_comparison_as_the_desk_does(at: AppTest) -> None:
+    """Presentation mode draws read-only tables as HTML: a criterion's points read 20 (not
+    20.00), a points-earned tick reads ✓ (not 1.00), numbers and short cells stay on one
+    line ('66.8 %' was 66.8 over %), and A's and B's band tables stand one above the other,
+    each the page's width, where side by side their last column was cut off."""
+    at.toggle(key="presentation").set_value(True).run()
+    at.selectbox(key="compare_with").set_value("default").run()
+    assert not at.exception
+    evidence = next(t for t in at.table if "points earned" in t.value.columns)
+    shown = _shown(evidence).set_index("criterion")
+    assert shown.loc["demo_request", "points"] == "20"
+    assert set(shown["points earned"]) == {"✓", ""}
+    assert shown.loc["demo_request", "points earned"] == "✓"
+    bands = [t for t in at.table if "reached opportunity" in t.value.columns]
+    assert len(bands) == 2
+    styles = bands[0].proto.arrow_data.styler.styles
+    share = list(bands[0].value.columns).index("share")
+    assert f"_row1_col{share}" in styles.split("{")[0]
+    assert "white-space: nowrap" in styles
+    assert not [t for c in at.columns for t in c.table if "reached opportunity" in t.value.columns]
+    label = list(evidence.value.columns).index("label")  # long text still wraps
+    assert f"_col{label}," not in evidence.proto.arrow_data.styler.styles.split("{")[0]

@@ -141,11 +141,38 @@ def _room_table(frame: pd.DataFrame, config: dict, hide_index: bool) -> None:
         fmt = spec.get("type_config", {}).get("format")
         formats[column] = ROOM_FORMATS.get(fmt) or _printf(fmt)
     for column in frame.columns:
-        if not formats.get(column) and pd.api.types.is_numeric_dtype(frame[column]):
-            whole = pd.api.types.is_integer_dtype(frame[column])
-            formats[column] = "{:,.0f}" if whole else "{:,.2f}"
+        if not formats.get(column):
+            formats[column] = _room_format(frame[column])
     styled = frame.style.format({c: f for c, f in formats.items() if f}, na_rep="–")
+    styled = styled.set_properties(subset=_unbroken(frame), **{"white-space": "nowrap"})
     st.table(styled.hide() if hide_index else styled)
+
+
+def _room_format(values: pd.Series) -> str | Callable[[object], str] | None:
+    """How a column the page gave no format reads in the room, as the grid shows it: a
+    tick for true (the grid's checkbox), counts and whole points without decimals."""
+    if pd.api.types.is_bool_dtype(values):
+        return lambda v: "✓" if v is True or v == 1 else ""
+    if not pd.api.types.is_numeric_dtype(values):
+        return None
+    finite = values.dropna()
+    whole = pd.api.types.is_integer_dtype(values) or bool((finite == finite.round()).all())
+    return "{:,.0f}" if whole else "{:,.2f}"
+
+
+def _unbroken(frame: pd.DataFrame) -> list:
+    """Columns kept on one line in the room's larger type: numbers, and text no longer
+    than a score range or a band's name ("66.8 %" read as 66.8 over %, "75–100" as 75–
+    over 100, in a narrow column); longer text still wraps."""
+    return [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c])
+        or frame[c].astype("string").str.len().max(skipna=True) <= SHORT_TEXT
+    ]
+
+
+SHORT_TEXT = 12
 
 
 def _printf(fmt: str | None) -> str | None:
