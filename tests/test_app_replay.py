@@ -212,9 +212,10 @@ def _shown(table) -> pd.DataFrame:
 
 def test_the_room_reads_the_comparison_as_the_desk_does(at: AppTest) -> None:
     """Presentation mode draws read-only tables as HTML: a criterion's points read 20 (not
-    20.00), a points-earned tick reads ✓ (not 1.00), numbers and short cells stay on one
-    line ('66.8 %' was 66.8 over %), and A's and B's band tables stand one above the other,
-    each the page's width, where side by side their last column was cut off."""
+    20.00), a points-earned tick reads ✓ (not 1.00), a share and a score range stay on one
+    line ('66.8 %' broke before its sign, '75–100' after its dash) while longer text still
+    wraps, and A's and B's band tables stand one above the other, each the page's width,
+    where side by side their last column was cut off."""
     at.toggle(key="presentation").set_value(True).run()
     at.selectbox(key="compare_with").set_value("default").run()
     assert not at.exception
@@ -223,12 +224,12 @@ def test_the_room_reads_the_comparison_as_the_desk_does(at: AppTest) -> None:
     assert shown.loc["demo_request", "points"] == "20"
     assert set(shown["points earned"]) == {"✓", ""}
     assert shown.loc["demo_request", "points earned"] == "✓"
+    assert shown.loc["demo_request", "win rate when hit"] == "20.2\u00a0%"
     bands = [t for t in at.table if "reached opportunity" in t.value.columns]
     assert len(bands) == 2
-    styles = bands[0].proto.arrow_data.styler.styles
-    share = list(bands[0].value.columns).index("share")
-    assert f"_row1_col{share}" in styles.split("{")[0]
-    assert "white-space: nowrap" in styles
+    assert _shown(bands[0])["share"].iloc[2] == "66.8\u00a0%"
     assert not [t for c in at.columns for t in c.table if "reached opportunity" in t.value.columns]
-    label = list(evidence.value.columns).index("label")  # long text still wraps
-    assert f"_col{label}," not in evidence.proto.arrow_data.styler.styles.split("{")[0]
+    at.switch_page("pages/model.py").run()
+    cells = _shown(next(t for t in at.table if "routing action" in t.value.columns))
+    assert cells["scores"].iloc[0] == "75–\u2060100"
+    assert cells["routing action"].iloc[0] == "Senior rep calls within 24 h"  # words wrap

@@ -3,7 +3,9 @@ leak warnings and the lead look-up."""
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -130,7 +132,15 @@ def table(
     )
 
 
-ROOM_FORMATS = {PERCENT: "{:.1f} %", MONEY: "${:,.0f}", "localized": "{:,.0f}", "%+g": "{:+g}"}
+# In the room's larger type a narrow column breaks "66.8 %" before its sign: a no-break
+# space keeps a share whole (and a score range, below), while longer text still wraps.
+ROOM_FORMATS = {
+    PERCENT: "{:.1f}\u00a0%",
+    MONEY: "${:,.0f}",
+    "localized": "{:,.0f}",
+    "%+g": "{:+g}",
+}
+RANGE_DASH = re.compile(r"(?<=\d)([–-])(?=\d)")
 
 
 def _room_table(frame: pd.DataFrame, config: dict, hide_index: bool) -> None:
@@ -144,7 +154,6 @@ def _room_table(frame: pd.DataFrame, config: dict, hide_index: bool) -> None:
         if not formats.get(column):
             formats[column] = _room_format(frame[column])
     styled = frame.style.format({c: f for c, f in formats.items() if f}, na_rep="–")
-    styled = styled.set_properties(subset=_unbroken(frame), **{"white-space": "nowrap"})
     st.table(styled.hide() if hide_index else styled)
 
 
@@ -154,25 +163,18 @@ def _room_format(values: pd.Series) -> str | Callable[[object], str] | None:
     if pd.api.types.is_bool_dtype(values):
         return lambda v: "✓" if v is True or v == 1 else ""
     if not pd.api.types.is_numeric_dtype(values):
-        return None
+        return _whole_words
     finite = values.dropna()
     whole = pd.api.types.is_integer_dtype(values) or bool((finite == finite.round()).all())
     return "{:,.0f}" if whole else "{:,.2f}"
 
 
-def _unbroken(frame: pd.DataFrame) -> list:
-    """Columns kept on one line in the room's larger type: numbers, and text no longer
-    than a score range or a band's name ("66.8 %" read as 66.8 over %, "75–100" as 75–
-    over 100, in a narrow column); longer text still wraps."""
-    return [
-        c
-        for c in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[c])
-        or frame[c].astype("string").str.len().max(skipna=True) <= SHORT_TEXT
-    ]
-
-
-SHORT_TEXT = 12
+def _whole_words(value: object) -> str:
+    """A text cell as the room reads it: "12.5 %" and a score range "75–100" kept on one
+    line (a no-break space; a word joiner after the range's dash), other words wrap."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return RANGE_DASH.sub("\\1\u2060", str(value).replace(" %", "\u00a0%"))
 
 
 def _printf(fmt: str | None) -> str | None:

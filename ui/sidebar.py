@@ -112,8 +112,6 @@ html { font-size: 19px; }
 [data-testid="stMetricValue"] { font-size: 2.4rem; }
 [data-testid="stCaptionContainer"] { font-size: 1rem; }
 [data-testid="stTable"] table { font-size: 1rem; }
-[data-testid="stTable"] td [data-testid="stMarkdownContainer"],
-[data-testid="stTable"] td [data-testid="stMarkdownContainer"] p { white-space: inherit; }
 </style>
 """
 
