@@ -115,7 +115,8 @@ def _credit(data, scores, as_of) -> None:
     _display(attribution.credit_table(data, scores, as_of, rule))
     st.markdown("**Every rule side by side** (leads and wins credited to each channel)")
     side = attribution.all_rules(data, scores, as_of)
-    components.table(side, decimals={c: 1 for c in side.columns if side[c].dtype.kind == "f"})
+    decimals, whole = _digits(side, [c for c in side.columns if side[c].dtype.kind == "f"])
+    components.table(side, decimals=decimals, whole=whole)
     st.caption(
         "A lead's credit sums to 1 under every rule, so each column sums to the leads "
         "(or wins) in the data; rules differ only in how they split a lead's credit."
@@ -123,8 +124,10 @@ def _credit(data, scores, as_of) -> None:
 
 
 def _display(table: pd.DataFrame) -> None:
-    """A category or credit table: leads, closed and won (fractional under split credit),
-    win rate with its interval, revenue won and the average score."""
+    """A category or credit table: leads, closed and won (fractional under split credit,
+    else whole counts written 4,387), win rate with its interval, revenue won and the
+    average score."""
+    decimals, whole = _digits(table, ["leads", "closed", "won"])
     components.table(
         pd.DataFrame(
             {
@@ -143,8 +146,16 @@ def _display(table: pd.DataFrame) -> None:
         ),
         percent=["win rate"],
         money=["revenue won"],
-        decimals={"leads": 1, "closed": 1, "won": 1, "avg score": 1},
+        decimals={**decimals, "avg score": 1},
+        whole=whole,
     )
+
+
+def _digits(frame: pd.DataFrame, counts: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Counts credited in parts (a linear or position-based split) keep one decimal; whole
+    ones (a category's leads, first or last touch) are written 4,387."""
+    parts = [c for c in counts if (frame[c] != frame[c].round()).any()]
+    return dict.fromkeys(parts, 1), [c for c in counts if c not in parts]
 
 
 main()

@@ -23,6 +23,9 @@ PAGES = [
     "feedback",
     "sources",
     "data",
+    "models",
+    "accounts",
+    "team",
 ]
 NUMBER = re.compile(r"^[-+−]?\$?[\d,]*\.?\d+\s*(%|pts|×|k|M)?$")
 CODE_NAME = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")  # win_rate, revenue_won
@@ -49,17 +52,20 @@ def code_names(frame: pd.DataFrame) -> list[str]:
 
 def bare_counts(table) -> list[str]:
     """Columns of whole numbers reaching 1,000 shown without thousands separators (the
-    grid writes 1088 unless the column is given a format): counts read '1,088' on cards
-    and in tables alike."""
+    grid writes 1088 unless the column is given a format, and '%.1f' writes 1088.0):
+    counts read '1,088' on cards and in tables alike."""
     frame = table.value
-    return [
-        f"{c!r} ({frame[c].max()})"
-        for c in frame.columns
-        if pd.api.types.is_integer_dtype(frame[c])
-        and not pd.api.types.is_bool_dtype(frame[c])
-        and frame[c].abs().max() >= 1000
-        and column_format(table, str(c)) is None
-    ]
+    found = []
+    for c in frame.columns:
+        values = frame[c]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        values = values.dropna()
+        whole = bool((values == values.round()).all())
+        shown = column_format(table, str(c))
+        if whole and len(values) and values.abs().max() >= 1000 and (shown or "%").startswith("%"):
+            found.append(f"{c!r} ({values.max()}, format {shown})")
+    return found
 
 
 def scan(at: AppTest, page: str) -> list[str]:
