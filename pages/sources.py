@@ -31,6 +31,7 @@ def _taxonomy(data, folder) -> dict[str, str]:
         width="stretch",
         disabled=["source value", "leads"],
         column_config={
+            "leads": st.column_config.NumberColumn("leads", format="localized"),
             "category": st.column_config.TextColumn(
                 "category",
                 help="Several values may share a category: 'trade show' and 'congress' -> Events.",

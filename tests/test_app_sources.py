@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import column_format
+
+
+def _frame(at, column: str):
+    return next(d for d in at.dataframe if column in d.value.columns)
+
 
 @pytest.fixture
 def at(open_app):
@@ -15,6 +21,8 @@ def test_sources_page_shows_categories_and_credit(at, app_demo_dir) -> None:
     categories = next(d.value for d in at.dataframe if "95 % interval" in d.value.columns)
     assert "Events" in set(categories["category"])
     assert categories["leads"].sum() == 20_000
+    assert column_format(_frame(at, "95 % interval"), "leads") == "localized"  # 4,387
+    assert column_format(_frame(at, "source value"), "leads") == "localized"  # the editor too
     at.radio(key="credit_rule").set_value("position").run()
     assert not at.exception
     credit = [d.value for d in at.dataframe if "95 % interval" in d.value.columns][1]
