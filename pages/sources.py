@@ -35,7 +35,7 @@ def _taxonomy(data, folder) -> dict[str, str]:
             "category": st.column_config.TextColumn(
                 "category",
                 help="Several values may share a category: 'trade show' and 'congress' -> Events.",
-            )
+            ),
         },
     )
     taxonomy = {
