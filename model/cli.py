@@ -256,13 +256,14 @@ def _import(args: argparse.Namespace) -> int:
     from model import services
     from model.ingest import importer, readers
 
-    leads = readers.read_any(args.leads, args.leads.name, sheet=args.sheet)
-    events = readers.read_any(args.events, args.events.name) if args.events else None
+    notes: list[str] = []  # what the reading left out (a report's footer)
+    leads = readers.read_any(args.leads, args.leads.name, sheet=args.sheet, notes=notes)
+    events = readers.read_any(args.events, args.events.name, notes=notes) if args.events else None
     account_columns: frozenset[str] = frozenset()
     if args.accounts:
         if not args.on:
             raise ValueError("--accounts needs --on COLUMN: the leads' column naming the account")
-        accounts = readers.read_any(args.accounts, args.accounts.name)
+        accounts = readers.read_any(args.accounts, args.accounts.name, notes=notes)
         lead_key, _, account_key = args.on.partition("=")
         joined = importer.join_accounts(
             leads,
@@ -274,6 +275,8 @@ def _import(args: argparse.Namespace) -> int:
         leads, account_columns = joined.leads, joined.columns
         for line in joined.messages:
             print(f"warning: {line}", file=sys.stderr)
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
     roles, event_roles = _mapped_roles(args.map)
     mapping = importer.guess_mapping(
         leads,

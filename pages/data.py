@@ -35,13 +35,16 @@ def _read(key: str, sheet: str | None = None) -> pd.DataFrame | None:
     token = (file.file_id, sheet)
     if token not in cache:
         bar = st.progress(0.0, f"Reading {file.name}…")
+        notes: list[str] = []
         try:
-            cache[token] = readers.read_any(
+            frame = readers.read_any(
                 file.getvalue(),
                 file.name,
                 sheet=sheet,
                 progress=lambda f, text: bar.progress(f, text),
+                notes=notes,
             )
+            cache[token] = (frame, notes)
         except DataError as exc:
             cache[token] = exc
         bar.empty()
@@ -49,7 +52,10 @@ def _read(key: str, sheet: str | None = None) -> pd.DataFrame | None:
     if isinstance(found, DataError):
         st.error(str(found))
         return None
-    return found
+    frame, notes = found
+    for line in notes:
+        st.info(f"{line}.", icon=":material/content_cut:")
+    return frame
 
 
 def _sheet() -> str | None:

@@ -259,3 +259,19 @@ def test_an_undated_export_previews_without_a_stand_in_created_date(at: AppTest)
     )
     assert "created_at" not in preview.columns
     assert any("No created dates: every lead is scored as it is now" in c.value for c in at.caption)
+
+
+def test_a_salesforce_report_export_imports_without_its_footer(at: AppTest) -> None:
+    """A Salesforce report exported as CSV ends with its grand total, a confidentiality
+    line and the copyright: the page says they were left out, and the 400 deals import."""
+    put(at, "leads_upload", "salesforce_opportunities.csv")
+    said = [i.value for i in at.info if "left out the report's footer" in i.value]
+    footer = (
+        "salesforce_opportunities.csv: left out the report's footer after the last row "
+        "('Grand Totals (400 records)', 'Confidential Information - Do Not Distribute', "
+        "'Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved.')."
+    )
+    assert said == [footer]
+    assert not at.error
+    use_and_open_every_page(at)
+    assert at.session_state["dataset"] == "salesforce_opportunities"

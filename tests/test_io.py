@@ -12,6 +12,7 @@ from model.core.dataset import AsOf, DataError, prepare
 from model.core.hits import build_hits
 from model.core.scoring import score
 from model.core.spec import parse_model
+from model.ingest import readers
 from model.ingest.catalog import load_dataset
 from model.ingest.importer import checked
 from model.ingest.readers import read_table
@@ -285,3 +286,60 @@ def test_what_the_first_megabyte_does_not_show_is_read_as_decoding_reads_it(tail
         assert "late.csv" in fast
     else:
         assert fast["company"].iloc[-1] in tail.decode("cp1252").replace("\r\n", "\n")
+
+
+SF_FOOTER = (
+    b'\r\n"Grand Totals (2 records)"\r\n\r\n"Confidential Information - Do Not Distribute"\r\n'
+    b'"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved."\r\n'
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-16"])
+def test_a_salesforce_reports_footer_is_left_out_and_said(encoding: str) -> None:
+    """A report exported as 'Details only' CSV ends with a blank line and one-cell lines
+    (its total, confidentiality line and copyright): they are not leads. They are left
+    out with a note naming them, in every encoding the export may come in, by both the
+    Arrow path and the decoding one."""
+    rows = (
+        '"Lead ID","Company","Lead Status"\r\n"L1","Café Müller","Open"\r\n"L2","Acme","Closed"\r\n'
+    )
+    raw = (
+        rows.encode(encoding)
+        + SF_FOOTER.decode().encode(encoding)[2 if encoding == "utf-16" else 0 :]
+    )
+    notes: list[str] = []
+    frame = readers.read_any(raw, "report.csv", notes=notes)
+    assert frame["Lead ID"].tolist() == ["L1", "L2"]
+    assert frame["Company"].tolist() == ["Café Müller", "Acme"]
+    said = (
+        "report.csv: left out the report's footer after the last row ('Grand Totals (2 "
+        "records)', 'Confidential Information - Do Not Distribute', 'Copyright (c) "
+        "2000-2025 salesforce.com, inc. All rights reserved.')"
+    )
+    assert notes == [said]
+    _read_alike(raw, "report.csv")  # the same frame by either path
+
+
+@pytest.mark.parametrize(
+    ("text", "rows", "noted"),
+    [
+        ('a,b\n1,2\n\n"Total"\n', [["1", "2"]], True),  # the footer of a report
+        ('a;b\n1;2\n\n"Total"\n', [["1", "2"]], True),  # with the file's own delimiter
+        ('a,b\n\n"Confidential"\n', [], True),  # a report with no rows
+        ("a,b\n1,2\n3,4\n\n\n", [["1", "2"], ["3", "4"]], False),  # blank lines only
+        ("a,b\n1,2\n\n3,4\n", [["1", "2"], ["3", "4"]], False),  # a blank line amid rows
+        ("a\n1\n\n2\n", [["1"], ["2"]], False),  # one column: one-cell lines are rows
+    ],
+)
+def test_only_a_footer_after_a_blank_line_is_left_out(text: str, rows: list, noted: bool) -> None:
+    notes: list[str] = []
+    frame = readers.read_any(text.encode(), "x.csv", notes=notes)
+    assert frame.to_numpy().tolist() == rows
+    assert bool(notes) == noted
+
+
+def test_a_one_cell_line_without_a_blank_line_before_it_is_still_refused() -> None:
+    """Only the report's shape (a blank line, then one-cell lines to the end) is a footer:
+    a short row among the rows is a malformed file, named as before."""
+    with pytest.raises(DataError, match="Expected 2 columns, got 1"):
+        readers.read_any(b'a,b\n1,2\n"Total"\n', "x.csv")

@@ -157,10 +157,11 @@ def read_any(
     *,
     progress: Callable[[float, str], None] | None = None,
     sheet: str | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """A CSV (any common delimiter and encoding, detected), Excel (the first sheet, or
     `sheet`) or Parquet file as a frame of text columns (Parquet and Excel keep their own
-    types). Raises DataError, never more."""
+    types). Raises DataError, never more; what it left out is said in `notes`."""
     raw = _raw_bytes(data, name)
     suffix = Path(name).suffix.lower()
     try:
@@ -169,7 +170,7 @@ def read_any(
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             frame = _read_excel(raw, name, sheet)
         else:
-            frame = _read_csv(raw, name, progress)
+            frame = _read_csv(raw, name, progress, notes if notes is not None else [])
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
@@ -274,17 +275,18 @@ def _read_excel(raw: bytes, name: str, sheet: str | None) -> pd.DataFrame:
     return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
 
 
-def _read_csv(raw: bytes, name: str, progress) -> pd.DataFrame:
+def _read_csv(raw: bytes, name: str, progress, notes: list[str]) -> pd.DataFrame:
     """A CSV as text columns. Plain UTF-8 (most exports) goes to Arrow as it is: decoding
     a 180 MB file and encoding it back cost 0.2 s and two copies; anything Arrow refuses
     (another encoding, a malformed row) takes the general path, which names the problem."""
     if (head := _plain_utf8(raw)) is not None:
         try:
-            return _parse_csv(head, raw, "utf-8", len(raw), name, progress)
+            return _parse_csv(head, raw, "utf-8", len(raw), name, progress, notes)
         except DataError:
             pass
     text, encoding = _decode(raw, name)  # no carriage return is left in it
-    return _parse_csv(text[: 1 << 20], text.encode("utf-8"), encoding, len(raw), name, progress)
+    data = text.encode("utf-8")
+    return _parse_csv(text[: 1 << 20], data, encoding, len(raw), name, progress, notes)
 
 
 def _plain_utf8(raw: bytes) -> str | None:
@@ -304,10 +306,17 @@ def _plain_utf8(raw: bytes) -> str | None:
 
 
 def _parse_csv(
-    head: str, data: bytes, encoding: str, total: int, name: str, progress=None
+    head: str,
+    data: bytes,
+    encoding: str,
+    total: int,
+    name: str,
+    progress=None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Rows after the header of `head` (the file's first megabyte as text) in `data`, the
-    whole file as the UTF-8 bytes `head` starts."""
+    whole file as the UTF-8 bytes `head` starts; a report's footer is left out and said
+    in `notes`."""
     delimiter = _delimiter(head[:65536])
     lines = io.StringIO(head)
     header = next(csv.reader(lines, delimiter=delimiter), [])  # a quoted newline is fine
@@ -320,11 +329,14 @@ def _parse_csv(
         )
     names = _unique_names(header)
     start = len(head[: lines.tell()].encode("utf-8")) if "\n" in head else len(data)
-    if not NOT_SPACE.search(data, start):  # a header and no rows: the columns, empty
+    stop, footer = _footer(data, start, delimiter) if len(names) > 1 else (len(data), [])
+    if not NOT_SPACE.search(data, start, stop):  # a header and no rows: the columns, empty
+        _say_footer(footer, name, notes)
         return pd.DataFrame(columns=names, dtype="string")
-    table = _arrow_rows(data, start, names, delimiter, name, progress, total)
+    table = _arrow_rows(data, start, stop, names, delimiter, name, progress, total)
     if b"\r" in data and _holds_return(table):  # decoded text has none: only plain bytes
         raise DataError(f"{name}: a value holds a carriage return")  # the general path's
+    _say_footer(footer, name, notes)
     if progress:
         progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
     return table.to_pandas()
@@ -339,14 +351,66 @@ def _holds_return(table: pa.Table) -> bool:
     return any(pc.any(pc.match_substring(column, "\r")).as_py() for column in table.columns)
 
 
-def _arrow_rows(data: bytes, start: int, names, delimiter, name, progress, total) -> pa.Table:
-    """Arrow's parse of the rows from byte `start` on, every column as text (large text:
-    what pandas holds), without copying the bytes."""
+FOOTER_LINES = 20  # at most this many single-cell lines end a report export
+FOOTER_BYTES = 1 << 14
+
+
+def _footer(data: bytes, start: int, delimiter: str) -> tuple[int, list[str]]:
+    """Where the rows end, and the footer after them: a report exported as CSV (Salesforce's
+    'Details only') ends with a blank line and lines of one cell each ('Grand Totals (400
+    records)', 'Confidential Information - Do Not Distribute', its copyright), which are
+    not leads. No footer: the end of the data and no lines."""
+    cut = max(start, len(data) - FOOTER_BYTES)
+    lines = data[cut:].split(b"\n")
+    at = np.cumsum([cut] + [len(line) + 1 for line in lines[:-1]])  # where each starts
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1  # the file's own last line ends
+    first = end
+    while first > 0 and end - first <= FOOTER_LINES:
+        line = lines[first - 1]
+        if line.strip() and len(_cells(line, delimiter)) > 1:
+            break  # a row of the table: a footer starts after it
+        first -= 1
+    else:
+        if first or cut > start or end > FOOTER_LINES:
+            return len(data), []  # one-cell lines all the way up: rows, not a footer
+    blank = next((i for i in range(first, end) if not lines[i].strip()), None)
+    if blank is None:
+        return len(data), []
+    footer = [c.strip() for line in lines[blank:end] for c in _cells(line, delimiter)]
+    footer = [c for c in footer if c]
+    return (int(at[blank]), footer) if footer else (len(data), [])
+
+
+def _say_footer(footer: list[str], name: str, notes: list[str] | None) -> None:
+    """A note naming the footer left out (once the rows are read: a retry in another
+    encoding would say it twice)."""
+    if footer and notes is not None:
+        shown = ", ".join(repr(line) for line in footer[:3]) + (", …" if len(footer) > 3 else "")
+        notes.append(f"{name}: left out the report's footer after the last row ({shown})")
+
+
+def _cells(line: bytes, delimiter: str) -> list[str]:
+    """One line's cells as the CSV reader splits them (a line it cannot split, such as one
+    holding a lone carriage return, is no footer: the rows' parse names it)."""
+    text = line.decode("utf-8", "replace").rstrip("\r")
+    try:
+        return next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:
+        return [text, ""]
+
+
+def _arrow_rows(
+    data: bytes, start: int, stop: int, names, delimiter, name, progress, total
+) -> pa.Table:
+    """Arrow's parse of the rows from byte `start` to `stop`, every column as text (large
+    text: what pandas holds), without copying the bytes."""
     done, batches = 0, []
     block = _block_size(data, start=start)  # a 20 MB cell fits a block
     try:
         reader = pacsv.open_csv(
-            pa.BufferReader(pa.py_buffer(data).slice(start)),
+            pa.BufferReader(pa.py_buffer(data).slice(start, stop - start)),
             read_options=pacsv.ReadOptions(column_names=names, block_size=block),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(

@@ -170,9 +170,11 @@ def _sf_stage(b: pd.DataFrame, rng) -> np.ndarray:
 
 
 def salesforce_opportunities() -> None:
-    """Salesforce opportunities report: Stage holds Closed Won / Closed Lost among open
-    stages; Probability (%) is set from the stage (100 / 0 once closed); open rows have
-    no Created Date in part of the export."""
+    """Salesforce opportunities report exported as 'Details only' CSV: every cell quoted,
+    and after the rows the report's footer (a blank line, the grand total, the
+    confidentiality line and the copyright). Stage holds Closed Won / Closed Lost among
+    open stages; Probability (%) is set from the stage (100 / 0 once closed); open rows
+    have no Created Date in part of the export."""
     b = _base(3)
     rng = b["rng"][0]
     stage = _sf_stage(b, rng)
@@ -200,7 +202,13 @@ def salesforce_opportunities() -> None:
             "Opportunity Owner": rng.choice(["Ana Lima", "Tom Lee"], N),
         }
     )
-    (HERE / "salesforce_opportunities.csv").write_text(_csv(frame), encoding="utf-8")
+    footer = (
+        f'\r\n"Grand Totals ({N} records)"\r\n\r\n'
+        '"Confidential Information - Do Not Distribute"\r\n'
+        '"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved."\r\n'
+    )
+    report = _csv(frame, quoting=csv.QUOTE_ALL) + footer
+    (HERE / "salesforce_opportunities.csv").write_text(report, encoding="utf-8")
 
 
 def pipedrive_deals() -> None:
@@ -399,9 +407,9 @@ def opportunities_and_accounts() -> None:
     (HERE / "accounts.csv").write_text(_csv(accounts), encoding="utf-8")
 
 
-def _csv(frame: pd.DataFrame, delimiter: str = ",") -> str:
+def _csv(frame: pd.DataFrame, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> str:
     out = io.StringIO()
-    frame.to_csv(out, index=False, sep=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    frame.to_csv(out, index=False, sep=delimiter, quoting=quoting, lineterminator="\r\n")
     return out.getvalue()
 
 
