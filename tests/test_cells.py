@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.cli import main
-from model.core.cells import TRIGGERS, inert, inert_frame
+from model.core.cells import TRIGGERS, inert, inert_frame, to_numbers
 from model.core.spec import default_model, parse_model
 from model.store.columns import versioned_columns, workbook
 from model.store.revisions import RevisionStore
@@ -212,3 +213,42 @@ def test_a_column_of_plain_numbers_takes_the_arrow_pass_correctly_rounded(values
     # pandas reads an integer past 2**64 through another route, an ulp off at times
     close = np.isclose(fast.to_numpy(), general, rtol=1e-15, equal_nan=True)
     assert close.all()
+
+
+@pytest.mark.parametrize(
+    ("written", "amounts"),
+    [
+        (["USD 5,900.00", "USD 12,000.50"], [5900.0, 12000.5]),  # a currency code before
+        (["5.900,00 EUR", "12.000,50 EUR"], [5900.0, 12000.5]),  # after, decimal commas
+        (["CHF 1’234.50", "CHF 1'900.00"], [1234.5, 1900.0]),  # Swiss apostrophes
+        (["$ 1,200", "£300 "], [1200.0, 300.0]),  # signs, as before
+        (["ABC 123", "SKU 5"], [np.nan, np.nan]),  # three letters that are no currency
+    ],
+)
+def test_amounts_with_currency_codes_read_as_amounts(written, amounts) -> None:
+    """Amounts as CRMs write them beside a currency code ("USD 5,900.00") or with Swiss
+    apostrophes read as the amounts; other letters still make a value no number."""
+    got = to_numbers(pd.Series(written, dtype="string")).tolist()
+    assert got == pytest.approx(amounts, nan_ok=True)
+
+
+def test_a_deal_value_in_several_currencies_is_warned_about(tmp_path: Path, capsys) -> None:
+    """Amounts in two currencies would be added up as one in every revenue figure: the
+    import reads them and says so, naming the currencies, most common first."""
+    rows = ["id,created,status,amount"]
+    for i in range(60):
+        currency = "USD" if i % 3 else "EUR"
+        status = ("won", "lost", "open")[i % 3]
+        rows.append(f'L{i},2025-0{1 + i % 9}-1{i % 10},{status},"{currency} {1000 + i:,}.00"')
+    path = tmp_path / "deals.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert (
+        main(
+            ["import", "--leads", str(path), "--map", "value=amount", "--out", str(tmp_path / "d")]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "amounts in 2 currencies (USD, EUR): revenue figures add them up as one" in err
+    frame = pd.read_parquet(tmp_path / "d" / "leads.parquet")
+    assert frame["value"].iloc[1] == 1001.0

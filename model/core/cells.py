@@ -137,9 +137,75 @@ def to_numbers(s: pd.Series) -> pd.Series:
     return plain if plain is not None else _numbers_in_text(s)
 
 
+# Currency codes CRMs write beside an amount ("USD 5,900.00" from a multi-currency
+# Salesforce org, "1.234,56 EUR"), read as the amount alone; a column of several is said
+# by the import (currencies_in).
+CURRENCY_CODES = [
+    "USD",
+    "EUR",
+    "GBP",
+    "CHF",
+    "JPY",
+    "CNY",
+    "CAD",
+    "AUD",
+    "NZD",
+    "SEK",
+    "NOK",
+    "DKK",
+    "PLN",
+    "CZK",
+    "HUF",
+    "BRL",
+    "MXN",
+    "INR",
+    "HKD",
+    "SGD",
+    "ZAR",
+    "AED",
+    "SAR",
+    "ILS",
+    "TRY",
+    "KRW",
+    "RON",
+    "BGN",
+]
+CURRENCY_CODE = r"^(?:{0})\s*|\s*(?:{0})$".format("|".join(CURRENCY_CODES))
+# what the general reading takes out of an amount: currency signs and codes, spaces, and
+# the Swiss apostrophe between thousands ("1'234.50")
+NOT_AMOUNT = rf"{CURRENCY_CODE}|[$€£\s]|(?<=\d)['’](?=\d{{3}})"
+
+
+def currencies_in(s: pd.Series) -> list[str]:
+    """The currency codes written in a column of amounts, most common first (a column
+    without a capital letter, most of them, is told so by one Arrow pass)."""
+    if not _capital_at_an_edge(arrow_text(s)):
+        return []
+    text = s.dropna().astype("string").str.strip()
+    codes = text.str.extract(rf"^({'|'.join(CURRENCY_CODES)})\b|\b({'|'.join(CURRENCY_CODES)})$")
+    found = codes[0].fillna(codes[1]).dropna()
+    return found.value_counts().index.tolist()
+
+
+def _capital_at_an_edge(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether some value starts or ends with a capital letter, where a currency code
+    stands: read from Arrow's offsets and bytes (a million amounts in a few ms)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if chunk.type not in (pa.string(), pa.large_string()):
+            return True
+        start, stop, data = _bytes_of(chunk)
+        full = stop > start
+        edges = np.concatenate([data[start[full]], data[stop[full] - 1]])
+        if ((edges >= 0x41) & (edges <= 0x5A)).any():
+            return True
+    return False
+
+
 def _numbers_in_text(s: pd.Series) -> pd.Series:
-    """The general reading: currency signs, spaces, thousands and decimal commas."""
-    text = s.astype("string").str.strip().str.replace(r"[$€£\s]", "", regex=True)
+    """The general reading: currency signs and codes, spaces, thousands (commas, dots or
+    Swiss apostrophes) and decimal commas."""
+    text = s.astype("string").str.strip().str.replace(NOT_AMOUNT, "", regex=True)
     if _decimal_comma(text):  # "1.234,56" and "12,5": dots group thousands, a comma decimals
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:

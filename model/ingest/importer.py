@@ -19,10 +19,12 @@ import pyarrow.compute as pc
 from model.core.cells import (
     BOOLEAN_WORDS,
     DATE_LIKE,
+    NOT_AMOUNT,
     PLACEHOLDERS,
     ambiguous_day_month,
     arrow_text,
     could_be,
+    currencies_in,
     may_need_trim,
     plain_numbers,
     to_dates,
@@ -557,6 +559,8 @@ def validate(
                 f"{leads_name}, column {roles[role]!r}",
                 mapping.how.get(role),
             )
+    if "value" in roles:
+        _check_currencies(report, cells, roles["value"], f"{leads_name}, column {roles['value']!r}")
     _check_dates(report, cells, mapping, leads_name)
     if full:
         _check_attributes(report, cells, set(used) | set(mapping.drop), leads_name)
@@ -717,6 +721,22 @@ def _check_parsed(report, cells: Cells, column: str, what, level, where, how=Non
             where,
             f"{_count(bad, f'value is not a {what[:-1]}', f'values are not {what}')}, e.g. {examples} at "
             f"rows {row_numbers(bad)}; {outcome}",
+        )
+
+
+def _check_currencies(report, cells: Cells, column: str, where: str) -> None:
+    """Amounts in several currencies ('USD 5,900.00' beside 'EUR 3,000.00', as a
+    multi-currency Salesforce org exports them) would be added up as one."""
+    s = cells.frame[column]
+    if pd.api.types.is_numeric_dtype(s):
+        return
+    codes = currencies_in(cells.cleaned(column))
+    if len(codes) > 1:
+        report.add(
+            "warning",
+            where,
+            f"amounts in {len(codes)} currencies ({', '.join(codes)}): revenue figures add "
+            "them up as one; convert them to one currency first, or import each apart",
         )
 
 
@@ -1152,7 +1172,7 @@ def _plainly_text(sample: pd.Series) -> bool:
     A number is anything that reads as one without its dots and commas, which takes in
     every number to_numbers reads, with either decimal mark."""
     words = sample.str.strip().str.lower().isin(list(BOOLEAN_WORDS)).fillna(False)
-    bare = sample.str.replace(r"[$€£\s.,]", "", regex=True)
+    bare = sample.str.replace(NOT_AMOUNT, "", regex=True).str.replace(r"[.,]", "", regex=True)
     numbers = pd.to_numeric(bare, errors="coerce").notna().to_numpy(bool) | _infinite(sample)
     dates = sample.str.match(DATE_LIKE).fillna(False).to_numpy(bool)
     return bool((~(words.to_numpy(bool) | numbers | dates)).any())
