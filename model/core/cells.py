@@ -137,9 +137,9 @@ def to_numbers(s: pd.Series) -> pd.Series:
     return plain if plain is not None else _numbers_in_text(s)
 
 
-# Currency codes CRMs write beside an amount ("USD 5,900.00" from a multi-currency
-# Salesforce org, "1.234,56 EUR"), read as the amount alone; a column of several is said
-# by the import (currencies_in).
+# Currency codes written beside an amount ("USD 5,900.00", "1.234,56 EUR": exports of
+# multi-currency accounts, and spreadsheets formatted with a currency's code), read as the
+# amount alone; a column holding several is said by the import (currencies_in).
 CURRENCY_CODES = [
     "USD",
     "EUR",

@@ -725,8 +725,8 @@ def _check_parsed(report, cells: Cells, column: str, what, level, where, how=Non
 
 
 def _check_currencies(report, cells: Cells, column: str, where: str) -> None:
-    """Amounts in several currencies ('USD 5,900.00' beside 'EUR 3,000.00', as a
-    multi-currency Salesforce org exports them) would be added up as one."""
+    """Amounts in several currencies ('USD 5,900.00' beside 'EUR 3,000.00') would be
+    added up as one."""
     s = cells.frame[column]
     if pd.api.types.is_numeric_dtype(s):
         return
