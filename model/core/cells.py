@@ -7,6 +7,7 @@ text that is a plain number such as "-5" stays as it is)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -191,15 +192,7 @@ def _capital_at_an_edge(values: pa.Array | pa.ChunkedArray) -> bool:
     """Whether some value starts or ends with a capital letter, where a currency code
     stands: read from Arrow's offsets and bytes (a million amounts in a few ms)."""
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for chunk in chunks:
-        if chunk.type not in (pa.string(), pa.large_string()):
-            return True
-        start, stop, data = _bytes_of(chunk)
-        full = stop > start
-        edges = np.concatenate([data[start[full]], data[stop[full] - 1]])
-        if ((edges >= 0x41) & (edges <= 0x5A)).any():
-            return True
-    return False
+    return any(_some_edge(chunk, lambda b: (b >= 0x41) & (b <= 0x5A)) for chunk in chunks)
 
 
 def _numbers_in_text(s: pd.Series) -> pd.Series:
@@ -297,14 +290,20 @@ def _bytes_of(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _edge_bytes(chunk: pa.Array) -> bool:
     """Whether some value of one Arrow chunk starts or ends outside printable ASCII."""
+    return _some_edge(chunk, lambda b: (b < 0x21) | (b > 0x7E))
+
+
+def _some_edge(chunk: pa.Array, test: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """Whether the first or last byte of some value of one Arrow text chunk passes `test`
+    (a chunk of another layout: True, so the caller looks at it the slow way)."""
     if chunk.type not in (pa.string(), pa.large_string()):
-        return True  # another layout: let trimming decide
+        return True
     if len(chunk) == 0:
         return False
     start, stop, data = _bytes_of(chunk)
     full = stop > start
     edges = np.concatenate([data[start[full]], data[stop[full] - 1]])
-    return bool(((edges < 0x21) | (edges > 0x7E)).any())
+    return bool(test(edges).any())
 
 
 def could_be(values: pa.Array | pa.ChunkedArray, words: frozenset[str]) -> np.ndarray:
