@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -343,3 +345,66 @@ def test_a_one_cell_line_without_a_blank_line_before_it_is_still_refused() -> No
     a short row among the rows is a malformed file, named as before."""
     with pytest.raises(DataError, match="Expected 2 columns, got 1"):
         readers.read_any(b'a,b\n1,2\n"Total"\n', "x.csv")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_reports_title_above_its_header_is_left_out_and_said(encoding: str) -> None:
+    """A report saved as CSV may open with its title and filters, one cell a line, above
+    the table: the first line with two cells or more is the header, the lines above it
+    are named in a note, and the footer after the rows goes too."""
+    text = (
+        '"Leads by source – Q3"\r\n"Filtered by: Created this quarter"\r\n\r\n'
+        '"Lead ID";"Company";"Status"\r\n"L1";"Café Müller";"Won"\r\n"L2";"Acme";"Lost"\r\n'
+        '\r\n"Total (2 records)"\r\n'
+    )
+    notes: list[str] = []
+    frame = readers.read_any(text.encode(encoding), "report.csv", notes=notes)
+    assert list(frame.columns) == ["Lead ID", "Company", "Status"]
+    assert frame["Company"].tolist() == ["Café Müller", "Acme"]
+    assert notes == [
+        (
+            "report.csv: left out the report's title above the header ('Leads by source – Q3', "
+            "'Filtered by: Created this quarter')"
+        ),
+        "report.csv: left out the report's footer after the last row ('Total (2 records)')",
+    ]
+
+
+def test_a_workbook_with_a_title_above_a_table_from_column_b() -> None:
+    """A report saved as a workbook: title and filter in column A above the table, the
+    table itself from column B. The header row is found, the empty margin column goes,
+    and the numbers keep their type."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"], sheet["A2"] = "Opportunities by stage", "Filtered By: Close Date this FY"
+    sheet.append([])
+    sheet.append([None, "Opportunity ID", "Stage", "Amount"])
+    sheet.append([None, "0061", "Closed Won", 5900])
+    sheet.append([None, "0062", "Closed Lost", 300])
+    raw = io.BytesIO()
+    book.save(raw)
+    notes: list[str] = []
+    frame = readers.read_any(raw.getvalue(), "report.xlsx", notes=notes)
+    assert list(frame.columns) == ["Opportunity ID", "Stage", "Amount"]
+    assert frame["Amount"].tolist() == [5900, 300]
+    assert frame["Opportunity ID"].tolist() == ["0061", "0062"]
+    assert notes == [
+        (
+            "report.xlsx: left out the report's title above the header ('Opportunities by "
+            "stage', 'Filtered By: Close Date this FY')"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ids\n1\n2\n",  # one column: its one-cell lines are its header and rows
+        "Lead ID,Company\nL1,Acme\n",  # a header on the first line, as almost always
+    ],
+)
+def test_a_header_on_the_first_line_stays_the_header(text: str) -> None:
+    notes: list[str] = []
+    frame = readers.read_any(text.encode(), "x.csv", notes=notes)
+    assert list(frame.columns) == text.split("\n")[0].split(",")
+    assert notes == []

@@ -168,7 +168,7 @@ def read_any(
         if suffix in (".parquet", ".pq"):
             frame = flat_columns(pd.read_parquet(io.BytesIO(raw)), name)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = _read_excel(raw, name, sheet)
+            frame = _read_excel(raw, name, sheet, notes)
         else:
             frame = _read_csv(raw, name, progress, notes if notes is not None else [])
     except DataError:
@@ -265,14 +265,86 @@ def excel_sheets(raw: bytes) -> list[str]:
 MAX_SHEET_XML = 1 << 30  # uncompressed: ~1M rows of a wide export; a zip bomb is far more
 
 
-def _read_excel(raw: bytes, name: str, sheet: str | None) -> pd.DataFrame:
+def _read_excel(
+    raw: bytes, name: str, sheet: str | None, notes: list[str] | None = None
+) -> pd.DataFrame:
     if name.lower().endswith(".xls"):
         raise DataError(f"{name}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
     _check_workbook(raw, name)
     book = pd.ExcelFile(io.BytesIO(raw))
     if sheet is not None and sheet not in book.sheet_names:
         raise DataError(f"{name}: no sheet named {sheet!r} (sheets: {book.sheet_names})")
-    return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
+    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
+    above = _title_rows(frame)
+    if not above:
+        return frame
+    title = _filled_text(named_columns(frame)) + [
+        c for row in frame.head(above - 1).itertuples(index=False) for c in _filled_text(row)
+    ]
+    _say_title(name, notes, title)
+    table = pd.read_excel(
+        book, sheet_name=sheet if sheet is not None else 0, dtype=object, header=above
+    )
+    margin = [c for c in table.columns if c not in named_columns(table) and table[c].isna().all()]
+    return table.drop(columns=margin)  # a formatted report's empty first column
+
+
+TITLE_LINES = 10  # at most this many lines of a report's title and filters above its header
+
+
+def named_columns(frame: pd.DataFrame) -> list:
+    """The column names a workbook's first row gave (pandas names a blank cell 'Unnamed: 3')."""
+    return [c for c in frame.columns if not str(c).startswith("Unnamed:")]
+
+
+def _header_below_title(lines: io.StringIO, delimiter: str) -> tuple[list[str], list[str]]:
+    """The header row, and the title lines above it: a report's CSV may open with its
+    title and filters, one cell a line, above the table. When the first line has fewer
+    than two cells filled and one of the next few has two or more, that one is the header;
+    otherwise the first line is, as always (a one-column file keeps its header)."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    first = next(reader, [])
+    if _filled(first) >= 2:
+        return first, []
+    after_first, title = lines.tell(), _filled_text(first)
+    for _ in range(TITLE_LINES):
+        row = next(reader, None)
+        if row is None:
+            break
+        if _filled(row) >= 2:
+            return row, title
+        title += _filled_text(row)
+    lines.seek(after_first)
+    return first, []
+
+
+def _filled(cells) -> int:
+    """How many cells hold something (a blank, a space or a missing cell holds nothing)."""
+    return len(_filled_text(cells))
+
+
+def _filled_text(cells) -> list[str]:
+    """The cells that hold something, as trimmed text."""
+    return [str(c).strip() for c in cells if not pd.isna(c) and str(c).strip()]
+
+
+def _title_rows(frame: pd.DataFrame) -> int:
+    """How many rows stand above a workbook's header: a report saved as a workbook puts its
+    title (and filters) in one cell each above the table. 0 when the first row is the
+    header (two cells or more filled)."""
+    if len(frame.columns) < 2 or len(named_columns(frame)) > 1:
+        return 0
+    for i, row in enumerate(frame.head(TITLE_LINES).itertuples(index=False), start=1):
+        if _filled(row) >= 2:
+            return i
+    return 0
+
+
+def _say_title(name: str, notes: list[str] | None, lines: list[str]) -> None:
+    """A note naming the title lines left out above the header."""
+    if notes is not None and lines:
+        shown = ", ".join(repr(line) for line in lines[:3]) + (", …" if len(lines) > 3 else "")
+        notes.append(f"{name}: left out the report's title above the header ({shown})")
 
 
 def _read_csv(raw: bytes, name: str, progress, notes: list[str]) -> pd.DataFrame:
@@ -319,7 +391,8 @@ def _parse_csv(
     in `notes`."""
     delimiter = _delimiter(head[:65536])
     lines = io.StringIO(head)
-    header = next(csv.reader(lines, delimiter=delimiter), [])  # a quoted newline is fine
+    header, title = _header_below_title(lines, delimiter)  # a quoted newline is fine
+
     if not any(h.strip() for h in header):
         raise DataError(f"{name}: the file is empty")
     if len(header) > MAX_COLUMNS:
@@ -331,11 +404,13 @@ def _parse_csv(
     start = len(head[: lines.tell()].encode("utf-8")) if "\n" in head else len(data)
     stop, footer = _footer(data, start, delimiter) if len(names) > 1 else (len(data), [])
     if not NOT_SPACE.search(data, start, stop):  # a header and no rows: the columns, empty
+        _say_title(name, notes, title)
         _say_footer(footer, name, notes)
         return pd.DataFrame(columns=names, dtype="string")
     table = _arrow_rows(data, start, stop, names, delimiter, name, progress, total)
     if b"\r" in data and _holds_return(table):  # decoded text has none: only plain bytes
         raise DataError(f"{name}: a value holds a carriage return")  # the general path's
+    _say_title(name, notes, title)
     _say_footer(footer, name, notes)
     if progress:
         progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
@@ -496,8 +571,9 @@ SINGLE_BYTE = ["cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850"
 def _delimiter(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        first = sample.split("\n", 1)[0]
+    except csv.Error:  # the first line holding a delimiter (a report's title has none)
+        lines = sample.split("\n")
+        first = next((line for line in lines if any(d in line for d in DELIMITERS)), lines[0])
         return max(DELIMITERS, key=first.count)
 
 
