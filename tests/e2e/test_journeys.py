@@ -201,6 +201,9 @@ PAGES = ("Model", "Replay", "Thresholds", "Calibration", "Revisions", "Sources")
 
 def _use_and_open_every_page(page) -> None:
     page.get_by_role("button", name="Use this dataset").click()
+    # the import runs on the server first (checks, index, Parquet): on a loaded machine
+    # the 'Running' status can show later than settle() looks for it
+    page.get_by_text("it is now the sidebar's dataset").wait_for(timeout=120_000)
     settle(page)
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "it is now the sidebar's dataset" in main
