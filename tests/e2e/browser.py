@@ -135,6 +135,14 @@ def table_cells(page, index: int, *, unlike: list[str] | None = None) -> list[st
     return found
 
 
+def shown(page, text: str, *, timeout: float = 120_000) -> None:
+    """Wait until the page shows `text`, then until the rerun that drew it is done: on a
+    loaded machine a rerun's 'Running' status can show later than settle() looks for it,
+    so a check right after settle() could read the page before the rerun."""
+    page.get_by_text(text).first.wait_for(timeout=timeout)
+    settle(page)
+
+
 def wait_until(page, check, *, timeout: float = 5.0) -> bool:
     """Poll `check()` until it is true (the page redraws a few frames after a rerun)."""
     deadline = time.monotonic() + timeout

@@ -15,6 +15,7 @@ from tests.e2e.browser import (
     pick_stepped,
     selected,
     settle,
+    shown,
     table_cells,
     wait_until,
 )
@@ -111,7 +112,7 @@ def save_revision(page, author: str, note: str) -> None:
     settle(page)
     page.get_by_label("Note: why this revision").fill(note)
     page.get_by_role("button", name="Save as new revision").click()
-    settle(page)
+    shown(page, "Saved B2B inbound v")
     assert "Saved B2B inbound v" in page.locator('[data-testid="stMain"]').inner_text()
 
 
@@ -124,7 +125,7 @@ def test_replay_and_compare_two_models(page, app_url):
     assert 0.6 < auc < 0.9
     page.get_by_label("Compare with (model B)").click()
     page.get_by_role("option", name="Default model").click()
-    settle(page)
+    shown(page, "Band migration")
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "Band migration" in body
     assert "Model B" in body
@@ -162,7 +163,7 @@ def test_calibrate_and_read_a_confidence(page, app_url):
     score = page.get_by_label("Score", exact=True)
     score.fill("95")
     score.press("Enter")
-    settle(page)
+    shown(page, "Leads scoring 95 close")
     assert metric(page, "Lead confidence") != confidence
     assert "Leads scoring 95 close" in page.locator('[data-testid="stMain"]').inner_text()
     page.shot("calibration")
@@ -188,7 +189,7 @@ def test_upload_a_csv_with_a_bad_date_and_read_the_warning(page, app_url, tmp_pa
     open_app(page, app_url)
     go(page, "Data")
     page.locator("input[type=file]").first.set_input_files(str(csv))
-    settle(page)
+    shown(page, "looked like the created date by its name")
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "'Create Date' looked like the created date by its name, but holds" in main
     assert page.get_by_role("button", name="Use this dataset").is_enabled()
@@ -201,10 +202,7 @@ PAGES = ("Model", "Replay", "Thresholds", "Calibration", "Revisions", "Sources")
 
 def _use_and_open_every_page(page) -> None:
     page.get_by_role("button", name="Use this dataset").click()
-    # the import runs on the server first (checks, index, Parquet): on a loaded machine
-    # the 'Running' status can show later than settle() looks for it
-    page.get_by_text("it is now the sidebar's dataset").wait_for(timeout=120_000)
-    settle(page)
+    shown(page, "it is now the sidebar's dataset")
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "it is now the sidebar's dataset" in main
     for title in PAGES:
@@ -239,7 +237,7 @@ def test_upload_opportunities_and_accounts_map_nothing_and_open_every_page(page,
     files.nth(0).set_input_files(str(EXPORTS / "opportunities.csv"))
     settle(page)
     files.nth(2).set_input_files(str(EXPORTS / "accounts.csv"))
-    settle(page)
+    shown(page, "19 leads have no account in the file")
     assert selected(page, "Join accounts on") == "Account ID"
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "19 leads have no account in the file" in main
