@@ -278,21 +278,21 @@ def _read_excel(
     above = _title_rows(frame)
     if not above:
         return frame
-    title = _filled_text(named_columns(frame)) + [
+    title = _filled_text(_named_columns(frame)) + [
         c for row in frame.head(above - 1).itertuples(index=False) for c in _filled_text(row)
     ]
-    _say_title(name, notes, title)
+    _say_left_out(notes, name, TITLE, title)
     table = pd.read_excel(
         book, sheet_name=sheet if sheet is not None else 0, dtype=object, header=above
     )
-    margin = [c for c in table.columns if c not in named_columns(table) and table[c].isna().all()]
+    margin = [c for c in table.columns if c not in _named_columns(table) and table[c].isna().all()]
     return table.drop(columns=margin)  # a formatted report's empty first column
 
 
 TITLE_LINES = 10  # at most this many lines of a report's title and filters above its header
 
 
-def named_columns(frame: pd.DataFrame) -> list:
+def _named_columns(frame: pd.DataFrame) -> list:
     """The column names a workbook's first row gave (pandas names a blank cell 'Unnamed: 3')."""
     return [c for c in frame.columns if not str(c).startswith("Unnamed:")]
 
@@ -332,7 +332,7 @@ def _title_rows(frame: pd.DataFrame) -> int:
     """How many rows stand above a workbook's header: a report saved as a workbook puts its
     title (and filters) in one cell each above the table. 0 when the first row is the
     header (two cells or more filled)."""
-    if len(frame.columns) < 2 or len(named_columns(frame)) > 1:
+    if len(frame.columns) < 2 or len(_named_columns(frame)) > 1:
         return 0
     for i, row in enumerate(frame.head(TITLE_LINES).itertuples(index=False), start=1):
         if _filled(row) >= 2:
@@ -340,11 +340,15 @@ def _title_rows(frame: pd.DataFrame) -> int:
     return 0
 
 
-def _say_title(name: str, notes: list[str] | None, lines: list[str]) -> None:
-    """A note naming the title lines left out above the header."""
+def _say_left_out(notes: list[str] | None, name: str, what: str, lines: list[str]) -> None:
+    """A note naming the lines of a report left out (`what`: its title above the header,
+    its footer after the last row), the first three quoted."""
     if notes is not None and lines:
         shown = ", ".join(repr(line) for line in lines[:3]) + (", …" if len(lines) > 3 else "")
-        notes.append(f"{name}: left out the report's title above the header ({shown})")
+        notes.append(f"{name}: left out the report's {what} ({shown})")
+
+
+TITLE, FOOTER = "title above the header", "footer after the last row"
 
 
 def _read_csv(raw: bytes, name: str, progress, notes: list[str]) -> pd.DataFrame:
@@ -392,7 +396,6 @@ def _parse_csv(
     delimiter = _delimiter(head[:65536])
     lines = io.StringIO(head)
     header, title = _header_below_title(lines, delimiter)  # a quoted newline is fine
-
     if not any(h.strip() for h in header):
         raise DataError(f"{name}: the file is empty")
     if len(header) > MAX_COLUMNS:
@@ -404,14 +407,14 @@ def _parse_csv(
     start = len(head[: lines.tell()].encode("utf-8")) if "\n" in head else len(data)
     stop, footer = _footer(data, start, delimiter) if len(names) > 1 else (len(data), [])
     if not NOT_SPACE.search(data, start, stop):  # a header and no rows: the columns, empty
-        _say_title(name, notes, title)
-        _say_footer(footer, name, notes)
+        _say_left_out(notes, name, TITLE, title)
+        _say_left_out(notes, name, FOOTER, footer)
         return pd.DataFrame(columns=names, dtype="string")
     table = _arrow_rows(data, start, stop, names, delimiter, name, progress, total)
     if b"\r" in data and _holds_return(table):  # decoded text has none: only plain bytes
         raise DataError(f"{name}: a value holds a carriage return")  # the general path's
-    _say_title(name, notes, title)
-    _say_footer(footer, name, notes)
+    _say_left_out(notes, name, TITLE, title)
+    _say_left_out(notes, name, FOOTER, footer)
     if progress:
         progress(1.0, f"read {table.num_rows:,} rows ({encoding}, {_delimiter_name(delimiter)})")
     return table.to_pandas()
@@ -456,14 +459,6 @@ def _footer(data: bytes, start: int, delimiter: str) -> tuple[int, list[str]]:
     footer = [c.strip() for line in lines[blank:end] for c in _cells(line, delimiter)]
     footer = [c for c in footer if c]
     return (int(at[blank]), footer) if footer else (len(data), [])
-
-
-def _say_footer(footer: list[str], name: str, notes: list[str] | None) -> None:
-    """A note naming the footer left out (once the rows are read: a retry in another
-    encoding would say it twice)."""
-    if footer and notes is not None:
-        shown = ", ".join(repr(line) for line in footer[:3]) + (", …" if len(footer) > 3 else "")
-        notes.append(f"{name}: left out the report's footer after the last row ({shown})")
 
 
 def _cells(line: bytes, delimiter: str) -> list[str]:
