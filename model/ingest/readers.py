@@ -42,11 +42,9 @@ def read_table(
             few = few_level_columns(path, id_columns) if levels else []
             frame = flat_columns(pd.read_parquet(path, read_dictionary=few), str(path))
         else:
-            frame = _csv_with_levels(path, id_columns) if levels else None
-            if frame is None:
-                frame = pd.read_csv(
-                    path, engine="pyarrow", dtype=dict.fromkeys(id_columns, "string")
-                )
+            frame = _arrow_csv(path, id_columns, levels)
+            if frame is None:  # a header naming a column twice: pandas renames the copies
+                frame = pd.read_csv(path, dtype=dict.fromkeys(id_columns, "string"))
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear message
@@ -67,15 +65,17 @@ PANDAS_MISSING = (
 )
 
 
-def _csv_with_levels(path: Path, id_columns: tuple[str, ...]) -> pd.DataFrame | None:
-    """A CSV as pd.read_csv(engine="pyarrow") reads it, but its text columns of at most 50
-    distinct values come as categories, coded by pyarrow while it parses (no string is
-    made per row). None for a header naming a column twice: pandas renames, so it reads."""
+def _arrow_csv(path: Path, id_columns: tuple[str, ...], levels: bool) -> pd.DataFrame | None:
+    """A CSV as pd.read_csv(engine="pyarrow") reads it, id columns as text. pandas' own
+    `dtype=` fails on a column of whole numbers with blanks (pandas 3.1: "cannot convert
+    NA to integer"), so pyarrow is called here. With `levels`, text columns of at most 50
+    distinct values come as categories, coded while it parses (no string made per row).
+    None for a header naming a column twice: pandas renames, so it reads."""
     options = pacsv.ConvertOptions(
         column_types=dict.fromkeys(id_columns, pa.large_string()),
         null_values=list(PANDAS_MISSING),
         strings_can_be_null=True,
-        auto_dict_encode=True,
+        auto_dict_encode=levels,
     )
     table = pacsv.read_csv(path, convert_options=options)
     if len(set(table.column_names)) < table.num_columns:
