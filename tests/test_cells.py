@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.cli import main
-from model.core.cells import TRIGGERS, inert, inert_frame, to_numbers
+from model.core.cells import DATE_LIKE, TRIGGERS, inert, inert_frame, to_dates, to_numbers
 from model.core.spec import default_model, parse_model
 from model.store.columns import versioned_columns, workbook
 from model.store.revisions import RevisionStore
@@ -252,3 +253,24 @@ def test_a_deal_value_in_several_currencies_is_warned_about(tmp_path: Path, caps
     assert "amounts in 2 currencies (USD, EUR): revenue figures add them up as one" in err
     frame = pd.read_parquet(tmp_path / "d" / "leads.parquet")
     assert frame["value"].iloc[1] == 1001.0
+
+
+@pytest.mark.parametrize(
+    ("text", "when"),
+    [
+        ("Aug 12, 2025 05:36 PM", "2025-08-12 17:36"),  # Zoho's default
+        ("Sept. 3, 2025", "2025-09-03"),
+        ("12-Aug-2025", "2025-08-12"),  # Excel's d-mmm-yyyy
+        ("5 March 2025", "2025-03-05"),
+    ],
+)
+def test_dates_written_with_the_months_name_are_dates(text: str, when: str) -> None:
+    assert re.match(DATE_LIKE, text)
+    assert to_dates(pd.Series([text]))[0] == pd.Timestamp(when)
+
+
+@pytest.mark.parametrize(
+    "text", ["Mar 2025", "Maybe 12, 2025", "Summar 5, 2025", "Deal 12 2025", "may", "5191"]
+)
+def test_words_and_numbers_near_a_year_are_no_dates(text: str) -> None:
+    assert not re.search(DATE_LIKE, text)

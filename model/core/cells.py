@@ -26,8 +26,18 @@ TRUTHY: frozenset[str] = frozenset({w for w, v in BOOLEAN_WORDS.items() if v} | 
 # What text comparisons trim: ASCII white space and the no-break space exports are full of.
 # The SQL export trims exactly these (SQL's TRIM alone takes only spaces).
 TRIM = " \t\n\r\f\v\xa0"
-# day, month and year with separators: "2026-03-01", "01/03/2026" (not "may", not "5191")
-DATE_LIKE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+# English month names as exports write them ("Aug", "Sept.", "August").
+MONTH_NAME = (
+    r"\b(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# day, month and year with separators: "2026-03-01", "01/03/2026", or with the month's
+# name as Zoho and Excel write them: "Aug 12, 2025 05:36 PM", "12-Aug-2025", "5 March
+# 2025" (not "may", not "5191", not "Mar 2025")
+DATE_LIKE = (
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    rf"|{MONTH_NAME}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}[-\s]{MONTH_NAME}[-\s,]+\d{{2,4}}"
+)
 
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
