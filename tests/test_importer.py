@@ -382,6 +382,59 @@ def test_roles_are_guessed_from_contents_when_names_say_nothing():
     assert (mapping.won, mapping.lost) == (["yes"], ["no"])
 
 
+def test_a_yes_no_outcome_gives_way_to_a_column_that_tells_open_from_lost():
+    """'Converted' false is an open lead as much as a lost one; the status says which. A
+    yes / no / unknown column ('housing' in the bank set) tells nothing of the kind."""
+    frame = pd.DataFrame(
+        {
+            "id": ["a1", "a2", "a3", "a4"],
+            "Converted": ["true", "false", "false", "false"],
+            "Lead Status": ["Closed - Converted", "Closed - Not Converted", "Working", "New"],
+        }
+    )
+    mapping = importer.guess_mapping(frame)
+    assert mapping.roles["outcome"] == "Lead Status"
+    assert (mapping.won, mapping.lost) == (["closed - converted"], ["closed - not converted"])
+    assert "'Converted' holds only yes / no" in mapping.notes[0]
+    frame["Lead Status"] = ["yes", "no", "unknown", "no"]
+    assert importer.guess_mapping(frame).roles["outcome"] == "Converted"
+
+
+@pytest.mark.parametrize(
+    ("values", "won", "lost"),
+    [
+        (["Closed Won", "Closed-Lost to Competition", "Qualification"], ["closed won"],
+         ["closed-lost to competition"]),
+        (["Closed Won (renewal)", "Closed Lost - No Budget"], ["closed won (renewal)"],
+         ["closed lost - no budget"]),
+        (["Gewonnen", "Verloren", "Offen"], ["gewonnen"], ["verloren"]),
+        (["Gagné", "Perdu"], ["gagné"], ["perdu"]),
+        (["Closed - Not Converted", "Closed - Converted"], ["closed - converted"],
+         ["closed - not converted"]),
+        (["Closed", "Disclosed won"], [], []),  # no word says how it ended
+    ],
+)  # fmt: skip
+def test_outcome_words_read_stages_named_with_their_reason_and_other_languages(values, won, lost):
+    assert importer.outcome_words(pd.Series(values)) == (won, lost)
+
+
+def test_a_missing_outcome_names_the_columns_that_could_hold_it():
+    frame = pd.DataFrame(
+        {
+            "Datensatz-ID": [f"7000{i}" for i in range(8)],
+            "Lebenszyklusphase": ["Kunde", "Lead", "Abonnent", "Lead"] * 2,
+            "Jahresumsatz": ["1.250.000,00", "80,5", "", "7"] * 2,
+        }
+    )
+    text = importer.validate(frame, importer.guess_mapping(frame)).text()
+    assert (
+        "no column is mapped as 'outcome': no column holds the usual won and lost words. Map "
+        "the one that says how a lead ended, and which of its values mean won; columns of a "
+        "few values: 'Lebenszyklusphase' ('Kunde'/'Lead'/'Abonnent')"
+    ) in text
+    assert "Jahresumsatz" not in text  # numbers are no outcome
+
+
 # ------------------------------------------------------------------ one validator
 
 WORDS = st.sampled_from(["won", "Closed Won", "lost", "closed lost", "open", "", "maybe", "Select"])

@@ -27,7 +27,8 @@ SPLIT_LOOK_UP = 1_000_000  # `index_in` looks up as many values in each of two t
 WON, LOST, OPEN = 0, 1, 2  # per-lead outcome codes (Dataset.outcome), in OUTCOMES' order
 # Won and lost words, CRMs' defaults included: Salesforce's "Closed Won" and "Closed -
 # Converted", HubSpot's "closedwon", Dynamics' "Qualified" / "Disqualified" lead status,
-# Zoho's "Lost Lead" / "Junk Lead", HubSpot's "Open Deal" / "Unqualified" lead status.
+# Zoho's "Lost Lead" / "Junk Lead", HubSpot's "Open Deal" / "Unqualified" lead status,
+# and won / lost as German, French, Spanish, Portuguese and Italian exports write them.
 WON_WORDS = frozenset(
     {
         "won",
@@ -41,6 +42,7 @@ WON_WORDS = frozenset(
         "qualified",
         "customer",
         "open deal",
+        *("gewonnen", "gagné", "gagnée", "ganado", "ganada", "ganho", "vinto"),
         *TRUTHY,
     }
     - {"t", "1.0"}
@@ -63,9 +65,26 @@ LOST_WORDS = frozenset(
         "n",
         "false",
         "0",
+        *("verloren", "perdu", "perdue", "perdido", "perdida", "perso"),
     }
 )
-OPEN_WORDS = frozenset({"open", "", "pending", "in progress"})
+OPEN_WORDS = frozenset({"open", "", "pending", "in progress", "offen", "ouvert", "abierto"})
+# A closed stage named with its reason: Zoho's "Closed-Lost to Competition", an org's own
+# "Closed Lost - No Budget" or "Closed Won (renewal)".
+CLOSED_WON = re.compile(r"closed\s*[-–:]?\s*(?:won|converted)\b")
+CLOSED_LOST = re.compile(r"closed\s*[-–:]?\s*(?:lost|not converted)\b")
+
+
+def is_won_word(value: str) -> bool:
+    """A lower-case outcome value that means won, by the usual words."""
+    return value in WON_WORDS or CLOSED_WON.match(value) is not None
+
+
+def is_lost_word(value: str) -> bool:
+    """A lower-case outcome value that means lost, by the usual words."""
+    return value in LOST_WORDS or CLOSED_LOST.match(value) is not None
+
+
 # Columns of the vocabulary that are never criteria (a lead's id, dates, outcome, value).
 RESERVED = frozenset({"lead_id", "created_at", "outcome", "closed_at", "value"})
 TOUCH_COLUMNS = ("channel", "campaign")  # events that carry one are marketing touches

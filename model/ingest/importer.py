@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from model.core.cells import (
     to_dates,
     to_numbers,
 )
-from model.core.dataset import LOST_WORDS, OPEN_WORDS, WON_WORDS, DataError, index_in
+from model.core.dataset import OPEN_WORDS, DataError, index_in, is_lost_word, is_won_word
 from model.core.kinds import excluded_columns, running_number
 from model.core.words import CREATED_POLICIES, EVENT_ROLES, ROLES
 from model.ingest.readers import row_numbers
@@ -146,16 +147,19 @@ HOW = {
 # column holding won and lost words becomes the outcome and not the stage.
 GUESS_ORDER = ("lead_id", "outcome", "created_at", "closed_at", "value", "stage", "source")
 # Hints that may stand inside a longer name, as whole words ("Lead Created Date", "Opportunity
-# Amount"); every other hint must be the whole name.
+# Amount"); every other hint must be the whole name. A few are German, as German-language
+# accounts of Pipedrive and HubSpot name their columns ("Deal - Wert", "Deal - Quelle").
 WORD_HINTS = {
     "lead_id": ("lead id", "record id", "prospect id", "contact id"),
     "created_at": ("created date", "create date", "created on", "created at", "created time",
                    "deal created", "lead created", "created",
-                   "creation date", "first contact date", "signup date"),
+                   "creation date", "first contact date", "signup date", "erstellt",
+                   "erstelldatum"),
     "outcome": ("outcome", "deal status", "lead status", "is won"),
-    "value": ("amount", "deal value", "opportunity value", "expected revenue"),
+    "value": ("amount", "deal value", "opportunity value", "expected revenue", "est revenue",
+              "estimated revenue", "wert", "betrag"),
     "stage": ("stage", "lifecycle stage"),
-    "source": ("source", "origin"),
+    "source": ("source", "origin", "quelle"),
     "closed_at": ("close date", "closed date", "closing date", "won date", "closed on",
                   "won time", "close time",
                   "converted date", "became a customer date"),
@@ -197,7 +201,8 @@ def guess_mapping(
             if mapped[role]:
                 mapping.how[role] = "mapped"
             continue
-        column, how = _guess_role(leads, role, taken, mapping.notes)
+        guess = _guess_outcome if role == "outcome" else partial(_guess_role, role=role)
+        column, how = guess(leads, taken=taken, notes=mapping.notes)
         mapping.roles[role] = column
         if column:
             mapping.how[role] = how
@@ -227,7 +232,7 @@ def _guess_event_roles(events: pd.DataFrame, mapped: dict[str, str | None]) -> d
 def outcome_words(outcome: pd.Series) -> tuple[list[str], list[str]]:
     """The values of an outcome column that the usual words say mean won, and lost."""
     values = _normalised(outcome).dropna().unique()
-    return sorted(v for v in values if v in WON_WORDS), sorted(v for v in values if v in LOST_WORDS)
+    return sorted(filter(is_won_word, values)), sorted(filter(is_lost_word, values))
 
 
 def _guess_role(frame, role, taken, notes) -> tuple[str | None, str]:
@@ -243,6 +248,42 @@ def _guess_role(frame, role, taken, notes) -> tuple[str | None, str]:
         )
     found = _guess_by_content(frame, role, taken)
     return found, "content"
+
+
+def _guess_outcome(frame, taken, notes) -> tuple[str | None, str]:
+    """The outcome as _guess_role finds it, unless that is a yes / no column ("Is Closed
+    Won", "Converted") and another tells open leads from lost ones (HubSpot's "Deal
+    Stage"): a no there is an open deal as much as a lost one."""
+    column, how = _guess_role(frame, "outcome", taken, notes)
+    if column is None or not _yes_no(frame[column]):
+        return column, how
+    for other in (c for c in frame.columns if c not in taken and c != column):
+        if _tells_open(frame[other]):
+            notes.append(
+                f"{column!r} holds only yes / no, which cannot tell an open lead from a "
+                f"lost one; {other!r} can, and is taken as the outcome"
+            )
+            return other, "content"
+    return column, how
+
+
+YES_NO = frozenset({*BOOLEAN_WORDS, "t", "f", "1", "0"})
+
+
+def _yes_no(s: pd.Series) -> bool:
+    distinct = set(_filled(s.head(5000)).str.lower().unique())
+    return pd.api.types.is_bool_dtype(s) or distinct <= YES_NO
+
+
+def _tells_open(s: pd.Series) -> bool:
+    """Won and lost words that are not yes / no ('Closed Won', 'Closed Lost') beside
+    values that are neither (a deal's open stages); a 'housing' of yes / no / unknown
+    is no outcome."""
+    distinct = set(_filled(s.head(5000)).str.lower().unique()) - YES_NO
+    if len(distinct) > 40 or not any(map(is_won_word, distinct)):
+        return False
+    lost = any(map(is_lost_word, distinct))
+    return lost and any(not (is_won_word(v) or is_lost_word(v)) for v in distinct)
 
 
 ROLE_WORDS = {
@@ -315,9 +356,11 @@ def _misfit(s: pd.Series, role: str) -> str | None:
 def _outcome_like(distinct: set[str]) -> bool:
     """Won and lost words among a few values (the rest open: a deal-stage or lifecycle
     column), or only won / lost / open words."""
-    if len(distinct) > 40 or not distinct & WON_WORDS:
+    won = {v for v in distinct if is_won_word(v)}
+    lost = {v for v in distinct if is_lost_word(v)}
+    if len(distinct) > 40 or not won:
         return False
-    return bool(distinct & LOST_WORDS) or distinct <= WON_WORDS | LOST_WORDS | OPEN_WORDS
+    return bool(lost) or distinct <= won | lost | OPEN_WORDS
 
 
 def _shown(distinct) -> str:
@@ -508,7 +551,8 @@ def validate(
         report.add("warning", leads_name, note)
     for role in required:
         if role not in roles:
-            report.add("error", leads_name, f"no column is mapped as {role!r}")
+            hint = _outcome_hint(leads, set(roles.values())) if role == "outcome" else ""
+            report.add("error", leads_name, f"no column is mapped as {role!r}{hint}")
     for role, column in roles.items():
         if column not in leads.columns:
             report.add("error", leads_name, f"column {column!r} ({role}) is not in the file")
@@ -569,6 +613,23 @@ def validate(
         event_cells = Cells.of(events, missing, event_cells)
         _check_events(report, event_cells, mapping, ids, events_name)
     return report
+
+
+def _outcome_hint(leads: pd.DataFrame, taken: set[str]) -> str:
+    """Where the outcome may be when no column holds the usual won / lost words: the
+    columns of a few text values (a German export's 'Lebenszyklusphase': 'Kunde', …)."""
+    few = []
+    for column in (c for c in leads.columns if c not in taken):
+        values = _filled(leads[column].head(5000))
+        distinct = values.unique()
+        if 2 <= len(distinct) <= 12 and to_numbers(values).isna().mean() > 0.5:
+            few.append(f"{column!r} ({_shown(distinct)})")
+    if not few:
+        return ": no column holds won and lost words; map the one that says how a lead ended"
+    return (
+        ": no column holds the usual won and lost words. Map the one that says how a lead "
+        f"ended, and which of its values mean won; columns of a few values: {', '.join(few[:4])}"
+    )
 
 
 def missing_words(mapping: Mapping) -> set[str]:
