@@ -840,9 +840,10 @@ def _suggest(args: argparse.Namespace) -> int:
     )
     print("Proposed bands (current start -> suggested start: share of leads, win rate):")
     for b in result.bands.itertuples():
+        won = f"{b.win_rate:6.1%} won" if b.closed_leads else "no closed leads"
         print(
             f"  {b.band:<10} {b.current_from:>3} -> {b.suggested_from:>3}: {b.share:6.1%} of "
-            f"leads, {b.win_rate:6.1%} won{'  (sales-ready)' if b.sales_ready else ''}"
+            f"leads, {won}{'  (sales-ready)' if b.sales_ready else ''}"
         )
     print("Criteria (current -> suggested points; closed leads hit, win rate, 95 % interval):")
     for r in result.table.itertuples():

@@ -63,6 +63,26 @@ def test_the_suggestion_spans_0_to_100_with_bands_populated(demo_suggestion):
     assert result.model.caps.fit == 100  # the fit had no caps: none bind on its points
 
 
+def test_bands_stay_where_they_were_when_every_lead_scores_the_same():
+    """A suggestion with no criterion (no signal in the export) scores every lead alike:
+    there is nothing to split, and an empty band has no win rate to read aloud."""
+    from model.core.spec import default_model
+
+    model = default_model()
+    scores = np.full(50, 30.0)
+    closed = np.arange(40)
+    won = np.arange(40) % 3 == 0
+    banded, table = suggest.propose_bands(model, scores, closed, won)
+    assert [b.min_score for b in banded.bands] == [b.min_score for b in model.bands]
+    assert list(table["suggested_from"]) == list(table["current_from"])
+    empty = table[table["share"] == 0]
+    assert len(empty) == len(model.bands) - 1
+    assert (empty["closed_leads"] == 0).all()
+    spread = np.linspace(0, 100, 50)
+    banded, _ = suggest.propose_bands(model, spread, closed, won)
+    assert [b.min_score for b in banded.bands] != [b.min_score for b in model.bands]
+
+
 def test_points_are_whole_and_the_model_is_what_the_table_says(demo_suggestion):
     _, _, result = demo_suggestion
     table = result.table.set_index("criterion")

@@ -51,7 +51,7 @@ LEAK_AUC = 0.85
 LEAK_NAME = re.compile(
     r"(?i)(?<![a-z])(closed?|closing|converted|conversion|won|lost|became|customer since|"
     r"lifecycle|stage|status|outcome|result|quality|rating|probability|disqualified|"
-    r"reason|(?:deal|opportunity)[ _]?(?:value|amount|size|owner))(?![a-z])"
+    r"reason|sales[ _]?cycle|(?:deal|opportunity)[ _]?(?:value|amount|size|owner))(?![a-z])"
 )
 CEILING_FIT_MOST = 40_000  # leads the boosted ceiling trains on per fit (a sample past it)
 
@@ -953,17 +953,10 @@ def propose_bands(
     """The model with band boundaries from the data (names and actions kept), and a table
     of them beside the current ones. Sales-ready = the largest top share (at least 5 % of
     leads) whose closed leads win at least twice the average, or the top `share` the user
-    picks; bands above and below split their leads evenly."""
-    n_ready = sum(b.sales_ready for b in model.bands)
-    line = _sales_ready_line(scores, closed, won, share)
-    mins = _strictly_falling(
-        _splits(scores[scores >= line], n_ready, line, 101)
-        + _splits(scores[scores < line], len(model.bands) - n_ready, 0, line)
-    )
-    data = model.model_dump(mode="json", exclude_none=True)
-    for b, m in zip(data["bands"], mins, strict=True):
-        b["min_score"] = m
-    banded = parse_model(data)
+    picks; bands above and below split their leads evenly. When every lead scores the same
+    there is nothing to split, and the current boundaries stay."""
+    same = scores.size == 0 or scores.min() == scores.max()
+    banded = model if same else _banded(model, scores, closed, won, share)
     band = band_index(scores, banded)
     rows = []
     for k, (old, new) in enumerate(zip(model.bands, banded.bands, strict=True)):
@@ -981,6 +974,20 @@ def propose_bands(
             }
         )
     return banded, pd.DataFrame(rows)
+
+
+def _banded(model: ScoringModel, scores, closed, won, share) -> ScoringModel:
+    """The model with its band starts placed on `scores`, as propose_bands says."""
+    n_ready = sum(b.sales_ready for b in model.bands)
+    line = _sales_ready_line(scores, closed, won, share)
+    mins = _strictly_falling(
+        _splits(scores[scores >= line], n_ready, line, 101)
+        + _splits(scores[scores < line], len(model.bands) - n_ready, 0, line)
+    )
+    data = model.model_dump(mode="json", exclude_none=True)
+    for b, m in zip(data["bands"], mins, strict=True):
+        b["min_score"] = m
+    return parse_model(data)
 
 
 def _sales_ready_line(scores, closed, won, share) -> int:
