@@ -30,6 +30,10 @@ CASES = {
     "marketo_leads.csv": ([], "Lead Status", ["converted", "qualified"], 400),
     "opportunities.csv": (["--accounts", str(EXPORTS / "accounts.csv"), "--on", "Account ID"],
                           "Stage", ["closed won"], 400),
+    "hubspot_deals.csv": ([], "Deal Stage", ["closed won"], 400),
+    "zoho_deals.csv": ([], "Stage", ["closed won"], 400),
+    "salesforce_dataloader_leads.csv": ([], "Status", ["closed - converted"], 400),
+    "pipedrive_deals_de.csv": ([], "Deal - Status", ["gewonnen"], 400),
 }  # fmt: skip
 
 
@@ -139,6 +143,53 @@ def test_the_crm_fixtures_name_their_roles_as_each_product_does(capsys, tmp_path
         c["rule"]["attribute"] for c in got["model"]["criteria"] if c["group"] == "engagement"
     }
     assert engagement >= {"Deal - Activities", "Deal - Email messages count"}
+
+
+def _left_out(got: dict) -> set[str]:
+    return {row["column"] for row in got["suggest"]["leakage"]}
+
+
+def test_deal_exports_read_as_each_crm_writes_them(capsys, tmp_path):
+    """HubSpot's yes / no 'Is Closed Won' is no outcome where 'Deal Stage' tells open deals
+    from lost ones; Zoho writes dates with the month's name and a lost stage with its
+    reason; Data Loader's API names; a German Pipedrive account's words and numbers."""
+    for name in ("hs", "zoho", "sf", "de"):
+        (tmp_path / name).mkdir()
+    hubspot = pipeline(capsys, tmp_path / "hs", EXPORTS / "hubspot_deals.csv")
+    assert (
+        "'Is Closed Won' holds only yes / no, which cannot tell an open lead from a lost "
+        "one; 'Deal Stage' can, and is taken as the outcome"
+    ) in hubspot["import"]
+    assert "(314 closed: 131 won, 41.7% of closed)" in hubspot["import"]
+    assert _left_out(hubspot) >= {"Is Closed Won", "Days to close", "Forecast category"}
+
+    zoho = pipeline(capsys, tmp_path / "zoho", EXPORTS / "zoho_deals.csv")
+    assert "role created date: 'Created Time' (guessed from its name)" in zoho["import"]
+    assert "role closed date: 'Closing Date' (guessed from its name)" in zoho["import"]
+    meta = json.loads((tmp_path / "zoho" / "ds" / "dataset.json").read_text())
+    assert meta["mapping"]["lost"] == ["closed lost", "closed-lost to competition"]
+    leads = pd.read_parquet(tmp_path / "zoho" / "ds" / "leads.parquet")
+    raw = pd.read_csv(EXPORTS / "zoho_deals.csv", dtype=str)
+    assert list(raw["Created Time"][:2]) == ["Sep 08, 2025 08:23 AM", "May 17, 2025 04:56 PM"]
+    assert list(leads["created_at"][:2]) == [
+        pd.Timestamp("2025-09-08 08:23"),
+        pd.Timestamp("2025-05-17 16:56"),
+    ]
+    assert leads["value"][0] == 27_900.0  # "27,900.00"
+    assert _left_out(zoho) >= {"Modified Time", "Sales Cycle Duration"}
+
+    loader = pipeline(capsys, tmp_path / "sf", EXPORTS / "salesforce_dataloader_leads.csv")
+    assert "role created date: 'CreatedDate' (guessed from its name)" in loader["import"]
+    assert _left_out(loader) >= {"IsConverted", "LastModifiedDate"}
+
+    german = pipeline(capsys, tmp_path / "de", EXPORTS / "pipedrive_deals_de.csv")
+    assert "role deal value: 'Deal - Wert' (guessed from its name)" in german["import"]
+    assert "role source: 'Deal - Quelle' (guessed from its name)" in german["import"]
+    meta = json.loads((tmp_path / "de" / "ds" / "dataset.json").read_text())
+    assert (meta["mapping"]["won"], meta["mapping"]["lost"]) == (["gewonnen"], ["verloren"])
+    leads = pd.read_parquet(tmp_path / "de" / "ds" / "leads.parquet")
+    assert leads["value"][0] == 33_900.5  # "33.900,50"
+    assert leads["created_at"][0] == pd.Timestamp("2025-10-04 14:51")  # "04.10.2025 14:51"
 
 
 def test_a_mapped_stage_column_releases_the_guess(capsys, tmp_path):

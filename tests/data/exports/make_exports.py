@@ -407,6 +407,149 @@ def opportunities_and_accounts() -> None:
     (HERE / "accounts.csv").write_text(_csv(accounts), encoding="utf-8")
 
 
+HUBSPOT_OPEN = [
+    "Appointment Scheduled",
+    "Qualified To Buy",
+    "Presentation Scheduled",
+    "Decision Maker Bought-In",
+    "Contract Sent",
+]
+
+
+def hubspot_deals() -> None:
+    """HubSpot deals export: Deal Stage holds Closed Won / Closed Lost among open stages,
+    and beside it 'Is Closed Won' true / false, where false is an open deal as much as a
+    lost one; 'Days to close' and 'Forecast category' are filled from the outcome."""
+    b = _base(7)
+    rng = b["rng"][0]
+    stage = np.where(
+        ~b["closed"], rng.choice(HUBSPOT_OPEN, N), np.where(b["won"], "Closed Won", "Closed Lost")
+    )
+    closed = np.isin(stage, ["Closed Won", "Closed Lost"])
+    frame = pd.DataFrame(
+        {
+            "Record ID": (b["n"] + 9_100_000_000).astype(str),
+            "Deal Name": "Company " + b["n"].astype(str) + " - New Deal",
+            "Deal Stage": stage,
+            "Pipeline": "Sales Pipeline",
+            "Amount": b["amount"].astype(float),
+            "Close Date": b["closed_at"].dt.strftime("%Y-%m-%d %H:%M"),
+            "Create Date": b["created"].dt.strftime("%Y-%m-%d %H:%M"),
+            "Deal owner": rng.choice(["Ana Lima", "Tom Lee"], N),
+            "Deal Type": rng.choice(["New Business", "Existing Business", ""], N),
+            "Original Source Type": b["source"],
+            "Industry": b["industry"],
+            "Number of Employees": b["employees"],
+            "Number of Sales Activities": b["visits"],
+            "Days to close": np.where(closed, (b["closed_at"] - b["created"]).dt.days, ""),
+            "Is Closed Won": np.where(stage == "Closed Won", "true", "false"),
+            "Forecast category": np.where(
+                stage == "Closed Won", "Closed won", np.where(closed, "Omit", "Pipeline")
+            ),
+        }
+    )
+    (HERE / "hubspot_deals.csv").write_bytes(b"\xef\xbb\xbf" + _csv(frame).encode("utf-8"))
+
+
+def zoho_deals() -> None:
+    """Zoho CRM deals export: dates written with the month's name ('Aug 12, 2025 05:36
+    PM', the default of an English-language account), Stage with 'Closed-Lost to
+    Competition' beside Closed Won / Closed Lost, '-None-' placeholders, amounts with
+    thousands separators, and 'Sales Cycle Duration' filled once a deal closes."""
+    b = _base(8)
+    rng = b["rng"][0]
+    lost = rng.choice(["Closed Lost", "Closed-Lost to Competition"], N)
+    stage = np.where(
+        ~b["closed"], rng.choice(SF_OPEN[:6], N), np.where(b["won"], "Closed Won", lost)
+    )
+    frame = pd.DataFrame(
+        {
+            "Record Id": ["zcrm_" + f"{4876876000000 + i}" for i in b["n"]],
+            "Deal Owner": "Maria Ruiz",
+            "Deal Name": "Deal " + b["n"].astype(str),
+            "Amount": b["amount"].map("{:,.2f}".format),
+            "Closing Date": b["closed_at"].dt.strftime("%b %d, %Y"),
+            "Account Name": "Account " + (b["n"] % 150).astype(str),
+            "Stage": stage,
+            "Type": rng.choice(["New Business", "Existing Business", "-None-"], N),
+            "Lead Source": np.where(rng.random(N) < 0.1, "-None-", b["source"]),
+            "Industry": b["industry"],
+            "No of Employees": b["employees"],
+            "Created Time": b["created"].dt.strftime("%b %d, %Y %I:%M %p"),
+            "Modified Time": b["closed_at"].dt.strftime("%b %d, %Y %I:%M %p"),
+            "Sales Cycle Duration": np.where(
+                b["closed"], (b["closed_at"] - b["created"]).dt.days.astype(str), ""
+            ),
+        }
+    )
+    (HERE / "zoho_deals.csv").write_text(_csv(frame), encoding="utf-8")
+
+
+def salesforce_dataloader_leads() -> None:
+    """Salesforce leads through Data Loader or Workbench: API names (Id, LeadSource,
+    IsConverted, CreatedDate), every cell quoted, UTC timestamps with milliseconds and a Z,
+    'IsConverted', 'ConvertedDate' and 'LastModifiedDate' set by the outcome."""
+    b = _base(9)
+    rng = b["rng"][0]
+    status = np.where(
+        ~b["closed"],
+        rng.choice(["Open - Not Contacted", "Working - Contacted"], N),
+        np.where(b["won"], "Closed - Converted", "Closed - Not Converted"),
+    )
+    converted = status == "Closed - Converted"
+    stamp = "%Y-%m-%dT%H:%M:%S.000Z"
+    frame = pd.DataFrame(
+        {
+            "Id": ["00Q5e00000" + f"{i:05d}" + "AbC" for i in b["n"]],
+            "IsDeleted": "false",
+            "LastName": b["last"],
+            "FirstName": b["first"],
+            "Company": "Firma " + b["n"].astype(str),
+            "Email": _email(b),
+            "LeadSource": b["source"],
+            "Status": status,
+            "Industry": b["industry"],
+            "NumberOfEmployees": b["employees"],
+            "Country": b["country"],
+            "IsConverted": np.where(converted, "true", "false"),
+            "ConvertedDate": np.where(converted, b["closed_at"].dt.strftime("%Y-%m-%d"), ""),
+            "CreatedDate": b["created"].dt.strftime(stamp),
+            "LastModifiedDate": b["closed_at"].dt.strftime(stamp),
+            "OwnerId": "0055e000001AbCdAAK",
+        }
+    )
+    text = _csv(frame, quoting=csv.QUOTE_ALL)
+    (HERE / "salesforce_dataloader_leads.csv").write_text(text, encoding="utf-8")
+
+
+def pipedrive_deals_de() -> None:
+    """Pipedrive deals exported from a German-language account: semicolons, day-first
+    dates with dots, decimal commas, and the status words Gewonnen / Verloren / Offen
+    (column names as the German interface labels them)."""
+    b = _base(10)
+    rng = b["rng"][0]
+    status = np.where(~b["closed"], "Offen", np.where(b["won"], "Gewonnen", "Verloren"))
+    value = (b["amount"] + 0.5).map("{:,.2f}".format)
+    frame = pd.DataFrame(
+        {
+            "Deal - ID": b["n"],
+            "Deal - Titel": "Deal mit " + b["last"] + " " + b["n"].astype(str),
+            "Deal - Wert": value.str.replace(",", "_").str.replace(".", ",").str.replace("_", "."),
+            "Deal - Währung": "EUR",
+            "Deal - Status": status,
+            "Deal - Phase": rng.choice(["Qualifiziert", "Kontakt hergestellt", "Angebot"], N),
+            "Deal - Deal erstellt": b["created"].dt.strftime("%d.%m.%Y %H:%M"),
+            "Deal - Quelle": b["source"],
+            "Organisation - Branche": b["industry"],
+            "Organisation - Mitarbeiterzahl": b["employees"],
+            "Person - E-Mail": _email(b),
+            "Deal - Aktivitäten": b["visits"],
+        }
+    )
+    text = _csv(frame, delimiter=";")
+    (HERE / "pipedrive_deals_de.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
 def _csv(frame: pd.DataFrame, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> str:
     out = io.StringIO()
     frame.to_csv(out, index=False, sep=delimiter, quoting=quoting, lineterminator="\r\n")
@@ -423,5 +566,9 @@ if __name__ == "__main__":
         dynamics_leads,
         marketo_leads,
         opportunities_and_accounts,
+        hubspot_deals,
+        zoho_deals,
+        salesforce_dataloader_leads,
+        pipedrive_deals_de,
     ):
         write()
