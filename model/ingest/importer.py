@@ -211,22 +211,61 @@ def guess_mapping(
     if mapping.roles["outcome"]:
         mapping.won, mapping.lost = outcome_words(leads[mapping.roles["outcome"]])
     if events is not None:
-        mapping.events = _guess_event_roles(events, events_mapped or {})
+        ids = leads[mapping.roles["lead_id"]] if mapping.roles["lead_id"] else None
+        mapping.events = _guess_event_roles(events, events_mapped or {}, ids, mapping.notes)
     return mapping
 
 
-def _guess_event_roles(events: pd.DataFrame, mapped: dict[str, str | None]) -> dict:
+def _guess_event_roles(events, mapped, lead_ids: pd.Series | None, notes) -> dict:
+    """Event roles by name, the lead column confirmed by the leads' ids and the date by
+    its values (a named column that holds no dates is still taken, for the validator to
+    say which values are not dates): a Salesforce task export names its own id 'Id' and
+    the lead 'WhoId'."""
     roles: dict[str, str | None] = {}
     taken = {c for c in mapped.values() if c}
     for role in EVENT_ROLES:
         if role in mapped:
             roles[role] = mapped[role] or None
             continue
-        column = _by_name(events, role if role != "lead_id" else "lead_id", taken)
+        if role == "lead_id":
+            column = _event_lead_column(events, taken, lead_ids, notes)
+        elif role == "occurred_at":
+            named = _name_candidates(events, "occurred_at", taken)
+            fits = [c for c in named if _misfit(events[c], "created_at") is None]
+            column = (fits or named or [_guess_by_content(events, "created_at", taken)])[0]
+        else:
+            column = _by_name(events, role, taken)
         roles[role] = column
         if column:
             taken.add(column)
     return roles
+
+
+def _event_lead_column(events, taken, lead_ids: pd.Series | None, notes) -> str | None:
+    """The column named as the lead's id, unless under half its values are lead ids and
+    another column's are: then that one, with a note."""
+    named = _by_name(events, "lead_id", taken)
+    if lead_ids is None:
+        return named
+    known = lead_ids.astype("string").str.strip().dropna().unique()
+    sample = events.head(2000)
+
+    def share(column: str) -> float:
+        values = _filled(sample[column])
+        return float(values.isin(known).mean()) if len(values) else 0.0
+
+    if named is not None and share(named) >= 0.5:
+        return named
+    shares = {c: share(c) for c in events.columns if c not in taken and c != named}
+    best = max(shares, key=shares.get, default=None)
+    if best is None or shares[best] < 0.5:
+        return named
+    notes.append(
+        f"the events' {best!r} holds the leads' ids ({shares[best]:.0%} of its values"
+        + (f"; {named!r}, named like a lead id, holds other ids)" if named else ")")
+        + ", and is taken as each event's lead"
+    )
+    return best
 
 
 def outcome_words(outcome: pd.Series) -> tuple[list[str], list[str]]:
@@ -901,7 +940,15 @@ def _check_events(report, cells: Cells, mapping, lead_ids, name) -> None:
     if known.notna().all():  # each event's lead row, for preparing the dataset
         cells.lead_rows = where
     orphan = pd.Series(where < 0, index=ids.index) & ~no_id
-    if orphan.any():
+    if orphan.any() and orphan.sum() == (~no_id).sum():
+        examples = ", ".join(repr(v) for v in ids[orphan].drop_duplicates().head(3))
+        report.add(
+            "error",
+            f"{name}, column {roles['lead_id']!r}",
+            f"no event is for a lead of the leads file (its values look like {examples}): "
+            "map the events' column that holds the leads' ids",
+        )
+    elif orphan.any():
         examples = ", ".join(repr(v) for v in ids[orphan].drop_duplicates().head(3))
         report.add(
             "warning",
@@ -1267,10 +1314,16 @@ def closing_line(leads: pd.DataFrame) -> str:
 def provenance_text(mapping: Mapping) -> str:
     """Per role, one line: the column and how it was chosen."""
     rows = mapping.provenance()
-    return "\n".join(
+    lines = [
         f"role {r.role}: {repr(r.column) + ' (' + r.how + ')' if r.column else 'empty'}"
         for r in rows.itertuples()
-    )
+    ]
+    for role, column in mapping.events.items():
+        lines.append(f"events' {EVENT_ROLE_WORDS[role]}: {repr(column) if column else 'empty'}")
+    return "\n".join(lines)
+
+
+EVENT_ROLE_WORDS = {"lead_id": "lead id", "occurred_at": "date", "event_type": "type"}
 
 
 # ---------------------------------------------------------------------------- accounts
