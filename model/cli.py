@@ -368,7 +368,8 @@ def _starter(args: argparse.Namespace) -> int:
     from model.ingest import starter
 
     data = _load(args.data)
-    model = starter.starter_model(data.leads, name=f"Starter model ({args.data.name})")
+    name = f"Starter model ({args.data.name})"
+    model = starter.starter_model(data.leads, events=starter.events_of(data), name=name)
     args.out.write_text(model.to_json())
     print(f"wrote {len(model.criteria)} zero-point criteria to {args.out}", file=sys.stderr)
     return 0

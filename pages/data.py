@@ -323,7 +323,10 @@ def _on_use(
     taken = [n for n, f in catalog.saved_datasets().items() if f == folder]
     st.session_state["dataset"] = taken[0] if taken else name
     if with_starter:
-        state.load_into_editor(starter.starter_model(built.leads, name=f"Starter model ({name})"))
+        model = starter.starter_model(
+            built.leads, events=built.events, name=f"Starter model ({name})"
+        )
+        state.load_into_editor(model)
     said = f"{importer.closing_line(built.leads)} as {st.session_state['dataset']!r} in {folder}"
     if name != wanted and not kept:
         said += f" (a dataset named {wanted!r} is kept already, from another file or mapping)"

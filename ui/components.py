@@ -296,6 +296,8 @@ def starter_button(data: Dataset, *, key: str) -> None:
 
 
 def _load_starter(data: Dataset, name: str) -> None:
-    state.load_into_editor(starter.starter_model(data.leads, name=name))
+    state.load_into_editor(
+        starter.starter_model(data.leads, events=starter.events_of(data), name=name)
+    )
     st.session_state["upload_message"] = ("success", f"{name} is in the editor.")
     st.toast(f"{name} is in the editor: give its criteria points on the Model page.")

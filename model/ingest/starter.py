@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from model.core.dataset import RESERVED, AsOf
+from model.core.dataset import RESERVED, AsOf, Dataset
 from model.core.kinds import category_codes, excluded_columns, slug, unique_ids
 from model.core.spec import parse_model
 
@@ -26,10 +26,17 @@ FIT_NAME = re.compile(
 )
 
 
-def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int = 12):
+def starter_model(
+    leads: pd.DataFrame,
+    *,
+    events: pd.DataFrame | None = None,
+    name: str = "Starter model",
+    most: int = 12,
+):
     """Zero-point criteria from the data's own columns: one per common level of each text
     column, ranges of each number column, one per true/false column, "days since" ranges of
-    each date column known when the lead came in. Counts, durations and visits go to
+    each date column known when the lead came in, and a count of each common event type
+    (`events`: lead_id and event_type per event). Counts, durations and visits go to
     engagement, the rest to fit; integer codes of categories (a browser or region code) are
     levels, not ranges; ids, free text, constant and mostly-missing columns are skipped.
     The room fills in points."""
@@ -43,6 +50,8 @@ def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int
             criteria.extend(_days_ranges(column, leads[column], leads.get("created_at")))
             continue
         criteria.extend(_column_criteria(column, leads[column], most))
+    if events is not None and len(events):
+        criteria.extend(event_criteria(events, most))
     unique_ids(criteria)
     return parse_model(
         {
@@ -60,6 +69,41 @@ def starter_model(leads: pd.DataFrame, *, name: str = "Starter model", most: int
             ],
         }
     )
+
+
+def events_of(data: Dataset) -> pd.DataFrame:
+    """A prepared dataset's events as starter_model reads them: each event's lead (by
+    position) and type."""
+    kinds = pd.Categorical.from_codes(data.ev_type, categories=list(data.event_types))
+    return pd.DataFrame({"lead_id": data.ev_lead, "event_type": kinds})
+
+
+def event_criteria(events: pd.DataFrame, most: int = 12) -> list[dict]:
+    """A count of each of the `most` commonest event types (at least 1 % of events), capped
+    where nine in ten of the leads that have the type stop: an activity log's calls and
+    e-mails earn points per event without a few busy leads running away with them."""
+    types = events["event_type"].astype("string").str.strip()
+    shares = types.value_counts(normalize=True)
+    out = []
+    for kind in shares[shares >= 0.01].index[:most]:
+        per_lead = events["lead_id"][types == kind].value_counts()
+        cap = int(np.clip(np.ceil(per_lead.quantile(0.9)), 1, 10))
+        label = f"Event type {kind}" if _code(kind) else str(kind)
+        out.append(
+            {
+                "id": slug(f"event_{kind}"),
+                "label": f"{label} (count, up to {cap})",
+                "group": "engagement",
+                "points": 0,
+                "rule": {"events": [str(kind)], "op": "count", "max_count": cap},
+            }
+        )
+    return out
+
+
+def _code(text: str) -> bool:
+    """A code such as Marketo's activity type 11, which reads better as 'Event type 11'."""
+    return text.replace(".", "", 1).isdigit()
 
 
 def _column_criteria(column: str, s: pd.Series, most: int) -> list[dict]:
