@@ -275,3 +275,30 @@ def test_a_salesforce_report_export_imports_without_its_footer(at: AppTest) -> N
     assert not at.error
     use_and_open_every_page(at)
     assert at.session_state["dataset"] == "salesforce_opportunities"
+
+
+def test_a_task_export_joins_its_leads_by_the_column_holding_their_ids(at: AppTest) -> None:
+    """Salesforce tasks through Data Loader: the task's own 'Id' comes first, the lead is
+    'WhoId'. The page proposes WhoId, says why, and the starter counts each task type."""
+    put(at, "leads_upload", "salesforce_dataloader_leads.csv")
+    put(at, "events_upload", "salesforce_dataloader_tasks.csv")
+    assert at.selectbox(key="map_event_lead_id").value == "WhoId"
+    assert at.selectbox(key="map_event_occurred_at").value == "ActivityDate"
+    assert at.selectbox(key="map_event_event_type").value == "Type"
+    said = " ".join(w.value for w in at.warning)
+    assert "the events' 'WhoId' holds the leads' ids" in said
+    assert not at.error
+    use_and_open_every_page(at)
+    counted = {c.label for c in at.session_state["model"].criteria if c.on_events}
+    assert counted == {
+        "Call (count, up to 4)",
+        "Email (count, up to 3)",
+        "Meeting (count, up to 2)",
+    }
+    at.switch_page("pages/data.py").run()
+    put(at, "leads_upload", "salesforce_dataloader_leads.csv")
+    put(at, "events_upload", "salesforce_dataloader_tasks.csv")
+    at.selectbox(key="map_event_lead_id").set_value("Id").run()  # the task's own id
+    errors = " ".join(e.value for e in at.error)
+    assert "no event is for a lead of the leads file" in errors
+    assert "map the events' column that holds the leads' ids" in errors

@@ -27,7 +27,8 @@ CASES = {
     "zoho_leads_unicode.txt": (["--map", "outcome=Lead Status", "--won", "pre-qualified"],
                                "Lead Status", ["pre-qualified"], 400),
     "dynamics_leads.xlsx": ([], "Status", ["qualified"], 400),
-    "marketo_leads.csv": ([], "Lead Status", ["converted", "qualified"], 400),
+    "marketo_leads.csv": (["--events", str(EXPORTS / "marketo_activities.csv")], "Lead Status",
+                          ["converted", "qualified"], 400),
     "opportunities.csv": (["--accounts", str(EXPORTS / "accounts.csv"), "--on", "Account ID"],
                           "Stage", ["closed won"], 400),
     "hubspot_deals.csv": ([], "Deal Stage", ["closed won"], 400),
@@ -97,7 +98,7 @@ def test_a_crm_export_goes_from_import_to_calibration(name, capsys, tmp_path):
     assert (frame["outcome"] == "lost").sum() > 50
     assert frame["created_at"].notna().all()
     # the starter model reads the columns: no ids or free text among its attributes
-    attributes = {c["rule"]["attribute"] for c in got["model"]["criteria"]}
+    attributes = {c["rule"].get("attribute") for c in got["model"]["criteria"]}
     assert not attributes & {"Email", "Email Address", "Person - Email", "First Name", "Phone"}
     assert sum(b["leads"] for b in got["replay"]["bands"]) == kept
     assert 0 < got["calibrate"]["brier"] < got["calibrate"]["baseline"]["brier"]
@@ -106,12 +107,39 @@ def test_a_crm_export_goes_from_import_to_calibration(name, capsys, tmp_path):
     # the suggestion reads the same columns: no names, titles or e-mails earn points, and
     # every range it gives points holds enough closed leads to say so
     suggested = json.loads((tmp_path / "suggested.json").read_text())
-    used = {c["rule"]["attribute"] for c in suggested["criteria"]}
+    used = {c["rule"].get("attribute") for c in suggested["criteria"]}
     assert not used & FREE_TEXT
     ranges = {c["id"] for c in suggested["criteria"] if c["rule"].get("op") == "between"}
     assert all(
         p["closed_leads"] >= 30 for p in got["suggest"]["points"] if p["criterion"] in ranges
     )
+
+
+def test_an_activity_export_gives_the_starter_and_the_suggestion_event_counts(capsys, tmp_path):
+    """Marketo's bulk activity export: numeric activity types, each counted per lead up to
+    where nine in ten leads stop, and weighed by the suggestion like any criterion."""
+    got = pipeline(
+        capsys,
+        tmp_path,
+        EXPORTS / "marketo_leads.csv",
+        "--events",
+        str(EXPORTS / "marketo_activities.csv"),
+    )
+    assert "events' type: 'activityTypeId'" in got["import"]
+    counts = {c["label"]: c["rule"] for c in got["model"]["criteria"] if "events" in c["rule"]}
+    assert set(counts) == {
+        "Event type 1 (count, up to 3)",
+        "Event type 2 (count, up to 3)",
+        "Event type 10 (count, up to 3)",
+        "Event type 11 (count, up to 2)",
+    }
+    assert counts["Event type 11 (count, up to 2)"] == {
+        "events": ["11"],
+        "op": "count",
+        "max_count": 2,
+    }
+    weighed = {p["label"] for p in got["suggest"]["points"]}
+    assert weighed & set(counts)  # the suggestion gives event counts points too
 
 
 def test_the_crm_fixtures_name_their_roles_as_each_product_does(capsys, tmp_path):
@@ -160,7 +188,7 @@ def test_deal_exports_read_as_each_crm_writes_them(capsys, tmp_path):
         "'Is Closed Won' holds only yes / no, which cannot tell an open lead from a lost "
         "one; 'Deal Stage' can, and is taken as the outcome"
     ) in hubspot["import"]
-    assert "(314 closed: 131 won, 41.7% of closed)" in hubspot["import"]
+    assert "(333 closed: 136 won, 40.8% of closed)" in hubspot["import"]
     assert _left_out(hubspot) >= {"Is Closed Won", "Days to close", "Forecast category"}
 
     zoho = pipeline(capsys, tmp_path / "zoho", EXPORTS / "zoho_deals.csv")
@@ -178,9 +206,17 @@ def test_deal_exports_read_as_each_crm_writes_them(capsys, tmp_path):
     assert leads["value"][0] == 27_900.0  # "27,900.00"
     assert _left_out(zoho) >= {"Modified Time", "Sales Cycle Duration"}
 
-    loader = pipeline(capsys, tmp_path / "sf", EXPORTS / "salesforce_dataloader_leads.csv")
+    tasks = EXPORTS / "salesforce_dataloader_tasks.csv"
+    leads = EXPORTS / "salesforce_dataloader_leads.csv"
+    loader = pipeline(capsys, tmp_path / "sf", leads, "--events", str(tasks))
     assert "role created date: 'CreatedDate' (guessed from its name)" in loader["import"]
     assert _left_out(loader) >= {"IsConverted", "LastModifiedDate"}
+    # the tasks' own 'Id' is no lead id: the column holding the leads' ids is
+    assert "events' lead id: 'WhoId'" in loader["import"]
+    assert "the events' 'WhoId' holds the leads' ids (100% of its values; 'Id'" in loader["import"]
+    assert loader["data"].n_events == len(pd.read_csv(tasks))
+    counted = {c["rule"]["events"][0] for c in loader["model"]["criteria"] if "events" in c["rule"]}
+    assert counted == {"Call", "Email", "Meeting"}  # the starter counts each type
 
     german = pipeline(capsys, tmp_path / "de", EXPORTS / "pipedrive_deals_de.csv")
     assert "role deal value: 'Deal - Wert' (guessed from its name)" in german["import"]

@@ -420,7 +420,7 @@ def hubspot_deals() -> None:
     """HubSpot deals export: Deal Stage holds Closed Won / Closed Lost among open stages,
     and beside it 'Is Closed Won' true / false, where false is an open deal as much as a
     lost one; 'Days to close' and 'Forecast category' are filled from the outcome."""
-    b = _base(7)
+    b = _base(12)
     rng = b["rng"][0]
     stage = np.where(
         ~b["closed"], rng.choice(HUBSPOT_OPEN, N), np.where(b["won"], "Closed Won", "Closed Lost")
@@ -522,6 +522,65 @@ def salesforce_dataloader_leads() -> None:
     (HERE / "salesforce_dataloader_leads.csv").write_text(text, encoding="utf-8")
 
 
+def _activity_times(b: pd.DataFrame, rng) -> tuple[np.ndarray, pd.Series]:
+    """Per lead, as many activities as its visits (engagement that goes with winning), at
+    times from its creation to 20 days past its close: the last of them come after the
+    outcome, as activity logs do."""
+    lead = np.repeat(np.arange(N), b["visits"].to_numpy())
+    span = (b["closed_at"] - b["created"]).dt.total_seconds().to_numpy()[lead] + 20 * 86_400
+    when = b["created"].to_numpy()[lead] + pd.to_timedelta(rng.random(lead.size) * span, "s")
+    return lead, pd.Series(when)
+
+
+def salesforce_dataloader_tasks() -> None:
+    """The Data Loader leads' tasks: its own 'Id' first, the lead in 'WhoId', ActivityDate
+    as a day, CreatedDate as a UTC stamp, Type Call / Email / Meeting."""
+    b = _base(9)
+    rng = np.random.default_rng(90)
+    lead, when = _activity_times(b, rng)
+    kind = rng.choice(["Call", "Email", "Meeting"], lead.size, p=[0.5, 0.4, 0.1])
+    frame = pd.DataFrame(
+        {
+            "Id": [f"00T5e00000{i:05d}XyZ" for i in range(lead.size)],
+            "WhoId": ["00Q5e00000" + f"{b['n'][i]:05d}" + "AbC" for i in lead],
+            "WhatId": "",
+            "Subject": pd.Series(kind) + " with lead",
+            "ActivityDate": when.dt.strftime("%Y-%m-%d"),
+            "Status": "Completed",
+            "Type": kind,
+            "CreatedDate": when.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "OwnerId": "0055e000001AbCdAAK",
+        }
+    )
+    text = _csv(frame, quoting=csv.QUOTE_ALL)
+    (HERE / "salesforce_dataloader_tasks.csv").write_text(text, encoding="utf-8")
+
+
+MARKETO_ACTIVITIES = {1: "Visit Webpage", 2: "Fill Out Form", 10: "Open Email", 11: "Click Email"}
+
+
+def marketo_activities() -> None:
+    """The Marketo leads' activities as Marketo's bulk export writes them: marketoGUID,
+    leadId, activityDate with a Z, activityTypeId as Marketo's numeric codes, and the
+    attributes as JSON text."""
+    b = _base(7)
+    rng = np.random.default_rng(70)
+    lead, when = _activity_times(b, rng)
+    kind = rng.choice(list(MARKETO_ACTIVITIES), lead.size)
+    frame = pd.DataFrame(
+        {
+            "marketoGUID": (np.arange(lead.size) + 90_000_000).astype(str),
+            "leadId": b["n"].to_numpy()[lead] + 1_000_000,
+            "activityDate": when.dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "activityTypeId": kind,
+            "campaignId": rng.choice([1001, 1002], lead.size),
+            "primaryAttributeValue": [MARKETO_ACTIVITIES[k] + " asset" for k in kind],
+            "attributes": '{"Client IP Address": "10.0.0.1"}',
+        }
+    )
+    (HERE / "marketo_activities.csv").write_text(_csv(frame), encoding="utf-8")
+
+
 def pipedrive_deals_de() -> None:
     """Pipedrive deals exported from a German-language account: semicolons, day-first
     dates with dots, decimal commas, and the status words Gewonnen / Verloren / Offen
@@ -569,6 +628,8 @@ if __name__ == "__main__":
         hubspot_deals,
         zoho_deals,
         salesforce_dataloader_leads,
+        salesforce_dataloader_tasks,
+        marketo_activities,
         pipedrive_deals_de,
     ):
         write()
