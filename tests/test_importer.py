@@ -210,6 +210,29 @@ def test_starter_model_has_zero_points_per_level_and_range(demo_data):
     assert len(ids) == len(set(ids))
 
 
+def test_starter_counts_each_common_event_type_capped_where_most_leads_stop():
+    """Lead 'a' calls 9 times; nine in ten of the leads with calls have 1 or 2, so the cap
+    is 2. A type under 1 % of the events is no criterion. The text and the coded events
+    (a prepared dataset's) give the same criteria."""
+    rows = [("a", "Call")] * 9 + [(f"l{i}", "Call") for i in range(20)]
+    rows += [(f"l{i}", "Call") for i in range(5)] + [(f"l{i}", "Email") for i in range(80)]
+    rows += [("a", "Fax")]
+    events = pd.DataFrame(rows, columns=["lead_id", "event_type"])
+    criteria = starter.event_criteria(events)
+    assert [(c["label"], c["rule"]["max_count"]) for c in criteria] == [
+        ("Email (count, up to 1)", 1),
+        ("Call (count, up to 2)", 2),
+    ]
+    coded = events.assign(
+        lead_id=pd.factorize(events["lead_id"])[0],
+        event_type=events["event_type"].astype("category"),
+    )
+    assert starter.event_criteria(coded) == criteria
+    leads = pd.DataFrame({"lead_id": ["a", "l1"], "industry": ["x", "y"]})
+    model = starter.starter_model(leads, events=events)
+    assert {c.rule.events[0] for c in model.criteria if c.on_events} == {"Email", "Call"}
+
+
 def test_starter_ranges_are_cut_at_the_datas_precision(demo_data):
     """Ranges of whole numbers have whole bounds that meet without a gap or an overlap
     ('200 to 499', '500 to 999'), never 31.9999999; one-decimal values get one decimal."""

@@ -73,7 +73,7 @@ def starter_model(
 
 def events_of(data: Dataset) -> pd.DataFrame:
     """A prepared dataset's events as starter_model reads them: each event's lead (by
-    position) and type."""
+    position) and type, as categories (14.5M events make no string each)."""
     kinds = pd.Categorical.from_codes(data.ev_type, categories=list(data.event_types))
     return pd.DataFrame({"lead_id": data.ev_lead, "event_type": kinds})
 
@@ -82,20 +82,30 @@ def event_criteria(events: pd.DataFrame, most: int = 12) -> list[dict]:
     """A count of each of the `most` commonest event types (at least 1 % of events), capped
     where nine in ten of the leads that have the type stop: an activity log's calls and
     e-mails earn points per event without a few busy leads running away with them."""
-    types = events["event_type"].astype("string").str.strip()
-    shares = types.value_counts(normalize=True)
+    types = events["event_type"]
+    if isinstance(types.dtype, pd.CategoricalDtype):  # a dataset's: coded already
+        kind, kinds = types.cat.codes.to_numpy(), types.cat.categories
+    else:
+        kind, kinds = pd.factorize(types)
+    lead = events["lead_id"]
+    positions = pd.api.types.is_integer_dtype(lead) and (len(lead) == 0 or lead.min() >= 0)
+    lead = lead.to_numpy() if positions else pd.factorize(lead)[0]  # a dataset's are rows
+    shares = np.bincount(kind[kind >= 0], minlength=len(kinds)) / len(kind)
     out = []
-    for kind in shares[shares >= 0.01].index[:most]:
-        per_lead = events["lead_id"][types == kind].value_counts()
-        cap = int(np.clip(np.ceil(per_lead.quantile(0.9)), 1, 10))
-        label = f"Event type {kind}" if _code(kind) else str(kind)
+    for k in np.argsort(-shares, kind="stable")[:most]:
+        if shares[k] < 0.01:
+            break
+        per_lead = np.bincount(lead[kind == k])
+        cap = int(np.clip(np.ceil(np.quantile(per_lead[per_lead > 0], 0.9)), 1, 10))
+        name = str(kinds[k]).strip()
+        label = f"Event type {name}" if _code(name) else name
         out.append(
             {
-                "id": slug(f"event_{kind}"),
+                "id": slug(f"event_{name}"),
                 "label": f"{label} (count, up to {cap})",
                 "group": "engagement",
                 "points": 0,
-                "rule": {"events": [str(kind)], "op": "count", "max_count": cap},
+                "rule": {"events": [name], "op": "count", "max_count": cap},
             }
         )
     return out
