@@ -110,7 +110,8 @@ def _validated(
 ) -> tuple[importer.Report, tuple[importer.Cells, importer.Cells | None]]:
     """The report on these files under this mapping, worked out once: naming the dataset or
     ticking a box does not check a million rows again; the build takes up its cells."""
-    key = (token, json.dumps(mapping.to_dict(), sort_keys=True), tuple(mapping.notes))
+    notes = (*mapping.notes, *mapping.event_notes)
+    key = (token, json.dumps(mapping.to_dict(), sort_keys=True), notes)
     last = st.session_state.get("_validated")
     if last and last[0] == key:
         return last[1], last[2]
@@ -120,6 +121,7 @@ def _validated(
         mapping,
         events,
         leads_name=st.session_state["leads_upload"].name,
+        events_name=getattr(st.session_state.get("events_upload"), "name", "events"),
         cells=cells[0],
         event_cells=cells[1],
     )

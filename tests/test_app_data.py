@@ -286,7 +286,7 @@ def test_a_task_export_joins_its_leads_by_the_column_holding_their_ids(at: AppTe
     assert at.selectbox(key="map_event_occurred_at").value == "ActivityDate"
     assert at.selectbox(key="map_event_event_type").value == "Type"
     said = " ".join(w.value for w in at.warning)
-    assert "the events' 'WhoId' holds the leads' ids" in said
+    assert "**salesforce_dataloader_tasks.csv**: column 'WhoId' holds the leads' ids" in said
     assert not at.error
     use_and_open_every_page(at)
     counted = {c.label for c in at.session_state["model"].criteria if c.on_events}

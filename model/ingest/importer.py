@@ -67,6 +67,7 @@ class Mapping:
     events: dict[str, str | None] = field(default_factory=dict)
     how: dict[str, str] = field(default_factory=dict)  # role -> "mapped" / "name" / "content"
     notes: list[str] = field(default_factory=list)  # guesses the values did not confirm
+    event_notes: list[str] = field(default_factory=list)  # the same, of the events file
     drop: list[str] = field(default_factory=list)
     created_policy: str = "fallback"
 
@@ -212,7 +213,8 @@ def guess_mapping(
         mapping.won, mapping.lost = outcome_words(leads[mapping.roles["outcome"]])
     if events is not None:
         ids = leads[mapping.roles["lead_id"]] if mapping.roles["lead_id"] else None
-        mapping.events = _guess_event_roles(events, events_mapped or {}, ids, mapping.notes)
+        notes = mapping.event_notes
+        mapping.events = _guess_event_roles(events, events_mapped or {}, ids, notes)
     return mapping
 
 
@@ -261,7 +263,7 @@ def _event_lead_column(events, taken, lead_ids: pd.Series | None, notes) -> str 
     if best is None or shares[best] < 0.5:
         return named
     notes.append(
-        f"the events' {best!r} holds the leads' ids ({shares[best]:.0%} of its values"
+        f"column {best!r} holds the leads' ids ({shares[best]:.0%} of its values"
         + (f"; {named!r}, named like a lead id, holds other ids)" if named else ")")
         + ", and is taken as each event's lead"
     )
@@ -588,6 +590,9 @@ def validate(
         return report
     for note in mapping.notes:  # first: they say why a role may be missing
         report.add("warning", leads_name, note)
+    if events is not None:
+        for note in mapping.event_notes:
+            report.add("warning", events_name, note)
     for role in required:
         if role not in roles:
             hint = _outcome_hint(leads, set(roles.values())) if role == "outcome" else ""
