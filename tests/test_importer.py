@@ -389,6 +389,25 @@ def test_mostly_missing_columns_and_events_without_a_mapping_are_reported():
     assert "error: log.csv: no column is mapped as 'event_type'" in text
 
 
+def test_an_all_properties_export_gets_one_warning_for_its_empty_columns():
+    """HubSpot's export of every property has hundreds of blank columns: one warning names
+    the first five and counts the rest, where a warning each buried the ones that matter.
+    Up to three are still named one by one."""
+    leads = pd.DataFrame({"id": [str(i) for i in range(40)], "y": ["yes", "no"] * 20})
+    for k in range(7):
+        leads[f"Custom property {k}"] = ""
+    leads["Pipeline"] = "Sales"
+    mapping = importer.Mapping(roles={"lead_id": "id", "outcome": "y"}, won=["yes"], lost=["no"])
+    text = importer.validate(leads, mapping, leads_name="all.csv").text()
+    assert (
+        "warning: all.csv: 7 columns are 95% missing or more, little to score on: "
+        "'Custom property 0', 'Custom property 1', 'Custom property 2', 'Custom property 3', "
+        "'Custom property 4' and 2 more"
+    ) in text
+    assert text.count("little to score on") == 1
+    assert "column 'Pipeline': the same value ('Sales') in every row" in text
+
+
 def test_roles_are_guessed_from_contents_when_names_say_nothing():
     frame = pd.DataFrame(
         {

@@ -859,6 +859,8 @@ def _check_attributes(report, cells: Cells, used, name) -> None:
             f"{name}, column {column!r}",
             f"{reason}: not turned into criteria (a column you map or keep is still used)",
         )
+    empty: dict[str, str] = {}
+    constant: dict[str, str] = {}
     for column in leads.columns:
         if column in used or column in left_out:
             continue
@@ -876,13 +878,25 @@ def _check_attributes(report, cells: Cells, used, name) -> None:
                     f"{len(placeholder)} placeholder values ({values}) are treated as missing",
                 )
         if len(leads) and gone.mean() >= MOSTLY_MISSING:
-            report.add("warning", where, f"{gone.mean():.0%} missing: little to score on")
+            empty[column] = f"{gone.mean():.0%} missing: little to score on"
         elif len(leads) and (same := _only_value(kept)) is not None:
-            report.add(
-                "warning",
-                where,
-                f"the same value ({same!r}) in every row: it cannot tell leads apart",
-            )
+            constant[column] = f"the same value ({same!r}) in every row: it cannot tell leads apart"
+    _say_per_column(report, name, empty, "are 95% missing or more, little to score on")
+    _say_per_column(
+        report, name, constant, "hold one value in every row, which cannot tell leads apart"
+    )
+
+
+def _say_per_column(report: Report, name: str, said: dict[str, str], together: str) -> None:
+    """A warning per column, or one for them all when there are more than three (an
+    'all properties' export has hundreds of empty columns)."""
+    if len(said) <= 3:
+        for column, text in said.items():
+            report.add("warning", f"{name}, column {column!r}", text)
+        return
+    shown = ", ".join(map(repr, list(said)[:5]))
+    more = f" and {len(said) - 5} more" if len(said) > 5 else ""
+    report.add("warning", name, f"{len(said)} columns {together}: {shown}{more}")
 
 
 def _only_value(text: pd.Series) -> str | None:
