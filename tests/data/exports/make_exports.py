@@ -117,16 +117,21 @@ def hubspot_contacts() -> None:
     (HERE / "hubspot_contacts.csv").write_bytes(b"\xef\xbb\xbf" + _csv(frame).encode("utf-8"))
 
 
+def _sf_lead_status(b: pd.DataFrame, rng) -> np.ndarray:
+    """Salesforce's default lead statuses: two open, converted and not converted."""
+    return np.where(
+        ~b["closed"],
+        rng.choice(["Open - Not Contacted", "Working - Contacted"], N),
+        np.where(b["won"], "Closed - Converted", "Closed - Not Converted"),
+    )
+
+
 def salesforce_leads() -> None:
     """Salesforce leads report, cp1252, US dates (m/d/yyyy): Lead Status with Closed -
     Converted / Closed - Not Converted, 'No. of Employees', Rating set by sales."""
     b = _base(2)
     rng = b["rng"][0]
-    status = np.where(
-        ~b["closed"],
-        rng.choice(["Open - Not Contacted", "Working - Contacted"], N),
-        np.where(b["won"], "Closed - Converted", "Closed - Not Converted"),
-    )
+    status = _sf_lead_status(b, rng)
     frame = pd.DataFrame(
         {
             "Lead ID": ["00Q5e00000" + f"{i:08d}" for i in b["n"]],
@@ -491,11 +496,7 @@ def salesforce_dataloader_leads() -> None:
     'IsConverted', 'ConvertedDate' and 'LastModifiedDate' set by the outcome."""
     b = _base(9)
     rng = b["rng"][0]
-    status = np.where(
-        ~b["closed"],
-        rng.choice(["Open - Not Contacted", "Working - Contacted"], N),
-        np.where(b["won"], "Closed - Converted", "Closed - Not Converted"),
-    )
+    status = _sf_lead_status(b, rng)
     converted = status == "Closed - Converted"
     stamp = "%Y-%m-%dT%H:%M:%S.000Z"
     frame = pd.DataFrame(
