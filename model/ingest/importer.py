@@ -249,12 +249,18 @@ def _event_lead_column(events, taken, lead_ids: pd.Series | None, notes) -> str 
     named = _by_name(events, "lead_id", taken)
     if lead_ids is None:
         return named
-    known = lead_ids.astype("string").str.strip().dropna().unique()
+    ids = lead_ids.astype("string")
+    ids = ids.str.strip() if may_need_trim(ids) else ids
     sample = events.head(2000)
 
     def share(column: str) -> float:
+        """The share of the column's first values that are lead ids: the leads are looked
+        up in the few sampled values (a million ids are never hashed on a rerun)."""
         values = _filled(sample[column])
-        return float(values.isin(known).mean()) if len(values) else 0.0
+        if not len(values):
+            return 0.0
+        found = ids[ids.isin(values.unique())].unique()
+        return float(values.isin(found).mean())
 
     if named is not None and share(named) >= 0.5:
         return named
