@@ -424,6 +424,28 @@ def test_roles_are_guessed_from_contents_when_names_say_nothing():
     assert (mapping.won, mapping.lost) == (["yes"], ["no"])
 
 
+def test_a_report_with_a_row_per_activity_is_told_why_its_ids_are_no_lead_ids():
+    """A lead report joined to its activities repeats each lead's row: the note counts the
+    ids on more than one row and names one, and a mostly blank id column says so."""
+    frame = pd.DataFrame(
+        {
+            "Lead ID": ["L1", "L1", "L2", "L3", "L3", "L3"],
+            "Lead Status": ["Closed - Converted"] * 2 + ["Closed - Not Converted"] + ["Open"] * 3,
+        }
+    )
+    mapping = importer.guess_mapping(frame)
+    assert mapping.roles["lead_id"] is None
+    assert (
+        "'Lead ID' looked like the lead id by its name, but its values repeat (2 ids are on "
+        "more than one row, e.g. 'L1': a report with a row per activity or per deal counts "
+        "such a lead once per row): kept as an attribute"
+    ) in mapping.notes
+    frame["Lead ID"] = ["L1", "", "", "", "L5", "L6"]
+    assert "'Lead ID' looked like the lead id by its name, but 50% of its rows are blank" in (
+        " ".join(importer.guess_mapping(frame).notes)
+    )
+
+
 def test_a_yes_no_outcome_gives_way_to_a_column_that_tells_open_from_lost():
     """'Converted' false is an open lead as much as a lost one; the status says which. A
     yes / no / unknown column ('housing' in the bank set) tells nothing of the kind."""

@@ -379,9 +379,7 @@ def _misfit(s: pd.Series, role: str) -> str | None:
     distinct = values.str.lower().unique()
     shown = _shown(distinct)
     if role == "lead_id":
-        return (
-            None if values.is_unique and len(values) >= 0.9 * len(sample) else ("its values repeat")
-        )
+        return _not_ids(values, len(sample))
     if role in ("created_at", "closed_at"):
         if pd.api.types.is_datetime64_any_dtype(s):
             return None
@@ -398,6 +396,23 @@ def _misfit(s: pd.Series, role: str) -> str | None:
         few = len(distinct) <= FEW_LEVELS and len(distinct) <= max(0.5 * len(values), 2)
         return None if few else f"holds {len(distinct):,} different values"
     return None
+
+
+def _not_ids(values: pd.Series, rows: int) -> str | None:
+    """Why the filled `values` of `rows` rows name no lead each (None when they do): a
+    report with a row per activity or per deal repeats its leads' ids."""
+    again = values.duplicated(keep=False)
+    if again.any():
+        first = values[again].iloc[0]
+        ids = values[again].nunique()
+        return (
+            f"its values repeat ({ids:,} {'id is' if ids == 1 else 'ids are'} on more than "
+            f"one row, e.g. {first!r}: a report with a row per activity or per deal counts "
+            "such a lead once per row)"
+        )
+    return (
+        None if len(values) >= 0.9 * rows else f"{1 - len(values) / rows:.0%} of its rows are blank"
+    )
 
 
 def _outcome_like(distinct: set[str]) -> bool:
