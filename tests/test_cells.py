@@ -274,3 +274,15 @@ def test_dates_written_with_the_months_name_are_dates(text: str, when: str) -> N
 )
 def test_words_and_numbers_near_a_year_are_no_dates(text: str) -> None:
     assert not re.search(DATE_LIKE, text)
+
+
+def test_numbers_are_excel_serial_days_between_1950_and_2100() -> None:
+    """A workbook's date cells that lost their format read as numbers: 45678.5 is noon on
+    2025-01-21. A year, Unix seconds or an amount is no date."""
+    got = to_dates(pd.Series([45678, 45678.5, 2025, 1.7e9, None]))
+    assert got[0] == pd.Timestamp("2025-01-21")
+    assert got[1] == pd.Timestamp("2025-01-21 12:00")
+    assert got[2:].isna().all()
+    text = to_dates(pd.Series(["45678", "2025-01-22", "99999", "x"]))  # a CSV saved by Excel
+    assert list(text[:2]) == [pd.Timestamp("2025-01-21"), pd.Timestamp("2025-01-22")]
+    assert text[2:].isna().all()

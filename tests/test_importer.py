@@ -648,3 +648,24 @@ def test_the_report_and_the_build_read_each_column_once_and_agree_with_fresh_rea
     assert sorted(trims) == sorted(set(trims))
     assert report.text() == importer.validate(frame, mapping).text()
     pd.testing.assert_frame_equal(built.leads, importer.build(frame, mapping).leads)
+
+
+def test_a_workbook_whose_date_cells_lost_their_format_keeps_its_dates(tmp_path):
+    """'Create Date' written as Excel's serial numbers: taken as the created date by its
+    name, read as dates; an amount column of such numbers is never guessed as a date."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Lead ID", "Create Date", "Lead Status", "Annual Revenue"])
+    for i in range(30):
+        sheet.append([f"L{i}", 45_600 + i, ("Closed Won", "Closed Lost")[i % 2], 40_000 + i])
+    path = tmp_path / "leads.xlsx"
+    book.save(path)
+    frame = readers.read_any(path, path.name)
+    mapping = importer.guess_mapping(frame)
+    assert mapping.roles["created_at"] == "Create Date"
+    assert importer.validate(frame, mapping).ok
+    built = importer.build(frame, mapping)
+    assert built.leads["created_at"].iloc[0] == pd.Timestamp("2024-11-04")
+    assert mapping.roles["closed_at"] is None  # 'Annual Revenue' is no date

@@ -73,14 +73,37 @@ def to_dates(s: pd.Series) -> pd.Series:
     """Dates as datetime64[ns], tz-naive (offsets converted to UTC); text that is not a
     date (or out of range) is NaT. A column of plain ISO text is cast by Arrow; other
     layouts ("03/01/2026", "1 Mar 2026", offsets) go through pandas, day first when a first
-    number past 12 proves it."""
+    number past 12 proves it. Numbers, and text that is one, are Excel's serial days (a
+    workbook's date cells that lost their format: 45678 is 2025-01-21)."""
     if pd.api.types.is_datetime64_any_dtype(s):
         s = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         return s.astype("datetime64[ns]")
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return excel_days(s)
     text = s.astype("string")
     text = text.str.strip() if may_need_trim(text) else text  # trimmed text is not copied
     plain = _plain_dates(text)
-    return plain if plain is not None else _dates_in_text(text)
+    if plain is not None:
+        return plain
+    parsed = _dates_in_text(text)
+    serial = parsed.isna() & text.str.fullmatch(EXCEL_DAY).fillna(False)
+    return parsed.mask(serial, excel_days(text.where(serial))) if serial.any() else parsed
+
+
+# Excel's serial days from 1950 to 2100: a date cell read as its number. Other numbers
+# (a year, Unix seconds, an amount) are no dates.
+EXCEL_DAYS = (18_264, 73_051)
+EXCEL_DAY = r"\d{5}(?:\.\d+)?"  # a serial day written as text: '45678', '45678.5'
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def excel_days(s: pd.Series) -> pd.Series:
+    """Numbers as Excel's serial days (the fraction is the time of day); NaT outside
+    EXCEL_DAYS."""
+    x = pd.to_numeric(s, errors="coerce").astype("float64")
+    x = x.where((x >= EXCEL_DAYS[0]) & (x < EXCEL_DAYS[1]))
+    return (EXCEL_EPOCH + pd.to_timedelta(x.round(5), unit="D")).astype("datetime64[ns]")
 
 
 def _dates_in_text(text: pd.Series) -> pd.Series:

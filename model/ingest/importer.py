@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from model.core.cells import (
     BOOLEAN_WORDS,
     DATE_LIKE,
+    EXCEL_DAY,
     NOT_AMOUNT,
     PLACEHOLDERS,
     ambiguous_day_month,
@@ -383,7 +384,8 @@ def _misfit(s: pd.Series, role: str) -> str | None:
     if role in ("created_at", "closed_at"):
         if pd.api.types.is_datetime64_any_dtype(s):
             return None
-        dated = values.str.contains(DATE_LIKE) & to_dates(values).notna()
+        shaped = values.str.contains(DATE_LIKE) | values.str.fullmatch(EXCEL_DAY)
+        dated = shaped & to_dates(values).notna()
         return None if dated.mean() >= 0.9 else f"holds {shown}, not dates"
     if role == "value":
         numbers = to_numbers(values)
