@@ -86,8 +86,9 @@ def to_dates(s: pd.Series) -> pd.Series:
     if plain is not None:
         return plain
     parsed = _dates_in_text(text)
-    serial = parsed.isna() & text.str.fullmatch(EXCEL_DAY).fillna(False)
-    return parsed.mask(serial, excel_days(text.where(serial))) if serial.any() else parsed
+    rest = text[parsed.isna() & text.notna()]  # only what no layout read: rarely any
+    serial = rest[rest.str.fullmatch(EXCEL_DAY).fillna(False)]
+    return parsed.fillna(excel_days(serial)) if len(serial) else parsed
 
 
 # Excel's serial days from 1950 to 2100: a date cell read as its number. Other numbers
