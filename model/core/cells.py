@@ -69,6 +69,13 @@ def duckdb_inert(column: str) -> str:
     )
 
 
+# Excel's serial days from 1950 to 2100: a date cell read as its number. Other numbers
+# (a year, Unix seconds, an amount) are no dates.
+EXCEL_DAYS = (18_264, 73_051)
+EXCEL_DAY = r"\d{5}(?:\.\d+)?"  # a serial day written as text: '45678', '45678.5'
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
 def to_dates(s: pd.Series) -> pd.Series:
     """Dates as datetime64[ns], tz-naive (offsets converted to UTC); text that is not a
     date (or out of range) is NaT. A column of plain ISO text is cast by Arrow; other
@@ -89,14 +96,6 @@ def to_dates(s: pd.Series) -> pd.Series:
     rest = text[parsed.isna() & text.notna()]  # only what no layout read: rarely any
     serial = rest[rest.str.fullmatch(EXCEL_DAY).fillna(False)]
     return parsed.fillna(excel_days(serial)) if len(serial) else parsed
-
-
-# Excel's serial days from 1950 to 2100: a date cell read as its number. Other numbers
-# (a year, Unix seconds, an amount) are no dates.
-EXCEL_DAYS = (18_264, 73_051)
-EXCEL_DAY = r"\d{5}(?:\.\d+)?"  # a serial day written as text: '45678', '45678.5'
-
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
 def excel_days(s: pd.Series) -> pd.Series:
